@@ -1,0 +1,3 @@
+"""kshare — self-hosted knowledge sharing for companies."""
+
+__version__ = "0.1.0"

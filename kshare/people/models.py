@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.timezone import now
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    ORGANISER = "organiser", "Organiser"
+    MEMBER = "member", "Member"
+
+
+class PersonManager(BaseUserManager["Person"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields) -> Person:
+        if not email:
+            raise ValueError("A person needs an e-mail address.")
+        person = self.model(email=self.normalize_email(email).lower(), **fields)
+        person.set_password(password)
+        person.save(using=self._db)
+        return person
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> Person:
+        fields.setdefault("role", Role.MEMBER)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> Person:
+        fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+    def get_by_natural_key(self, username: str) -> Person:
+        # E-mail login is case-insensitive.
+        return self.get(email__iexact=username)
+
+
+class Person(AbstractBaseUser, PermissionsMixin):
+    """Someone in the company: the login (e-mail) and the profile in one row."""
+
+    # Stored lower-case (the manager and every service normalise it), so unique is case-insensitive.
+    email = models.EmailField(max_length=254, unique=True)
+    display_name = models.CharField(max_length=120)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    timezone = models.CharField(max_length=64, default="UTC")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    bio = models.TextField(blank=True, max_length=2000)
+    interests = models.ManyToManyField("tags.Tag", blank=True, related_name="interested_people")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the Django admin site.")
+    date_joined = models.DateTimeField(default=now)
+
+    objects = PersonManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        verbose_name = "person"
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name.split(" ")[0] if self.display_name else self.email
+
+    @property
+    def initials(self) -> str:
+        words = [w for w in self.display_name.split() if w[:1].isalpha()]
+        letters = "".join(w[0] for w in words[:1] + words[1:][-1:])
+        return (letters or self.email[:1]).upper()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.role == Role.ORGANISER or self.is_admin
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+
+class Skill(models.Model):
+    """A declared skill: a tag with a level (1 basic, 2 working, 3 expert)."""
+
+    class Level(models.IntegerChoices):
+        BASIC = 1, "Basic"
+        WORKING = 2, "Working"
+        EXPERT = 3, "Expert"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="skills")
+    tag = models.ForeignKey("tags.Tag", on_delete=models.CASCADE, related_name="skills")
+    level = models.PositiveSmallIntegerField(
+        choices=Level.choices,
+        default=Level.WORKING,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
+    )
+
+    class Meta:
+        ordering = ["-level", "tag__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "tag"], name="skill_person_tag_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=3), name="skill_level_1_to_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} ({self.get_level_display()})"
+
+
+class AccountInvite(models.Model):
+    """An invitation to create an account: sign-up is by invitation only."""
+
+    email = models.EmailField(max_length=254)
+    display_name = models.CharField(max_length=120, blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account_invites",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.expires_at > now()

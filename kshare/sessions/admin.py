@@ -1,0 +1,95 @@
+from django.contrib import admin
+
+from kshare.sessions.models import (
+    AgendaItem,
+    Attendance,
+    Invitation,
+    Session,
+    SessionChange,
+    SessionHost,
+)
+
+
+class HostInline(admin.TabularInline):
+    model = SessionHost
+    extra = 0
+    autocomplete_fields = ["person"]
+
+
+class AgendaInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 0
+
+
+class ChangeInline(admin.TabularInline):
+    model = SessionChange
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "kind",
+        "by",
+        "at",
+        "from_state",
+        "to_state",
+        "old_start",
+        "new_start",
+        "note",
+    ]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "programme", "format", "state", "start", "visibility"]
+    list_filter = ["state", "format", "visibility", "programme"]
+    list_select_related = ["programme"]
+    search_fields = ["title"]
+    date_hierarchy = "start"
+    autocomplete_fields = ["tags", "created_by"]
+    filter_horizontal = ["teams"]
+    # State changes go through the services (they record history): read-only here.
+    readonly_fields = ["state", "created_at", "updated_at"]
+    inlines = [HostInline, AgendaInline, ChangeInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["session", "person", "response", "responded_at"]
+    list_filter = ["response"]
+    list_select_related = ["session", "person"]
+    autocomplete_fields = ["session", "person", "invited_by"]
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(admin.ModelAdmin):
+    list_display = ["session", "person", "method", "recorded_at"]
+    list_select_related = ["session", "person"]
+    autocomplete_fields = ["session", "person"]
+
+
+@admin.register(SessionChange)
+class SessionChangeAdmin(admin.ModelAdmin):
+    list_display = ["session", "kind", "by", "at"]
+    list_select_related = ["session", "by"]
+    list_filter = ["kind"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SessionHost)
+class SessionHostAdmin(admin.ModelAdmin):
+    list_display = ["session", "person", "role"]
+    list_select_related = ["session", "person"]
+    autocomplete_fields = ["session", "person"]
+
+
+@admin.register(AgendaItem)
+class AgendaItemAdmin(admin.ModelAdmin):
+    list_display = ["session", "position", "title", "minutes", "is_discussion"]
+    list_select_related = ["session"]

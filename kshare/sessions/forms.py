@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from kshare.people.models import Person, Team
+from kshare.programmes.models import Programme
+from kshare.sessions.models import ABSTRACT_MAX_LENGTH, Format, Level, Session, Visibility
+from kshare.tags.models import Tag
+from kshare.tags.services import TagError, tag_names_parse, tags_get_or_create
+
+MAX_COHOSTS = 10
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """``<input type=datetime-local>``, shown and read in the reader's timezone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL rejects NUL characters in text; SQLite would store them. Refuse both ways.
+    if "\x00" in value:
+        raise ValidationError("Remove the NUL (\\0) character from the text.")
+    return value
+
+
+class SessionFieldsMixin(forms.Form):
+    """Fields shared by the propose and edit forms, with their cleaning."""
+
+    tags_text = forms.CharField(
+        label="Tags or skills",
+        required=False,
+        max_length=600,
+        help_text="Comma-separated, e.g. python, recommender systems.",
+    )
+    cohosts_text = forms.CharField(
+        label="Co-hosts",
+        required=False,
+        max_length=2000,
+        help_text="E-mail addresses of colleagues who host with you, comma-separated.",
+    )
+
+    def clean_title(self) -> str:
+        title = _no_nul(" ".join(self.cleaned_data["title"].split()))
+        if not title:
+            raise ValidationError("Give the session a title.")
+        return title
+
+    def clean_abstract(self) -> str:
+        return _no_nul(self.cleaned_data["abstract"])
+
+    def clean_tags_text(self) -> list[str]:
+        try:
+            names = tag_names_parse(self.cleaned_data["tags_text"])
+        except TagError as exc:
+            raise ValidationError(str(exc)) from exc
+        if len(names) > 15:
+            raise ValidationError("Use at most 15 tags.")
+        return names
+
+    def clean_cohosts_text(self) -> list[Person]:
+        raw = self.cleaned_data["cohosts_text"]
+        emails = [e.strip().lower() for e in raw.replace(";", ",").split(",") if e.strip()]
+        if len(emails) > MAX_COHOSTS:
+            raise ValidationError(f"Add at most {MAX_COHOSTS} co-hosts.")
+        people = {p.email: p for p in Person.objects.filter(email__in=emails, is_active=True)}
+        unknown = [e for e in emails if e not in people]
+        if unknown:
+            raise ValidationError(
+                "Nobody here has the e-mail address " + ", ".join(unknown[:3]) + "."
+            )
+        return list(people.values())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "The end must be after the start.")
+        if data.get("visibility") == Visibility.TEAMS and not data.get("teams"):
+            self.add_error("teams", "Choose at least one team, or make the session public.")
+        return data
+
+    def tags(self) -> list[Tag]:
+        return tags_get_or_create(names=self.cleaned_data["tags_text"])
+
+
+class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
+    """Under a minute: title, abstract, format, optional date. The rest folds away."""
+
+    start = forms.DateTimeField(
+        label="Preferred date and time",
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text="Optional. Shown in your timezone; the organiser confirms the slot.",
+    )
+
+    class Meta:
+        model = Session
+        fields = [
+            "title",
+            "abstract",
+            "format",
+            "start",
+            "programme",
+            "level",
+            "location",
+            "call_url",
+            "capacity",
+            "visibility",
+            "teams",
+        ]
+        widgets = {
+            "title": forms.TextInput(attrs={"autofocus": True, "maxlength": 200}),
+            "abstract": forms.Textarea(attrs={"rows": 5, "maxlength": ABSTRACT_MAX_LENGTH}),
+            "format": forms.RadioSelect,
+            "teams": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {"abstract": "One paragraph is enough. Markdown works."}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].required = False
+        self.fields["programme"].empty_label = "Default programme"
+        self.fields["programme"].queryset = Programme.objects.order_by("name")
+        self.fields["teams"].queryset = Team.objects.order_by("name")
+        self.fields["teams"].required = False
+        self.fields["capacity"].min_value = 1
+        self.fields["capacity"].widget.attrs["min"] = 1
+        self.fields["format"].initial = Format.TALK
+        self.fields["level"].initial = Level.ALL
+        self.fields["visibility"].initial = Visibility.PUBLIC
+        self.fields["format"].choices = list(Format.choices)
+
+    def clean_start(self):
+        start = self.cleaned_data.get("start")
+        if start and start <= timezone.now():
+            raise ValidationError("Choose a date in the future.")
+        return start
+
+    def clean_capacity(self) -> int | None:
+        capacity = self.cleaned_data.get("capacity")
+        if capacity is not None and capacity < 1:
+            raise ValidationError("Capacity must be at least 1, or empty for no limit.")
+        return capacity
+
+
+class SessionEditForm(SessionProposeForm):
+    end = forms.DateTimeField(label="Ends", required=False, widget=DateTimeLocalInput())
+
+    class Meta(SessionProposeForm.Meta):
+        fields = [*SessionProposeForm.Meta.fields, "end"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["start"].label = "Starts"
+        self.fields["start"].help_text = "In your timezone."
+        self.fields["programme"].required = True
+        self.fields["programme"].empty_label = None
+        if self.instance.pk:
+            self.initial.setdefault(
+                "tags_text", ", ".join(t.name for t in self.instance.tags.all())
+            )
+            self.initial.setdefault(
+                "cohosts_text",
+                ", ".join(
+                    link.person.email
+                    for link in self.instance.host_links.all()
+                    if link.role == "cohost"
+                ),
+            )
+
+    def clean_start(self):
+        start = self.cleaned_data.get("start")
+        # Past start times are allowed while editing a session that already happened.
+        if start and start <= timezone.now() and start != self.instance.start:
+            raise ValidationError("Choose a date in the future.")
+        return start
+
+
+class ScheduleForm(forms.Form):
+    start = forms.DateTimeField(
+        label="Starts", widget=DateTimeLocalInput(), help_text="In your timezone."
+    )
+    end = forms.DateTimeField(
+        label="Ends",
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text="Leave empty to use the format's length.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and start <= timezone.now():
+            self.add_error("start", "Choose a start time in the future.")
+        if start and end and end <= start:
+            self.add_error("end", "The end must be after the start.")
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Reason (shown in the history)", required=False, max_length=500)

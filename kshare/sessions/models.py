@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+ABSTRACT_MAX_LENGTH = 20_000
+
+
+class Format(models.TextChoices):
+    LIGHTNING = "lightning", "Lightning talk"
+    TALK = "talk", "Talk"
+    WORKSHOP = "workshop", "Workshop"
+    DISCUSSION = "discussion", "Discussion"
+
+
+# Minutes: every format reserves time for discussion — it is where ideas come from.
+DEFAULT_AGENDAS: dict[str, list[tuple[str, int, bool]]] = {
+    Format.LIGHTNING: [("Talk", 10, False), ("Questions and discussion", 5, True)],
+    Format.TALK: [("Talk", 30, False), ("Discussion", 15, True)],
+    Format.WORKSHOP: [
+        ("Introduction", 15, False),
+        ("Hands-on exercises", 55, False),
+        ("Discussion and next steps", 20, True),
+    ],
+    Format.DISCUSSION: [("Framing the question", 10, False), ("Open discussion", 50, True)],
+}
+
+
+def format_minutes(format: str) -> int:
+    return sum(minutes for _, minutes, _ in DEFAULT_AGENDAS[format])
+
+
+class Level(models.TextChoices):
+    ALL = "all", "Everyone"
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Everyone in the company"
+    TEAMS = "teams", "Selected teams"
+    INVITE_ONLY = "invite_only", "Invited people only"
+
+
+class State(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Session(models.Model):
+    """One talk, workshop, lightning talk or discussion. Times are stored in UTC."""
+
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.PROTECT, related_name="sessions"
+    )
+    title = models.CharField(max_length=200)
+    abstract = models.TextField(blank=True, max_length=ABSTRACT_MAX_LENGTH, help_text="Markdown.")
+    format = models.CharField(max_length=20, choices=Format.choices, default=Format.TALK)
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.ALL)
+    tags = models.ManyToManyField("tags.Tag", blank=True, related_name="sessions")
+    hosts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="SessionHost", related_name="hosted_sessions"
+    )
+    start = models.DateTimeField(null=True, blank=True, db_index=True)
+    end = models.DateTimeField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    call_url = models.URLField("video-call link", max_length=500, blank=True)
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Leave empty for no limit."
+    )
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    teams = models.ManyToManyField("people.Team", blank=True, related_name="sessions")
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.PROPOSED, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["state", "start"], name="session_state_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True)
+                | models.Q(start__isnull=True)
+                | models.Q(end__gt=models.F("start")),
+                name="session_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity__isnull=True) | models.Q(capacity__gte=1),
+                name="session_capacity_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="proposed") | models.Q(start__isnull=False),
+                name="session_scheduled_has_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:detail", args=[self.pk])
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.start and self.end:
+            return self.end - self.start
+        return None
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.state == State.SCHEDULED and self.end is not None and self.end > timezone.now()
+
+
+class SessionHost(models.Model):
+    class Role(models.TextChoices):
+        HOST = "host", "Host"
+        COHOST = "cohost", "Co-host"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="host_links")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="host_links"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.HOST)
+
+    class Meta:
+        ordering = ["role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "person"], name="host_session_person_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()}) — {self.session}"
+
+
+class AgendaItem(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    minutes = models.PositiveSmallIntegerField()
+    is_discussion = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "position"], name="agenda_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.minutes} min)"
+
+
+class SessionChange(models.Model):
+    """History: every state change and reschedule, with who did it (postponed = rescheduled)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Proposed"
+        EDITED = "edited", "Edited"
+        SCHEDULED = "scheduled", "Scheduled"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        HELD = "held", "Marked as held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    from_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    old_start = models.DateTimeField(null=True, blank=True)
+    new_start = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.session}"
+
+
+class Invitation(models.Model):
+    """Who was asked to a session and what they answered (RSVP)."""
+
+    class Response(models.TextChoices):
+        PENDING = "pending", "No answer yet"
+        YES = "yes", "Going"
+        MAYBE = "maybe", "Maybe"
+        NO = "no", "Not going"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="invitations")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    response = models.CharField(max_length=10, choices=Response.choices, default=Response.PENDING)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "person"], name="invitation_session_person_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["person", "response"], name="invitation_person_response")]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.session}"
+
+
+class Attendance(models.Model):
+    """Someone came to a session (check-in or the host's list)."""
+
+    class Method(models.TextChoices):
+        HOST_LIST = "host_list", "Host's list"
+        CHECK_IN = "check_in", "Check-in"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendances"
+    )
+    method = models.CharField(max_length=20, choices=Method.choices, default=Method.HOST_LIST)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "person"], name="attendance_session_person_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} attended {self.session}"

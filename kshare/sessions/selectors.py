@@ -1,0 +1,167 @@
+"""Reads of sessions, with visibility applied: the one place a permission-aware query is written."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from kshare.people.models import Person
+from kshare.programmes.models import Programme
+from kshare.programmes.models import Visibility as ProgrammeVisibility
+from kshare.sessions.models import (
+    Attendance,
+    Invitation,
+    Session,
+    SessionHost,
+    State,
+    Visibility,
+)
+
+
+def _is_host(person: Person) -> Exists:
+    return Exists(SessionHost.objects.filter(session=OuterRef("pk"), person=person))
+
+
+def _is_invited(person: Person) -> Exists:
+    return Exists(Invitation.objects.filter(session=OuterRef("pk"), person=person))
+
+
+def _organises_programme(person: Person) -> Exists:
+    return Exists(
+        Programme.organisers.through.objects.filter(
+            programme_id=OuterRef("programme_id"), person_id=person.pk
+        )
+    )
+
+
+def sessions_visible_to(*, person: Person) -> QuerySet[Session]:
+    """Sessions ``person`` may see.
+
+    Admins see everything. Others see a session when they host it, are invited to it or organise
+    its programme; otherwise the session's visibility (public / their team / invite-only) and its
+    programme's visibility (public / their team) must both let them in.
+    """
+    sessions = Session.objects.all()
+    if not person.is_authenticated or not person.is_active:
+        return sessions.none()
+    if person.is_admin:
+        return sessions
+    team_id = person.team_id
+    session_open = Q(visibility=Visibility.PUBLIC)
+    programme_open = Q(programme__visibility=ProgrammeVisibility.PUBLIC)
+    if team_id is not None:
+        session_open |= Q(visibility=Visibility.TEAMS) & Exists(
+            Session.teams.through.objects.filter(session_id=OuterRef("pk"), team_id=team_id)
+        )
+        programme_open |= Exists(
+            Programme.teams.through.objects.filter(
+                programme_id=OuterRef("programme_id"), team_id=team_id
+            )
+        )
+    personal = _is_host(person) | _is_invited(person) | _organises_programme(person)
+    return sessions.filter(personal | (session_open & programme_open))
+
+
+def session_can_edit(*, person: Person, session: Session) -> bool:
+    """Hosts and co-hosts, the programme's organisers, and admins edit a session."""
+    if not person.is_authenticated or not person.is_active:
+        return False
+    if person.is_admin:
+        return True
+    if SessionHost.objects.filter(session=session, person=person).exists():
+        return True
+    return person.is_organiser and session.programme.organisers.filter(pk=person.pk).exists()
+
+
+def _for_list(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    return sessions.select_related("programme").prefetch_related(
+        Prefetch(
+            "host_links",
+            queryset=SessionHost.objects.select_related("person").order_by("role", "id"),
+        ),
+        "tags",
+    )
+
+
+def sessions_upcoming(*, person: Person) -> QuerySet[Session]:
+    now = timezone.now()
+    return _for_list(
+        sessions_visible_to(person=person).filter(state=State.SCHEDULED, end__gt=now)
+    ).order_by("start", "id")
+
+
+def sessions_past(*, person: Person) -> QuerySet[Session]:
+    now = timezone.now()
+    return _for_list(
+        sessions_visible_to(person=person).filter(
+            Q(state=State.HELD) | Q(state=State.SCHEDULED, end__lte=now)
+        )
+    ).order_by("-start", "-id")
+
+
+def sessions_proposed(*, person: Person) -> QuerySet[Session]:
+    return _for_list(sessions_visible_to(person=person).filter(state=State.PROPOSED)).order_by(
+        "-created_at", "-id"
+    )
+
+
+def sessions_hosting(*, person: Person) -> QuerySet[Session]:
+    return _for_list(
+        Session.objects.filter(_is_host(person)).exclude(state=State.CANCELLED)
+    ).order_by("-start", "-id")
+
+
+def sessions_attending(*, person: Person) -> QuerySet[Session]:
+    """Sessions ``person`` said yes to or attended (including past ones)."""
+    going = Exists(
+        Invitation.objects.filter(
+            session=OuterRef("pk"), person=person, response=Invitation.Response.YES
+        )
+    )
+    attended = Exists(Attendance.objects.filter(session=OuterRef("pk"), person=person))
+    return _for_list(
+        sessions_visible_to(person=person).filter(going | attended).exclude(state=State.CANCELLED)
+    ).order_by("-start", "-id")
+
+
+def sessions_by_tag(*, person: Person, tag_slug: str) -> QuerySet[Session]:
+    return _for_list(
+        sessions_visible_to(person=person)
+        .filter(tags__slug=tag_slug)
+        .exclude(state=State.CANCELLED)
+    ).order_by("-start", "-id")
+
+
+def sessions_in_programme(*, person: Person, programme: Programme) -> QuerySet[Session]:
+    return _for_list(
+        sessions_visible_to(person=person)
+        .filter(programme=programme)
+        .exclude(state=State.CANCELLED)
+    ).order_by("-start", "-id")
+
+
+def session_detail(*, person: Person, pk: int) -> Session | None:
+    """The session with everything its page shows, or ``None`` when it does not exist for ``person``."""
+    return (
+        _for_list(sessions_visible_to(person=person))
+        .prefetch_related("agenda", "teams", "changes__by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def session_invitation_for(*, person: Person, session: Session) -> Invitation | None:
+    return Invitation.objects.filter(session=session, person=person).first()
+
+
+def session_counts(*, session: Session) -> dict[str, int]:
+    """RSVP and attendance numbers for a session page."""
+    from django.db.models import Count
+
+    counts = dict(session.invitations.values_list("response").annotate(n=Count("id")).order_by())
+    return {
+        "invited": sum(counts.values()),
+        "going": counts.get(Invitation.Response.YES, 0),
+        "maybe": counts.get(Invitation.Response.MAYBE, 0),
+        "attended": session.attendances.count(),
+    }

@@ -1,0 +1,269 @@
+"""Every write to sessions: views, commands, tasks and the demo all call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kshare.people.models import Person, Team
+from kshare.programmes.models import Programme
+from kshare.programmes.services import programme_default
+from kshare.sessions.models import (
+    DEFAULT_AGENDAS,
+    AgendaItem,
+    Format,
+    Invitation,
+    Level,
+    Session,
+    SessionChange,
+    SessionHost,
+    State,
+    Visibility,
+    format_minutes,
+)
+from kshare.tags.models import Tag
+
+
+@dataclass
+class ScheduleResult:
+    session: Session
+    warnings: list[str] = field(default_factory=list)
+
+
+def session_default_end(*, start: datetime, format: str) -> datetime:
+    return start + timedelta(minutes=format_minutes(format))
+
+
+def _agenda_create(*, session: Session) -> None:
+    AgendaItem.objects.bulk_create(
+        AgendaItem(
+            session=session, position=i, title=title, minutes=minutes, is_discussion=discussion
+        )
+        for i, (title, minutes, discussion) in enumerate(DEFAULT_AGENDAS[session.format], 1)
+    )
+
+
+@transaction.atomic
+def session_propose(
+    *,
+    by: Person,
+    title: str,
+    abstract: str = "",
+    format: str = Format.TALK,
+    programme: Programme | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    level: str = Level.ALL,
+    tags: Sequence[Tag] = (),
+    cohosts: Iterable[Person] = (),
+    location: str = "",
+    call_url: str = "",
+    capacity: int | None = None,
+    visibility: str = Visibility.PUBLIC,
+    teams: Sequence[Team] = (),
+) -> Session:
+    """Create a proposed session hosted by ``by`` with the format's default agenda.
+
+    A date given with the proposal is a wish: the session stays *proposed* until it is scheduled.
+    """
+    if start is not None and end is None:
+        end = session_default_end(start=start, format=format)
+    session = Session.objects.create(
+        programme=programme or programme_default(),
+        title=title,
+        abstract=abstract,
+        format=format,
+        level=level,
+        start=start,
+        end=end,
+        location=location,
+        call_url=call_url,
+        capacity=capacity,
+        visibility=visibility,
+        created_by=by,
+    )
+    session.tags.set(tags)
+    session.teams.set(teams)
+    SessionHost.objects.create(session=session, person=by, role=SessionHost.Role.HOST)
+    SessionHost.objects.bulk_create(
+        SessionHost(session=session, person=p, role=SessionHost.Role.COHOST)
+        for p in cohosts
+        if p.pk != by.pk
+    )
+    _agenda_create(session=session)
+    SessionChange.objects.create(
+        session=session, kind=SessionChange.Kind.CREATED, by=by, to_state=State.PROPOSED
+    )
+    return session
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: Session,
+    by: Person,
+    tags: Sequence[Tag] | None = None,
+    cohosts: Iterable[Person] | None = None,
+    teams: Sequence[Team] | None = None,
+    **fields: object,
+) -> ScheduleResult:
+    """Change a session's details. A new start time of a scheduled session is a reschedule."""
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    old_start = locked.start
+    for name, value in fields.items():
+        setattr(session, name, value)
+    if session.start is not None and session.end is None:
+        session.end = session_default_end(start=session.start, format=session.format)
+    session.full_clean(exclude=["programme", "created_by"])
+    session.save()
+    if tags is not None:
+        session.tags.set(tags)
+    if teams is not None:
+        session.teams.set(teams)
+    if cohosts is not None:
+        SessionHost.objects.filter(session=session, role=SessionHost.Role.COHOST).exclude(
+            person__in=list(cohosts)
+        ).delete()
+        existing = set(
+            SessionHost.objects.filter(session=session).values_list("person_id", flat=True)
+        )
+        SessionHost.objects.bulk_create(
+            SessionHost(session=session, person=p, role=SessionHost.Role.COHOST)
+            for p in cohosts
+            if p.pk not in existing
+        )
+    moved = session.state == State.SCHEDULED and old_start != session.start
+    SessionChange.objects.create(
+        session=session,
+        kind=SessionChange.Kind.RESCHEDULED if moved else SessionChange.Kind.EDITED,
+        by=by,
+        from_state=session.state,
+        to_state=session.state,
+        old_start=old_start if moved else None,
+        new_start=session.start if moved else None,
+    )
+    return ScheduleResult(session=session, warnings=_lead_time_warnings(session) if moved else [])
+
+
+def _lead_time_warnings(session: Session) -> list[str]:
+    if session.start is None:
+        return []
+    lead = session.programme.lead_time_days
+    left = session.start - timezone.now()
+    if left < timedelta(days=lead):
+        days = max(left.days, 0)
+        return [
+            f"Only {days} day{'s' if days != 1 else ''} until the session: "
+            f"{session.programme.name} invites people at least {lead} days ahead."
+        ]
+    return []
+
+
+@transaction.atomic
+def session_schedule(
+    *, session: Session, start: datetime, by: Person, end: datetime | None = None
+) -> ScheduleResult:
+    """Commit to a slot: proposed → scheduled, or move a scheduled session (history kept).
+
+    Warns, without blocking, when fewer than the programme's lead-time days are left.
+    """
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if locked.state not in (State.PROPOSED, State.SCHEDULED):
+        raise ValidationError(
+            f"A {locked.get_state_display().lower()} session cannot be scheduled."
+        )
+    if start <= timezone.now():
+        raise ValidationError({"start": "Choose a start time in the future."})
+    end = end or session_default_end(start=start, format=locked.format)
+    if end <= start:
+        raise ValidationError({"end": "The end must be after the start."})
+    from_state, old_start = locked.state, locked.start
+    session.start, session.end, session.state = start, end, State.SCHEDULED
+    session.save(update_fields=["start", "end", "state", "updated_at"])
+    rescheduled = from_state == State.SCHEDULED
+    SessionChange.objects.create(
+        session=session,
+        kind=SessionChange.Kind.RESCHEDULED if rescheduled else SessionChange.Kind.SCHEDULED,
+        by=by,
+        from_state=from_state,
+        to_state=State.SCHEDULED,
+        old_start=old_start,
+        new_start=start,
+    )
+    return ScheduleResult(session=session, warnings=_lead_time_warnings(session))
+
+
+@transaction.atomic
+def session_mark_held(*, session: Session, by: Person) -> Session:
+    """scheduled → held, once the session has started."""
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if locked.state != State.SCHEDULED:
+        raise ValidationError("Only a scheduled session can be marked as held.")
+    if locked.start is None or locked.start > timezone.now():
+        raise ValidationError("A session can be marked as held once it has started.")
+    session.state = State.HELD
+    session.save(update_fields=["state", "updated_at"])
+    SessionChange.objects.create(
+        session=session,
+        kind=SessionChange.Kind.HELD,
+        by=by,
+        from_state=State.SCHEDULED,
+        to_state=State.HELD,
+    )
+    return session
+
+
+@transaction.atomic
+def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session:
+    """proposed/scheduled → cancelled, with the reason in the history."""
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if locked.state not in (State.PROPOSED, State.SCHEDULED):
+        raise ValidationError(
+            f"A {locked.get_state_display().lower()} session cannot be cancelled."
+        )
+    from_state = locked.state
+    session.state = State.CANCELLED
+    session.save(update_fields=["state", "updated_at"])
+    SessionChange.objects.create(
+        session=session,
+        kind=SessionChange.Kind.CANCELLED,
+        by=by,
+        from_state=from_state,
+        to_state=State.CANCELLED,
+        note=reason[:500],
+    )
+    return session
+
+
+class SessionFullError(ValidationError):
+    pass
+
+
+@transaction.atomic
+def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
+    """Answer for ``person`` (creating their invitation for open sessions).
+
+    The session row is locked first, so two last-seat answers cannot both get the seat.
+    """
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if response not in Invitation.Response.values or response == Invitation.Response.PENDING:
+        raise ValidationError("Answer yes, maybe or no.")
+    if locked.state != State.SCHEDULED or (locked.end and locked.end <= timezone.now()):
+        raise ValidationError("Only upcoming scheduled sessions take answers.")
+    invitation, _ = Invitation.objects.get_or_create(session=locked, person=person)
+    if response == Invitation.Response.YES and invitation.response != Invitation.Response.YES:
+        if locked.capacity is not None:
+            going = Invitation.objects.filter(
+                session=locked, response=Invitation.Response.YES
+            ).count()
+            if going >= locked.capacity:
+                raise SessionFullError("The session is full.")
+    invitation.response = response
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["response", "responded_at"])
+    return invitation

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from kshare.sessions import selectors, services
+from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
+from kshare.sessions.models import Invitation, Session
+from kshare.tags.models import Tag
+
+PAGE_SIZE = 20
+
+LIST_TABS = {
+    "upcoming": ("Upcoming", selectors.sessions_upcoming),
+    "past": ("Past", selectors.sessions_past),
+    "proposed": ("Proposals", selectors.sessions_proposed),
+}
+MINE_TABS = {
+    "hosting": ("Hosting", selectors.sessions_hosting),
+    "attending": ("Attending", selectors.sessions_attending),
+}
+
+
+def _page(request: HttpRequest, sessions: QuerySet[Session]):
+    return Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _visible_session(request: HttpRequest, pk: int) -> Session:
+    session = selectors.session_detail(person=request.user, pk=pk)
+    if session is None:
+        # Invisible and non-existent look the same: nothing leaks about invite-only sessions.
+        raise Http404
+    return session
+
+
+def _editable_session(request: HttpRequest, pk: int) -> Session:
+    session = _visible_session(request, pk)
+    if not selectors.session_can_edit(person=request.user, session=session):
+        raise PermissionDenied(
+            "Only the session's hosts, its programme's organisers and admins can change it."
+        )
+    return session
+
+
+def session_list(request: HttpRequest, tab: str = "upcoming") -> HttpResponse:
+    title, select = LIST_TABS[tab]
+    page = _page(request, select(person=request.user))
+    return render(
+        request,
+        "sessions/list.html",
+        {
+            "tabs": [(key, label, "sessions:" + key) for key, (label, _) in LIST_TABS.items()],
+            "tab": tab,
+            "heading": "Sessions",
+            "title": title,
+            "page_obj": page,
+            "sessions": page.object_list,
+            "nav": "sessions",
+        },
+    )
+
+
+def session_mine(request: HttpRequest, tab: str = "hosting") -> HttpResponse:
+    title, select = MINE_TABS[tab]
+    page = _page(request, select(person=request.user))
+    return render(
+        request,
+        "sessions/list.html",
+        {
+            "tabs": [(key, label, "sessions:mine_" + key) for key, (label, _) in MINE_TABS.items()],
+            "tab": tab,
+            "heading": "My sessions",
+            "title": title,
+            "page_obj": page,
+            "sessions": page.object_list,
+            "nav": "mine",
+        },
+    )
+
+
+def session_tag(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(Tag, slug=slug)
+    page = _page(request, selectors.sessions_by_tag(person=request.user, tag_slug=slug))
+    return render(
+        request,
+        "sessions/list.html",
+        {
+            "heading": f"Sessions tagged “{tag.name}”",
+            "title": tag.name,
+            "page_obj": page,
+            "sessions": page.object_list,
+            "nav": "sessions",
+        },
+    )
+
+
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _visible_session(request, pk)
+    person = request.user
+    can_edit = selectors.session_can_edit(person=person, session=session)
+    return render(
+        request,
+        "sessions/detail.html",
+        {
+            "session": session,
+            "can_edit": can_edit,
+            "invitation": selectors.session_invitation_for(person=person, session=session),
+            "counts": selectors.session_counts(session=session),
+            "rsvp_choices": [
+                c for c in Invitation.Response.choices if c[0] != Invitation.Response.PENDING
+            ],
+            "is_host": any(link.person_id == person.pk for link in session.host_links.all()),
+            "nav": "sessions",
+        },
+    )
+
+
+def session_propose(request: HttpRequest) -> HttpResponse:
+    form = SessionProposeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        session = services.session_propose(
+            by=request.user,
+            title=data["title"],
+            abstract=data["abstract"],
+            format=data["format"],
+            programme=data["programme"],
+            start=data["start"],
+            level=data["level"],
+            tags=form.tags(),
+            cohosts=data["cohosts_text"],
+            location=data["location"],
+            call_url=data["call_url"],
+            capacity=data["capacity"],
+            visibility=data["visibility"],
+            teams=list(data["teams"]),
+        )
+        messages.success(
+            request, "Thanks! Your session is proposed. Schedule it when you have a slot."
+        )
+        return redirect(session)
+    return render(request, "sessions/propose.html", {"form": form, "nav": "propose"})
+
+
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _editable_session(request, pk)
+    form = SessionEditForm(request.POST or None, instance=session)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {
+            name: data[name]
+            for name in (
+                "title",
+                "abstract",
+                "format",
+                "programme",
+                "level",
+                "location",
+                "call_url",
+                "capacity",
+                "visibility",
+                "start",
+                "end",
+            )
+        }
+        try:
+            result = services.session_update(
+                session=Session.objects.get(pk=session.pk),
+                by=request.user,
+                tags=form.tags(),
+                cohosts=data["cohosts_text"],
+                teams=list(data["teams"]),
+                **fields,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            messages.success(request, "Saved.")
+            return redirect(session)
+    return render(request, "sessions/edit.html", {"form": form, "session": session})
+
+
+def session_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _editable_session(request, pk)
+    initial = {"start": session.start, "end": session.end} if session.start else {}
+    form = ScheduleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.session_schedule(
+                session=session,
+                start=form.cleaned_data["start"],
+                end=form.cleaned_data["end"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            messages.success(request, "Scheduled. It now appears on the upcoming list.")
+            return redirect(session)
+    return render(
+        request,
+        "sessions/schedule.html",
+        {"form": form, "session": session, "lead_days": session.programme.lead_time_days},
+    )
+
+
+@require_POST
+def session_mark_held(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _editable_session(request, pk)
+    try:
+        services.session_mark_held(session=session, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Marked as held.")
+    return redirect(session)
+
+
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _editable_session(request, pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_cancel(
+                session=session, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "The session is cancelled.")
+        return redirect(session)
+    return render(request, "sessions/cancel.html", {"form": form, "session": session})
+
+
+@require_POST
+def session_rsvp(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _visible_session(request, pk)
+    try:
+        services.rsvp_set(
+            session=session, person=request.user, response=request.POST.get("response", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Your answer is saved.")
+    return redirect(session)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.text import slugify
+
+from kshare.tags.models import Tag
+
+MAX_TAG_LENGTH = 60
+
+
+class TagError(ValueError):
+    pass
+
+
+def tag_slug(name: str) -> str:
+    """A URL slug that keeps "C++", "C#" and "C" apart."""
+    spelled = name.replace("+", " plus ").replace("#", " sharp ")
+    return slugify(spelled)[:MAX_TAG_LENGTH]
+
+
+def tag_names_parse(raw: str) -> list[str]:
+    """Split "python, Data science; sql" into clean, de-duplicated names (case-insensitive)."""
+    names: list[str] = []
+    seen: set[str] = set()  # slugs
+    for part in raw.replace(";", ",").split(","):
+        name = " ".join(part.split())
+        if not name:
+            continue
+        if len(name) > MAX_TAG_LENGTH:
+            raise TagError(f"The tag “{name[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
+        if not tag_slug(name):
+            raise TagError(f"The tag “{name}” needs at least one letter or digit.")
+        if tag_slug(name) not in seen:
+            seen.add(tag_slug(name))
+            names.append(name)
+    return names
+
+
+def tags_get_or_create(*, names: Iterable[str]) -> list[Tag]:
+    """The tags for ``names`` in the given order, creating missing ones in one bulk insert."""
+    wanted = list(dict.fromkeys(names))
+    slugs = {name: tag_slug(name) for name in wanted}
+    existing = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs.values())}
+    missing = {
+        slug: Tag(name=name, slug=slug) for name, slug in slugs.items() if slug not in existing
+    }
+    if missing:
+        Tag.objects.bulk_create(missing.values(), ignore_conflicts=True)
+        existing = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs.values())}
+    return [existing[slugs[name]] for name in wanted]

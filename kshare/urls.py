@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("kshare.web.urls")),
+    path("", include("kshare.people.auth_urls")),
+    path("people/", include("kshare.people.urls")),
+    path("programmes/", include("kshare.programmes.urls")),
+    path("sessions/", include("kshare.sessions.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "kshare.web.views.bad_request"
+handler403 = "kshare.web.views.permission_denied"
+handler404 = "kshare.web.views.page_not_found"
+handler500 = "kshare.web.views.server_error"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    """Layout, home page, static assets and error pages shared by every other app."""
+
+    name = "kshare.web"
+    label = "web"

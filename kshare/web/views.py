@@ -1,0 +1,72 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from kshare.sessions import selectors as session_selectors
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    person = request.user
+    upcoming = list(session_selectors.sessions_upcoming(person=person)[:5])
+    hosting = list(
+        session_selectors.sessions_hosting(person=person).filter(
+            state__in=["proposed", "scheduled"]
+        )[:5]
+    )
+    return render(
+        request,
+        "web/home.html",
+        {"upcoming": upcoming, "hosting": hosting, "nav": "home"},
+    )
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: the process answers and the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def _error(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
+    return render(
+        request, "web/error.html", {"status": status, "title": title, "text": text}, status=status
+    )
+
+
+@login_not_required
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exception, RequestDataTooBig):
+        return _error(
+            request,
+            400,
+            "That was too much text",
+            "The form you sent is larger than 2.5 MB, so nothing was saved. "
+            "Go back, shorten the longest field and send it again.",
+        )
+    return _error(request, 400, "Bad request", "The request could not be understood.")
+
+
+@login_not_required
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    text = str(exception) if exception and str(exception) else "You are not allowed to do that."
+    return _error(request, 403, "Not allowed", text)
+
+
+@login_not_required
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, "Not found", "There is nothing here, or it is not shared with you.")
+
+
+@login_not_required
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors or database here: whatever failed may fail again.
+    from django.template import loader
+
+    template = loader.get_template("web/500.html")
+    return HttpResponse(template.render({}), status=500)
