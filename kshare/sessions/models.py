@@ -103,7 +103,7 @@ class Session(models.Model):
                 name="session_capacity_positive",
             ),
             models.CheckConstraint(
-                condition=models.Q(state="proposed") | models.Q(start__isnull=False),
+                condition=~models.Q(state__in=["scheduled", "held"]) | models.Q(start__isnull=False),
                 name="session_scheduled_has_start",
             ),
         ]
@@ -137,7 +137,7 @@ class SessionHost(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.HOST)
 
     class Meta:
-        ordering = ["role", "id"]
+        ordering = ["-role", "id"]  # "host" sorts after "cohost": descending puts the host first
         constraints = [
             models.UniqueConstraint(fields=["session", "person"], name="host_session_person_unique")
         ]

@@ -77,7 +77,7 @@ def _for_list(sessions: QuerySet[Session]) -> QuerySet[Session]:
     return sessions.select_related("programme").prefetch_related(
         Prefetch(
             "host_links",
-            queryset=SessionHost.objects.select_related("person").order_by("role", "id"),
+            queryset=SessionHost.objects.select_related("person").order_by("-role", "id"),
         ),
         "tags",
     )
