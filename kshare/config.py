@@ -92,12 +92,13 @@ def secret_key(var_dir: Path) -> str:
         return generated
     except OSError as exc:
         raise ConfigError(
-            f"SECRET_KEY is unset and {key_file} cannot be written ({exc.strerror}); set SECRET_KEY."
+            f"SECRET_KEY is unset and {key_file} cannot be written ({exc.strerror}); "
+            "set SECRET_KEY."
         ) from exc
 
 
 def database(url: str, *, var_dir: Path) -> dict:
-    """A Django ``DATABASES['default']`` entry from ``DATABASE_URL`` (SQLite in ``var_dir`` when empty)."""
+    """``DATABASES['default']`` from ``DATABASE_URL``; SQLite in ``var_dir`` when it is empty."""
     if not url:
         var_dir.mkdir(parents=True, exist_ok=True)
         return sqlite_database(var_dir / "kshare.sqlite3")
@@ -117,7 +118,8 @@ def database(url: str, *, var_dir: Path) -> dict:
         config["ENGINE"] = "django.db.backends.postgresql"
         return config
     raise ConfigError(
-        f"DATABASE_URL must start with sqlite:// or postgres://; got a {scheme or 'schemeless'} URL."
+        "DATABASE_URL must start with sqlite:// or postgres://; "
+        f"got a {scheme or 'schemeless'} URL."
     )
 
 

@@ -4,6 +4,6 @@ from django.apps import AppConfig
 class SessionsConfig(AppConfig):
     name = "kshare.sessions"
     # "sessions" is taken by django.contrib.sessions (HTTP sessions): app labels must be unique,
-    # so the knowledge-sharing sessions app is labelled "talks" (tables talks_*, admin /admin/talks/).
+    # so the knowledge-sharing sessions app is labelled "talks" (tables talks_*, /admin/talks/).
     label = "talks"
     verbose_name = "Knowledge-sharing sessions"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 
 from kshare.people.models import Person, Team
@@ -22,13 +23,6 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL rejects NUL characters in text; SQLite would store them. Refuse both ways.
-    if "\x00" in value:
-        raise ValidationError("Remove the NUL (\\0) character from the text.")
-    return value
-
-
 class SessionFieldsMixin(forms.Form):
     """Fields shared by the propose and edit forms, with their cleaning."""
 
@@ -46,13 +40,11 @@ class SessionFieldsMixin(forms.Form):
     )
 
     def clean_title(self) -> str:
-        title = _no_nul(" ".join(self.cleaned_data["title"].split()))
+        # NUL characters are refused by Django's form fields already (PostgreSQL would reject them).
+        title = " ".join(self.cleaned_data["title"].split())
         if not title:
             raise ValidationError("Give the session a title.")
         return title
-
-    def clean_abstract(self) -> str:
-        return _no_nul(self.cleaned_data["abstract"])
 
     def clean_tags_text(self) -> list[str]:
         try:
@@ -129,7 +121,9 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
         self.fields["programme"].queryset = Programme.objects.order_by("name")
         self.fields["teams"].queryset = Team.objects.order_by("name")
         self.fields["teams"].required = False
-        self.fields["capacity"].min_value = 1
+        self.fields["capacity"].validators = [
+            MinValueValidator(1, "Capacity must be at least 1, or empty for no limit.")
+        ]
         self.fields["capacity"].widget.attrs["min"] = 1
         self.fields["format"].initial = Format.TALK
         self.fields["level"].initial = Level.ALL
@@ -141,12 +135,6 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
         if start and start <= timezone.now():
             raise ValidationError("Choose a date in the future.")
         return start
-
-    def clean_capacity(self) -> int | None:
-        capacity = self.cleaned_data.get("capacity")
-        if capacity is not None and capacity < 1:
-            raise ValidationError("Capacity must be at least 1, or empty for no limit.")
-        return capacity
 
 
 class SessionEditForm(SessionProposeForm):

@@ -103,7 +103,8 @@ class Session(models.Model):
                 name="session_capacity_positive",
             ),
             models.CheckConstraint(
-                condition=~models.Q(state__in=["scheduled", "held"]) | models.Q(start__isnull=False),
+                condition=~models.Q(state__in=["scheduled", "held"])
+                | models.Q(start__isnull=False),
                 name="session_scheduled_has_start",
             ),
         ]

@@ -141,7 +141,7 @@ def sessions_in_programme(*, person: Person, programme: Programme) -> QuerySet[S
 
 
 def session_detail(*, person: Person, pk: int) -> Session | None:
-    """The session with everything its page shows, or ``None`` when it does not exist for ``person``."""
+    """The session with all its page shows, or ``None`` when it does not exist for ``person``."""
     return (
         _for_list(sessions_visible_to(person=person))
         .prefetch_related("agenda", "teams", "changes__by")

@@ -256,13 +256,13 @@ def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
     if locked.state != State.SCHEDULED or (locked.end and locked.end <= timezone.now()):
         raise ValidationError("Only upcoming scheduled sessions take answers.")
     invitation, _ = Invitation.objects.get_or_create(session=locked, person=person)
-    if response == Invitation.Response.YES and invitation.response != Invitation.Response.YES:
-        if locked.capacity is not None:
-            going = Invitation.objects.filter(
-                session=locked, response=Invitation.Response.YES
-            ).count()
-            if going >= locked.capacity:
-                raise SessionFullError("The session is full.")
+    takes_seat = (
+        response == Invitation.Response.YES and invitation.response != Invitation.Response.YES
+    )
+    if takes_seat and locked.capacity is not None:
+        going = Invitation.objects.filter(session=locked, response=Invitation.Response.YES).count()
+        if going >= locked.capacity:
+            raise SessionFullError("The session is full.")
     invitation.response = response
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["response", "responded_at"])

@@ -7,142 +7,424 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
-        ('programmes', '0001_initial'),
-        ('tags', '0001_initial'),
+        ("people", "0001_initial"),
+        ("programmes", "0001_initial"),
+        ("tags", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('abstract', models.TextField(blank=True, help_text='Markdown.', max_length=20000)),
-                ('format', models.CharField(choices=[('lightning', 'Lightning talk'), ('talk', 'Talk'), ('workshop', 'Workshop'), ('discussion', 'Discussion')], default='talk', max_length=20)),
-                ('level', models.CharField(choices=[('all', 'Everyone'), ('beginner', 'Beginner'), ('intermediate', 'Intermediate'), ('advanced', 'Advanced')], default='all', max_length=20)),
-                ('start', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('end', models.DateTimeField(blank=True, null=True)),
-                ('location', models.CharField(blank=True, max_length=200)),
-                ('call_url', models.URLField(blank=True, max_length=500, verbose_name='video-call link')),
-                ('capacity', models.PositiveIntegerField(blank=True, help_text='Leave empty for no limit.', null=True)),
-                ('visibility', models.CharField(choices=[('public', 'Everyone in the company'), ('teams', 'Selected teams'), ('invite_only', 'Invited people only')], default='public', max_length=20)),
-                ('state', models.CharField(choices=[('proposed', 'Proposed'), ('scheduled', 'Scheduled'), ('held', 'Held'), ('cancelled', 'Cancelled')], db_index=True, default='proposed', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='programmes.programme')),
-                ('tags', models.ManyToManyField(blank=True, related_name='sessions', to='tags.tag')),
-                ('teams', models.ManyToManyField(blank=True, related_name='sessions', to='people.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("abstract", models.TextField(blank=True, help_text="Markdown.", max_length=20000)),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("lightning", "Lightning talk"),
+                            ("talk", "Talk"),
+                            ("workshop", "Workshop"),
+                            ("discussion", "Discussion"),
+                        ],
+                        default="talk",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("all", "Everyone"),
+                            ("beginner", "Beginner"),
+                            ("intermediate", "Intermediate"),
+                            ("advanced", "Advanced"),
+                        ],
+                        default="all",
+                        max_length=20,
+                    ),
+                ),
+                ("start", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("end", models.DateTimeField(blank=True, null=True)),
+                ("location", models.CharField(blank=True, max_length=200)),
+                (
+                    "call_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="video-call link"),
+                ),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Leave empty for no limit.", null=True
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Everyone in the company"),
+                            ("teams", "Selected teams"),
+                            ("invite_only", "Invited people only"),
+                        ],
+                        default="public",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("scheduled", "Scheduled"),
+                            ("held", "Held"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="proposed",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="programmes.programme",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(blank=True, related_name="sessions", to="tags.tag"),
+                ),
+                (
+                    "teams",
+                    models.ManyToManyField(blank=True, related_name="sessions", to="people.team"),
+                ),
             ],
             options={
-                'ordering': ['start', 'id'],
+                "ordering": ["start", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SessionChange',
+            name="SessionChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Proposed'), ('edited', 'Edited'), ('scheduled', 'Scheduled'), ('rescheduled', 'Rescheduled'), ('held', 'Marked as held'), ('cancelled', 'Cancelled')], max_length=20)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('from_state', models.CharField(blank=True, choices=[('proposed', 'Proposed'), ('scheduled', 'Scheduled'), ('held', 'Held'), ('cancelled', 'Cancelled')], max_length=20)),
-                ('to_state', models.CharField(blank=True, choices=[('proposed', 'Proposed'), ('scheduled', 'Scheduled'), ('held', 'Held'), ('cancelled', 'Cancelled')], max_length=20)),
-                ('old_start', models.DateTimeField(blank=True, null=True)),
-                ('new_start', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='talks.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Proposed"),
+                            ("edited", "Edited"),
+                            ("scheduled", "Scheduled"),
+                            ("rescheduled", "Rescheduled"),
+                            ("held", "Marked as held"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "from_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("scheduled", "Scheduled"),
+                            ("held", "Held"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("scheduled", "Scheduled"),
+                            ("held", "Held"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("old_start", models.DateTimeField(blank=True, null=True)),
+                ("new_start", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="talks.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SessionHost',
+            name="SessionHost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('host', 'Host'), ('cohost', 'Co-host')], default='host', max_length=10)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='host_links', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='host_links', to='talks.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("host", "Host"), ("cohost", "Co-host")],
+                        default="host",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="host_links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="host_links",
+                        to="talks.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-role', 'id'],
+                "ordering": ["-role", "id"],
             },
         ),
         migrations.AddField(
-            model_name='session',
-            name='hosts',
-            field=models.ManyToManyField(related_name='hosted_sessions', through='talks.SessionHost', to=settings.AUTH_USER_MODEL),
+            model_name="session",
+            name="hosts",
+            field=models.ManyToManyField(
+                related_name="hosted_sessions",
+                through="talks.SessionHost",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('response', models.CharField(choices=[('pending', 'No answer yet'), ('yes', 'Going'), ('maybe', 'Maybe'), ('no', 'Not going')], default='pending', max_length=10)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='talks.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "response",
+                    models.CharField(
+                        choices=[
+                            ("pending", "No answer yet"),
+                            ("yes", "Going"),
+                            ("maybe", "Maybe"),
+                            ("no", "Not going"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="talks.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['person', 'response'], name='invitation_person_response')],
-                'constraints': [models.UniqueConstraint(fields=('session', 'person'), name='invitation_session_person_unique')],
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(fields=["person", "response"], name="invitation_person_response")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "person"), name="invitation_session_person_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Attendance',
+            name="Attendance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('host_list', "Host's list"), ('check_in', 'Check-in')], default='host_list', max_length=20)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendances', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendances', to='talks.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("host_list", "Host's list"), ("check_in", "Check-in")],
+                        default="host_list",
+                        max_length=20,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attendances",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attendances",
+                        to="talks.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['recorded_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('session', 'person'), name='attendance_session_person_unique')],
+                "ordering": ["recorded_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "person"), name="attendance_session_person_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AgendaItem',
+            name="AgendaItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('title', models.CharField(max_length=120)),
-                ('minutes', models.PositiveSmallIntegerField()),
-                ('is_discussion', models.BooleanField(default=False)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agenda', to='talks.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("title", models.CharField(max_length=120)),
+                ("minutes", models.PositiveSmallIntegerField()),
+                ("is_discussion", models.BooleanField(default=False)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agenda",
+                        to="talks.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
-                'constraints': [models.UniqueConstraint(fields=('session', 'position'), name='agenda_position_unique')],
+                "ordering": ["position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "position"), name="agenda_position_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='sessionhost',
-            constraint=models.UniqueConstraint(fields=('session', 'person'), name='host_session_person_unique'),
+            model_name="sessionhost",
+            constraint=models.UniqueConstraint(
+                fields=("session", "person"), name="host_session_person_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['state', 'start'], name='session_state_start'),
+            model_name="session",
+            index=models.Index(fields=["state", "start"], name="session_state_start"),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('start__isnull', True), ('end__gt', models.F('start')), _connector='OR'), name='session_end_after_start'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end__isnull", True),
+                    ("start__isnull", True),
+                    ("end__gt", models.F("start")),
+                    _connector="OR",
+                ),
+                name="session_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__isnull', True), ('capacity__gte', 1), _connector='OR'), name='session_capacity_positive'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("capacity__isnull", True), ("capacity__gte", 1), _connector="OR"
+                ),
+                name="session_capacity_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state__in', ['scheduled', 'held']), _negated=True), ('start__isnull', False), _connector='OR'), name='session_scheduled_has_start'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state__in", ["scheduled", "held"]), _negated=True),
+                    ("start__isnull", False),
+                    _connector="OR",
+                ),
+                name="session_scheduled_has_start",
+            ),
         ),
     ]

@@ -89,7 +89,9 @@ def test_schedule_moves_proposed_to_scheduled_without_warning_when_lead_time_is_
 def test_schedule_warns_when_lead_time_is_short(person):
     programme = ProgrammeFactory(lead_time_days=14)
     session = SessionFactory(host=person, programme=programme)
-    result = services.session_schedule(session=session, start=_future(5) + timedelta(hours=1), by=person)
+    result = services.session_schedule(
+        session=session, start=_future(5) + timedelta(hours=1), by=person
+    )
     assert result.warnings == [
         f"Only 5 days until the session: {programme.name} invites people at least 14 days ahead."
     ]
@@ -103,13 +105,19 @@ def test_reschedule_keeps_history(person):
     new_start = _future(40)
     services.session_schedule(session=session, start=new_start, by=person)
     change = session.changes.get()
-    assert (change.kind, change.old_start, change.new_start) == ("rescheduled", old_start, new_start)
+    assert (change.kind, change.old_start, change.new_start) == (
+        "rescheduled",
+        old_start,
+        new_start,
+    )
 
 
 def test_schedule_in_the_past_is_refused(person):
     session = SessionFactory(host=person)
     with pytest.raises(ValidationError) as exc:
-        services.session_schedule(session=session, start=timezone.now() - timedelta(hours=1), by=person)
+        services.session_schedule(
+            session=session, start=timezone.now() - timedelta(hours=1), by=person
+        )
     assert exc.value.message_dict == {"start": ["Choose a start time in the future."]}
 
 
