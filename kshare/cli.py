@@ -1,0 +1,522 @@
+"""The `kshare` command: start, serve, work and administer kshare without knowing Django.
+
+Every failure a user can cause (a bad setting, a missing file, an unreachable database, a bad
+option) ends with exit code 2 and one sentence on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+EXIT_ERROR = 2
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+class UsageError(Exception):
+    """Something the user asked for cannot be done; the message is shown as it is."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line instead of usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see `{self.prog} --help`).\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="kshare",
+        description="Knowledge sharing for companies: sessions, schedules, feedback, recordings.",
+        epilog="Settings come from environment variables; see docs/configuration.md.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=Parser, required=True
+    )
+
+    up = commands.add_parser(
+        "up",
+        help="prepare the database, add a demo organisation when empty, run web server and worker",
+        description=(
+            "Everything in one process for one computer: apply migrations, create the demo "
+            "organisation when there are no people yet, start the task worker and serve the site. "
+            "Stop with Ctrl-C. For plain http (no TLS proxy) set KSHARE_INSECURE_HTTP=1."
+        ),
+    )
+    _add_address(up)
+    up.add_argument(
+        "--no-worker", action="store_true", help="do not start the task worker (mail waits)"
+    )
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the web site with waitress (production: run `kshare worker` beside it)",
+        description="Serve the web site with waitress; no migrations, no worker.",
+    )
+    _add_address(serve)
+    serve.add_argument(
+        "--threads", type=_positive_int, default=8, help="worker threads (default: 8)"
+    )
+
+    worker = commands.add_parser(
+        "worker",
+        help="run the background task worker (mail, reminders, recommendations)",
+        description="Run the background task worker (django-tasks-db's db_worker).",
+    )
+    worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+    worker.add_argument(
+        "--queue-name", help="queues to process, comma-separated (default: default)"
+    )
+    worker.add_argument(
+        "--interval", type=float, help="seconds between polls of an empty queue (default: 1)"
+    )
+    worker.add_argument("--max-tasks", type=_positive_int, help="exit after this many tasks")
+    worker.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development only)"
+    )
+
+    demo = commands.add_parser(
+        "demo",
+        help="create the demo organisation (people, sessions, feedback) and print its logins",
+        description="Create the demo organisation and print the demo logins.",
+    )
+    demo.add_argument("--people", type=_positive_int, help="how many people to create")
+    demo.add_argument("--seed", type=int, help="random seed, for the same organisation each time")
+
+    createadmin = commands.add_parser(
+        "createadmin",
+        help="create an administrator account",
+        description=(
+            "Create an administrator. The password is asked for when run in a terminal, "
+            "otherwise it is read from KSHARE_ADMIN_PASSWORD."
+        ),
+    )
+    createadmin.add_argument("--email", help="the administrator's e-mail address (the login)")
+    createadmin.add_argument("--name", help="display name (default: from the e-mail address)")
+
+    import_people = commands.add_parser(
+        "import-people",
+        help="create or update people from a CSV file",
+        description="Create or update people from a CSV file (see docs for the columns).",
+    )
+    import_people.add_argument("file", metavar="FILE.csv", help="the CSV file to import")
+
+    commands.add_parser(
+        "migrate",
+        help="apply database migrations",
+        description="Create or upgrade the database tables.",
+    )
+    check = commands.add_parser(
+        "check",
+        help="check the configuration",
+        description="Run Django's system checks against the current configuration.",
+    )
+    check.add_argument(
+        "--deploy", action="store_true", help="also run the checks for production deployments"
+    )
+
+    manage = commands.add_parser(
+        "manage",
+        help="run any Django management command",
+        description="Run a Django management command, e.g. `kshare manage shell`.",
+    )
+    manage.add_argument(
+        "args", nargs=argparse.REMAINDER, metavar="ARGS", help="command and options"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kshare.settings")
+    handler: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        message = _user_error(exc)
+        if message is None:
+            raise
+        print(f"kshare: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _user_error(exc: Exception) -> str | None:
+    """One line for a failure the user can fix, or None for a bug (which keeps its traceback)."""
+    from kshare.config import ConfigError
+
+    if isinstance(exc, UsageError | ConfigError):
+        return _one_line(str(exc))
+    try:
+        from django.core.exceptions import ImproperlyConfigured
+        from django.core.management import CommandError
+        from django.db import DatabaseError, InterfaceError
+    except ImportError:  # pragma: no cover - Django is a dependency
+        return None
+    if isinstance(exc, CommandError | ImproperlyConfigured):
+        return _one_line(str(exc))
+    if isinstance(exc, DatabaseError | InterfaceError):
+        return f"the database {_database_name()} cannot be used: {_one_line(str(exc))}"
+    if isinstance(exc, OSError):
+        return _one_line(str(exc))
+    return None
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = lines[0] if lines else "failed without a message"
+    return line if line.endswith((".", "!", "?")) else f"{line}."
+
+
+def _database_name() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"file {db['NAME']}"
+    host = db.get("HOST") or "localhost"
+    port = db.get("PORT") or 5432
+    return f"{db.get('NAME')} on {host}:{port}"
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return value
+
+
+def _add_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=_port, default=8000, help="port to listen on (default: 8000)"
+    )
+
+
+def _has_command(name: str) -> bool:
+    from django.core.management import get_commands
+
+    return name in get_commands()
+
+
+def _call(name: str, *args: str, **options: object) -> None:
+    from django.core.management import call_command
+
+    if not _has_command(name):
+        raise UsageError(f"the `{name}` command is not part of this installation.")
+    call_command(name, *args, **options)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup()
+    _call("migrate", interactive=False)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management.base import SystemCheckError
+
+    try:
+        _call("check", deploy=args.deploy)
+    except SystemCheckError as exc:
+        # The issues are the point of this command: show them all, then the one-line verdict.
+        print(str(exc).strip(), file=sys.stderr)
+        print("kshare: the configuration has problems; fix the ones listed above.", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup()
+    options = {
+        key: value for key in ("people", "seed") if (value := getattr(args, key)) is not None
+    }
+    _call("demo", **options)
+    return 0
+
+
+def cmd_import_people(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"the file {args.file} does not exist.")
+    _setup()
+    _call("import_people", str(path))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    options: list[str] = ["--reload" if args.reload else "--no-reload"]
+    if args.batch:
+        options.append("--batch")
+    if args.queue_name:
+        options += ["--queue-name", args.queue_name]
+    if args.interval is not None:
+        options += ["--interval", str(args.interval)]
+    if args.max_tasks is not None:
+        options += ["--max-tasks", str(args.max_tasks)]
+    _call("db_worker", *options)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["kshare manage", *args.args])
+    except SystemExit as exc:
+        # Django exits 1 for a CommandError it has already printed; keep kshare's one error code.
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return 0 if code == 0 else EXIT_ERROR
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    interactive = sys.stdin.isatty()
+    email = (args.email or "").strip()
+    if not email and interactive:
+        email = input("E-mail address: ").strip()
+    if not email:
+        raise UsageError("pass the administrator's e-mail address with --email.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise UsageError(f"{email!r} is not a valid e-mail address.") from None
+    email = email.lower()
+    name = (args.name or "").strip() or _name_from_email(email)
+
+    _setup()
+    from django.contrib.auth import password_validation
+
+    from kshare.people.models import Person
+
+    if Person.objects.filter(email__iexact=email).exists():
+        raise UsageError(f"someone with the e-mail address {email} exists already.")
+
+    password = os.environ.get("KSHARE_ADMIN_PASSWORD", "")
+    if not password:
+        if not interactive:
+            raise UsageError(
+                "no password: run in a terminal to type one, or set KSHARE_ADMIN_PASSWORD."
+            )
+        import getpass
+
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise UsageError("the two passwords differ; nothing was created.")
+    try:
+        password_validation.validate_password(password, Person(email=email, display_name=name))
+    except ValidationError as exc:
+        raise UsageError(" ".join(exc.messages)) from None
+
+    Person.objects.create_superuser(email, password, display_name=name)
+    print(f"Created the administrator {name} <{email}>.")
+    return 0
+
+
+def _name_from_email(email: str) -> str:
+    local = email.split("@", 1)[0]
+    words = [word for word in local.replace("_", ".").replace("-", ".").split(".") if word]
+    return " ".join(word.capitalize() for word in words) or email
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    missing = _static_manifest_missing()
+    if missing is not None:
+        raise UsageError(
+            f"the static files are not collected ({missing} is missing); "
+            "run `kshare manage collectstatic --noinput` after each upgrade, then start again."
+        )
+    server = _create_server(args.host, args.port, threads=args.threads)
+    print(f"kshare is serving on {_url(args.host, args.port)} (Ctrl-C stops it).", flush=True)
+    _run_until_stopped(server, on_stop=lambda: None)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+
+    print("Preparing the database…", flush=True)
+    _call("migrate", interactive=False, verbosity=0)
+    if _static_manifest_missing() is not None:
+        # Hashed, compressed static files: ~1 s once, then only changed files are copied.
+        _call("collectstatic", interactive=False, verbosity=0)
+    _demo_when_empty()
+
+    server = _create_server(args.host, args.port, threads=8)
+    worker = None if args.no_worker else _start_worker()
+    url = _url(args.host, args.port)
+    print(f"\nkshare is running on {url}", flush=True)
+    if settings.SECURE_SSL_REDIRECT:
+        print(
+            "Note: plain http is redirected to https; behind no TLS proxy set "
+            "KSHARE_INSECURE_HTTP=1 (make run does).",
+            flush=True,
+        )
+    _print_demo_logins()
+    print("Press Ctrl-C to stop.\n", flush=True)
+    _run_until_stopped(server, on_stop=lambda: _stop_worker(worker))
+    return 0
+
+
+def _static_manifest_missing() -> str | None:
+    """The static manifest path when the production storage needs it and it is missing."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+    storage = staticfiles_storage
+    if not isinstance(storage, ManifestFilesMixin):  # DEBUG or tests: served from the app folders
+        return None
+    if storage.manifest_storage.exists(storage.manifest_name):
+        return None
+    return storage.manifest_storage.path(storage.manifest_name)
+
+
+def _demo_when_empty() -> None:
+    from kshare.people.models import Person
+
+    if Person.objects.exists():
+        return
+    if not _has_command("demo"):
+        print("The database has no people yet; create an admin with `kshare createadmin`.")
+        return
+    print("The database is empty: creating the demo organisation…", flush=True)
+    _call("demo")
+
+
+def _print_demo_logins() -> None:
+    try:
+        from kshare.demo import logins
+    except ImportError:
+        return
+    from kshare.people.models import Person
+
+    rows = [row for row in logins() if Person.objects.filter(email__iexact=row[0]).exists()]
+    if not rows:
+        return
+    print("Demo logins:")
+    width = max(len(email) for email, _password, _role in rows)
+    for email, password, role in rows:
+        print(f"  {email:<{width}}  {password}  ({role})")
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}"
+
+
+def _create_server(host: str, port: int, *, threads: int):  # -> waitress BaseWSGIServer
+    from waitress import create_server
+
+    from kshare.wsgi import application
+
+    try:
+        return create_server(application, host=host.strip("[]"), port=port, threads=threads)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "is another server using that port? Try --port."
+        ) from None
+
+
+def _start_worker() -> subprocess.Popen:
+    """The worker runs in its own process (same environment), so a slow task never blocks a page."""
+    command = [sys.executable, "-m", "kshare.cli", "worker"]
+    process = subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - our own interpreter
+
+    def watch() -> None:
+        code = process.wait()
+        if not stopping.is_set():
+            print(
+                f"kshare: the task worker stopped (exit code {code}); mail and reminders wait "
+                "until kshare is restarted.",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    threading.Thread(target=watch, daemon=True, name="worker-watch").start()
+    return process
+
+
+stopping = threading.Event()
+
+
+def _stop_worker(process: subprocess.Popen | None) -> None:
+    stopping.set()
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _run_until_stopped(server, *, on_stop: Callable[[], None]) -> None:
+    """Serve until Ctrl-C or SIGTERM, then stop cleanly."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        print("\nStopping kshare…", flush=True)
+        on_stop()
+        server.close()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "up": cmd_up,
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "demo": cmd_demo,
+    "createadmin": cmd_createadmin,
+    "import-people": cmd_import_people,
+    "migrate": cmd_migrate,
+    "check": cmd_check,
+    "manage": cmd_manage,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
