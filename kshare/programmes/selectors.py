@@ -35,3 +35,11 @@ def programmes_for_list(*, person: Person) -> QuerySet[Programme]:
         .prefetch_related("organisers")
         .order_by("name")
     )
+
+
+def programme_can_edit(*, person: Person, programme: Programme) -> bool:
+    if not person.is_authenticated:
+        return False
+    if person.is_admin:
+        return True
+    return person.is_organiser and programme.organisers.filter(pk=person.pk).exists()

@@ -1,14 +1,21 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
-from kshare.programmes import selectors
+from kshare.programmes import selectors, services
+from kshare.programmes.forms import ProgrammeForm
 from kshare.sessions import selectors as session_selectors
 
 
 def programme_list(request: HttpRequest) -> HttpResponse:
     programmes = selectors.programmes_for_list(person=request.user)
-    return render(request, "programmes/list.html", {"programmes": programmes, "nav": "programmes"})
+    return render(
+        request,
+        "programmes/list.html",
+        {"programmes": programmes, "nav": "programmes", "can_create": request.user.is_organiser},
+    )
 
 
 def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -26,5 +33,34 @@ def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "page_obj": page,
             "sessions": page.object_list,
             "nav": "programmes",
+            "can_edit": selectors.programme_can_edit(person=request.user, programme=programme),
         },
+    )
+
+
+def programme_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_organiser:
+        raise PermissionDenied("Only organisers and admins create programmes.")
+    form = ProgrammeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        teams = data.pop("teams")
+        programme = services.programme_create(by=request.user, **data)
+        programme.teams.set(teams)
+        messages.success(request, "Programme created. You are its organiser.")
+        return redirect("programmes:detail", slug=programme.slug)
+    return render(request, "programmes/form.html", {"form": form, "nav": "programmes"})
+
+
+def programme_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    programme = get_object_or_404(selectors.programmes_visible_to(person=request.user), slug=slug)
+    if not selectors.programme_can_edit(person=request.user, programme=programme):
+        raise PermissionDenied("Only the programme's organisers and admins can change it.")
+    form = ProgrammeForm(request.POST or None, instance=programme)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect("programmes:detail", slug=programme.slug)
+    return render(
+        request, "programmes/form.html", {"form": form, "programme": programme, "nav": "programmes"}
     )

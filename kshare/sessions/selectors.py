@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -74,12 +75,18 @@ def session_can_edit(*, person: Person, session: Session) -> bool:
 
 
 def _for_list(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    return sessions.select_related("programme").prefetch_related(
-        Prefetch(
-            "host_links",
-            queryset=SessionHost.objects.select_related("person").order_by("-role", "id"),
-        ),
-        "tags",
+    # FETCH_PEERS is the N+1 safety net: a relation a template touches that we forgot to
+    # select is then loaded once for the whole page, not once per row.
+    return (
+        sessions.fetch_mode(models.FETCH_PEERS)
+        .select_related("programme")
+        .prefetch_related(
+            Prefetch(
+                "host_links",
+                queryset=SessionHost.objects.select_related("person").order_by("-role", "id"),
+            ),
+            "tags",
+        )
     )
 
 
