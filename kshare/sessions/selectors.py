@@ -166,9 +166,11 @@ def session_counts(*, session: Session) -> dict[str, int]:
     from django.db.models import Count
 
     counts = dict(session.invitations.values_list("response").annotate(n=Count("id")).order_by())
+    going = counts.get(Invitation.Response.YES, 0)
     return {
         "invited": sum(counts.values()),
-        "going": counts.get(Invitation.Response.YES, 0),
+        "going": going,
+        "seats_left": max(session.capacity - going, 0) if session.capacity else None,
         "maybe": counts.get(Invitation.Response.MAYBE, 0),
         "attended": session.attendances.count(),
     }

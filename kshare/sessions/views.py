@@ -101,23 +101,27 @@ def session_tag(request: HttpRequest, slug: str) -> HttpResponse:
 
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = _visible_session(request, pk)
-    person = request.user
-    can_edit = selectors.session_can_edit(person=person, session=session)
+    can_edit = selectors.session_can_edit(person=request.user, session=session)
     return render(
         request,
         "sessions/detail.html",
         {
-            "session": session,
+            **_rsvp_context(request, session),
             "can_edit": can_edit,
-            "invitation": selectors.session_invitation_for(person=person, session=session),
-            "counts": selectors.session_counts(session=session),
-            "rsvp_choices": [
-                c for c in Invitation.Response.choices if c[0] != Invitation.Response.PENDING
-            ],
-            "is_host": any(link.person_id == person.pk for link in session.host_links.all()),
             "nav": "sessions",
         },
     )
+
+
+def _rsvp_context(request: HttpRequest, session: Session) -> dict:
+    return {
+        "session": session,
+        "invitation": selectors.session_invitation_for(person=request.user, session=session),
+        "counts": selectors.session_counts(session=session),
+        "rsvp_choices": [
+            c for c in Invitation.Response.choices if c[0] != Invitation.Response.PENDING
+        ],
+    }
 
 
 def session_propose(request: HttpRequest) -> HttpResponse:
@@ -243,13 +247,26 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def session_rsvp(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer yes/maybe/no. With htmx only the answer card is swapped (template partial)."""
     session = _visible_session(request, pk)
+    error = False
     try:
         services.rsvp_set(
             session=session, person=request.user, response=request.POST.get("response", "")
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        text, error = " ".join(exc.messages), True
     else:
-        messages.success(request, "Your answer is saved.")
-    return redirect(session)
+        text = "Your answer is saved."
+    if not request.headers.get("HX-Request"):
+        (messages.error if error else messages.success)(request, text)
+        return redirect(session)
+    return render(
+        request,
+        "sessions/detail.html#rsvp",
+        {
+            **_rsvp_context(request, session),
+            "rsvp_message": text,
+            "rsvp_error": error,
+        },
+    )

@@ -306,3 +306,28 @@ def test_detail_query_count_is_constant(client, person, django_assert_num_querie
         assert client.get(f"/sessions/{small.pk}/").status_code == 200
     with django_assert_num_queries(len(ctx.captured_queries)):
         assert client.get(f"/sessions/{big.pk}/").status_code == 200
+
+
+def test_rsvp_with_htmx_returns_only_the_answer_card(member_client, person):
+    session = ScheduledSessionFactory(capacity=5)
+    response = member_client.post(
+        f"/sessions/{session.pk}/rsvp/", {"response": "maybe"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div class="card" id="rsvp">')
+    assert "<html" not in html
+    assert "Your answer: <strong>Maybe</strong>" in html
+    assert '<p class="message message-success" role="status">Your answer is saved.</p>' in html
+    assert session.invitations.get(person=person).response == "maybe"
+
+
+def test_rsvp_with_htmx_shows_full_session_inline(member_client):
+    session = ScheduledSessionFactory(capacity=1)
+    InvitationFactory(session=session, response="yes")
+    response = member_client.post(
+        f"/sessions/{session.pk}/rsvp/", {"response": "yes"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert '<p class="message message-error" role="status">The session is full.</p>' in html
+    assert "<span>1 going</span><span>0 of 1 seat left</span>" in html
