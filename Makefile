@@ -1,0 +1,138 @@
+# kshare developer tasks (GNU make). `make help` lists them.
+# Everything installs itself into .venv from a fresh clone; nothing outside the repository is
+# touched except Debian's chromium package for the browser tests.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RUFF := $(VENV)/bin/ruff
+PYTEST := $(VENV)/bin/pytest
+STAMP := $(VENV)/.kshare-installed
+DEV_STAMP := $(VENV)/.kshare-dev-installed
+PIP := $(PY) -m pip install -qq --disable-pip-version-check
+
+AXE_VERSION := 4.14.1
+AXE_JS := $(CURDIR)/.cache/axe/axe.min.js
+CHROMIUM := /usr/bin/chromium
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# pytest-xdist workers for the tests below the browser; `make test PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= 2
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
+PYTEST_ARGS ?=
+
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium axe
+
+help:
+	@echo "kshare: make targets"
+	@echo "  make run     start kshare on http://$(HOST):$(PORT) with a demo organisation (Ctrl-C stops it)"
+	@echo "  make test    lint, then the whole test suite (installs chromium and axe-core when missing)"
+	@echo "  make lint    ruff check and ruff format --check"
+	@echo "  make fmt     ruff format and ruff check --fix"
+	@echo "  make bench   run the benchmarks in bench/ and record them in bench/results/"
+	@echo "  make clean   remove caches and build leftovers (keeps .venv and var/, your data)"
+
+# --- environment ---------------------------------------------------------------------------
+
+$(PY):
+	@python=$$(scripts/find-python); \
+		echo "Creating $(VENV) with $$python ($$("$$python" -c 'import sys; print(sys.version.split()[0])'))."; \
+		"$$python" -m venv $(VENV)
+	@$(PIP) --upgrade pip
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(PY)
+	@echo "Installing kshare into $(VENV) (pip install -e .)…"
+	@$(PIP) -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(PY)
+	@echo "Installing kshare with its development tools into $(VENV) (pip install -e .[dev])…"
+	@$(PIP) -e '.[dev]'
+	@touch $@ $(STAMP)
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+# --- run -----------------------------------------------------------------------------------
+
+# Plain http on this computer: KSHARE_INSECURE_HTTP=1 turns off the HTTPS redirect and secure cookies.
+run: $(STAMP)
+	@KSHARE_INSECURE_HTTP=1 exec $(VENV)/bin/kshare up --host $(HOST) --port $(PORT)
+
+# --- tests ---------------------------------------------------------------------------------
+
+chromium:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	echo "Browser tests need Debian's chromium at $(CHROMIUM); installing it with apt-get…"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "Cannot install chromium (not root and no sudo): run 'apt-get install chromium' as root, then make test again." >&2; \
+		exit 1; \
+	fi; \
+	[ -x $(CHROMIUM) ] || { echo "apt-get finished but $(CHROMIUM) is still missing." >&2; exit 1; }
+
+axe: $(AXE_JS)
+
+# axe-core, the accessibility checker the browser tests inject, from the npm registry.
+$(AXE_JS):
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch axe-core $(AXE_VERSION); install Node.js and npm." >&2; exit 1; }
+	@echo "Fetching axe-core $(AXE_VERSION) from the npm registry…"
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		(cd "$$tmp" && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null); \
+		tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C "$$tmp"; \
+		mkdir -p $(dir $@); \
+		cp "$$tmp/package/axe.min.js" $@.part && mv $@.part $@
+
+lint: $(DEV_STAMP)
+	@echo "ruff check"
+	@$(RUFF) check .
+	@echo "ruff format --check"
+	@$(RUFF) format --check .
+
+fmt: $(DEV_STAMP)
+	@$(RUFF) format .
+	@$(RUFF) check --fix .
+
+# Lint and both test legs always run, so one report shows every kind of failure; the target fails
+# when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
+test: $(DEV_STAMP) chromium $(AXE_JS)
+	@failed=""; \
+	$(MAKE) lint || failed="$$failed lint"; \
+	$(MAKE) test-python || failed="$$failed tests"; \
+	$(MAKE) test-browser || failed="$$failed browser-tests"; \
+	if [ -n "$$failed" ]; then echo "make test FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test passed."
+
+# Everything below the browser, in parallel when PYTEST_WORKERS > 0.
+test-python: $(DEV_STAMP)
+	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
+	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
+	KSHARE_AXE_JS=$(AXE_JS) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
+
+# Playwright drives Chromium against pytest-django's live server; one process, so serially.
+test-browser: $(DEV_STAMP) chromium $(AXE_JS)
+	@if ! grep -rqs --include='test_*.py' 'mark.browser' kshare; then \
+		echo "No browser tests (marked @pytest.mark.browser) in kshare/ yet: skipped."; exit 0; fi; \
+	echo "pytest -m browser ($${DATABASE_URL:-SQLite})"; \
+	KSHARE_AXE_JS=$(AXE_JS) DJANGO_ALLOW_ASYNC_UNSAFE=true $(PYTEST) -q -m browser -p no:xdist $(PYTEST_ARGS)
+
+# --- benchmarks ----------------------------------------------------------------------------
+
+bench: $(DEV_STAMP)
+	@$(PY) bench/run.py
+
+# --- housekeeping --------------------------------------------------------------------------
+
+clean:
+	@rm -rf .cache .ruff_cache .pytest_cache test-artifacts build *.egg-info bench/results/*.tmp
+	@find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	@echo "Removed caches. Kept $(VENV) and var/ (the database, secret key, media and mail)."
