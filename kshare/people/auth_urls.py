@@ -1,15 +1,45 @@
-"""Account routes with Django's global names (login, logout, password_reset, …)."""
+"""Account routes with Django's global names (login, logout, password_reset, …) and sign-up.
+
+Django's auth views are already marked ``login_not_required``; so is ``signup``.
+"""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
+
+from kshare.people import views
+from kshare.people.forms import LoginForm
 
 urlpatterns = [
     path(
         "signin/",
         auth_views.LoginView.as_view(
-            template_name="people/login.html", redirect_authenticated_user=True
+            template_name="people/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
         ),
         name="login",
     ),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/<str:token>/", views.signup, name="signup"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="people/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="people/password_reset_confirm.html",
+            success_url=reverse_lazy("password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="people/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
 ]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("<int:pk>/", views.person_detail, name="profile"),
     path("me/edit/", views.profile_edit, name="edit_profile"),
     path("invite/", views.invite, name="invite"),
+    path("import/", views.people_import, name="import"),
 ]

@@ -1,22 +1,244 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from __future__ import annotations
 
-from kshare.people.models import Person
+import logging
+import smtplib
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from kshare.people import selectors, services
+from kshare.people.forms import (
+    InviteForm,
+    PasswordResetForm,
+    PeopleImportForm,
+    ProfileForm,
+    SignupForm,
+)
+from kshare.people.models import Team
+from kshare.people.parsing import timezone_is_known
+from kshare.people.services import InviteUnusable, PeopleImportError
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 24
+IMPORT_ERRORS_SHOWN = 500
+
+INVITE_PROBLEMS = {
+    "unknown": (
+        404,
+        "This sign-up link does not work",
+        "The link is incomplete or was replaced by a newer invitation. Ask the person who "
+        "invited you to send a new one.",
+    ),
+    "used": (
+        410,
+        "This sign-up link was already used",
+        "Your account exists: sign in, or use “Forgot your password?” if you need a new one.",
+    ),
+    "expired": (
+        410,
+        "This sign-up link has expired",
+        "Invitations are valid for a limited time. Ask the person who invited you to send a "
+        "new one.",
+    ),
+    "account_exists": (
+        410,
+        "You already have an account",
+        "An account with this e-mail address exists: sign in, or use “Forgot your password?”.",
+    ),
+}
 
 
 def person_list(request: HttpRequest) -> HttpResponse:
-    people = Person.objects.filter(is_active=True).select_related("team")[:50]
-    return render(request, "people/list.html", {"people": people, "nav": "people"})
+    query = request.GET.get("q", "").strip()[:100]
+    teams = list(Team.objects.all())
+    team = next((t for t in teams if t.slug == request.GET.get("team")), None)
+    people = selectors.people_directory(query=query, team=team)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "people/list.html",
+        {
+            "page_obj": page,
+            "people": page.object_list,
+            "query": query,
+            "teams": teams,
+            "team": team,
+            "nav": "people",
+        },
+    )
 
 
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(Person.objects.select_related("team"), pk=pk, is_active=True)
-    return render(request, "people/detail.html", {"person": person, "nav": "people"})
+    person = selectors.person_profile(pk=pk)
+    if person is None:
+        return render(
+            request,
+            "web/error.html",
+            {"status": 404, "title": "Not found", "text": "There is no such person here."},
+            status=404,
+        )
+    limit = selectors.PROFILE_SESSIONS
+    hosted = list(selectors.person_sessions_hosted(viewer=request.user, person=person)[:limit])
+    attended = list(selectors.person_sessions_attended(viewer=request.user, person=person)[:limit])
+    return render(
+        request,
+        "people/detail.html",
+        {
+            "person": person,
+            "hosted": hosted,
+            "attended": attended,
+            "is_me": person.pk == request.user.pk,
+            "nav": "people",
+        },
+    )
 
 
 def profile_edit(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/detail.html", {"person": request.user})
+    person = request.user
+    form = ProfileForm.for_person(person, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.profile_update(
+            person=person,
+            display_name=data["display_name"],
+            team=data["team"],
+            timezone=data["timezone"],
+            bio=data["bio"],
+            interests=data["interests_text"],
+        )
+        services.skills_set(person=person, skills=data["skills_text"])
+        messages.success(request, "Your profile is saved.")
+        return redirect("people:profile", person.pk)
+    return render(request, "people/edit.html", {"form": form, "nav": "people"})
 
 
 def invite(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/list.html", {"people": []})
+    if not request.user.is_organiser:
+        raise PermissionDenied("Only organisers and admins can invite people.")
+    form = InviteForm(request.POST or None, by=request.user)
+    if request.method == "POST" and form.is_valid():
+        sent, failed = [], []
+        for email in form.cleaned_data["emails"]:
+            try:
+                services.account_invite_create(
+                    by=request.user,
+                    email=email,
+                    team=form.cleaned_data["team"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as exc:  # e.g. the account was created meanwhile
+                form.add_error("emails", exc)
+            except (smtplib.SMTPException, OSError):
+                logger.exception("Could not send the invitation mail to %s", email)
+                failed.append(email)
+            else:
+                sent.append(email)
+        if sent:
+            messages.success(
+                request, f"Invitation{'s' if len(sent) != 1 else ''} sent to {', '.join(sent)}."
+            )
+        if failed:
+            form.add_error(
+                "emails",
+                f"The mail server did not accept the invitation for {', '.join(failed)}; "
+                "nothing was saved for them. Try again in a few minutes.",
+            )
+        if form.is_valid():
+            return redirect("people:invite")
+    return render(
+        request,
+        "people/invite.html",
+        {"form": form, "invite_days": settings.KSHARE_ACCOUNT_INVITE_DAYS, "nav": "people"},
+    )
+
+
+def _invite_problem(request: HttpRequest, reason: str) -> HttpResponse:
+    status, title, text = INVITE_PROBLEMS[reason]
+    return render(
+        request, "people/signup_problem.html", {"title": title, "text": text}, status=status
+    )
+
+
+@login_not_required
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def signup(request: HttpRequest, token: str) -> HttpResponse:
+    invite = selectors.account_invite_for_token(token=token)
+    try:
+        services.account_invite_check(invite)
+    except InviteUnusable as exc:
+        return _invite_problem(request, exc.reason)
+    assert invite is not None
+    inviter_tz = invite.invited_by.timezone if invite.invited_by else "UTC"
+    form = SignupForm(
+        request.POST or None,
+        email=invite.email,
+        initial={
+            "display_name": invite.display_name,
+            "timezone": inviter_tz if timezone_is_known(inviter_tz) else "UTC",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.account_invite_accept(
+                token=token,
+                display_name=form.cleaned_data["display_name"],
+                password=form.cleaned_data["password1"],
+                timezone=form.cleaned_data["timezone"],
+            )
+        except InviteUnusable as exc:  # accepted in another tab a moment ago
+            return _invite_problem(request, exc.reason)
+        login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {person.display_name}! Tell colleagues your skills.")
+        return redirect("people:edit_profile")
+    return render(request, "people/signup.html", {"form": form, "invite": invite})
+
+
+def people_import(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_admin:
+        raise PermissionDenied("Only admins can import people.")
+    form = PeopleImportForm(request.POST or None, request.FILES or None)
+    context: dict = {"form": form, "nav": "people"}
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.people_import_csv(file=form.cleaned_data["file"])
+        except PeopleImportError as exc:
+            context.update(
+                summary=exc.summary,
+                errors=exc.errors[:IMPORT_ERRORS_SHOWN],
+                errors_hidden=max(0, len(exc.errors) - IMPORT_ERRORS_SHOWN),
+            )
+            return render(request, "people/import.html", context)
+        messages.success(
+            request,
+            f"Imported {report.people} {'person' if report.people == 1 else 'people'}"
+            f" ({report.teams_created} new team{'s' if report.teams_created != 1 else ''}). "
+            "They can set a password with “Forgot your password?”, or you can invite them.",
+        )
+        return redirect("people:import")
+    return render(request, "people/import.html", context)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "people/password_reset_form.html"
+    subject_template_name = "people/email/password_reset_subject.txt"
+    email_template_name = "people/email/password_reset_body.txt"
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        # Links in mail use SITE_URL, the address people reach kshare at, not the Host header.
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL,
+            "site_name": settings.KSHARE_ORGANISATION_NAME,
+        }
+        return super().form_valid(form)

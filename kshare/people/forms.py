@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import io
+import re
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.template.defaultfilters import filesizeformat
+
+from kshare.people.models import Person, Role, Team
+from kshare.people.parsing import SkillsError, skills_format, skills_parse, timezone_names
+from kshare.people.services import email_normalise
+from kshare.tags.services import TagError, tag_names_parse
+
+INVITE_MAX_ADDRESSES = 200
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in timezone_names()]
+
+
+class TimezoneField(forms.ChoiceField):
+    default_error_messages = {
+        "invalid_choice": "Unknown timezone “%(value)s”. Choose one from the list, such as "
+        "Europe/Berlin."
+    }
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", "Times are shown to you in this timezone.")
+        super().__init__(choices=_timezone_choices, **kwargs)
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match an account. "
+        "Passwords are case-sensitive; e-mail addresses are not.",
+    }
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email: str):
+        # Django skips people without a usable password; imported people have none and set
+        # their first password exactly through this form, so only inactive accounts are skipped.
+        return Person.objects.filter(email__iexact=email_normalise(email), is_active=True)
+
+
+class InviteForm(forms.Form):
+    emails = forms.CharField(
+        label="E-mail addresses",
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+        help_text="One per line (commas work too). Each person gets their own sign-up link.",
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="No team"
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, by: Person, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not by.is_admin:
+            self.fields["role"].choices = [(Role.MEMBER.value, Role.MEMBER.label)]
+            self.fields["role"].help_text = "Only admins can invite organisers and admins."
+
+    def clean_emails(self) -> list[str]:
+        addresses = [
+            email_normalise(a) for a in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if a
+        ]
+        addresses = list(dict.fromkeys(addresses))
+        if not addresses:
+            raise ValidationError("Enter at least one e-mail address.")
+        if len(addresses) > INVITE_MAX_ADDRESSES:
+            raise ValidationError(
+                f"Invite at most {INVITE_MAX_ADDRESSES} people at once "
+                f"(you entered {len(addresses)}); for more, ask an admin to import a CSV file."
+            )
+        errors = []
+        for address in addresses:
+            try:
+                if len(address) > 254:
+                    raise ValidationError("too long")
+                validate_email(address)
+            except ValidationError:
+                errors.append(ValidationError(f"“{address[:80]}” is not a valid e-mail address."))
+        existing = Person.objects.filter(email__in=addresses).values_list("email", flat=True)
+        errors += [
+            ValidationError(f"{email} already has an account.") for email in sorted(existing)
+        ]
+        if errors:
+            raise ValidationError(errors)
+        return addresses
+
+
+class SignupForm(forms.Form):
+    display_name = forms.CharField(
+        label="Your name", max_length=120, help_text="As colleagues know you."
+    )
+    timezone = TimezoneField()
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.fields[
+            "password1"
+        ].help_text = "At least 8 characters, not only digits, not a common password."
+
+    def clean(self) -> dict:
+        data = super().clean()
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2:
+            if password1 != password2:
+                self.add_error("password2", "The two passwords differ.")
+            else:
+                user = Person(email=self.email, display_name=data.get("display_name", ""))
+                try:
+                    validate_password(password1, user=user)
+                except ValidationError as exc:
+                    self.add_error("password1", exc)
+        return data
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label="Display name", max_length=120)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="No team"
+    )
+    timezone = TimezoneField()
+    bio = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    interests_text = forms.CharField(
+        label="Interests",
+        required=False,
+        max_length=2000,
+        help_text="Topics you would like to learn about, separated by commas: ml, data, sql",
+    )
+    skills_text = forms.CharField(
+        label="Skills",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One per line as “name: level”, level 1 basic, 2 working, 3 expert — "
+        "e.g. “python: 3”.",
+    )
+
+    @classmethod
+    def for_person(cls, person: Person, data=None) -> ProfileForm:
+        initial = {
+            "display_name": person.display_name,
+            "team": person.team_id,
+            "timezone": person.timezone,
+            "bio": person.bio,
+            "interests_text": ", ".join(tag.name for tag in person.interests.all()),
+            "skills_text": skills_format(
+                [(s.tag.name, s.level) for s in person.skills.select_related("tag")]
+            ),
+        }
+        return cls(data=data, initial=initial)
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if not name:
+            raise ValidationError("Enter a display name.")
+        return name
+
+    def clean_interests_text(self) -> list[str]:
+        try:
+            return tag_names_parse(self.cleaned_data["interests_text"])
+        except TagError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def clean_skills_text(self) -> list[tuple[str, int]]:
+        try:
+            return skills_parse(self.cleaned_data["skills_text"])
+        except SkillsError as exc:
+            message = str(exc)
+            raise ValidationError(message[:1].upper() + message[1:]) from exc
+
+
+class PeopleImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with a header row: email, display_name, and optionally team, "
+        "timezone, role, skills, interests. At most 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> io.StringIO:
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the limit is 5 MB. Split it, or "
+                "run “kshare import-people FILE.csv” on the server, which has no limit."
+            )
+        if not upload.name.lower().endswith((".csv", ".txt")):
+            raise ValidationError("Choose a .csv file (save the spreadsheet as “CSV UTF-8”).")
+        raw = upload.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8” "
+                "and upload it again."
+            ) from exc
+        return io.StringIO(text, newline="")

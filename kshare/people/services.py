@@ -1,0 +1,514 @@
+"""Every write to people, teams, skills and account invitations."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TextIO
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.timezone import now
+
+from kshare.people import emails
+from kshare.people.models import AccountInvite, Person, Role, Skill, Team
+from kshare.people.parsing import SkillsError, skills_parse, timezone_is_known
+from kshare.tags.models import Tag
+from kshare.tags.services import TagError, tag_names_parse, tag_slug, tags_get_or_create
+
+EMAIL_MAX_LENGTH = Person._meta.get_field("email").max_length
+DISPLAY_NAME_MAX_LENGTH = Person._meta.get_field("display_name").max_length
+TEAM_NAME_MAX_LENGTH = Team._meta.get_field("name").max_length
+BIO_MAX_LENGTH = Person._meta.get_field("bio").max_length
+
+
+def email_normalise(email: str) -> str:
+    """E-mail addresses are stored lower-case, so that uniqueness and sign-in ignore case."""
+    return email.strip().lower()
+
+
+# --- Account invitations -------------------------------------------------------------------
+
+
+class InviteUnusable(Exception):
+    """The sign-up link cannot be used; ``reason`` is unknown, used, expired or account_exists."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def account_invite_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def account_invite_create(
+    *, by: Person, email: str, team: Team | None = None, role: str = Role.MEMBER
+) -> tuple[AccountInvite, str]:
+    """Invite ``email`` to sign up and mail them the link; returns the invite and its token.
+
+    Only a hash of the token is stored. An earlier open invitation for the same address is
+    replaced. Organisers invite members; only admins invite organisers and admins. An address
+    that already has an account raises ``ValidationError``; if the mail cannot be sent the
+    exception propagates and nothing is saved.
+    """
+    if not by.is_organiser:
+        raise PermissionDenied("Only organisers and admins can invite people.")
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role “{role}”.", code="role")
+    if role != Role.MEMBER and not by.is_admin:
+        raise PermissionDenied("Only admins can invite organisers and admins.")
+    email = email_normalise(email)
+    validate_email(email)
+    if Person.objects.filter(email__iexact=email).exists():
+        raise ValidationError(
+            "%(email)s already has an account.", code="exists", params={"email": email}
+        )
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        AccountInvite.objects.filter(email__iexact=email, accepted_at__isnull=True).delete()
+        invite = AccountInvite.objects.create(
+            email=email,
+            team=team,
+            role=role,
+            token_hash=account_invite_token_hash(token),
+            invited_by=by,
+            expires_at=now() + timedelta(days=settings.KSHARE_ACCOUNT_INVITE_DAYS),
+        )
+        emails.account_invite_send(invite=invite, token=token)
+    return invite, token
+
+
+def account_invite_check(invite: AccountInvite | None) -> AccountInvite:
+    """``invite`` if its link can still be used, else ``InviteUnusable`` saying why."""
+    if invite is None:
+        raise InviteUnusable("unknown")
+    if invite.accepted_at is not None:
+        raise InviteUnusable("used")
+    if invite.expires_at <= now():
+        raise InviteUnusable("expired")
+    if Person.objects.filter(email__iexact=invite.email).exists():
+        raise InviteUnusable("account_exists")
+    return invite
+
+
+def account_invite_accept(
+    *, token: str, display_name: str, password: str, timezone: str = "UTC"
+) -> Person:
+    """Create the invited person's account and mark the invitation used.
+
+    Raises ``InviteUnusable`` for an unknown, used or expired token, and ``ValidationError``
+    for a blank name, an unknown timezone or a password Django's validators refuse.
+    """
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise ValidationError("Enter your name.", code="display_name")
+    if not timezone_is_known(timezone):
+        raise ValidationError(
+            "Unknown timezone “%(tz)s”.", code="timezone", params={"tz": timezone}
+        )
+    with transaction.atomic():
+        invite = account_invite_check(
+            AccountInvite.objects.select_for_update()
+            .filter(token_hash=account_invite_token_hash(token))
+            .first()
+        )
+        person = Person(
+            email=email_normalise(invite.email),
+            display_name=display_name[:DISPLAY_NAME_MAX_LENGTH],
+            team=invite.team,
+            role=invite.role,
+            timezone=timezone,
+        )
+        validate_password(password, user=person)
+        person.set_password(password)
+        person.save()
+        invite.accepted_at = now()
+        invite.person = person
+        invite.save(update_fields=["accepted_at", "person"])
+    return person
+
+
+# --- Profile -------------------------------------------------------------------------------
+
+
+def profile_update(
+    *,
+    person: Person,
+    display_name: str,
+    team: Team | None,
+    timezone: str,
+    bio: str = "",
+    interests: Iterable[str] = (),
+) -> Person:
+    """Save the profile fields a person edits themselves; ``interests`` are tag names."""
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise ValidationError("Enter a display name.", code="display_name")
+    if not timezone_is_known(timezone):
+        raise ValidationError(
+            "Unknown timezone “%(tz)s”.", code="timezone", params={"tz": timezone}
+        )
+    person.display_name = display_name[:DISPLAY_NAME_MAX_LENGTH]
+    person.team = team
+    person.timezone = timezone
+    person.bio = bio[:BIO_MAX_LENGTH]
+    with transaction.atomic():
+        person.save(update_fields=["display_name", "team", "timezone", "bio"])
+        person.interests.set(tags_get_or_create(names=interests))
+    return person
+
+
+def skills_set(*, person: Person, skills: list[tuple[str, int]]) -> list[Skill]:
+    """Replace ``person``'s skills with ``skills`` (tag name, level 1-3), creating tags."""
+    for name, level in skills:
+        if level not in (1, 2, 3):
+            raise ValidationError(
+                "The level of “%(name)s” must be 1, 2 or 3.", code="level", params={"name": name}
+            )
+    with transaction.atomic():
+        tags = tags_get_or_create(names=[name for name, _ in skills])
+        levels = {tag.pk: level for tag, (_, level) in zip(tags, skills, strict=True)}
+        Skill.objects.filter(person=person).exclude(tag_id__in=levels).delete()
+        Skill.objects.bulk_create(
+            [Skill(person=person, tag_id=tag_id, level=level) for tag_id, level in levels.items()],
+            update_conflicts=True,
+            unique_fields=["person", "tag"],
+            update_fields=["level"],
+        )
+    return list(Skill.objects.filter(person=person).select_related("tag"))
+
+
+# --- CSV import ----------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("email", "display_name", "team", "timezone", "role", "skills", "interests")
+IMPORT_REQUIRED = ("email", "display_name")
+IMPORT_MAX_FIELD = 10_000  # characters; anything longer is a broken file, not a profile
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One reason a file cannot be imported. ``row`` counts like a spreadsheet: header = 1."""
+
+    row: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row is not None else "file"
+        return (
+            f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
+
+
+class PeopleImportError(Exception):
+    """The file has problems; nothing was imported."""
+
+    def __init__(self, errors: list[ImportProblem]) -> None:
+        self.errors = errors
+        super().__init__(self.summary)
+
+    @property
+    def rows_with_errors(self) -> int:
+        return len({e.row for e in self.errors if e.row is not None})
+
+    @property
+    def summary(self) -> str:
+        n = self.rows_with_errors
+        if n == 0:
+            return "Nothing was imported: the file cannot be read."
+        return f"Nothing was imported: {n} row{'s have' if n != 1 else ' has'} errors."
+
+
+@dataclass
+class ImportReport:
+    people: int = 0
+    teams_created: int = 0
+    tags_created: int = 0
+    emails: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    number: int
+    email: str
+    display_name: str
+    team: str
+    timezone: str
+    role: str
+    skills: list[tuple[str, int]]
+    interests: list[str]
+
+
+def _read_rows(file: TextIO) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the data rows with their spreadsheet row numbers (blank lines count)."""
+    reader = csv.reader(file)
+    rows: list[tuple[int, list[str]]] = []
+    number = 0
+    header: list[str] | None = None
+    try:
+        for number, values in enumerate(reader, start=1):
+            if header is None:
+                header = values
+            else:
+                rows.append((number, values))
+    except UnicodeDecodeError as exc:
+        raise PeopleImportError(
+            [
+                ImportProblem(
+                    None,
+                    "",
+                    f"the file is not UTF-8 text (byte {exc.start} of a block near row "
+                    f"{number + 1} cannot be read); save it as “CSV UTF-8” and try again",
+                )
+            ]
+        ) from exc
+    except csv.Error as exc:
+        raise PeopleImportError(
+            [ImportProblem(number + 1, "", f"this row cannot be read as CSV ({exc})")]
+        ) from exc
+    if header is None or not any(v.strip() for v in header):
+        raise PeopleImportError([ImportProblem(None, "", "the file is empty")])
+    return header, rows
+
+
+def _check_header(header: list[str]) -> list[str]:
+    columns = [h.strip().lower().lstrip("\ufeff") for h in header]
+    problems: list[ImportProblem] = []
+    seen: set[str] = set()
+    for column in columns:
+        if column not in IMPORT_COLUMNS:
+            problems.append(
+                ImportProblem(
+                    1,
+                    column[:40] or "(blank)",
+                    f"unknown column; the columns are {', '.join(IMPORT_COLUMNS)}",
+                )
+            )
+        elif column in seen:
+            problems.append(ImportProblem(1, column, "this column appears twice"))
+        seen.add(column)
+    for column in IMPORT_REQUIRED:
+        if column not in seen:
+            problems.append(ImportProblem(1, column, "required column is missing"))
+    if problems:
+        raise PeopleImportError(problems)
+    return columns
+
+
+def _check_row(
+    number: int, columns: list[str], values: list[str], problems: list[ImportProblem]
+) -> _Row | None:
+    def problem(column: str, message: str) -> None:
+        problems.append(ImportProblem(number, column, message))
+
+    before = len(problems)
+    bad: set[str] = set()  # columns already reported: no second message about the same cell
+    if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
+        problem("", f"the row has {len(values)} values but the header names {len(columns)} columns")
+    cells = dict(zip(columns, values, strict=False))
+    for column, value in cells.items():
+        if "\x00" in value:
+            problem(column, "contains a NUL character")
+        elif len(value) > IMPORT_MAX_FIELD:
+            problem(column, f"is longer than {IMPORT_MAX_FIELD} characters")
+        else:
+            continue
+        cells[column] = ""
+        bad.add(column)
+
+    email = email_normalise(cells.get("email", ""))
+    if "email" in bad:
+        pass
+    elif not email:
+        problem("email", "is required")
+    elif len(email) > EMAIL_MAX_LENGTH:
+        problem("email", f"is longer than {EMAIL_MAX_LENGTH} characters")
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problem("email", f"'{email[:80]}' is not a valid e-mail address")
+
+    display_name = " ".join(cells.get("display_name", "").split())
+    if "display_name" in bad:
+        pass
+    elif not display_name:
+        problem("display_name", "is required")
+    elif len(display_name) > DISPLAY_NAME_MAX_LENGTH:
+        problem("display_name", f"is longer than {DISPLAY_NAME_MAX_LENGTH} characters")
+
+    team = " ".join(cells.get("team", "").split())
+    if len(team) > TEAM_NAME_MAX_LENGTH:
+        problem("team", f"is longer than {TEAM_NAME_MAX_LENGTH} characters")
+    elif team and not slugify(team):
+        problem("team", f"'{team}' needs at least one letter or digit")
+
+    tz = cells.get("timezone", "").strip() or "UTC"
+    if not timezone_is_known(tz):
+        problem("timezone", f"unknown timezone '{tz[:64]}'")
+
+    role = cells.get("role", "").strip().lower() or Role.MEMBER
+    if role not in Role.values:
+        problem("role", f"unknown role '{role[:40]}'; use member, organiser or admin")
+
+    skills: list[tuple[str, int]] = []
+    try:
+        skills = skills_parse(cells.get("skills", ""))
+    except SkillsError as exc:
+        problem("skills", str(exc))
+
+    interests: list[str] = []
+    try:
+        interests = tag_names_parse(cells.get("interests", ""))
+    except TagError as exc:
+        problem("interests", str(exc)[:1].lower() + str(exc)[1:])
+
+    if len(problems) > before:
+        return None
+    return _Row(number, email, display_name, team, tz, role, skills, interests)
+
+
+def _existing_emails(emails: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(emails), 900):  # stay under SQLite's bound-parameter limit
+        chunk = emails[start : start + 900]
+        found.update(
+            e.lower()
+            for e in Person.objects.filter(email__in=chunk).values_list("email", flat=True)
+        )
+    return found
+
+
+def people_import_csv(
+    *, file: TextIO, progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    """Create everyone listed in a CSV file, or no one.
+
+    Columns (header required, any order): email, display_name (both required), team (created
+    when missing), timezone (default UTC), role (member/organiser/admin), skills
+    ("python:3; sql:2") and interests ("ml; data"). Every row is checked first; any problem
+    raises ``PeopleImportError`` with all of them and nothing is written. People get an
+    unusable password: they choose one through "forgot password" or an invitation.
+    ``progress(done, total)`` is called while rows are checked and once at the end.
+    """
+    header, raw_rows = _read_rows(file)
+    columns = _check_header(header)
+    raw_rows = [(n, values) for n, values in raw_rows if any(v.strip() for v in values)]
+    total = len(raw_rows)
+    problems: list[ImportProblem] = []
+    rows: list[_Row] = []
+    first_row_of: dict[str, int] = {}
+    step = max(1, total // 100)
+    for index, (number, values) in enumerate(raw_rows, start=1):
+        row = _check_row(number, columns, values, problems)
+        if row is not None:
+            if row.email in first_row_of:
+                problems.append(
+                    ImportProblem(
+                        number, "email", f"'{row.email}' is also on row {first_row_of[row.email]}"
+                    )
+                )
+            else:
+                first_row_of[row.email] = number
+                rows.append(row)
+        if progress and index % step == 0:
+            progress(index, total)
+    if total == 0 and not problems:
+        problems.append(ImportProblem(None, "", "the file has a header but no people"))
+    existing = _existing_emails(list(first_row_of))
+    for row in rows:
+        if row.email in existing:
+            problems.append(
+                ImportProblem(row.number, "email", f"'{row.email}' already has an account")
+            )
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, _column_order(p.column)))
+        raise PeopleImportError(problems)
+
+    report = _people_insert(rows)
+    if progress:
+        progress(total, total)
+    return report
+
+
+def _column_order(column: str) -> int:
+    return IMPORT_COLUMNS.index(column) if column in IMPORT_COLUMNS else -1
+
+
+@transaction.atomic
+def _people_insert(rows: list[_Row]) -> ImportReport:
+    report = ImportReport()
+    # Teams: match existing ones by slug (so "Data Science" finds "data science").
+    team_slugs = {slugify(r.team)[:100]: r.team for r in reversed(rows) if r.team}
+    teams = {t.slug: t for t in Team.objects.filter(slug__in=list(team_slugs))}
+    missing_teams = [
+        Team(name=name, slug=slug) for slug, name in team_slugs.items() if slug not in teams
+    ]
+    # A new team whose name is taken under another slug cannot be created: reuse that team.
+    taken = {
+        t.name.lower(): t for t in Team.objects.filter(name__in=[t.name for t in missing_teams])
+    }
+    for team in list(missing_teams):
+        if team.name.lower() in taken:
+            teams[team.slug] = taken[team.name.lower()]
+            missing_teams.remove(team)
+    Team.objects.bulk_create(missing_teams)
+    report.teams_created = len(missing_teams)
+    teams.update({t.slug: t for t in Team.objects.filter(slug__in=[t.slug for t in missing_teams])})
+
+    tag_names: dict[str, str] = {}
+    for row in rows:
+        for name in [name for name, _ in row.skills] + row.interests:
+            tag_names.setdefault(tag_slug(name), name)
+    tags_before = Tag.objects.count()
+    tags = {tag.slug: tag for tag in tags_get_or_create(names=tag_names.values())}
+    report.tags_created = Tag.objects.count() - tags_before
+
+    people = [
+        Person(
+            email=row.email,
+            display_name=row.display_name[:DISPLAY_NAME_MAX_LENGTH],
+            team=teams[slugify(row.team)[:100]] if row.team else None,
+            timezone=row.timezone,
+            role=row.role,
+            password=make_password(None),
+        )
+        for row in rows
+    ]
+    Person.objects.bulk_create(people, batch_size=500)
+    if any(p.pk is None for p in people):  # backends that cannot return ids from a bulk insert
+        ids = dict(
+            Person.objects.filter(email__in=[p.email for p in people]).values_list("email", "pk")
+        )
+        for p in people:
+            p.pk = ids[p.email]
+    Skill.objects.bulk_create(
+        [
+            Skill(person=person, tag=tags[tag_slug(name)], level=level)
+            for person, row in zip(people, rows, strict=True)
+            for name, level in row.skills
+        ],
+        batch_size=1000,
+    )
+    Interest = Person.interests.through
+    Interest.objects.bulk_create(
+        [
+            Interest(person_id=person.pk, tag_id=tags[tag_slug(name)].pk)
+            for person, row in zip(people, rows, strict=True)
+            for name in row.interests
+        ],
+        batch_size=1000,
+    )
+    report.people = len(people)
+    report.emails = [p.email for p in people]
+    return report
