@@ -317,6 +317,11 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
         raise UsageError(f"{email!r} is not a valid e-mail address.") from None
     email = email.lower()
     name = (args.name or "").strip() or _name_from_email(email)
+    password = os.environ.get("KSHARE_ADMIN_PASSWORD", "")
+    if not password and not interactive:
+        raise UsageError(
+            "no password: run in a terminal to type one, or set KSHARE_ADMIN_PASSWORD."
+        )
 
     _setup()
     from django.contrib.auth import password_validation
@@ -326,12 +331,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     if Person.objects.filter(email__iexact=email).exists():
         raise UsageError(f"someone with the e-mail address {email} exists already.")
 
-    password = os.environ.get("KSHARE_ADMIN_PASSWORD", "")
     if not password:
-        if not interactive:
-            raise UsageError(
-                "no password: run in a terminal to type one, or set KSHARE_ADMIN_PASSWORD."
-            )
         import getpass
 
         password = getpass.getpass("Password: ")

@@ -1,0 +1,234 @@
+"""The `kshare` command, run as a user runs it: in a subprocess, with its own KSHARE_HOME.
+
+Each test uses a fresh SQLite database under tmp_path, whatever database the suite runs on.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+SUBCOMMANDS = [
+    "up",
+    "serve",
+    "worker",
+    "demo",
+    "createadmin",
+    "import-people",
+    "migrate",
+    "check",
+    "manage",
+]
+# Settings read from the environment: the subprocess must not inherit the test run's values.
+SETTINGS_VARIABLES = {
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "EMAIL_URL",
+    "MEDIA_ROOT",
+    "TIME_ZONE",
+    "KSHARE_TESTING",
+    "KSHARE_INSECURE_HTTP",
+    "KSHARE_ADMIN_PASSWORD",
+    "SECURE_SSL_REDIRECT",
+    "DJANGO_SETTINGS_MODULE",
+}
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def kshare_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    env["KSHARE_HOME"] = str(home)
+    env.update(extra)
+    return env
+
+
+def kshare(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "kshare.cli", *args],
+        cwd=PROJECT_DIR,
+        env=kshare_env(home, **env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_explains_itself_with_help(home, command):
+    result = kshare(home, command, "--help")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith(f"usage: kshare {command}") is True
+
+
+def test_help_lists_every_subcommand(home):
+    result = kshare(home, "--help")
+    assert result.returncode == 0
+    listed = re.findall(r"^    ([a-z-]+)", result.stdout, flags=re.MULTILINE)
+    assert listed == SUBCOMMANDS
+
+
+def test_a_bad_option_value_is_one_line_and_exit_code_2(home):
+    result = kshare(home, "serve", "--port", "eighty")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "kshare serve: argument --port: 'eighty' is not a whole number "
+        "(see `kshare serve --help`).\n",
+    )
+
+
+def test_a_database_url_with_an_unknown_scheme_is_refused_in_one_line(home):
+    result = kshare(home, "migrate", DATABASE_URL="mysql://root@localhost/kshare")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kshare: DATABASE_URL must start with sqlite:// or postgres://; got a mysql URL.\n",
+    )
+
+
+def test_an_unreachable_database_is_one_line_and_exit_code_2(home):
+    result = kshare(home, "migrate", DATABASE_URL="postgres://postgres@127.0.0.1:1/kshare")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        "kshare: the database kshare on 127.0.0.1:1 cannot be used: connection failed:"
+    )
+
+
+def test_a_bad_setting_stops_the_command_in_one_line(home):
+    result = kshare(home, "check", TIME_ZONE="Mars/Olympus_Mons")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kshare: TIME_ZONE must be an IANA time zone such as Europe/Berlin; "
+        "got 'Mars/Olympus_Mons'.\n",
+    )
+
+
+def test_import_people_of_a_missing_file_is_one_line_and_exit_code_2(home):
+    missing = home / "people.csv"
+    result = kshare(home, "import-people", str(missing))
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"kshare: the file {missing} does not exist.\n",
+    )
+
+
+def test_createadmin_creates_an_administrator_once(home):
+    assert kshare(home, "migrate").returncode == 0
+    password = {"KSHARE_ADMIN_PASSWORD": "a-long-enough-passphrase"}
+
+    created = kshare(home, "createadmin", "--email", "Ada.Lovelace@Example.com", **password)
+    again = kshare(home, "createadmin", "--email", "ada.lovelace@example.com", **password)
+
+    assert (created.returncode, created.stdout, created.stderr) == (
+        0,
+        "Created the administrator Ada Lovelace <ada.lovelace@example.com>.\n",
+        "",
+    )
+    assert (again.returncode, again.stderr) == (
+        2,
+        "kshare: someone with the e-mail address ada.lovelace@example.com exists already.\n",
+    )
+    with sqlite3.connect(home / "var" / "kshare.sqlite3") as db:
+        rows = db.execute(
+            "SELECT email, display_name, role, is_staff, is_superuser, is_active FROM people_person"
+        ).fetchall()
+    assert rows == [("ada.lovelace@example.com", "Ada Lovelace", "admin", 1, 1, 1)]
+
+
+def test_createadmin_refuses_an_invalid_email(home):
+    result = kshare(home, "createadmin", "--email", "ada@", KSHARE_ADMIN_PASSWORD="x" * 20)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kshare: 'ada@' is not a valid e-mail address.\n",
+    )
+
+
+def test_createadmin_without_a_terminal_needs_the_password_variable(home):
+    result = kshare(home, "createadmin", "--email", "ada@example.com")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kshare: no password: run in a terminal to type one, or set KSHARE_ADMIN_PASSWORD.\n",
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own server
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Content-Type"], exc.read()
+
+
+def test_serve_refuses_to_start_before_static_files_are_collected(home):
+    result = kshare(home, "serve", "--port", str(free_port()))
+    manifest = home / "var" / "static" / "staticfiles.json"
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"kshare: the static files are not collected ({manifest} is missing); run "
+        "`kshare manage collectstatic --noinput` after each upgrade, then start again.\n",
+    )
+
+
+def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(home):
+    collected = kshare(home, "manage", "collectstatic", "--noinput", "--verbosity", "0")
+    assert (collected.returncode, collected.stderr) == (0, "")
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "kshare.cli", "serve", "--port", str(port), "--threads", "2"],
+        cwd=PROJECT_DIR,
+        env=kshare_env(home, KSHARE_INSECURE_HTTP="1"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        css_status, css_type, _ = get(f"http://127.0.0.1:{port}/static/kshare/kshare.css")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        stdout, _stderr = server.communicate(timeout=15)
+
+    assert (health[0], health[1], json.loads(health[2])) == (
+        200,
+        "application/json",
+        {"status": "ok"},
+    )
+    assert (css_status, css_type) == (200, 'text/css; charset="utf-8"')
+    assert server.returncode == 0
+    assert stdout == (
+        f"kshare is serving on http://127.0.0.1:{port} (Ctrl-C stops it).\n\nStopping kshare…\n"
+    )
