@@ -68,6 +68,8 @@ def account_invite_create(
     if role != Role.MEMBER and not by.is_admin:
         raise PermissionDenied("Only admins can invite organisers and admins.")
     email = email_normalise(email)
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError("That e-mail address is too long.", code="email")
     validate_email(email)
     if Person.objects.filter(email__iexact=email).exists():
         raise ValidationError(

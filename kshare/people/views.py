@@ -59,7 +59,8 @@ INVITE_PROBLEMS = {
 
 
 def person_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    # NUL never matches anything and PostgreSQL refuses it in a query: drop it.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     teams = list(Team.objects.all())
     team = next((t for t in teams if t.slug == request.GET.get("team")), None)
     people = selectors.people_directory(query=query, team=team)
@@ -144,9 +145,8 @@ def invite(request: HttpRequest) -> HttpResponse:
             else:
                 sent.append(email)
         if sent:
-            messages.success(
-                request, f"Invitation{'s' if len(sent) != 1 else ''} sent to {', '.join(sent)}."
-            )
+            who = ", ".join(sent) if len(sent) <= 5 else f"{len(sent)} people"
+            messages.success(request, f"Invitation{'s' if len(sent) != 1 else ''} sent to {who}.")
         if failed:
             form.add_error(
                 "emails",

@@ -82,3 +82,7 @@ def test_directory_query_count_does_not_grow_with_rows(
 
     assert response.status_code == 200
     assert len(response.context["people"]) == min(rows, 24)
+
+
+def test_directory_search_with_nul_character_is_not_an_error(member_client, people):
+    assert _names(member_client, q="an\x00na") == ["Anna Analyst"]

@@ -306,3 +306,27 @@ def test_import_page_refuses_bad_uploads(client, admin_person, upload, message):
     assert response.status_code == 200
     assert response.context["form"].errors["file"] == [message]
     assert Person.objects.count() == 1
+
+
+def test_import_page_shows_the_upload_form_to_admins(client, admin_person):
+    client.force_login(admin_person)
+
+    response = client.get(reverse("people:import"))
+
+    assert response.status_code == 200
+    assert '<input type="file" name="file" accept=".csv,text/csv"' in response.text
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_command_draws_a_progress_bar_on_a_terminal(db, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    err = _Terminal()
+
+    call_command("import_people", str(path), stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue().endswith("\rChecking [" + "#" * 30 + "] 3/3 rows\n")

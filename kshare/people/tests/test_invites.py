@@ -269,3 +269,13 @@ def test_accepting_twice_is_refused(db):
 
     assert exc.value.reason == "used"
     assert Person.objects.filter(email="once@example.com").count() == 1
+
+
+def test_invite_page_shows_member_role_only_to_organisers(client, organiser, admin_person):
+    client.force_login(organiser)
+    organiser_roles = client.get(reverse("people:invite")).context["form"].fields["role"].choices
+    client.force_login(admin_person)
+    admin_roles = client.get(reverse("people:invite")).context["form"].fields["role"].choices
+
+    assert organiser_roles == [("member", "Member")]
+    assert admin_roles == [("admin", "Admin"), ("organiser", "Organiser"), ("member", "Member")]
