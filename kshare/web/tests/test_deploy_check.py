@@ -23,6 +23,8 @@ PRODUCTION_UNSET = {
     "SECRET_KEY_FILE",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
+    # Set for the browser tests (async.E001 in production); no deployment sets it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 
