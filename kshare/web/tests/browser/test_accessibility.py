@@ -1,0 +1,153 @@
+"""axe-core (WCAG 2.1 A/AA) on every main page, in light and dark colours, and the skip link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from kshare.people.models import Person
+from kshare.people.tests.factories import OrganiserFactory, PersonFactory, SkillFactory, TeamFactory
+from kshare.programmes.models import Programme
+from kshare.programmes.tests.factories import ProgrammeFactory
+from kshare.sessions import services
+from kshare.sessions.models import Format, Session
+from kshare.sessions.tests.factories import PastSessionFactory, ScheduledSessionFactory
+from kshare.tags.tests.factories import TagFactory
+from kshare.web.tests.browser.conftest import ARTIFACTS_DIR, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class World:
+    member: Person
+    organiser: Person
+    programme: Programme
+    hosted: Session
+    proposed: Session
+    not_mine: Session
+
+
+@pytest.fixture
+def world(server: str) -> World:
+    """A small organisation with every kind of thing the pages show."""
+    team = TeamFactory(name="Platform", slug="platform")
+    member = PersonFactory(display_name="Mia Member", team=team)
+    organiser = OrganiserFactory(display_name="Olga Organiser", team=team)
+    programme = ProgrammeFactory(
+        name="Tech Talks", slug="tech-talks", description="Talks by engineers, for everyone."
+    )
+    programme.organisers.add(organiser)
+    python, testing = TagFactory(name="python"), TagFactory(name="testing")
+    SkillFactory(person=member, tag=python, level=3)
+    member.interests.add(testing)
+    hosted = services.session_propose(
+        by=member,
+        title="Browser testing with Playwright",
+        abstract="We drive **Chromium** from pytest.\n\n- fixtures\n- `expect`\n\n> Try it.",
+        format=Format.WORKSHOP,
+        programme=programme,
+        tags=[python, testing],
+        cohosts=[organiser],
+        location="Room 4.12",
+        call_url="https://meet.example.com/abc",
+        capacity=20,
+    )
+    services.session_schedule(session=hosted, start=timezone.now() + timedelta(days=21), by=member)
+    proposed = services.session_propose(by=member, title="An idea for later", programme=programme)
+    PastSessionFactory(title="Last month's talk", programme=programme, host=organiser)
+    not_mine = ScheduledSessionFactory(title="Someone else's talk", programme=programme)
+    return World(member, organiser, programme, hosted, proposed, not_mine)
+
+
+def _show_propose_errors(page: Page) -> None:
+    page.get_by_role("button", name="Propose session").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+
+
+def _show_login_error(page: Page) -> None:
+    page.fill("#id_username", "nobody@example.com")
+    page.fill("#id_password", "wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".form-errors")).to_be_visible()
+
+
+Action = Callable[[Page], None] | None
+# (name, path in the world, expected status, action before the audit), grouped so that one
+# sign-in covers several pages: every page is still audited and named when it fails.
+PAGE_GROUPS: dict[str, list[tuple[str, Callable[[World], str], int, Action]]] = {
+    "lists": [
+        ("home", lambda w: "/", 200, None),
+        ("sessions-upcoming", lambda w: "/sessions/", 200, None),
+        ("sessions-past", lambda w: "/sessions/past/", 200, None),
+        ("sessions-proposals", lambda w: "/sessions/proposals/", 200, None),
+        ("sessions-mine", lambda w: "/sessions/mine/", 200, None),
+        ("sessions-tag", lambda w: "/sessions/tag/python/", 200, None),
+    ],
+    "session-pages": [
+        ("session-detail", lambda w: f"/sessions/{w.hosted.pk}/", 200, None),
+        ("session-detail-proposed", lambda w: f"/sessions/{w.proposed.pk}/", 200, None),
+        ("session-propose", lambda w: "/sessions/propose/", 200, None),
+        ("session-propose-errors", lambda w: "/sessions/propose/", 200, _show_propose_errors),
+        ("session-edit", lambda w: f"/sessions/{w.hosted.pk}/edit/", 200, None),
+        ("session-schedule", lambda w: f"/sessions/{w.proposed.pk}/schedule/", 200, None),
+        ("session-cancel", lambda w: f"/sessions/{w.hosted.pk}/cancel/", 200, None),
+    ],
+    "programmes-people-errors": [
+        ("programmes", lambda w: "/programmes/", 200, None),
+        ("programme-detail", lambda w: f"/programmes/{w.programme.slug}/", 200, None),
+        ("people", lambda w: "/people/", 200, None),
+        ("profile", lambda w: f"/people/{w.organiser.pk}/", 200, None),
+        ("not-found", lambda w: "/sessions/999999/", 404, None),
+        ("not-allowed", lambda w: f"/sessions/{w.not_mine.pk}/edit/", 403, None),
+    ],
+    "signed-out": [
+        ("login", lambda w: "/signin/", 200, None),
+        ("login-error", lambda w: "/signin/", 200, _show_login_error),
+    ],
+}
+
+
+@pytest.mark.parametrize("group", list(PAGE_GROUPS))
+def test_pages_have_no_serious_accessibility_violations_in_light_and_dark(
+    page: Page, server: str, world: World, axe, group: str
+) -> None:
+    if group != "signed-out":
+        sign_in(page, server, world.member)
+    problems = []
+    for name, path, status, action in PAGE_GROUPS[group]:
+        response = page.goto(server + path(world))
+        assert (name, response and response.status) == (name, status)
+        if action is not None:
+            action(page)
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            report = axe(page)
+            if report:
+                ARTIFACTS_DIR.mkdir(exist_ok=True)
+                shot = ARTIFACTS_DIR / f"axe-{name}-{scheme}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                problems.append(f"{name} ({scheme} colours, {page.url}, {shot.name}):\n{report}")
+    if problems:
+        pytest.fail(
+            "axe found serious/critical WCAG 2.1 A/AA issues:\n" + "\n".join(problems),
+            pytrace=False,
+        )
+
+
+def test_first_tab_focuses_the_skip_link_which_moves_to_the_content(
+    page: Page, server: str, world: World
+) -> None:
+    sign_in(page, server, world.member)
+    page.goto(f"{server}/sessions/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
