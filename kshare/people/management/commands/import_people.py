@@ -42,7 +42,7 @@ class Command(BaseCommand):
     def _progress_bar(self):
         tty = self.stderr.isatty()
         self._bar_open = False
-        last = {"at": 0.0, "tenth": -1}
+        last = {"at": 0.0, "tenth": 0}
 
         def progress(done: int, total: int) -> None:
             if total == 0:
