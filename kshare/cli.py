@@ -7,6 +7,7 @@ option) ends with exit code 2 and one sentence on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import signal
 import subprocess
@@ -415,7 +416,10 @@ def _demo_when_empty() -> None:
         print("The database has no people yet; create an admin with `kshare createadmin`.")
         return
     print("The database is empty: creating the demo organisation…", flush=True)
-    _call("demo")
+    output = io.StringIO()
+    _call("demo", stdout=output)
+    # Its summary line only: the logins are printed once, under the address.
+    print(next(iter(output.getvalue().strip().splitlines()), "Demo organisation created."))
 
 
 def _print_demo_logins() -> None:
@@ -460,7 +464,8 @@ def _start_worker() -> subprocess.Popen:
 
     def watch() -> None:
         code = process.wait()
-        if not stopping.is_set():
+        # Ctrl-C reaches the worker and kshare together: give the stop a moment to be noticed.
+        if not stopping.wait(timeout=2):
             print(
                 f"kshare: the task worker stopped (exit code {code}); mail and reminders wait "
                 "until kshare is restarted.",
@@ -493,13 +498,15 @@ def _run_until_stopped(server, *, on_stop: Callable[[], None]) -> None:
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    # SIGINT too: a shell starting kshare in the background (`make run &`) ignores Ctrl-C for it.
+    previous = {sig: signal.signal(sig, terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         print("\nStopping kshare…", flush=True)
         on_stop()
         server.close()
