@@ -209,15 +209,7 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(home):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                health = get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        health = wait_for_health(port, server)
         css_status, css_type, _ = get(f"http://127.0.0.1:{port}/static/kshare/kshare.css")
     finally:
         server.send_signal(signal.SIGTERM)
@@ -233,3 +225,57 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(home):
     assert stdout == (
         f"kshare is serving on http://127.0.0.1:{port} (Ctrl-C stops it).\n\nStopping kshare…\n"
     )
+
+
+def wait_for_health(port: int, process: subprocess.Popen, *, seconds: float = 60) -> tuple:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return get(f"http://127.0.0.1:{port}/healthz")
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.2)
+
+
+def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
+    from kshare.demo import logins
+
+    port = free_port()
+    up = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "kshare.cli", "up", "--port", str(port)],
+        cwd=PROJECT_DIR,
+        env=kshare_env(home, KSHARE_INSECURE_HTTP="1"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: the worker must leave with it
+    )
+    try:
+        health = wait_for_health(port, up)
+    finally:
+        up.send_signal(signal.SIGTERM)
+        stdout, stderr = up.communicate(timeout=30)
+
+    assert health[0] == 200
+    assert up.returncode == 0, stderr
+    with pytest.raises(ProcessLookupError):
+        os.killpg(up.pid, 0)  # nothing of the group is left: the worker stopped too
+    lines = stdout.splitlines()
+    width = max(len(email) for email, _, _ in logins())
+    assert lines[:2] == [
+        "Preparing the database…",
+        "The database is empty: creating the demo organisation…",
+    ]
+    assert lines[2].startswith("Created the demo organisation: ") is True
+    assert lines[3:] == [
+        "",
+        f"kshare is running on http://127.0.0.1:{port}",
+        "Demo logins:",
+        *[f"  {email:<{width}}  {password}  ({role})" for email, password, role in logins()],
+        "Press Ctrl-C to stop.",
+        "",
+        "",
+        "Stopping kshare…",
+    ]
