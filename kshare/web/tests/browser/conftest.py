@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Page
 
 from kshare.people.models import Person
 
@@ -62,21 +62,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def server(live_server, transactional_db) -> str:
     """The live server's base URL; the database is shared with it (hence transactional)."""
     return live_server.url
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """Pages in fresh contexts: a second person, or a browser without JavaScript."""
-    contexts: list[BrowserContext] = []
-
-    def make(**context_args: Any) -> Page:
-        context = browser.new_context(**context_args)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def sign_in(page: Page, server: str, person: Person, password: str = PASSWORD) -> None:
@@ -118,7 +103,7 @@ def axe_source() -> str:
     if configured:
         path = Path(configured)
         if not path.is_file():
-            pytest.fail(f"KSHARE_AXE_JS={configured} is not a file.")
+            pytest.fail(f"KSHARE_AXE_JS={configured} is not a file.", pytrace=False)
         return path.read_text()
     if not AXE_CACHE.is_file():
         try:

@@ -21,7 +21,8 @@ BERLIN = ZoneInfo("Europe/Berlin")  # PersonFactory's timezone: forms read times
 
 def _in_days(days: int, *, hours: int = 0) -> datetime:
     """A whole minute ``days`` (and ``hours``) from now, in the signed-in person's timezone."""
-    moment = timezone.now().astimezone(BERLIN) + timedelta(days=days, hours=hours)
+    # Add in UTC, then convert: the result is always a real local time, even around DST changes.
+    moment = (timezone.now() + timedelta(days=days, hours=hours)).astimezone(BERLIN)
     return moment.replace(second=0, microsecond=0)
 
 
@@ -44,7 +45,7 @@ def _schedule(page: Page, start: datetime) -> None:
 
 
 def test_member_proposes_schedules_and_finds_the_session_others_see_it_but_cannot_edit(
-    page: Page, new_page, server: str
+    page: Page, new_context, server: str
 ) -> None:
     host = PersonFactory(display_name="Hana Host")
     other = PersonFactory(display_name="Otto Other")
@@ -86,7 +87,7 @@ def test_member_proposes_schedules_and_finds_the_session_others_see_it_but_canno
     expect(page).to_have_url(f"{server}/sessions/{session.pk}/")
 
     # Someone else, in their own browser: can read it, cannot change it, never sees the secret.
-    other_page = new_page()
+    other_page = new_context().new_page()
     sign_in(other_page, server, other)
     response = other_page.goto(f"{server}/sessions/{session.pk}/edit/")
     assert response is not None and response.status == 403
@@ -122,8 +123,8 @@ def test_scheduling_inside_the_lead_time_shows_a_warning(page: Page, server: str
     assert Session.objects.get(title="Short notice").state == State.SCHEDULED
 
 
-def test_core_flow_works_without_javascript(new_page, server: str) -> None:
-    page = new_page(java_script_enabled=False)
+def test_core_flow_works_without_javascript(new_context, server: str) -> None:
+    page = new_context(java_script_enabled=False).new_page()
     host = PersonFactory()
     sign_in(page, server, host)
     assert page.evaluate("typeof window.htmx") == "undefined"  # the site's scripts did not run
