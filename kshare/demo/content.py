@@ -314,6 +314,8 @@ TITLES_ANY_AREA: dict[str, tuple[str, ...]] = {
         "A tiny {s} win from last sprint",
         "{S} myths, busted in ten minutes",
         "The {s} checklist I keep on my desk",
+        "{S}: a before and after",
+        "If you remember one thing about {s}",
     ),
     "talk": (
         "A gentle introduction to {s}",
@@ -332,6 +334,8 @@ TITLES_ANY_AREA: dict[str, tuple[str, ...]] = {
         "{S}, explained with real examples",
         "Case study: {s} on the customer dashboard",
         "{S} done right, and done wrong",
+        "Everything I got wrong about {s}",
+        "{S} for people in a hurry",
     ),
     "workshop": (
         "Hands-on {s}",
@@ -342,6 +346,8 @@ TITLES_ANY_AREA: dict[str, tuple[str, ...]] = {
         "Pair up and practise: {s}",
         "{S} from scratch",
         "Deliberate practice: {s}",
+        "{S} kata: small exercises, big gains",
+        "Mob session: {s}",
     ),
     "discussion": (
         "Let's talk about {s}",
@@ -352,6 +358,8 @@ TITLES_ANY_AREA: dict[str, tuple[str, ...]] = {
         "Open questions about {s}",
         "{S}: share your war stories",
         "Fishbowl discussion: {s}",
+        "Lean coffee: {s}",
+        "What would make {s} easier here?",
     ),
 }
 
@@ -391,6 +399,7 @@ TITLES_BY_AREA: dict[str, tuple[str, ...]] = {
         "{S}: what customers told us",
         "From ticket to insight: {s}",
         "{S} before renewal season",
+        "{S} with the customer in the room",
     ),
     "finance": (
         "{S} for non-finance people",

@@ -21,6 +21,8 @@ def test_demo_command_creates_the_organisation_and_prints_the_logins():
         "  member@brightwater.example       kshare-demo  (member)",
     ]
     assert (Person.objects.count(), Session.objects.count()) == (20, 12)
+    phases = [line.split("] ", 1)[1] for line in err.getvalue().splitlines()][:4]
+    assert phases == ["teams: 13", "tags: 98", "people: 20", "programmes: 2"]
 
 
 @pytest.mark.django_db

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -26,7 +25,9 @@ class Command(BaseCommand):
 
         def progress(message: str) -> None:
             elapsed = time.monotonic() - started
-            print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+            # Plain text: progress, not an error, even though it goes to stderr.
+            self.stderr.write(f"[{elapsed:6.1f}s] {message}", style_func=str)
+            self.stderr.flush()
 
         try:
             summary = demo_organisation_create(people=people, seed=seed, progress=progress)
