@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
-from kshare.sessions.models import ABSTRACT_MAX_LENGTH, Format, Level, Session, Visibility
+from kshare.sessions.models import (
+    ABSTRACT_MAX_LENGTH,
+    Format,
+    Level,
+    Session,
+    Visibility,
+    format_minutes,
+)
 from kshare.tags.models import Tag
 from kshare.tags.services import TagError, tag_names_parse, tags_get_or_create
 
@@ -128,7 +135,9 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
         self.fields["format"].initial = Format.TALK
         self.fields["level"].initial = Level.ALL
         self.fields["visibility"].initial = Visibility.PUBLIC
-        self.fields["format"].choices = list(Format.choices)
+        self.fields["format"].choices = [
+            (value, f"{label} · {format_minutes(value)} min") for value, label in Format.choices
+        ]
 
     def clean_start(self):
         start = self.cleaned_data.get("start")

@@ -56,7 +56,7 @@ def test_member_proposes_schedules_and_finds_the_session_others_see_it_but_canno
     expect(page).to_have_url(f"{server}/sessions/propose/")
     page.get_by_label("Title").fill("Testing with Playwright")
     page.get_by_label("Abstract").fill("Drive a real browser from **pytest**.")
-    page.get_by_label("Workshop", exact=True).check()
+    page.get_by_label("Workshop · 90 min", exact=True).check()
     page.get_by_role("button", name="Propose session").click()
 
     session = Session.objects.get(title="Testing with Playwright")
@@ -109,7 +109,7 @@ def test_member_proposes_schedules_and_finds_the_session_others_see_it_but_canno
 def test_scheduling_inside_the_lead_time_shows_a_warning(page: Page, server: str) -> None:
     host = PersonFactory()
     sign_in(page, server, host)
-    _propose(page, server, title="Short notice", abstract="", format_label="Talk")
+    _propose(page, server, title="Short notice", abstract="", format_label="Talk · 45 min")
     expect(page.get_by_role("heading", level=1)).to_have_text("Short notice")
 
     _schedule(page, _in_days(3, hours=12))
@@ -130,7 +130,11 @@ def test_core_flow_works_without_javascript(new_context, server: str) -> None:
     assert page.evaluate("typeof window.htmx") == "undefined"  # the site's scripts did not run
 
     _propose(
-        page, server, title="No script needed", abstract="Plain HTML forms.", format_label="Talk"
+        page,
+        server,
+        title="No script needed",
+        abstract="Plain HTML forms.",
+        format_label="Talk · 45 min",
     )
     session = Session.objects.get(title="No script needed")
     expect(page).to_have_url(f"{server}/sessions/{session.pk}/")
