@@ -114,13 +114,24 @@ def test_an_unreachable_database_is_one_line_and_exit_code_2(home):
     )
 
 
-def test_a_bad_setting_stops_the_command_in_one_line(home):
-    result = kshare(home, "check", TIME_ZONE="Mars/Olympus_Mons")
-    assert (result.returncode, result.stderr) == (
-        2,
-        "kshare: TIME_ZONE must be an IANA time zone such as Europe/Berlin; "
-        "got 'Mars/Olympus_Mons'.\n",
-    )
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "TIME_ZONE",
+            "Mars/Olympus_Mons",
+            "TIME_ZONE must be an IANA time zone such as Europe/Berlin; got 'Mars/Olympus_Mons'.",
+        ),
+        (
+            "LOG_LEVEL",
+            "loud",
+            "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL; got 'loud'.",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_the_command_in_one_line(home, variable, value, message):
+    result = kshare(home, "check", **{variable: value})
+    assert (result.returncode, result.stderr) == (2, f"kshare: {message}\n")
 
 
 def test_import_people_of_a_missing_file_is_one_line_and_exit_code_2(home):
