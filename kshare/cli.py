@@ -189,16 +189,8 @@ def _database_name() -> str:
 
 
 def _setup() -> None:
-    import logging
-
     import django
 
-    # The settings hand LOG_LEVEL to logging unchecked, which fails with a traceback.
-    level = os.environ.get("LOG_LEVEL")
-    if level is not None and level not in logging.getLevelNamesMapping():
-        raise UsageError(
-            f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL; got {level!r}."
-        )
     django.setup()
 
 

@@ -65,6 +65,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, *, choices: list[str]) -> str:
+    raw = os.environ.get(name, default)
+    value = raw.strip().upper()
+    if value not in choices:
+        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        raise ConfigError(f"{name} must be one of {listed}; got {raw!r}.")
+    return value
+
+
 def env_timezone(name: str, default: str) -> str:
     value = os.environ.get(name, default).strip()
     if value not in available_timezones() and value != "UTC":

@@ -268,3 +268,12 @@ def test_secret_key_explains_an_unwritable_folder(monkeypatch, tmp_path):
         f"SECRET_KEY is unset and {var_dir / 'secret_key'} cannot be written (Not a directory); "
         "set SECRET_KEY."
     )
+
+
+def test_env_choice_accepts_any_case_and_names_the_choices(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert config.env_choice("LOG_LEVEL", "INFO", choices=["DEBUG", "INFO"]) == "DEBUG"
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(config.ConfigError) as exc:
+        config.env_choice("LOG_LEVEL", "INFO", choices=["DEBUG", "INFO", "ERROR"])
+    assert str(exc.value) == "LOG_LEVEL must be one of DEBUG, INFO or ERROR; got 'loud'."
