@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "kshare.tags",
     "kshare.programmes",
     "kshare.sessions",
+    "kshare.ideas",
+    "kshare.topics",
     "kshare.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -7,6 +7,8 @@ urlpatterns = [
     path("people/", include("kshare.people.urls")),
     path("programmes/", include("kshare.programmes.urls")),
     path("sessions/", include("kshare.sessions.urls")),
+    path("ideas/", include("kshare.ideas.urls")),
+    path("topics/", include("kshare.topics.urls")),
     path("admin/", admin.site.urls),
 ]
 

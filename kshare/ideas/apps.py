@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class IdeasConfig(AppConfig):
+    """The ideas board: sparks from sessions and product areas, voted and turned into sessions."""
+
+    name = "kshare.ideas"
+    label = "ideas"
+    verbose_name = "Ideas"

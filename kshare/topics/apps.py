@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class TopicsConfig(AppConfig):
+    """Topic requests ("I'd love a session on dbt"): +1s, volunteers, proposals."""
+
+    name = "kshare.topics"
+    label = "topics"
+    verbose_name = "Topic requests"
