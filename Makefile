@@ -97,6 +97,8 @@ lint: $(DEV_STAMP)
 	@$(RUFF) check .
 	@echo "ruff format --check"
 	@$(RUFF) format --check .
+	@echo "mypy (services, selectors, configuration)"
+	@$(VENV)/bin/mypy
 
 fmt: $(DEV_STAMP)
 	@$(RUFF) format .

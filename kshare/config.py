@@ -123,7 +123,7 @@ def database(url: str, *, var_dir: Path) -> dict:
     if scheme in ("postgres", "postgresql", "pgsql"):
         import dj_database_url
 
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
         config["ENGINE"] = "django.db.backends.postgresql"
         return config
     raise ConfigError(

@@ -45,7 +45,7 @@ class PersonManager(BaseUserManager["Person"]):
         fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
         return self._create(email, password, **fields)
 
-    def get_by_natural_key(self, username: str) -> Person:
+    def get_by_natural_key(self, username: str | None) -> Person:
         # E-mail login is case-insensitive.
         return self.get(email__iexact=username)
 

@@ -25,10 +25,10 @@ from kshare.people.parsing import SkillsError, skills_parse, timezone_is_known
 from kshare.tags.models import Tag
 from kshare.tags.services import TagError, tag_names_parse, tag_slug, tags_get_or_create
 
-EMAIL_MAX_LENGTH = Person._meta.get_field("email").max_length
-DISPLAY_NAME_MAX_LENGTH = Person._meta.get_field("display_name").max_length
-TEAM_NAME_MAX_LENGTH = Team._meta.get_field("name").max_length
-BIO_MAX_LENGTH = Person._meta.get_field("bio").max_length
+EMAIL_MAX_LENGTH: int = Person._meta.get_field("email").max_length or 254
+DISPLAY_NAME_MAX_LENGTH: int = Person._meta.get_field("display_name").max_length or 120
+TEAM_NAME_MAX_LENGTH: int = Team._meta.get_field("name").max_length or 100
+BIO_MAX_LENGTH: int = Person._meta.get_field("bio").max_length or 2000
 
 
 def email_normalise(email: str) -> str:

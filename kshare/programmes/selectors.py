@@ -11,15 +11,19 @@ def programmes_visible_to(*, person: Person) -> QuerySet[Programme]:
         return programmes.none()
     if person.is_admin:
         return programmes
-    rule = Q(visibility=Visibility.PUBLIC) | Exists(
-        Programme.organisers.through.objects.filter(
-            programme_id=OuterRef("pk"), person_id=person.pk
+    rule = Q(visibility=Visibility.PUBLIC) | Q(
+        Exists(
+            Programme.organisers.through.objects.filter(
+                programme_id=OuterRef("pk"), person_id=person.pk
+            )
         )
     )
     if person.team_id is not None:
-        rule |= Exists(
-            Programme.teams.through.objects.filter(
-                programme_id=OuterRef("pk"), team_id=person.team_id
+        rule |= Q(
+            Exists(
+                Programme.teams.through.objects.filter(
+                    programme_id=OuterRef("pk"), team_id=person.team_id
+                )
             )
         )
     return programmes.filter(rule)

@@ -51,12 +51,17 @@ def sessions_visible_to(*, person: Person) -> QuerySet[Session]:
     session_open = Q(visibility=Visibility.PUBLIC)
     programme_open = Q(programme__visibility=ProgrammeVisibility.PUBLIC)
     if team_id is not None:
-        session_open |= Q(visibility=Visibility.TEAMS) & Exists(
-            Session.teams.through.objects.filter(session_id=OuterRef("pk"), team_id=team_id)
+        session_open |= Q(
+            Exists(
+                Session.teams.through.objects.filter(session_id=OuterRef("pk"), team_id=team_id)
+            ),
+            visibility=Visibility.TEAMS,
         )
-        programme_open |= Exists(
-            Programme.teams.through.objects.filter(
-                programme_id=OuterRef("programme_id"), team_id=team_id
+        programme_open |= Q(
+            Exists(
+                Programme.teams.through.objects.filter(
+                    programme_id=OuterRef("programme_id"), team_id=team_id
+                )
             )
         )
     personal = _is_host(person) | _is_invited(person) | _organises_programme(person)
