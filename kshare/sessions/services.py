@@ -27,6 +27,7 @@ from kshare.sessions.models import (
     format_minutes,
 )
 from kshare.tags.models import Tag
+from kshare.topics.tasks import notify_topic_requesters
 
 
 @dataclass
@@ -195,6 +196,8 @@ def session_schedule(
         old_start=old_start,
         new_start=start,
     )
+    # People who asked for this topic hear about it once the schedule is committed.
+    transaction.on_commit(lambda: notify_topic_requesters.enqueue(session.pk))
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session))
 
 

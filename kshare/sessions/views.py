@@ -124,8 +124,42 @@ def _rsvp_context(request: HttpRequest, session: Session) -> dict:
     }
 
 
+def _topic_request_for(raw: str | None):
+    """The open, unanswered topic request a proposal starts from (``?request=<pk>``), or None."""
+    from kshare.topics.models import TopicRequest
+
+    if not raw or not raw.isdigit() or len(raw) > 18:
+        return None
+    return (
+        TopicRequest.objects.filter(
+            pk=int(raw), status=TopicRequest.Status.OPEN, session__isnull=True
+        )
+        .prefetch_related("tags")
+        .first()
+    )
+
+
+def _propose_initial(request: HttpRequest, topic_request) -> dict:
+    """Pre-fill from a topic request or a skill ("choose a familiar topic")."""
+    if topic_request is not None:
+        return {
+            "title": topic_request.title,
+            "abstract": topic_request.description,
+            "tags_text": ", ".join(t.name for t in topic_request.tags.all()),
+        }
+    tag = Tag.objects.filter(slug=request.GET.get("skill", "")[:60]).first()
+    return {"tags_text": tag.name} if tag else {}
+
+
 def session_propose(request: HttpRequest) -> HttpResponse:
-    form = SessionProposeForm(request.POST or None)
+    from kshare.topics.selectors import topic_suggestions_for
+    from kshare.topics.services import topic_request_link
+
+    source = request.POST if request.method == "POST" else request.GET
+    topic_request = _topic_request_for(source.get("topic_request") or source.get("request"))
+    form = SessionProposeForm(
+        request.POST or None, initial=_propose_initial(request, topic_request)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         session = services.session_propose(
@@ -147,8 +181,26 @@ def session_propose(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, "Thanks! Your session is proposed. Schedule it when you have a slot."
         )
+        if topic_request is not None:
+            try:
+                topic_request_link(request=topic_request, session=session, by=request.user)
+            except ValidationError:
+                messages.warning(
+                    request,
+                    f"“{topic_request.title}” was answered by another session meanwhile, so "
+                    "your session is not linked to that request.",
+                )
         return redirect(session)
-    return render(request, "sessions/propose.html", {"form": form, "nav": "propose"})
+    return render(
+        request,
+        "sessions/propose.html",
+        {
+            "form": form,
+            "topic_request": topic_request,
+            "suggestions": topic_suggestions_for(person=request.user),
+            "nav": "propose",
+        },
+    )
 
 
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
