@@ -104,8 +104,11 @@ def build_parser() -> Parser:
 
     import_people = commands.add_parser(
         "import-people",
-        help="create or update people from a CSV file",
-        description="Create or update people from a CSV file (see docs for the columns).",
+        help="create people from a CSV file (all or nothing)",
+        description=(
+            "Create people from a CSV file with the columns email, display_name, team, timezone, "
+            "role, skills, interests. One bad row imports nothing and the report names it."
+        ),
     )
     import_people.add_argument("file", metavar="FILE.csv", help="the CSV file to import")
 
