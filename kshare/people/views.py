@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from kshare.ideas.selectors import PROFILE_IDEAS, ideas_by_author
 from kshare.people import selectors, services
 from kshare.people.forms import (
     InviteForm,
@@ -91,6 +92,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     limit = selectors.PROFILE_SESSIONS
     hosted = list(selectors.person_sessions_hosted(viewer=request.user, person=person)[:limit])
     attended = list(selectors.person_sessions_attended(viewer=request.user, person=person)[:limit])
+    ideas = list(ideas_by_author(viewer=request.user, author=person)[:PROFILE_IDEAS])
     return render(
         request,
         "people/detail.html",
@@ -98,6 +100,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "hosted": hosted,
             "attended": attended,
+            "ideas": ideas,
             "is_me": person.pk == request.user.pk,
             "nav": "people",
         },

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kshare.ideas.views import idea_context
 from kshare.sessions import selectors, services
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
 from kshare.sessions.models import Invitation, Session
@@ -107,6 +108,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sessions/detail.html",
         {
             **_rsvp_context(request, session),
+            **idea_context(request, session),
             "can_edit": can_edit,
             "nav": "sessions",
         },

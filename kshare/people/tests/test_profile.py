@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from kshare.ideas.tests.factories import AreaIdeaFactory, IdeaVoteFactory
 from kshare.people import services
 from kshare.people.models import Skill
 from kshare.people.tests.factories import PersonFactory, SkillFactory, TeamFactory
@@ -83,6 +84,8 @@ def _profile_world(person, n: int) -> None:
         person.interests.add(tag)
         ScheduledSessionFactory(programme=programme, host=person)
         AttendanceFactory(person=person, session=PastSessionFactory(programme=programme))
+        idea = AreaIdeaFactory(author=person)
+        IdeaVoteFactory(idea=idea)
 
 
 @pytest.mark.parametrize("rows", [10, 100])
@@ -92,13 +95,14 @@ def test_profile_query_count_does_not_grow_with_rows(
     person = PersonFactory()
     _profile_world(person, rows)
 
-    # session + user, person + team, interests, skills + tags, hosted, attended
-    with django_assert_num_queries(7):
+    # session + user, person + team, interests, skills + tags, hosted, attended, ideas
+    with django_assert_num_queries(8):
         response = member_client.get(reverse("people:profile", args=[person.pk]))
 
     assert response.status_code == 200
     assert len(response.context["person"].skills.all()) == rows
     assert len(response.context["hosted"]) == min(rows, 20)
+    assert len(response.context["ideas"]) == min(rows, 20)
 
 
 def test_edit_profile_saves_fields_skills_and_interests(member_client, person):
