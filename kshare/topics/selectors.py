@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -30,7 +31,7 @@ from kshare.topics.models import TopicRequest, TopicVolunteer, TopicVote
 SUGGESTED_SKILL_MIN_LEVEL = Skill.Level.WORKING
 
 
-def _count(model: type, **filters: object) -> Coalesce:
+def _count(model: type[TopicVote] | type[TopicVolunteer], **filters: object) -> Coalesce:
     rows = (
         model.objects.filter(request=OuterRef("pk"), **filters)
         .order_by()
@@ -61,7 +62,9 @@ def _annotated(person: Person) -> QuerySet[TopicRequest]:
 
 def topic_requests_ranked(*, person: Person, status: str) -> QuerySet[TopicRequest]:
     """Demand, most wanted first: by +1s, then the newest request; one query for the page."""
-    return _annotated(person).filter(status=status).order_by("-n_votes", "-created_at", "-id")
+    return (
+        _annotated(person).filter(status=status).order_by(F("n_votes").desc(), "-created_at", "-id")
+    )
 
 
 def topic_request_detail(*, person: Person, pk: int) -> TopicRequest | None:

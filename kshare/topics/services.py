@@ -171,9 +171,10 @@ def topic_requests_notify_scheduled(*, session: Session) -> int:
     a mail that fails is retried on the next run. Only people who can see the session are told;
     its hosts are not. Linked requests become *scheduled*.
     """
-    session = Session.objects.filter(pk=session.pk, state=State.SCHEDULED).first()
-    if session is None:
+    current = Session.objects.filter(pk=session.pk, state=State.SCHEDULED).first()
+    if current is None:
         return 0
+    session = current
     tag_ids = list(session.tags.values_list("pk", flat=True))
     linked = list(TopicRequest.objects.filter(session=session).order_by("created_at", "id"))
     related = list(
