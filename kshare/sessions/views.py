@@ -149,7 +149,9 @@ def _propose_initial(request: HttpRequest, topic_request) -> dict:
             "abstract": topic_request.description,
             "tags_text": ", ".join(t.name for t in topic_request.tags.all()),
         }
-    tag = Tag.objects.filter(slug=request.GET.get("skill", "")[:60]).first()
+    slug = request.GET.get("skill", "")[:60]
+    # A slug has no NUL (which PostgreSQL refuses in a query): such a value matches nothing.
+    tag = Tag.objects.filter(slug=slug).first() if slug and "\x00" not in slug else None
     return {"tags_text": tag.name} if tag else {}
 
 

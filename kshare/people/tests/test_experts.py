@@ -1,0 +1,117 @@
+"""The expertise directory: "who knows Kubernetes?"."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kshare.people.tests.factories import PersonFactory, SkillFactory
+from kshare.sessions.models import SessionHost, State, Visibility
+from kshare.sessions.tests.factories import PastSessionFactory, ScheduledSessionFactory
+from kshare.tags.tests.factories import TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _held(host, *tags, **kwargs):
+    session = PastSessionFactory(host=host, **kwargs)
+    session.tags.set(tags)
+    return session
+
+
+def _rows(response) -> list[tuple[str, int, int, list[str]]]:
+    return [
+        (s.person.display_name, s.level, s.n_held, [x.title for x in sessions])
+        for s, sessions in response.context["rows"]
+    ]
+
+
+def test_experts_are_ranked_by_level_then_sessions_held_then_name(member_client):
+    k8s = TagFactory(name="Kubernetes", slug="kubernetes")
+    other = TagFactory(name="go")
+    ann, bob, cyd, dee, eve = (
+        PersonFactory(display_name=n) for n in ("Ann", "Bob", "Cyd", "Dee", "Eve")
+    )
+    SkillFactory(person=ann, tag=k8s, level=2)
+    SkillFactory(person=bob, tag=k8s, level=3)
+    SkillFactory(person=cyd, tag=k8s, level=3)
+    SkillFactory(person=dee, tag=k8s, level=2)
+    SkillFactory(person=eve, tag=other, level=3)
+    SkillFactory(person=PersonFactory(display_name="Gone", is_active=False), tag=k8s, level=3)
+    _held(cyd, k8s, title="Pods 101")
+    _held(cyd, k8s, title="Helm charts")
+    _held(bob, k8s, title="Operators")
+    _held(dee, k8s, title="K8s at scale")
+    _held(ann, other, title="Go not k8s")  # another tag: does not count
+    ScheduledSessionFactory(host=ann).tags.set([k8s])  # not held yet: does not count
+    _held(ann, k8s, title="Secret", visibility=Visibility.INVITE_ONLY)  # invisible to me
+
+    response = member_client.get("/people/experts/?skill=KUBERNETES")
+
+    assert response.status_code == 200
+    assert response.context["tag"] == k8s
+    assert [row[:3] for row in _rows(response)] == [
+        ("Cyd", 3, 2),
+        ("Bob", 3, 1),
+        ("Dee", 2, 1),
+        ("Ann", 2, 0),
+    ]
+    assert sorted(_rows(response)[0][3]) == ["Helm charts", "Pods 101"]
+    assert "Secret" not in response.text
+    assert "Feedback: not yet collected" in response.text
+
+
+def test_skill_is_found_by_slug_and_name_case_insensitively(member_client):
+    tag = TagFactory(name="Machine Learning", slug="machine-learning")
+    SkillFactory(tag=tag)
+    for query in ("machine-learning", "machine learning", "  MACHINE   learning "):
+        assert member_client.get("/people/experts/", {"skill": query}).context["tag"] == tag
+
+
+def test_unknown_skill_suggests_similar_ones_and_common_skills_are_listed(member_client):
+    python = TagFactory(name="python")
+    SkillFactory.create_batch(2, tag=python)
+    SkillFactory(tag=TagFactory(name="pytest"))
+    TagFactory(name="pyramid")  # nobody has it
+
+    response = member_client.get("/people/experts/?skill=py")
+
+    assert response.status_code == 200
+    assert response.context["tag"] is None
+    assert [t.name for t in response.context["similar"]] == ["pytest", "python"]
+    assert [(t.name, t.n_people) for t in response.context["common"]] == [
+        ("python", 2),
+        ("pytest", 1),
+    ]
+    assert "No skill called “py” yet." in response.text
+
+
+@pytest.mark.parametrize("query", ["\x00", "k8s\x00", "x" * 5000, "%", "'; drop table"])
+def test_odd_queries_never_fail(member_client, query):
+    response = member_client.get("/people/experts/", {"skill": query})
+    assert response.status_code == 200
+
+
+def test_people_list_links_to_the_directory(member_client):
+    assert 'href="/people/experts/"' in member_client.get("/people/").text
+
+
+def test_query_count_is_constant(member_client, django_assert_num_queries):
+    tag = TagFactory(name="python")
+
+    def fill(n: int) -> None:
+        for _ in range(n):
+            skill = SkillFactory(tag=tag, level=3)
+            session = _held(skill.person, tag)
+            SessionHost.objects.create(session=_held(None, tag), person=skill.person)
+            assert session.state == State.HELD
+
+    fill(10)
+    with CaptureQueriesContext(connection) as small:
+        assert member_client.get("/people/experts/?skill=python").status_code == 200
+    fill(90)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert member_client.get("/people/experts/?skill=python").status_code == 200
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert member_client.get("/people/experts/?skill=python&page=3").status_code == 200
