@@ -18,6 +18,8 @@ from kshare.sessions import services
 from kshare.sessions.models import Format, Session
 from kshare.sessions.tests.factories import PastSessionFactory, ScheduledSessionFactory
 from kshare.tags.tests.factories import TagFactory
+from kshare.topics.models import TopicRequest
+from kshare.topics.services import topic_request_create, topic_volunteer_set
 from kshare.web.tests.browser.conftest import ARTIFACTS_DIR, sign_in
 
 pytestmark = pytest.mark.browser
@@ -62,6 +64,11 @@ def world(server: str) -> World:
     proposed = services.session_propose(by=member, title="An idea for later", programme=programme)
     PastSessionFactory(title="Last month's talk", programme=programme, host=organiser)
     not_mine = ScheduledSessionFactory(title="Someone else's talk", programme=programme)
+    # A topic request with a volunteer, for the topic pages.
+    topic = topic_request_create(
+        requester=organiser, title="dbt for analysts", description="From *SQL*.", tags=[python]
+    )
+    topic_volunteer_set(request=topic, person=organiser, on=True, note="I could")
     return World(member, organiser, programme, hosted, proposed, not_mine)
 
 
@@ -102,6 +109,10 @@ PAGE_GROUPS: dict[str, list[tuple[str, Callable[[World], str], int, Action]]] = 
         ("programmes", lambda w: "/programmes/", 200, None),
         ("programme-detail", lambda w: f"/programmes/{w.programme.slug}/", 200, None),
         ("people", lambda w: "/people/", 200, None),
+        ("experts", lambda w: "/people/experts/?skill=python", 200, None),
+        ("topics", lambda w: "/topics/", 200, None),
+        ("topic-new", lambda w: "/topics/new/", 200, None),
+        ("topic-detail", lambda w: f"/topics/{TopicRequest.objects.get().pk}/", 200, None),
         ("profile", lambda w: f"/people/{w.organiser.pk}/", 200, None),
         ("not-found", lambda w: "/sessions/999999/", 404, None),
         ("not-allowed", lambda w: f"/sessions/{w.not_mine.pk}/edit/", 403, None),
