@@ -46,7 +46,7 @@ def ideas_visible_to(*, person: Person) -> QuerySet[Idea]:
     )
 
 
-def _count(model: type, *, field: str = "idea") -> Coalesce:
+def _count(model: type[IdeaVote] | type[IdeaComment], *, field: str = "idea") -> Coalesce:
     counted = (
         model.objects.filter(**{field: OuterRef("pk")})
         .order_by()
