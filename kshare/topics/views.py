@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from kshare.topics import selectors, services
@@ -92,7 +93,13 @@ def _answer(
     topic = _topic(request, pk)
     context = _detail_context(request, topic, **extra)
     context.update({f"{partial}_message": text, f"{partial}_error": error})
-    return render(request, f"topics/detail.html#{partial}", context)
+    response = render(request, f"topics/detail.html#{partial}", context)
+    if partial == "volunteer":
+        # The list of possible hosts changes too: htmx swaps it out of band.
+        response.content += render_to_string(
+            "topics/detail.html#volunteers", {**context, "oob": True}, request=request
+        ).encode()
+    return response
 
 
 @require_POST

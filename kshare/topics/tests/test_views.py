@@ -157,6 +157,10 @@ def test_volunteering_with_a_note_and_bad_notes(member_client, person):
     ok = member_client.post(url, {"on": "1", "note": "I run dbt at work"}, **HTMX)
     assert ok.status_code == 200
     assert "Propose it as a session" in ok.text
+    assert '<section id="volunteers" aria-labelledby="volunteers-heading" hx-swap-oob="true">' in (
+        ok.text
+    )
+    assert "I run dbt at work" in ok.text
     assert list(TopicVolunteer.objects.values_list("person", "note")) == [
         (person.pk, "I run dbt at work")
     ]

@@ -51,6 +51,7 @@ def test_request_plus_one_volunteer_and_propose_as_a_session(
     expect(other.locator("#volunteer .message-success")).to_have_text(
         "Thanks! You are listed as a possible host. Propose it as a session when you are ready."
     )
+    expect(other.locator("#volunteers li")).to_have_text(["HHHugo HostI build our dbt models."])
     assert list(TopicVolunteer.objects.values_list("person", "note")) == [
         (host.pk, "I build our dbt models.")
     ]
