@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from kshare.ideas import services as idea_services
+from kshare.ideas.models import Idea
 from kshare.people.models import Person
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory, SkillFactory, TeamFactory
 from kshare.programmes.models import Programme
@@ -33,6 +35,7 @@ class World:
     hosted: Session
     proposed: Session
     not_mine: Session
+    idea: Idea
 
 
 @pytest.fixture
@@ -69,11 +72,24 @@ def world(server: str) -> World:
         requester=organiser, title="dbt for analysts", description="From *SQL*.", tags=[python]
     )
     topic_volunteer_set(request=topic, person=organiser, on=True, note="I could")
-    return World(member, organiser, programme, hosted, proposed, not_mine)
+    # Ideas from the hosted session and from a product area, for the ideas pages.
+    area = idea_services.area_create(by=organiser, name="Search", description="Finding things.")
+    idea = idea_services.idea_create(
+        author=organiser, title="Record every talk", description="*Please*.", session=hosted
+    )
+    idea_services.idea_create(author=member, title="Fuzzy search", area=area)
+    idea_services.idea_vote_set(idea=idea, person=member, on=True)
+    idea_services.idea_comment_add(idea=idea, author=member, body="Yes, with transcripts.")
+    return World(member, organiser, programme, hosted, proposed, not_mine, idea)
 
 
 def _show_propose_errors(page: Page) -> None:
     page.get_by_role("button", name="Propose session").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+
+
+def _show_idea_errors(page: Page) -> None:
+    page.get_by_role("button", name="Add idea").click()
     expect(page.locator("#form-errors")).to_be_visible()
 
 
@@ -104,6 +120,15 @@ PAGE_GROUPS: dict[str, list[tuple[str, Callable[[World], str], int, Action]]] = 
         ("session-edit", lambda w: f"/sessions/{w.hosted.pk}/edit/", 200, None),
         ("session-schedule", lambda w: f"/sessions/{w.proposed.pk}/schedule/", 200, None),
         ("session-cancel", lambda w: f"/sessions/{w.hosted.pk}/cancel/", 200, None),
+    ],
+    "ideas": [
+        ("ideas-board", lambda w: "/ideas/", 200, None),
+        ("ideas-newest", lambda w: "/ideas/?sort=new", 200, None),
+        ("idea-detail", lambda w: f"/ideas/{w.idea.pk}/", 200, None),
+        ("idea-new", lambda w: "/ideas/new/", 200, None),
+        ("idea-new-errors", lambda w: "/ideas/new/", 200, _show_idea_errors),
+        ("ideas-areas", lambda w: "/ideas/areas/", 200, None),
+        ("ideas-area", lambda w: "/ideas/areas/search/", 200, None),
     ],
     "programmes-people-errors": [
         ("programmes", lambda w: "/programmes/", 200, None),
