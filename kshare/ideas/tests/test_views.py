@@ -137,7 +137,7 @@ def test_double_click_on_vote_keeps_one_vote(member_client, person):
     html = _html(response)
     assert IdeaVote.objects.filter(idea=idea, person=person).count() == 1
     assert html.lstrip().startswith(f'<li class="idea card" id="idea-{idea.pk}">')
-    assert 'value="off" class="vote-button" aria-pressed="true"' in html
+    assert 'value="off" class="button button-small vote-button" aria-pressed="true"' in html
     assert '<span class="vote-count" data-votes="1">1 vote</span>' in html
 
 
