@@ -51,6 +51,7 @@ from kshare.sessions.models import (
     format_minutes,
 )
 from kshare.tags.services import tags_get_or_create
+from kshare.topics.models import TopicRequest, TopicVolunteer, TopicVote
 
 MIN_PEOPLE = 10
 MAX_PEOPLE = 100_000
@@ -294,6 +295,7 @@ class _Builder:
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Person, Session]):
                 cursor.execute(sql)
+        self._topic_requests()
         for label, count in sorted(self.writer.counts.items()):
             self.report(f"  {label}: {count:,}")
 
@@ -823,6 +825,64 @@ class _Builder:
             if index % 2000 == 1999:
                 self.report(f"sessions written: {index + 1:,}")
         self.report(f"sessions written: {len(plans):,}")
+
+    # (title, description, tags, requester e-mail or None for a data scientist, +1s, note)
+    TOPIC_REQUESTS = (
+        (
+            "dbt for analysts",
+            "From SQL queries to tested **dbt** models: how analysts can own their "
+            "transformations.",
+            ("dbt", "sql"),
+            MEMBER_EMAIL,
+            7,
+            "I moved our marketing reports to dbt last year.",
+        ),
+        (
+            "Kubernetes for data scientists",
+            "Enough **Kubernetes** to run a notebook job or a model server without a ticket.",
+            ("kubernetes",),
+            None,
+            4,
+            "I run our clusters: happy to show the basics.",
+        ),
+    )
+
+    def _topic_requests(self) -> None:
+        """A few topic requests with +1s and a volunteer who knows the topic (deterministic)."""
+        rng = self.rng
+        people = list(Person.objects.order_by("pk").values_list("pk", "email"))
+        ids = [pk for pk, _ in people]
+        by_email = {email: pk for pk, email in people}
+        data_people = sorted(self.world.area_people.get("data", [])) or ids
+        for days, (title, text, tags, email, votes, note) in enumerate(self.TOPIC_REQUESTS):
+            requester = by_email[email] if email else rng.choice(data_people)
+            tag_ids = [self.tag_id[t] for t in tags if t in self.tag_id]
+            request = TopicRequest.objects.create(
+                title=title,
+                description=text,
+                requester_id=requester,
+                created_at=self.anchor - timedelta(days=3 + 5 * days),
+            )
+            request.tags.set(tag_ids)
+            others = [pk for pk in ids if pk != requester]
+            voters = [requester, *sorted(rng.sample(others, min(votes, len(others))))]
+            TopicVote.objects.bulk_create(
+                TopicVote(request=request, person_id=pk, created_at=request.created_at)
+                for pk in voters
+            )
+            experts = sorted(
+                Skill.objects.filter(tag_id__in=tag_ids, level=Skill.Level.EXPERT)
+                .exclude(person_id=requester)
+                .values_list("person_id", flat=True)
+                .distinct()
+            )
+            if experts:
+                TopicVolunteer.objects.create(
+                    request=request, person_id=rng.choice(experts), note=note
+                )
+                self.writer.counts[TopicVolunteer._meta.label] += 1
+            self.writer.counts[TopicRequest._meta.label] += 1
+            self.writer.counts[TopicVote._meta.label] += len(voters)
 
     def _sample(self, pool: Sequence[int], size: int, tag: int | None) -> list[int]:
         """About half from people interested in the session's main tag, the rest from the pool."""
