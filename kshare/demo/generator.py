@@ -33,6 +33,8 @@ from django.utils.text import slugify
 
 from kshare.demo import ADMIN_EMAIL, DEMO_PASSWORD, MEMBER_EMAIL, ORGANISER_EMAIL
 from kshare.demo import content as c
+from kshare.ideas.models import Idea, IdeaStatusChange, IdeaVote
+from kshare.ideas.models import Status as IdeaStatus
 from kshare.people.models import Person, Role, Skill, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.models import Visibility as ProgrammeVisibility
@@ -296,6 +298,7 @@ class _Builder:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Person, Session]):
                 cursor.execute(sql)
         self._topic_requests()
+        self._ideas()
         for label, count in sorted(self.writer.counts.items()):
             self.report(f"  {label}: {count:,}")
 
@@ -883,6 +886,68 @@ class _Builder:
                 self.writer.counts[TopicVolunteer._meta.label] += 1
             self.writer.counts[TopicRequest._meta.label] += 1
             self.writer.counts[TopicVote._meta.label] += len(voters)
+
+    # (title, description, status, votes): captured in the first talk's discussion.
+    FIRST_TALK_IDEAS = (
+        (
+            "Recommend sessions to colleagues in kshare",
+            "Suggest the next session from what people attended and rated, with the reason "
+            "shown — the way the talk described it.",
+            IdeaStatus.EXPLORING,
+            6,
+        ),
+        (
+            "Workshop: build a recommender with implicit",
+            "Hands-on: train an ALS model on our own (anonymised) attendance data with the "
+            "**implicit** library.",
+            IdeaStatus.NEW,
+            4,
+        ),
+        (
+            "Show why a recommendation was made",
+            "Every suggestion carries one short reason, so nobody wonders why.",
+            IdeaStatus.NEW,
+            2,
+        ),
+    )
+
+    def _ideas(self) -> None:
+        """Ideas from the first talk, voted by the people who attended it (no randomness: the
+        attendees already depend on the seed)."""
+        first = Session.objects.filter(title=c.FIRST_TALK_TITLE).order_by("pk").first()
+        if first is None or first.end is None:
+            return
+        attendees = sorted(first.attendances.values_list("person_id", flat=True)) or [
+            self.first_host
+        ]
+        for i, (title, text, status, votes) in enumerate(self.FIRST_TALK_IDEAS):
+            author = attendees[i % len(attendees)]
+            at = first.end + timedelta(minutes=5 + i)
+            idea = Idea.objects.create(
+                title=title,
+                description=text,
+                author_id=author,
+                session=first,
+                status=status,
+                created_at=at,
+            )
+            IdeaStatusChange.objects.create(
+                idea=idea, to_status=IdeaStatus.NEW, by_id=author, at=at
+            )
+            if status != IdeaStatus.NEW:
+                IdeaStatusChange.objects.create(
+                    idea=idea,
+                    from_status=IdeaStatus.NEW,
+                    to_status=status,
+                    by_id=author,
+                    at=at + timedelta(days=1),
+                )
+            voters = [author, *[pk for pk in attendees if pk != author]][:votes]
+            IdeaVote.objects.bulk_create(
+                IdeaVote(idea=idea, person_id=pk, created_at=at) for pk in voters
+            )
+            self.writer.counts[Idea._meta.label] += 1
+            self.writer.counts[IdeaVote._meta.label] += len(voters)
 
     def _sample(self, pool: Sequence[int], size: int, tag: int | None) -> list[int]:
         """About half from people interested in the session's main tag, the rest from the pool."""
