@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "kshare.sessions",
     "kshare.ideas",
     "kshare.topics",
+    "kshare.feedback",
     "kshare.demo",
     "django.contrib.admin",
     "django.contrib.auth",

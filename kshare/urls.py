@@ -9,6 +9,7 @@ urlpatterns = [
     path("sessions/", include("kshare.sessions.urls")),
     path("ideas/", include("kshare.ideas.urls")),
     path("topics/", include("kshare.topics.urls")),
+    path("feedback/", include("kshare.feedback.urls")),
     path("admin/", admin.site.urls),
 ]
 

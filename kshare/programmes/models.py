@@ -29,6 +29,16 @@ class Programme(models.Model):
     organisers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="organised_programmes"
     )
+    feedback_anonymous = models.BooleanField(
+        "anonymous feedback",
+        default=False,
+        help_text="Hosts and organisers never see who answered what.",
+    )
+    feedback_open_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="The feedback form closes this many days after it is sent.",
+    )
     is_default = models.BooleanField(
         default=False, help_text="New proposals land here unless another programme is chosen."
     )

@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from kshare.feedback.models import (
+    Answer,
+    FeedbackForm,
+    FeedbackRequest,
+    ProspectiveHost,
+    Question,
+    Response,
+)
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+
+
+@admin.register(FeedbackForm)
+class FeedbackFormAdmin(admin.ModelAdmin):
+    list_display = ["programme", "version", "is_current", "created_at"]
+    list_select_related = ["programme"]
+    inlines = [QuestionInline]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "kind", "form", "position"]
+    list_select_related = ["form__programme"]
+
+
+@admin.register(FeedbackRequest)
+class FeedbackRequestAdmin(admin.ModelAdmin):
+    list_display = ["session", "person", "sent_at", "reminded_at", "closes_at", "answered"]
+    list_select_related = ["session", "person"]
+    raw_id_fields = ["session", "person", "form"]
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """Read-only; the person column is empty for anonymous programmes (nothing to show)."""
+
+    list_display = ["session", "form", "submitted_on"]
+    list_select_related = ["session", "form"]
+    exclude = ["person", "respondent_hash"]
+    readonly_fields = ["session", "form", "submitted_on"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    list_display = ["question", "number", "response"]
+    list_select_related = ["question", "response__session"]
+    readonly_fields = ["response", "question", "number", "text", "selected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ProspectiveHost)
+class ProspectiveHostAdmin(admin.ModelAdmin):
+    list_display = ["person", "programme", "answer", "status", "created_on"]
+    list_select_related = ["person", "programme"]
+    list_filter = ["status", "programme"]
+    raw_id_fields = ["person", "source_session", "proposed_session"]
