@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from kshare.feedback.models import Answer, Question
 from kshare.people.models import Person, Skill
 from kshare.sessions.models import SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
@@ -34,7 +45,8 @@ def _skill_tag(text: str) -> Tag | None:
 
 def experts_for(*, viewer: Person, tag: Tag):
     """Active people with the skill, best first: declared level, then held sessions they hosted
-    on it (only sessions ``viewer`` may see count), then name."""
+    on it (only sessions ``viewer`` may see count), then the mean overall feedback rating of
+    those sessions (people without rated sessions last), then name."""
     held_on_tag = sessions_visible_to(person=viewer).filter(state=State.HELD, tags=tag)
     held = (
         SessionHost.objects.filter(person_id=OuterRef("person_id"), session__in=held_on_tag)
@@ -43,11 +55,35 @@ def experts_for(*, viewer: Person, tag: Tag):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # Overall ratings (question purpose "overall", any form version) of the sessions counted above.
+    rating = (
+        Answer.objects.filter(
+            question__purpose=Question.Purpose.OVERALL,
+            number__isnull=False,
+            response__session__in=held_on_tag,
+            response__session__host_links__person_id=OuterRef("person_id"),
+        )
+        .order_by()
+        .values("question__purpose")
+        .annotate(mean=Avg("number"), n=Count("pk"))
+    )
     return (
         Skill.objects.filter(tag=tag, person__is_active=True)
         .select_related("person__team")
-        .annotate(n_held=Coalesce(Subquery(held, output_field=IntegerField()), Value(0)))
-        .order_by("-level", "-n_held", "person__display_name", "person_id")
+        .annotate(
+            n_held=Coalesce(Subquery(held, output_field=IntegerField()), Value(0)),
+            rating_mean=Subquery(rating.values("mean"), output_field=FloatField()),
+            rating_count=Coalesce(
+                Subquery(rating.values("n"), output_field=IntegerField()), Value(0)
+            ),
+        )
+        .order_by(
+            "-level",
+            "-n_held",
+            F("rating_mean").desc(nulls_last=True),
+            "person__display_name",
+            "person_id",
+        )
     )
 
 

@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kshare.feedback.models import Answer, Question, Response
+from kshare.feedback.services import feedback_form_current
 from kshare.people.tests.factories import PersonFactory, SkillFactory
 from kshare.sessions.models import SessionHost, State, Visibility
 from kshare.sessions.tests.factories import PastSessionFactory, ScheduledSessionFactory
@@ -59,7 +61,40 @@ def test_experts_are_ranked_by_level_then_sessions_held_then_name(member_client)
     ]
     assert sorted(_rows(response)[0][3]) == ["Helm charts", "Pods 101"]
     assert "Secret" not in response.text
-    assert "Feedback: not yet collected" in response.text
+    assert response.text.count("No feedback yet") == 4
+
+
+def _rate(session, *ratings):
+    form = feedback_form_current(programme=session.programme)
+    overall = form.questions.get(purpose=Question.Purpose.OVERALL)
+    for i, rating in enumerate(ratings):
+        response = Response.objects.create(
+            session=session, form=form, respondent_hash=f"{session.pk}-{i}"
+        )
+        Answer.objects.create(response=response, question=overall, number=rating)
+
+
+def test_feedback_breaks_ties_between_equally_experienced_people(member_client):
+    sql = TagFactory(name="SQL", slug="sql")
+    ann, bob, cyd = (PersonFactory(display_name=n) for n in ("Ann", "Bob", "Cyd"))
+    for person in (ann, bob, cyd):
+        SkillFactory(person=person, tag=sql, level=3)
+    _rate(_held(ann, sql), 3, 4)
+    _rate(_held(bob, sql), 5, 5, 4)
+    _held(cyd, sql)  # held, never rated: after the rated ones
+
+    response = member_client.get("/people/experts/?skill=sql")
+
+    rows = [
+        (s.person.display_name, s.rating_mean, s.rating_count) for s, _ in response.context["rows"]
+    ]
+    assert [(name, round(mean, 2) if mean else mean, n) for name, mean, n in rows] == [
+        ("Bob", 4.67, 3),
+        ("Ann", 3.5, 2),
+        ("Cyd", None, 0),
+    ]
+    assert "Feedback: 4.7 / 5 from 3 ratings" in response.text
+    assert "Feedback: 3.5 / 5 from 2 ratings" in response.text
 
 
 def test_skill_is_found_by_slug_and_name_case_insensitively(member_client):
