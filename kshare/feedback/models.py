@@ -93,6 +93,8 @@ class FeedbackRequest(models.Model):
     closes_at = models.DateTimeField()
     # Whether, not when: a timestamp could be matched with an anonymous response.
     answered = models.BooleanField(default=False)
+    # Set by dispatch until its mail went out; a failed send is retried on the next tick.
+    mail_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-sent_at", "id"]
