@@ -289,8 +289,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
         options += ["--interval", str(args.interval)]
     if args.max_tasks is not None:
         options += ["--max-tasks", str(args.max_tasks)]
-    _call("db_worker", *options)
+    clock = None if args.batch else _start_clock(reload=args.reload)
+    try:
+        _call("db_worker", *options)
+    finally:
+        if clock is not None:
+            clock.stop()
     return 0
+
+
+def _start_clock(*, reload: bool):  # -> kshare.web.clock.Clock | None
+    """The periodic tasks (feedback dispatch, reminders): the database backend has no scheduler."""
+    from django.conf import settings
+
+    from kshare.web.clock import clock_start
+
+    # With --reload the parent process only restarts its child; the child runs the clock.
+    if reload and os.environ.get("RUN_MAIN") != "true":
+        return None
+    return clock_start(interval=settings.KSHARE_TICK_SECONDS)
 
 
 def cmd_manage(args: argparse.Namespace) -> int:

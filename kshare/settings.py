@@ -176,6 +176,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 KSHARE_DATA_DIR = Path(os.environ.get("KSHARE_DATA_DIR") or PROJECT_DIR.parent / "shared" / "data")
 KSHARE_ORGANISATION_NAME = os.environ.get("KSHARE_ORGANISATION_NAME", "kshare")
 KSHARE_ACCOUNT_INVITE_DAYS = config.env_int("KSHARE_ACCOUNT_INVITE_DAYS", 14, minimum=1)
+# Seconds between the worker clock's periodic tasks (feedback dispatch, reminders); 0 = off.
+KSHARE_TICK_SECONDS = config.env_int("KSHARE_TICK_SECONDS", 300, minimum=0)
 
 LOGGING = {
     "version": 1,

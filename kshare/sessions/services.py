@@ -218,6 +218,11 @@ def session_mark_held(*, session: Session, by: Person) -> Session:
         from_state=State.SCHEDULED,
         to_state=State.HELD,
     )
+    # Imported here: the feedback app imports the sessions models.
+    from kshare.feedback.tasks import feedback_dispatch_session
+
+    # Attendees get the feedback form once the session is committed as held.
+    transaction.on_commit(lambda: feedback_dispatch_session.enqueue(session.pk))
     return session
 
 

@@ -1,0 +1,28 @@
+"""Background work for feedback: thin tasks that take ids and call the dispatch services."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+
+@task
+def feedback_dispatch_session(session_id: int) -> int:
+    """Send the feedback form for a session that has just ended; returns the mails sent."""
+    # Imported here: kshare.sessions.services enqueues this task.
+    from kshare.feedback.dispatch import feedback_dispatch
+    from kshare.sessions.models import Session
+
+    session = Session.objects.filter(pk=session_id).first()
+    if session is None:
+        return 0
+    return feedback_dispatch(session=session)
+
+
+@task
+def feedback_tick_task() -> dict[str, int]:
+    """The periodic feedback work (dispatch, reminders, retries); enqueued by the clock."""
+    from dataclasses import asdict
+
+    from kshare.feedback.dispatch import feedback_tick
+
+    return asdict(feedback_tick())
