@@ -17,14 +17,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from kshare.feedback.models import FeedbackRequest
+from kshare.feedback.models import FeedbackForm, FeedbackRequest
 from kshare.feedback.services import feedback_form_current
 from kshare.people.models import Person
+from kshare.programmes.models import Programme
 from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
 
 logger = logging.getLogger(__name__)
@@ -123,6 +125,14 @@ def _send_pending(requests: QuerySet[FeedbackRequest]) -> int:
     return sent
 
 
+def _form_current(*, programme: Programme) -> FeedbackForm:
+    try:
+        with transaction.atomic():
+            return feedback_form_current(programme=programme)
+    except IntegrityError:  # a concurrent dispatch created the default form first
+        return FeedbackForm.objects.get(programme=programme, is_current=True)
+
+
 def feedback_dispatch(*, session: Session, now: datetime | None = None) -> int:
     """Send the programme's current form to everyone who should answer for ``session``.
 
@@ -141,7 +151,7 @@ def feedback_dispatch(*, session: Session, now: datetime | None = None) -> int:
         feedback_recipients(session=session).exclude(pk__in=have).values_list("pk", flat=True)
     )
     if missing:
-        form = feedback_form_current(programme=programme)
+        form = _form_current(programme=programme)
         closes_at = now + timedelta(days=programme.feedback_open_days)
         FeedbackRequest.objects.bulk_create(
             [
