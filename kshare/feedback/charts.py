@@ -1,0 +1,202 @@
+"""Server-side SVG charts for feedback results: plain Python in, an SVG string out, no Django.
+
+Every chart is ``<svg role="img" aria-labelledby="<id>-t <id>-d">`` with a ``<title>`` and a
+``<desc>`` that states every number, so a screen reader gets the whole chart as text. No
+``style=`` attributes (the CSP forbids inline styles): colours come from CSS classes in
+kshare.css, with ``currentColor`` presentation attributes as the fallback, so light and dark
+mode both work; every bar and point has its number printed beside it (nothing by colour alone).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+
+WIDTH = 400
+LABEL_WIDTH = 110  # left column for bar labels
+BAR_AREA = 240  # the longest bar
+ROW = 24
+BAR_HEIGHT = 16
+PAD = 4
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _x(text: object) -> str:
+    """XML-escaped text (attributes too); control characters, invalid in XML, are dropped."""
+    return escape(_CONTROL.sub("", str(text)), quote=True)
+
+
+def _num(value: float | Decimal) -> str:
+    """A coordinate with at most two decimals and no trailing zeros: 120, 80.5, 33.33."""
+    text = f"{Decimal(str(value)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _truncate(label: str, limit: int = 16) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _svg(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> str:
+    cid = _x(chart_id)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'aria-labelledby="{cid}-t {cid}-d" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" font-size="12" fill="currentColor">'
+        f'<title id="{cid}-t">{_x(title)}</title><desc id="{cid}-d">{_x(desc)}</desc>'
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+def bar_width(count: int, largest: int, area: int = BAR_AREA) -> float:
+    """Width of a bar: proportional to the largest count, which fills ``area``."""
+    return 0.0 if largest <= 0 else count * area / largest
+
+
+def distribution_chart(
+    *, chart_id: str, title: str, labels: Sequence[str], counts: Sequence[int], unit: str
+) -> str:
+    """Horizontal bars, one per label, with the count printed after each bar.
+
+    The description reads "5 stars 12, 4 stars 7, … (19 responses)" — ``unit`` names what
+    the total counts ("response", "answer"), pluralised.
+    """
+    if len(labels) != len(counts):
+        raise ValueError("labels and counts differ in length")
+    total = sum(counts)
+    largest = max(counts, default=0)
+    desc = ", ".join(f"{label} {count}" for label, count in zip(labels, counts, strict=True))
+    desc = f"{desc} (from {_plural(total, unit)})" if desc else f"No {unit}s."
+    body = []
+    for i, (label, count) in enumerate(zip(labels, counts, strict=True)):
+        y = PAD + i * ROW
+        width = bar_width(count, largest)
+        body.append(
+            f'<text class="chart-label" x="{LABEL_WIDTH - 6}" y="{y + 12}" '
+            f'text-anchor="end">{_x(_truncate(str(label)))}</text>'
+            f'<rect class="chart-bar" x="{LABEL_WIDTH}" y="{y}" width="{_num(width)}" '
+            f'height="{BAR_HEIGHT}" rx="2"/>'
+            f'<text class="chart-value" x="{_num(LABEL_WIDTH + width + 6)}" y="{y + 12}">'
+            f"{count}</text>"
+        )
+    height = PAD * 2 + max(len(labels), 1) * ROW
+    return _svg(chart_id, title, desc, height, body)
+
+
+def comparison_chart(
+    *,
+    chart_id: str,
+    title: str,
+    items: Sequence[tuple[str, Decimal | None]],
+    scale_max: int = 5,
+) -> str:
+    """Bars on a fixed 0..``scale_max`` scale to compare means, e.g. session vs programme.
+
+    A missing value (no responses) draws no bar and reads "no responses".
+    """
+    parts = []
+    body = []
+    for i, (label, value) in enumerate(items):
+        y = PAD + i * ROW
+        shown = "no responses" if value is None else f"{value:.2f}"
+        parts.append(f"{label} {shown}" + ("" if value is None else f" out of {scale_max}"))
+        width = 0.0 if value is None else float(value) * BAR_AREA / scale_max
+        body.append(
+            f'<text class="chart-label" x="{LABEL_WIDTH - 6}" y="{y + 12}" '
+            f'text-anchor="end">{_x(_truncate(label))}</text>'
+            f'<rect class="chart-track" x="{LABEL_WIDTH}" y="{y}" width="{BAR_AREA}" '
+            f'height="{BAR_HEIGHT}" rx="2" fill="none" stroke="currentColor"/>'
+            f'<rect class="chart-bar{" chart-bar-alt" if i else ""}" x="{LABEL_WIDTH}" '
+            f'y="{y}" width="{_num(width)}" height="{BAR_HEIGHT}" rx="2"/>'
+            f'<text class="chart-value" x="{LABEL_WIDTH + BAR_AREA + 6}" y="{y + 12}">'
+            f"{_x(shown)}</text>"
+        )
+    desc = "; ".join(parts) + "." if parts else "Nothing to compare."
+    return _svg(chart_id, title, desc, PAD * 2 + max(len(items), 1) * ROW, body)
+
+
+TREND_HEIGHT = 200
+TREND_TOP = 16
+TREND_BOTTOM = 40  # room for the x labels
+TREND_LEFT = 30
+TREND_RIGHT = 20
+
+
+def trend_y(value: float | Decimal, low: int = 1, high: int = 5) -> float:
+    """Vertical position of a value on the trend chart (``high`` at the top)."""
+    plot = TREND_HEIGHT - TREND_TOP - TREND_BOTTOM
+    return TREND_TOP + (high - float(value)) * plot / (high - low)
+
+
+def trend_chart(
+    *,
+    chart_id: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[Decimal | None],
+    low: int = 1,
+    high: int = 5,
+) -> str:
+    """Points joined by lines, one per label (a session); ``None`` leaves a gap in the line.
+
+    The value is printed above each point; the description lists "label value" for every one.
+    """
+    if len(labels) != len(values):
+        raise ValueError("labels and values differ in length")
+    n = len(labels)
+    span = WIDTH - TREND_LEFT - TREND_RIGHT
+    xs = [TREND_LEFT + (span / 2 if n == 1 else i * span / (n - 1)) for i in range(n)]
+    body = []
+    for level in range(low, high + 1):
+        y_level = trend_y(level, low, high)
+        y = _num(y_level)
+        body.append(
+            f'<line class="chart-grid" x1="{TREND_LEFT}" y1="{y}" x2="{WIDTH - TREND_RIGHT}" '
+            f'y2="{y}" stroke="currentColor" stroke-opacity="0.2"/>'
+            f'<text class="chart-label" x="{TREND_LEFT - 8}" y="{_num(y_level + 4)}" '
+            f'text-anchor="end">{level}</text>'
+        )
+    segment: list[str] = []
+    segments = []
+    for x, value in zip(xs, values, strict=True):
+        if value is None:
+            if len(segment) > 1:
+                segments.append(segment)
+            segment = []
+        else:
+            segment.append(f"{_num(x)},{_num(trend_y(value, low, high))}")
+    if len(segment) > 1:
+        segments.append(segment)
+    body += [
+        f'<polyline class="chart-line" points="{" ".join(s)}" fill="none" '
+        f'stroke="currentColor" stroke-width="2"/>'
+        for s in segments
+    ]
+    base = TREND_HEIGHT - TREND_BOTTOM
+    for i, (x, label, value) in enumerate(zip(xs, labels, values, strict=True)):
+        if value is not None:
+            y = trend_y(value, low, high)
+            body.append(
+                f'<circle class="chart-point" cx="{_num(x)}" cy="{_num(y)}" r="4"/>'
+                f'<text class="chart-value" x="{_num(x)}" y="{_num(y - 8)}" '
+                f'text-anchor="middle">{value:.1f}</text>'
+            )
+        # Alternate label rows so neighbours do not overlap.
+        body.append(
+            f'<text class="chart-label" x="{_num(x)}" y="{base + 16 + (i % 2) * 14}" '
+            f'text-anchor="middle">{_x(_truncate(str(label), 14))}</text>'
+        )
+    parts = [
+        f"{label} {'no responses' if value is None else f'{value:.2f}'}"
+        for label, value in zip(labels, values, strict=True)
+    ]
+    desc = (
+        (f"On a scale of {low} to {high}: " + ", ".join(parts) + ".") if parts else "No sessions."
+    )
+    return _svg(chart_id, title, desc, TREND_HEIGHT, body)
