@@ -7,13 +7,25 @@ from kshare.programmes.models import Programme, Visibility
 class ProgrammeForm(forms.ModelForm):
     class Meta:
         model = Programme
-        fields = ["name", "description", "cadence", "lead_time_days", "visibility", "teams"]
+        fields = [
+            "name",
+            "description",
+            "cadence",
+            "lead_time_days",
+            "visibility",
+            "teams",
+            "feedback_anonymous",
+            "feedback_open_days",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
             "teams": forms.CheckboxSelectMultiple,
             "visibility": forms.RadioSelect,
         }
-        labels = {"lead_time_days": "Invitation lead time (days)"}
+        labels = {
+            "lead_time_days": "Invitation lead time (days)",
+            "feedback_open_days": "Feedback form open for (days)",
+        }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from kshare.feedback.services import feedback_form_create_default
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 
@@ -16,12 +17,14 @@ def programme_default() -> Programme:
         return programme
     try:
         with transaction.atomic():
-            return Programme.objects.create(
+            programme = Programme.objects.create(
                 name=DEFAULT_PROGRAMME_NAME,
                 slug=slugify(DEFAULT_PROGRAMME_NAME),
                 description="Talks, workshops and lightning talks by colleagues, for colleagues.",
                 is_default=True,
             )
+            feedback_form_create_default(programme=programme, by=None)
+            return programme
     except IntegrityError:
         # Another request created it (or a programme of that name exists): use that one.
         return Programme.objects.filter(is_default=True).first() or Programme.objects.get(
@@ -38,4 +41,5 @@ def programme_create(*, by: Person, name: str, **fields: object) -> Programme:
         slug, n = f"{base}-{n}", n + 1
     programme = Programme.objects.create(name=name, slug=slug, **fields)
     programme.organisers.add(by)
+    feedback_form_create_default(programme=programme, by=by)
     return programme
