@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kshare.feedback import views_builder, views_results
+from kshare.feedback import views_builder, views_hosts, views_results
 
 app_name = "feedback"
 urlpatterns: list = [
@@ -30,4 +30,8 @@ urlpatterns: list = [
         views_builder.builder_question_move,
         name="builder_question_move",
     ),
+    # prospective-host pipeline (part B)
+    path("hosts/", views_hosts.hosts_list, name="hosts"),
+    path("hosts/<int:pk>/status/", views_hosts.host_status, name="host_status"),
+    path("hosts/<int:pk>/propose/", views_hosts.host_propose, name="host_propose"),
 ]

@@ -1,0 +1,132 @@
+"""The prospective-host pipeline: who may see it, status changes, a session draft in one click.
+
+Reads and writes of the pipeline live together here; the rows themselves are created when
+someone answers "would you like to host?" with yes or maybe (see ``services``).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Prefetch, QuerySet
+
+from kshare.feedback.models import ProspectiveHost
+from kshare.people.models import Person, Skill
+from kshare.programmes.models import Programme
+from kshare.sessions.models import Session
+from kshare.sessions.services import session_propose
+
+Status = ProspectiveHost.Status
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.CONTACTED, Status.DECLINED),
+    Status.CONTACTED: (Status.AGREED, Status.DECLINED),
+    Status.AGREED: (Status.SCHEDULED, Status.DECLINED),
+    Status.SCHEDULED: (),
+    Status.DECLINED: (Status.CONTACTED,),
+}
+# A draft can be proposed until the person declined or their session is scheduled.
+PROPOSABLE = (Status.NEW, Status.CONTACTED, Status.AGREED)
+
+
+def prospects_visible_to(*, person: Person) -> QuerySet[ProspectiveHost]:
+    """Prospective hosts of the programmes ``person`` organises; admins see all of them."""
+    prospects = ProspectiveHost.objects.all()
+    if not person.is_authenticated or not person.is_active or not person.is_organiser:
+        return prospects.none()
+    if person.is_admin:
+        return prospects
+    return prospects.filter(programme__organisers=person)
+
+
+def prospects_for_list(
+    *, person: Person, status: str = "", programme: Programme | None = None
+) -> QuerySet[ProspectiveHost]:
+    """The pipeline page: everything a row shows, in a fixed number of queries."""
+    prospects = prospects_visible_to(person=person)
+    if programme is not None:
+        prospects = prospects.filter(programme=programme)
+    if status:
+        prospects = prospects.filter(status=status)
+    return prospects.select_related(
+        "person__team", "programme", "source_session", "proposed_session"
+    ).prefetch_related(
+        Prefetch("person__skills", queryset=Skill.objects.select_related("tag")),
+    )
+
+
+def prospect_counts(*, person: Person, programme: Programme | None = None) -> dict[str, int]:
+    """How many prospects ``person`` sees in each status (every status, zeros included)."""
+    counts = dict.fromkeys(Status.values, 0)
+    prospects = prospects_visible_to(person=person)
+    if programme is not None:
+        prospects = prospects.filter(programme=programme)
+    rows = prospects.order_by().values_list("status").annotate(n=Count("id"))
+    counts.update(dict(rows))
+    return counts
+
+
+def _label(status: str) -> str:
+    return str(Status(status).label) if status in Status.values else repr(status)
+
+
+@transaction.atomic
+def prospect_status_set(*, prospect: ProspectiveHost, status: str) -> ProspectiveHost:
+    """Move ``prospect`` along the pipeline; only the steps in ``TRANSITIONS`` are allowed."""
+    locked = ProspectiveHost.objects.select_for_update().get(pk=prospect.pk)
+    allowed = TRANSITIONS[locked.status]
+    if status not in allowed:
+        steps = " or ".join(_label(s) for s in allowed) or "nothing: this is the last step"
+        raise ValidationError(
+            f"{locked.person.display_name} is {_label(locked.status)}, which cannot become "
+            f"{_label(status)}. From {_label(locked.status)} the next step is {steps}."
+        )
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def _draft_title(prospect: ProspectiveHost) -> str:
+    lines = [line.strip(" \t-•*") for line in prospect.topics.splitlines()]
+    first = next((line for line in lines if line), "")
+    title = first or f"Session by {prospect.person.display_name}"
+    return title[:200]
+
+
+@transaction.atomic
+def prospect_session_propose(*, prospect: ProspectiveHost, by: Person) -> Session:
+    """Propose a session draft hosted by the prospective host, on the topic they named.
+
+    The prospect becomes *agreed* (when new or contacted) and links to the draft. A second
+    click does not make a second draft.
+    """
+    locked = (
+        ProspectiveHost.objects.select_for_update(of=("self",))
+        .select_related("person", "programme", "source_session", "proposed_session")
+        .get(pk=prospect.pk)
+    )
+    if locked.proposed_session_id is not None:
+        raise ValidationError(
+            f"A session draft for {locked.person.display_name} exists already: "
+            f"“{locked.proposed_session}”."
+        )
+    if locked.status not in PROPOSABLE:
+        raise ValidationError(
+            f"{locked.person.display_name} is {_label(locked.status)}: move them back to "
+            "Contacted before proposing a session for them."
+        )
+    note = f"Draft proposed by {by.display_name} after {locked.person.display_name} said "
+    note += f"“{locked.answer}” to hosting a session"
+    if locked.source_session is not None:
+        note += f" in the feedback on “{locked.source_session.title}”"
+    note += "."
+    if locked.topics:
+        note += f"\n\nTopics they named: {locked.topics}"
+    session = session_propose(
+        by=locked.person, title=_draft_title(locked), programme=locked.programme, abstract=note
+    )
+    locked.proposed_session = session
+    if locked.status in (Status.NEW, Status.CONTACTED):
+        locked.status = Status.AGREED
+    locked.save(update_fields=["proposed_session", "status", "updated_at"])
+    return session
