@@ -476,6 +476,11 @@ class _Builder:
         )
         self.programmes = [default, guild]
         self.organisers = [default_orgs, guild_orgs]
+        # Each programme starts with the default feedback form (5 questions: a few rows).
+        from kshare.feedback.services import feedback_form_create_default
+
+        for programme in self.programmes:
+            feedback_form_create_default(programme=programme, by=None)
         self.report("programmes: 2")
 
     # -- sessions: content ---------------------------------------------------------------------
