@@ -56,15 +56,14 @@ def feedback_recipients(*, session: Session) -> QuerySet[Person]:
 
     Hosts and co-hosts never get it; neither do deactivated accounts.
     """
+    people = Person.objects.filter(is_active=True).exclude(
+        pk__in=SessionHost.objects.filter(session=session).values("person_id")
+    )
     attendees = Attendance.objects.filter(session=session)
     if attendees.exists():
-        ids = attendees.values("person_id")
-    else:
-        ids = Invitation.objects.filter(session=session, response=Invitation.Response.YES).values(
-            "person_id"
-        )
-    hosts = SessionHost.objects.filter(session=session).values("person_id")
-    return Person.objects.filter(pk__in=ids, is_active=True).exclude(pk__in=hosts)
+        return people.filter(pk__in=attendees.values("person_id"))
+    going = Invitation.objects.filter(session=session, response=Invitation.Response.YES)
+    return people.filter(pk__in=going.values("person_id"))
 
 
 def feedback_link(*, request_id: int) -> str:
@@ -141,10 +140,11 @@ def feedback_dispatch(*, session: Session, now: datetime | None = None) -> int:
     running again creates and mails nothing new. Returns the number of mails this call sent.
     """
     now = now or timezone.now()
-    current = Session.objects.filter(_ended(now), pk=session.pk).select_related("programme")
-    session = current.first()  # type: ignore[assignment]
-    if session is None:
+    ended = Session.objects.filter(_ended(now), pk=session.pk).select_related("programme")
+    current = ended.first()
+    if current is None:
         return 0
+    session = current
     programme = session.programme
     have = FeedbackRequest.objects.filter(session=session).values("person_id")
     missing = list(
