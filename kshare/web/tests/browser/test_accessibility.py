@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from kshare.feedback.services import feedback_form_current
+from kshare.feedback.tests.results_helpers import respond
 from kshare.ideas import services as idea_services
 from kshare.ideas.models import Idea
 from kshare.people.models import Person
@@ -65,7 +67,11 @@ def world(server: str) -> World:
     )
     services.session_schedule(session=hosted, start=timezone.now() + timedelta(days=21), by=member)
     proposed = services.session_propose(by=member, title="An idea for later", programme=programme)
-    PastSessionFactory(title="Last month's talk", programme=programme, host=organiser)
+    past = PastSessionFactory(title="Last month's talk", programme=programme, host=organiser)
+    # Feedback on it, so the results page draws its charts and comments.
+    form = feedback_form_current(programme=programme)
+    respond(past, form, {"overall": 5, "What could be improved?": "More demos"}, member)
+    respond(past, form, {"overall": 4, "host_interest": ["Maybe"]}, PersonFactory())
     not_mine = ScheduledSessionFactory(title="Someone else's talk", programme=programme)
     # A topic request with a volunteer, for the topic pages.
     topic = topic_request_create(
@@ -98,6 +104,15 @@ def _show_login_error(page: Page) -> None:
     page.fill("#id_password", "wrong password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".form-errors")).to_be_visible()
+
+
+def _show_builder_errors(page: Page) -> None:
+    page.get_by_role("button", name="Add question").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+
+
+def _past(w: World) -> Session:
+    return Session.objects.get(programme=w.programme, title="Last month's talk")
 
 
 Action = Callable[[Page], None] | None
@@ -142,6 +157,17 @@ PAGE_GROUPS: dict[str, list[tuple[str, Callable[[World], str], int, Action]]] = 
         ("not-found", lambda w: "/sessions/999999/", 404, None),
         ("not-allowed", lambda w: f"/sessions/{w.not_mine.pk}/edit/", 403, None),
     ],
+    "feedback-organiser": [
+        ("feedback-session", lambda w: f"/feedback/sessions/{_past(w).pk}/", 200, None),
+        ("feedback-programme", lambda w: f"/feedback/programmes/{w.programme.slug}/", 200, None),
+        ("feedback-builder", lambda w: f"/feedback/programmes/{w.programme.slug}/form/", 200, None),
+        (
+            "feedback-builder-errors",
+            lambda w: f"/feedback/programmes/{w.programme.slug}/form/",
+            200,
+            _show_builder_errors,
+        ),
+    ],
     "signed-out": [
         ("login", lambda w: "/signin/", 200, None),
         ("login-error", lambda w: "/signin/", 200, _show_login_error),
@@ -153,7 +179,9 @@ PAGE_GROUPS: dict[str, list[tuple[str, Callable[[World], str], int, Action]]] = 
 def test_pages_have_no_serious_accessibility_violations_in_light_and_dark(
     page: Page, server: str, world: World, axe, group: str
 ) -> None:
-    if group != "signed-out":
+    if group == "feedback-organiser":
+        sign_in(page, server, world.organiser)
+    elif group != "signed-out":
         sign_in(page, server, world.member)
     problems = []
     for name, path, status, action in PAGE_GROUPS[group]:
