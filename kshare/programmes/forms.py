@@ -31,6 +31,8 @@ class ProgrammeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["teams"].queryset = Team.objects.order_by("name")
         self.fields["teams"].required = False
+        # Left empty (or posted by an older form), the open days stay as they were.
+        self.fields["feedback_open_days"].required = False
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -40,6 +42,10 @@ class ProgrammeForm(forms.ModelForm):
         if clash.exists():
             raise forms.ValidationError("A programme with this name exists already.")
         return name
+
+    def clean_feedback_open_days(self) -> int:
+        days = self.cleaned_data.get("feedback_open_days")
+        return self.instance.feedback_open_days if days is None else days
 
     def clean(self) -> dict:
         data = super().clean()

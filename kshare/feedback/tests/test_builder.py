@@ -172,3 +172,17 @@ def test_old_version_questions_and_members_are_refused(
     delete = reverse("feedback:builder_question_delete", args=["talks", current.pk])
     assert client.post(delete).status_code == 403
     assert client.get(delete).status_code in (403, 405)
+
+
+def test_programme_form_sets_anonymity_and_open_days(client, programme, organiser) -> None:
+    client.force_login(organiser)
+    url = reverse("programmes:edit", args=["talks"])
+    data = {"name": "Talks", "lead_time_days": "10", "visibility": "public"}
+    response = client.post(url, {**data, "feedback_anonymous": "on", "feedback_open_days": "7"})
+    assert response.status_code == 302
+    programme.refresh_from_db()
+    assert (programme.feedback_anonymous, programme.feedback_open_days) == (True, 7)
+    response = client.post(url, {**data, "feedback_open_days": "91"})
+    assert "Ensure this value is less than or equal to 90." in response.content.decode()
+    programme.refresh_from_db()
+    assert (programme.feedback_anonymous, programme.feedback_open_days) == (True, 7)
