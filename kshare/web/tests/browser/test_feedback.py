@@ -1,0 +1,120 @@
+"""Acceptance: after a session ends the attendee gets the form by real SMTP, answers it in the
+browser, and the host sees the result; with anonymity on, nothing names the attendee."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from django.test import override_settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from playwright.sync_api import Browser, expect
+
+from kshare.feedback.dispatch import feedback_dispatch
+from kshare.people.tests.factories import PersonFactory
+from kshare.programmes.tests.factories import ProgrammeFactory
+from kshare.sessions.tests.factories import AttendanceFactory, PastSessionFactory
+from kshare.web.tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+ATTENDEE_NAME, ATTENDEE_EMAIL = "Ann Attendee", "ann.attendee@example.com"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder(Message):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    def handle_message(self, message) -> None:
+        self.messages.append(message)
+
+
+@pytest.fixture
+def smtp():
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield controller.port, recorder
+    finally:
+        controller.stop()
+
+
+def test_attendee_answers_the_mailed_form_and_the_host_sees_it_without_names(
+    browser: Browser, server: str, smtp
+) -> None:
+    try:
+        reverse("feedback:respond", args=[1])
+    except NoReverseMatch:
+        pytest.skip("The answering pages (feedback:respond) are not there yet.")
+    port, recorder = smtp
+    host = PersonFactory(display_name="Hal Host")
+    attendee = PersonFactory(display_name=ATTENDEE_NAME, email=ATTENDEE_EMAIL)
+    programme = ProgrammeFactory(name="Quiet Talks", slug="quiet", feedback_anonymous=True)
+    now = timezone.now()
+    session = PastSessionFactory(
+        programme=programme,
+        title="Pandas tricks",
+        host=host,
+        start=now - timedelta(hours=2),
+        end=now - timedelta(hours=1),
+    )
+    AttendanceFactory(session=session, person=attendee)
+    mailers = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    with override_settings(MAILERS=mailers):
+        assert feedback_dispatch(session=session) == 1
+
+    [raw] = recorder.messages
+    received = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+    assert received["To"] == ATTENDEE_EMAIL
+    text = received.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://\S+(/feedback/\S+?/)(?=\s|$)", text)
+    assert link is not None, text
+
+    attendee_page = browser.new_context().new_page()
+    sign_in(attendee_page, server, attendee)
+    attendee_page.goto(server + link.group(1))
+    overall = attendee_page.get_by_role("group", name=re.compile("Overall"))
+    overall.get_by_label("5", exact=True).check()
+    attendee_page.get_by_role("group", name=re.compile("host a session")).get_by_label(
+        "Yes", exact=True
+    ).check()
+    attendee_page.get_by_role("button", name=re.compile("Send|Submit")).click()
+    expect(attendee_page.get_by_text(re.compile("Thank you", re.I)).first).to_be_visible()
+
+    host_page = browser.new_context().new_page()
+    sign_in(host_page, server, host)
+    host_page.goto(f"{server}/sessions/{session.pk}/")
+    host_page.get_by_role("link", name="Feedback results").click()
+    expect(host_page.locator(".headline")).to_have_text("5.0 / 5")
+    desc = host_page.locator("desc#overall-d")
+    expect(desc).to_have_text(
+        "5 stars 1, 4 stars 0, 3 stars 0, 2 stars 0, 1 star 0 (from 1 response)"
+    )
+    html = host_page.content()
+    assert (ATTENDEE_NAME in html, ATTENDEE_EMAIL in html) == (False, False)
+    csv_text = host_page.request.get(
+        f"{server}/feedback/sessions/{session.pk}/export.csv?bom=1"
+    ).text()
+    assert csv_text.startswith("\ufeffsession,date,")
+    assert (ATTENDEE_NAME in csv_text, ATTENDEE_EMAIL in csv_text) == (False, False)
+    assert csv_text.splitlines()[1].split(",")[2] == "5"
