@@ -25,6 +25,7 @@ def test_organiser_creates_programme_and_becomes_its_organiser(client, organiser
             "name": "Data Guild",
             "cadence": "Monthly",
             "lead_time_days": "21",
+            "feedback_open_days": "14",
             "visibility": "public",
         },
     )
@@ -65,7 +66,12 @@ def test_members_cannot_create_or_edit_programmes(member_client):
 def test_programme_form_rejects_bad_input(client, organiser, overrides, field, message):
     programme_default()
     client.force_login(organiser)
-    data = {"name": "Guild", "lead_time_days": "14", "visibility": "public"}
+    data = {
+        "name": "Guild",
+        "lead_time_days": "14",
+        "feedback_open_days": "14",
+        "visibility": "public",
+    }
     data.update(overrides)
     response = client.post("/programmes/new/", data)
     assert response.status_code == 200
@@ -90,11 +96,22 @@ def test_programme_organiser_edits(client):
     client.force_login(organiser)
     response = client.post(
         f"/programmes/{programme.slug}/edit/",
-        {"name": "Renamed", "lead_time_days": "10", "visibility": "public"},
+        {
+            "name": "Renamed",
+            "lead_time_days": "10",
+            "feedback_open_days": "7",
+            "visibility": "public",
+            "feedback_anonymous": "on",
+        },
     )
     assert response.status_code == 302
     programme.refresh_from_db()
-    assert (programme.name, programme.lead_time_days) == ("Renamed", 10)
+    assert (
+        programme.name,
+        programme.lead_time_days,
+        programme.feedback_open_days,
+        programme.feedback_anonymous,
+    ) == ("Renamed", 10, 7, True)
 
 
 def test_programme_list_query_count_is_constant(member_client, django_assert_num_queries):
