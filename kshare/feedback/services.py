@@ -6,11 +6,21 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from kshare.feedback.models import FeedbackForm, Question
+from kshare.feedback.models import (
+    Answer,
+    FeedbackForm,
+    FeedbackRequest,
+    ProspectiveHost,
+    Question,
+    Response,
+)
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
+from kshare.sessions.models import Session
 
 # (kind, text, required, choices, purpose)
 DEFAULT_QUESTIONS: list[tuple[str, str, bool, list[str], str]] = [
@@ -61,3 +71,161 @@ def feedback_form_current(*, programme: Programme) -> FeedbackForm:
     """The programme's current form, creating the default one when it has none."""
     form = FeedbackForm.objects.filter(programme=programme, is_current=True).first()
     return form or feedback_form_create_default(programme=programme)
+
+
+ALREADY_ANSWERED = "You have already answered — thank you."
+HOST_ANSWERS = {"yes": "yes", "maybe": "maybe"}
+
+
+def feedback_closed_message(*, request: FeedbackRequest, person: Person) -> str:
+    closes = request.closes_at.astimezone(person.tzinfo)
+    return f"This form closed on {closes:%A} {closes.day} {closes:%B %Y}."
+
+
+def _answer(question: Question, value: object) -> Answer:
+    """An unsaved ``Answer`` for a cleaned value; refuses values the question cannot take."""
+    answer = Answer(question=question)
+    kind = question.kind
+    bad = ValidationError(f"“{question.text}” cannot take the answer {str(value)[:40]!r}.")
+    if kind in (Question.Kind.RATING, Question.Kind.NPS):
+        low, high = (1, 5) if kind == Question.Kind.RATING else (0, 10)
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise bad from None
+        if not low <= number <= high:
+            raise bad
+        answer.number = number
+    elif kind == Question.Kind.YES_NO:
+        if value not in ("yes", "no"):
+            raise bad
+        answer.number = 1 if value == "yes" else 0
+    elif kind == Question.Kind.SINGLE:
+        if value not in question.choices:
+            raise bad
+        answer.selected = [value]
+    elif kind == Question.Kind.MULTIPLE:
+        values = list(value) if isinstance(value, list | tuple) else [value]
+        if not values or any(v not in question.choices for v in values):
+            raise bad
+        # The form's order, not the order the browser sent them in.
+        answer.selected = [c for c in question.choices if c in values]
+    else:
+        text = str(value)
+        if len(text) > 5000 or "\x00" in text:
+            raise bad
+        answer.text = text
+    return answer
+
+
+def _host_answer(question: Question, value: object) -> str:
+    """Either "yes", "maybe" or "" for the host-interest question's cleaned value."""
+    if question.kind == Question.Kind.YES_NO:
+        return "yes" if value == "yes" else ""
+    if question.kind == Question.Kind.SINGLE:
+        return HOST_ANSWERS.get(str(value).strip().lower(), "")
+    return ""
+
+
+@transaction.atomic
+def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> Response:
+    """Store ``person``'s answers to ``request``: one response per person and session.
+
+    ``data`` maps question ids of the request's form to cleaned values (see
+    ``forms.ResponseForm.answers``). The request row is locked so a double submit waits and
+    then sees ``answered``; the unique ``respondent_hash`` per session is the last guard.
+
+    In an anonymous programme the response stores no person, and the answers that would tie
+    it to a name are kept out of it: a yes or maybe to hosting (and the topics named with it)
+    goes only to the named ``ProspectiveHost`` row, which holds no link to the response.
+
+    Raises PermissionDenied for someone else's request, ValidationError when the form is
+    closed, already answered, or a value does not fit its question.
+    """
+    locked = (
+        FeedbackRequest.objects.select_for_update()
+        .select_related("session__programme")
+        .get(pk=request.pk)
+    )
+    if locked.person_id != person.pk:
+        raise PermissionDenied("This feedback form was sent to someone else.")
+    if locked.answered:
+        raise ValidationError(ALREADY_ANSWERED, code="answered")
+    if locked.closes_at <= timezone.now():
+        raise ValidationError(feedback_closed_message(request=locked, person=person), code="closed")
+    session = locked.session
+    anonymous = session.programme.feedback_anonymous
+    questions = {q.pk: q for q in Question.objects.filter(form_id=locked.form_id)}
+    unknown = set(data) - set(questions)
+    if unknown:
+        raise ValidationError("Some answers belong to questions that are not on this form.")
+    missing = [
+        q.text for q in questions.values() if q.required and data.get(q.pk) in (None, "", [])
+    ]
+    if missing:
+        raise ValidationError(f"“{missing[0]}” needs an answer.")
+
+    answers = [_answer(questions[pk], value) for pk, value in data.items()]
+    host_answer, topics = "", ""
+    for answer in answers:
+        if answer.question.purpose == Question.Purpose.HOST_INTEREST:
+            host_answer = _host_answer(answer.question, data[answer.question.pk])
+        elif answer.question.purpose == Question.Purpose.TOPICS_WANTED:
+            topics = answer.text
+    if anonymous:
+        # The host answer is never part of an anonymous response; the topics only when they
+        # travel with a name to the prospective-host list.
+        private = {Question.Purpose.HOST_INTEREST}
+        if host_answer:
+            private.add(Question.Purpose.TOPICS_WANTED)
+        answers = [a for a in answers if a.question.purpose not in private]
+
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                session=session,
+                form_id=locked.form_id,
+                person=None if anonymous else person,
+                respondent_hash=respondent_hash(session_id=session.pk, person_id=person.pk),
+                submitted_on=timezone.localdate(),
+            )
+    except IntegrityError:
+        raise ValidationError(ALREADY_ANSWERED, code="answered") from None
+    for answer in answers:
+        answer.response = response
+    Answer.objects.bulk_create(answers)
+    locked.answered = True
+    locked.save(update_fields=["answered"])
+    request.answered = True
+    if host_answer:
+        prospective_host_record(
+            programme=session.programme,
+            person=person,
+            answer=host_answer,
+            topics=topics,
+            source_session=session,
+        )
+    return response
+
+
+def prospective_host_record(
+    *, programme: Programme, person: Person, answer: str, topics: str, source_session: Session
+) -> ProspectiveHost:
+    """Create or update the organiser's entry for someone who would host ("yes"/"maybe").
+
+    One row per person and programme: a later answer updates answer, topics (when new ones
+    were named) and source session; the status the organiser set is kept. No response is
+    referenced, so anonymous answers stay unlinkable.
+    """
+    prospect, created = ProspectiveHost.objects.select_for_update().get_or_create(
+        programme=programme,
+        person=person,
+        defaults={"answer": answer, "topics": topics[:2000], "source_session": source_session},
+    )
+    if not created:
+        prospect.answer = answer
+        prospect.source_session = source_session
+        if topics:
+            prospect.topics = topics[:2000]
+        prospect.save(update_fields=["answer", "topics", "source_session", "updated_at"])
+    return prospect

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kshare.feedback import views_builder, views_hosts, views_results
+from kshare.feedback import views_builder, views_hosts, views_respond, views_results
 
 app_name = "feedback"
 urlpatterns: list = [
@@ -30,6 +30,10 @@ urlpatterns: list = [
         views_builder.builder_question_move,
         name="builder_question_move",
     ),
+    # answering forms (part A)
+    path("", views_respond.inbox, name="inbox"),
+    path("r/<int:pk>/", views_respond.respond, name="respond"),
+    path("r/<int:pk>/thanks/", views_respond.respond_thanks, name="respond_thanks"),
     # prospective-host pipeline (part B)
     path("hosts/", views_hosts.hosts_list, name="hosts"),
     path("hosts/<int:pk>/status/", views_hosts.host_status, name="host_status"),

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from kshare.feedback.selectors import feedback_requests_open
 from kshare.sessions import selectors as session_selectors
 
 
@@ -15,10 +16,16 @@ def home(request: HttpRequest) -> HttpResponse:
             state__in=["proposed", "scheduled"]
         )[:5]
     )
+    feedback_waiting = feedback_requests_open(person=person).count()
     return render(
         request,
         "web/home.html",
-        {"upcoming": upcoming, "hosting": hosting, "nav": "home"},
+        {
+            "upcoming": upcoming,
+            "hosting": hosting,
+            "feedback_waiting": feedback_waiting,
+            "nav": "home",
+        },
     )
 
 
