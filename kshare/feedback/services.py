@@ -187,7 +187,11 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
                 form_id=locked.form_id,
                 person=None if anonymous else person,
                 respondent_hash=respondent_hash(session_id=session.pk, person_id=person.pk),
-                submitted_on=timezone.localdate(),
+                # Anonymous responses carry the day the form was sent, which every recipient
+                # shares, not the day of answering, which could single someone out.
+                submitted_on=(
+                    timezone.localdate(locked.sent_at) if anonymous else timezone.localdate()
+                ),
             )
     except IntegrityError:
         raise ValidationError(ALREADY_ANSWERED, code="answered") from None

@@ -181,6 +181,23 @@ def test_anonymous_response_stores_no_person_and_a_keyed_hash():
     assert len(response.respondent_hash) == 64
 
 
+def test_anonymous_response_is_dated_by_the_send_day_not_the_answer_day():
+    request = open_request(anonymous=True)
+    request.sent_at = timezone.now() - timedelta(days=3)
+    request.save(update_fields=["sent_at"])
+    named = open_request()
+    named.sent_at = timezone.now() - timedelta(days=3)
+    named.save(update_fields=["sent_at"])
+
+    anonymous = response_submit(
+        request=request, person=request.person, data=answers(request, overall="4")
+    )
+    signed = response_submit(request=named, person=named.person, data=answers(named, overall="4"))
+
+    assert anonymous.submitted_on == timezone.localdate(request.sent_at)
+    assert signed.submitted_on == timezone.localdate()
+
+
 def test_yes_creates_a_prospective_host_with_the_topics_named():
     request = open_request()
 
