@@ -33,6 +33,14 @@ from django.utils.text import slugify
 
 from kshare.demo import ADMIN_EMAIL, DEMO_PASSWORD, MEMBER_EMAIL, ORGANISER_EMAIL
 from kshare.demo import content as c
+from kshare.feedback.models import (
+    Answer,
+    FeedbackForm,
+    FeedbackRequest,
+    ProspectiveHost,
+    Response,
+)
+from kshare.feedback.services import respondent_hash
 from kshare.ideas.models import Idea, IdeaStatusChange, IdeaVote
 from kshare.ideas.models import Status as IdeaStatus
 from kshare.people.models import Person, Role, Skill, Team
@@ -272,6 +280,7 @@ class _Builder:
         self.people = people
         self.rng = random.Random(seed)  # content
         self.trng = random.Random(f"kshare-demo-dates:{seed}")  # dates only
+        self.frng = random.Random(f"kshare-demo-feedback:{seed}")  # feedback answers only
         self.today = now.astimezone(BERLIN).date()
         # "Now", rounded: every past event happens before today's midnight in Berlin.
         self.anchor = datetime.combine(self.today, clock(0, 0), tzinfo=BERLIN).astimezone(UTC)
@@ -299,6 +308,7 @@ class _Builder:
                 cursor.execute(sql)
         self._topic_requests()
         self._ideas()
+        self._feedback()
         for label, count in sorted(self.writer.counts.items()):
             self.report(f"  {label}: {count:,}")
 
@@ -953,6 +963,98 @@ class _Builder:
             )
             self.writer.counts[Idea._meta.label] += 1
             self.writer.counts[IdeaVote._meta.label] += len(voters)
+
+    USEFUL = (
+        "The live demo.",
+        "Seeing the real numbers from our own product.",
+        "The discussion at the end — lots of ideas.",
+        "The worked example I can reuse tomorrow.",
+        "Hearing what did *not* work.",
+    )
+    IMPROVE = (
+        "More time for questions.",
+        "Share the slides before the session.",
+        "A little slower in the middle part.",
+        "",
+    )
+
+    def _feedback(self) -> None:
+        """Feedback on held sessions: a request per attendee, about 60 % answered, each session
+        with its own typical rating; a few "I'd like to host" answers feed the host pipeline."""
+        rng, writer = self.frng, self.writer
+        forms = {
+            form.programme_id: (form, {q.purpose or q.position: q for q in form.questions.all()})
+            for form in FeedbackForm.objects.filter(is_current=True).prefetch_related("questions")
+        }
+        rows = (
+            Attendance.objects.filter(session__state=State.HELD)
+            .order_by("session_id", "person_id")
+            .values_list("session_id", "person_id", "session__programme_id", "session__end")
+        )
+        hosts = set(SessionHost.objects.values_list("session_id", "person_id"))
+        quality: dict[int, float] = {}
+        prospects: dict[tuple[int, int], ProspectiveHost] = {}
+        pending: list[tuple[Response, list[Answer]]] = []
+
+        def flush() -> None:
+            Response.objects.bulk_create([r for r, _ in pending], batch_size=BATCH_SIZE)
+            for response, answers in pending:
+                for answer in answers:
+                    answer.response = response
+                    writer.add(answer)
+            writer.counts[Response._meta.label] += len(pending)
+            pending.clear()
+
+        for session_id, person_id, programme_id, end in list(rows):
+            if (session_id, person_id) in hosts:
+                continue
+            form, questions = forms[programme_id]
+            answered = rng.random() < 0.6
+            writer.add(
+                FeedbackRequest(
+                    session_id=session_id,
+                    person_id=person_id,
+                    form=form,
+                    sent_at=end + timedelta(hours=1),
+                    reminded_at=None if answered else end + timedelta(days=2, hours=1),
+                    closes_at=end + timedelta(days=14),
+                    answered=answered,
+                )
+            )
+            if not answered:
+                continue
+            base = quality.setdefault(session_id, rng.choice((3.6, 4.0, 4.3, 4.6, 4.8)))
+            rating = max(1, min(5, round(rng.gauss(base, 0.7))))
+            response = Response(
+                session_id=session_id,
+                form=form,
+                person_id=person_id,
+                respondent_hash=respondent_hash(session_id=session_id, person_id=person_id),
+                submitted_on=(end + timedelta(days=rng.randint(0, 3))).date(),
+            )
+            answers = [Answer(question=questions["overall"], number=rating)]
+            if rng.random() < 0.5:
+                answers.append(Answer(question=questions[2], text=rng.choice(self.USEFUL)))
+            improve = rng.choice(self.IMPROVE)
+            if improve and rng.random() < 0.4:
+                answers.append(Answer(question=questions[3], text=improve))
+            host = rng.choices(["Yes", "Maybe", "No"], weights=[1, 2, 17])[0]
+            answers.append(Answer(question=questions["host_interest"], selected=[host]))
+            if host != "No":
+                prospects[(programme_id, person_id)] = ProspectiveHost(
+                    programme_id=programme_id,
+                    person_id=person_id,
+                    answer=host.lower(),
+                    source_session_id=session_id,
+                    created_on=response.submitted_on,
+                )
+            pending.append((response, answers))
+            if len(pending) >= BATCH_SIZE * 5:
+                flush()
+        flush()
+        for prospect in prospects.values():
+            writer.add(prospect)
+        writer.flush()
 
     def _sample(self, pool: Sequence[int], size: int, tag: int | None) -> list[int]:
         """About half from people interested in the session's main tag, the rest from the pool."""

@@ -14,6 +14,7 @@ from kshare.demo.generator import (
     demo_organisation_create,
     demo_session_count,
 )
+from kshare.feedback.models import Answer, FeedbackRequest, ProspectiveHost, Response
 from kshare.people.models import Person, Role, Skill, Team
 from kshare.programmes.models import Programme
 from kshare.sessions.models import (
@@ -69,6 +70,22 @@ def fingerprint() -> list[tuple]:
                 p.role,
                 tuple(sorted((k.tag.name, k.level) for k in p.skills.all())),
                 tuple(sorted(t.name for t in p.interests.all())),
+            )
+        )
+    responses = Response.objects.select_related("session", "person").prefetch_related(
+        "answers__question"
+    )
+    for r in responses:
+        rows.append(
+            (
+                r.session.title,
+                r.person.email,
+                tuple(
+                    sorted(
+                        (a.question.position, a.number, a.text, tuple(a.selected))
+                        for a in r.answers.all()
+                    )
+                ),
             )
         )
     return sorted(rows, key=repr)
@@ -244,6 +261,31 @@ def test_upcoming_sessions_fit_the_working_day_and_avoid_rhythm_events():
             problems.append((s.title, "beyond eight weeks", start))
     assert problems == []
     assert upcoming.filter(state=State.SCHEDULED).count() >= 10
+
+
+@pytest.mark.django_db
+def test_held_sessions_have_feedback_that_feeds_the_host_pipeline():
+    make_demo()
+    attended = {
+        (a.session_id, a.person_id) for a in Attendance.objects.filter(session__state=State.HELD)
+    } - set(SessionHost.objects.values_list("session_id", "person_id"))
+    requests = FeedbackRequest.objects.all()
+    assert {(r.session_id, r.person_id) for r in requests} == attended
+    answered = {(r.session_id, r.person_id) for r in requests if r.answered}
+    assert {(r.session_id, r.person_id) for r in Response.objects.all()} == answered
+    assert 0.4 < len(answered) / len(attended) < 0.8
+    overall = Answer.objects.filter(question__purpose="overall")
+    assert overall.count() == len(answered)
+    assert set(overall.values_list("number", flat=True)) <= {1, 2, 3, 4, 5}
+    said_yes = {
+        (a.response.session.programme_id, a.response.person_id)
+        for a in Answer.objects.filter(question__purpose="host_interest").select_related(
+            "response__session"
+        )
+        if a.selected != ["No"]
+    }
+    assert set(ProspectiveHost.objects.values_list("programme_id", "person_id")) == said_yes
+    assert len(said_yes) >= 1
 
 
 @pytest.mark.django_db
