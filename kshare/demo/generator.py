@@ -969,7 +969,7 @@ class _Builder:
         "Seeing the real numbers from our own product.",
         "The discussion at the end — lots of ideas.",
         "The worked example I can reuse tomorrow.",
-        "Hearing what did *not* work.",
+        "Hearing what did not work.",
     )
     IMPROVE = (
         "More time for questions.",

@@ -16,6 +16,8 @@ from html import escape
 
 WIDTH = 400
 LABEL_WIDTH = 110  # left column for bar labels
+COMPARISON_LABEL_WIDTH = 150  # "Programme average" fits
+COMPARISON_BAR_AREA = 200  # label + bar + value stay inside WIDTH
 BAR_AREA = 240  # the longest bar
 ROW = 24
 BAR_HEIGHT = 16
@@ -100,21 +102,22 @@ def comparison_chart(
 
     A missing value (no responses) draws no bar and reads "no responses".
     """
+    left, area = COMPARISON_LABEL_WIDTH, COMPARISON_BAR_AREA
     parts = []
     body = []
     for i, (label, value) in enumerate(items):
         y = PAD + i * ROW
         shown = "no responses" if value is None else f"{value:.2f}"
         parts.append(f"{label} {shown}" + ("" if value is None else f" out of {scale_max}"))
-        width = 0.0 if value is None else float(value) * BAR_AREA / scale_max
+        width = 0.0 if value is None else float(value) * area / scale_max
         body.append(
-            f'<text class="chart-label" x="{LABEL_WIDTH - 6}" y="{y + 12}" '
-            f'text-anchor="end">{_x(_truncate(label))}</text>'
-            f'<rect class="chart-track" x="{LABEL_WIDTH}" y="{y}" width="{BAR_AREA}" '
+            f'<text class="chart-label" x="{left - 6}" y="{y + 12}" '
+            f'text-anchor="end">{_x(_truncate(label, 22))}</text>'
+            f'<rect class="chart-track" x="{left}" y="{y}" width="{area}" '
             f'height="{BAR_HEIGHT}" rx="2" fill="none" stroke="currentColor"/>'
-            f'<rect class="chart-bar{" chart-bar-alt" if i else ""}" x="{LABEL_WIDTH}" '
+            f'<rect class="chart-bar{" chart-bar-alt" if i else ""}" x="{left}" '
             f'y="{y}" width="{_num(width)}" height="{BAR_HEIGHT}" rx="2"/>'
-            f'<text class="chart-value" x="{LABEL_WIDTH + BAR_AREA + 6}" y="{y + 12}">'
+            f'<text class="chart-value" x="{left + area + 6}" y="{y + 12}">'
             f"{_x(shown)}</text>"
         )
     desc = "; ".join(parts) + "." if parts else "Nothing to compare."

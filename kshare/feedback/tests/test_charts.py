@@ -110,7 +110,7 @@ def test_comparison_chart_scales_to_five_and_says_no_responses() -> None:
         "This session 4.60 out of 5; Programme average no responses."
     )
     bars = [r.get("width") for r in root.iter(f"{SVG}rect") if "chart-bar" in r.get("class")]
-    assert bars == ["220.8", "0"]  # 4.6 / 5 * 240
+    assert bars == ["184", "0"]  # 4.6 / 5 * 200
 
 
 def test_trend_chart_breaks_the_line_at_gaps_and_describes_every_session() -> None:
