@@ -9,6 +9,7 @@ mode both work; every bar and point has its number printed beside it (nothing by
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,12 +45,14 @@ def _truncate(label: str, limit: int = 16) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _svg(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> str:
+def _svg(
+    chart_id: str, title: str, desc: str, height: int, body: list[str], width: int = WIDTH
+) -> str:
     cid = _x(chart_id)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'aria-labelledby="{cid}-t {cid}-d" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" font-size="12" fill="currentColor">'
+        f'aria-labelledby="{cid}-t {cid}-d" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-size="12" fill="currentColor">'
         f'<title id="{cid}-t">{_x(title)}</title><desc id="{cid}-d">{_x(desc)}</desc>'
         + "".join(body)
         + "</svg>"
@@ -125,10 +128,13 @@ def comparison_chart(
 
 
 TREND_HEIGHT = 200
+TREND_MAX_WIDTH = 900
+TREND_STEP = 64  # horizontal room per session
+TREND_MAX_LABELS = 12
 TREND_TOP = 16
 TREND_BOTTOM = 40  # room for the x labels
-TREND_LEFT = 30
-TREND_RIGHT = 20
+TREND_LEFT = 44  # room for the y labels and half of the first date
+TREND_RIGHT = 36  # half of the last date label
 
 
 def trend_y(value: float | Decimal, low: int = 1, high: int = 5) -> float:
@@ -153,14 +159,17 @@ def trend_chart(
     if len(labels) != len(values):
         raise ValueError("labels and values differ in length")
     n = len(labels)
-    span = WIDTH - TREND_LEFT - TREND_RIGHT
+    # Wider for many sessions (up to 900 units); the page scales it down on a phone.
+    width = min(TREND_MAX_WIDTH, max(WIDTH, TREND_LEFT + TREND_RIGHT + TREND_STEP * n))
+    span = width - TREND_LEFT - TREND_RIGHT
+    label_every = max(1, math.ceil(n / TREND_MAX_LABELS))
     xs = [TREND_LEFT + (span / 2 if n == 1 else i * span / (n - 1)) for i in range(n)]
     body = []
     for level in range(low, high + 1):
         y_level = trend_y(level, low, high)
         y = _num(y_level)
         body.append(
-            f'<line class="chart-grid" x1="{TREND_LEFT}" y1="{y}" x2="{WIDTH - TREND_RIGHT}" '
+            f'<line class="chart-grid" x1="{TREND_LEFT}" y1="{y}" x2="{width - TREND_RIGHT}" '
             f'y2="{y}" stroke="currentColor" stroke-opacity="0.2"/>'
             f'<text class="chart-label" x="{TREND_LEFT - 8}" y="{_num(y_level + 4)}" '
             f'text-anchor="end">{level}</text>'
@@ -190,11 +199,14 @@ def trend_chart(
                 f'<text class="chart-value" x="{_num(x)}" y="{_num(y - 8)}" '
                 f'text-anchor="middle">{value:.1f}</text>'
             )
-        # Alternate label rows so neighbours do not overlap.
-        body.append(
-            f'<text class="chart-label" x="{_num(x)}" y="{base + 16 + (i % 2) * 14}" '
-            f'text-anchor="middle">{_x(_truncate(str(label), 14))}</text>'
-        )
+        # Alternate label rows, and thin them out, so neighbours do not overlap; the
+        # description still names every session.
+        if i % label_every == 0 or i == n - 1:
+            row = (i // label_every) % 2
+            body.append(
+                f'<text class="chart-label" x="{_num(x)}" y="{base + 16 + row * 14}" '
+                f'text-anchor="middle">{_x(_truncate(str(label), 14))}</text>'
+            )
     parts = [
         f"{label} {'no responses' if value is None else f'{value:.2f}'}"
         for label, value in zip(labels, values, strict=True)
@@ -202,4 +214,4 @@ def trend_chart(
     desc = (
         (f"On a scale of {low} to {high}: " + ", ".join(parts) + ".") if parts else "No sessions."
     )
-    return _svg(chart_id, title, desc, TREND_HEIGHT, body)
+    return _svg(chart_id, title, desc, TREND_HEIGHT, body, width=width)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
@@ -127,7 +129,8 @@ def programme_results_view(request: HttpRequest, slug: str) -> HttpResponse:
         chart_id="trend",
         title=f"Overall rating per session of {programme.name}",
         labels=[
-            p.session.start.date().isoformat() if p.session.start else "—" for p in results.trend
+            date_format(timezone.localtime(p.session.start), "j M y") if p.session.start else "—"
+            for p in results.trend
         ],
         values=[p.mean for p in results.trend],
     )

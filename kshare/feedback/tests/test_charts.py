@@ -127,14 +127,14 @@ def test_trend_chart_breaks_the_line_at_gaps_and_describes_every_session() -> No
     )
     # x: 30 + i * 350 / 4; y: 16 + (5 - v) * 144 / 4
     lines = [p.get("points") for p in root.iter(f"{SVG}polyline")]
-    assert lines == ["30,34 117.5,16", "292.5,88 380,160"]
+    assert lines == ["44,34 124,16", "284,88 364,160"]
     assert len(list(root.iter(f"{SVG}circle"))) == 4
 
 
 def test_trend_chart_with_one_session_puts_the_point_in_the_middle() -> None:
     root = _parse(charts.trend_chart(chart_id="t", title="T", labels=["a"], values=[Decimal(5)]))
     circle = next(root.iter(f"{SVG}circle"))
-    assert (circle.get("cx"), circle.get("cy")) == ("205", "16")
+    assert (circle.get("cx"), circle.get("cy")) == ("204", "16")
     assert list(root.iter(f"{SVG}polyline")) == []
 
 
@@ -143,3 +143,15 @@ def test_mismatched_lengths_are_refused() -> None:
         charts.distribution_chart(chart_id="c", title="T", labels=["a"], counts=[], unit="x")
     with pytest.raises(ValueError):
         charts.trend_chart(chart_id="c", title="T", labels=[], values=[Decimal(1)])
+
+
+def test_trend_chart_widens_and_thins_its_labels_for_many_sessions() -> None:
+    labels = [f"S{i}" for i in range(30)]
+    svg = charts.trend_chart(
+        chart_id="many", title="Many", labels=labels, values=[Decimal("4")] * 30
+    )
+    root = _parse(svg)
+    assert root.get("width") == "900"
+    shown = [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("S")]
+    assert shown == ["S0", "S3", "S6", "S9", "S12", "S15", "S18", "S21", "S24", "S27", "S29"]
+    assert root.find(f"{SVG}desc").text.count("4.00") == 30
