@@ -3,7 +3,6 @@
 import email
 import email.policy
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -12,8 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
@@ -27,52 +24,19 @@ from kshare.web.clock import clock_start
 from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Recorder(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp_server():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller, recorder
-    finally:
-        controller.stop()
-
-
 @pytest.mark.django_db
 def test_the_form_mail_goes_through_a_real_smtp_server_with_text_and_html(smtp_server):
-    controller, recorder = smtp_server
     now = timezone.now()
     session = PastSessionFactory(
         title="Pandas tricks", start=now - timedelta(hours=2), end=now - timedelta(hours=1)
     )
     AttendanceFactory(session=session, person=PersonFactory(email="ann@example.com"))
-    smtp = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 10},
-        }
-    }
 
-    with override_settings(MAILERS=smtp):
+    with override_settings(MAILERS=smtp_server.mailers):
         assert feedback_dispatch(session=session) == 1
 
     assert mail.outbox == []
-    [raw] = recorder.messages
+    [raw] = smtp_server.messages
     received = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
     assert received["To"] == "ann@example.com"
     assert received["Subject"] == "How was “Pandas tricks”? Your feedback"

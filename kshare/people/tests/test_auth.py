@@ -1,9 +1,6 @@
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.contrib.auth import get_user
 from django.core import mail
 from django.test import override_settings
@@ -125,50 +122,14 @@ def test_used_password_reset_link_shows_a_friendly_page(client, alice):
     assert "This link does not work any more" in response.text
 
 
-class _Recorder(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    recorder = _Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller, recorder
-    finally:
-        controller.stop()
-
-
 def test_password_reset_mail_goes_through_a_real_smtp_server(client, alice, smtp_server):
-    controller, recorder = smtp_server
-    # Django's test runner points every mailer at locmem once, when the run starts
-    # (setup_test_environment); the mail API reads settings.MAILERS on every send, so an
-    # override here really uses the SMTP backend.
-    smtp = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 10},
-        }
-    }
-    with override_settings(MAILERS=smtp):
+    with override_settings(MAILERS=smtp_server.mailers):
         response = client.post(reverse("password_reset"), {"email": alice.email})
 
     assert response.status_code == 302
     assert mail.outbox == []
-    assert len(recorder.messages) == 1
-    received = recorder.messages[0]
+    assert len(smtp_server.messages) == 1
+    received = smtp_server.messages[0]
     assert received["To"] == "alice@example.com"
     assert received["Subject"] == "Set a new password for kshare"
     body = received.get_payload(decode=True).decode()

@@ -6,12 +6,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import Browser, expect
@@ -27,36 +24,9 @@ pytestmark = pytest.mark.browser
 ATTENDEE_NAME, ATTENDEE_EMAIL = "Ann Attendee", "ann.attendee@example.com"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Recorder(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller.port, recorder
-    finally:
-        controller.stop()
-
-
 def test_attendee_answers_the_mailed_form_and_the_host_sees_it_without_names(
-    browser: Browser, server: str, smtp
+    browser: Browser, server: str, smtp_server
 ) -> None:
-    port, recorder = smtp
     host = PersonFactory(display_name="Hal Host")
     attendee = PersonFactory(display_name=ATTENDEE_NAME, email=ATTENDEE_EMAIL)
     programme = ProgrammeFactory(name="Quiet Talks", slug="quiet", feedback_anonymous=True)
@@ -69,16 +39,10 @@ def test_attendee_answers_the_mailed_form_and_the_host_sees_it_without_names(
         end=now - timedelta(hours=1),
     )
     AttendanceFactory(session=session, person=attendee)
-    mailers = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
-        }
-    }
-    with override_settings(MAILERS=mailers):
+    with override_settings(MAILERS=smtp_server.mailers):
         assert feedback_dispatch(session=session) == 1
 
-    [raw] = recorder.messages
+    [raw] = smtp_server.messages
     received = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
     assert received["To"] == ATTENDEE_EMAIL
     text = received.get_body(preferencelist=("plain",)).get_content()
