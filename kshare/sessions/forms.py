@@ -15,8 +15,9 @@ from kshare.sessions.models import (
     Visibility,
     format_minutes,
 )
+from kshare.tags.forms import TagsField
 from kshare.tags.models import Tag
-from kshare.tags.services import TagError, tag_names_parse, tags_get_or_create
+from kshare.tags.services import tags_get_or_create
 
 MAX_COHOSTS = 10
 
@@ -33,10 +34,8 @@ class DateTimeLocalInput(forms.DateTimeInput):
 class SessionFieldsMixin(forms.Form):
     """Fields shared by the propose and edit forms, with their cleaning."""
 
-    tags_text = forms.CharField(
+    tags_text = TagsField(
         label="Tags or skills",
-        required=False,
-        max_length=600,
         help_text="Comma-separated, e.g. python, recommender systems.",
     )
     cohosts_text = forms.CharField(
@@ -52,15 +51,6 @@ class SessionFieldsMixin(forms.Form):
         if not title:
             raise ValidationError("Give the session a title.")
         return title
-
-    def clean_tags_text(self) -> list[str]:
-        try:
-            names = tag_names_parse(self.cleaned_data["tags_text"])
-        except TagError as exc:
-            raise ValidationError(str(exc)) from exc
-        if len(names) > 15:
-            raise ValidationError("Use at most 15 tags.")
-        return names
 
     def clean_cohosts_text(self) -> list[Person]:
         raw = self.cleaned_data["cohosts_text"]

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from kshare.tags.forms import TagsField
 from kshare.tags.models import Tag
-from kshare.tags.services import TagError, tag_names_parse, tags_get_or_create
+from kshare.tags.services import tags_get_or_create
 from kshare.topics.models import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, TITLE_MAX_LENGTH
 
 MAX_TAGS = 10
@@ -25,10 +26,9 @@ class TopicRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="A sentence or two helps a host prepare. Markdown works.",
     )
-    tags_text = forms.CharField(
+    tags_text = TagsField(
+        max_tags=MAX_TAGS,
         label="Tags or skills",
-        required=False,
-        max_length=600,
         help_text="Comma-separated, e.g. dbt, sql. People with these skills see your request.",
     )
 
@@ -37,15 +37,6 @@ class TopicRequestForm(forms.Form):
         if not title:
             raise ValidationError("Name the topic you would like a session on.")
         return title
-
-    def clean_tags_text(self) -> list[str]:
-        try:
-            names = tag_names_parse(self.cleaned_data["tags_text"])
-        except TagError as exc:
-            raise ValidationError(str(exc)) from exc
-        if len(names) > MAX_TAGS:
-            raise ValidationError(f"Use at most {MAX_TAGS} tags.")
-        return names
 
     def tags(self) -> list[Tag]:
         return tags_get_or_create(names=self.cleaned_data["tags_text"])
