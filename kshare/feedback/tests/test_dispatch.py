@@ -1,13 +1,10 @@
 """Sending the feedback form when a session ends, the one reminder, and the tick."""
 
 import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
-from django.db import OperationalError, connection, connections
 from django.test import override_settings
 from django.utils import timezone
 
@@ -29,6 +26,7 @@ from kshare.sessions.tests.factories import (
     ScheduledSessionFactory,
     SessionFactory,
 )
+from kshare.web.tests.race import race
 
 pytestmark = pytest.mark.django_db
 
@@ -265,56 +263,12 @@ def test_no_reminder_once_answered_or_closed():
     assert mail.outbox == []
 
 
-def _patient(action):
-    """SQLite's in-memory test database shares one cache between connections, where a busy
-    table fails at once ("database table is locked") instead of waiting for the busy timeout as
-    kshare's file databases do; waiting here gives the same behaviour. PostgreSQL needs none.
-    """
-    if connection.vendor != "sqlite":
-        return action
-
-    def patient() -> None:
-        for _ in range(500):
-            try:
-                return action()
-            except OperationalError as exc:
-                if "locked" not in str(exc):
-                    raise
-                time.sleep(0.01)
-        raise TimeoutError("the table stayed locked")
-
-    return patient
-
-
-def _race(action, threads: int = 4) -> list[BaseException]:
-    """Run ``action`` in several threads at once, each with its own database connection."""
-    action = _patient(action)
-    barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            action()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    running = [threading.Thread(target=run) for _ in range(threads)]
-    for thread in running:
-        thread.start()
-    for thread in running:
-        thread.join(timeout=60)
-    return errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_racing_reminder_runs_send_one_reminder_per_request():
     now = timezone.now()
     requests = [sent_request(sent_days_ago=3, now=now) for _ in range(6)]
 
-    errors = _race(lambda: feedback_remind_due(now=now))
+    errors = race(lambda i: feedback_remind_due(now=now), threads=4)
 
     assert errors == []
     assert sorted(m.to[0] for m in mail.outbox) == sorted(r.person.email for r in requests)
@@ -328,7 +282,7 @@ def test_racing_dispatches_create_one_request_and_send_one_mail_each():
     for person in people:
         AttendanceFactory(session=session, person=person)
 
-    errors = _race(lambda: feedback_dispatch(session=session))
+    errors = race(lambda i: feedback_dispatch(session=session), threads=4)
 
     assert errors == []
     assert requested(session) == sorted(p.email for p in people)
