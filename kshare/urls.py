@@ -10,6 +10,9 @@ urlpatterns = [
     path("ideas/", include("kshare.ideas.urls")),
     path("topics/", include("kshare.topics.urls")),
     path("feedback/", include("kshare.feedback.urls")),
+    path("calendar/", include("kshare.calendars.urls")),
+    path("rhythm/", include("kshare.rhythm.urls")),
+    path("outbox/", include("kshare.outbox.urls")),
     path("admin/", admin.site.urls),
 ]
 

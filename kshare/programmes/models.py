@@ -17,6 +17,29 @@ class Programme(models.Model):
     cadence = models.CharField(
         max_length=200, blank=True, help_text="In words, e.g. “every other Thursday, 15:00”."
     )
+    # The machine-readable cadence: an RFC 5545 RRULE in the wall-clock time of cadence_timezone,
+    # starting at cadence_starts. Empty = no fixed cadence.
+    cadence_rrule = models.CharField("cadence rule", max_length=500, blank=True)
+    cadence_starts = models.DateTimeField(null=True, blank=True)
+    cadence_timezone = models.CharField(max_length=64, default="UTC")
+    cadence_minutes = models.PositiveSmallIntegerField(
+        default=45, validators=[MinValueValidator(5), MaxValueValidator(8 * 60)]
+    )
+    host_reminder_days = models.CharField(
+        max_length=100,
+        default="7,1",
+        help_text="Days before a session when hosts get a preparation reminder, comma-separated.",
+    )
+    invitee_reminder_hours = models.CharField(
+        max_length=100,
+        default="24,1",
+        help_text="Hours before a session when invitees get a reminder, comma-separated.",
+    )
+    nudge_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MaxValueValidator(60)],
+        help_text="Days before a session when invitees who have not answered are nudged (0: off).",
+    )
     lead_time_days = models.PositiveSmallIntegerField(
         default=14,
         validators=[MinValueValidator(0), MaxValueValidator(365)],

@@ -87,6 +87,9 @@ class Session(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # iCalendar SEQUENCE: incremented on every reschedule and on cancellation, so calendar clients
+    # replace the event they already have (its UID is stable).
+    sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["start", "id"]
@@ -213,6 +216,11 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     response = models.CharField(max_length=10, choices=Response.choices, default=Response.PENDING)
     responded_at = models.DateTimeField(null=True, blank=True)
+    # Said yes to a full session: waiting for a seat, first come first served. A "yes" holds a seat
+    # only while this is empty.
+    waitlisted_at = models.DateTimeField(null=True, blank=True)
+    # When the invitation e-mail (with its iCalendar REQUEST) went out; empty = not mailed yet.
+    mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -251,3 +259,22 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} attended {self.session}"
+
+
+class Star(models.Model):
+    """A session someone is interested in: their personal agenda, also in their calendar feed."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="stars")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "person"], name="star_session_person_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ☆ {self.session}"

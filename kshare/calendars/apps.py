@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CalendarsConfig(AppConfig):
+    """RFC 5545: invitations, per-person/programme/session feeds, week and month views."""
+
+    name = "kshare.calendars"
+    label = "calendars"
+    verbose_name = "Calendars"

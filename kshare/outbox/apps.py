@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    """Every outgoing e-mail: stored first, then sent by a task, retried with back-off."""
+
+    name = "kshare.outbox"
+    label = "outbox"
+    verbose_name = "E-mail outbox"
