@@ -5,6 +5,17 @@ from django.db import models
 from django.utils import timezone
 
 
+def lead_text(minutes: int) -> str:
+    """Minutes before a session in words: "1 hour", "24 hours", "7 days", "90 minutes"."""
+    if minutes and minutes % (24 * 60) == 0:
+        number, unit = minutes // (24 * 60), "day"
+    elif minutes and minutes % 60 == 0:
+        number, unit = minutes // 60, "hour"
+    else:
+        number, unit = minutes, "minute"
+    return f"{number} {unit}{'s' if number != 1 else ''}"
+
+
 class Reminder(models.Model):
     """A pending or sent reminder for one session.
 
@@ -35,6 +46,11 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.offset_minutes} min) — {self.session}"
+
+    @property
+    def lead(self) -> str:
+        """The nominal lead time in words: "1 hour", "24 hours", "7 days"."""
+        return lead_text(self.offset_minutes)
 
 
 class OrganiserDigest(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.services import programme_default
+from kshare.reminders.services import reminders_plan
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
     AgendaItem,
@@ -148,6 +149,8 @@ def session_update(
         old_start=old_start if moved else None,
         new_start=session.start if moved else None,
     )
+    if moved:
+        reminders_plan(session=session)
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session) if moved else [])
 
 
@@ -196,6 +199,7 @@ def session_schedule(
         old_start=old_start,
         new_start=start,
     )
+    reminders_plan(session=session)  # plans the reminders, or moves the pending ones
     # People who asked for this topic hear about it once the schedule is committed.
     transaction.on_commit(lambda: notify_topic_requesters.enqueue(session.pk))
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session))
@@ -245,6 +249,7 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
         to_state=State.CANCELLED,
         note=reason[:500],
     )
+    reminders_plan(session=session)  # drops the pending reminders
     return session
 
 
