@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
 
 from kshare.rhythm.models import RhythmEvent
 from kshare.sessions.models import Session, State
@@ -36,7 +36,10 @@ def rhythm_uid(event: RhythmEvent) -> str:
 
 
 def calendar_new(*, name: str, method: str | None = None) -> Calendar:
-    """An empty VCALENDAR with PRODID, VERSION, X-WR-CALNAME and, for invitations, METHOD."""
+    """An empty VCALENDAR with PRODID, VERSION, X-WR-CALNAME and, for invitations, METHOD.
+
+    The name goes in both X-WR-CALNAME (what Apple, Google and Outlook read) and NAME (RFC 7986).
+    """
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -44,6 +47,36 @@ def calendar_new(*, name: str, method: str | None = None) -> Calendar:
     if method:
         cal.add("method", method)
     cal.add("x-wr-calname", name)
+    cal.add("name", name)
+    return cal
+
+
+# Subscribed feeds: how often clients should fetch again (RFC 7986 REFRESH-INTERVAL; Outlook
+# reads X-PUBLISHED-TTL). Clients are free to poll less often; most do.
+FEED_REFRESH = timedelta(hours=1)  # also "PT1H" in X-PUBLISHED-TTL below
+
+
+def feed_calendar(
+    *,
+    name: str,
+    sessions: Iterable[Session],
+    rhythm_events: Iterable[RhythmEvent] = (),
+    description: str = "",
+) -> Calendar:
+    """A subscribable feed (no METHOD): one VEVENT per session, the rhythm series with their
+    exceptions. DTSTAMP is each item's last change, so an unchanged feed serialises to the same
+    bytes and can be answered with 304 Not Modified."""
+    cal = calendar_new(name=name)
+    if description:
+        cal.add("x-wr-caldesc", description)
+        cal.add("description", description)
+    cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    for session in sessions:
+        cal.add_component(session_event(session, stamp=session.updated_at))
+    for event in rhythm_events:
+        for component in rhythm_event_components(event):
+            cal.add_component(component)
     return cal
 
 
@@ -52,10 +85,13 @@ def session_event(
     *,
     cancelled: bool | None = None,
     attendees: Iterable[tuple[str, str, str]] = (),
+    stamp: datetime | None = None,
 ) -> Event:
     """The VEVENT of a scheduled (or cancelled) session.
 
     ``attendees``: (e-mail, display name, PARTSTAT) for invitations (METHOD:REQUEST/CANCEL).
+    ``stamp``: the DTSTAMP; by default now (right for a METHOD message). A feed without METHOD
+    passes the session's last change (RFC 5545 3.8.7.2).
     """
     if session.start is None or session.end is None:
         raise ValueError("Only a session with a start and an end has a calendar event.")
@@ -63,7 +99,9 @@ def session_event(
     event = Event()
     event.add("uid", session_uid(session))
     event.add("sequence", session.sequence)
-    event.add("dtstamp", timezone.now().astimezone(UTC).replace(microsecond=0))
+    event.add("dtstamp", _utc(stamp or timezone.now()))
+    # UTC on both ends: a session that starts on one day and ends on another (a two-day
+    # workshop) is exact in every client, whatever its timezone.
     event.add("dtstart", session.start.astimezone(UTC))
     event.add("dtend", session.end.astimezone(UTC))
     event.add("summary", session.title)
@@ -95,14 +133,21 @@ def session_event(
 
 def rhythm_event_components(event: RhythmEvent) -> list[Event]:
     """The series VEVENT (RRULE, EXDATE for cancelled occurrences) and one RECURRENCE-ID
-    override per moved occurrence."""
+    override per moved occurrence.
+
+    Everything is in the event's own timezone (TZID, with a VTIMEZONE added by
+    ``calendar_bytes``), so a 09:30 huddle stays at 09:30 across daylight-saving changes. EXDATE
+    and RECURRENCE-ID have DTSTART's value type and zone (RFC 5545 3.8.5.1, 3.8.4.4); the
+    overrides share the series' UID. DTSTAMP is the event's last change.
+    """
     tz = zoneinfo.ZoneInfo(event.timezone)
     duration = timedelta(minutes=event.duration_minutes)
     start = event.starts.astimezone(tz)
+    stamp = _utc(event.updated_at or timezone.now())
     series = Event()
     series.add("uid", rhythm_uid(event))
     series.add("sequence", event.sequence)
-    series.add("dtstamp", timezone.now().astimezone(UTC).replace(microsecond=0))
+    series.add("dtstamp", stamp)
     series.add("dtstart", start)
     series.add("dtend", start + duration)
     series.add("summary", event.name)
@@ -110,33 +155,57 @@ def rhythm_event_components(event: RhythmEvent) -> list[Event]:
     if event.location:
         series.add("location", event.location)
     series.add("categories", ["Information sharing"])
-    series.add("rrule", _rrule_dict(event.rrule))
+    series.add("transp", "OPAQUE")
+    series.add("rrule", _rrule_dict(event.rrule, tz=tz))
     components = [series]
-    for exc in event.exceptions.all():
-        original = exc.original_start.astimezone(tz)
+    exceptions = sorted(event.exceptions.all(), key=lambda exc: (exc.original_start, exc.pk))
+    cancelled = [exc.original_start.astimezone(tz) for exc in exceptions if exc.cancelled]
+    if cancelled:
+        # One EXDATE property with every cancelled start (a list value).
+        series.add("exdate", cancelled)
+    for exc in exceptions:
         if exc.cancelled:
-            series.add("exdate", original)
             continue
         assert exc.new_start is not None and exc.new_end is not None
         moved = Event()
         moved.add("uid", rhythm_uid(event))
         moved.add("sequence", event.sequence)
-        moved.add("dtstamp", timezone.now().astimezone(UTC).replace(microsecond=0))
-        moved.add("recurrence-id", original)
+        moved.add("dtstamp", stamp)
+        moved.add("recurrence-id", exc.original_start.astimezone(tz))
         moved.add("dtstart", exc.new_start.astimezone(tz))
         moved.add("dtend", exc.new_end.astimezone(tz))
         moved.add("summary", event.name)
+        moved.add("description", exc.note or event.description or "Information sharing")
+        if event.location:
+            moved.add("location", event.location)
         moved.add("categories", ["Information sharing"])
-        if exc.note:
-            moved.add("description", exc.note)
+        moved.add("transp", "OPAQUE")
         components.append(moved)
     return components
 
 
-def _rrule_dict(rrule: str) -> dict[str, list[str]]:
-    from icalendar import vRecur
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
 
-    return vRecur.from_ical(rrule.removeprefix("RRULE:"))
+
+def _rrule_dict(rrule: str, *, tz: zoneinfo.ZoneInfo) -> vRecur:
+    """The RRULE value, with UNTIL made valid for a DTSTART with a TZID: RFC 5545 wants it in
+    UTC (``...Z``). A date or a floating time is read as wall-clock time in ``tz``."""
+    recur = vRecur.from_ical(rrule.strip().removeprefix("RRULE:"))
+    until = recur.get("UNTIL")
+    if until:
+        value = until[0]
+        if isinstance(value, vDDDTypes):
+            value = value.dt
+        if isinstance(value, datetime):
+            local = value if value.tzinfo else value.replace(tzinfo=tz)
+        elif isinstance(value, date):
+            # The whole last day counts: the occurrence on that day is included.
+            local = datetime.combine(value, time(23, 59, 59), tzinfo=tz)
+        else:  # pragma: no cover - vRecur parses UNTIL to a date or a datetime
+            raise ValueError(f"Unexpected UNTIL in {rrule!r}")
+        recur["UNTIL"] = [local.astimezone(UTC)]
+    return recur
 
 
 def calendar_bytes(cal: Calendar) -> bytes:
