@@ -182,6 +182,8 @@ KSHARE_ORGANISATION_NAME = os.environ.get("KSHARE_ORGANISATION_NAME", "kshare")
 KSHARE_ACCOUNT_INVITE_DAYS = config.env_int("KSHARE_ACCOUNT_INVITE_DAYS", 14, minimum=1)
 # Seconds between the worker clock's periodic tasks (feedback dispatch, reminders); 0 = off.
 KSHARE_TICK_SECONDS = config.env_int("KSHARE_TICK_SECONDS", 60, minimum=0)
+# Working hours the slot finder proposes times in, Monday to Friday in each person's timezone.
+KSHARE_WORKING_HOURS = config.env_str("KSHARE_WORKING_HOURS", "09:00-17:30")
 # Attempts to send one mail before the outbox marks it failed (kept, retried by hand).
 KSHARE_MAIL_MAX_ATTEMPTS = config.env_int("KSHARE_MAIL_MAX_ATTEMPTS", 10, minimum=1)
 

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from kshare.calendars import views_slots
+
+urlpatterns = [
+    path("slots/<int:session_pk>/", views_slots.session_slots, name="slots"),
+]

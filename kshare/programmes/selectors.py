@@ -1,7 +1,13 @@
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 
 from kshare.people.models import Person
 from kshare.programmes.models import Programme, Visibility
+from kshare.sessions.models import Session, State
 
 
 def programmes_visible_to(*, person: Person) -> QuerySet[Programme]:
@@ -47,3 +53,141 @@ def programme_can_edit(*, person: Person, programme: Programme) -> bool:
     if person.is_admin:
         return True
     return person.is_organiser and programme.organisers.filter(pk=person.pk).exists()
+
+
+# --- Cadence and reminder settings -------------------------------------------------------
+
+REMINDER_DEFAULTS = {"host_reminder_days": "7,1", "invitee_reminder_hours": "24,1"}
+
+
+def programme_reminder_offsets(programme: Programme) -> dict[str, list[int]]:
+    """A programme's reminder settings as minutes before a session, largest first.
+
+    ``{"host_prep": [10080, 1440], "invitee": [1440, 60], "nudge": [7200]}`` for the defaults
+    (keys are ``Reminder.Kind`` values; an empty list = that reminder is off). A stored value the
+    form would refuse (e.g. edited in the admin) counts as the default, so reminders still go out.
+    """
+    from kshare.programmes.reminder_offsets import (
+        HOST_REMINDER_MAX_DAYS,
+        INVITEE_REMINDER_MAX_HOURS,
+        OffsetsError,
+        offsets_parse,
+    )
+
+    def parse(field: str, unit: str, maximum: int) -> list[int]:
+        try:
+            return offsets_parse(getattr(programme, field), unit=unit, maximum=maximum)
+        except OffsetsError:
+            return offsets_parse(REMINDER_DEFAULTS[field], unit=unit, maximum=maximum)
+
+    days = parse("host_reminder_days", "days", HOST_REMINDER_MAX_DAYS)
+    hours = parse("invitee_reminder_hours", "hours", INVITEE_REMINDER_MAX_HOURS)
+    return {
+        "host_prep": [d * 24 * 60 for d in days],
+        "invitee": [h * 60 for h in hours],
+        "nudge": [programme.nudge_days * 24 * 60] if programme.nudge_days else [],
+    }
+
+
+@dataclass(frozen=True)
+class CadenceSlot:
+    """One slot of a programme's cadence (UTC) and the session in it, if any."""
+
+    start: datetime
+    end: datetime
+    session: Session | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.session is None
+
+
+def programme_cadence_starts(
+    *,
+    programme: Programme,
+    after: datetime,
+    before: datetime | None = None,
+    count: int | None = None,
+) -> list[datetime]:
+    """Cadence slot starts (UTC) from ``after``; none without a cadence (or a broken one)."""
+    from kshare.programmes.cadence import CadenceError, cadence_starts
+
+    if not programme.cadence_rrule or programme.cadence_starts is None:
+        return []
+    try:
+        return cadence_starts(
+            rule=programme.cadence_rrule,
+            first=programme.cadence_starts,
+            timezone=programme.cadence_timezone,
+            after=after,
+            before=before,
+            count=count,
+        )
+    except CadenceError:
+        return []
+
+
+def programme_cadence_slots(
+    *, programme: Programme, after: datetime, count: int = 6, before: datetime | None = None
+) -> list[CadenceSlot]:
+    """The next ``count`` cadence slots starting at or after ``after`` (or those before
+    ``before``), each with the scheduled or held session of the programme overlapping it.
+
+    One query, however many slots.
+    """
+    starts = programme_cadence_starts(programme=programme, after=after, before=before, count=count)
+    if not starts:
+        return []
+    length = timedelta(minutes=programme.cadence_minutes)
+    sessions = list(
+        Session.objects.filter(
+            programme=programme,
+            state__in=[State.SCHEDULED, State.HELD],
+            start__lt=starts[-1] + length,
+            end__gt=starts[0],
+        ).order_by("start", "id")
+    )
+    slots = []
+    for start in starts:
+        end = start + length
+        occupying = next((s for s in sessions if s.start < end and s.end > start), None)
+        slots.append(CadenceSlot(start, end, occupying))
+    return slots
+
+
+def programme_nudge_material(*, programme: Programme, limit: int = 5) -> dict[str, list]:
+    """What an organiser needs to fill an open slot: prospective hosts of the programme who
+    have not declined nor been scheduled yet, and the most wanted open topic requests
+    (company-wide: requests belong to no programme). Two queries.
+    """
+    from kshare.feedback.models import ProspectiveHost
+    from kshare.topics.models import TopicRequest
+
+    hosts = list(
+        ProspectiveHost.objects.filter(
+            programme=programme,
+            status__in=[
+                ProspectiveHost.Status.NEW,
+                ProspectiveHost.Status.CONTACTED,
+                ProspectiveHost.Status.AGREED,
+            ],
+            person__is_active=True,
+        )
+        .select_related("person")
+        .order_by(
+            # Who agreed to host first, then those already contacted, then the new ones.
+            Case(
+                When(status=ProspectiveHost.Status.AGREED, then=Value(0)),
+                When(status=ProspectiveHost.Status.CONTACTED, then=Value(1)),
+                default=Value(2),
+            ),
+            "-created_on",
+            "id",
+        )[:limit]
+    )
+    requests = list(
+        TopicRequest.objects.filter(status=TopicRequest.Status.OPEN, session__isnull=True)
+        .annotate(n_votes=Count("votes", distinct=True))
+        .order_by("-n_votes", "-created_at", "-id")[:limit]
+    )
+    return {"prospective_hosts": hosts, "topic_requests": requests}

@@ -268,10 +268,17 @@ def session_schedule(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.warning(request, warning)
             messages.success(request, "Scheduled. It now appears on the upcoming list.")
             return redirect(session)
+    from kshare.calendars.views_slots import slot_finder_context
+
     return render(
         request,
         "sessions/schedule.html",
-        {"form": form, "session": session, "lead_days": session.programme.lead_time_days},
+        {
+            "form": form,
+            "session": session,
+            "lead_days": session.programme.lead_time_days,
+            **slot_finder_context(request, session),
+        },
     )
 
 
