@@ -4,9 +4,10 @@ Every function is safe to run again and to run in several workers at once:
 
 - a request is created at most once per (session, person) — the unique constraint plus
   ``bulk_create(ignore_conflicts=True)`` — with ``mail_pending`` set;
-- a mail is sent only by the call whose ``UPDATE … WHERE mail_pending`` (or
+- a mail is queued only by the call whose ``UPDATE … WHERE mail_pending`` (or
   ``WHERE reminded_at IS NULL`` for the reminder) changed the row, so racing workers never
-  mail one person twice; a send that fails puts the flag back for the next tick.
+  mail one person twice. The update and the outbox row commit together; the outbox sends the
+  mail and retries it with back-off while the mail server is away, so none is lost.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from kshare.feedback.models import FeedbackForm, FeedbackRequest
 from kshare.feedback.services import feedback_form_current
+from kshare.outbox.services import mail_queue
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
@@ -95,7 +97,7 @@ def _mail(*, request: FeedbackRequest, reminder: bool) -> None:
     message.attach_alternative(
         render_to_string("feedback/email/request.html", context), "text/html"
     )
-    message.send()
+    mail_queue(message, kind="feedback_reminder" if reminder else "feedback_request")
 
 
 def _send_pending(requests: QuerySet[FeedbackRequest]) -> int:
@@ -104,17 +106,17 @@ def _send_pending(requests: QuerySet[FeedbackRequest]) -> int:
     for request in requests.filter(mail_pending=True).select_related(
         "session__programme", "person"
     ):
-        claimed = FeedbackRequest.objects.filter(pk=request.pk, mail_pending=True).update(
-            mail_pending=False
-        )
-        if claimed != 1:  # another worker has it
-            continue
         try:
-            _mail(request=request, reminder=False)
+            with transaction.atomic():
+                claimed = FeedbackRequest.objects.filter(pk=request.pk, mail_pending=True).update(
+                    mail_pending=False
+                )
+                if claimed != 1:  # another worker has it
+                    continue
+                _mail(request=request, reminder=False)
         except Exception:
-            # Kept, not lost: the request stays in the app and the next tick tries again.
+            # Kept, not lost: the flag stays set (rolled back) and the next tick tries again.
             logger.exception("Feedback mail for request %s failed; retried later", request.pk)
-            FeedbackRequest.objects.filter(pk=request.pk).update(mail_pending=True)
             continue
         sent += 1
     return sent
@@ -169,8 +171,8 @@ def feedback_dispatch(*, session: Session, now: datetime | None = None) -> int:
 def feedback_remind_due(*, now: datetime | None = None) -> int:
     """One reminder, two days after the form was sent, to those who have not answered yet.
 
-    Never twice: the reminder goes out only from the call whose update set ``reminded_at``;
-    a failed send clears it again so the next tick retries. Returns the reminders sent.
+    Never twice: the reminder is queued only by the call whose update set ``reminded_at``
+    (in one transaction with the outbox row). Returns the reminders queued.
     """
     now = now or timezone.now()
     due = (
@@ -186,16 +188,16 @@ def feedback_remind_due(*, now: datetime | None = None) -> int:
     )
     sent = 0
     for request in due:
-        claimed = FeedbackRequest.objects.filter(
-            pk=request.pk, reminded_at__isnull=True, answered=False
-        ).update(reminded_at=now)
-        if claimed != 1:
-            continue
         try:
-            _mail(request=request, reminder=True)
+            with transaction.atomic():
+                claimed = FeedbackRequest.objects.filter(
+                    pk=request.pk, reminded_at__isnull=True, answered=False
+                ).update(reminded_at=now)
+                if claimed != 1:
+                    continue
+                _mail(request=request, reminder=True)
         except Exception:
             logger.exception("Feedback reminder for request %s failed; retried later", request.pk)
-            FeedbackRequest.objects.filter(pk=request.pk).update(reminded_at=None)
             continue
         sent += 1
     return sent
@@ -227,7 +229,7 @@ def sessions_to_dispatch(*, now: datetime | None = None) -> QuerySet[Session]:
 
 
 def feedback_retry_pending(*, now: datetime | None = None) -> int:
-    """Send the form mails that failed before, while their forms are open."""
+    """Queue the form mails that could not be queued before, while their forms are open."""
     now = now or timezone.now()
     pending = FeedbackRequest.objects.filter(mail_pending=True, closes_at__gt=now)
     ids = list(pending.order_by("sent_at", "id").values_list("pk", flat=True)[:TICK_BATCH])

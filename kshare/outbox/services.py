@@ -2,31 +2,104 @@
 
 ``mail_queue`` is the one way kshare sends mail. It stores the message and enqueues
 ``outbox_send``; with the database task backend the task row is written in the same transaction,
-so a message and its task appear together or not at all.
+so a message and its task appear together or not at all. The first attempt is immediate.
+
+A failed attempt is never the end of a message:
+
+- it goes back to *queued* with ``attempts`` + 1, the error in ``last_error`` and
+  ``next_attempt_at`` pushed back by ``backoff()`` (1 min, 5 min, 15 min, 1 h, 4 h, then 12 h);
+  ``outbox_tick`` (the clock's periodic task) sends what is due, and a task backend that can
+  defer tasks (the database one) also gets a task for the exact retry time;
+- after ``KSHARE_MAIL_MAX_ATTEMPTS`` attempts it is *failed*: kept, listed on the admin page,
+  sent again only by "Retry now" (``outbox_retry``);
+- a permanent refusal (the server refuses every recipient with a 5xx code) is *failed* at once:
+  retrying the same addresses cannot succeed. Temporary (4xx) refusals are retried.
+
+Every state change is a conditional UPDATE, so two workers never send one message twice; a
+message whose worker died while sending (*sending* for more than ``STALE_AFTER``) is put back
+by the tick, counted as an attempt.
 """
 
 from __future__ import annotations
 
 import base64
+import email.message
 import logging
-from email.mime.base import MIMEBase
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from kshare.outbox.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
+Status = OutboxMessage.Status
+
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=4),
+    timedelta(hours=12),
+)
+# A message claimed longer ago than this and still "sending": its worker died mid-send.
+STALE_AFTER = timedelta(minutes=10)
+# Upper bound of messages one tick sends; the rest wait for the next tick.
+TICK_BATCH = 100
+ERROR_MAX_LENGTH = 2000
+SUBJECT_MAX_LENGTH = 998
+
+
+@dataclass(frozen=True)
+class TickResult:
+    recovered: int
+    sent: int
+    retrying: int
+    failed: int
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failed attempts (1 → 1 min … 6 and more → 12 h)."""
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+def _max_attempts() -> int:
+    return int(settings.KSHARE_MAIL_MAX_ATTEMPTS)
+
+
+# --- storing ------------------------------------------------------------------------------
+
+
+def _content_type(part: email.message.Message) -> str:
+    """The part's content type with its parameters (``method=REQUEST``…), without charset."""
+    header = email.message.Message()
+    header["Content-Type"] = part.get_content_type()
+    for name, value in (part.get_params() or [])[1:]:
+        if name.lower() != "charset":
+            header.set_param(name, value)
+    return str(header["Content-Type"])
+
 
 def _attachment_parts(message: EmailMessage) -> list[dict[str, str]]:
     parts = []
     for attachment in message.attachments:
-        if isinstance(attachment, MIMEBase):
-            raise ValueError("The outbox stores (filename, content, mimetype) attachments only.")
-        filename, content, mimetype = attachment
-        raw = content.encode() if isinstance(content, str) else bytes(content)
+        if isinstance(attachment, email.message.Message):
+            if attachment.is_multipart():
+                raise ValueError("The outbox stores single-part attachments only.")
+            payload = attachment.get_payload(decode=True)
+            raw = payload if isinstance(payload, bytes) else b""
+            filename = attachment.get_filename() or ""
+            mimetype = _content_type(attachment)
+        else:
+            filename, content, mimetype = attachment
+            raw = content.encode() if isinstance(content, str) else bytes(content)
         parts.append(
             {
                 "filename": filename or "",
@@ -37,24 +110,44 @@ def _attachment_parts(message: EmailMessage) -> list[dict[str, str]]:
     return parts
 
 
-@transaction.atomic
-def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
-    """Store ``message`` in the outbox and enqueue its delivery; returns the stored row."""
+def _html_alternative(message: EmailMessage) -> str:
     html = ""
     for content, mimetype in getattr(message, "alternatives", []) or []:
-        if mimetype == "text/html":
-            html = str(content)
+        if mimetype.split(";")[0].strip().lower() != "text/html" or html:
+            raise ValueError("The outbox stores one text/html alternative only.")
+        html = str(content)
+    return html
+
+
+@transaction.atomic
+def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
+    """Store ``message`` in the outbox and enqueue its delivery; returns the stored row.
+
+    Refuses (``ValueError``) what it could not store faithfully — Bcc, an HTML body without a
+    text one, alternatives other than one HTML part, multipart attachments — and
+    ``BadHeaderError`` for a header with a line break, so that nothing is silently dropped.
+    """
+    if message.bcc:
+        raise ValueError("The outbox does not store Bcc: send one message per recipient.")
+    if message.content_subtype != "plain":
+        raise ValueError("Give the text body as body and HTML with attach_alternative().")
+    if not message.to and not message.cc:
+        raise ValueError("A message needs at least one recipient.")
+    message.message()  # raises BadHeaderError now rather than on every attempt
+    subject = str(message.subject)
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        subject = subject[: SUBJECT_MAX_LENGTH - 1] + "…"
     stored = OutboxMessage.objects.create(
         kind=kind,
         from_email=message.from_email or "",
         to=list(message.to),
         cc=list(message.cc),
         reply_to=list(message.reply_to),
-        subject=str(message.subject),
+        subject=subject,
         body=str(message.body),
-        html=html,
+        html=_html_alternative(message),
         attachments=_attachment_parts(message),
-        headers=dict(message.extra_headers),
+        headers={str(k): str(v) for k, v in message.extra_headers.items()},
     )
     from kshare.outbox.tasks import outbox_send
 
@@ -62,8 +155,53 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
     return stored
 
 
+# --- sending ------------------------------------------------------------------------------
+
+
+def _attachment_build(part: dict[str, str]) -> tuple[str, bytes, str] | email.message.MIMEPart:
+    """A Django attachment triple, or a MIME part where the type has parameters to keep."""
+    content = base64.b64decode(part["content_b64"])
+    header = email.message.Message()
+    header["Content-Type"] = part["mimetype"]
+    maintype, subtype = header.get_content_maintype(), header.get_content_subtype()
+    params = {k: v for k, v in (header.get_params() or [])[1:] if k.lower() != "charset"}
+    if not params:
+        # Django decodes text/* as UTF-8 (falling back to application/octet-stream).
+        return (part["filename"], content, f"{maintype}/{subtype}")
+    mime = email.message.MIMEPart()
+    filename = part["filename"] or None
+    if maintype == "text":
+        try:
+            text = content.decode()
+        except UnicodeDecodeError:
+            pass
+        else:
+            mime.set_content(
+                text,
+                subtype=subtype,
+                charset="utf-8",
+                params=params,
+                disposition="attachment",
+                filename=filename,
+            )
+            return mime
+    mime.set_content(
+        content,
+        maintype=maintype,
+        subtype=subtype,
+        params=params,
+        disposition="attachment",
+        filename=filename,
+    )
+    return mime
+
+
 def message_build(stored: OutboxMessage) -> EmailMultiAlternatives:
-    """Rebuild the Django message from its stored parts."""
+    """Rebuild the Django message from its stored parts.
+
+    Attachment content types keep their parameters: a ``text/calendar; method=REQUEST``
+    invitation arrives as exactly that.
+    """
     message = EmailMultiAlternatives(
         subject=stored.subject,
         body=stored.body,
@@ -76,42 +214,191 @@ def message_build(stored: OutboxMessage) -> EmailMultiAlternatives:
     if stored.html:
         message.attach_alternative(stored.html, "text/html")
     for part in stored.attachments:
-        content = base64.b64decode(part["content_b64"])
-        mimetype = part["mimetype"]
-        if mimetype.startswith("text/"):
-            message.attach(part["filename"], content.decode("utf-8"), mimetype)
+        built = _attachment_build(part)
+        if isinstance(built, email.message.MIMEPart):
+            message.attach(built)
         else:
-            message.attach(part["filename"], content, mimetype)
+            message.attach(*built)
     return message
 
 
-def outbox_deliver(*, message_id: int) -> bool:
-    """Send one stored message if it is still queued; True when it was sent now.
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
 
-    The row is claimed with a conditional UPDATE, so two workers never send it twice.
-    """
-    now = timezone.now()
+
+def error_is_permanent(error: BaseException) -> bool:
+    """True when retrying cannot help: the server refused every recipient with a 5xx code."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    return False
+
+
+def error_is_connection(error: BaseException) -> bool:
+    """True when the mail server could not be reached (or dropped the connection)."""
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def _defer(message_id: int, when: datetime) -> None:
+    """Also enqueue a task for the exact retry time, where the task backend can defer."""
+    from kshare.outbox.tasks import outbox_send
+
+    try:
+        if outbox_send.get_backend().supports_defer:
+            outbox_send.using(run_after=when).enqueue(message_id)
+    except Exception:  # the tick sends it anyway
+        logger.exception("Could not enqueue the retry of outbox message %s", message_id)
+
+
+def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | None]:
+    """Claim and send one due message: ("", None) when not claimed, else its new status."""
+    # The claim is stamped with the real time (a long tick's ``now`` would age it).
+    claimed_at = timezone.now()
     claimed = OutboxMessage.objects.filter(
-        pk=message_id, status=OutboxMessage.Status.QUEUED
-    ).update(status=OutboxMessage.Status.SENDING, claimed_at=now)
-    if claimed != 1:
-        return False
+        pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=claimed_at)
+    if claimed != 1:  # sent, failed, not due yet, or another worker has it
+        return "", None
     stored = OutboxMessage.objects.get(pk=message_id)
+    # Only the holder of this claim records the result: a claim the tick took back as stale
+    # (and someone else took since) is left alone.
+    mine = OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, claimed_at=claimed_at)
+    attempts = stored.attempts + 1
     try:
         message_build(stored).send()
     except Exception as error:  # SMTP and network errors alike: kept, retried later
-        logger.warning("Sending outbox message %s failed: %s", message_id, error)
-        OutboxMessage.objects.filter(pk=message_id).update(
-            status=OutboxMessage.Status.QUEUED,
-            attempts=stored.attempts + 1,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            claimed_at=None,
+        if error_is_permanent(error) or attempts >= _max_attempts():
+            logger.warning("Outbox message %s failed for good: %s", message_id, error)
+            mine.update(
+                status=Status.FAILED,
+                attempts=attempts,
+                last_error=_error_text(error),
+                claimed_at=None,
+            )
+            return Status.FAILED, error
+        when = timezone.now() + backoff(attempts)
+        logger.warning(
+            "Outbox message %s: attempt %s failed (%s); next at %s",
+            message_id,
+            attempts,
+            error,
+            when.isoformat(),
         )
-        return False
-    OutboxMessage.objects.filter(pk=message_id).update(
-        status=OutboxMessage.Status.SENT,
-        attempts=stored.attempts + 1,
-        sent_at=timezone.now(),
-        last_error="",
+        if mine.update(
+            status=Status.QUEUED,
+            attempts=attempts,
+            last_error=_error_text(error),
+            next_attempt_at=when,
+            claimed_at=None,
+        ):
+            _defer(message_id, when)
+        return Status.QUEUED, error
+    # A success keeps last_error: it tells why earlier attempts failed.
+    mine.update(status=Status.SENT, attempts=attempts, sent_at=timezone.now(), claimed_at=None)
+    return Status.SENT, None
+
+
+def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
+    """Send one stored message if it is queued and due; True when it was sent now.
+
+    The row is claimed with a conditional UPDATE, so two workers never send it twice.
+    """
+    status, _ = _deliver(message_id, now=now or timezone.now())
+    return status == Status.SENT
+
+
+def outbox_recover_stale(*, now: datetime | None = None) -> int:
+    """Put messages stuck in *sending* (their worker died) back in the queue; returns how many.
+
+    The interrupted send counts as an attempt (it may have reached the server, and a message
+    that crashes its worker every time must not be tried forever).
+    """
+    now = now or timezone.now()
+    stale = OutboxMessage.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_AFTER)
+    note = f"The worker stopped while sending (found after {STALE_AFTER})."
+    last = _max_attempts() - 1
+    failed = stale.filter(attempts__gte=last).update(
+        status=Status.FAILED, attempts=last + 1, last_error=note, claimed_at=None
     )
-    return True
+    # Retried at once: the interruption was the worker's, not the mail server's.
+    queued = stale.update(
+        status=Status.QUEUED,
+        attempts=F("attempts") + 1,
+        last_error=note,
+        next_attempt_at=now,
+        claimed_at=None,
+    )
+    return failed + queued
+
+
+def outbox_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:
+    """The periodic work: recover stale claims, then send up to ``batch`` due messages.
+
+    Oldest due first. When the mail server cannot be reached, the rest of the batch waits for
+    the next tick instead of each waiting for its own connection timeout.
+    """
+    now = now or timezone.now()
+    recovered = outbox_recover_stale(now=now)
+    due = list(
+        OutboxMessage.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:batch]
+    )
+    counts = {Status.SENT: 0, Status.QUEUED: 0, Status.FAILED: 0}
+    for message_id in due:
+        status, error = _deliver(message_id, now=now)
+        if status:
+            counts[Status(status)] += 1
+        if error is not None and error_is_connection(error):
+            break
+    return TickResult(
+        recovered=recovered,
+        sent=counts[Status.SENT],
+        retrying=counts[Status.QUEUED],
+        failed=counts[Status.FAILED],
+    )
+
+
+# --- by hand ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outbox_retry(*, message_ids: list[int], now: datetime | None = None) -> int:
+    """Send queued or failed messages again now ("Retry now"); returns how many were queued.
+
+    Sent messages and those being sent are left alone. The attempts count is kept: a failed
+    message that fails again is failed again.
+    """
+    now = now or timezone.now()
+    ids = list(
+        OutboxMessage.objects.filter(
+            pk__in=message_ids, status__in=[Status.QUEUED, Status.FAILED]
+        ).values_list("pk", flat=True)
+    )
+    count = OutboxMessage.objects.filter(
+        pk__in=ids, status__in=[Status.QUEUED, Status.FAILED]
+    ).update(status=Status.QUEUED, next_attempt_at=now)
+    from kshare.outbox.tasks import outbox_send
+
+    for message_id in ids:
+        outbox_send.enqueue(message_id)
+    return count
+
+
+@transaction.atomic
+def outbox_retry_failed(*, now: datetime | None = None) -> int:
+    """Queue every failed message for now ("Retry all failed"); returns how many.
+
+    The tick sends them in batches (one tick is enqueued at once), not one task each.
+    """
+    now = now or timezone.now()
+    count = OutboxMessage.objects.filter(status=Status.FAILED).update(
+        status=Status.QUEUED, next_attempt_at=now
+    )
+    if count:
+        from kshare.outbox.tasks import outbox_tick_task
+
+        outbox_tick_task.enqueue()
+    return count

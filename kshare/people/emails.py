@@ -1,12 +1,14 @@
-"""Mail the people app sends itself (the password reset mail is Django's, with our templates)."""
+"""Mail the people app sends itself, through the outbox (the password reset mail too: see
+``forms.PasswordResetForm.send_mail``)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from kshare.outbox.services import mail_queue
 from kshare.people.models import AccountInvite
 
 
@@ -15,7 +17,7 @@ def account_invite_link(*, token: str) -> str:
 
 
 def account_invite_send(*, invite: AccountInvite, token: str) -> None:
-    """Mail the sign-up link; errors propagate so that the caller can undo the invitation."""
+    """Queue the sign-up link mail in the outbox, which sends it and retries it until it is out."""
     context = {
         "invite": invite,
         "link": account_invite_link(token=token),
@@ -23,5 +25,12 @@ def account_invite_send(*, invite: AccountInvite, token: str) -> None:
         "days": settings.KSHARE_ACCOUNT_INVITE_DAYS,
     }
     subject = "".join(render_to_string("people/email/invite_subject.txt", context).splitlines())
-    body = render_to_string("people/email/invite_body.txt", context)
-    EmailMessage(subject=subject, body=body, to=[invite.email]).send()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("people/email/invite_body.txt", context),
+        to=[invite.email],
+    )
+    message.attach_alternative(
+        render_to_string("people/email/invite_body.html", context), "text/html"
+    )
+    mail_queue(message, kind="account_invite")

@@ -7,9 +7,12 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 
+from kshare.outbox.services import mail_queue
 from kshare.people.models import Person, Role, Team
 from kshare.people.parsing import SkillsError, skills_format, skills_parse, timezone_names
 from kshare.people.services import email_normalise
@@ -47,6 +50,29 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         # Django skips people without a usable password; imported people have none and set
         # their first password exactly through this form, so only inactive accounts are skipped.
         return Person.objects.filter(email__iexact=email_normalise(email), is_active=True)
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        # Through the outbox like every kshare mail: stored, sent by a task, retried.
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(email_template_name, context),
+            from_email=from_email,
+            to=[to_email],
+        )
+        if html_email_template_name is not None:
+            message.attach_alternative(
+                render_to_string(html_email_template_name, context), "text/html"
+            )
+        mail_queue(message, kind="password_reset")
 
 
 class InviteForm(forms.Form):

@@ -58,8 +58,8 @@ def account_invite_create(
 
     Only a hash of the token is stored. An earlier open invitation for the same address is
     replaced. Organisers invite members; only admins invite organisers and admins. An address
-    that already has an account raises ``ValidationError``; if the mail cannot be sent the
-    exception propagates and nothing is saved.
+    that already has an account raises ``ValidationError``. The mail is queued in the outbox in
+    the same transaction, which sends it and retries it while the mail server is away.
     """
     if not by.is_organiser:
         raise PermissionDenied("Only organisers and admins can invite people.")

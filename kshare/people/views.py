@@ -237,6 +237,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     template_name = "people/password_reset_form.html"
     subject_template_name = "people/email/password_reset_subject.txt"
     email_template_name = "people/email/password_reset_body.txt"
+    html_email_template_name = "people/email/password_reset_body.html"
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         # Links in mail use SITE_URL, the address people reach kshare at, not the Host header.

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
+from kshare.outbox.services import mail_queue
 from kshare.people.models import Person
 from kshare.sessions.models import Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
@@ -158,8 +159,15 @@ def _notification_send(*, person: Person, request: TopicRequest, session: Sessio
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
     subject = "".join(render_to_string("topics/email/scheduled_subject.txt", context).splitlines())
-    body = render_to_string("topics/email/scheduled_body.txt", context)
-    EmailMessage(subject=subject, body=body, to=[person.email]).send()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("topics/email/scheduled_body.txt", context),
+        to=[person.email],
+    )
+    message.attach_alternative(
+        render_to_string("topics/email/scheduled_body.html", context), "text/html"
+    )
+    mail_queue(message, kind="topic_scheduled")
 
 
 def topic_requests_notify_scheduled(*, session: Session) -> int:
@@ -167,9 +175,9 @@ def topic_requests_notify_scheduled(*, session: Session) -> int:
 
     Requests linked to ``session`` and open requests sharing at least one tag with it count.
     Each person gets at most one mail per session, ever: a TopicNotification row is written in
-    the same transaction as the mail is sent, so a rerun or a reschedule mails nobody twice and
-    a mail that fails is retried on the next run. Only people who can see the session are told;
-    its hosts are not. Linked requests become *scheduled*.
+    the same transaction as the mail is queued in the outbox, so a rerun or a reschedule mails
+    nobody twice; the outbox retries a mail the server refused. Only people who can see the
+    session are told; its hosts are not. Linked requests become *scheduled*.
     """
     current = Session.objects.filter(pk=session.pk, state=State.SCHEDULED).first()
     if current is None:

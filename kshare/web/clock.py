@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 PERIODIC_TASKS: list[str] = [
     "kshare.feedback.tasks.feedback_tick_task",
+    "kshare.outbox.tasks.outbox_tick_task",
     "kshare.reminders.tasks.reminders_tick",
 ]
 

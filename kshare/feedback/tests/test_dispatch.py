@@ -8,6 +8,7 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
+from kshare.feedback import dispatch
 from kshare.feedback.dispatch import (
     feedback_dispatch,
     feedback_remind_due,
@@ -16,6 +17,8 @@ from kshare.feedback.dispatch import (
 )
 from kshare.feedback.models import FeedbackRequest
 from kshare.feedback.services import feedback_form_current
+from kshare.outbox.models import OutboxMessage
+from kshare.outbox.services import outbox_tick
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.models import Invitation, State
 from kshare.sessions.services import session_mark_held
@@ -292,17 +295,45 @@ def test_racing_dispatches_create_one_request_and_send_one_mail_each():
 # --- failures and the tick ----------------------------------------------------------------
 
 
-def test_a_failed_mail_keeps_the_request_and_a_later_tick_sends_it():
+def test_a_mail_the_server_refuses_stays_in_the_outbox_and_the_outbox_tick_sends_it():
     session = held_session()
     AttendanceFactory(session=session, person=PersonFactory(email="ann@example.com"))
 
     with override_settings(MAILERS=unreachable_smtp()):
-        assert feedback_dispatch(session=session) == 0
+        assert feedback_dispatch(session=session) == 1  # queued in the outbox
         tick = feedback_tick()
 
     request = FeedbackRequest.objects.get(session=session)
-    assert (request.mail_pending, tick.retried, mail.outbox) == (True, 0, [])
+    stored = OutboxMessage.objects.get()
+    assert (request.mail_pending, tick.retried, mail.outbox) == (False, 0, [])
+    assert (stored.kind, stored.to, stored.status, stored.attempts) == (
+        "feedback_request",
+        ["ann@example.com"],
+        "queued",
+        1,
+    )
 
+    outbox_tick(now=stored.next_attempt_at)
+
+    stored.refresh_from_db()
+    assert stored.status == "sent"
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+    assert feedback_tick().sent == 0  # nothing twice
+
+
+def test_a_mail_that_cannot_be_queued_keeps_the_request_pending_for_the_next_tick(monkeypatch):
+    session = held_session()
+    AttendanceFactory(session=session, person=PersonFactory(email="ann@example.com"))
+
+    def broken(message, *, kind):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(dispatch, "mail_queue", broken)
+    assert feedback_dispatch(session=session) == 0
+    request = FeedbackRequest.objects.get(session=session)
+    assert (request.mail_pending, mail.outbox) == (True, [])
+
+    monkeypatch.undo()
     tick = feedback_tick()
 
     request.refresh_from_db()
@@ -311,15 +342,34 @@ def test_a_failed_mail_keeps_the_request_and_a_later_tick_sends_it():
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
 
 
-def test_a_failed_reminder_is_retried_and_sent_once():
+def test_a_reminder_the_server_refuses_is_retried_by_the_outbox_and_sent_once():
     now = timezone.now()
     request = sent_request(sent_days_ago=3, now=now)
 
     with override_settings(MAILERS=unreachable_smtp()):
-        assert feedback_remind_due(now=now) == 0
+        assert feedback_remind_due(now=now) == 1
+    request.refresh_from_db()
+    stored = OutboxMessage.objects.get(kind="feedback_reminder")
+    assert (request.reminded_at, stored.status, mail.outbox) == (now, "queued", [])
+
+    assert feedback_remind_due(now=now) == 0
+    outbox_tick(now=stored.next_attempt_at)
+    assert [m.subject[:9] for m in mail.outbox] == ["Reminder:"]
+
+
+def test_a_reminder_that_cannot_be_queued_is_retried_and_sent_once(monkeypatch):
+    now = timezone.now()
+    request = sent_request(sent_days_ago=3, now=now)
+
+    def broken(message, *, kind):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(dispatch, "mail_queue", broken)
+    assert feedback_remind_due(now=now) == 0
     request.refresh_from_db()
     assert request.reminded_at is None
 
+    monkeypatch.undo()
     assert feedback_remind_due(now=now) == 1
     assert feedback_remind_due(now=now) == 0
     assert len(mail.outbox) == 1

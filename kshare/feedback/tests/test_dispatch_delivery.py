@@ -103,9 +103,19 @@ def test_the_real_worker_runs_the_queued_tick_and_mails_the_attendees(tmp_path):
             "SELECT p.email, r.mail_pending FROM feedback_feedbackrequest r "
             "JOIN people_person p ON p.id = r.person_id ORDER BY p.email"
         ).fetchall()
-        tasks = db.execute("SELECT status FROM django_tasks_database_dbtaskresult").fetchall()
+        tasks = db.execute(
+            "SELECT task_path, status FROM django_tasks_database_dbtaskresult "
+            "ORDER BY enqueued_at, id"
+        ).fetchall()
+        outbox = db.execute("SELECT kind, status FROM outbox_outboxmessage").fetchall()
     assert rows == [("ann@example.com", 0), ("bob@example.com", 0)]
-    assert tasks == [("SUCCESSFUL",)]
+    # The tick queues the two mails in the outbox; the worker then sends each in its own task.
+    assert tasks == [
+        ("kshare.feedback.tasks.feedback_tick_task", "SUCCESSFUL"),
+        ("kshare.outbox.tasks.outbox_send", "SUCCESSFUL"),
+        ("kshare.outbox.tasks.outbox_send", "SUCCESSFUL"),
+    ]
+    assert outbox == [("feedback_request", "sent"), ("feedback_request", "sent")]
     written = "".join(path.read_text() for path in sorted(mail_dir.iterdir()))
     messages = [
         email.message_from_string(chunk.strip() + "\n", policy=email.policy.default)

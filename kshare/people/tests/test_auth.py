@@ -132,6 +132,9 @@ def test_password_reset_mail_goes_through_a_real_smtp_server(client, alice, smtp
     received = smtp_server.messages[0]
     assert received["To"] == "alice@example.com"
     assert received["Subject"] == "Set a new password for kshare"
-    body = received.get_payload(decode=True).decode()
-    path = _reset_path(body)
+    # Text and HTML, both with the one link.
+    assert received.get_content_type() == "multipart/alternative"
+    text, html = (part.get_payload(decode=True).decode() for part in received.get_payload())
+    path = _reset_path(text)
+    assert _reset_path(html) == path
     assert client.get(path, follow=True).context["validlink"] is True
