@@ -5,9 +5,10 @@ from django.db import models
 from django.utils import timezone
 
 
-def lead_text(minutes: int) -> str:
-    """Minutes before a session in words: "1 hour", "24 hours", "7 days", "90 minutes"."""
-    if minutes and minutes % (24 * 60) == 0:
+def lead_text(minutes: int, *, hours: bool = False) -> str:
+    """Minutes before a session in words: "1 hour", "7 days", "90 minutes"; whole days as
+    hours with ``hours`` ("24 hours": invitee reminders are set in hours)."""
+    if minutes and minutes % (24 * 60) == 0 and not hours:
         number, unit = minutes // (24 * 60), "day"
     elif minutes and minutes % 60 == 0:
         number, unit = minutes // 60, "hour"
@@ -50,7 +51,7 @@ class Reminder(models.Model):
     @property
     def lead(self) -> str:
         """The nominal lead time in words: "1 hour", "24 hours", "7 days"."""
-        return lead_text(self.offset_minutes)
+        return lead_text(self.offset_minutes, hours=self.kind == self.Kind.INVITEE)
 
 
 class OrganiserDigest(models.Model):

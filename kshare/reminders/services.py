@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -47,7 +47,7 @@ from django.utils import timezone
 from kshare.outbox.services import mail_queue
 from kshare.people.models import Person, Role
 from kshare.programmes.models import Programme
-from kshare.reminders.models import OrganiserDigest, Reminder, lead_text
+from kshare.reminders.models import OrganiserDigest, Reminder
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 
 logger = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def _recipients(reminder: Reminder, session: Session) -> list[tuple[Person, bool
 
 
 def _reminder_subject(reminder: Reminder, session: Session) -> str:
-    lead = lead_text(reminder.offset_minutes)
+    lead = reminder.lead
     if reminder.kind == Kind.HOST_PREP:
         return f"Your session “{session.title}” is in {lead}: time to prepare"
     if reminder.kind == Kind.INVITEE:
@@ -231,7 +231,7 @@ def _reminder_mail(
         "person": person,
         "session": session,
         "programme": session.programme,
-        "lead": lead_text(reminder.offset_minutes),
+        "lead": reminder.lead,
         # Formatted here: templates would convert aware times back to the active timezone.
         "when": _when(session, tz),
         "link": _session_link(session),
@@ -306,13 +306,25 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
     # The claim: of two workers only one changes the row.
     if Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(sent_at=now) != 1:
         return False
-    recipients = _recipients(reminder, session)
     counts = _answer_counts(session) if reminder.kind == Kind.HOST_PREP else {}
-    for person, waitlisted in recipients:
-        _reminder_mail(
-            reminder=reminder, session=session, person=person, waitlisted=waitlisted, counts=counts
-        )
-    Reminder.objects.filter(pk=reminder.pk).update(recipients=len(recipients))
+    mailed = 0
+    for person, waitlisted in _recipients(reminder, session):
+        try:
+            with transaction.atomic():
+                _reminder_mail(
+                    reminder=reminder,
+                    session=session,
+                    person=person,
+                    waitlisted=waitlisted,
+                    counts=counts,
+                )
+        except ValueError:
+            # The outbox refuses what it cannot send (e.g. a header with a line break): one
+            # bad address must not hold back everybody else's reminder.
+            logger.exception("Reminder %s: no mail for person %s", reminder.pk, person.pk)
+            continue
+        mailed += 1
+    Reminder.objects.filter(pk=reminder.pk).update(recipients=mailed)
     return True
 
 
@@ -349,6 +361,8 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
     for reminder_id in list(due):
         try:
             sent += reminder_send(reminder_id=reminder_id, now=now)
+        except DatabaseError:
+            raise  # the database is away or busy: the whole tick runs again later
         except Exception:
             # Rolled back, so still pending: the next tick tries again.
             logger.exception("Reminder %s could not be sent; retried later", reminder_id)
@@ -449,6 +463,11 @@ def digests_send(*, now: datetime | None = None) -> int:
                 )
                 _digest_mail(person=person, sessions=sessions)
         except IntegrityError:  # another worker sent today's digest first
+            continue
+        except DatabaseError:
+            raise
+        except Exception:  # rolled back: tried again at the next tick
+            logger.exception("The organiser digest for person %s failed", person.pk)
             continue
         sent += 1
     return sent
