@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule
 from django.db.models import Q
 
+from kshare.rhythm import recurrence
 from kshare.rhythm.models import RhythmEvent, RhythmException
 
 
@@ -26,13 +27,35 @@ class Occurrence:
     moved: bool = False
 
 
+def rhythm_rule(event: RhythmEvent) -> rrule | None:
+    """The event's dateutil rule in its own timezone (so 09:30 stays 09:30 across DST), or None
+    for a rule that cannot be read (written past the services, e.g. in the admin)."""
+    try:
+        tz = recurrence.timezone_get(event.timezone)
+        normalised = recurrence.rrule_normalise(event.rrule, tz=tz)
+        return recurrence.rule_build(normalised, dtstart=event.starts.astimezone(tz))
+    except recurrence.RecurrenceError:
+        return None
+
+
+def rhythm_is_occurrence(*, event: RhythmEvent, start: datetime) -> bool:
+    """Whether ``start`` (aware) is a start of the series (exceptions not applied)."""
+    if start.tzinfo is None:
+        return False
+    start = start.astimezone(UTC)
+    return start in rhythm_series_starts(
+        event=event, after=start, before=start + timedelta(seconds=1)
+    )
+
+
 def rhythm_series_starts(
     *, event: RhythmEvent, after: datetime, before: datetime
 ) -> list[datetime]:
     """Series starts (UTC, exceptions not applied) of occurrences that overlap [after, before)."""
+    rule = rhythm_rule(event)
+    if rule is None:
+        return []
     tz = zoneinfo.ZoneInfo(event.timezone)
-    dtstart = event.starts.astimezone(tz)
-    rule = rrulestr(event.rrule, dtstart=dtstart)
     duration = timedelta(minutes=event.duration_minutes)
     # dateutil compares in the dtstart's zone; the window is widened by the duration so that an
     # occurrence that started before ``after`` but is still running is included.
@@ -92,3 +115,75 @@ def rhythm_occurrences(
             )
     found.sort(key=lambda occurrence: (occurrence.start, occurrence.name))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledOccurrence:
+    """One occurrence of a series as organisers manage it: also the cancelled ones."""
+
+    original_start: datetime
+    start: datetime
+    end: datetime
+    cancelled: bool = False
+    moved: bool = False
+    note: str = ""
+
+    @property
+    def stamp(self) -> str:
+        """The original start as a URL-safe UTC stamp (``20260302T083000Z``)."""
+        return occurrence_stamp(self.original_start)
+
+
+def occurrence_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def occurrence_from_stamp(stamp: str) -> datetime | None:
+    """The UTC datetime of a stamp, or None for anything else."""
+    if len(stamp) != 16:
+        return None
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def rhythm_event_schedule(
+    *, event: RhythmEvent, after: datetime, limit: int = 8
+) -> list[ScheduledOccurrence]:
+    """The next ``limit`` occurrences of the series that end after ``after``, in series order,
+    with their exceptions (cancelled ones included, moved ones at their new time)."""
+    rule = rhythm_rule(event)
+    if rule is None:
+        return []
+    duration = timedelta(minutes=event.duration_minutes)
+    starts = recurrence.occurrences_after(rule, after=after - duration, limit=limit + 1)
+    starts = [s.astimezone(UTC) for s in starts if s + duration > after][:limit]
+    exceptions = {
+        exc.original_start: exc
+        for exc in RhythmException.objects.filter(event=event, original_start__in=starts)
+    }
+    found = []
+    for start in starts:
+        exc = exceptions.get(start)
+        if exc is None:
+            found.append(ScheduledOccurrence(start, start, start + duration))
+        elif exc.cancelled:
+            found.append(
+                ScheduledOccurrence(start, start, start + duration, cancelled=True, note=exc.note)
+            )
+        else:
+            assert exc.new_start is not None and exc.new_end is not None
+            found.append(
+                ScheduledOccurrence(start, exc.new_start, exc.new_end, moved=True, note=exc.note)
+            )
+    return found
+
+
+def rhythm_can_manage(*, person: object) -> bool:
+    """Organisers and admins create, change and delete rhythm events."""
+    return bool(
+        getattr(person, "is_authenticated", False)
+        and getattr(person, "is_active", False)
+        and getattr(person, "is_organiser", False)
+    )

@@ -1,2 +1,15 @@
+from django.urls import path
+
+from kshare.rhythm import views
+
 app_name = "rhythm"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.rhythm_list, name="list"),
+    path("new/", views.rhythm_create, name="create"),
+    path("<int:pk>/", views.rhythm_detail, name="detail"),
+    path("<int:pk>/edit/", views.rhythm_edit, name="edit"),
+    path("<int:pk>/delete/", views.rhythm_delete, name="delete"),
+    path("<int:pk>/<str:stamp>/cancel/", views.occurrence_cancel, name="occurrence_cancel"),
+    path("<int:pk>/<str:stamp>/move/", views.occurrence_move, name="occurrence_move"),
+    path("<int:pk>/<str:stamp>/restore/", views.occurrence_restore, name="occurrence_restore"),
+]
