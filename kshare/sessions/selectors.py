@@ -166,16 +166,20 @@ def session_invitation_for(*, person: Person, session: Session) -> Invitation | 
     return Invitation.objects.filter(session=session, person=person).first()
 
 
-def session_counts(*, session: Session) -> dict[str, int]:
-    """RSVP and attendance numbers for a session page."""
+def session_counts(*, session: Session) -> dict[str, int | None]:
+    """RSVP and attendance numbers for a session page; "going" holds seats (not the waitlist)."""
     from django.db.models import Count
 
-    counts = dict(session.invitations.values_list("response").annotate(n=Count("id")).order_by())
-    going = counts.get(Invitation.Response.YES, 0)
+    yes = Invitation.Response.YES
+    counts = session.invitations.aggregate(
+        invited=Count("id"),
+        going=Count("id", filter=Q(response=yes, waitlisted_at__isnull=True)),
+        waitlisted=Count("id", filter=Q(response=yes, waitlisted_at__isnull=False)),
+        maybe=Count("id", filter=Q(response=Invitation.Response.MAYBE)),
+    )
+    going = counts["going"]
     return {
-        "invited": sum(counts.values()),
-        "going": going,
+        **counts,
         "seats_left": max(session.capacity - going, 0) if session.capacity else None,
-        "maybe": counts.get(Invitation.Response.MAYBE, 0),
         "attended": session.attendances.count(),
     }

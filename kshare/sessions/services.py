@@ -151,7 +151,19 @@ def session_update(
     )
     if moved:
         reminders_plan(session=session)
+    _invitations_after_update(session=session, locked=locked, moved=moved)
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session) if moved else [])
+
+
+def _invitations_after_update(*, session: Session, locked: Session, moved: bool) -> None:
+    from kshare.sessions.invitations import invitations_notify_changed, waitlist_promote
+
+    if moved:  # invitees' calendars get the new time (next SEQUENCE)
+        session.sequence = locked.sequence + 1
+        session.save(update_fields=["sequence"])
+        invitations_notify_changed(session=session)
+    if session.capacity != locked.capacity and session.state == State.SCHEDULED:
+        waitlist_promote(session=session)  # more seats (or no limit): the waitlist moves up
 
 
 def _lead_time_warnings(session: Session) -> list[str]:
@@ -188,8 +200,10 @@ def session_schedule(
         raise ValidationError({"end": "The end must be after the start."})
     from_state, old_start = locked.state, locked.start
     session.start, session.end, session.state = start, end, State.SCHEDULED
-    session.save(update_fields=["start", "end", "state", "updated_at"])
     rescheduled = from_state == State.SCHEDULED
+    # iCalendar SEQUENCE: invitees' calendars replace the event they have with the new time.
+    session.sequence = locked.sequence + 1 if rescheduled else locked.sequence
+    session.save(update_fields=["start", "end", "state", "sequence", "updated_at"])
     SessionChange.objects.create(
         session=session,
         kind=SessionChange.Kind.RESCHEDULED if rescheduled else SessionChange.Kind.SCHEDULED,
@@ -200,6 +214,8 @@ def session_schedule(
         new_start=start,
     )
     reminders_plan(session=session)  # plans the reminders, or moves the pending ones
+    if rescheduled:
+        _invitations_notify(session=session)  # REQUEST with the new time to invitees
     # People who asked for this topic hear about it once the schedule is committed.
     transaction.on_commit(lambda: notify_topic_requesters.enqueue(session.pk))
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session))
@@ -240,7 +256,8 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
         )
     from_state = locked.state
     session.state = State.CANCELLED
-    session.save(update_fields=["state", "updated_at"])
+    session.sequence = locked.sequence + 1
+    session.save(update_fields=["state", "sequence", "updated_at"])
     SessionChange.objects.create(
         session=session,
         kind=SessionChange.Kind.CANCELLED,
@@ -250,33 +267,45 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
         note=reason[:500],
     )
     reminders_plan(session=session)  # drops the pending reminders
+    _invitations_notify(session=session)  # METHOD:CANCEL to everyone mailed an invitation
     return session
 
 
-class SessionFullError(ValidationError):
-    pass
+def _invitations_notify(*, session: Session) -> None:
+    from kshare.sessions.invitations import invitations_notify_changed
+
+    invitations_notify_changed(session=session)
 
 
 @transaction.atomic
 def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
     """Answer for ``person`` (creating their invitation for open sessions).
 
-    The session row is locked first, so two last-seat answers cannot both get the seat.
+    A "yes" to a full session joins the waitlist (``waitlisted_at``) instead of taking a seat.
+    When a seat holder changes to maybe or no, the first on the waitlist gets the seat and a mail;
+    a waitlisted person answering maybe or no leaves the waitlist. The session row is locked
+    first (SQLite: the IMMEDIATE transaction), so concurrent answers never overbook.
     """
+    from kshare.sessions.invitations import seats_taken, waitlist_promote
+
     locked = Session.objects.select_for_update().get(pk=session.pk)
     if response not in Invitation.Response.values or response == Invitation.Response.PENDING:
         raise ValidationError("Answer yes, maybe or no.")
+    if locked.state == State.CANCELLED:
+        raise ValidationError("This session was cancelled, so it takes no answers.")
     if locked.state != State.SCHEDULED or (locked.end and locked.end <= timezone.now()):
         raise ValidationError("Only upcoming scheduled sessions take answers.")
     invitation, _ = Invitation.objects.get_or_create(session=locked, person=person)
-    takes_seat = (
-        response == Invitation.Response.YES and invitation.response != Invitation.Response.YES
-    )
-    if takes_seat and locked.capacity is not None:
-        going = Invitation.objects.filter(session=locked, response=Invitation.Response.YES).count()
-        if going >= locked.capacity:
-            raise SessionFullError("The session is full.")
+    now = timezone.now()
+    held_seat = invitation.response == Invitation.Response.YES and invitation.waitlisted_at is None
+    if response != Invitation.Response.YES:
+        invitation.waitlisted_at = None
+    elif invitation.response != Invitation.Response.YES:  # a new "yes": a seat or the waitlist
+        full = locked.capacity is not None and seats_taken(session=locked) >= locked.capacity
+        invitation.waitlisted_at = now if full else None
     invitation.response = response
-    invitation.responded_at = timezone.now()
-    invitation.save(update_fields=["response", "responded_at"])
+    invitation.responded_at = now
+    invitation.save(update_fields=["response", "responded_at", "waitlisted_at"])
+    if held_seat and response != Invitation.Response.YES:
+        waitlist_promote(session=locked)
     return invitation

@@ -118,9 +118,13 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rsvp_context(request: HttpRequest, session: Session) -> dict:
+    from kshare.sessions.invitations import waitlist_position
+
+    invitation = selectors.session_invitation_for(person=request.user, session=session)
     return {
         "session": session,
-        "invitation": selectors.session_invitation_for(person=request.user, session=session),
+        "invitation": invitation,
+        "waitlist_position": waitlist_position(invitation=invitation) if invitation else None,
         "counts": selectors.session_counts(session=session),
         "rsvp_choices": [
             c for c in Invitation.Response.choices if c[0] != Invitation.Response.PENDING
@@ -314,15 +318,23 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def session_rsvp(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer yes/maybe/no. With htmx only the answer card is swapped (template partial)."""
     session = _visible_session(request, pk)
+    from kshare.sessions.invitations import waitlist_position
+
     error = False
     try:
-        services.rsvp_set(
+        invitation = services.rsvp_set(
             session=session, person=request.user, response=request.POST.get("response", "")
         )
     except ValidationError as exc:
         text, error = " ".join(exc.messages), True
     else:
-        text = "Your answer is saved."
+        position = waitlist_position(invitation=invitation)
+        text = (
+            f"The session is full: you are on the waitlist, number {position}. "
+            "You get a mail when a seat frees up."
+            if position
+            else "Your answer is saved."
+        )
     if not request.headers.get("HX-Request"):
         (messages.error if error else messages.success)(request, text)
         return redirect(session)

@@ -178,14 +178,16 @@ def test_update_replaces_cohosts_but_keeps_the_host(person):
     assert session.changes.last().kind == SessionChange.Kind.EDITED
 
 
-def test_rsvp_respects_capacity(person):
+def test_rsvp_over_capacity_goes_to_waitlist(person):
     session = ScheduledSessionFactory(capacity=1)
     first = services.rsvp_set(session=session, person=person, response="yes")
-    assert first.response == Invitation.Response.YES
-    with pytest.raises(services.SessionFullError):
-        services.rsvp_set(session=session, person=PersonFactory(), response="yes")
+    assert (first.response, first.waitlisted_at) == (Invitation.Response.YES, None)
+    second = services.rsvp_set(session=session, person=PersonFactory(), response="yes")
+    assert second.response == Invitation.Response.YES
+    assert second.waitlisted_at is not None
     # Saying yes again keeps the seat; maybe is always possible.
-    assert services.rsvp_set(session=session, person=person, response="yes").response == "yes"
+    again = services.rsvp_set(session=session, person=person, response="yes")
+    assert (again.response, again.waitlisted_at) == ("yes", None)
     other = services.rsvp_set(session=session, person=PersonFactory(), response="maybe")
     assert other.response == "maybe"
 

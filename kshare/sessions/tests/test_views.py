@@ -322,12 +322,18 @@ def test_rsvp_with_htmx_returns_only_the_answer_card(member_client, person):
     assert session.invitations.get(person=person).response == "maybe"
 
 
-def test_rsvp_with_htmx_shows_full_session_inline(member_client):
+def test_rsvp_with_htmx_to_a_full_session_shows_the_waitlist_inline(member_client):
     session = ScheduledSessionFactory(capacity=1)
     InvitationFactory(session=session, response="yes")
     response = member_client.post(
         f"/sessions/{session.pk}/rsvp/", {"response": "yes"}, headers={"HX-Request": "true"}
     )
     html = response.content.decode()
-    assert '<p class="message message-error" role="status">The session is full.</p>' in html
-    assert "<span>1 going</span><span>0 of 1 seat left</span>" in html
+    assert (
+        '<p class="message message-success" role="status">The session is full: you are on the '
+        "waitlist, number 1. You get a mail when a seat frees up.</p>"
+    ) in html
+    assert "you are on the waitlist, number 1.</p>" in html
+    assert (
+        "<span>1 going</span><span>0 of 1 seat left</span><span>1 on the waitlist</span>" in html
+    )
