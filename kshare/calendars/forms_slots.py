@@ -59,7 +59,7 @@ class SlotFinderForm(forms.Form):
                 self.add_error("before", "This window is in the past.")
             elif (after - timezone.localdate()).days > MAX_DAYS_AHEAD:
                 self.add_error("after", "Search within the next two years.")
-        if data.get("plan_for") == PLAN_TEAM and not data.get("team"):
+        if data.get("plan_for") == PLAN_TEAM and not data.get("team") and "team" not in self.errors:
             self.add_error("team", "Choose the team to plan for.")
         return data
 

@@ -5,9 +5,9 @@ from datetime import UTC, timedelta
 import pytest
 from django.utils import timezone
 
-from kshare.people.tests.factories import PersonFactory
+from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.sessions.models import State
-from kshare.sessions.tests.factories import SessionFactory
+from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +50,131 @@ def test_choose_this_slot_posts_to_the_schedule_action_and_stores_utc(client, ho
     assert session.state == State.SCHEDULED
     assert (session.start, session.end) == (row["slot"].start, row["slot"].end)
     assert session.start.tzinfo == UTC
+
+
+def test_slot_finder_is_only_for_people_who_may_edit_the_session(client, session):
+    client.force_login(PersonFactory())
+    assert client.get(f"/calendar/slots/{session.pk}/").status_code == 403
+    invisible = SessionFactory(visibility="invite_only")
+    assert client.get(f"/calendar/slots/{invisible.pk}/").status_code == 404
+    assert client.get("/calendar/slots/999999/").status_code == 404
+
+
+def test_slot_finder_needs_signing_in(client, session):
+    response = client.get(f"/calendar/slots/{session.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/signin/?next=/calendar/slots/{session.pk}/"
+
+
+def _search(**overrides):
+    start = timezone.localdate() + timedelta(days=20)
+    data = {
+        "after": start.isoformat(),
+        "before": (start + timedelta(days=13)).isoformat(),
+        "minutes": "60",
+        "plan_for": "invited",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"before": "2020-01-01"}, "before", "The end of the window must not be before its start."),
+        ({"after": "2020-01-01", "before": "2020-01-05"}, "before", "This window is in the past."),
+        ({"minutes": "2"}, "minutes", "Ensure this value is greater than or equal to 5."),
+        ({"minutes": "600"}, "minutes", "Ensure this value is less than or equal to 480."),
+        ({"after": "tomorrow"}, "after", "Enter a valid date."),
+        ({"plan_for": "team"}, "team", "Choose the team to plan for."),
+        (
+            {"plan_for": "team", "team": "999999"},
+            "team",
+            "There is no such team. Choose one from the list.",
+        ),
+        (
+            {"plan_for": "boss"},
+            "plan_for",
+            "Select a valid choice. boss is not one of the available choices.",
+        ),
+    ],
+)
+def test_bad_searches_are_form_errors(client, host, session, overrides, field, message):
+    client.force_login(host)
+    response = client.get(f"/calendar/slots/{session.pk}/", _search(**overrides))
+    assert response.status_code == 200
+    assert response.context["slot_form"].errors[field] == [message]
+    assert response.context["slots"] == []
+
+
+def test_a_window_longer_than_eight_weeks_is_refused(client, host, session):
+    client.force_login(host)
+    start = timezone.localdate() + timedelta(days=1)
+    response = client.get(
+        f"/calendar/slots/{session.pk}/",
+        _search(after=start.isoformat(), before=(start + timedelta(days=56)).isoformat()),
+    )
+    assert response.context["slot_form"].errors["before"] == ["Search at most 8 weeks at a time."]
+    response = client.get(
+        f"/calendar/slots/{session.pk}/",
+        _search(after=start.isoformat(), before=(start + timedelta(days=55)).isoformat()),
+    )
+    assert response.context["slot_form"].errors == {}
+
+
+def test_a_window_far_in_the_future_is_refused_without_an_error_page(client, host, session):
+    client.force_login(host)
+    response = client.get(
+        f"/calendar/slots/{session.pk}/", _search(after="9999-12-30", before="9999-12-31")
+    )
+    assert response.context["slot_form"].errors["after"] == ["Search within the next two years."]
+
+
+def test_htmx_gets_only_the_finder_and_without_htmx_a_whole_page(client, host, session):
+    client.force_login(host)
+    url = f"/calendar/slots/{session.pk}/"
+    partial = client.get(url, _search(), headers={"HX-Request": "true"}).content.decode()
+    assert partial.lstrip().startswith('<section class="card" id="slot-finder"')
+    assert "<html" not in partial
+    page = client.get(url, _search()).content.decode()
+    assert "<html" in page
+    assert page.count(">Choose this slot<") == 10
+
+
+def test_planning_for_a_team_or_everyone_counts_those_people(client, host, session):
+    team = TeamFactory(name="Data")
+    PersonFactory.create_batch(3, team=team, timezone="America/New_York")
+    PersonFactory(timezone="Asia/Tokyo")
+    PersonFactory(team=team, is_active=False)
+    client.force_login(host)
+    url = f"/calendar/slots/{session.pk}/"
+    response = client.get(url, _search(plan_for="team", team=str(team.pk)))
+    assert response.context["slot_planned_for"] == "the Data team"
+    assert response.context["slots"][0]["slot"].total == 3
+    response = client.get(url, _search(plan_for="everyone"))
+    assert response.context["slot_planned_for"] == "everyone"
+    assert response.context["slots"][0]["slot"].total == 5  # 3 + Tokyo + the host
+    response = client.get(url, _search())
+    assert response.context["slots"][0]["slot"].total == 1  # the host
+
+
+def test_no_js_search_reloads_the_schedule_page_with_the_results(client, host, session):
+    client.force_login(host)
+    response = client.get(f"/sessions/{session.pk}/schedule/", _search(minutes="90"))
+    rows = response.context["slots"]
+    assert {row["slot"].end - row["slot"].start for row in rows} == {timedelta(minutes=90)}
+    assert response.context["form"].errors == {}
+
+
+def test_slot_page_query_count_does_not_grow_with_invitees(
+    client, host, session, django_assert_num_queries
+):
+    client.force_login(host)
+    url = f"/calendar/slots/{session.pk}/"
+    InvitationFactory.create_batch(2, session=session)
+    client.get(url, _search())  # warm caches (content types, sessions)
+    with django_assert_num_queries(8) as few:
+        client.get(url, _search())
+    InvitationFactory.create_batch(10, session=session)
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(url, _search())
