@@ -18,6 +18,11 @@ PIP := $(PY) -m pip install -qq --disable-pip-version-check
 AXE_VERSION := 4.14.1
 AXE_JS := $(CURDIR)/.cache/axe/axe.min.js
 CHROMIUM := /usr/bin/chromium
+# khal, the calendar client a feed test imports into; in its own virtualenv (khal 0.14 pins
+# icalendar<8, which kshare must stay free to leave).
+KHAL_VERSION := 0.14.1
+KHAL_VENV := $(CURDIR)/.cache/khal
+KHAL := $(KHAL_VENV)/bin/khal
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -26,7 +31,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium axe
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium axe khal
 
 help:
 	@echo "kshare: make targets"
@@ -82,6 +87,14 @@ chromium:
 
 axe: $(AXE_JS)
 
+khal: $(KHAL)
+
+$(KHAL): | $(PY)
+	@echo "Installing khal $(KHAL_VERSION) into $(KHAL_VENV) (the calendar client of the feed tests)…"
+	@$(PY) -m venv $(KHAL_VENV)
+	@$(KHAL_VENV)/bin/python -m pip install -qq --disable-pip-version-check 'khal==$(KHAL_VERSION)'
+	@[ -x $@ ] || { echo "pip finished but $@ is still missing." >&2; exit 1; }
+
 # axe-core, the accessibility checker the browser tests inject, from the npm registry.
 $(AXE_JS):
 	@command -v npm >/dev/null || { echo "npm is needed once to fetch axe-core $(AXE_VERSION); install Node.js and npm." >&2; exit 1; }
@@ -106,7 +119,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium $(AXE_JS)
+test: $(DEV_STAMP) chromium $(AXE_JS) $(KHAL)
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -115,10 +128,10 @@ test: $(DEV_STAMP) chromium $(AXE_JS)
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP)
+test-python: $(DEV_STAMP) $(KHAL)
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
-	KSHARE_AXE_JS=$(AXE_JS) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
+	KSHARE_AXE_JS=$(AXE_JS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
 
 # Playwright drives Chromium against pytest-django's live server; one process, so serially.
 test-browser: $(DEV_STAMP) chromium $(AXE_JS)
