@@ -55,6 +55,10 @@ STALE_AFTER = timedelta(minutes=10)
 TICK_BATCH = 100
 ERROR_MAX_LENGTH = 2000
 SUBJECT_MAX_LENGTH = 998
+# Kinds whose text holds a one-time secret link (sign-up, password reset): not shown on the
+# outbox pages, and removed from the row once the mail is sent.
+SECRET_KINDS = frozenset({"account_invite", "password_reset"})
+SECRET_REMOVED = "(Removed after sending: this mail held a one-time link.)"
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,8 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
     """Store ``message`` in the outbox and enqueue its delivery; returns the stored row.
 
     Refuses (``ValueError``) what it could not store faithfully — Bcc, an HTML body without a
-    text one, alternatives other than one HTML part, multipart attachments — and
-    ``BadHeaderError`` for a header with a line break, so that nothing is silently dropped.
+    text one, alternatives other than one HTML part, multipart attachments, a header with a
+    line break — so that nothing is silently dropped and nothing fails on every attempt.
     """
     if message.bcc:
         raise ValueError("The outbox does not store Bcc: send one message per recipient.")
@@ -296,7 +300,14 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
             _defer(message_id, when)
         return Status.QUEUED, error
     # A success keeps last_error: it tells why earlier attempts failed.
-    mine.update(status=Status.SENT, attempts=attempts, sent_at=timezone.now(), claimed_at=None)
+    secret = {"body": SECRET_REMOVED, "html": ""} if stored.kind in SECRET_KINDS else {}
+    mine.update(
+        status=Status.SENT,
+        attempts=attempts,
+        sent_at=timezone.now(),
+        claimed_at=None,
+        **secret,
+    )
     return Status.SENT, None
 
 

@@ -1,0 +1,49 @@
+"""Mail servers that are not there, or refuse, for the outbox tests."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from aiosmtpd.controller import Controller
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def smtp_mailers(port: int) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+
+
+def unreachable_smtp() -> dict:
+    return smtp_mailers(closed_port())
+
+
+class Refusing:
+    """An SMTP handler that refuses every recipient with ``reply`` (e.g. a 550 or a 450)."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
+        return self.reply
+
+
+@contextmanager
+def refusing_smtp(reply: str) -> Iterator[dict]:
+    port = closed_port()
+    controller = Controller(Refusing(reply), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield smtp_mailers(port)
+    finally:
+        controller.stop()

@@ -1,0 +1,123 @@
+"""The outbox admin page: what kshare mailed, what waits, what failed — and "Retry now"."""
+
+from __future__ import annotations
+
+import base64
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from kshare.outbox import selectors, services
+from kshare.outbox.models import OutboxMessage
+
+PAGE_SIZE = 25
+FILTER_LABELS = {"all": "All", "queued": "Queued", "sent": "Sent", "failed": "Failed"}
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not request.user.is_admin:
+        raise PermissionDenied("Only admins can see the e-mail outbox.")
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    filter_key = request.GET.get("status", "all")
+    if filter_key not in selectors.FILTERS:
+        raise Http404("No such filter.")
+    page = Paginator(selectors.outbox_messages(filter_key=filter_key), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    counts = selectors.outbox_counts()
+    return render(
+        request,
+        "outbox/list.html",
+        {
+            "filters": [(key, label, counts[key]) for key, label in FILTER_LABELS.items()],
+            "filter_key": filter_key,
+            "failed_count": counts["failed"],
+            "page_obj": page,
+            "outbox_messages": page.object_list,
+        },
+    )
+
+
+def _attachment_rows(message: OutboxMessage) -> list[dict[str, object]]:
+    return [
+        {
+            "filename": part.get("filename") or "(no name)",
+            "mimetype": part.get("mimetype", ""),
+            "size": len(base64.b64decode(part.get("content_b64", ""))),
+        }
+        for part in message.attachments
+    ]
+
+
+def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_admin(request)
+    message = selectors.outbox_message(pk=pk)
+    if message is None:
+        raise Http404("No such message.")
+    return render(
+        request,
+        "outbox/detail.html",
+        {
+            "message": message,
+            "secret": message.kind in services.SECRET_KINDS,
+            "attachments": _attachment_rows(message),
+        },
+    )
+
+
+@require_POST
+def outbox_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_admin(request)
+    message = selectors.outbox_message(pk=pk)
+    if message is None:
+        raise Http404("No such message.")
+    attempts = message.attempts
+    if services.outbox_retry(message_ids=[message.pk]):
+        # With an immediate task backend the attempt has happened already; with the worker,
+        # it happens in a moment.
+        message.refresh_from_db(fields=["status", "attempts"])
+        if message.status == OutboxMessage.Status.SENT:
+            messages.success(request, f"“{message.subject}” is sent.")
+        elif message.attempts > attempts:
+            messages.error(
+                request,
+                f"“{message.subject}” could not be sent; it is "
+                f"{message.get_status_display().lower()} (see the last error).",
+            )
+        else:
+            messages.success(request, f"“{message.subject}” is queued to be sent now.")
+    else:
+        messages.info(request, f"“{message.subject}” is already sent or being sent.")
+    return _back(request, reverse("outbox:detail", args=[message.pk]))
+
+
+@require_POST
+def outbox_retry_failed_view(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    count = services.outbox_retry_failed()
+    if count:
+        messages.success(
+            request,
+            f"{count} failed {'mail is' if count == 1 else 'mails are'} queued to be sent again.",
+        )
+    else:
+        messages.info(request, "No failed mails to send again.")
+    return _back(request, reverse("outbox:list"))
