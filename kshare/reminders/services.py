@@ -47,6 +47,7 @@ from django.utils import timezone
 from kshare.outbox.services import mail_queue
 from kshare.people.models import Person, Role
 from kshare.programmes.models import Programme
+from kshare.programmes.selectors import programme_reminder_offsets
 from kshare.reminders.models import OrganiserDigest, Reminder
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 
@@ -56,8 +57,6 @@ Kind = Reminder.Kind
 
 # Upper bound of reminders one tick sends; the rest wait for the next tick.
 TICK_BATCH = 500
-# Offsets beyond this are ignored as typos (a programme's lead time is at most a year).
-MAX_OFFSET = timedelta(days=366)
 # The organiser digest goes out from this hour, in the organiser's timezone.
 DIGEST_HOUR = 8
 
@@ -68,30 +67,14 @@ MAIL_KINDS = {
 }
 
 
-def _numbers(text: str) -> list[int]:
-    """The positive whole numbers of a comma-separated setting; anything else is skipped."""
-    numbers = []
-    for part in str(text or "").split(","):
-        part = part.strip()
-        if part.isascii() and part.isdigit() and int(part) > 0:
-            numbers.append(int(part))
-    return numbers
-
-
 def _offsets(programme: Programme) -> list[tuple[str, int]]:
     """(kind, minutes before the start) for every reminder ``programme`` asks for.
 
-    Tolerant of bad stored values: a part that is not a positive whole number, or that is more
-    than a year, is skipped; duplicates count once.
+    The programme's one parser decides (a stored value its form would refuse counts as the
+    default, so reminders still go out).
     """
-    days = _numbers(programme.host_reminder_days)
-    hours = _numbers(programme.invitee_reminder_hours)
-    wanted = [(Kind.HOST_PREP.value, d * 24 * 60) for d in days]
-    wanted += [(Kind.INVITEE.value, h * 60) for h in hours]
-    if programme.nudge_days:
-        wanted.append((Kind.NUDGE.value, programme.nudge_days * 24 * 60))
-    limit = MAX_OFFSET.total_seconds() // 60
-    return sorted({(kind, minutes) for kind, minutes in wanted if minutes <= limit})
+    offsets = programme_reminder_offsets(programme)
+    return sorted((kind, minutes) for kind, values in offsets.items() for minutes in values)
 
 
 @transaction.atomic

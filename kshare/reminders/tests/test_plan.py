@@ -53,14 +53,17 @@ def test_default_programme_offsets_are_7_and_1_days_24_and_1_hours_and_a_5_day_n
     ]
 
 
-def test_bad_stored_offsets_are_skipped_and_duplicates_count_once():
+def test_bad_stored_offsets_count_as_the_defaults():
     programme = ProgrammeFactory(
-        host_reminder_days="7, x, -1, 0, 3.5, ٣, 400, 7,,2",
-        invitee_reminder_hours="garbage",
-        nudge_days=0,
+        host_reminder_days="7, x", invitee_reminder_hours="3,3", nudge_days=0
     )
 
-    assert _offsets(programme) == [("host_prep", 2 * DAY), ("host_prep", 7 * DAY)]
+    assert _offsets(programme) == [
+        ("host_prep", 1 * DAY),
+        ("host_prep", 7 * DAY),
+        ("invitee", 60),
+        ("invitee", 24 * 60),
+    ]
 
 
 def test_empty_settings_plan_no_reminders():
