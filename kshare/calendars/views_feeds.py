@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from icalendar import Calendar
 
 from kshare.calendars import ical, selectors, services
@@ -70,7 +70,7 @@ def _person_feed_name(person: Person) -> str:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def person_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The person's sessions (and, when chosen, the rhythm events) as a subscribable feed."""
     feed = selectors.feed_for_token(token=token)
@@ -88,7 +88,7 @@ def person_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def programme_feed(request: HttpRequest, slug: str) -> HttpResponse:
     """A programme's sessions for someone who may see the programme: signed in, or ``?token=``
     with their personal feed token (calendar clients do not sign in)."""
@@ -113,7 +113,7 @@ def programme_feed(request: HttpRequest, slug: str) -> HttpResponse:
     return _ics_response(request, cal, filename=f"{programme.slug}.ics")
 
 
-@require_GET
+@require_safe
 def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """One session as an .ics file to import ("Add to calendar")."""
     session = (

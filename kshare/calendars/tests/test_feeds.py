@@ -207,10 +207,13 @@ def test_person_feed_headers_and_conditional_get(client, person):
     assert changed["ETag"] != etag
 
 
-def test_person_feed_refuses_post(client, person):
+def test_person_feed_answers_head_and_refuses_post(client, person):
     feed = feed_of(person)
     client.logout()
 
+    head = client.head(_feed_url(feed))
+    assert head.status_code == 200
+    assert head["Content-Type"] == "text/calendar; charset=utf-8"
     assert client.post(_feed_url(feed)).status_code == 405
 
 
