@@ -488,3 +488,11 @@ def test_declining_removes_the_session_from_the_feed(client, person):
     Invitation.objects.filter(pk=invitation.pk).update(response="no")
 
     assert events(parse(_get(client, _feed_url(feed)))) == []
+
+
+def test_programme_page_links_to_its_feed(member_client):
+    ProgrammeFactory(slug="tech-talks")
+
+    page = member_client.get("/programmes/tech-talks/").content.decode()
+
+    assert 'href="/calendar/programme/tech-talks.ics"' in page
