@@ -57,8 +57,8 @@ ERROR_MAX_LENGTH = 2000
 SUBJECT_MAX_LENGTH = 998
 # Kinds whose text holds a one-time secret link (sign-up, password reset): not shown on the
 # outbox pages, and removed from the row once the mail is sent.
-SECRET_KINDS = frozenset({"account_invite", "password_reset"})
-SECRET_REMOVED = "(Removed after sending: this mail held a one-time link.)"
+ONE_TIME_LINK_KINDS = frozenset({"account_invite", "password_reset"})
+LINK_REMOVED_TEXT = "(Removed after sending: this mail held a one-time link.)"
 
 
 @dataclass(frozen=True)
@@ -300,7 +300,7 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
             _defer(message_id, when)
         return Status.QUEUED, error
     # A success keeps last_error: it tells why earlier attempts failed.
-    secret = {"body": SECRET_REMOVED, "html": ""} if stored.kind in SECRET_KINDS else {}
+    secret = {"body": LINK_REMOVED_TEXT, "html": ""} if stored.kind in ONE_TIME_LINK_KINDS else {}
     mine.update(
         status=Status.SENT,
         attempts=attempts,

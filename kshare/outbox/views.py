@@ -77,7 +77,7 @@ def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "outbox/detail.html",
         {
             "message": message,
-            "secret": message.kind in services.SECRET_KINDS,
+            "secret": message.kind in services.ONE_TIME_LINK_KINDS,
             "attachments": _attachment_rows(message),
         },
     )

@@ -34,7 +34,7 @@ class Refusing:
     def __init__(self, reply: str) -> None:
         self.reply = reply
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         return self.reply
 
 

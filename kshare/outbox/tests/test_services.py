@@ -23,7 +23,7 @@ from kshare.outbox.services import (
     outbox_tick,
 )
 from kshare.outbox.tests.factories import OutboxMessageFactory
-from kshare.outbox.tests.helpers import refusing_smtp, smtp_mailers, unreachable_smtp
+from kshare.outbox.tests.helpers import refusing_smtp, unreachable_smtp
 from kshare.web.tests.race import race
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +106,7 @@ def test_mail_queue_refuses_what_it_could_not_store_faithfully(change, error):
 
 
 def test_mail_queue_refuses_a_subject_with_a_line_break_before_storing_it():
-    with pytest.raises(ValueError, match="[Hh]eader"):
+    with pytest.raises(ValueError, match=r"[Hh]eader"):
         mail_queue(a_message(subject="Hello\nBcc: everyone@example.com"), kind="test")
     assert OutboxMessage.objects.count() == 0
 
@@ -414,7 +414,7 @@ def test_a_secret_link_mail_loses_its_text_once_sent():
     assert "secret-token" in mail.outbox[0].body
     assert (stored.status, stored.body, stored.html) == (
         Status.SENT,
-        services.SECRET_REMOVED,
+        services.LINK_REMOVED_TEXT,
         "",
     )
 
