@@ -14,9 +14,12 @@ from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
 QUEUE = """
 from django.core.mail import EmailMultiAlternatives
 from kshare.outbox.services import mail_queue
-message = EmailMultiAlternatives(subject="From the worker", body="Text part", to=["ann@example.com"])
+message = EmailMultiAlternatives(
+    subject="From the worker", body="Text part", to=["ann@example.com"]
+)
 message.attach_alternative("<p>HTML part</p>", "text/html")
-message.attach("invite.ics", "BEGIN:VCALENDAR\\r\\nEND:VCALENDAR\\r\\n", "text/calendar; method=REQUEST")
+ics = "BEGIN:VCALENDAR\\r\\nEND:VCALENDAR\\r\\n"
+message.attach("invite.ics", ics, "text/calendar; method=REQUEST")
 mail_queue(message, kind="worker_test")
 """
 
@@ -46,9 +49,7 @@ def test_the_worker_sends_a_queued_mail_to_the_smtp_server(tmp_path, smtp_server
     _run(tmp_path, "manage", "shell", "-c", QUEUE, **env)
 
     # Stored with its task, nothing sent yet: the worker has not run.
-    assert _query(tmp_path, "SELECT status, attempts FROM outbox_outboxmessage") == [
-        ("queued", 0)
-    ]
+    assert _query(tmp_path, "SELECT status, attempts FROM outbox_outboxmessage") == [("queued", 0)]
     assert _query(tmp_path, "SELECT task_path FROM django_tasks_database_dbtaskresult") == [
         ("kshare.outbox.tasks.outbox_send",)
     ]
