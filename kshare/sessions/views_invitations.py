@@ -92,6 +92,11 @@ class InviteForm(forms.Form):
         return data
 
 
+def _query(request: HttpRequest) -> str:
+    # NUL is refused by PostgreSQL in a query; a search never needs it.
+    return request.GET.get("q", "").replace("\x00", "").strip()[:100]
+
+
 def _search(session: Session, query: str, selected: list[str]) -> tuple[list, list]:
     """(checked people kept from earlier searches, people matching ``query``) who may be invited."""
     invitable = (
@@ -101,7 +106,6 @@ def _search(session: Session, query: str, selected: list[str]) -> tuple[list, li
     )
     selected_ids = [int(s) for s in selected if s.isdigit() and len(s) < 12][:100]
     kept = list(invitable.filter(pk__in=selected_ids).order_by("display_name", "id"))
-    query = query.replace("\x00", "").strip()[:100]
     if len(query) < 2:
         return kept, []
     found = (
@@ -124,7 +128,7 @@ def _invited(session: Session) -> QuerySet[Invitation]:
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Invite people (search or e-mail addresses), teams or everyone; see who answered what."""
     session = _editable_session(request, pk)
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         people = {p.pk: p for p in [*data["people"], *data["emails"]]}
@@ -155,7 +159,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             messages.success(request, text)
             return redirect("sessions:invite", pk=session.pk)
-    kept, found = _search(session, request.GET.get("q", ""), request.GET.getlist("people"))
+    kept, found = _search(session, _query(request), request.GET.getlist("people"))
     page = Paginator(_invited(session), INVITED_PAGE_SIZE).get_page(request.GET.get("page"))
     invited = [(i, ANSWER_LABELS[invitation_answer(i)]) for i in page.object_list]
     return render(
@@ -164,7 +168,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "session": session,
             "form": form,
-            "query": request.GET.get("q", "")[:100],
+            "query": _query(request),
             "kept": kept,
             "found": found,
             "invited": invited,
@@ -179,11 +183,11 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
 def invite_people(request: HttpRequest, pk: int) -> HttpResponse:
     """The live search results (htmx): checkboxes that belong to the invite form."""
     session = _editable_session(request, pk)
-    kept, found = _search(session, request.GET.get("q", ""), request.GET.getlist("people"))
+    kept, found = _search(session, _query(request), request.GET.getlist("people"))
     return render(
         request,
         "sessions/invite.html#people-results",
-        {"session": session, "query": request.GET.get("q", "")[:100], "kept": kept, "found": found},
+        {"session": session, "query": _query(request), "kept": kept, "found": found},
     )
 
 
