@@ -49,6 +49,7 @@ from kshare.people.models import Person, Role
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_reminder_offsets
 from kshare.reminders.models import OrganiserDigest, Reminder
+from kshare.sessions.invitations import invitation_counts, rsvp_link
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 
 logger = logging.getLogger(__name__)
@@ -168,15 +169,15 @@ def _session_link(session: Session) -> str:
     return settings.SITE_URL + session.get_absolute_url()
 
 
-def _recipients(reminder: Reminder, session: Session) -> list[tuple[Person, bool]]:
-    """(person, waitlisted) for everyone ``reminder`` goes to, decided now."""
+def _recipients(reminder: Reminder, session: Session) -> list[tuple[Person, Invitation | None]]:
+    """(person, their invitation; None for hosts) for everyone ``reminder`` goes to, now."""
     if reminder.kind == Kind.HOST_PREP:
         links = (
             SessionHost.objects.filter(session=session, person__is_active=True)
             .select_related("person")
             .order_by("-role", "id")
         )
-        return [(link.person, False) for link in links]
+        return [(link.person, None) for link in links]
     answers = (
         [Invitation.Response.YES, Invitation.Response.MAYBE]
         if reminder.kind == Kind.INVITEE
@@ -188,13 +189,7 @@ def _recipients(reminder: Reminder, session: Session) -> list[tuple[Person, bool
         .select_related("person")
         .order_by("created_at", "id")
     )
-    return [
-        (
-            invitation.person,
-            invitation.response == Invitation.Response.YES and invitation.waitlisted_at is not None,
-        )
-        for invitation in invitations
-    ]
+    return [(invitation.person, invitation) for invitation in invitations]
 
 
 def _reminder_subject(reminder: Reminder, session: Session) -> str:
@@ -207,9 +202,19 @@ def _reminder_subject(reminder: Reminder, session: Session) -> str:
 
 
 def _reminder_mail(
-    *, reminder: Reminder, session: Session, person: Person, waitlisted: bool, counts: dict
+    *,
+    reminder: Reminder,
+    session: Session,
+    person: Person,
+    invitation: Invitation | None,
+    counts: dict[str, int],
 ) -> None:
     tz = person.tzinfo
+    waitlisted = (
+        invitation is not None
+        and invitation.response == Invitation.Response.YES
+        and invitation.waitlisted_at is not None
+    )
     context = {
         "person": person,
         "session": session,
@@ -219,6 +224,13 @@ def _reminder_mail(
         "when": _when(session, tz),
         "link": _session_link(session),
         "waitlisted": waitlisted,
+        # One-click answers that work without signing in (the page asks to confirm).
+        "answer_link": rsvp_link(invitation) if invitation is not None else "",
+        "answer_links": (
+            {answer: rsvp_link(invitation, answer) for answer in ("yes", "maybe", "no")}
+            if invitation is not None
+            else {}
+        ),
         "counts": counts,
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
@@ -231,13 +243,6 @@ def _reminder_mail(
         render_to_string(f"reminders/email/{reminder.kind}.html", context), "text/html"
     )
     mail_queue(message, kind=MAIL_KINDS[Kind(reminder.kind)])
-
-
-def _answer_counts(session: Session) -> dict[str, int]:
-    counts = {value: 0 for value in Invitation.Response.values}
-    for response in Invitation.objects.filter(session=session).values_list("response", flat=True):
-        counts[response] += 1
-    return counts
 
 
 def _overtaken(reminder: Reminder, now: datetime) -> bool:
@@ -289,16 +294,16 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
     # The claim: of two workers only one changes the row.
     if Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(sent_at=now) != 1:
         return False
-    counts = _answer_counts(session) if reminder.kind == Kind.HOST_PREP else {}
+    counts = invitation_counts(session=session) if reminder.kind == Kind.HOST_PREP else {}
     mailed = 0
-    for person, waitlisted in _recipients(reminder, session):
+    for person, invitation in _recipients(reminder, session):
         try:
             with transaction.atomic():
                 _reminder_mail(
                     reminder=reminder,
                     session=session,
                     person=person,
-                    waitlisted=waitlisted,
+                    invitation=invitation,
                     counts=counts,
                 )
         except ValueError:

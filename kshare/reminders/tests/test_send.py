@@ -15,6 +15,7 @@ from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.reminders.models import Reminder
 from kshare.reminders.services import reminders_send_due, reminders_tick
 from kshare.reminders.tasks import reminders_tick as reminders_tick_task
+from kshare.sessions.invitations import rsvp_token_read
 from kshare.sessions.models import Invitation, SessionHost, State
 from kshare.sessions.services import session_schedule
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
@@ -142,6 +143,20 @@ def test_the_nudge_goes_only_to_invitees_who_have_not_answered():
     assert sent_to() == ["pending@example.com"]
     assert mail.outbox[0].subject == "Will you come to “Pandas tricks”? Please answer"
     assert OutboxMessage.objects.get().kind == "reminder_nudge"
+
+
+def test_the_nudge_has_one_click_answer_links_that_open_without_signing_in(client):
+    session = upcoming(programme=only("nudge", nudge_days=5))
+    invitation = invite(session, "pending@example.com", "pending")
+
+    reminders_send_due(now=at(session, "nudge", 5 * DAY))
+
+    [message] = mail.outbox
+    expected = [(invitation.pk, "yes"), (invitation.pk, "maybe"), (invitation.pk, "no")]
+    assert rsvp_links(message.body) == expected
+    assert rsvp_links(message.alternatives[0][0]) == expected
+    link = re.search(RSVP, message.body).group(0)
+    assert client.get(link.removeprefix("http://127.0.0.1:8000")).status_code == 200
 
 
 def test_a_nudge_with_nobody_pending_is_marked_sent_to_nobody():
@@ -280,6 +295,18 @@ def test_racing_workers_mail_each_reminder_exactly_once(threads):
 # --- mail content -------------------------------------------------------------------------
 
 
+RSVP = r"http://127\.0\.0\.1:8000/sessions/rsvp/[^/\s\"]+/(\?answer=\w+)?"
+
+
+def rsvp_links(text: str) -> list[tuple[int, str]]:
+    """(invitation id, preselected answer) of each signed answer link in ``text``."""
+    found = []
+    for match in re.finditer(RSVP, text):
+        token = match.group(0).split("/rsvp/")[1].split("/")[0]
+        found.append((rsvp_token_read(token)[0], (match.group(1) or "").removeprefix("?answer=")))
+    return found
+
+
 def _last_sunday_of_march(year: int) -> datetime:
     day = datetime(year, 3, 31, 9, 0, tzinfo=UTC)
     return day - timedelta(days=(day.weekday() + 1) % 7)
@@ -306,19 +333,26 @@ def test_times_are_in_each_recipients_timezone_across_the_dst_change():
         "ny@example.com": f"{date}, 05:00\u201305:45 (America/New_York)",  # EDT since mid-March
         "nowhere@example.com": f"{date}, 09:00\u201309:45 (UTC)",  # an unknown zone: UTC
     }
+    assert len(mail.outbox) == 3
     for message in mail.outbox:
         when = expected[message.to[0]]
+        invitation = Invitation.objects.get(session=session, person__email=message.to[0])
         html, mimetype = message.alternatives[0]
         assert mimetype == "text/html"
-        assert message.body == (
+        assert rsvp_links(message.body) == [(invitation.pk, "")]
+        assert re.sub(RSVP, "RSVP", message.body) == (
             f"Hello {message.to[0].split('@')[0].title()},\n\n"
             f"“Pandas tricks” (Tech talks) starts in 24 hours:\n\n"
             f"{when}\nWhere: Room 4\nVideo call: https://meet.example.com/pandas\n\n"
             "If your plans changed, please update your answer so others can take your seat:\n\n"
-            f"{link}\n\n— kshare\n"
+            f"RSVP\n\nThe session page: {link}\n\n— kshare\n"
         )
         assert f"<strong>{when}</strong>" in html
-        assert re.findall(r'href="([^"]+)"', html) == ["https://meet.example.com/pandas", link]
+        assert [re.sub(RSVP, "RSVP", h) for h in re.findall(r'href="([^"]+)"', html)] == [
+            "https://meet.example.com/pandas",
+            "RSVP",
+            link,
+        ]
 
 
 def test_the_host_mail_counts_the_answers_and_links_the_session():
@@ -327,8 +361,12 @@ def test_the_host_mail_counts_the_answers_and_links_the_session():
         invite(session, f"p{n}@example.com", answer)
 
     reminders_send_due(now=at(session, "host_prep", DAY))
+    Invitation.objects.filter(person__email="p0@example.com").update(waitlisted_at=timezone.now())
+    Reminder.objects.filter(kind="host_prep", offset_minutes=DAY).update(sent_at=None)
+    reminders_send_due(now=at(session, "host_prep", DAY))
 
-    [message] = mail.outbox
+    message, waitlist = mail.outbox
+    assert "So far 1 going, 1 on the waiting list, 1 maybe, 3 not answered yet." in waitlist.body
     assert message.subject == "Your session “Pandas tricks” is in 1 day: time to prepare"
     assert "So far 2 going, 1 maybe, 3 not answered yet." in message.body
     link = f"http://127.0.0.1:8000/sessions/{session.pk}/"
