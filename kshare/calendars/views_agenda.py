@@ -56,7 +56,7 @@ def calendar_week(
 ) -> HttpResponse:
     tz = timezone.get_current_timezone()
     today = timezone.localdate()
-    chosen = _day_or_404(year, month, day) if year and month and day else today
+    chosen = _day_or_404(year, month, day) if year is not None else today
     monday = chosen - timedelta(days=chosen.weekday())
     if monday.year < MIN_YEAR or monday.year > MAX_YEAR:
         raise Http404("No calendar for that year.")
@@ -96,7 +96,7 @@ def calendar_month(
 ) -> HttpResponse:
     tz = timezone.get_current_timezone()
     today = timezone.localdate()
-    first = _day_or_404(year, month) if year and month else today.replace(day=1)
+    first = _day_or_404(year, month) if year is not None else today.replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     all_teams, query = _options(request)
     days = agenda_days(
