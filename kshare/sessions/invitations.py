@@ -38,7 +38,7 @@ RSVP_SALT = "kshare.rsvp"
 # An RSVP link stops working when its session ends, and in any case after this long.
 RSVP_MAX_AGE = timedelta(days=365)
 
-PARTSTAT = {
+PARTSTAT: dict[str, str] = {
     Invitation.Response.PENDING: "NEEDS-ACTION",
     Invitation.Response.YES: "ACCEPTED",
     Invitation.Response.MAYBE: "TENTATIVE",
@@ -224,11 +224,12 @@ def invitation_answer(invitation: Invitation) -> str:
     """going / waitlisted / maybe / no / pending, as the invite page shows it."""
     if invitation.response == Invitation.Response.YES and invitation.waitlisted_at is not None:
         return "waitlisted"
-    return {
+    labels: dict[str, str] = {
         Invitation.Response.YES: "going",
         Invitation.Response.MAYBE: "maybe",
         Invitation.Response.NO: "no",
-    }.get(invitation.response, "pending")
+    }
+    return labels.get(invitation.response, "pending")
 
 
 def invitation_counts(*, session: Session) -> dict[str, int]:
