@@ -334,6 +334,4 @@ def test_rsvp_with_htmx_to_a_full_session_shows_the_waitlist_inline(member_clien
         "waitlist, number 1. You get a mail when a seat frees up.</p>"
     ) in html
     assert "you are on the waitlist, number 1.</p>" in html
-    assert (
-        "<span>1 going</span><span>0 of 1 seat left</span><span>1 on the waitlist</span>" in html
-    )
+    assert "<span>1 going</span><span>0 of 1 seat left</span><span>1 on the waitlist</span>" in html
