@@ -109,3 +109,13 @@ def test_the_box_costs_one_query_however_many_reminders(client, session, django_
 
     with django_assert_num_queries(len(ctx.captured_queries)):
         assert client.get(f"/sessions/{session.pk}/").status_code == 200
+
+
+def test_the_admin_lists_reminders_and_digests(client, admin_person, session):
+    client.force_login(admin_person)
+
+    reminders = client.get("/admin/reminders/reminder/?sent_at__isempty=1")
+    digests = client.get("/admin/reminders/organiserdigest/")
+
+    assert (reminders.status_code, digests.status_code) == (200, 200)
+    assert "2 reminders" in reminders.content.decode()  # the two pending ones
