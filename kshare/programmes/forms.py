@@ -1,10 +1,66 @@
-from django import forms
+from __future__ import annotations
 
+import zoneinfo
+from datetime import UTC, datetime
+
+from django import forms
+from django.utils import timezone
+
+from kshare.people.forms import TimezoneField
 from kshare.people.models import Team
+from kshare.programmes import cadence
 from kshare.programmes.models import Programme, Visibility
+from kshare.programmes.reminder_offsets import (
+    HOST_REMINDER_MAX_DAYS,
+    INVITEE_REMINDER_MAX_HOURS,
+    OffsetsError,
+    offsets_format,
+    offsets_parse,
+)
+
+# Fields an older form (or a client that does not know them) may leave out: they keep their value.
+KEEP_WHEN_MISSING = (
+    "feedback_open_days",
+    "cadence_timezone",
+    "cadence_minutes",
+    "host_reminder_days",
+    "invitee_reminder_hours",
+    "nudge_days",
+)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
 class ProgrammeForm(forms.ModelForm):
+    cadence_preset = forms.ChoiceField(
+        label="Cadence",
+        required=False,
+        choices=[
+            (cadence.PRESET_NONE, "No fixed cadence"),
+            (cadence.PRESET_WEEKLY, "Every week, on the first slot's weekday and time"),
+            (cadence.PRESET_FORTNIGHTLY, "Every second week, on the first slot's weekday and time"),
+            (cadence.PRESET_MONTHLY, "The first of that weekday each month"),
+            (cadence.PRESET_CUSTOM, "Custom recurrence rule (RRULE)"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    cadence_first = forms.DateTimeField(
+        label="First slot",
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text="Date and time in the cadence's timezone, e.g. a Thursday at 16:00.",
+    )
+    cadence_timezone = TimezoneField(
+        label="Cadence timezone",
+        required=False,
+        help_text="The slots keep their wall-clock time in this timezone across summer time.",
+    )
+
     class Meta:
         model = Programme
         fields = [
@@ -16,6 +72,12 @@ class ProgrammeForm(forms.ModelForm):
             "teams",
             "feedback_anonymous",
             "feedback_open_days",
+            "cadence_rrule",
+            "cadence_timezone",
+            "cadence_minutes",
+            "host_reminder_days",
+            "invitee_reminder_hours",
+            "nudge_days",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
@@ -23,16 +85,46 @@ class ProgrammeForm(forms.ModelForm):
             "visibility": forms.RadioSelect,
         }
         labels = {
+            "cadence": "Cadence in words",
             "lead_time_days": "Invitation lead time (days)",
             "feedback_open_days": "Feedback form open for (days)",
+            "cadence_rrule": "Custom recurrence rule",
+            "cadence_minutes": "Slot length (minutes)",
+            "host_reminder_days": "Host reminders (days before)",
+            "invitee_reminder_hours": "Invitee reminders (hours before)",
+            "nudge_days": "Nudge invitees who have not answered (days before)",
+        }
+        help_texts = {
+            "cadence": "Shown on the programme page; filled in from the cadence when left empty.",
+            "cadence_rrule": "Only for a custom cadence: an RFC 5545 RRULE, e.g. "
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH.",
+            "host_reminder_days": "Comma-separated, e.g. 7,1. Empty: no host reminders.",
+            "invitee_reminder_hours": "Comma-separated, e.g. 24,1. Empty: no invitee reminders.",
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["teams"].queryset = Team.objects.order_by("name")
         self.fields["teams"].required = False
-        # Left empty (or posted by an older form), the open days stay as they were.
-        self.fields["feedback_open_days"].required = False
+        for name in KEEP_WHEN_MISSING:
+            self.fields[name].required = False
+        self.fields["cadence_rrule"].required = False
+        programme = self.instance
+        tz_name = (
+            programme.cadence_timezone if programme.pk else timezone.get_current_timezone_name()
+        )
+        self.initial.setdefault("cadence_timezone", tz_name)
+        if programme.cadence_rrule and programme.cadence_starts:
+            first = programme.cadence_starts.astimezone(cadence.tz_get(programme.cadence_timezone))
+            self.initial["cadence_first"] = first.replace(tzinfo=None)
+            self.initial["cadence_preset"] = cadence.preset_for(
+                programme.cadence_rrule, first=first
+            )
+        else:
+            self.initial["cadence_preset"] = cadence.PRESET_NONE
+
+    def _missing(self, name: str) -> bool:
+        return self.is_bound and name not in self.data
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -47,8 +139,84 @@ class ProgrammeForm(forms.ModelForm):
         days = self.cleaned_data.get("feedback_open_days")
         return self.instance.feedback_open_days if days is None else days
 
+    def clean_cadence_minutes(self) -> int:
+        minutes = self.cleaned_data.get("cadence_minutes")
+        return self.instance.cadence_minutes if minutes is None else minutes
+
+    def clean_nudge_days(self) -> int:
+        days = self.cleaned_data.get("nudge_days")
+        return self.instance.nudge_days if days is None else days
+
+    def clean_cadence_timezone(self) -> str:
+        return self.cleaned_data.get("cadence_timezone") or self.instance.cadence_timezone
+
+    def _offsets(self, name: str, unit: str, maximum: int) -> str:
+        if self._missing(name):
+            return getattr(self.instance, name)
+        try:
+            values = offsets_parse(self.cleaned_data.get(name) or "", unit=unit, maximum=maximum)
+        except OffsetsError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return offsets_format(values)
+
+    def clean_host_reminder_days(self) -> str:
+        return self._offsets("host_reminder_days", "days", HOST_REMINDER_MAX_DAYS)
+
+    def clean_invitee_reminder_hours(self) -> str:
+        return self._offsets("invitee_reminder_hours", "hours", INVITEE_REMINDER_MAX_HOURS)
+
     def clean(self) -> dict:
         data = super().clean()
         if data.get("visibility") == Visibility.TEAMS and not data.get("teams"):
             self.add_error("teams", "Choose at least one team, or open the programme to everyone.")
+        self._clean_cadence(data)
         return data
+
+    def _clean_cadence(self, data: dict) -> None:
+        """Turn the preset (or custom rule), first slot and timezone into the stored cadence."""
+        if self._missing("cadence_preset"):
+            data["cadence_rrule"] = self.instance.cadence_rrule
+            self.cadence_starts = self.instance.cadence_starts
+            return
+        preset = data.get("cadence_preset") or cadence.PRESET_NONE
+        if preset == cadence.PRESET_NONE:
+            data["cadence_rrule"], self.cadence_starts = "", None
+            return
+        first: datetime | None = data.get("cadence_first")
+        tz_name = data.get("cadence_timezone")
+        if first is None:
+            if "cadence_first" not in self.errors:
+                self.add_error("cadence_first", "Give the date and time of the first slot.")
+            return
+        if not tz_name:
+            return
+        # The form read the time in the organiser's timezone; it means wall-clock time in the
+        # cadence's timezone.
+        naive = timezone.make_naive(first) if timezone.is_aware(first) else first
+        local = naive.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
+        if preset == cadence.PRESET_CUSTOM:
+            rule = data.get("cadence_rrule") or ""
+            field = "cadence_rrule"
+        else:
+            rule = cadence.preset_rule(preset, first=local)
+            field = "cadence_preset"
+        try:
+            cadence.rule_parse(rule, first=local)
+        except cadence.CadenceError as exc:
+            self.add_error(field, str(exc))
+            return
+        data["cadence_rrule"] = cadence.rule_normalise(rule)
+        self.cadence_starts = local.astimezone(UTC)
+        if not data.get("cadence"):
+            data["cadence"] = cadence.describe(rule=data["cadence_rrule"], first=local)[:200]
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if hasattr(self, "cadence_starts"):
+            self.instance.cadence_starts = self.cadence_starts
+
+    def programme_fields(self) -> dict:
+        """The model fields to create a programme with (teams apart)."""
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields if name != "teams"}
+        fields["cadence_starts"] = getattr(self, "cadence_starts", None)
+        return fields

@@ -20,6 +20,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.feedback.tasks.feedback_tick_task",
     "kshare.outbox.tasks.outbox_tick_task",
     "kshare.reminders.tasks.reminders_tick",
+    "kshare.reminders.cadence.cadence_nudge_task",
 ]
 
 
