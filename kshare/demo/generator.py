@@ -46,6 +46,7 @@ from kshare.ideas.models import Status as IdeaStatus
 from kshare.people.models import Person, Role, Skill, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.models import Visibility as ProgrammeVisibility
+from kshare.rhythm.models import RhythmEvent
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
     AgendaItem,
@@ -309,6 +310,7 @@ class _Builder:
         self._topic_requests()
         self._ideas()
         self._feedback()
+        self._rhythm()
         for label, count in sorted(self.writer.counts.items()):
             self.report(f"  {label}: {count:,}")
 
@@ -977,6 +979,76 @@ class _Builder:
         "A little slower in the middle part.",
         "",
     )
+
+    def _rhythm(self) -> None:
+        """The information-sharing rhythm sessions are placed around (see ``_place``): the
+        Weekly Huddle, Figure Friday and a 09:00 kick-off per team, in Berlin time, from half a
+        year back; the huddle two Mondays ahead cancelled and the next Figure Friday moved an
+        hour later, as examples. No randomness: only the date depends on ``now``."""
+        from kshare.rhythm import services as rhythm
+
+        start = self.today - timedelta(weeks=26)
+        start -= timedelta(days=start.weekday())  # a Monday
+        organiser = Person.objects.filter(email=ORGANISER_EMAIL).first()
+        tz = c.ORGANISATION_TIMEZONE
+
+        def event(name: str, rrule: str, at: clock, minutes: int, **kwargs) -> RhythmEvent:
+            return rhythm.rhythm_event_create(
+                by=organiser,
+                name=name,
+                rrule=rrule,
+                start_date=start,
+                start_time=at,
+                timezone=tz,
+                duration_minutes=minutes,
+                **kwargs,
+            )
+
+        huddle = event(
+            "Weekly Huddle",
+            "FREQ=WEEKLY;BYDAY=MO",
+            clock(9, 30),
+            30,
+            location="Berlin office, kitchen stage, and online",
+            description="Company news, numbers and announcements for everyone.",
+        )
+        figure = event(
+            "Figure Friday",
+            "FREQ=MONTHLY;BYDAY=1FR",
+            clock(16, 0),
+            60,
+            location="Online",
+            description="The month's figures, presented by finance.",
+        )
+        for spec in c.TEAMS:
+            event(
+                f"{spec.name} kick-off",
+                "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                clock(9, 0),
+                15,
+                team=Team(pk=self.team_id[spec.name], name=spec.name),
+                description="The team's daily stand-up.",
+            )
+        offsite = self.today + timedelta(days=7 - self.today.weekday() + 7)  # Monday after next
+        rhythm.rhythm_occurrence_cancel(
+            event=huddle,
+            original_start=datetime.combine(offsite, clock(9, 30), tzinfo=BERLIN),
+            note="Company offsite: no huddle this week.",
+        )
+        friday = self.today + timedelta(days=1)
+        while not _first_friday(friday):
+            friday += timedelta(days=1)
+        usual = datetime.combine(friday, clock(16, 0), tzinfo=BERLIN)
+        rhythm.rhythm_occurrence_move(
+            event=figure,
+            original_start=usual,
+            new_start=usual + timedelta(hours=1),
+            new_end=usual + timedelta(hours=2),
+            note="An hour later this month: the board meets until five.",
+        )
+        self.writer.counts["rhythm.RhythmEvent"] += 2 + len(c.TEAMS)
+        self.writer.counts["rhythm.RhythmException"] += 2
+        self.report(f"rhythm events: {2 + len(c.TEAMS)}")
 
     def _feedback(self) -> None:
         """Feedback on held sessions: a request per attendee, about 60 % answered, each session
