@@ -427,7 +427,7 @@ def digests_send(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     unclosed = sessions_unclosed(now=now)
-    programme_ids = set(unclosed.values_list("programme_id", flat=True).distinct())
+    programme_ids = set(unclosed.order_by().values_list("programme_id", flat=True).distinct())
     if not programme_ids:
         return 0
     sent = 0

@@ -149,7 +149,7 @@ def session_update(
         old_start=old_start if moved else None,
         new_start=session.start if moved else None,
     )
-    if moved:
+    if session.state == State.SCHEDULED:  # a new start or programme: reminders follow
         reminders_plan(session=session)
     _invitations_after_update(session=session, locked=locked, moved=moved)
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session) if moved else [])

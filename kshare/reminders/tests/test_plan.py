@@ -182,6 +182,17 @@ def test_a_new_start_through_the_edit_form_moves_the_reminders_too():
     )
 
 
+def test_moving_a_session_to_another_programme_plans_that_programmes_reminders():
+    session = SessionFactory()
+    start = in_days(20)
+    schedule(session, start)
+    other = ProgrammeFactory(host_reminder_days="2", invitee_reminder_hours="", nudge_days=0)
+
+    session_update(session=session, by=session.host_links.get().person, programme=other)
+
+    assert rows(session) == [("host_prep", 2 * DAY, start - timedelta(days=2), None)]
+
+
 def test_replanning_after_the_programme_changed_adds_and_drops_pending_rows_only():
     programme = ProgrammeFactory()
     session = SessionFactory(programme=programme)
