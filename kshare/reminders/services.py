@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +58,9 @@ Kind = Reminder.Kind
 
 # Upper bound of reminders one tick sends; the rest wait for the next tick.
 TICK_BATCH = 500
+# The longest reminder a programme can ask for (60 days: the form's limit for preparation
+# reminders and the nudge) and a day's margin: sessions further ahead have nothing due yet.
+SYNC_HORIZON = timedelta(days=61)
 # The organiser digest goes out from this hour, in the organiser's timezone.
 DIGEST_HOUR = 8
 
@@ -127,24 +130,42 @@ def reminders_plan_programme(*, programme: Programme, now: datetime | None = Non
     return len(ids)
 
 
-def reminders_plan_missing(*, now: datetime | None = None) -> int:
-    """Plan the upcoming scheduled sessions that have no reminder row at all.
+def _in_sync(session: Session, reminders: list[Reminder], now: datetime) -> bool:
+    """True when ``reminders_plan`` would change nothing for ``session``."""
+    assert session.start is not None  # scheduled sessions have a start
+    wanted = {
+        (kind, minutes): session.start - timedelta(minutes=minutes)
+        for kind, minutes in _offsets(session.programme)
+    }
+    have = {(r.kind, r.offset_minutes): r for r in reminders}
+    for key, due in wanted.items():
+        reminder = have.get(key)
+        if reminder is None and due > now:
+            return False  # missing
+        if reminder is not None and reminder.sent_at is None and reminder.due_at != due:
+            return False  # not moved
+    # A pending reminder the programme no longer asks for.
+    return all(r.sent_at is not None or key in wanted for key, r in have.items())
 
-    A safety net for sessions scheduled outside the services (imports, the demo) or before
-    reminders existed. Sessions with nothing left to plan are skipped without a write.
+
+def reminders_sync(*, now: datetime | None = None) -> int:
+    """Re-plan the upcoming scheduled sessions whose reminders do not match their programme.
+
+    The safety net behind the services: a programme whose reminder settings changed, sessions
+    scheduled outside the services (imports, the demo) or before reminders existed. Two
+    queries when everything is in sync; looks only as far ahead as the longest reminder
+    setting allows (60 days), so nothing due can be missed. Returns the sessions re-planned.
     """
     now = now or timezone.now()
     sessions = (
-        Session.objects.filter(state=State.SCHEDULED, start__gt=now)
-        .filter(~Exists(Reminder.objects.filter(session=OuterRef("pk"))))
+        Session.objects.filter(state=State.SCHEDULED, start__gt=now, start__lte=now + SYNC_HORIZON)
         .select_related("programme")
-        .order_by("start", "id")[:TICK_BATCH]
+        .prefetch_related("reminders")
+        .order_by("start", "id")
     )
     planned = 0
     for session in sessions:
-        assert session.start is not None  # scheduled sessions have a start
-        start = session.start
-        if any(start - timedelta(minutes=m) > now for _, m in _offsets(session.programme)):
+        if not _in_sync(session, list(session.reminders.all()), now):
             reminders_plan(session=session, now=now)
             planned += 1
     return planned
@@ -473,9 +494,10 @@ class TickResult:
 
 
 def reminders_tick(*, now: datetime | None = None) -> TickResult:
-    """The periodic work: plan what is missing, drop what lapsed, send what is due, digests."""
+    """The periodic work: re-plan what is out of sync, drop what lapsed, send what is due,
+    the organiser digests."""
     now = now or timezone.now()
-    planned = reminders_plan_missing(now=now)
+    planned = reminders_sync(now=now)
     dropped = reminders_drop_lapsed(now=now)
     sent = reminders_send_due(now=now)
     digests = digests_send(now=now)

@@ -10,8 +10,8 @@ from kshare.reminders.models import Reminder, lead_text
 from kshare.reminders.services import (
     _offsets,
     reminders_plan,
-    reminders_plan_missing,
     reminders_plan_programme,
+    reminders_sync,
 )
 from kshare.sessions.services import session_cancel, session_schedule, session_update
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
@@ -250,9 +250,57 @@ def test_the_tick_plans_upcoming_sessions_scheduled_without_the_services():
         start=timezone.now() + timedelta(minutes=30),
         programme=ProgrammeFactory(nudge_days=0),
     )
+    far = ScheduledSessionFactory(start=in_days(90))  # nothing can be due before day 30
 
-    assert reminders_plan_missing() == 1
-    assert reminders_plan_missing() == 0
+    assert reminders_sync() == 1
+    assert reminders_sync() == 0
 
     assert len(rows(bare)) == 5
     assert rows(too_close) == []
+    assert rows(far) == []
+
+
+def test_the_tick_follows_a_change_of_the_programmes_settings():
+    programme = ProgrammeFactory()
+    session = SessionFactory(programme=programme)
+    start = in_days(20)
+    schedule(session, start)
+    Reminder.objects.filter(session=session, kind="host_prep", offset_minutes=7 * DAY).update(
+        sent_at=timezone.now()
+    )
+    programme.host_reminder_days = "3"
+    programme.invitee_reminder_hours = "24"
+    programme.save()
+
+    assert reminders_sync() == 1
+    assert reminders_sync() == 0
+
+    assert [(k, m, s is not None) for k, m, _, s in rows(session)] == [
+        ("host_prep", 7 * DAY, True),  # sent: kept
+        ("host_prep", 3 * DAY, False),
+        ("invitee", 24 * 60, False),
+        ("nudge", 5 * DAY, False),
+    ]
+
+
+def test_the_tick_moves_reminders_of_a_session_moved_without_the_services():
+    session = SessionFactory()
+    schedule(session, in_days(20))
+    new_start = in_days(21)
+    type(session).objects.filter(pk=session.pk).update(
+        start=new_start, end=new_start + timedelta(hours=1)
+    )
+
+    assert reminders_sync() == 1
+
+    assert Reminder.objects.get(session=session, kind="nudge").due_at == new_start - timedelta(
+        days=5
+    )
+
+
+def test_checking_the_sync_costs_two_queries_however_many_sessions(django_assert_num_queries):
+    for _ in range(5):
+        schedule(SessionFactory(), in_days(20))
+
+    with django_assert_num_queries(2):
+        assert reminders_sync() == 0

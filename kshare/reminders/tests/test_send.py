@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
 from kshare.outbox.models import OutboxMessage
@@ -16,7 +17,7 @@ from kshare.reminders.models import Reminder
 from kshare.reminders.services import reminders_send_due, reminders_tick
 from kshare.reminders.tasks import reminders_tick as reminders_tick_task
 from kshare.sessions.invitations import rsvp_token_read
-from kshare.sessions.models import Invitation, SessionHost, State
+from kshare.sessions.models import Invitation, Session, SessionHost, State
 from kshare.sessions.services import session_schedule
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 from kshare.web.tests.race import race
@@ -391,9 +392,10 @@ def test_titles_are_escaped_in_html_and_not_in_text():
 def test_the_tick_task_and_the_command_send_due_reminders(capsys):
     session = upcoming(programme=only("invitee"))
     invite(session, "yes@example.com", "yes")
-    Reminder.objects.filter(offset_minutes=24 * 60).update(
-        due_at=timezone.now() - timedelta(seconds=1)
-    )
+    # As if the time had come: the session and its reminders move back together.
+    shift = due(session, "invitee", 24 * 60).due_at - timezone.now() + timedelta(seconds=1)
+    Session.objects.filter(pk=session.pk).update(start=F("start") - shift, end=F("end") - shift)
+    Reminder.objects.update(due_at=F("due_at") - shift)
 
     result = reminders_tick_task.enqueue()  # the immediate backend runs it now
 

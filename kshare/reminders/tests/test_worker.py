@@ -13,7 +13,8 @@ from pathlib import Path
 from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
 
 # Two sessions starting in 2 hours: "Worker talk" (two yes, one no) and "Second talk" (one
-# yes). A reminder is made due by moving its due time back, as if an hour had passed.
+# yes). A reminder is made due by moving the session and its reminder back by 61 minutes, as
+# if that time had passed.
 SETUP = """
 from datetime import timedelta
 from django.utils import timezone
@@ -43,11 +44,12 @@ for title, answers in (
 
 MAKE_DUE = """
 from datetime import timedelta
-from django.utils import timezone
+from django.db.models import F
 from kshare.reminders.models import Reminder
-Reminder.objects.filter(session__title="{title}").update(
-    due_at=timezone.now() - timedelta(minutes=1)
-)
+from kshare.sessions.models import Session
+shift = timedelta(minutes=61)
+Session.objects.filter(title="{title}").update(start=F("start") - shift, end=F("end") - shift)
+Reminder.objects.filter(session__title="{title}").update(due_at=F("due_at") - shift)
 """
 
 
