@@ -9,7 +9,9 @@ The rules, in one place:
   (re)scheduled is not planned at all: a session scheduled 20 hours ahead gets no 24-hour
   reminder next to its invitation. A row therefore exists only while a reminder is pending or
   once it was sent; rescheduling moves the pending ones, keeps the sent ones, and adds or drops
-  rows when the programme's offsets changed. Cancelling drops the pending ones.
+  rows when the programme's offsets changed. Cancelling drops the pending ones. The tick
+  re-plans any upcoming session whose rows do not match its programme (``reminders_sync``):
+  changed programme settings, sessions written without the services.
 - **Sending.** ``reminders_send_due`` sends each due reminder of a session that is still
   scheduled and has not started. It locks the session row (as the session services do), then
   claims the reminder with ``UPDATE … WHERE sent_at IS NULL`` and queues the mails in the same
