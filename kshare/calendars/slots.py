@@ -310,9 +310,11 @@ def busy_sessions(
     )
     intervals = []
     for start, end, format in rows:
-        end = end or start + timedelta(minutes=format_minutes(format))
-        if end > after:
-            intervals.append((start, end))
+        if start is None:
+            continue
+        until = end or start + timedelta(minutes=format_minutes(format))
+        if until > after:
+            intervals.append((start, until))
     return intervals
 
 

@@ -147,10 +147,13 @@ def programme_cadence_slots(
             end__gt=starts[0],
         ).order_by("start", "id")
     )
+    spans = [(s.start, s.end, s) for s in sessions if s.start is not None and s.end is not None]
     slots = []
     for start in starts:
         end = start + length
-        occupying = next((s for s in sessions if s.start < end and s.end > start), None)
+        occupying = next(
+            (s for s_start, s_end, s in spans if s_start < end and s_end > start), None
+        )
         slots.append(CadenceSlot(start, end, occupying))
     return slots
 

@@ -1,6 +1,7 @@
 """The slot finder on a session's schedule page and at /calendar/slots/<pk>/."""
 
-from datetime import UTC, timedelta
+import zoneinfo
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -178,3 +179,41 @@ def test_slot_page_query_count_does_not_grow_with_invitees(
     InvitationFactory.create_batch(10, session=session)
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(url, _search())
+
+
+@pytest.mark.parametrize(
+    ("tz", "entered", "stored"),
+    [
+        # Amsterdam: winter time (UTC+1) until Sunday 31 March 2030, then summer time (UTC+2).
+        ("Europe/Amsterdam", "2030-03-29T09:00", datetime(2030, 3, 29, 8, tzinfo=UTC)),
+        ("Europe/Amsterdam", "2030-04-01T09:00", datetime(2030, 4, 1, 7, tzinfo=UTC)),
+        # New York: summer time (UTC-4) from Sunday 10 March 2030.
+        ("America/New_York", "2030-03-08T09:00", datetime(2030, 3, 8, 14, tzinfo=UTC)),
+        ("America/New_York", "2030-03-11T09:00", datetime(2030, 3, 11, 13, tzinfo=UTC)),
+    ],
+)
+def test_schedule_form_reads_times_in_the_organisers_timezone_and_stores_utc(
+    client, tz, entered, stored
+):
+    host = PersonFactory(timezone=tz)
+    session = SessionFactory(host=host)
+    client.force_login(host)
+    response = client.post(f"/sessions/{session.pk}/schedule/", {"start": entered, "end": ""})
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.start == stored
+    assert session.end == stored + timedelta(minutes=45)
+
+
+def test_proposed_slots_are_shown_and_chosen_in_the_viewers_timezone(client):
+    host = PersonFactory(timezone="America/New_York")
+    session = SessionFactory(host=host)
+    client.force_login(host)
+    rows = client.get(f"/calendar/slots/{session.pk}/", _search()).context["slots"]
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    assert {str(row["start"].tzinfo) for row in rows} == {"America/New_York"}
+    # The host alone: 09:00-17:30 New York time on weekdays.
+    assert all(time(9) <= row["start"].time() and row["end"].time() <= time(17, 30) for row in rows)
+    assert rows[0]["start_input"] == rows[0]["slot"].start.astimezone(new_york).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
