@@ -33,7 +33,7 @@ def test_organiser_schedules_via_slot_finder_invites_a_team_and_the_invitee_rsvp
         display_name="Ines Invitee", email="ines@example.com", team=data, timezone="Europe/Lisbon"
     )
     dan = PersonFactory(display_name="Dan Data", email="dan@example.com", team=data)
-    PersonFactory(display_name="Sam Sales", team=TeamFactory(name="Sales"))
+    PersonFactory(display_name="Sam Sales", email="sam@example.com", team=TeamFactory(name="Sales"))
     session = SessionFactory(programme=programme, title="Event sourcing in practice")
 
     with override_settings(MAILERS=smtp_server.mailers):
@@ -62,19 +62,22 @@ def test_organiser_schedules_via_slot_finder_invites_a_team_and_the_invitee_rsvp
             "Invite people to “Event sourcing in practice”"
         )
         assert axe(page) == ""
+        # A colleague from another team, found with the live search (htmx), and the Data team.
+        page.get_by_label("Name or e-mail address").fill("sam")
+        page.get_by_role("checkbox", name=re.compile("Sam Sales")).check()
         page.get_by_role("group", name="Teams (optional)").get_by_label("Data").check()
         page.get_by_role("button", name="Send invitations").click()
         expect(page.locator(".message-success")).to_have_text(
-            "Invited 2 people: the invitations are on their way."
+            "Invited 3 people: the invitations are on their way."
         )
-        expect(page.locator("table.data tbody tr")).to_have_count(2)
+        expect(page.locator("table.data tbody tr")).to_have_count(3)
         expect(page.get_by_role("row", name=re.compile("Ines Invitee"))).to_contain_text(
             "No answer yet"
         )
 
     # The mail Ines received, with its calendar invitation.
     received = {m["To"]: m for m in smtp_server.messages}
-    assert sorted(received) == ["dan@example.com", "ines@example.com"]
+    assert sorted(received) == ["dan@example.com", "ines@example.com", "sam@example.com"]
     message = email.message_from_bytes(
         received["ines@example.com"].as_bytes(), policy=default_policy
     )
