@@ -293,6 +293,34 @@ def test_racing_workers_mail_each_reminder_exactly_once(threads):
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reschedule_racing_the_workers_neither_doubles_nor_loses_a_reminder():
+    session = upcoming(programme=only("invitee"))
+    people = [invite(session, f"ivy{n}@example.com", "yes").person for n in range(3)]
+    host = session.host_links.get().person
+    now = at(session, "invitee", 24 * 60)  # the workers' clock: the 24-hour reminder is due
+    new_start = session.start + timedelta(days=10)
+
+    def act(i):
+        if i == 0:
+            session_schedule(session=session, start=new_start, by=host)
+        else:
+            reminders_send_due(now=now)
+
+    errors = race(act, threads=4)
+
+    assert errors == []
+    sent = Reminder.objects.filter(sent_at__isnull=False)
+    pending = Reminder.objects.filter(sent_at__isnull=True)
+    # Sent before the reschedule (once, to everyone) or moved with it (not sent): never both.
+    assert sent_to() == sorted(p.email for p in people) * sent.count()
+    assert list(sent.values_list("offset_minutes", "recipients")) in ([], [(24 * 60, 3)])
+    assert sorted(pending.values_list("offset_minutes", "due_at")) == sorted(
+        (m, new_start - timedelta(minutes=m))
+        for m in {60, 24 * 60} - set(sent.values_list("offset_minutes", flat=True))
+    )
+
+
 # --- mail content -------------------------------------------------------------------------
 
 
