@@ -82,7 +82,7 @@ def rhythm_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def rhythm_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     tz = timezone.get_current_timezone_name()
-    initial = {"timezone": tz, "preset": "weekly_monday"}
+    initial = {"timezone": tz, "preset": "weekly_monday", "start_date": timezone.localdate()}
     form = RhythmEventForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
