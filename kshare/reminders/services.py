@@ -455,12 +455,18 @@ def digests_send(*, now: datetime | None = None) -> int:
         return 0
     sent = 0
     organisers = _digest_organisers(programme_ids)
+    # Every local "today" is within a day of UTC's: one query tells who already had theirs.
+    had = set(
+        OrganiserDigest.objects.filter(
+            person_id__in=list(organisers), day__gte=now.date() - timedelta(days=1)
+        ).values_list("person_id", "day")
+    )
     for person in Person.objects.filter(pk__in=list(organisers)).order_by("pk"):
         local = now.astimezone(person.tzinfo)
         if local.hour < DIGEST_HOUR:
             continue
         day = local.date()
-        if OrganiserDigest.objects.filter(person=person, day=day).exists():
+        if (person.pk, day) in had:
             continue
         sessions = list(
             unclosed.filter(programme_id__in=organisers[person.pk])

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
@@ -148,3 +150,23 @@ def test_racing_workers_send_one_digest_per_organiser():
     assert errors == []
     assert sorted(m.to[0] for m in mail.outbox) == ["olga@example.com", "otto@example.com"]
     assert OrganiserDigest.objects.count() == 2
+
+
+def test_a_tick_after_the_digests_went_out_costs_the_same_queries_for_2_or_6_organisers(
+    django_assert_num_queries,
+):
+    def programme_with(n, slug):
+        programme = ProgrammeFactory(name=slug, slug=slug)
+        programme.organisers.add(*(OrganiserFactory(timezone="Asia/Tokyo") for _ in range(n)))
+        unclosed(programme, f"{slug} session")
+        return programme
+
+    programme_with(2, "small")
+    assert digests_send(now=NOW) == 2
+    with CaptureQueriesContext(connection) as ctx:
+        assert digests_send(now=NOW) == 0
+    programme_with(4, "big")
+    assert digests_send(now=NOW) == 4
+
+    with django_assert_num_queries(len(ctx.captured_queries)):
+        assert digests_send(now=NOW) == 0
