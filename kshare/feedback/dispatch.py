@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -114,6 +114,8 @@ def _send_pending(requests: QuerySet[FeedbackRequest]) -> int:
                 if claimed != 1:  # another worker has it
                     continue
                 _mail(request=request, reminder=False)
+        except DatabaseError:
+            raise  # the task fails and the flag is still set: the next tick tries again
         except Exception:
             # Kept, not lost: the flag stays set (rolled back) and the next tick tries again.
             logger.exception("Feedback mail for request %s failed; retried later", request.pk)
@@ -196,6 +198,8 @@ def feedback_remind_due(*, now: datetime | None = None) -> int:
                 if claimed != 1:
                     continue
                 _mail(request=request, reminder=True)
+        except DatabaseError:
+            raise
         except Exception:
             logger.exception("Feedback reminder for request %s failed; retried later", request.pk)
             continue

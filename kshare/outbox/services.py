@@ -28,9 +28,11 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -123,6 +125,15 @@ def _html_alternative(message: EmailMessage) -> str:
     return html
 
 
+def _headers(message: EmailMessage) -> dict[str, str]:
+    headers = {str(k): str(v) for k, v in message.extra_headers.items()}
+    # One Message-ID for every attempt: a mail that did reach the server before its worker
+    # died, and is sent again, is recognised as the same mail by the recipient's client.
+    if not any(key.lower() == "message-id" for key in headers):
+        headers["Message-ID"] = make_msgid(domain=DNS_NAME)
+    return headers
+
+
 @transaction.atomic
 def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
     """Store ``message`` in the outbox and enqueue its delivery; returns the stored row.
@@ -151,7 +162,7 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
         body=str(message.body),
         html=_html_alternative(message),
         attachments=_attachment_parts(message),
-        headers={str(k): str(v) for k, v in message.extra_headers.items()},
+        headers=_headers(message),
     )
     from kshare.outbox.tasks import outbox_send
 

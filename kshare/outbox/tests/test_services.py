@@ -71,7 +71,9 @@ def test_mail_queue_stores_the_message_and_sends_it_at_once():
     )
     assert (stored.status, stored.attempts, stored.last_error) == (Status.SENT, 1, "")
     assert stored.from_email == "kshare <kshare@localhost>"
-    assert stored.headers == {"X-Kshare-Session": "7"}
+    assert sorted(stored.headers) == ["Message-ID", "X-Kshare-Session"]  # jsonb sorts keys
+    assert stored.headers["X-Kshare-Session"] == "7"
+    assert stored.headers["Message-ID"].startswith("<")
     assert before <= stored.sent_at <= timezone.now()
     [sent] = mail.outbox
     assert (sent.subject, sent.to, sent.cc, sent.body) == (
@@ -206,6 +208,8 @@ def test_a_server_that_is_down_leaves_the_mail_queued_and_the_tick_sends_it_late
     assert stored.last_error.startswith("ConnectionRefusedError: ")  # kept: why it took two
     assert len(smtp_server.messages) == 1
     assert received(smtp_server)["Subject"] == "Pandas tricks: you are invited"
+    # Every attempt carries the Message-ID given when the mail was stored.
+    assert received(smtp_server)["Message-ID"] == stored.headers["Message-ID"]
     with override_settings(MAILERS=smtp_server.mailers):
         assert outbox_tick(now=stored.next_attempt_at + timedelta(days=1)).sent == 0
     assert len(smtp_server.messages) == 1

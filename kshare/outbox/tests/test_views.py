@@ -255,6 +255,10 @@ def test_django_admin_lists_the_outbox_and_retries_with_its_action(admin_client)
     assert admin_client.get(f"/admin/outbox/outboxmessage/{failed.pk}/change/").status_code == 200
     assert admin_client.get("/admin/outbox/outboxmessage/add/").status_code == 403
 
+    search = admin_client.get("/admin/outbox/outboxmessage/", {"q": failed.to[0]})
+    assert "Old news" in search.text
+    assert "Old news" not in admin_client.get("/admin/outbox/outboxmessage/?q=nobody").text
+
     response = admin_client.post(
         "/admin/outbox/outboxmessage/",
         {"action": "retry_now", "_selected_action": [failed.pk, sent.pk]},
