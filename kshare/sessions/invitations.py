@@ -449,6 +449,7 @@ def invitation_mail_promoted(*, invitation_id: int) -> bool:
         or invitation.response != Invitation.Response.YES
         or invitation.waitlisted_at is not None
         or not invitation.session.is_upcoming
+        or not invitation.person.is_active
     ):
         return False
     _mail(
