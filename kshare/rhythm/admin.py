@@ -1,0 +1,90 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import F
+
+from kshare.rhythm import recurrence
+from kshare.rhythm.models import RhythmEvent, RhythmException
+from kshare.rhythm.selectors import rhythm_is_occurrence
+
+
+class RhythmEventAdminForm(forms.ModelForm):
+    """The same rule and timezone checks as the services (the organiser pages are the usual
+    way in: they also place the start on the rule's first occurrence)."""
+
+    class Meta:
+        model = RhythmEvent
+        fields = [
+            "name",
+            "description",
+            "rrule",
+            "starts",
+            "duration_minutes",
+            "timezone",
+            "team",
+            "location",
+            "created_by",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            tz = recurrence.timezone_get(data.get("timezone") or "")
+        except recurrence.RecurrenceError as exc:
+            self.add_error("timezone", str(exc))
+            return data
+        try:
+            data["rrule"] = recurrence.rrule_normalise(data.get("rrule") or "", tz=tz)
+            if data.get("starts"):
+                start = data["starts"].astimezone(tz)
+                recurrence.first_occurrence(
+                    recurrence.rule_build(data["rrule"], dtstart=start), dtstart=start
+                )
+        except recurrence.RecurrenceError as exc:
+            self.add_error("rrule", str(exc))
+        return data
+
+
+class RhythmExceptionInline(admin.TabularInline):
+    model = RhythmException
+    extra = 0
+
+
+@admin.register(RhythmEvent)
+class RhythmEventAdmin(admin.ModelAdmin):
+    form = RhythmEventAdminForm
+    list_display = ["name", "team", "rrule", "starts", "duration_minutes", "timezone", "sequence"]
+    list_select_related = ["team"]
+    list_filter = ["team"]
+    search_fields = ["name"]
+    readonly_fields = ["sequence", "created_at", "updated_at"]
+    raw_id_fields = ["created_by"]
+    inlines = [RhythmExceptionInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            # Calendar programs replace an event only when its SEQUENCE goes up.
+            RhythmEvent.objects.filter(pk=obj.pk).update(sequence=F("sequence") + 1)
+
+
+class RhythmExceptionAdminForm(forms.ModelForm):
+    class Meta:
+        model = RhythmException
+        fields = ["event", "original_start", "cancelled", "new_start", "new_end", "note"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        event, original = data.get("event"), data.get("original_start")
+        if event and original and not rhythm_is_occurrence(event=event, start=original):
+            raise ValidationError(f"That start is not an occurrence of “{event.name}”.")
+        return data
+
+
+@admin.register(RhythmException)
+class RhythmExceptionAdmin(admin.ModelAdmin):
+    form = RhythmExceptionAdminForm
+    list_display = ["event", "original_start", "cancelled", "new_start", "new_end", "note"]
+    list_select_related = ["event"]
+    list_filter = ["cancelled"]
+    search_fields = ["event__name", "note"]
