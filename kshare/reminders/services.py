@@ -106,16 +106,23 @@ def reminders_plan(*, session: Session, now: datetime | None = None) -> None:
         (kind, minutes): start - timedelta(minutes=minutes)
         for kind, minutes in _offsets(locked.programme)
     }
-    wanted = {key: due for key, due in wanted.items() if due > now}
     existing = {(r.kind, r.offset_minutes): r for r in Reminder.objects.filter(session=locked)}
-    pending.exclude(pk__in=[r.pk for key, r in existing.items() if key in wanted]).delete()
-    new = []
+    new, drop = [], []
+    for key, reminder in existing.items():
+        if reminder.sent_at is None and key not in wanted:
+            drop.append(reminder.pk)  # the programme no longer asks for it
     for key, due in wanted.items():
         reminder = existing.get(key)
         if reminder is None:
-            new.append(Reminder(session=locked, kind=key[0], offset_minutes=key[1], due_at=due))
+            if due > now:
+                new.append(Reminder(session=locked, kind=key[0], offset_minutes=key[1], due_at=due))
         elif reminder.sent_at is None and reminder.due_at != due:
-            Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(due_at=due)
+            if due > now:
+                Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(due_at=due)
+            else:
+                drop.append(reminder.pk)  # moved into the past: never sent late
+        # An unchanged pending reminder stays, even when due: the sender decides about it.
+    pending.filter(pk__in=drop).delete()
     Reminder.objects.bulk_create(new)
 
 

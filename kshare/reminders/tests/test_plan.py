@@ -215,6 +215,25 @@ def test_replanning_after_the_programme_changed_adds_and_drops_pending_rows_only
     ]
 
 
+def test_a_due_reminder_not_sent_yet_survives_a_replan_that_does_not_move_it():
+    programme = ProgrammeFactory()
+    session = SessionFactory(programme=programme)
+    start = in_days(20)
+    schedule(session, start)
+    programme.nudge_days = 0
+    programme.save()
+    worker_late = start - timedelta(minutes=59)  # the 1-hour reminder is a minute overdue
+
+    reminders_plan(session=session, now=worker_late)
+
+    assert [(k, m) for k, m, _, _ in rows(session)] == [
+        ("host_prep", 7 * DAY),
+        ("host_prep", 1 * DAY),
+        ("invitee", 24 * 60),
+        ("invitee", 60),
+    ]
+
+
 def test_planning_twice_changes_nothing():
     session = SessionFactory()
     schedule(session, in_days(20))
