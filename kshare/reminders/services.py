@@ -107,10 +107,9 @@ def reminders_plan(*, session: Session, now: datetime | None = None) -> None:
         for kind, minutes in _offsets(locked.programme)
     }
     existing = {(r.kind, r.offset_minutes): r for r in Reminder.objects.filter(session=locked)}
-    new, drop = [], []
-    for key, reminder in existing.items():
-        if reminder.sent_at is None and key not in wanted:
-            drop.append(reminder.pk)  # the programme no longer asks for it
+    new: list[Reminder] = []
+    # Pending reminders the programme no longer asks for go.
+    drop = [r.pk for key, r in existing.items() if r.sent_at is None and key not in wanted]
     for key, due in wanted.items():
         reminder = existing.get(key)
         if reminder is None:
