@@ -363,3 +363,31 @@ def test_move_takes_local_times_and_stores_utc():
     )
     exc.refresh_from_db()
     assert (exc.new_start, exc.new_end) == (utc(2026, 3, 9, 13, 0), utc(2026, 3, 9, 13, 30))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_changes_to_one_occurrence_each_count_once():
+    from kshare.web.tests.race import race
+
+    event = rhythm_event()
+    original = utc(2026, 3, 9, 8, 30)
+
+    def act(i: int) -> None:
+        if i % 2:
+            rhythm_occurrence_cancel(
+                event=RhythmEvent.objects.get(pk=event.pk), original_start=original
+            )
+        else:
+            rhythm_occurrence_move(
+                event=RhythmEvent.objects.get(pk=event.pk),
+                original_start=original,
+                new_start=utc(2026, 3, 10, 8, 0),
+                new_end=utc(2026, 3, 10, 9, 0),
+            )
+
+    assert race(act, threads=4) == []
+    event.refresh_from_db()
+    # Two cancels and two moves: the repeated ones change nothing, but they interleave, so
+    # between two and four real changes happened, one row per occurrence whatever the order.
+    assert RhythmException.objects.filter(event=event).count() == 1
+    assert 2 <= event.sequence <= 4
