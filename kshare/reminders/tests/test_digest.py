@@ -58,8 +58,8 @@ def test_one_mail_per_organiser_lists_the_unclosed_sessions_with_links(tech):
     assert message.body == (
         "Hello Olga,\n\n"
         "These 2 sessions have ended but are still marked as scheduled. Please mark each as "
-        "held (on the session page) or cancel it, so attendees get their feedback form and the "
-        "statistics stay right.\n\n"
+        "held (on the session page) or cancel it, so the programme's history and statistics "
+        "stay right.\n\n"
         "- “Pandas tricks” (Tech talks), Tuesday 24 November 2026, 07:30\u201308:15 "
         "(Europe/Berlin)\n"
         f"  Mark as held: {base}/{older.pk}/\n"
