@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from django.conf import settings
 from django.contrib import messages
@@ -131,7 +130,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only organisers and admins can invite people.")
     form = InviteForm(request.POST or None, by=request.user)
     if request.method == "POST" and form.is_valid():
-        sent, failed = [], []
+        sent = []
         for email in form.cleaned_data["emails"]:
             try:
                 services.account_invite_create(
@@ -142,20 +141,11 @@ def invite(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as exc:  # e.g. the account was created meanwhile
                 form.add_error("emails", exc)
-            except (smtplib.SMTPException, OSError):
-                logger.exception("Could not send the invitation mail to %s", email)
-                failed.append(email)
             else:
                 sent.append(email)
         if sent:
             who = ", ".join(sent) if len(sent) <= 5 else f"{len(sent)} people"
             messages.success(request, f"Invitation{'s' if len(sent) != 1 else ''} sent to {who}.")
-        if failed:
-            form.add_error(
-                "emails",
-                f"The mail server did not accept the invitation for {', '.join(failed)}; "
-                "nothing was saved for them. Try again in a few minutes.",
-            )
         if form.is_valid():
             return redirect("people:invite")
     return render(

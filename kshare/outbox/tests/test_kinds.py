@@ -5,9 +5,12 @@ import re
 import pytest
 from django.core import mail
 from django.template import engines
+from django.test import override_settings
 from django.urls import reverse
 
 from kshare.outbox.models import OutboxMessage
+from kshare.outbox.tests.helpers import unreachable_smtp
+from kshare.people.models import AccountInvite
 from kshare.people.services import account_invite_create
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.tests.factories import ScheduledSessionFactory
@@ -89,3 +92,20 @@ def test_the_topic_scheduled_notice():
     assert "dbt & friends" in text
     assert "dbt &amp; friends" in html
     assert OutboxMessage.objects.get().kind == "topic_scheduled"
+
+
+def test_an_invitation_while_the_mail_server_is_down_is_kept_and_its_mail_waits(
+    client, admin_person
+):
+    client.force_login(admin_person)
+
+    with override_settings(MAILERS=unreachable_smtp()):
+        response = client.post(
+            reverse("people:invite"), {"emails": "new@example.com", "role": "member"}, follow=True
+        )
+
+    assert "Invitation sent to new@example.com." in response.text
+    assert AccountInvite.objects.filter(email="new@example.com").exists()
+    stored = OutboxMessage.objects.get()
+    assert (stored.kind, stored.status, stored.attempts) == ("account_invite", "queued", 1)
+    assert mail.outbox == []
