@@ -27,6 +27,8 @@ KEEP_WHEN_MISSING = (
     "invitee_reminder_hours",
     "nudge_days",
 )
+# Far-off years would overflow when converted between timezones (and mean a typo anyway).
+FIRST_SLOT_YEARS = (2000, 2100)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -189,6 +191,12 @@ class ProgrammeForm(forms.ModelForm):
                 self.add_error("cadence_first", "Give the date and time of the first slot.")
             return
         if not tz_name:
+            return
+        if not FIRST_SLOT_YEARS[0] <= first.year <= FIRST_SLOT_YEARS[1]:
+            self.add_error(
+                "cadence_first",
+                f"Choose a first slot between {FIRST_SLOT_YEARS[0]} and {FIRST_SLOT_YEARS[1]}.",
+            )
             return
         # The form read the time in the organiser's timezone; it means wall-clock time in the
         # cadence's timezone.

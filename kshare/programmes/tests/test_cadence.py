@@ -230,6 +230,16 @@ def test_custom_rule_and_reminder_settings_are_saved(client):
         ({"cadence_first": ""}, "cadence_first", "Give the date and time of the first slot."),
         ({"cadence_first": "Thursday"}, "cadence_first", "Enter a valid date/time."),
         (
+            {"cadence_first": "9999-12-31T23:00", "cadence_timezone": "America/Los_Angeles"},
+            "cadence_first",
+            "Choose a first slot between 2000 and 2100.",
+        ),
+        (
+            {"cadence_first": "0001-01-01T00:00", "cadence_timezone": "Asia/Tokyo"},
+            "cadence_first",
+            "Choose a first slot between 2000 and 2100.",
+        ),
+        (
             {"cadence_timezone": "Mars/Olympus"},
             "cadence_timezone",
             "Unknown timezone “Mars/Olympus”. Choose one from the list, such as Europe/Berlin.",
