@@ -327,6 +327,7 @@ def slots_find(
     duration: timedelta | None = None,
     limit: int = 10,
     step_minutes: int = 15,
+    per_day: int = 2,
     now: datetime | None = None,
     tz: tzinfo | None = None,
 ) -> list[Slot]:
@@ -366,5 +367,6 @@ def slots_find(
         lead_time=timedelta(days=programme.lead_time_days),
         day_tz=tz,
         limit=limit,
+        per_day=per_day,
         step=timedelta(minutes=step_minutes),
     )
