@@ -286,4 +286,13 @@ def rsvp_link(request: HttpRequest, token: str) -> HttpResponse:
     chosen = request.GET.get("answer", "")
     if chosen not in dict(choices):
         chosen = invitation.response if invitation.response in dict(choices) else ""
-    return render(request, "sessions/rsvp_link.html", context | {"chosen": chosen})
+    return render(
+        request,
+        "sessions/rsvp_link.html",
+        context
+        | {
+            "chosen": chosen,
+            "answered": invitation.response != Invitation.Response.PENDING,
+            "position": waitlist_position(invitation=invitation),
+        },
+    )

@@ -93,6 +93,17 @@ def test_get_shows_the_question_and_changes_nothing(anonymous):
     assert (invitation.response, invitation.responded_at) == ("pending", None)
 
 
+def test_get_shows_the_answer_so_far_with_the_waitlist_position(anonymous):
+    session = ScheduledSessionFactory(capacity=1)
+    InvitationFactory(session=session, response="yes")
+    invitation = InvitationFactory(session=session)
+    services.rsvp_set(session=session, person=invitation.person, response="yes")
+    page = html(anonymous.get(url(invitation, "no")))
+    assert "<p>Your answer so far: <strong>Going</strong> (on the waitlist, number 1).</p>" in page
+    assert 'value="no" checked>' in page
+    assert "Your answer so far" not in html(anonymous.get(url(InvitationFactory())))
+
+
 def test_post_records_the_answer_without_signing_in(anonymous):
     invitation = InvitationFactory()
     response = post_answer(anonymous, url(invitation, "yes"), "yes")
