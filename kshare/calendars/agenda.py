@@ -33,6 +33,8 @@ class AgendaItem:
     url: str
     detail: str = ""  # team, location
     moved: bool = False
+    cancelled: bool = False  # a cancelled rhythm occurrence, shown struck through
+    note: str = ""  # why it was moved or cancelled
 
     @property
     def is_session(self) -> bool:
@@ -75,8 +77,9 @@ def local_midnight(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
 def agenda_items(
     *, person: Person, after: datetime, before: datetime, all_teams: bool = False
 ) -> list[AgendaItem]:
-    """Rhythm occurrences (company-wide and ``person``'s team, or every team) and the
-    scheduled or held sessions ``person`` may see, overlapping [after, before), by start.
+    """Rhythm occurrences (company-wide and ``person``'s team, or every team; cancelled ones
+    included and marked) and the scheduled or held sessions ``person`` may see, overlapping
+    [after, before), by start.
 
     Three queries whatever the number of events: rhythm events, their exceptions, sessions.
     """
@@ -88,7 +91,10 @@ def agenda_items(
         events = events.filter(mine)
     by_id = {event.pk: event for event in events}
     items: list[AgendaItem] = []
-    for occurrence in rhythm_occurrences(after=after, before=before, events=by_id.values()):
+    occurrences = rhythm_occurrences(
+        after=after, before=before, events=by_id.values(), include_cancelled=True
+    )
+    for occurrence in occurrences:
         event = by_id[occurrence.event_id]
         detail = f"Team {event.team.name}" if event.team else "Whole company"
         if event.location:
@@ -102,6 +108,8 @@ def agenda_items(
                 url=reverse("rhythm:detail", args=[event.pk]),
                 detail=detail,
                 moved=occurrence.moved,
+                cancelled=occurrence.cancelled,
+                note=occurrence.note,
             )
         )
     sessions = (

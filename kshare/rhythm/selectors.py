@@ -25,6 +25,8 @@ class Occurrence:
     team_id: int | None
     original_start: datetime
     moved: bool = False
+    cancelled: bool = False
+    note: str = ""
 
 
 def rhythm_rule(event: RhythmEvent) -> rrule | None:
@@ -69,12 +71,14 @@ def rhythm_occurrences(
     before: datetime,
     events: Iterable[RhythmEvent] | None = None,
     team_ids: Iterable[int] | None = None,
+    include_cancelled: bool = False,
 ) -> list[Occurrence]:
     """Occurrences overlapping [after, before), sorted by start.
 
     ``team_ids`` given: company-wide events plus those teams' events; otherwise all events.
-    Cancelled occurrences are left out; moved ones appear at their new time (also when the move
-    brings them into the window from outside it).
+    Cancelled occurrences are left out (``include_cancelled``: kept, marked ``cancelled``, for
+    calendars that show them struck through); moved ones appear at their new time (also when
+    the move brings them into the window from outside it).
     """
     if events is None:
         queryset = RhythmEvent.objects.all()
@@ -84,24 +88,39 @@ def rhythm_occurrences(
     events = list(events)
     if not events:
         return []
+    by_id = {event.pk: event for event in events}
+    longest = timedelta(minutes=max(event.duration_minutes for event in events))
+    # Only the exceptions that can touch the window: its series starts, or its moved times.
+    nearby = Q(original_start__gt=after - longest, original_start__lt=before) | Q(
+        new_start__lt=before, new_end__gt=after
+    )
     exceptions: dict[tuple[int, datetime], RhythmException] = {
         (exc.event_id, exc.original_start): exc
-        for exc in RhythmException.objects.filter(event__in=events)
+        for exc in RhythmException.objects.filter(nearby, event__in=events)
     }
     found: list[Occurrence] = []
     for event in events:
         duration = timedelta(minutes=event.duration_minutes)
         for start in rhythm_series_starts(event=event, after=after, before=before):
             exc = exceptions.get((event.pk, start))
-            if exc is None:
+            if exc is None or (exc.cancelled and include_cancelled):
                 found.append(
-                    Occurrence(event.pk, event.name, start, start + duration, event.team_id, start)
+                    Occurrence(
+                        event.pk,
+                        event.name,
+                        start,
+                        start + duration,
+                        event.team_id,
+                        start,
+                        cancelled=exc is not None,
+                        note=exc.note if exc is not None else "",
+                    )
                 )
     for exc in exceptions.values():
         if exc.cancelled or exc.new_start is None or exc.new_end is None:
             continue
         if exc.new_end > after and exc.new_start < before:
-            event = next(e for e in events if e.pk == exc.event_id)
+            event = by_id[exc.event_id]
             found.append(
                 Occurrence(
                     event.pk,
@@ -111,6 +130,7 @@ def rhythm_occurrences(
                     event.team_id,
                     exc.original_start,
                     moved=True,
+                    note=exc.note,
                 )
             )
     found.sort(key=lambda occurrence: (occurrence.start, occurrence.name))

@@ -31,7 +31,7 @@ def day_titles(response) -> dict[str, list[str]]:
         if day.entries:
             found[day.day.isoformat()] = [
                 ("…" if e.starts_before else f"{e.item.start.astimezone(tz):%H:%M}")
-                + f" {e.item.title} ({e.item.kind})"
+                + f" {e.item.title} ({e.item.kind}{', cancelled' if e.item.cancelled else ''})"
                 for e in day.entries
             ]
     return found
@@ -135,7 +135,7 @@ def test_only_sessions_the_viewer_may_see_scheduled_or_held(viewer_client, viewe
 
 def test_cancelled_and_moved_occurrences(viewer_client):
     event = rhythm_event(timezone="Europe/Berlin", start_date=date(2026, 3, 2))
-    rhythm_occurrence_cancel(event=event, original_start=utc(2026, 3, 2, 8, 30))
+    rhythm_occurrence_cancel(event=event, original_start=utc(2026, 3, 2, 8, 30), note="Offsite")
     rhythm_occurrence_move(
         event=event,
         original_start=utc(2026, 3, 9, 8, 30),
@@ -143,8 +143,16 @@ def test_cancelled_and_moved_occurrences(viewer_client):
         new_end=utc(2026, 3, 8, 12, 30),
     )
     response = viewer_client.get("/calendar/week/2026-03-02/")
-    assert day_titles(response) == {"2026-03-08": ["13:00 Weekly Huddle (rhythm)"]}
-    assert '<span class="cal-note">(moved)</span>' in response.content.decode()
+    assert day_titles(response) == {
+        "2026-03-02": ["09:30 Weekly Huddle (rhythm, cancelled)"],
+        "2026-03-08": ["13:00 Weekly Huddle (rhythm)"],
+    }
+    html = response.content.decode()
+    assert html.count('<span class="cal-note">(moved)</span>') == 1
+    assert html.count('<span class="cal-note">(cancelled)</span>') == 1
+    assert '<li class="cal-item cal-rhythm cal-cancelled">' in html
+    assert '<span class="cal-detail">Offsite</span>' in html
+    assert response.context["days"][0].sessions == 0
     assert (
         day_titles(viewer_client.get("/calendar/week/2026-03-09/"))
         == {"2026-03-16": ["09:30 Weekly Huddle (rhythm)"]}

@@ -391,3 +391,14 @@ def test_concurrent_changes_to_one_occurrence_each_count_once():
     # between two and four real changes happened, one row per occurrence whatever the order.
     assert RhythmException.objects.filter(event=event).count() == 1
     assert 2 <= event.sequence <= 4
+
+
+def test_cancelled_occurrences_are_kept_on_request():
+    event = rhythm_event()
+    rhythm_occurrence_cancel(event=event, original_start=utc(2026, 3, 9, 8, 30), note="Offsite")
+    window = (utc(2026, 3, 9), utc(2026, 3, 10))
+    occurrences = rhythm_occurrences(after=window[0], before=window[1], include_cancelled=True)
+    assert [(o.start, o.cancelled, o.note) for o in occurrences] == [
+        (utc(2026, 3, 9, 8, 30), True, "Offsite")
+    ]
+    assert rhythm_occurrences(after=window[0], before=window[1]) == []
