@@ -476,3 +476,32 @@ def test_tasks_and_retries_racing_send_one_mail_once(smtp_server):
     assert len(smtp_server.messages) == 1
     stored.refresh_from_db()
     assert (stored.status, stored.attempts) == (Status.SENT, 1)
+
+
+# --- the clock and the command ------------------------------------------------------------
+
+
+def test_the_clock_runs_the_outbox_tick():
+    from kshare.web.clock import PERIODIC_TASKS, clock_tick
+
+    assert "kshare.outbox.tasks.outbox_tick_task" in PERIODIC_TASKS
+    due = OutboxMessageFactory()
+
+    assert clock_tick(["kshare.outbox.tasks.outbox_tick_task"]) == 1
+
+    assert [m.to for m in mail.outbox] == [due.to]
+
+
+def test_the_outbox_tick_command_reports_what_it_did():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    OutboxMessageFactory.create_batch(2)
+    out = StringIO()
+
+    call_command("outbox_tick", stdout=out)
+
+    assert out.getvalue() == (
+        "Outbox: 2 sent, 0 to retry later, 0 failed, 0 taken back from stopped workers.\n"
+    )
