@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -23,7 +24,7 @@ from kshare.calendars.forms_slots import (
 )
 from kshare.calendars.slots import DEFAULT_WORKING_HOURS, slots_find
 from kshare.people.models import Person
-from kshare.sessions.models import Session, format_minutes
+from kshare.sessions.models import Session, SessionHost, format_minutes
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -66,8 +67,12 @@ def slot_finder_context(request: HttpRequest, session: Session) -> dict:
         after, before = form.window()
         invitees = None
         if data["plan_for"] == PLAN_TEAM:
-            invitees = Person.objects.filter(is_active=True, team=data["team"])
-            planned = f"the {data['team'].name} team"
+            # The hosts come to their own session, whichever team they are in.
+            hosts = SessionHost.objects.filter(session=session, person=OuterRef("pk"))
+            invitees = Person.objects.filter(is_active=True).filter(
+                Q(team=data["team"]) | Q(Exists(hosts))
+            )
+            planned = f"the {data['team'].name} team and the hosts"
         elif data["plan_for"] == PLAN_EVERYONE:
             invitees = Person.objects.filter(is_active=True)
             planned = "everyone"

@@ -45,7 +45,9 @@ def test_find_a_slot_with_htmx_and_choose_it(page: Page, server: str, session: S
     finder.get_by_label("A team").check()
     finder.get_by_label("Team (optional)").select_option(label="Data")
     finder.get_by_role("button", name="Find slots").click()
-    expect(finder.get_by_role("heading", name="Proposed slots for the Data team")).to_be_visible()
+    expect(
+        finder.get_by_role("heading", name="Proposed slots for the Data team and the hosts")
+    ).to_be_visible()
     assert page.url == f"{server}/sessions/{session.pk}/schedule/"  # swapped in place
     assert axe(page) == ""
     first = finder.get_by_role("button", name=re.compile(r"^Choose this slot")).first

@@ -150,8 +150,8 @@ def test_planning_for_a_team_or_everyone_counts_those_people(client, host, sessi
     client.force_login(host)
     url = f"/calendar/slots/{session.pk}/"
     response = client.get(url, _search(plan_for="team", team=str(team.pk)))
-    assert response.context["slot_planned_for"] == "the Data team"
-    assert response.context["slots"][0]["slot"].total == 3
+    assert response.context["slot_planned_for"] == "the Data team and the hosts"
+    assert response.context["slots"][0]["slot"].total == 4  # 3 + the host
     response = client.get(url, _search(plan_for="everyone"))
     assert response.context["slot_planned_for"] == "everyone"
     assert response.context["slots"][0]["slot"].total == 5  # 3 + Tokyo + the host
