@@ -252,6 +252,7 @@ def _reminder_mail(
         # Formatted here: templates would convert aware times back to the active timezone.
         "when": _when(session, tz),
         "link": _session_link(session),
+        "invitation": invitation,
         "waitlisted": waitlisted,
         # One-click answers that work without signing in (the page asks to confirm).
         "answer_link": rsvp_link(invitation) if invitation is not None else "",

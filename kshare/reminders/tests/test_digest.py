@@ -68,6 +68,7 @@ def test_one_mail_per_organiser_lists_the_unclosed_sessions_with_links(tech):
         "07:30\u201308:15 (Europe/Berlin)\n"
         f"  Mark as held: {base}/{newer.pk}/\n"
         f"  Cancel: {base}/{newer.pk}/cancel/\n\n"
+        "You get this daily digest as an organiser, on days when sessions are left to close.\n"
         "— kshare\n"
     )
     html = message.alternatives[0][0]

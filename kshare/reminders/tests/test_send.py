@@ -365,6 +365,7 @@ def test_times_are_in_each_recipients_timezone_across_the_dst_change():
     assert len(mail.outbox) == 3
     for message in mail.outbox:
         when = expected[message.to[0]]
+        answer = "maybe" if message.to[0] == "ny@example.com" else "yes"
         invitation = Invitation.objects.get(session=session, person__email=message.to[0])
         html, mimetype = message.alternatives[0]
         assert mimetype == "text/html"
@@ -374,7 +375,8 @@ def test_times_are_in_each_recipients_timezone_across_the_dst_change():
             f"“Pandas tricks” (Tech talks) starts in 24 hours:\n\n"
             f"{when}\nWhere: Room 4\nVideo call: https://meet.example.com/pandas\n\n"
             "If your plans changed, please update your answer so others can take your seat:\n\n"
-            f"RSVP\n\nThe session page: {link}\n\n— kshare\n"
+            f"RSVP\n\nThe session page: {link}\n\n"
+            f"You get this because you answered {answer}.\n— kshare\n"
         )
         assert f"<strong>{when}</strong>" in html
         assert [re.sub(RSVP, "RSVP", h) for h in re.findall(r'href="([^"]+)"', html)] == [
@@ -434,3 +436,23 @@ def test_the_tick_task_and_the_command_send_due_reminders(capsys):
         "Reminders: 0 sent, 0 session(s) planned, 0 lapsed dropped, 0 organiser digest(s).\n"
     )
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "minutes", "answer"),
+    [("host_prep", 7 * DAY, "yes"), ("invitee", 60, "maybe"), ("nudge", 5 * DAY, "pending")],
+)
+def test_text_and_html_carry_the_same_links_in_the_same_order(kind, minutes, answer):
+    session = upcoming(programme=only(kind, nudge_days=5 if kind == "nudge" else 0))
+    session.call_url = "https://meet.example.com/pandas"
+    session.save()
+    invite(session, "ivy@example.com", answer)
+
+    reminders_send_due(now=at(session, kind, minutes))
+
+    [message] = mail.outbox
+    links = re.findall(r"https?://[^\s\"<]+", message.body)
+    assert len(links) >= 2
+    assert re.findall(r'href="([^"]+)"', message.alternatives[0][0]) == [
+        link.replace("&", "&amp;") for link in links
+    ]
