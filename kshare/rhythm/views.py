@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,7 +42,12 @@ def _occurrence(event: RhythmEvent, stamp: str) -> datetime:
 
 
 def rhythm_list(request: HttpRequest) -> HttpResponse:
-    events = list(RhythmEvent.objects.select_related("team").order_by("team__name", "name", "id"))
+    # Company-wide events first, then by team (the same on SQLite and PostgreSQL).
+    events = list(
+        RhythmEvent.objects.select_related("team").order_by(
+            F("team__name").asc(nulls_first=True), "name", "id"
+        )
+    )
     now = timezone.now()
     upcoming = selectors.rhythm_occurrences(after=now, before=now + NEXT_WINDOW, events=events)
     next_of: dict[int, selectors.Occurrence] = {}

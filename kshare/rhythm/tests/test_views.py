@@ -274,3 +274,34 @@ def test_list_and_detail_query_counts_are_constant(organiser_client, django_asse
         assert organiser_client.get("/rhythm/").status_code == 200
     with django_assert_num_queries(len(small_detail.captured_queries)):
         assert organiser_client.get(f"/rhythm/{events[0].pk}/").status_code == 200
+
+
+def test_list_shows_company_events_first_with_rule_team_and_next_occurrence(member_client):
+    today = timezone.localdate()
+    rhythm_event(name="Zebra sync", team=TeamFactory(name="Alpha"), start_date=today)
+    rhythm_event(name="Weekly Huddle", start_date=today, timezone="Europe/Berlin")
+    rhythm_event(
+        name="Figure Friday",
+        rrule="FREQ=MONTHLY;BYDAY=1FR",
+        start_date=today,
+        start_time=datetime(2000, 1, 1, 16).time(),
+        timezone="Europe/Berlin",
+    )
+    response = member_client.get("/rhythm/")
+    rows = response.context["rows"]
+    assert [(r["event"].name, r["rule"]) for r in rows] == [
+        ("Figure Friday", "First Friday of the month"),
+        ("Weekly Huddle", "Every Monday"),
+        ("Zebra sync", "Every Monday"),
+    ]
+    assert [
+        r["next"].start.astimezone(ZoneInfo("Europe/Berlin")).strftime("%a %H:%M") for r in rows
+    ] == [
+        "Fri 16:00",
+        "Mon 09:30",
+        "Mon 09:30",
+    ]
+    html = response.content.decode()
+    assert "Every Monday, 09:30 for 30 min (Europe/Berlin)" in html
+    assert "Team Alpha" in html
+    assert "New rhythm event" not in html
