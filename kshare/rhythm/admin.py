@@ -6,6 +6,7 @@ from django.db.models import F
 from kshare.rhythm import recurrence
 from kshare.rhythm.models import RhythmEvent, RhythmException
 from kshare.rhythm.selectors import rhythm_is_occurrence
+from kshare.rhythm.services import FIRST_YEAR, LAST_YEAR
 
 
 class RhythmEventAdminForm(forms.ModelForm):
@@ -35,7 +36,9 @@ class RhythmEventAdminForm(forms.ModelForm):
             return data
         try:
             data["rrule"] = recurrence.rrule_normalise(data.get("rrule") or "", tz=tz)
-            if data.get("starts"):
+            if data.get("starts") and not FIRST_YEAR <= data["starts"].year <= LAST_YEAR:
+                self.add_error("starts", f"Choose a start between {FIRST_YEAR} and {LAST_YEAR}.")
+            elif data.get("starts"):
                 start = data["starts"].astimezone(tz)
                 recurrence.first_occurrence(
                     recurrence.rule_build(data["rrule"], dtstart=start), dtstart=start

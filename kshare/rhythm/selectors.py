@@ -44,10 +44,13 @@ def rhythm_is_occurrence(*, event: RhythmEvent, start: datetime) -> bool:
     """Whether ``start`` (aware) is a start of the series (exceptions not applied)."""
     if start.tzinfo is None:
         return False
-    start = start.astimezone(UTC)
-    return start in rhythm_series_starts(
-        event=event, after=start, before=start + timedelta(seconds=1)
-    )
+    try:
+        start = start.astimezone(UTC)
+        return start in rhythm_series_starts(
+            event=event, after=start, before=start + timedelta(seconds=1)
+        )
+    except OverflowError:  # year 1 or 9999: no rhythm event reaches that far
+        return False
 
 
 def rhythm_series_starts(

@@ -19,6 +19,8 @@ from kshare.rhythm.selectors import rhythm_is_occurrence
 
 MAX_DURATION_MINUTES = 24 * 60
 MAX_MOVED_MINUTES = 24 * 60
+MAX_MOVE = timedelta(days=366)
+FIRST_YEAR, LAST_YEAR = 1970, 2200
 NAME_MAX_LENGTH = 120
 
 
@@ -42,6 +44,9 @@ def _series_fields(
         errors["duration_minutes"] = "The duration must be at least one minute."
     elif duration_minutes > MAX_DURATION_MINUTES:
         errors["duration_minutes"] = "A rhythm event lasts at most 24 hours (1,440 minutes)."
+    if not FIRST_YEAR <= start_date.year <= LAST_YEAR:
+        errors["start_date"] = f"Choose a first day between {FIRST_YEAR} and {LAST_YEAR}."
+        raise ValidationError(errors)
     try:
         tz = recurrence.timezone_get(timezone)
     except recurrence.RecurrenceError as exc:
@@ -227,6 +232,9 @@ def rhythm_occurrence_move(
         errors["new_end"] = "The end must be after the start."
     elif new_end - new_start > timedelta(minutes=MAX_MOVED_MINUTES):
         errors["new_end"] = "A rhythm event lasts at most 24 hours."
+    # Aware subtraction works on any date; converting year-1 or year-9999 times to UTC does not.
+    if abs(new_start - original_start) > MAX_MOVE:
+        errors["new_start"] = "Move an occurrence by at most a year."
     if errors:
         raise ValidationError(errors)
     locked = _locked_occurrence(event=event, original_start=original_start)

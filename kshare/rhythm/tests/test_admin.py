@@ -53,3 +53,13 @@ def test_admin_change_normalises_the_rule_and_raises_the_sequence(client, admin_
     assert response.status_code == 302
     event.refresh_from_db()
     assert (event.rrule, event.sequence) == ("FREQ=WEEKLY;BYDAY=MO;UNTIL=20261231T225959Z", 1)
+
+
+def test_admin_refuses_a_start_out_of_range(client, admin_person):
+    client.force_login(admin_person)
+    event = rhythm_event()
+    response = client.post(
+        f"/admin/rhythm/rhythmevent/{event.pk}/change/", form_data(event, starts_0="9999-12-31")
+    )
+    assert response.status_code == 200
+    assert "Choose a start between 1970 and 2200." in response.content.decode()

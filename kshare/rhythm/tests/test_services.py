@@ -87,6 +87,14 @@ def test_create_stores_the_first_occurrence_and_the_normalised_rule():
         ),
         ({"name": "   "}, {"name": ["Give the event a name."]}),
         (
+            {"start_date": date(9999, 12, 1)},
+            {"start_date": ["Choose a first day between 1970 and 2200."]},
+        ),
+        (
+            {"start_date": date(1, 1, 1)},
+            {"start_date": ["Choose a first day between 1970 and 2200."]},
+        ),
+        (
             {"rrule": "FREQ=WEEKLY;UNTIL=20260101"},
             {
                 "rrule": [

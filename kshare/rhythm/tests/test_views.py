@@ -119,6 +119,7 @@ def test_custom_rule_errors_show_on_the_form_and_write_nothing(organiser_client)
         ({"timezone": "Mars/Olympus"}, "Unknown timezone “Mars/Olympus”."),
         ({"duration_minutes": "0"}, "Ensure this value is greater than or equal to 1."),
         ({"start_date": "2026-02-30"}, "Enter a valid date."),
+        ({"start_date": "9999-12-01"}, "Choose a first day between 1970 and 2200."),
         ({"name": "x" * 200}, "Ensure this value has at most 120 characters (it has 200)."),
         ({"name": "a\x00b"}, "Null characters are not allowed."),
         (
@@ -179,14 +180,19 @@ def test_cancel_move_restore_through_the_pages(organiser_client):
     assert response.status_code == 302
     exc = RhythmException.objects.get()
     assert (exc.original_start, exc.cancelled, exc.note) == (first.original_start, True, "Holiday")
-    # The organiser (Europe/Berlin, summer time in June: UTC+2) enters their own local time.
+    # The organiser (Europe/Berlin) enters their own local time: 14:00 a month later.
+    berlin = ZoneInfo("Europe/Berlin")
+    day = (second.start + timedelta(days=30)).astimezone(berlin).date()
     response = organiser_client.post(
         f"/rhythm/{event.pk}/{second.stamp}/move/",
-        {"new_start": "2031-06-10T14:00", "new_end": "2031-06-10T15:00", "note": ""},
+        {"new_start": f"{day}T14:00", "new_end": f"{day}T15:00", "note": ""},
     )
     assert response.status_code == 302
     moved = RhythmException.objects.get(original_start=second.original_start)
-    assert (moved.new_start, moved.new_end) == (utc(2031, 6, 10, 12, 0), utc(2031, 6, 10, 13, 0))
+    assert (moved.new_start, moved.new_end) == (
+        datetime(day.year, day.month, day.day, 14, tzinfo=berlin).astimezone(UTC),
+        datetime(day.year, day.month, day.day, 15, tzinfo=berlin).astimezone(UTC),
+    )
     html = organiser_client.get(f"/rhythm/{event.pk}/").content.decode()
     assert '<span class="badge state-cancelled">Cancelled</span>' in html
     assert '<span class="badge state-proposed">Moved</span>' in html
@@ -210,13 +216,28 @@ def test_move_form_errors(organiser_client):
     assert response.status_code == 200
     assert "The end must be after the start." in response.content.decode()
     response = organiser_client.post(
+        f"/rhythm/{event.pk}/{stamp}/move/",
+        {"new_start": "9999-12-31T23:00", "new_end": "9999-12-31T23:30"},
+    )
+    assert "Move an occurrence by at most a year." in response.content.decode()
+    response = organiser_client.post(
         f"/rhythm/{event.pk}/{stamp}/move/", {"new_start": "yesterday", "new_end": ""}
     )
     assert "Enter a valid date/time." in response.content.decode()
     assert RhythmException.objects.count() == 0
 
 
-@pytest.mark.parametrize("stamp", ["20260303T083000Z", "nonsense", "20261332T083000Z", "x" * 40])
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "20260303T083000Z",
+        "nonsense",
+        "20261332T083000Z",
+        "x" * 40,
+        "99991231T235959Z",
+        "00010101T000000Z",
+    ],
+)
 def test_a_stamp_that_is_not_an_occurrence_is_404(organiser_client, stamp):
     event = rhythm_event()
     for action in ["cancel", "move"]:
