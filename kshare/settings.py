@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "kshare.rhythm",
     "kshare.reminders",
     "kshare.calendars",
+    "kshare.library",
+    "kshare.search",
     "kshare.demo",
     "django.contrib.admin",
     "django.contrib.auth",

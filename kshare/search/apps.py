@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SearchConfig(AppConfig):
+    """Full-text search: SQLite FTS5 or PostgreSQL full-text behind one function."""
+
+    name = "kshare.search"
+    label = "search"
+    verbose_name = "Search"
