@@ -127,7 +127,7 @@ def session_event(
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = vText(partstat)
         attendee.params["rsvp"] = vText("TRUE")
-        event.add("attendee", attendee, encode=0)
+        event.add("attendee", attendee, encode=False)
     return event
 
 

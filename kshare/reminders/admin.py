@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kshare.reminders.models import OrganiserDigest, Reminder
+from kshare.reminders.models import CadenceNudge, OrganiserDigest, Reminder
 
 
 @admin.register(Reminder)
@@ -21,3 +21,11 @@ class OrganiserDigestAdmin(admin.ModelAdmin):
     list_select_related = ["person"]
     raw_id_fields = ["person"]
     date_hierarchy = "day"
+
+
+@admin.register(CadenceNudge)
+class CadenceNudgeAdmin(admin.ModelAdmin):
+    list_display = ["programme", "slot_start", "sent_at"]
+    list_select_related = ["programme"]
+    raw_id_fields = ["programme"]
+    date_hierarchy = "slot_start"

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -44,7 +45,14 @@ path = {db}
 
 
 def _khal() -> str:
-    path = os.environ.get("KSHARE_KHAL") or shutil.which("khal")
+    # `make test` installs khal into .cache/khal and passes KSHARE_KHAL; a plain `pytest` run
+    # finds that same installation.
+    local = Path(__file__).resolve().parents[3] / ".cache" / "khal" / "bin" / "khal"
+    path = (
+        os.environ.get("KSHARE_KHAL")
+        or shutil.which("khal")
+        or (str(local) if local.exists() else None)
+    )
     if not path or not os.access(path, os.X_OK):
         given = os.environ.get("KSHARE_KHAL", "")
         pytest.fail(
