@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendar/", include("kshare.calendars.urls")),
     path("rhythm/", include("kshare.rhythm.urls")),
     path("outbox/", include("kshare.outbox.urls")),
+    path("library/", include("kshare.library.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,3 @@
+"""URL patterns for the catch-up feed (owned by the catch-up work; included by library/urls.py)."""
+
+urlpatterns: list = []

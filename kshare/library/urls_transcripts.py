@@ -1,0 +1,3 @@
+"""URL patterns for transcripts (owned by the transcripts work; included by library/urls.py)."""
+
+urlpatterns: list = []
