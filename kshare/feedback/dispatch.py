@@ -64,7 +64,10 @@ def feedback_recipients(*, session: Session) -> QuerySet[Person]:
     attendees = Attendance.objects.filter(session=session)
     if attendees.exists():
         return people.filter(pk__in=attendees.values("person_id"))
-    going = Invitation.objects.filter(session=session, response=Invitation.Response.YES)
+    # A waitlisted "yes" never had a seat: no form for them.
+    going = Invitation.objects.filter(
+        session=session, response=Invitation.Response.YES, waitlisted_at__isnull=True
+    )
     return people.filter(pk__in=going.values("person_id"))
 
 
@@ -223,6 +226,7 @@ def sessions_to_dispatch(*, now: datetime | None = None) -> QuerySet[Session]:
         not_host,
         session=OuterRef("pk"),
         response=Invitation.Response.YES,
+        waitlisted_at__isnull=True,
         person__is_active=True,
     )
     return (

@@ -91,6 +91,13 @@ def test_without_attendance_the_yes_rsvps_get_the_form_not_maybe_no_or_pending()
     ]:
         InvitationFactory(session=session, person=PersonFactory(email=email), response=answer)
     InvitationFactory(session=session, person=host, response=Invitation.Response.YES)
+    # A waitlisted "yes" never got a seat.
+    InvitationFactory(
+        session=session,
+        person=PersonFactory(email="waitlisted@example.com"),
+        response=Invitation.Response.YES,
+        waitlisted_at=session.start - timedelta(days=3),
+    )
 
     assert feedback_dispatch(session=session) == 1
     assert requested(session) == ["yes@example.com"]
