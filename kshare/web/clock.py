@@ -21,6 +21,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.outbox.tasks.outbox_tick_task",
     "kshare.reminders.tasks.reminders_tick",
     "kshare.reminders.cadence.cadence_nudge_task",
+    "kshare.library.tasks.catchup_weekly_task",
 ]
 
 
