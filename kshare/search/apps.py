@@ -7,3 +7,8 @@ class SearchConfig(AppConfig):
     name = "kshare.search"
     label = "search"
     verbose_name = "Search"
+
+    def ready(self) -> None:
+        from kshare.search import signals
+
+        signals.connect()

@@ -1,0 +1,53 @@
+"""Search on PostgreSQL: the generated ``search_vector`` column (GIN index), ranked with
+``ts_rank`` weighted title (A) > tags (B) > body (C), snippets from ``ts_headline``."""
+
+from __future__ import annotations
+
+from kshare.search.query import ParsedQuery, to_tsquery
+from kshare.search.services import MARK_END, MARK_START
+
+CONFIG = "english"
+# ts_rank weights are listed {D, C, B, A}: body C, tags B, title A.
+WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+# ts_headline reads the whole text it is given: long transcripts are cut for the snippet only.
+HEADLINE_CHARS = 20_000
+TITLE_OPTIONS = f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"
+BODY_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+def expression(parsed: ParsedQuery) -> str:
+    return to_tsquery(parsed)
+
+
+def count(cursor, *, match: str, where: str, params: list) -> int:
+    # ``where`` is SQL compiled by Django with its own placeholders; values are parameters.
+    cursor.execute(
+        "SELECT count(*) FROM search_document "  # noqa: S608
+        f"WHERE search_document.search_vector @@ to_tsquery('{CONFIG}'::regconfig, %s) "
+        f"AND ({where})",
+        [match, *params],
+    )
+    return cursor.fetchone()[0]
+
+
+def page(cursor, *, match: str, where: str, params: list, limit: int, offset: int) -> list:
+    sql = (
+        f"WITH query AS (SELECT to_tsquery('{CONFIG}'::regconfig, %s) AS q) "  # noqa: S608
+        "SELECT hit.id, hit.kind, hit.object_id, hit.session_id, hit.date, "
+        f"ts_headline('{CONFIG}'::regconfig, hit.title, query.q, %s), "
+        f"ts_headline('{CONFIG}'::regconfig, left(hit.body, {HEADLINE_CHARS}), query.q, %s), "
+        "hit.score, (SELECT s.title FROM talks_session s WHERE s.id = hit.session_id) "
+        "FROM ("
+        "SELECT search_document.id, search_document.kind, search_document.object_id, "
+        "search_document.session_id, search_document.date, search_document.title, "
+        "search_document.body, "
+        f"ts_rank('{WEIGHTS}'::float4[], search_document.search_vector, query.q) AS score "
+        "FROM search_document, query WHERE search_document.search_vector @@ query.q "
+        f"AND ({where}) ORDER BY score DESC, search_document.id LIMIT %s OFFSET %s"
+        ") hit, query ORDER BY hit.score DESC, hit.id"
+    )
+    cursor.execute(sql, [match, TITLE_OPTIONS, BODY_OPTIONS, *params, limit, offset])
+    return cursor.fetchall()

@@ -1,0 +1,250 @@
+"""Search: one function, two database implementations (``kshare.search.backends``).
+
+Permissions are part of the query: a document tied to a session is returned only when the
+session is open to everyone (cached on the document) or is among ``sessions_visible_to(person)``
+— a subquery, so nothing from an invite-only session ever leaves the database for someone who
+may not see it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from kshare.people.models import Person, Skill
+from kshare.programmes.models import Programme
+from kshare.search.backends import postgres, sqlite_fts5
+from kshare.search.models import Kind, SearchDocument
+from kshare.search.query import parse
+from kshare.search.services import MARK_END, MARK_START
+from kshare.sessions.models import Session
+from kshare.sessions.selectors import sessions_visible_to
+from kshare.tags.models import Tag
+
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    object_id: int
+    session_id: int | None
+    session_title: str | None
+    date: datetime | None
+    title_html: SafeString
+    snippet_html: SafeString
+    score: float
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+    @property
+    def url(self) -> str:
+        if self.kind == Kind.SESSION:
+            return reverse("sessions:detail", args=[self.object_id])
+        if self.kind == Kind.IDEA:
+            return reverse("ideas:detail", args=[self.object_id])
+        if self.kind == Kind.PERSON:
+            return reverse("people:profile", args=[self.object_id])
+        anchor = "material" if self.kind == Kind.MATERIAL else "transcript"
+        return f"{reverse('sessions:detail', args=[self.session_id])}#{anchor}-{self.object_id}"
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def previous_page(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_page(self) -> int:
+        return self.page + 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.hits else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.hits)
+
+
+def marked_html(text: str | None) -> SafeString:
+    """Escape ``text``, then turn the highlight markers into ``<mark>`` elements."""
+    escaped = str(escape(text or ""))
+    opened = escaped.count(MARK_START)
+    closed = escaped.count(MARK_END)
+    html = escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+    return mark_safe(html + "</mark>" * max(0, opened - closed))  # noqa: S308 - escaped above
+
+
+def _backend() -> ModuleType:
+    return postgres if connection.vendor == "postgresql" else sqlite_fts5
+
+
+def documents_visible_to(*, person: Person) -> QuerySet[SearchDocument]:
+    documents = SearchDocument.objects.all()
+    if not person.is_authenticated or not person.is_active:
+        return documents.none()
+    if person.is_admin:
+        return documents
+    return documents.filter(
+        Q(is_open=True) | Q(session_id__in=sessions_visible_to(person=person).values("pk"))
+    )
+
+
+def _filtered(
+    documents: QuerySet[SearchDocument],
+    *,
+    kind: str | None,
+    tag: Tag | str | None,
+    programme: Programme | int | None,
+    after: datetime | None,
+    before: datetime | None,
+) -> QuerySet[SearchDocument]:
+    if kind:
+        documents = documents.filter(kind=kind)
+    if tag:
+        slug = tag.slug if isinstance(tag, Tag) else tag
+        documents = documents.filter(
+            Q(
+                session_id__in=Session.tags.through.objects.filter(tag__slug=slug).values(
+                    "session_id"
+                )
+            )
+            | Q(
+                kind=Kind.PERSON,
+                object_id__in=Skill.objects.filter(tag__slug=slug).values("person_id"),
+            )
+        )
+    if programme is not None:
+        documents = documents.filter(
+            programme_id=programme.pk if isinstance(programme, Programme) else programme
+        )
+    if after is not None:
+        documents = documents.filter(date__gte=after)
+    if before is not None:
+        documents = documents.filter(date__lt=before)
+    return documents
+
+
+def _where(documents: QuerySet[SearchDocument]) -> tuple[str, list]:
+    """The queryset's conditions as SQL over the ``search_document`` table (no joins)."""
+    query = documents.query
+    compiler = query.get_compiler(connection=connection)
+    compiler.pre_sql_setup()
+    sql, params = compiler.compile(query.where)
+    return sql or "1 = 1", list(params)
+
+
+def search(
+    *,
+    person: Person,
+    query: str,
+    kind: str | None = None,
+    tag: Tag | str | None = None,
+    programme: Programme | int | None = None,
+    after: datetime | None = None,
+    before: datetime | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchPage:
+    """One page of what ``person`` may see matching ``query``, best first.
+
+    ``query`` is user input of any shape (see ``kshare.search.query``); ``after``/``before``
+    bound the document's date (session start, idea creation), ``before`` excluded. Two queries:
+    the total, then the page (``page`` is clamped to the last one).
+    """
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    parsed = parse(query)
+    empty = SearchPage(query=query, per_page=per_page)
+    if not parsed or not person.is_authenticated or not person.is_active:
+        return empty
+    documents = _filtered(
+        documents_visible_to(person=person),
+        kind=kind,
+        tag=tag,
+        programme=programme,
+        after=after,
+        before=before,
+    )
+    backend = _backend()
+    match = backend.expression(parsed)
+    where, params = _where(documents)
+    with connection.cursor() as cursor:
+        total = backend.count(cursor, match=match, where=where, params=params)
+        if total == 0:
+            return empty
+        last_page = max(1, math.ceil(total / per_page))
+        page = max(1, min(page, last_page))
+        rows = backend.page(
+            cursor,
+            match=match,
+            where=where,
+            params=params,
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+    hits = [
+        SearchHit(
+            kind=kind_,
+            object_id=object_id,
+            session_id=session_id,
+            session_title=session_title,
+            date=_aware(date),
+            title_html=marked_html(title),
+            snippet_html=marked_html(snippet),
+            score=float(score),
+        )
+        for (
+            _id,
+            kind_,
+            object_id,
+            session_id,
+            date,
+            title,
+            snippet,
+            score,
+            session_title,
+        ) in rows
+    ]
+    return SearchPage(query=query, hits=hits, total=total, page=page, per_page=per_page)
+
+
+def _aware(value) -> datetime | None:
+    """Raw SQL returns SQLite dates as text; the ORM's converters are not in the way here."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

@@ -1,0 +1,306 @@
+"""Keeping the search index current: build documents from the models, write and remove them.
+
+The signal receivers (``kshare.search.signals``) call these on every save and delete;
+``search_reindex`` rebuilds everything (``kshare reindex``), e.g. after bulk imports that bypass
+signals (the demo generator uses ``bulk_create``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Prefetch
+
+from kshare.ideas.models import Idea
+from kshare.library.models import Material, Transcript
+from kshare.people.models import Person, Skill
+from kshare.programmes.models import Programme
+from kshare.programmes.models import Visibility as ProgrammeVisibility
+from kshare.search.models import Kind, SearchDocument
+from kshare.sessions.models import Session, Visibility
+from kshare.tags.models import Tag
+
+# Private-use characters mark highlights in snippets; they are removed from indexed text so that
+# content can never forge a highlight.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+BODY_MAX_CHARS = 200_000  # a tsvector is limited to 1 MB; two hours of talk is about 100,000
+TITLE_MAX_CHARS = 300
+CHUNK = 500
+
+_STRIP = str.maketrans({MARK_START: " ", MARK_END: " ", "\x00": " "})
+
+
+def _clean(text: str | None, limit: int) -> str:
+    return (text or "").translate(_STRIP)[:limit]
+
+
+def _doc(
+    *,
+    kind: str,
+    object_id: int,
+    title: str,
+    body: str = "",
+    tags: str = "",
+    session: Session | None = None,
+    date=None,
+) -> SearchDocument:
+    if session is not None:
+        programme = session.programme
+        is_open = (
+            session.visibility == Visibility.PUBLIC
+            and programme.visibility == ProgrammeVisibility.PUBLIC
+        )
+        date = date or session.start or session.created_at
+    return SearchDocument(
+        kind=kind,
+        object_id=object_id,
+        session_id=session.pk if session is not None else None,
+        programme_id=session.programme_id if session is not None else None,
+        is_open=True if session is None else is_open,
+        date=date,
+        title=_clean(title, TITLE_MAX_CHARS),
+        tags=_clean(tags, 10_000),
+        body=_clean(body, BODY_MAX_CHARS),
+    )
+
+
+def _tag_names(tags: Iterable[Tag]) -> str:
+    return " ".join(tag.name for tag in tags)
+
+
+# --- documents from objects (the related rows must be loaded, see the querysets below) ----------
+
+
+def session_document(session: Session) -> SearchDocument:
+    return _doc(
+        kind=Kind.SESSION,
+        object_id=session.pk,
+        title=session.title,
+        body=session.abstract,
+        tags=_tag_names(session.tags.all()),
+        session=session,
+    )
+
+
+def material_document(material: Material) -> SearchDocument:
+    session = material.session
+    return _doc(
+        kind=Kind.MATERIAL,
+        object_id=material.pk,
+        title=material.title,
+        body=material.notes,
+        tags=_tag_names(session.tags.all()),
+        session=session,
+    )
+
+
+def transcript_document(transcript: Transcript) -> SearchDocument:
+    material = transcript.material
+    session = material.session
+    return _doc(
+        kind=Kind.TRANSCRIPT,
+        object_id=transcript.pk,
+        title=material.title,
+        body=transcript.text,
+        tags=_tag_names(session.tags.all()),
+        session=session,
+    )
+
+
+def idea_document(idea: Idea) -> SearchDocument:
+    session = idea.session
+    tags = [idea.area.name] if idea.area is not None else []
+    if session is not None:
+        tags.append(_tag_names(session.tags.all()))
+    return _doc(
+        kind=Kind.IDEA,
+        object_id=idea.pk,
+        title=idea.title,
+        body=idea.description,
+        tags=" ".join(tags),
+        session=session,
+        date=idea.created_at,
+    )
+
+
+def person_document(person: Person) -> SearchDocument:
+    team = person.team.name if person.team is not None else ""
+    return _doc(
+        kind=Kind.PERSON,
+        object_id=person.pk,
+        title=person.display_name or person.email,
+        tags=_tag_names(skill.tag for skill in person.skills.all()),
+        body=f"{team}\n{person.bio}".strip(),
+    )
+
+
+# --- querysets that load what the documents need, in a constant number of queries -------------
+
+_SESSION_TAGS = Prefetch("tags", queryset=Tag.objects.order_by("name"))
+
+
+def _sessions() -> models.QuerySet[Session]:
+    return Session.objects.select_related("programme").prefetch_related(_SESSION_TAGS)
+
+
+def _materials() -> models.QuerySet[Material]:
+    return Material.objects.select_related("session__programme").prefetch_related(
+        Prefetch("session__tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def _transcripts() -> models.QuerySet[Transcript]:
+    return Transcript.objects.select_related("material__session__programme").prefetch_related(
+        Prefetch("material__session__tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def _ideas() -> models.QuerySet[Idea]:
+    return Idea.objects.select_related("session__programme", "area").prefetch_related(
+        Prefetch("session__tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def _people() -> models.QuerySet[Person]:
+    return (
+        Person.objects.filter(is_active=True)
+        .select_related("team")
+        .prefetch_related(Prefetch("skills", queryset=Skill.objects.select_related("tag")))
+    )
+
+
+SOURCES: list[tuple[str, Callable[[], models.QuerySet], Callable[[models.Model], SearchDocument]]]
+SOURCES = [
+    (Kind.SESSION, _sessions, session_document),  # type: ignore[list-item]
+    (Kind.MATERIAL, _materials, material_document),  # type: ignore[list-item]
+    (Kind.TRANSCRIPT, _transcripts, transcript_document),  # type: ignore[list-item]
+    (Kind.IDEA, _ideas, idea_document),  # type: ignore[list-item]
+    (Kind.PERSON, _people, person_document),  # type: ignore[list-item]
+]
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def _write(documents: list[SearchDocument]) -> None:
+    """Insert or replace documents (by kind and object id)."""
+    if not documents:
+        return
+    for kind in {d.kind for d in documents}:
+        ids = [d.object_id for d in documents if d.kind == kind]
+        SearchDocument.objects.filter(kind=kind, object_id__in=ids).delete()
+    SearchDocument.objects.bulk_create(documents, batch_size=CHUNK)
+
+
+def search_remove(*, kind: str, object_id: int) -> None:
+    SearchDocument.objects.filter(kind=kind, object_id=object_id).delete()
+
+
+@transaction.atomic
+def search_index_session(*, session_id: int) -> None:
+    """The session's document and those of everything attached to it (they share its title,
+    tags, date, programme and visibility)."""
+    session = _sessions().filter(pk=session_id).first()
+    if session is None:
+        SearchDocument.objects.filter(session_id=session_id).delete()
+        return
+    documents = [session_document(session)]
+    documents += [material_document(m) for m in _materials().filter(session_id=session_id)]
+    documents += [
+        transcript_document(t) for t in _transcripts().filter(material__session_id=session_id)
+    ]
+    documents += [idea_document(i) for i in _ideas().filter(session_id=session_id)]
+    _write(documents)
+
+
+@transaction.atomic
+def search_index_material(*, material_id: int) -> None:
+    material = _materials().filter(pk=material_id).first()
+    if material is None:
+        search_remove(kind=Kind.MATERIAL, object_id=material_id)
+        return
+    documents = [material_document(material)]
+    transcript = _transcripts().filter(material_id=material_id).first()
+    if transcript is not None:  # the transcript is titled after its material
+        documents.append(transcript_document(transcript))
+    _write(documents)
+
+
+@transaction.atomic
+def search_index_transcript(*, transcript_id: int) -> None:
+    transcript = _transcripts().filter(pk=transcript_id).first()
+    if transcript is None:
+        search_remove(kind=Kind.TRANSCRIPT, object_id=transcript_id)
+        return
+    _write([transcript_document(transcript)])
+
+
+@transaction.atomic
+def search_index_idea(*, idea_id: int) -> None:
+    idea = _ideas().filter(pk=idea_id).first()
+    if idea is None:
+        search_remove(kind=Kind.IDEA, object_id=idea_id)
+        return
+    _write([idea_document(idea)])
+
+
+@transaction.atomic
+def search_index_person(*, person_id: int) -> None:
+    person = _people().filter(pk=person_id).first()
+    if person is None:  # deleted or deactivated: no longer in the directory
+        search_remove(kind=Kind.PERSON, object_id=person_id)
+        return
+    _write([person_document(person)])
+
+
+def search_update_programme(*, programme: Programme) -> None:
+    """A programme's visibility changed: recompute the open flag of its documents."""
+    documents = SearchDocument.objects.filter(programme_id=programme.pk)
+    if programme.visibility != ProgrammeVisibility.PUBLIC:
+        documents.filter(is_open=True).update(is_open=False)
+        return
+    documents.update(
+        is_open=Exists(
+            Session.objects.filter(pk=OuterRef("session_id"), visibility=Visibility.PUBLIC)
+        )
+    )
+
+
+def _chunks[M: models.Model](queryset: models.QuerySet[M], size: int) -> Iterator[list[M]]:
+    """Rows by primary key, ``size`` at a time (memory stays flat on any table size)."""
+    last = 0
+    while True:
+        rows = list(queryset.filter(pk__gt=last).order_by("pk")[:size])
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].pk
+
+
+def search_reindex_count() -> int:
+    return sum(source().count() for _, source, _ in SOURCES)
+
+
+@transaction.atomic
+def search_reindex(
+    *, progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK
+) -> int:
+    """Rebuild the whole index; returns the number of documents.
+
+    ``progress(done, total)`` is called after every chunk. One transaction: searches see the old
+    index until the new one is complete.
+    """
+    total = search_reindex_count()
+    SearchDocument.objects.all().delete()
+    done = 0
+    if progress:
+        progress(0, total)
+    for _kind, source, build in SOURCES:
+        for rows in _chunks(source(), chunk):
+            SearchDocument.objects.bulk_create([build(row) for row in rows], batch_size=chunk)
+            done += len(rows)
+            if progress:
+                progress(done, total)
+    return done
