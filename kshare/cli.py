@@ -112,6 +112,18 @@ def build_parser() -> Parser:
     )
     import_people.add_argument("file", metavar="FILE.csv", help="the CSV file to import")
 
+    reindex = commands.add_parser(
+        "reindex",
+        help="rebuild the search index (shows progress)",
+        description=(
+            "Rebuild the search index from sessions, notes, transcripts, ideas and people. "
+            "Searches keep using the old index until the new one is complete."
+        ),
+    )
+    reindex.add_argument(
+        "--chunk", type=_positive_int, default=500, help="rows at a time (default: 500)"
+    )
+
     commands.add_parser(
         "migrate",
         help="apply database migrations",
@@ -240,6 +252,12 @@ def _call(name: str, *args: str, **options: object) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    _setup()
+    _call("reindex", chunk=args.chunk)
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     _setup()
     _call("migrate", interactive=False)
@@ -266,6 +284,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         key: value for key in ("people", "seed") if (value := getattr(args, key)) is not None
     }
     _call("demo", **options)
+    if _has_command("reindex"):  # the demo is written in bulk, without the index's signals
+        _call("reindex", verbosity=0)
     return 0
 
 
@@ -438,6 +458,8 @@ def _demo_when_empty() -> None:
     print("The database is empty: creating the demo organisation…", flush=True)
     output = io.StringIO()
     _call("demo", stdout=output)
+    if _has_command("reindex"):
+        _call("reindex", verbosity=0)
     # Its summary line only: the logins are printed once, under the address.
     print(next(iter(output.getvalue().strip().splitlines()), "Demo organisation created."))
 
@@ -539,6 +561,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "createadmin": cmd_createadmin,
     "import-people": cmd_import_people,
+    "reindex": cmd_reindex,
     "migrate": cmd_migrate,
     "check": cmd_check,
     "manage": cmd_manage,
