@@ -1,0 +1,37 @@
+"""``{% transcript_of material as transcript %}``: a recording's transcript, ready to show.
+
+Reads ``material.transcript`` and its cues from a prefetch when the page made one
+(``services_transcripts.materials_with_transcripts``), so a list of recordings costs two
+queries in all; without it, two queries per recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import template
+
+from kshare.library import services_transcripts as services
+from kshare.library.models import Material, Transcript
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    transcript: Transcript
+    cues: list[services.CueView]
+
+    @property
+    def timed(self) -> bool:
+        return any(cue.start_ms is not None for cue in self.cues)
+
+
+@register.simple_tag
+def transcript_of(material: Material) -> TranscriptView | None:
+    if not isinstance(material, Material) or material.kind != Material.Kind.RECORDING:
+        return None
+    transcript = services.transcript_for(material=material)
+    if transcript is None:
+        return None
+    return TranscriptView(transcript, services.cue_views(list(transcript.cues.all())))

@@ -1,0 +1,108 @@
+"""Transcript pages: add or replace a recording's transcript, remove it, download it as WebVTT."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kshare.library import services_transcripts as services
+from kshare.library.forms_transcripts import TranscriptForm
+from kshare.library.models import Cue, Material
+from kshare.sessions.selectors import session_can_edit, sessions_visible_to
+
+
+def _recording(request: HttpRequest, pk: int) -> Material:
+    """A recording of a session the viewer may see; 404 otherwise (missing looks the same)."""
+    material = (
+        Material.objects.select_related("session")
+        .filter(
+            pk=pk,
+            kind=Material.Kind.RECORDING,
+            session__in=sessions_visible_to(person=request.user),
+        )
+        .first()
+    )
+    if material is None:
+        raise Http404
+    return material
+
+
+def _editable_recording(request: HttpRequest, pk: int) -> Material:
+    material = _recording(request, pk)
+    if not session_can_edit(person=request.user, session=material.session):
+        raise PermissionDenied(
+            "Only the session's hosts, its programme's organisers and admins can change its "
+            "transcripts."
+        )
+    return material
+
+
+def _back_to(material: Material) -> str:
+    return f"{material.session.get_absolute_url()}#transcript-{material.pk}"
+
+
+@require_http_methods(["GET", "POST"])
+def transcript_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    material = _editable_recording(request, pk)
+    transcript = services.transcript_for(material=material)
+    if request.method == "POST":
+        form = TranscriptForm(request.POST, request.FILES)
+        if form.is_valid():
+            replaced = transcript is not None
+            saved = services.transcript_save(
+                material=material,
+                parsed=form.cleaned_data["parsed"],
+                language=form.cleaned_data["language"],
+            )
+            count = saved.cues.count()
+            messages.success(
+                request,
+                f"Transcript {'replaced' if replaced else 'added'}: "
+                f"{count} line{'s' if count != 1 else ''}.",
+            )
+            return redirect(_back_to(material))
+    else:
+        form = TranscriptForm(initial={"language": transcript.language if transcript else ""})
+    cues = list(transcript.cues.order_by("position")) if transcript else []
+    return render(
+        request,
+        "library/transcript_edit.html",
+        {
+            "material": material,
+            "session": material.session,
+            "transcript": transcript,
+            "cues": services.cue_views(cues),
+            "form": form,
+            "nav": "sessions",
+        },
+    )
+
+
+@require_POST
+def transcript_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    material = _editable_recording(request, pk)
+    if services.transcript_delete(material=material):
+        messages.success(request, "Transcript removed.")
+    else:
+        messages.info(request, "There was no transcript to remove.")
+    return redirect(_back_to(material))
+
+
+@require_GET
+def transcript_vtt(request: HttpRequest, pk: int) -> HttpResponse:
+    """The transcript as WebVTT: captions for the player (``<track>``) and a download."""
+    material = _recording(request, pk)
+    transcript = services.transcript_for(material=material)
+    if transcript is None:
+        raise Http404
+    cues = list(Cue.objects.filter(transcript=transcript).order_by("position"))
+    response = HttpResponse(
+        services.transcript_as_vtt(transcript=transcript, cues=cues),
+        content_type="text/vtt; charset=utf-8",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-cache"
+    return response
