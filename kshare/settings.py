@@ -188,6 +188,9 @@ KSHARE_TICK_SECONDS = config.env_int("KSHARE_TICK_SECONDS", 60, minimum=0)
 KSHARE_WORKING_HOURS = config.env_str("KSHARE_WORKING_HOURS", "09:00-17:30")
 # Attempts to send one mail before the outbox marks it failed (kept, retried by hand).
 KSHARE_MAIL_MAX_ATTEMPTS = config.env_int("KSHARE_MAIL_MAX_ATTEMPTS", 10, minimum=1)
+# Largest material uploads in bytes: recordings (video/audio) and everything else (slides).
+KSHARE_UPLOAD_MAX_VIDEO = config.env_int("KSHARE_UPLOAD_MAX_VIDEO", 4 * 1024**3, minimum=1)
+KSHARE_UPLOAD_MAX_OTHER = config.env_int("KSHARE_UPLOAD_MAX_OTHER", 100 * 1024**2, minimum=1)
 
 LOGGING = {
     "version": 1,

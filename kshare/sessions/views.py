@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kshare.feedback.results import session_feedback_due
 from kshare.ideas.views import idea_context
+from kshare.library.views import materials_context
 from kshare.sessions import selectors, services
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
 from kshare.sessions.models import Invitation, Session
@@ -110,6 +111,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             **_rsvp_context(request, session),
             **idea_context(request, session),
+            **materials_context(request, session, can_edit=can_edit),
             "can_edit": can_edit,
             "can_see_feedback": can_edit and session_feedback_due(session=session),
             "nav": "sessions",

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.template.defaultfilters import filesizeformat
+
+from kshare.library import sniff
+from kshare.library.models import Material
+from kshare.library.services import NOTES_MAX_LENGTH, TITLE_MAX_LENGTH
+from kshare.library.uploads import size_error, type_error
+
+ACCEPT = {
+    Material.Kind.RECORDING: "video/*,audio/*",
+    Material.Kind.SLIDES: ".pdf,.pptx,.odp,.key,application/pdf",
+}
+
+
+def _title_field() -> forms.CharField:
+    return forms.CharField(
+        max_length=TITLE_MAX_LENGTH,
+        error_messages={
+            "required": "Give the material a title.",
+            "max_length": f"Keep the title under {TITLE_MAX_LENGTH} characters.",
+        },
+    )
+
+
+def _url_field(*, required: bool, label: str) -> forms.URLField:
+    return forms.URLField(
+        label=label,
+        required=required,
+        max_length=1000,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+        error_messages={"invalid": "Enter a web address starting with http:// or https://."},
+    )
+
+
+class MaterialTitleMixin:
+    def clean_title(self) -> str:
+        title = " ".join(self.cleaned_data["title"].split())  # type: ignore[attr-defined]
+        if not title:
+            raise ValidationError("Give the material a title.")
+        return title
+
+
+class FileMaterialForm(MaterialTitleMixin, forms.Form):
+    """A recording (a file, or an external link) or slides (a file).
+
+    The upload handler has streamed, size-checked and sniffed the file already; ``upload_error``
+    is its verdict. Without it (a test posting straight to the form) the checks run here.
+    """
+
+    title = _title_field()
+    url = _url_field(required=False, label="Or a link to the recording")
+    file = forms.FileField(required=False, label="File")
+
+    def __init__(
+        self, *args, kind: str, max_size: int, upload_error: str | None = None, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.max_size = max_size
+        self.upload_error = upload_error
+        self.sniffed: sniff.Sniffed | None = None
+        self.fields["file"].widget.attrs.update(
+            {"accept": ACCEPT[kind], "data-max-bytes": str(max_size)}
+        )
+        limit = filesizeformat(max_size)
+        if kind == Material.Kind.RECORDING:
+            self.fields[
+                "file"
+            ].help_text = (
+                f"A video or audio file (MP4, MOV, WebM, MKV, Ogg, MP3, WAV, M4A), up to {limit}."
+            )
+            self.fields["url"].help_text = "Instead of a file: where the recording is hosted."
+        else:
+            del self.fields["url"]
+            self.fields["file"].required = True
+            self.fields["file"].error_messages["required"] = "Choose the slides file."
+            self.fields[
+                "file"
+            ].help_text = f"PDF, PowerPoint, OpenDocument or Keynote, up to {limit}."
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if self.upload_error:
+            raise ValidationError(self.upload_error)
+        if not upload:
+            return None
+        if upload.size > self.max_size:
+            raise ValidationError(size_error(limit=self.max_size))
+        found = getattr(upload, "sniffed", None) or sniff.sniff_file(upload)
+        error = type_error(kind=self.kind, found=found)
+        if error:
+            raise ValidationError(error)
+        self.sniffed = found
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.kind == Material.Kind.RECORDING and not self.errors:
+            has_file, has_url = bool(cleaned.get("file")), bool(cleaned.get("url"))
+            if has_file == has_url:
+                raise ValidationError(
+                    "Upload a recording file or give a link to it (one of the two)."
+                )
+        return cleaned
+
+
+class NotesForm(MaterialTitleMixin, forms.Form):
+    title = _title_field()
+    notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Markdown.",
+        error_messages={
+            "required": "Write the notes.",
+            "max_length": f"Keep the notes under {NOTES_MAX_LENGTH:,} characters.",
+        },
+    )
+
+
+class LinkForm(MaterialTitleMixin, forms.Form):
+    title = _title_field()
+    url = _url_field(required=True, label="Address")
+
+
+class TitleForm(MaterialTitleMixin, forms.Form):
+    """Editing an uploaded file's material: only the title changes (replace = delete and add)."""
+
+    title = _title_field()

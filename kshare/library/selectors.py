@@ -1,0 +1,46 @@
+"""Reads of session materials, with the session's visibility applied."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kshare.library.models import Material
+from kshare.people.models import Person
+from kshare.sessions.models import Session
+from kshare.sessions.selectors import session_can_edit, sessions_visible_to
+
+# Inline kinds: served with ``Content-Disposition: inline`` (played or shown in the page).
+INLINE_PREFIXES = ("video/", "audio/")
+INLINE_TYPES = ("application/pdf",)
+
+
+def materials_visible_to(*, person: Person) -> QuerySet[Material]:
+    """Materials of the sessions ``person`` may see (one query, the permission inside it)."""
+    return Material.objects.filter(session__in=sessions_visible_to(person=person))
+
+
+def materials_of_session(*, session: Session) -> QuerySet[Material]:
+    """A session's materials for its page; the caller has checked the session is visible."""
+    return Material.objects.filter(session=session).order_by("kind", "created_at", "id")
+
+
+def material_for_viewer(*, person: Person, pk: int) -> Material | None:
+    """The material, or ``None`` when it does not exist for ``person`` (missing or invisible)."""
+    return materials_visible_to(person=person).select_related("session").filter(pk=pk).first()
+
+
+def material_for_media(*, person: Person, pk: int) -> Material | None:
+    """A material with a stored file that ``person`` may download, or ``None``."""
+    return materials_visible_to(person=person).filter(pk=pk).exclude(file="").first()
+
+
+def material_can_edit(*, person: Person, material: Material) -> bool:
+    """Whoever may change the session (hosts, programme organisers, admins) changes materials."""
+    return session_can_edit(person=person, session=material.session)
+
+
+def material_is_inline(material: Material) -> bool:
+    """Whether the browser shows the file itself (video, audio, PDF) rather than saving it."""
+    return material.content_type.startswith(INLINE_PREFIXES) or (
+        material.content_type in INLINE_TYPES
+    )
