@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -209,4 +210,13 @@ LOGGING = {
 if TESTING:
     # Only the slow parts are swapped: hashing, and the worker where a test is not about it.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not os.environ.get(
+        "KSHARE_TEST_SQLITE_MEMORY"
+    ):
+        # A file, as in production: concurrent connections then wait for the busy timeout
+        # (WAL, BEGIN IMMEDIATE) instead of failing at once as an in-memory shared cache does.
+        # One file per process (pytest-xdist workers are processes); Django deletes it after.
+        DATABASES["default"]["TEST"] = {
+            "NAME": str(Path(tempfile.gettempdir()) / f"kshare-test-{os.getpid()}.sqlite3")
+        }
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
