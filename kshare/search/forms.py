@@ -31,7 +31,6 @@ class SearchForm(forms.Form):
     before = forms.DateField(
         label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, programmes=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -52,6 +51,14 @@ class SearchForm(forms.Form):
         if after and before and after > before:
             self.add_error("before", "“Until” must not be before “From”.")
         return data
+
+    @staticmethod
+    def page_number(raw: str | None) -> int:
+        """The requested page; anything that is not a page number is the first page."""
+        try:
+            return max(1, min(int(raw or 1), 1_000_000))
+        except ValueError:
+            return 1
 
     @staticmethod
     def start_of(day: date | None) -> datetime | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -162,7 +163,10 @@ def _where(documents: QuerySet[SearchDocument]) -> tuple[str, list]:
     query = documents.query
     compiler = query.get_compiler(connection=connection)
     compiler.pre_sql_setup()
-    sql, params = compiler.compile(query.where)
+    try:
+        sql, params = compiler.compile(query.where)
+    except FullResultSet:  # no condition at all (an admin, no filters)
+        return "1 = 1", []
     return sql or "1 = 1", list(params)
 
 
@@ -199,7 +203,10 @@ def search(
     )
     backend = _backend()
     match = backend.expression(parsed)
-    where, params = _where(documents)
+    try:
+        where, params = _where(documents)
+    except EmptyResultSet:  # e.g. a filter that can match nothing
+        return empty
     with connection.cursor() as cursor:
         total = backend.count(cursor, match=match, where=where, params=params)
         if total == 0:

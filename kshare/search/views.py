@@ -27,7 +27,7 @@ def results(request: HttpRequest) -> HttpResponse:
             programme=data["programme"],
             after=SearchForm.start_of(data["after"]),
             before=SearchForm.end_of(data["before"]),
-            page=data["page"] or 1,
+            page=SearchForm.page_number(request.GET.get("page")),
         )
     elif form.is_bound:
         query = (request.GET.get("q") or "")[:500]
