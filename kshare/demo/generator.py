@@ -282,6 +282,7 @@ class _Builder:
         self.rng = random.Random(seed)  # content
         self.trng = random.Random(f"kshare-demo-dates:{seed}")  # dates only
         self.frng = random.Random(f"kshare-demo-feedback:{seed}")  # feedback answers only
+        self.lrng = random.Random(f"kshare-demo-library:{seed}")  # session library only
         self.today = now.astimezone(BERLIN).date()
         # "Now", rounded: every past event happens before today's midnight in Berlin.
         self.anchor = datetime.combine(self.today, clock(0, 0), tzinfo=BERLIN).astimezone(UTC)
@@ -310,6 +311,7 @@ class _Builder:
         self._topic_requests()
         self._ideas()
         self._feedback()
+        self._library()
         self._rhythm()
         for label, count in sorted(self.writer.counts.items()):
             self.report(f"  {label}: {count:,}")
@@ -1127,6 +1129,20 @@ class _Builder:
         for prospect in prospects.values():
             writer.add(prospect)
         writer.flush()
+
+    def _library(self) -> None:
+        """Materials for about half the held sessions, and a few absences for the member login
+        (kshare/demo/library.py)."""
+        from kshare.demo.library import LibraryWriter
+
+        LibraryWriter(
+            rng=self.lrng,
+            anchor=self.anchor,
+            member=self.member,
+            first_talk_title=c.FIRST_TALK_TITLE,
+            counts=self.writer.counts,
+            report=self.report,
+        ).write()
 
     def _sample(self, pool: Sequence[int], size: int, tag: int | None) -> list[int]:
         """About half from people interested in the session's main tag, the rest from the pool."""
