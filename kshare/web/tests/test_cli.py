@@ -26,6 +26,7 @@ SUBCOMMANDS = [
     "demo",
     "createadmin",
     "import-people",
+    "reindex",
     "migrate",
     "check",
     "manage",

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         total = search_reindex(progress=progress, chunk=max(1, options["chunk"]))
         self._finish_bar()
+        if options["verbosity"] == 0:
+            return
         noun = "document" if total == 1 else "documents"
         self.stdout.write(f"Indexed {total} {noun} in {time.monotonic() - started:.1f} s.")
 
