@@ -37,6 +37,16 @@ def _url_field(*, required: bool, label: str) -> forms.URLField:
     )
 
 
+class CheckedFileField(forms.FileField):
+    """A file field whose "required" check the form makes, after the upload handler's verdict.
+
+    (A file the handler refused reaches the form as no file at all: "required" would hide why.)
+    """
+
+    def validate(self, value) -> None:
+        pass
+
+
 class MaterialTitleMixin:
     def clean_title(self) -> str:
         title = " ".join(self.cleaned_data["title"].split())  # type: ignore[attr-defined]
@@ -54,7 +64,7 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
 
     title = _title_field()
     url = _url_field(required=False, label="Or a link to the recording")
-    file = forms.FileField(required=False, label="File")
+    file = CheckedFileField(label="File")
 
     def __init__(
         self, *args, kind: str, max_size: int, upload_error: str | None = None, **kwargs
@@ -75,10 +85,9 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
                 f"A video or audio file (MP4, MOV, WebM, MKV, Ogg, MP3, WAV, M4A), up to {limit}."
             )
             self.fields["url"].help_text = "Instead of a file: where the recording is hosted."
+            self.fields["file"].required = False
         else:
             del self.fields["url"]
-            self.fields["file"].required = True
-            self.fields["file"].error_messages["required"] = "Choose the slides file."
             self.fields[
                 "file"
             ].help_text = f"PDF, PowerPoint, OpenDocument or Keynote, up to {limit}."
@@ -88,6 +97,9 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
         if self.upload_error:
             raise ValidationError(self.upload_error)
         if not upload:
+            # Checked here, not by ``required``: the handler's verdict comes first.
+            if self.kind == Material.Kind.SLIDES:
+                raise ValidationError("Choose the slides file.")
             return None
         if upload.size > self.max_size:
             raise ValidationError(size_error(limit=self.max_size))
