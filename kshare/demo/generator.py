@@ -458,6 +458,15 @@ class _Builder:
                 "whenever someone has something to share."
             ),
             cadence="Every other Thursday, 15:00",
+            # The same in machine-readable form: the programme page lists its next open slots.
+            cadence_rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
+            cadence_starts=datetime.combine(
+                self.today + timedelta(days=(3 - self.today.weekday()) % 7 - 8 * 7),
+                clock(15, 0),
+                tzinfo=BERLIN,
+            ).astimezone(UTC),
+            cadence_timezone="Europe/Berlin",
+            cadence_minutes=45,
             lead_time_days=14,
             visibility=ProgrammeVisibility.PUBLIC,
             is_default=True,
