@@ -21,7 +21,7 @@ class TranscriptForm(forms.Form):
             f"A .vtt or .srt file, UTF-8, up to {transcripts.MAX_BYTES // 1024 // 1024} MB. "
             "Its cues are shown beside the recording and can be clicked to jump there."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".vtt,.srt,text/vtt"}),
+        widget=forms.FileInput(attrs={"accept": ".vtt,.srt,text/vtt"}),
     )
     text = forms.CharField(
         label="Or paste the text",
@@ -40,6 +40,11 @@ class TranscriptForm(forms.Form):
         help_text="A language tag such as en, de or pt-BR.",
         error_messages={"max_length": "Use a short language tag such as en, de or pt-BR."},
     )
+
+    def __init__(self, *args, too_large: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Set when the upload handler dropped a file for its size (see views_transcripts).
+        self.too_large = too_large
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
@@ -61,6 +66,9 @@ class TranscriptForm(forms.Form):
         upload = cleaned.get("file")
         text = cleaned.get("text") or ""
         if self.errors:
+            return cleaned
+        if self.too_large:
+            self.add_error("file", self.too_large)
             return cleaned
         if upload and text.strip():
             raise ValidationError(

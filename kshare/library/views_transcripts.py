@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import MemoryFileUploadHandler, SkipFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kshare.library import services_transcripts as services
+from kshare.library import transcripts
 from kshare.library.forms_transcripts import TranscriptForm
 from kshare.library.models import Cue, Material
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
@@ -44,12 +47,56 @@ def _back_to(material: Material) -> str:
     return f"{material.session.get_absolute_url()}#transcript-{material.pk}"
 
 
+class TranscriptUploadHandler(MemoryFileUploadHandler):
+    """Keeps a transcript file in memory up to ``transcripts.MAX_BYTES`` and drops the rest.
+
+    A transcript is small: a bigger file is not stored anywhere (not even in a temporary
+    file); the form then says it is too large.
+    """
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.too_large: str | None = None
+        self.received = 0
+
+    def new_file(self, *args, **kwargs) -> None:
+        self.received = 0
+        super().new_file(*args, **kwargs)  # raises StopFutureHandlers: this one keeps the file
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        # Always in memory (the base class switches to disk above FILE_UPLOAD_MAX_MEMORY_SIZE).
+        self.activated = True
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > transcripts.MAX_BYTES:
+            self.too_large = (
+                f"{self.file_name or 'The file'} is too large: transcripts can be at most "
+                f"{transcripts.MAX_BYTES // 1024 // 1024} MB."
+            )
+            raise SkipFile
+        return super().receive_data_chunk(raw_data, start)
+
+
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def transcript_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add or replace a transcript. Permission is checked before the body is read, then the
+    upload handler is installed, then CSRF is checked (Django's pattern for per-view handlers)."""
     material = _editable_recording(request, pk)
+    handler = TranscriptUploadHandler(request)
+    if request.method == "POST":
+        request.upload_handlers = [handler]
+    return _transcript_edit(request, material, handler)
+
+
+@csrf_protect
+def _transcript_edit(
+    request: HttpRequest, material: Material, handler: TranscriptUploadHandler
+) -> HttpResponse:
     transcript = services.transcript_for(material=material)
     if request.method == "POST":
-        form = TranscriptForm(request.POST, request.FILES)
+        form = TranscriptForm(request.POST, request.FILES, too_large=handler.too_large)
         if form.is_valid():
             replaced = transcript is not None
             saved = services.transcript_save(

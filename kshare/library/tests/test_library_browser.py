@@ -208,3 +208,43 @@ def test_keyboard_selects_a_line_and_the_transcript_follows_playback(
     expect(word).to_have_attribute("aria-current", "false")
     expect(word).to_be_focused()  # following playback never moves the focus
     context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_transcript_pages_pass_axe_and_show_the_bad_line(
+    browser: Browser, server: str, people, tmp_path: Path, axe, scheme
+):
+    from kshare.library import services_transcripts, transcripts
+    from kshare.library.tests.factories import RecordingMaterialFactory
+
+    host, _absentee, session = people
+    material = RecordingMaterialFactory(session=session, title="Talk")
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    sign_in(page, server, host)
+    page.goto(f"{server}/library/materials/{material.pk}/transcript/")
+    problems = {"empty form": axe(page)}
+    broken = tmp_path / "broken.vtt"
+    broken.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nfine\n\n00:00:03 --> 4\nbad\n")
+    page.get_by_label("WebVTT or SRT file").set_input_files(str(broken))
+    page.get_by_role("button", name="Save the transcript").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the 1 problem below.")
+    expect(page.locator("#id_file_error")).to_have_text(
+        "broken.vtt: Line 6: the cue timing '00:00:03 --> 4' is not valid (expected "
+        "HH:MM:SS.mmm --> HH:MM:SS.mmm)."
+    )
+    problems["form with an error"] = axe(page)
+    services_transcripts.transcript_paste(
+        material=material, text="First paragraph.\n\nSecond paragraph.", language="en"
+    )
+    services_transcripts.transcript_save(
+        material=material, parsed=transcripts.parse_vtt(TRANSCRIPT), language="en"
+    )
+    page.goto(f"{server}/library/materials/{material.pk}/transcript/")
+    expect(page.locator(".transcript-cue")).to_have_count(2)
+    problems["replace form with the transcript"] = axe(page)
+    page.goto(f"{server}/sessions/{session.pk}/")
+    problems["session page"] = axe(page)
+    bad = {name: report for name, report in problems.items() if report}
+    assert not bad, "\n".join(f"{name}:\n{report}" for name, report in bad.items())
+    context.close()

@@ -241,9 +241,39 @@ def test_too_long_paste_and_too_big_file(client, host, recording, monkeypatch):
     ]
     monkeypatch.setattr(transcripts, "MAX_BYTES", 1024 * 1024)
     response = upload(client, recording, data=VTT + b"x" * (1024 * 1024))
-    assert response.context["form"].errors["file"] == [
-        "The file is 1.0 MB; transcripts can be at most 1 MB."
-    ]
+    # The upload handler stops keeping the file at the limit; the form says why.
+    assert response.context["form"].errors == {
+        "file": ["talk.vtt is too large: transcripts can be at most 1 MB."]
+    }
+    assert not Transcript.objects.exists()
+
+
+def test_upload_handler_keeps_at_most_the_limit_in_memory(monkeypatch):
+    from django.core.files.uploadhandler import SkipFile, StopFutureHandlers
+    from django.test import RequestFactory
+
+    from kshare.library.views_transcripts import TranscriptUploadHandler
+
+    monkeypatch.setattr(transcripts, "MAX_BYTES", 1024 * 1024)
+    handler = TranscriptUploadHandler(RequestFactory().post("/"))
+    handler.handle_raw_input(None, {}, 10_000_000, b"x")  # in memory even when announced big
+    with pytest.raises(StopFutureHandlers):
+        handler.new_file("file", "a.vtt", "text/vtt", 10_000_000)
+    handler.receive_data_chunk(b"x" * 1024 * 1024, 0)
+    assert handler.too_large is None
+    with pytest.raises(SkipFile):
+        handler.receive_data_chunk(b"y", 1024 * 1024)
+    assert handler.file.getvalue() == b"x" * 1024 * 1024
+    assert handler.too_large == "a.vtt is too large: transcripts can be at most 1 MB."
+
+
+def test_csrf_is_still_checked(host, recording):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(host)
+    response = upload(client, recording)
+    assert response.status_code == 403
     assert not Transcript.objects.exists()
 
 
