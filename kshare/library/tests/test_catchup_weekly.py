@@ -2,9 +2,11 @@
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from kshare.library.catchup import catchup_weekly_send
 from kshare.library.models import CatchUpSubscription
@@ -228,3 +230,12 @@ def test_racing_workers_send_one_mail_per_person():
 def test_the_clock_runs_the_task():
     assert "kshare.library.tasks.catchup_weekly_task" in PERIODIC_TASKS
     assert catchup_weekly_task.enqueue().return_value == 0
+
+
+def test_the_command_runs_the_send_or_queues_it():
+    out = StringIO()
+    call_command("catchup_weekly", stdout=out)
+    assert out.getvalue() == "Weekly catch-up e-mails: 0 sent.\n"
+    out = StringIO()
+    call_command("catchup_weekly", "--enqueue", stdout=out)
+    assert out.getvalue().startswith("Queued the weekly catch-up e-mails (task ")
