@@ -15,7 +15,7 @@ from types import ModuleType
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -118,8 +118,12 @@ def documents_visible_to(*, person: Person) -> QuerySet[SearchDocument]:
         return documents.none()
     if person.is_admin:
         return documents
+    # Correlated, not "session_id IN (every visible session)": the check runs only for the
+    # matching documents whose session is not open to everyone, so its cost does not grow with
+    # the number of sessions.
     return documents.filter(
-        Q(is_open=True) | Q(session_id__in=sessions_visible_to(person=person).values("pk"))
+        Q(is_open=True)
+        | Q(Exists(sessions_visible_to(person=person).filter(pk=OuterRef("session_id"))))
     )
 
 

@@ -10,7 +10,7 @@ WEIGHTS = "10.0, 4.0, 1.0"
 SNIPPET_TOKENS = 24
 
 _FROM = (
-    "FROM search_fts JOIN search_document ON search_document.id = search_fts.rowid "
+    "FROM search_fts CROSS JOIN search_document ON search_document.id = search_fts.rowid "
     "WHERE search_fts MATCH %s AND "
 )
 
@@ -26,14 +26,24 @@ def count(cursor, *, match: str, where: str, params: list) -> int:
 
 
 def page(cursor, *, match: str, where: str, params: list, limit: int, offset: int) -> list:
+    # Two steps: rank every match (cheap), then build snippets for the page's rows only —
+    # SQLite would otherwise compute snippet() for every match before sorting.
     sql = (
         "SELECT search_document.id, search_document.kind, search_document.object_id, "  # noqa: S608
         "search_document.session_id, search_document.date, "
         "highlight(search_fts, 0, %s, %s), "
         f"snippet(search_fts, 2, %s, %s, '…', {SNIPPET_TOKENS}), "
-        f"bm25(search_fts, {WEIGHTS}) AS score, "
+        "hit.score, "
         "(SELECT s.title FROM talks_session s WHERE s.id = search_document.session_id) "
-        f"{_FROM}({where}) ORDER BY score, search_document.id LIMIT %s OFFSET %s"
+        "FROM ("
+        f"SELECT search_fts.rowid AS id, bm25(search_fts, {WEIGHTS}) AS score {_FROM}({where}) "
+        "ORDER BY score, search_fts.rowid LIMIT %s OFFSET %s"
+        ") hit CROSS JOIN search_fts CROSS JOIN search_document "
+        "ON search_fts.rowid = hit.id AND search_document.id = hit.id "
+        "WHERE search_fts MATCH %s ORDER BY hit.score, hit.id"
     )
-    cursor.execute(sql, [MARK_START, MARK_END, MARK_START, MARK_END, match, *params, limit, offset])
+    cursor.execute(
+        sql,
+        [MARK_START, MARK_END, MARK_START, MARK_END, match, *params, limit, offset, match],
+    )
     return cursor.fetchall()
