@@ -486,12 +486,23 @@ def _url(host: str, port: int) -> str:
 
 
 def _create_server(host: str, port: int, *, threads: int):  # -> waitress BaseWSGIServer
+    from django.conf import settings
     from waitress import create_server
 
     from kshare.wsgi import application
 
+    # Waitress refuses request bodies over 1 GB by default: allow the largest material upload
+    # (the upload view enforces the real limits while it streams). Waitress spools bodies over
+    # 512 KB to a temporary file, so a large upload costs disk, not memory.
+    largest = max(settings.KSHARE_UPLOAD_MAX_VIDEO, settings.KSHARE_UPLOAD_MAX_OTHER)
     try:
-        return create_server(application, host=host.strip("[]"), port=port, threads=threads)
+        return create_server(
+            application,
+            host=host.strip("[]"),
+            port=port,
+            threads=threads,
+            max_request_body_size=largest + 16 * 1024 * 1024,
+        )
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
