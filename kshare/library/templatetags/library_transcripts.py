@@ -31,7 +31,13 @@ class TranscriptView:
 def transcript_of(material: Material) -> TranscriptView | None:
     if not isinstance(material, Material) or material.kind != Material.Kind.RECORDING:
         return None
+    # Kept on the instance: the player's captions track and the cue list both ask.
+    cached = getattr(material, "_transcript_view", False)
+    if cached is not False:
+        return cached
     transcript = services.transcript_for(material=material)
-    if transcript is None:
-        return None
-    return TranscriptView(transcript, services.cue_views(list(transcript.cues.all())))
+    shown = None
+    if transcript is not None:
+        shown = TranscriptView(transcript, services.cue_views(list(transcript.cues.all())))
+    material._transcript_view = shown  # type: ignore[attr-defined]
+    return shown

@@ -207,6 +207,18 @@ def test_keyboard_selects_a_line_and_the_transcript_follows_playback(
     expect(first).to_have_attribute("aria-current", "true")
     expect(word).to_have_attribute("aria-current", "false")
     expect(word).to_be_focused()  # following playback never moves the focus
+    # The same transcript is the player's captions track, which Chromium reads as WebVTT.
+    page.evaluate("document.querySelector('video.material-player').textTracks[0].mode = 'hidden'")
+    _wait_until(
+        page, "document.querySelector('video.material-player').textTracks[0].cues?.length === 2"
+    )
+    assert page.evaluate(
+        "Array.from(document.querySelector('video.material-player').textTracks[0].cues,"
+        " c => [c.startTime, c.endTime, c.text])"
+    ) == [
+        [0.5, 3.0, "<v Hana Host>Welcome, everyone.</v>"],
+        [3.5, 5.0, f"<v Hana Host>Today: {WORD}, the economics of marsupials.</v>"],
+    ]
     context.close()
 
 

@@ -439,3 +439,15 @@ def test_session_page_query_count_does_not_grow_with_recordings_or_cues(
     with django_assert_num_queries(len(ctx.captured_queries)):
         response = client.get(big.get_absolute_url())
     assert response.content.decode().count('class="cue-button"') == 30
+
+
+def test_session_page_player_has_a_captions_track_for_timed_transcripts(client, host, recording):
+    client.force_login(host)
+    upload(client, recording, language="en")
+    track_url = reverse("library:transcript_vtt", args=[recording.pk])
+    html = client.get(recording.session.get_absolute_url()).content.decode()
+    assert f'<track kind="captions" src="{track_url}" label="Transcript (en)" srclang="en">' in html
+    client.post(edit_url(recording), {"text": "No times here."})
+    html = client.get(recording.session.get_absolute_url()).content.decode()
+    assert "<track" not in html
+    assert '<p class="cue-line"><span class="cue-text">No times here.</span></p>' in html
