@@ -89,27 +89,23 @@ def catchup_sessions(*, person: Person) -> QuerySet[Session]:
     and one ``cu_<kind>`` flag per material label (no rows read per session)."""
     if not person.is_authenticated or not person.is_active:
         return Session.objects.none()
-    invited = Exists(Invitation.objects.filter(session=OuterRef("pk"), person=person))
-    interesting = Exists(
-        Session.tags.through.objects.filter(
-            session_id=OuterRef("pk"),
-            tag_id__in=Person.interests.through.objects.filter(person_id=person.pk).values(
-                "tag_id"
-            ),
-        )
-    )
-    attended = Exists(Attendance.objects.filter(session=OuterRef("pk"), person=person))
-    hosted = Exists(SessionHost.objects.filter(session=OuterRef("pk"), person=person))
-    signalled = Exists(CatchUpSignal.objects.filter(session=OuterRef("pk"), person=person))
+    # Sets computed once (hashed subplans on PostgreSQL), not subqueries per session: the
+    # planner then starts from the person's few candidates instead of every session.
+    invitations = Invitation.objects.filter(person=person)
+    interests = Person.interests.through.objects.filter(person_id=person.pk).values("tag_id")
+    tagged = Session.tags.through.objects.filter(tag_id__in=interests).values("session_id")
+    attended = Attendance.objects.filter(person=person).values("session_id")
+    hosted = SessionHost.objects.filter(person=person).values("session_id")
+    signalled = CatchUpSignal.objects.filter(person=person).values("session_id")
     return (
         sessions_visible_to(person=person)
         .filter(_has_material(), state=State.HELD)
-        .filter(invited | interesting)
-        .exclude(attended)
-        .exclude(hosted)
-        .exclude(signalled)
+        .filter(Q(pk__in=invitations.values("session_id")) | Q(pk__in=tagged))
+        .exclude(pk__in=attended)
+        .exclude(pk__in=hosted)
+        .exclude(pk__in=signalled)
         .annotate(
-            cu_invited=invited,
+            cu_invited=Exists(invitations.filter(session=OuterRef("pk"))),
             cu_recording=_has_material(Material.Kind.RECORDING),
             cu_slides=_has_material(Material.Kind.SLIDES),
             cu_notes=_has_material(Material.Kind.NOTES),
