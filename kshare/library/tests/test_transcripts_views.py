@@ -451,3 +451,21 @@ def test_session_page_player_has_a_captions_track_for_timed_transcripts(client, 
     html = client.get(recording.session.get_absolute_url()).content.decode()
     assert "<track" not in html
     assert '<p class="cue-line"><span class="cue-text">No times here.</span></p>' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_uploads_replace_one_after_the_other():
+    from kshare.web.tests.race import race
+
+    material = RecordingMaterialFactory(session=PastSessionFactory())
+    texts = [f"Version {i}.\n\nSecond paragraph {i}." for i in range(4)]
+    errors = race(lambda i: services.transcript_paste(material=material, text=texts[i]), threads=4)
+    assert errors == []
+    transcript = Transcript.objects.get(material=material)
+    # Exactly one upload's cues remain, whole: never a mix, never two transcripts.
+    winner = transcript.text.split("\n")[0]
+    i = int(winner.removeprefix("Version ").removesuffix("."))
+    assert cues_of(material) == [
+        (1, None, None, f"Version {i}."),
+        (2, None, None, f"Second paragraph {i}."),
+    ]
