@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kshare.calendars",
     "kshare.library",
     "kshare.search",
+    "kshare.recommend",
     "kshare.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class RecommendConfig(AppConfig):
+    """The recommender's Django side: signals in, cached recommendations out (the maths is in
+    ``kshare.recommend.engine``, which has no Django in it)."""
+
+    name = "kshare.recommend"
+    label = "recommend"
+    verbose_name = "Recommendations"
