@@ -33,6 +33,9 @@ from kshare.tags.models import Tag
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
+# Counting stops here ("more than 1,000 results"): counting every match of a common word would
+# cost more than finding the best page of them.
+MAX_COUNT = 1_000
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,13 @@ class SearchPage:
     per_page: int = PER_PAGE
 
     @property
+    def more(self) -> bool:
+        """More matches than were counted: ``total`` is a lower bound."""
+        return self.total > MAX_COUNT
+
+    @property
     def num_pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        return max(1, math.ceil(min(self.total, MAX_COUNT) / self.per_page))
 
     @property
     def has_previous(self) -> bool:
@@ -212,10 +220,10 @@ def search(
     except EmptyResultSet:  # e.g. a filter that can match nothing
         return empty
     with connection.cursor() as cursor:
-        total = backend.count(cursor, match=match, where=where, params=params)
+        total = backend.count(cursor, match=match, where=where, params=params, cap=MAX_COUNT + 1)
         if total == 0:
             return empty
-        last_page = max(1, math.ceil(total / per_page))
+        last_page = max(1, math.ceil(min(total, MAX_COUNT) / per_page))
         page = max(1, min(page, last_page))
         rows = backend.page(
             cursor,

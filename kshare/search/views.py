@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from kshare.programmes.selectors import programmes_visible_to
 from kshare.search.forms import SearchForm
-from kshare.search.selectors import SearchPage, search
+from kshare.search.selectors import MAX_COUNT, SearchPage, search
 
 
 @require_GET
@@ -42,5 +42,6 @@ def results(request: HttpRequest) -> HttpResponse:
             "query": query,
             "page": page,
             "nav": "search",
+            "max_count": f"{MAX_COUNT:,}",
         },
     )

@@ -15,7 +15,7 @@ Row = tuple
 
 
 class Backend(Protocol):
-    def count(self, cursor, *, match: str, where: str, params: list) -> int: ...
+    def count(self, cursor, *, match: str, where: str, params: list, cap: int) -> int: ...
 
     def page(
         self, cursor, *, match: str, where: str, params: list, limit: int, offset: int

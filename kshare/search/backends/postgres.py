@@ -22,13 +22,13 @@ def expression(parsed: ParsedQuery) -> str:
     return to_tsquery(parsed)
 
 
-def count(cursor, *, match: str, where: str, params: list) -> int:
+def count(cursor, *, match: str, where: str, params: list, cap: int) -> int:
     # ``where`` is SQL compiled by Django with its own placeholders; values are parameters.
     cursor.execute(
-        "SELECT count(*) FROM search_document "  # noqa: S608
+        "SELECT count(*) FROM (SELECT 1 FROM search_document "  # noqa: S608
         f"WHERE search_document.search_vector @@ to_tsquery('{CONFIG}'::regconfig, %s) "
-        f"AND ({where})",
-        [match, *params],
+        f"AND ({where}) LIMIT %s) capped",
+        [match, *params, cap],
     )
     return cursor.fetchone()[0]
 

@@ -19,9 +19,12 @@ def expression(parsed: ParsedQuery) -> str:
     return to_fts5(parsed)
 
 
-def count(cursor, *, match: str, where: str, params: list) -> int:
+def count(cursor, *, match: str, where: str, params: list, cap: int) -> int:
     # ``where`` is SQL compiled by Django with its own placeholders; values are parameters.
-    cursor.execute(f"SELECT count(*) {_FROM}({where})", [match, *params])
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT 1 {_FROM}({where}) LIMIT %s)",  # noqa: S608
+        [match, *params, cap],
+    )
     return cursor.fetchone()[0]
 
 

@@ -236,6 +236,19 @@ def test_pagination(person):
     assert (beyond.page, found(beyond)) == (2, found(second))
 
 
+def test_counting_stops_at_the_cap(person, monkeypatch, member_client):
+    from kshare.search import selectors, views
+
+    monkeypatch.setattr(selectors, "MAX_COUNT", 5)
+    monkeypatch.setattr(views, "MAX_COUNT", 5)
+    for i in range(8):
+        ScheduledSessionFactory(title=f"Lynx {i}")
+    page = search(person=person, query="lynx", per_page=2, page=9)
+    assert (page.total, page.more, page.num_pages, page.page, len(page.hits)) == (6, True, 3, 3, 2)
+    response = member_client.get(reverse("search:results"), {"q": "lynx"})
+    assert "More than 5 results for “lynx”" in response.content.decode()
+
+
 def test_empty_query_finds_nothing(person):
     ScheduledSessionFactory(title="Anything")
     page = search(person=person, query="   ")

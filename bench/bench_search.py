@@ -1,0 +1,276 @@
+"""Search over 100,000 documents: p50/p95 latency of 200 mixed queries (goal: p95 < 30 ms).
+
+The documents come from ``kshare demo --people 5000`` (about 20,000 sessions, their notes,
+transcripts and ideas, 5,000 people) plus generated recordings with transcripts (sentences drawn
+from the demo's abstracts) until the index holds 100,000 documents. The demo is written in bulk,
+so the index is built with ``search_reindex`` (timed too). The queries are run through
+``kshare.search.selectors.search`` (count + page, permissions applied) as ordinary members:
+single words (frequent and rare), two words, phrases, prefixes, filters (type, tag, programme,
+date range) and a few that find nothing.
+
+Everything runs in a child process against a fresh database of its own (a temporary SQLite file,
+or a throw-away database on the DATABASE_URL server), as bench_demo does. Run alone with
+``.venv/bin/python bench/bench_search.py`` (SQLite, then PostgreSQL when DATABASE_URL says so),
+or through ``bench/run.py -k search``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Smaller sizes for a quick try: BENCH_SEARCH_PEOPLE=200 BENCH_SEARCH_DOCUMENTS=5000.
+PEOPLE = int(os.environ.get("BENCH_SEARCH_PEOPLE", 5_000))
+DOCUMENTS = int(os.environ.get("BENCH_SEARCH_DOCUMENTS", 100_000))
+QUERIES = 200
+NAME = "search_100k_documents"
+
+
+def measure(*, database: str) -> list[dict]:
+    from bench_demo import _postgres_database, _postgres_url
+
+    home = Path(tempfile.mkdtemp(prefix="kshare-bench-search-"))
+    log = home / "search.log"
+    env = {
+        **os.environ,
+        "KSHARE_HOME": str(home),
+        "DJANGO_SETTINGS_MODULE": "kshare.settings",
+        "KSHARE_INSECURE_HTTP": "1",
+    }
+    env.pop("KSHARE_TESTING", None)
+    dropper = None
+    if database == "postgresql":
+        server_url = _postgres_url(os.environ.get("DATABASE_URL", ""))
+        if server_url is None:
+            raise RuntimeError("Set DATABASE_URL to a PostgreSQL server to measure PostgreSQL.")
+        env["DATABASE_URL"], dropper = _postgres_database(
+            server_url, f"kshare_search_{os.getpid()}"
+        )
+    else:
+        env.pop("DATABASE_URL", None)
+    try:
+        with log.open("wb") as err:
+            done = subprocess.run(  # noqa: S603 - our own interpreter and script
+                [sys.executable, str(Path(__file__).resolve()), "--child"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise RuntimeError(f"the search bench failed:\n{log.read_text()[-3000:]}")
+        return json.loads(done.stdout.decode().strip().splitlines()[-1])
+    finally:
+        if dropper is not None:
+            dropper()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(bench=None) -> list[dict]:
+    from bench_demo import _postgres_url
+
+    database = "postgresql" if _postgres_url(os.environ.get("DATABASE_URL", "")) else "sqlite"
+    rows = measure(database=database)
+    if bench is not None:
+        for row in rows:
+            bench.record(row["name"], row["metric"], row["value"], row["unit"])
+    return rows
+
+
+# --- the child: build, index, query ---------------------------------------------------------
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _child() -> list[dict]:
+    import random
+    import statistics
+    import time
+    from datetime import timedelta
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from kshare.demo.generator import demo_organisation_create
+    from kshare.library.models import Material, Transcript
+    from kshare.people.models import Person, Role
+    from kshare.programmes.models import Programme
+    from kshare.search.models import Kind, SearchDocument
+    from kshare.search.selectors import search
+    from kshare.search.services import search_reindex, search_reindex_count
+    from kshare.sessions.models import Session, State
+    from kshare.tags.models import Tag
+
+    rng = random.Random(5)
+    call_command("migrate", verbosity=0)
+    # Development only: BENCH_SEARCH_REUSE=1 with a kept KSHARE_HOME queries what is there.
+    reuse = os.environ.get("BENCH_SEARCH_REUSE") == "1" and SearchDocument.objects.exists()
+    started = time.perf_counter()
+    if not reuse:
+        demo_organisation_create(people=PEOPLE, seed=1)
+    _say(f"demo: {time.perf_counter() - started:.1f} s")
+
+    # Sentences of the demo's abstracts: the generated transcripts talk like the sessions do.
+    sentences = [
+        sentence.strip()
+        for abstract in Session.objects.values_list("abstract", flat=True)[:3000]
+        for sentence in abstract.replace("\n", " ").split(". ")
+        if len(sentence.split()) >= 4
+    ]
+    held = list(
+        Session.objects.filter(state=State.HELD).values_list("pk", flat=True).order_by("pk")
+    )
+    missing = 0 if reuse else max(0, DOCUMENTS - search_reindex_count())
+    pairs = missing // 2  # a recording and its transcript are two documents
+    started = time.perf_counter()
+    with transaction.atomic():
+        for first in range(0, pairs, 1000):
+            batch = range(first, min(first + 1000, pairs))
+            materials = Material.objects.bulk_create(
+                Material(
+                    session_id=held[i % len(held)],
+                    kind=Material.Kind.RECORDING,
+                    title=f"Recording, part {i // len(held) + 1}",
+                    url=f"https://video.example.com/{i}",
+                )
+                for i in batch
+            )
+            Transcript.objects.bulk_create(
+                Transcript(
+                    material=material,
+                    source=Transcript.Source.TEXT,
+                    language="en",
+                    text=". ".join(rng.choices(sentences, k=rng.randint(8, 20))) + ".",
+                )
+                for material in materials
+            )
+    _say(f"generated {pairs} recordings with transcripts: {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    documents = SearchDocument.objects.count() if reuse else search_reindex()
+    reindex_seconds = time.perf_counter() - started
+    _say(f"reindexed {documents} documents: {reindex_seconds:.1f} s")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    words = [
+        w.strip(".,:;()\"'").lower()
+        for s in rng.sample(sentences, min(400, len(sentences)))
+        for w in s.split()
+    ]
+    words = [w for w in words if len(w) >= 4 and w.isalpha()]
+    tags = list(Tag.objects.values_list("slug", flat=True))
+    programmes = list(Programme.objects.values_list("pk", flat=True))
+    now = timezone.now()
+    members = list(
+        Person.objects.filter(role=Role.MEMBER, is_active=True).values_list("pk", flat=True)
+    )
+
+    def phrase() -> str:
+        tokens = rng.choice(sentences).split()
+        at = rng.randrange(0, max(1, len(tokens) - 2))
+        return '"' + " ".join(tokens[at : at + 2]) + '"'
+
+    makers = {
+        "word": lambda: ({"query": rng.choice(words)}),
+        "two_words": lambda: ({"query": f"{rng.choice(words)} {rng.choice(words)}"}),
+        "phrase": lambda: ({"query": phrase()}),
+        "prefix": lambda: ({"query": rng.choice(words)[:4] + "*"}),
+        "kind": lambda: (
+            {"query": rng.choice(words), "kind": rng.choice([Kind.SESSION, Kind.TRANSCRIPT])}
+        ),
+        "tag": lambda: ({"query": rng.choice(words), "tag": rng.choice(tags)}),
+        "programme": lambda: ({"query": rng.choice(words), "programme": rng.choice(programmes)}),
+        "dates": lambda: (
+            {
+                "query": rng.choice(words),
+                "after": now - timedelta(days=rng.randint(30, 365)),
+                "before": now,
+            }
+        ),
+        "page_3": lambda: ({"query": rng.choice(words), "page": 3}),
+        "no_hits": lambda: ({"query": "".join(rng.choices("qxzvjk", k=9))}),
+    }
+    kinds = list(makers)
+    queries = [(kinds[i % len(kinds)], makers[kinds[i % len(kinds)]]()) for i in range(QUERIES)]
+    rng.shuffle(queries)
+    people = {pk: Person.objects.get(pk=pk) for pk in rng.sample(members, 10)}
+    viewers = list(people.values())
+
+    # Warm-up (connection, caches), not measured.
+    for _kind, arguments in queries[:10]:
+        search(person=viewers[0], **arguments)
+    timings: dict[str, list[float]] = {k: [] for k in kinds}
+    hits = []
+    for i, (kind, arguments) in enumerate(queries):
+        viewer = viewers[i % len(viewers)]
+        started = time.perf_counter()
+        page = search(person=viewer, **arguments)
+        timings[kind].append((time.perf_counter() - started) * 1000)
+        hits.append(page.total)
+    every = sorted(t for values in timings.values() for t in values)
+
+    def pct(values: list[float], p: float) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+    rows = [
+        {
+            "name": NAME,
+            "metric": "documents",
+            "value": SearchDocument.objects.count(),
+            "unit": "rows",
+        },
+        {"name": NAME, "metric": "reindex", "value": round(reindex_seconds, 1), "unit": "s"},
+        {"name": NAME, "metric": "queries", "value": len(every), "unit": "queries"},
+        {"name": NAME, "metric": "p50", "value": round(statistics.median(every), 2), "unit": "ms"},
+        {"name": NAME, "metric": "p95", "value": round(pct(every, 95), 2), "unit": "ms"},
+        {"name": NAME, "metric": "max", "value": round(every[-1], 2), "unit": "ms"},
+        {
+            "name": NAME,
+            "metric": "median hits",
+            "value": statistics.median(hits),
+            "unit": "documents",
+        },
+    ]
+    for kind in kinds:
+        rows.append(
+            {
+                "name": NAME,
+                "metric": f"p95 {kind}",
+                "value": round(pct(timings[kind], 95), 2),
+                "unit": "ms",
+            }
+        )
+    for row in rows:
+        _say(f"{row['metric']}: {row['value']} {row['unit']}")
+    return rows
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        print(json.dumps(_child()))
+        sys.exit(0)
+    from bench_demo import _postgres_url
+
+    databases = ["sqlite"]
+    if _postgres_url(os.environ.get("DATABASE_URL", "")):
+        databases.append("postgresql")
+    for database in databases:
+        for row in measure(database=database):
+            print(json.dumps({**row, "database": database}))
