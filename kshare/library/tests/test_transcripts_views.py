@@ -469,3 +469,20 @@ def test_simultaneous_uploads_replace_one_after_the_other():
         (1, None, None, f"Version {i}."),
         (2, None, None, f"Second paragraph {i}."),
     ]
+
+
+def test_transcript_of_an_external_recording_lists_times_as_text(recording):
+    recording.file = ""
+    recording.url = "https://video.example.com/talk"
+    recording.save()
+    services.transcript_save(material=recording, parsed=transcripts.parse_vtt(VTT.decode()))
+    material = Material.objects.get(pk=recording.pk)
+    html = render_to_string("library/_transcript.html", {"material": material, "can_edit": False})
+    assert "<button" not in html
+    assert "transcript.js" not in html
+    assert (
+        '<p class="cue-line"><time class="cue-time" datetime="PT1.000S">0:01</time> '
+        '<span class="cue-text"><span class="cue-speaker">Ana:</span> We talk about '
+        "quokkanomics.</span></p>"
+    ) in html
+    assert "Download (WebVTT)" in html
