@@ -347,3 +347,24 @@ def test_session_page_query_count_does_not_grow_with_materials(host_client, host
     assert _page_queries(host_client, f"/sessions/{large.pk}/") == _page_queries(
         host_client, f"/sessions/{small.pk}/"
     )
+
+
+def test_admin_delete_removes_the_file(client, admin_person, session, media_root):
+    recording = RecordingMaterialFactory(session=session)
+    path = media_root / recording.file.name
+    client.force_login(admin_person)
+
+    with_callbacks = client.post(f"/admin/library/material/{recording.pk}/delete/", {"post": "yes"})
+
+    assert with_callbacks.status_code == 302
+    assert not Material.objects.exists()
+    assert not path.exists()
+
+
+def test_admin_cannot_put_a_file_past_the_checks(client, admin_person, session):
+    recording = RecordingMaterialFactory(session=session)
+    client.force_login(admin_person)
+
+    page = client.get(f"/admin/library/material/{recording.pk}/change/").content.decode()
+
+    assert 'type="file"' not in page
