@@ -384,3 +384,11 @@ def test_session_page_has_no_box_for_attendees_hosts_or_sessions_without_materia
     # Anyone else who may see it (not invited) may mark it.
     client.force_login(AdminFactory())
     assert 'id="catchup-box"' in client.get(f"/sessions/{attended.pk}/").content.decode()
+
+
+def test_out_of_range_ids_are_404(member_client):
+    huge = 10**20
+    for name in ("library:catchup_mark", "library:catchup_unmark"):
+        response = member_client.post(reverse(name, args=[huge]), {"kind": "watched"})
+        assert response.status_code == 404
+    assert member_client.get(FEED + f"?page={huge}").status_code == 200
