@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -61,8 +62,9 @@ class TranscriptForm(forms.Form):
             raise ValidationError("Use a language tag such as en, de or pt-BR.")
         return language
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         upload = cleaned.get("file")
         text = cleaned.get("text") or ""
         if self.errors:

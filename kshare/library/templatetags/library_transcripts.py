@@ -32,8 +32,8 @@ def transcript_of(material: Material) -> TranscriptView | None:
     if not isinstance(material, Material) or material.kind != Material.Kind.RECORDING:
         return None
     # Kept on the instance: the player's captions track and the cue list both ask.
-    cached = getattr(material, "_transcript_view", False)
-    if cached is not False:
+    if hasattr(material, "_transcript_view"):
+        cached: TranscriptView | None = material._transcript_view
         return cached
     transcript = services.transcript_for(material=material)
     shown = None
