@@ -349,14 +349,17 @@ def test_session_page_query_count_does_not_grow_with_materials(host_client, host
     )
 
 
-def test_admin_delete_removes_the_file(client, admin_person, session, media_root):
+def test_admin_delete_removes_the_file(
+    client, admin_person, session, media_root, django_capture_on_commit_callbacks
+):
     recording = RecordingMaterialFactory(session=session)
     path = media_root / recording.file.name
     client.force_login(admin_person)
 
-    with_callbacks = client.post(f"/admin/library/material/{recording.pk}/delete/", {"post": "yes"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/library/material/{recording.pk}/delete/", {"post": "yes"})
 
-    assert with_callbacks.status_code == 302
+    assert response.status_code == 302
     assert not Material.objects.exists()
     assert not path.exists()
 
