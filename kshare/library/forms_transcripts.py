@@ -30,7 +30,7 @@ class TranscriptForm(forms.Form):
         strip=False,
         help_text=(
             "Plain text without times: each paragraph (separated by a blank line) becomes one "
-            "line of the transcript. Pasted WebVTT keeps its times."
+            "line of the transcript. Pasted WebVTT or SRT keeps its times."
         ),
         widget=forms.Textarea(attrs={"rows": 8, "maxlength": str(PASTE_MAX_CHARS)}),
     )

@@ -303,11 +303,15 @@ def parse_srt(text: str) -> ParsedTranscript:
 def parse_text(text: str) -> ParsedTranscript:
     """Pasted text: one cue per paragraph (paragraphs are separated by blank lines), no times.
 
-    Pasted WebVTT (it starts with 'WEBVTT') is parsed as WebVTT, with its times.
+    Pasted WebVTT (it starts with 'WEBVTT') and pasted SRT (a cue number, then a timing line)
+    are parsed as such, with their times.
     """
     stripped = text.lstrip("\ufeff")
     if stripped.startswith("WEBVTT"):
         return parse_vtt(stripped)
+    head = [line.strip() for line in stripped.lstrip().splitlines()[:2]]
+    if len(head) == 2 and _SRT_INDEX.match(head[0]) and _SRT_TIMING.match(head[1]):
+        return parse_srt(stripped)
     if len(stripped) > MAX_TEXT_CHARS:
         raise TranscriptError(
             f"The text is {len(stripped):,} characters long; at most {MAX_TEXT_CHARS:,}."
@@ -354,11 +358,14 @@ _TIMESTAMP_TAG = re.compile(r"<\d+(?::\d{2}){1,2}\.\d{3}>")
 _VOICE_TAG = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>", re.IGNORECASE)
 _ANY_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACES = re.compile(r"[ \t]+")
+# Positioning codes some SRT tools write, e.g. {\an8} (from the ASS format).
+_ASS_CODE = re.compile(r"\{\\[^{}]*\}")
 
 
 def _strip_tags(text: str) -> str:
     text = _TIMESTAMP_TAG.sub("", text)
     text = _ANY_TAG.sub("", text)
+    text = _ASS_CODE.sub("", text)
     return html.unescape(_SPACES.sub(" ", text)).strip()
 
 

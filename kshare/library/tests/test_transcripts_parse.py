@@ -330,3 +330,24 @@ def test_timestamp_formats():
     assert transcripts.format_timestamp(5, separator=",") == "00:00:00,005"
     assert transcripts.format_clock(62_999) == "1:02"
     assert transcripts.format_clock(3_723_004) == "1:02:03"
+
+
+def test_pasted_srt_keeps_its_times():
+    parsed = transcripts.parse_text(
+        "\n1\n00:00:01,000 --> 00:00:02,000\nhi\n\n2\n00:00:03,000 --> 00:00:04,000\nyo\n"
+    )
+    assert (parsed.source, parsed.cues) == (
+        "srt",
+        [ParsedCue(1000, 2000, "hi"), ParsedCue(3000, 4000, "yo")],
+    )
+    # A paragraph that merely starts with a number is text.
+    assert transcripts.parse_text("42\nis the answer").cues == [
+        ParsedCue(None, None, "42\nis the answer")
+    ]
+
+
+def test_srt_positioning_codes_are_not_words():
+    assert transcripts.cue_plain("{\\an8}Top of the screen") == "Top of the screen"
+    assert transcripts.cue_segments("{\\an8}<i>Hi</i>") == [("", "Hi")]
+    # Braces without a backslash are words.
+    assert transcripts.cue_plain("a {set} of things") == "a {set} of things"
