@@ -260,3 +260,56 @@ def test_transcript_pages_pass_axe_and_show_the_bad_line(
     bad = {name: report for name, report in problems.items() if report}
     assert not bad, "\n".join(f"{name}:\n{report}" for name, report in bad.items())
     context.close()
+
+
+def test_the_cue_list_follows_playback_without_moving_focus_or_page(
+    browser: Browser, server: str, people, tmp_path: Path
+):
+    from kshare.library import services_transcripts, transcripts
+
+    host, _absentee, session = people
+    video = _webm(tmp_path / "clip.webm")
+    material = Material.objects.create(
+        session=session,
+        kind=Material.Kind.RECORDING,
+        title="Clip",
+        filename="clip.webm",
+        content_type="video/webm",
+    )
+    material.file.save("clip.webm", video.open("rb"))
+    # 60 short cues over the 6 seconds: far more than the list shows at once.
+    lines = "".join(
+        f"00:00:0{i // 10}.{i % 10}00 --> 00:00:0{i // 10}.{i % 10}99\nLine number {i}\n\n"
+        for i in range(60)
+    )
+    services_transcripts.transcript_save(
+        material=material, parsed=transcripts.parse_vtt("WEBVTT\n\n" + lines)
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, server, host)
+    page.goto(f"{server}/sessions/{session.pk}/")
+    _wait_until(
+        page, "document.querySelector('video.material-player').readyState >= 1", timeout_ms=15_000
+    )
+    box = page.locator(f"#transcript-{material.pk} [data-transcript-scroll]")
+    assert box.evaluate("b => b.scrollHeight > b.clientHeight")
+    assert box.evaluate("b => b.scrollTop") == 0
+    page.get_by_role("heading", name="Clip").scroll_into_view_if_needed()
+    page_scroll = page.evaluate("window.scrollY")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.evaluate("document.querySelector('video.material-player').currentTime = 5.55")
+    last = page.get_by_role("button", name="Line number 55")
+    expect(last).to_have_attribute("aria-current", "true")
+    _wait_until(
+        page,
+        f"(() => {{ const b = document.querySelector('#transcript-{material.pk} "
+        "[data-transcript-scroll]'); const c = b.querySelector('[aria-current=true]')"
+        ".closest('li'); return c.offsetTop >= b.scrollTop && c.offsetTop + c.offsetHeight"
+        " <= b.scrollTop + b.clientHeight; })()",
+        timeout_ms=3000,
+    )
+    assert box.evaluate("b => b.scrollTop") > 0
+    assert page.evaluate("window.scrollY") == page_scroll  # only the list scrolled
+    assert page.evaluate("document.activeElement === document.body")  # focus not taken
+    context.close()
