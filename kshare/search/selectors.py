@@ -15,7 +15,7 @@ from types import ModuleType
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -27,7 +27,7 @@ from kshare.search.backends import postgres, sqlite_fts5
 from kshare.search.models import Kind, SearchDocument
 from kshare.search.query import parse
 from kshare.search.services import MARK_END, MARK_START
-from kshare.sessions.models import Session
+from kshare.sessions.models import Invitation, Session, SessionHost
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.tags.models import Tag
 
@@ -120,18 +120,44 @@ def _backend() -> ModuleType:
     return postgres if connection.vendor == "postgresql" else sqlite_fts5
 
 
+def _restricted_sessions_visible_to(person: Person) -> QuerySet[Session]:
+    """The sessions ``person`` may see that are not open to everyone.
+
+    ``sessions_visible_to`` decides; it is only asked about the sessions linked to the person
+    or to their team (host, invitation, organised programme, team session, team programme) — a
+    superset of the answer found through indexes, so the cost follows the person's links, not
+    the number of sessions.
+    """
+    linked = (
+        Q(pk__in=SessionHost.objects.filter(person_id=person.pk).values("session_id"))
+        | Q(pk__in=Invitation.objects.filter(person_id=person.pk).values("session_id"))
+        | Q(
+            programme_id__in=Programme.organisers.through.objects.filter(
+                person_id=person.pk
+            ).values("programme_id")
+        )
+    )
+    if person.team_id is not None:
+        linked |= Q(
+            pk__in=Session.teams.through.objects.filter(team_id=person.team_id).values("session_id")
+        ) | Q(
+            programme_id__in=Programme.teams.through.objects.filter(team_id=person.team_id).values(
+                "programme_id"
+            )
+        )
+    return sessions_visible_to(person=person).filter(linked)
+
+
 def documents_visible_to(*, person: Person) -> QuerySet[SearchDocument]:
+    """Documents ``person`` may see: open ones (public session in a public programme, people,
+    ideas without a session) and those of the restricted sessions they may see."""
     documents = SearchDocument.objects.all()
     if not person.is_authenticated or not person.is_active:
         return documents.none()
     if person.is_admin:
         return documents
-    # Correlated, not "session_id IN (every visible session)": the check runs only for the
-    # matching documents whose session is not open to everyone, so its cost does not grow with
-    # the number of sessions.
     return documents.filter(
-        Q(is_open=True)
-        | Q(Exists(sessions_visible_to(person=person).filter(pk=OuterRef("session_id"))))
+        Q(is_open=True) | Q(session_id__in=_restricted_sessions_visible_to(person).values("pk"))
     )
 
 
