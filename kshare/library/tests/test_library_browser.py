@@ -222,16 +222,16 @@ def test_keyboard_selects_a_line_and_the_transcript_follows_playback(
     context.close()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(("scheme", "width"), [("light", 1280), ("dark", 1280), ("light", 390)])
 def test_transcript_pages_pass_axe_and_show_the_bad_line(
-    browser: Browser, server: str, people, tmp_path: Path, axe, scheme
+    browser: Browser, server: str, people, tmp_path: Path, axe, scheme, width
 ):
     from kshare.library import services_transcripts, transcripts
     from kshare.library.tests.factories import RecordingMaterialFactory
 
     host, _absentee, session = people
     material = RecordingMaterialFactory(session=session, title="Talk")
-    context = browser.new_context(color_scheme=scheme)
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
     page = context.new_page()
     sign_in(page, server, host)
     page.goto(f"{server}/library/materials/{material.pk}/transcript/")
