@@ -173,6 +173,14 @@ class LibraryWriter:
         with_material: list[tuple[int, bool]] = []  # (session id, has a timed transcript)
         video = f"https://video.{c.COMPANY_DOMAIN}/watch"
 
+        def flush() -> None:
+            # In this order (transcripts point at materials, cues at transcripts); in batches, so
+            # memory stays flat for the 100,000-person demo.
+            for model, rows in ((Material, materials), (Transcript, transcripts), (Cue, cues)):
+                model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+                self.counts[model._meta.label] += len(rows)
+                rows.clear()
+
         for sid, title, format, start, end, visibility in held:
             first = title == self.first_talk_title
             if not first and rng.random() >= MATERIAL_SHARE:
@@ -264,18 +272,18 @@ class LibraryWriter:
                     )
             if visibility == Visibility.PUBLIC and not first:
                 with_material.append((sid, timed))
+            if len(cues) >= BATCH_SIZE * 5:
+                flush()
 
-        Material.objects.bulk_create(materials, batch_size=BATCH_SIZE)
-        Transcript.objects.bulk_create(transcripts, batch_size=BATCH_SIZE)
-        Cue.objects.bulk_create(cues, batch_size=BATCH_SIZE)
+        flush()
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Material, Transcript]):
                 cursor.execute(sql)
-        self.counts[Material._meta.label] += len(materials)
-        self.counts[Transcript._meta.label] += len(transcripts)
-        self.counts[Cue._meta.label] += len(cues)
         self._absences(with_material, hosts)
-        self.report(f"library: {len(materials):,} materials, {len(transcripts):,} transcripts")
+        self.report(
+            f"library: {self.counts[Material._meta.label]:,} materials, "
+            f"{self.counts[Transcript._meta.label]:,} transcripts"
+        )
 
     def _absences(self, candidates: list[tuple[int, bool]], hosts: dict[int, int]) -> None:
         """Invite the member login to a few held sessions with material that they missed:
