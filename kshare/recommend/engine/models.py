@@ -429,3 +429,117 @@ class Hybrid:
         self.weights = weights
         self.validation_ndcg = best
         return dict(weights)
+
+
+class GroupPopularity:
+    """What the user's own team attends: per-item counts among the members of ``user_group``.
+
+    A user without a team (-1) or without ``user_group`` gets the overall counts; ``smoothing``
+    mixes a little of the overall counts into every team's so small teams still rank sensibly.
+    """
+
+    name = "team-popularity"
+
+    def __init__(self, smoothing: float = 0.1) -> None:
+        self.smoothing = smoothing
+        self.group_scores: np.ndarray | None = None
+        self.overall: np.ndarray | None = None
+        self.groups: np.ndarray | None = None
+        self.data: TrainData | None = None
+
+    def fit(self, data: TrainData) -> GroupPopularity:
+        self.data = data
+        x = binary(data.interactions)
+        overall = np.asarray(x.sum(axis=0), dtype=np.float64).ravel()
+        self.overall = overall / max(overall.sum(), 1.0)
+        groups = (
+            np.full(data.n_users, -1, dtype=np.int64)
+            if data.user_group is None
+            else np.asarray(data.user_group, dtype=np.int64)
+        )
+        self.groups = groups
+        n_groups = int(groups.max()) + 1 if len(groups) and groups.max() >= 0 else 0
+        scores = np.zeros((n_groups, data.n_items))
+        if n_groups:
+            members = groups >= 0
+            membership = sp.csr_matrix(
+                (np.ones(int(members.sum())), (groups[members], np.flatnonzero(members))),
+                shape=(n_groups, data.n_users),
+            )
+            counts = np.asarray((membership @ x).toarray(), dtype=np.float64)
+            totals = np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+            scores = counts / totals + self.smoothing * self.overall[None, :]
+        self.group_scores = scores
+        return self
+
+    def raw_score(self, users: np.ndarray) -> np.ndarray:
+        assert self.groups is not None and self.overall is not None, "fit first"
+        assert self.group_scores is not None
+        users = np.asarray(users, dtype=np.int64)
+        groups = self.groups[users]
+        out = np.tile(self.overall, (len(users), 1))
+        has = groups >= 0
+        out[has] = self.group_scores[groups[has]]
+        return out
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        users = np.asarray(users, dtype=np.int64)
+        return penalise_negatives(self.raw_score(users), self.data, users).astype(np.float32)
+
+
+class Oracle:
+    """The true preference scores (synthetic data only): the ceiling for every other model."""
+
+    name = "oracle"
+
+    def __init__(self, preference: np.ndarray) -> None:
+        self.preference = np.asarray(preference, dtype=np.float64)
+
+    def fit(self, data: TrainData) -> Oracle:
+        return self
+
+    def raw_score(self, users: np.ndarray) -> np.ndarray:
+        return self.preference[np.asarray(users, dtype=np.int64)]
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        return self.raw_score(users).astype(np.float32)
+
+
+class PureSVD:
+    """Low-rank item factors from a truncated SVD of the (recency-weighted) interactions.
+
+    score(u) = x_u V V^T: a user's items projected onto the ``factors`` strongest co-occurrence
+    directions; it generalises from few interactions where neighbour models are sparse.
+    """
+
+    name = "svd"
+
+    def __init__(self, factors: int = 16, half_life_days: float | None = None) -> None:
+        self.factors = factors
+        self.half_life_days = half_life_days
+        self.v: np.ndarray | None = None
+        self.x: sp.csr_matrix | None = None
+        self.data: TrainData | None = None
+
+    def fit(self, data: TrainData) -> PureSVD:
+        from scipy.sparse.linalg import svds
+
+        self.data = data
+        self.x = user_recency_weights(data, self.half_life_days)
+        rank = max(1, min(self.factors, min(data.n_users, data.n_items) - 1))
+        if self.x.nnz == 0:
+            self.v = np.zeros((data.n_items, rank))
+            return self
+        start = np.random.default_rng(data.seed).standard_normal(min(self.x.shape))
+        _, _, vt = svds(self.x.astype(np.float64), k=rank, v0=start, random_state=data.seed)
+        self.v = vt.T
+        return self
+
+    def raw_score(self, users: np.ndarray) -> np.ndarray:
+        assert self.x is not None and self.v is not None, "fit first"
+        users = np.asarray(users, dtype=np.int64)
+        return np.asarray((self.x[users] @ self.v) @ self.v.T, dtype=np.float64)
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        users = np.asarray(users, dtype=np.int64)
+        return penalise_negatives(self.raw_score(users), self.data, users).astype(np.float32)
