@@ -22,6 +22,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.reminders.tasks.reminders_tick",
     "kshare.reminders.cadence.cadence_nudge_task",
     "kshare.library.tasks.catchup_weekly_task",
+    "kshare.recommend.tasks.recommend_tick_task",
 ]
 
 

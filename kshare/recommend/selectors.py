@@ -1,0 +1,344 @@
+"""Serving recommendations: reads of the cache, never a retraining.
+
+The rules, in one place:
+
+- A person's **upcoming sessions** and **recordings** come from the rows the last training stored
+  (``Recommendation``), filtered again at read time: only sessions the person may see *now*
+  (``sessions_visible_to``), upcoming ones that have not started, recordings of held sessions
+  with material, none they attended, host, answered (yes or no) or dismissed ("not
+  interested"), and no recording they marked as watched.
+- **Cold start**: someone with nothing stored (new since the last training, or all of it is gone
+  by now) gets sessions tagged with their skills (higher level first) and interests, then what
+  their team (or everyone) said yes to or attended lately — computed in a few queries, no model.
+- **Suggested invitees** for a session: the people who may see it and are not invited or hosting,
+  ranked by their skills and interests matching the session's tags, by having attended the
+  sessions most similar to it (stored by the training) and by their team's yeses; each with its
+  reason.
+- **Topics for a host**: open topic requests ranked by how well the person's skills, interests
+  and the sessions they hosted match the request's tags and words, +1s breaking ties.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from kshare.library.models import CatchUpSignal, Material
+from kshare.people.models import Person, Skill
+from kshare.recommend.models import Recommendation, SimilarSession
+from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
+from kshare.sessions.selectors import sessions_visible_to
+from kshare.topics.models import TopicRequest
+
+FEED_SIZE = 5
+COLD_CANDIDATES = 60
+POPULAR_DAYS = 90
+INVITEES = 10
+TOPICS = 6
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """One recommended session (or recording) and why."""
+
+    session: Session
+    reason: str
+
+
+@dataclass(frozen=True)
+class Invitee:
+    person: Person
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def _cards(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    return sessions.select_related("programme").prefetch_related(
+        Prefetch(
+            "host_links",
+            queryset=SessionHost.objects.select_related("person").order_by("-role", "id"),
+        ),
+        "tags",
+    )
+
+
+def _candidates(person: Person, kind: str) -> QuerySet[Session]:
+    """What may be recommended to ``person`` now, of ``kind``."""
+    now = timezone.now()
+    mine = Q(pk__in=Attendance.objects.filter(person=person).values("session_id")) | Q(
+        pk__in=SessionHost.objects.filter(person=person).values("session_id")
+    )
+    sessions = sessions_visible_to(person=person)
+    if kind == Recommendation.Kind.SESSION:
+        sessions = sessions.filter(state=State.SCHEDULED, start__gt=now)
+        mine |= Q(
+            pk__in=Invitation.objects.filter(
+                person=person,
+                response__in=[Invitation.Response.YES, Invitation.Response.NO],
+            ).values("session_id")
+        )
+        mine |= Q(
+            pk__in=CatchUpSignal.objects.filter(
+                person=person, kind=CatchUpSignal.Kind.NOT_INTERESTED
+            ).values("session_id")
+        )
+    else:
+        sessions = sessions.filter(
+            Exists(Material.objects.filter(session=OuterRef("pk"))), state=State.HELD
+        )
+        mine |= Q(pk__in=CatchUpSignal.objects.filter(person=person).values("session_id"))
+    return sessions.exclude(mine)
+
+
+def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
+    stored = Recommendation.objects.filter(person=person, kind=kind)
+    rows = {
+        session_id: (rank, reason)
+        for session_id, rank, reason in stored.values_list("session_id", "rank", "reason")
+    }
+    if not rows:
+        return []
+    sessions = _cards(_candidates(person, kind).filter(pk__in=list(rows)))
+    found = sorted(sessions, key=lambda s: rows[s.pk][0])[:limit]
+    return [Recommended(session=s, reason=rows[s.pk][1]) for s in found]
+
+
+def _skill_tags(person: Person) -> tuple[dict[int, tuple[int, str]], dict[int, str]]:
+    skills = {
+        tag_id: (level, name)
+        for tag_id, level, name in Skill.objects.filter(person=person).values_list(
+            "tag_id", "level", "tag__name"
+        )
+    }
+    interests = dict(
+        Person.interests.through.objects.filter(person_id=person.pk).values_list(
+            "tag_id", "tag__name"
+        )
+    )
+    return skills, interests
+
+
+def _cold(person: Person, kind: str, limit: int, skip: set[int]) -> list[Recommended]:
+    """Skills and interests first, then what the person's team (or everyone) went to lately."""
+    skills, interests = _skill_tags(person)
+    candidates = _candidates(person, kind).exclude(pk__in=skip)
+    chosen: list[Recommended] = []
+    tag_ids = set(skills) | set(interests)
+    if tag_ids:
+        matching = list(
+            _cards(candidates.filter(tags__in=tag_ids).distinct()).order_by(
+                "start" if kind == Recommendation.Kind.SESSION else "-start", "id"
+            )[:COLD_CANDIDATES]
+        )
+
+        def rank(session: Session) -> tuple:
+            own = [skills[t.pk] for t in session.tags.all() if t.pk in skills]
+            liked = [interests[t.pk] for t in session.tags.all() if t.pk in interests]
+            best = max(own, default=(0, ""))
+            return (-best[0], -len(own), -len(liked))
+
+        for session in sorted(matching, key=rank)[:limit]:
+            own = sorted((skills[t.pk] for t in session.tags.all() if t.pk in skills), reverse=True)
+            if own:
+                reason = f"matches your skill: {own[0][1]}"
+            else:
+                names = sorted(interests[t.pk] for t in session.tags.all() if t.pk in interests)
+                reason = f"matches your interest: {names[0]}"
+            chosen.append(Recommended(session=session, reason=reason))
+    if len(chosen) >= limit:
+        return chosen
+    since = timezone.now() - timedelta(days=POPULAR_DAYS)
+    taken = skip | {r.session.pk for r in chosen}
+    team_id = person.team_id
+    if kind == Recommendation.Kind.SESSION:
+        condition = Q(invitations__response=Invitation.Response.YES)
+        if team_id is not None:
+            condition &= Q(invitations__person__team_id=team_id)
+        signal = Count("invitations", filter=condition)
+    else:
+        condition = Q(attendances__recorded_at__gte=since)
+        if team_id is not None:
+            condition &= Q(attendances__person__team_id=team_id)
+        signal = Count("attendances", filter=condition)
+    popular = list(
+        _cards(candidates.exclude(pk__in=taken).annotate(n_popular=signal))
+        .filter(n_popular__gt=0)
+        .order_by("-n_popular", "start", "id")[: limit - len(chosen)]
+    )
+    text = "popular in your team" if team_id is not None else "popular right now"
+    chosen.extend(Recommended(session=s, reason=text) for s in popular)
+    return chosen
+
+
+def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> list[Recommended]:
+    """``person``'s recommended upcoming sessions (``kind="session"``) or recordings
+    (``"recording"``), best first, each with its reason (see the module for the rules)."""
+    if not person.is_authenticated or not person.is_active:
+        return []
+    found = _cached(person, kind, limit)
+    if len(found) < limit:
+        found += _cold(person, kind, limit - len(found), {r.session.pk for r in found})
+    return found
+
+
+# --- suggested invitees -------------------------------------------------------------------
+
+
+def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
+    """People to invite to ``session``, best first, with reasons (see the module)."""
+    from kshare.sessions.invitations import people_who_may_see
+
+    invitable = (
+        people_who_may_see(session=session)
+        .exclude(pk__in=session.invitations.values("person_id"))
+        .exclude(pk__in=session.host_links.values("person_id"))
+    )
+    tags = dict(session.tags.values_list("pk", "name"))
+    scores: dict[int, float] = defaultdict(float)
+    reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    levels = {1: "basic", 2: "working", 3: "expert"}
+    if tags:
+        for person_id, tag_id, level in Skill.objects.filter(tag_id__in=tags).values_list(
+            "person_id", "tag_id", "level"
+        ):
+            points = 1.0 + level
+            scores[person_id] += points
+            reasons[person_id].append((points, f"skill: {tags[tag_id]} ({levels[level]})"))
+        for person_id, tag_id in Person.interests.through.objects.filter(
+            tag_id__in=tags
+        ).values_list("person_id", "tag_id"):
+            scores[person_id] += 1.5
+            reasons[person_id].append((1.5, f"interested in {tags[tag_id]}"))
+    similar = dict(
+        SimilarSession.objects.filter(session=session).values_list("other_id", "score")[:10]
+    )
+    if similar:
+        titles = dict(Session.objects.filter(pk__in=similar).values_list("pk", "title"))
+        best: dict[int, tuple[float, int]] = {}
+        for person_id, other_id in Attendance.objects.filter(session_id__in=similar).values_list(
+            "person_id", "session_id"
+        ):
+            points = 2.0 * similar[other_id]
+            scores[person_id] += points
+            if points > best.get(person_id, (0.0, 0))[0]:
+                best[person_id] = (points, other_id)
+        for person_id, (points, other_id) in best.items():
+            reasons[person_id].append((points, f"attended '{titles[other_id]}'"))
+    going = list(
+        session.invitations.filter(response=Invitation.Response.YES, person__team__isnull=False)
+        .values_list("person__team_id")
+        .annotate(n=Count("pk"))
+    )
+    team_yes = {team_id: n for team_id, n in going}
+    if not scores and not team_yes:
+        return []
+    people = list(
+        invitable.filter(Q(pk__in=list(scores)) | Q(team_id__in=list(team_yes))).select_related(
+            "team"
+        )[:5000]
+    )
+    ranked = []
+    for person in people:
+        score = scores.get(person.pk, 0.0)
+        why = sorted(reasons.get(person.pk, []), key=lambda r: -r[0])
+        n = team_yes.get(person.team_id or -1, 0)
+        if n:
+            points = min(n, 5) * 0.4
+            score += points
+            why.append((points, f"{n} from your team {'is' if n == 1 else 'are'} going"))
+            why.sort(key=lambda r: -r[0])
+        ranked.append(Invitee(person=person, score=score, reasons=[r for _, r in why[:2]]))
+    ranked.sort(key=lambda i: (-i.score, i.person.display_name, i.person.pk))
+    return ranked[:limit]
+
+
+# --- topics for a host --------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]{1,}")
+
+
+@dataclass(frozen=True)
+class TopicSuggestion:
+    title: str
+    reason: str
+    url: str
+
+
+def topics_for_host(*, person: Person, limit: int = TOPICS) -> list[TopicSuggestion]:
+    """Open topic requests ``person`` could host, best match first (see the module)."""
+    skills, interests = _skill_tags(person)
+    hosted_words: set[str] = set()
+    for title in SessionHost.objects.filter(person=person).values_list("session__title", flat=True)[
+        :200
+    ]:
+        hosted_words.update(_WORD.findall(title.lower()))
+    open_requests = (
+        TopicRequest.objects.filter(status=TopicRequest.Status.OPEN, session__isnull=True)
+        .exclude(requester=person)
+        .annotate(n_votes=Count("votes", distinct=True))
+        .prefetch_related("tags")
+        .order_by("-n_votes", "-created_at", "-id")[:300]
+    )
+    ranked = []
+    for request in open_requests:
+        score = 0.0
+        why: list[tuple[float, str]] = []
+        for tag in request.tags.all():
+            if tag.pk in skills:
+                level, name = skills[tag.pk]
+                score += 2.0 + level
+                why.append((2.0 + level, f"matches your skill: {name}"))
+            elif tag.pk in interests:
+                score += 1.0
+                why.append((1.0, f"matches your interest: {interests[tag.pk]}"))
+        words = set(_WORD.findall(request.title.lower()))
+        shared = sorted(words & hosted_words - _STOP)
+        if shared:
+            score += 0.5 * len(shared)
+            why.append((0.5 * len(shared), f"you hosted sessions on {', '.join(shared[:2])}"))
+        if score <= 0:
+            continue
+        score += 0.1 * request.n_votes
+        why.sort(key=lambda r: -r[0])
+        votes = request.n_votes
+        reason = why[0][1]
+        if votes:
+            reason = f"Requested by {votes} {'person' if votes == 1 else 'people'} · {reason}"
+        ranked.append((score, request.pk, request.title, reason))
+    ranked.sort(key=lambda r: (-r[0], -r[1]))
+    return [
+        TopicSuggestion(
+            title=title, reason=reason, url=reverse("sessions:propose") + f"?request={pk}"
+        )
+        for _, pk, title, reason in ranked[:limit]
+    ]
+
+
+_STOP = frozenset(
+    {"a", "an", "and", "the", "of", "for", "to", "in", "on", "with", "from", "how", "what"}
+    | {"why", "your", "our", "into", "about", "intro", "introduction", "session", "talk"}
+)
+
+
+def recommendation_exists(*, person: Person) -> bool:
+    return Recommendation.objects.filter(person=person).exists()
+
+
+__all__ = [
+    "Invitee",
+    "Recommended",
+    "TopicSuggestion",
+    "invitees_for",
+    "recommended_for",
+    "topics_for_host",
+]
