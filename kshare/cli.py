@@ -124,6 +124,30 @@ def build_parser() -> Parser:
         "--chunk", type=_positive_int, default=500, help="rows at a time (default: 500)"
     )
 
+    recommend = commands.add_parser(
+        "recommend",
+        help="evaluate the recommender offline (every model and baseline on a data set)",
+        description="The recommender's offline tools.",
+    )
+    recommend_actions = recommend.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=Parser, required=True
+    )
+    recommend_evaluate = recommend_actions.add_parser(
+        "evaluate",
+        help="evaluate every model and baseline on a data set",
+        description=(
+            "Evaluate every recommender model and baseline on one data set: movietweetings, "
+            "synthetic, pyvideo-experts, demo, or a directory holding MovieTweetings' ratings.dat. "
+            "Data sets are read from KSHARE_DATA_DIR."
+        ),
+    )
+    recommend_evaluate.add_argument(
+        "--dataset", required=True, metavar="NAME_OR_PATH", help="the data set to evaluate on"
+    )
+    recommend_evaluate.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of a table"
+    )
+
     commands.add_parser(
         "migrate",
         help="apply database migrations",
@@ -250,6 +274,13 @@ def _call(name: str, *args: str, **options: object) -> None:
 
 
 # --- commands -----------------------------------------------------------------------------
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    _setup()
+    options = ["--json"] if args.json else []
+    _call("recommend", args.action, "--dataset", args.dataset, *options)
+    return 0
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -573,6 +604,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "createadmin": cmd_createadmin,
     "import-people": cmd_import_people,
     "reindex": cmd_reindex,
+    "recommend": cmd_recommend,
     "migrate": cmd_migrate,
     "check": cmd_check,
     "manage": cmd_manage,

@@ -27,6 +27,7 @@ SUBCOMMANDS = [
     "createadmin",
     "import-people",
     "reindex",
+    "recommend",
     "migrate",
     "check",
     "manage",
