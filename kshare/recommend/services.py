@@ -209,6 +209,8 @@ def recommend_compute(
     started = time.perf_counter()
     model = model or recommend_models()
     data = signals.data
+    if data.n_users == 0 or data.n_items == 0:
+        return [], [], {"models": [], "weights": {}, "ranked_people": 0, "timings": {}}
     model.fit(data)
     timings["fit"] = time.perf_counter() - started
     by_name = {m.name: m for m in model.models}
