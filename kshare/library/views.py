@@ -125,6 +125,10 @@ def _material_add(
             form.add_error(None, exc)
         else:
             messages.success(request, "Material added.")
+            if request.headers.get("X-Upload") == "progress":
+                # upload.js: a redirect would be followed inside the XMLHttpRequest (eating the
+                # message); it navigates to this address itself.
+                return HttpResponse(status=201, headers={"Location": _back(session)})
             return redirect(_back(session))
     status = 400 if form.is_bound else 200
     return render(

@@ -1,7 +1,7 @@
 // Material uploads with a progress bar. Without JavaScript the form posts as usual.
 // The form (data-upload) is sent with XMLHttpRequest so that upload progress events can fill
-// the <progress> element; the server's answer then replaces the page as a normal post would:
-// a redirect (success) is followed, a form with errors replaces the form.
+// the <progress> element. The server answers 201 with the session page's address (followed
+// here), or the form with its errors (which replaces the form).
 (function () {
   "use strict";
 
@@ -84,6 +84,7 @@
 
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-Upload", "progress");
     xhr.upload.addEventListener("progress", function (progress) {
       if (!progress.lengthComputable || !bar) {
         return;
@@ -97,9 +98,8 @@
       }
     });
     xhr.addEventListener("load", function () {
-      var formUrl = new URL(form.action, window.location.href).href;
-      if (xhr.responseURL && xhr.responseURL !== formUrl && xhr.status < 400) {
-        window.location.assign(xhr.responseURL); // added: the redirect to the session page
+      if (xhr.status === 201 && xhr.getResponseHeader("Location")) {
+        window.location.assign(xhr.getResponseHeader("Location")); // added: to the session page
         return;
       }
       if (!replaceForm(form, xhr.responseText)) {
