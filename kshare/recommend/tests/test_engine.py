@@ -1,0 +1,338 @@
+"""The pure recommender engine on tiny hand-made matrices where the right ranking is known."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kshare.recommend.engine.base import DAY, TrainData, top_k
+from kshare.recommend.engine.models import (
+    EASE,
+    NEGATIVE_PENALTY,
+    ContentTfidf,
+    GroupPopularity,
+    Hybrid,
+    ItemKNN,
+    Oracle,
+    Popularity,
+    PureSVD,
+    normalise_rows,
+    user_recency_weights,
+)
+
+ENGINE_DIR = Path(__file__).resolve().parents[1] / "engine"
+NOW = 1_700_000_000.0
+
+
+def matrix(rows: list[list[float]]) -> sp.csr_matrix:
+    return sp.csr_matrix(np.array(rows, dtype=np.float32))
+
+
+def block() -> sp.csr_matrix:
+    """Two taste groups: users 0-2 like items 0-2, users 3-5 like items 3-5."""
+    return matrix(
+        [
+            [1, 1, 0, 0, 0, 0],
+            [1, 1, 1, 0, 0, 0],
+            [0, 1, 1, 0, 0, 0],
+            [0, 0, 0, 1, 1, 0],
+            [0, 0, 0, 1, 1, 1],
+            [0, 0, 0, 0, 1, 1],
+        ]
+    )
+
+
+def ranking(model, user: int, data: TrainData, k: int = 10) -> list[int]:
+    ids, _ = top_k(model.score(np.array([user])), k, exclude=data.interactions[[user]])
+    return [int(i) for i in ids[0] if i >= 0]
+
+
+# --- the engine is pure -------------------------------------------------------------------
+
+
+def test_no_module_of_the_engine_imports_django():
+    imported = set()
+    for path in ENGINE_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert "django" not in imported
+    assert "kshare" not in imported
+
+
+def test_engine_imports_with_django_unconfigured():
+    code = (
+        "import sys\n"
+        "import kshare.recommend.engine.models, kshare.recommend.engine.metrics\n"
+        "import kshare.recommend.engine.evaluate, kshare.recommend.engine.synthetic\n"
+        "print('django.conf' in sys.modules)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin"}
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code],
+        cwd=ENGINE_DIR.parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "False")
+
+
+# --- TrainData and top_k ------------------------------------------------------------------
+
+
+def test_train_data_rejects_side_information_of_the_wrong_length():
+    with pytest.raises(ValueError, match="item_text needs one entry per item"):
+        TrainData(block(), item_text=["a"])
+    with pytest.raises(ValueError, match="negatives must have the shape of interactions"):
+        TrainData(block(), negatives=sp.csr_matrix((2, 2)))
+
+
+def test_top_k_excludes_seen_items_and_breaks_ties_by_item_index():
+    scores = np.array([[0.5, 0.9, 0.5, 0.1, 0.5], [1.0, 2.0, 3.0, 4.0, 5.0]])
+    seen = matrix([[0, 1, 0, 0, 0], [0, 0, 0, 0, 1]])
+    ids, values = top_k(scores, 3, exclude=seen)
+    assert ids.tolist() == [[0, 2, 4], [3, 2, 1]]
+    assert values.tolist() == [[0.5, 0.5, 0.5], [4.0, 3.0, 2.0]]
+
+
+def test_top_k_only_returns_allowed_items_and_pads_short_rows():
+    scores = np.array([[5.0, 4.0, 3.0, 2.0]])
+    ids, values = top_k(scores, 3, allowed=np.array([1, 3]))
+    assert ids.tolist() == [[1, 3, -1]]
+    assert values[0, :2].tolist() == [4.0, 2.0]
+    assert values[0, 2] == -np.inf
+    mask_ids, _ = top_k(scores, 2, allowed=np.array([False, True, True, False]))
+    assert mask_ids.tolist() == [[1, 2]]
+
+
+# --- popularity ---------------------------------------------------------------------------
+
+
+def test_popularity_counts_users_without_decay():
+    x = matrix([[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]])
+    model = Popularity().fit(TrainData(x))
+    assert model.score(np.array([0]))[0].tolist() == [3.0, 1.0, 2.0]
+
+
+def test_popularity_half_life_prefers_recent_interactions():
+    # Item 0: three interactions 60 days ago; item 1: two interactions today; item 2: one today.
+    x = matrix([[1, 1, 0], [1, 1, 0], [1, 0, 1]])
+    old, new = NOW - 60 * DAY, NOW
+    times = sp.csr_matrix(np.array([[old, new, 0], [old, new, 0], [old, 0, new]]))
+    data = TrainData(x, interaction_time=times, now=NOW)
+    scores = Popularity(half_life_days=30).fit(data).score(np.array([0]))[0]
+    assert scores.tolist() == pytest.approx([0.75, 2.0, 1.0])
+    assert ranking(
+        Popularity(half_life_days=30).fit(data), 0, TrainData(sp.csr_matrix((1, 3)))
+    ) == [
+        1,
+        2,
+        0,
+    ]
+    assert Popularity().fit(data).score(np.array([0]))[0].tolist() == [3.0, 2.0, 1.0]
+
+
+def test_popularity_decays_by_item_age_without_interaction_times():
+    x = matrix([[1, 1], [1, 1], [1, 0]])
+    data = TrainData(x, item_time=np.array([NOW - 20 * DAY, NOW]), now=NOW)
+    scores = Popularity(half_life_days=10).fit(data).score(np.array([0]))[0]
+    assert scores.tolist() == pytest.approx([0.75, 2.0])
+
+
+def test_user_recency_weights_halve_per_half_life_before_each_users_latest():
+    x = matrix([[1, 1, 1], [1, 0, 0]])
+    times = sp.csr_matrix(np.array([[NOW, NOW - 7 * DAY, NOW - 14 * DAY], [NOW - 100 * DAY, 0, 0]]))
+    weights = user_recency_weights(TrainData(x, interaction_time=times), 7).toarray()
+    assert weights.ravel().tolist() == pytest.approx([1.0, 0.5, 0.25, 1.0, 0.0, 0.0])
+
+
+# --- collaborative models -----------------------------------------------------------------
+
+
+def test_ease_recommends_within_the_users_block():
+    data = TrainData(block())
+    model = EASE(lam=1.0).fit(data)
+    assert set(ranking(model, 0, data)[:1]) == {2}
+    assert set(ranking(model, 3, data)[:1]) == {5}
+    assert np.allclose(np.diag(model.weights), 0.0)
+    # Items of the other block score 0 exactly: the blocks share no user.
+    assert model.score(np.array([0]))[0, 3:].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_ease_falls_back_to_itemknn_above_max_items():
+    data = TrainData(block())
+    model = EASE(lam=1.0, max_items=3).fit(data)
+    assert model.weights is None
+    assert isinstance(model.fallback, ItemKNN)
+    assert ranking(model, 0, data)[0] == 2
+
+
+def test_itemknn_neighbours_are_cosine_similar_items_best_first():
+    x = matrix([[1, 1, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 1]])
+    model = ItemKNN(k=2).fit(TrainData(x))
+    ids, sims = model.neighbours(0)
+    # cos(0,1) = 2 / (sqrt 3 sqrt 2), cos(0,2) = 1 / sqrt 3, item 3 shares no user.
+    assert ids.tolist() == [1, 2]
+    assert sims.tolist() == pytest.approx([2 / np.sqrt(6), 1 / np.sqrt(3)], rel=1e-5)
+    assert model.neighbours(3)[0].tolist() == []
+
+
+def test_itemknn_keeps_only_k_neighbours():
+    x = matrix([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 1, 0]])
+    model = ItemKNN(k=1).fit(TrainData(x))
+    assert model.neighbours(0)[0].tolist() == [1]  # items 1 and 2 tie; the lower index stays
+    assert model.sim.getnnz(axis=1).tolist() == [1, 1, 1, 1]
+
+
+def test_pure_svd_recovers_blocks_and_is_deterministic():
+    data = TrainData(block(), seed=3)
+    first = PureSVD(factors=2).fit(data).score(np.arange(6))
+    second = PureSVD(factors=2).fit(data).score(np.arange(6))
+    assert np.array_equal(first, second)
+    assert ranking(PureSVD(factors=2).fit(data), 0, data)[0] == 2
+
+
+def test_team_popularity_ranks_what_the_users_team_attends():
+    x = matrix([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 1, 0], [0, 0, 0], [0, 0, 0]])
+    groups = np.array([0, 0, 1, 1, 1, 0, -1])
+    model = GroupPopularity(smoothing=0.0).fit(TrainData(x, user_group=groups))
+    assert model.score(np.array([5]))[0].tolist() == [1.0, 0.0, 0.0]
+    assert model.score(np.array([6]))[0].tolist() == pytest.approx([0.4, 0.6, 0.0])
+
+
+# --- content ------------------------------------------------------------------------------
+
+ITEMS = [
+    "Intro to SQL: joins grouping window functions",
+    "Advanced SQL: window functions and query plans",
+    "Kubernetes basics: pods deployments services",
+    "Kubernetes operators for deployments",
+]
+
+
+def test_content_similar_items_share_words():
+    model = ContentTfidf().fit(TrainData(sp.csr_matrix((1, 4)), item_text=ITEMS))
+    ids, sims = model.similar_items(0, k=3)
+    assert ids.tolist() == [1]  # no shared word with the Kubernetes talks
+    assert sims[0] > 0
+    assert model.similar_items(2, k=3)[0].tolist() == [3]
+
+
+def test_content_profile_from_history_and_cold_start_from_declared_skills():
+    x = matrix([[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    data = TrainData(x, item_text=ITEMS, user_text=["", "kubernetes kubernetes operators", ""])
+    model = ContentTfidf().fit(data)
+    assert ranking(model, 0, data)[0] == 1
+    assert ranking(model, 1, data)[:2] == [3, 2]
+    assert model.score(np.array([2]))[0].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_content_without_any_text_scores_zero():
+    model = ContentTfidf().fit(TrainData(block()))
+    assert not model.score(np.arange(6)).any()
+
+
+# --- negatives ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        Popularity,
+        lambda: EASE(lam=1.0),
+        lambda: ItemKNN(k=5),
+        lambda: PureSVD(factors=2),
+        GroupPopularity,
+        ContentTfidf,
+        lambda: Hybrid([EASE(lam=1.0), Popularity()]),
+    ],
+)
+def test_negatives_go_below_every_other_item(make):
+    x = block()
+    negatives = matrix([[0, 0, 1, 0, 0, 0]] + [[0] * 6] * 5)
+    text = ["sql"] * 3 + ["kubernetes"] * 3
+    data = TrainData(x, negatives=negatives, item_text=text, user_text=text)
+    model = make().fit(data)
+    assert ranking(model, 0, data)[-1] == 2
+    assert model.score(np.array([0]))[0, 2] < -NEGATIVE_PENALTY / 2
+
+
+# --- hybrid -------------------------------------------------------------------------------
+
+
+def test_normalise_rows_is_a_per_user_z_score():
+    out = normalise_rows(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]))
+    assert out[0].tolist() == pytest.approx([-np.sqrt(1.5), 0.0, np.sqrt(1.5)])
+    assert out[1].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_hybrid_blends_normalised_scores_and_reports_contributions():
+    pref = np.array([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0]])
+    other = np.array([[10.0, 0.0, 20.0], [0.0, 0.0, 0.0]])
+    a = Oracle(pref)
+    b = Oracle(other)
+    b.name = "other"
+    data = TrainData(sp.csr_matrix((2, 3)))
+    hybrid = Hybrid([a, b], {"oracle": 1.0, "other": 0.5}).fit(data)
+    expected = normalise_rows(pref) + 0.5 * normalise_rows(other)
+    assert np.allclose(hybrid.score(np.array([0, 1])), expected, atol=1e-6)
+    parts = hybrid.contributions(0, [0, 2])
+    assert set(parts) == {"oracle", "other"}
+    assert parts["oracle"].tolist() == pytest.approx(normalise_rows(pref)[0, [0, 2]].tolist())
+    assert parts["other"].tolist() == pytest.approx(
+        (0.5 * normalise_rows(other)[0, [0, 2]]).tolist()
+    )
+    total = parts["oracle"] + parts["other"]
+    assert total.tolist() == pytest.approx(hybrid.score(np.array([0]))[0, [0, 2]].tolist())
+
+
+def test_hybrid_rejects_two_models_of_the_same_name():
+    with pytest.raises(ValueError, match="distinct names"):
+        Hybrid([Popularity(), Popularity()])
+
+
+def test_hybrid_tune_outweighs_a_misleading_model():
+    truth = np.array([[0.0, 1.0, 2.0, 3.0, 4.0]] * 4)
+    wrong = Oracle(-truth)
+    wrong.name = "wrong"
+    hybrid = Hybrid([Oracle(truth), wrong])
+    data = TrainData(sp.csr_matrix((4, 5)))
+    validation = [np.array([4]), np.array([3]), np.array([4]), np.array([])]
+    weights = hybrid.tune(data, validation, grid=(0.0, 1.0, 2.0), k=2)
+    # From all-ones (a blend of zeros) the search raises the truth's weight above the other's.
+    assert weights == {"oracle": 2.0, "wrong": 1.0}
+    assert hybrid.weights == weights
+    ids, _ = top_k(hybrid.score(np.arange(4)), 2)
+    assert ids.tolist() == [[4, 3]] * 4
+    assert hybrid.validation_ndcg == pytest.approx((1 + 1 / np.log2(3) + 1) / 3)
+
+
+def test_models_are_deterministic():
+    from kshare.recommend.engine.synthetic import generate
+
+    org_a, org_b = (
+        generate(seed=5, n_people=60, n_sessions=40),
+        generate(seed=5, n_people=60, n_sessions=40),
+    )
+    assert (org_a.train.interactions != org_b.train.interactions).nnz == 0
+    assert org_a.train.item_text == org_b.train.item_text
+    users = np.arange(60)
+    for make in (
+        lambda: Hybrid([EASE(lam=10.0), ContentTfidf(), PureSVD(factors=4), GroupPopularity()]),
+    ):
+        first = make().fit(org_a.train).score(users)
+        second = make().fit(org_b.train).score(users)
+        assert np.array_equal(first, second)
+    assert (
+        generate(seed=6, n_people=60, n_sessions=40).train.interactions != org_a.train.interactions
+    ).nnz > 0
