@@ -40,6 +40,10 @@ class SearchDocument(models.Model):
     title = models.CharField(max_length=300)
     tags = models.TextField(blank=True)
     body = models.TextField(blank=True)
+    # Filter tokens for SQLite's full-text index (permission first: "open" or "sess<id>", then
+    # "kind<kind>", "prog<id>", "tag<id>"...): filters become part of the MATCH, so a common word
+    # is ranked and filtered inside FTS5 without reading every matching row. See services._meta.
+    meta = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         db_table = "search_document"

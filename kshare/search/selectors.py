@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -21,10 +20,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from kshare.people.models import Person, Skill
+from kshare.people.models import Person
 from kshare.programmes.models import Programme
-from kshare.search.backends import postgres, sqlite_fts5
-from kshare.search.models import Kind, SearchDocument
+from kshare.search.backends import Filters, postgres, sqlite_fts5
+from kshare.search.models import Kind
 from kshare.search.query import parse
 from kshare.search.services import MARK_END, MARK_START
 from kshare.sessions.models import Invitation, Session, SessionHost
@@ -148,64 +147,14 @@ def _restricted_sessions_visible_to(person: Person) -> QuerySet[Session]:
     return sessions_visible_to(person=person).filter(linked)
 
 
-def documents_visible_to(*, person: Person) -> QuerySet[SearchDocument]:
-    """Documents ``person`` may see: open ones (public session in a public programme, people,
-    ideas without a session) and those of the restricted sessions they may see."""
-    documents = SearchDocument.objects.all()
-    if not person.is_authenticated or not person.is_active:
-        return documents.none()
+def visible_restricted_session_ids(*, person: Person) -> tuple[int, ...] | None:
+    """The permission part of a search: ``None`` when ``person`` sees everything (admins),
+    otherwise the restricted sessions whose documents they may see besides the open ones."""
     if person.is_admin:
-        return documents
-    return documents.filter(
-        Q(is_open=True) | Q(session_id__in=_restricted_sessions_visible_to(person).values("pk"))
+        return None
+    return tuple(
+        _restricted_sessions_visible_to(person).order_by("pk").values_list("pk", flat=True)
     )
-
-
-def _filtered(
-    documents: QuerySet[SearchDocument],
-    *,
-    kind: str | None,
-    tag: Tag | str | None,
-    programme: Programme | int | None,
-    after: datetime | None,
-    before: datetime | None,
-) -> QuerySet[SearchDocument]:
-    if kind:
-        documents = documents.filter(kind=kind)
-    if tag:
-        slug = tag.slug if isinstance(tag, Tag) else tag
-        documents = documents.filter(
-            Q(
-                session_id__in=Session.tags.through.objects.filter(tag__slug=slug).values(
-                    "session_id"
-                )
-            )
-            | Q(
-                kind=Kind.PERSON,
-                object_id__in=Skill.objects.filter(tag__slug=slug).values("person_id"),
-            )
-        )
-    if programme is not None:
-        documents = documents.filter(
-            programme_id=programme.pk if isinstance(programme, Programme) else programme
-        )
-    if after is not None:
-        documents = documents.filter(date__gte=after)
-    if before is not None:
-        documents = documents.filter(date__lt=before)
-    return documents
-
-
-def _where(documents: QuerySet[SearchDocument]) -> tuple[str, list]:
-    """The queryset's conditions as SQL over the ``search_document`` table (no joins)."""
-    query = documents.query
-    compiler = query.get_compiler(connection=connection)
-    compiler.pre_sql_setup()
-    try:
-        sql, params = compiler.compile(query.where)
-    except FullResultSet:  # no condition at all (an admin, no filters)
-        return "1 = 1", []
-    return sql or "1 = 1", list(params)
 
 
 def search(
@@ -223,41 +172,43 @@ def search(
     """One page of what ``person`` may see matching ``query``, best first.
 
     ``query`` is user input of any shape (see ``kshare.search.query``); ``after``/``before``
-    bound the document's date (session start, idea creation), ``before`` excluded. Two queries:
-    the total, then the page (``page`` is clamped to the last one).
+    bound the document's date (session start, idea creation), ``before`` excluded. Three
+    queries (four with a tag): the restricted sessions ``person`` may see (from
+    ``sessions_visible_to``), the total (counted up to ``MAX_COUNT``), then the page (``page`` is
+    clamped to the last one).
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     parsed = parse(query)
     empty = SearchPage(query=query, per_page=per_page)
     if not parsed or not person.is_authenticated or not person.is_active:
         return empty
-    documents = _filtered(
-        documents_visible_to(person=person),
-        kind=kind,
-        tag=tag,
-        programme=programme,
+    tag_id: int | None = None
+    if tag:
+        tag_id = (
+            Tag.objects.filter(slug=tag.slug if isinstance(tag, Tag) else tag)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if tag_id is None:
+            return empty
+    filters = Filters(
+        visible_sessions=visible_restricted_session_ids(person=person),
+        kind=kind or None,
+        tag_id=tag_id,
+        programme_id=programme.pk if isinstance(programme, Programme) else programme,
         after=after,
         before=before,
     )
     backend = _backend()
-    match = backend.expression(parsed)
-    try:
-        where, params = _where(documents)
-    except EmptyResultSet:  # e.g. a filter that can match nothing
-        return empty
+    match = backend.expression(parsed, filters)
     with connection.cursor() as cursor:
-        total = backend.count(cursor, match=match, where=where, params=params, cap=MAX_COUNT + 1)
+        total = backend.count(cursor, match=match, filters=filters, cap=MAX_COUNT + 1)
         if total == 0:
             return empty
         last_page = max(1, math.ceil(min(total, MAX_COUNT) / per_page))
         page = max(1, min(page, last_page))
         rows = backend.page(
-            cursor,
-            match=match,
-            where=where,
-            params=params,
-            limit=per_page,
-            offset=(page - 1) * per_page,
+            cursor, match=match, filters=filters, limit=per_page, offset=(page - 1) * per_page
         )
     hits = [
         SearchHit(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 
 from kshare.ideas.models import Idea
 from kshare.library.models import Material, Transcript
@@ -36,6 +36,23 @@ def _clean(text: str | None, limit: int) -> str:
     return (text or "").translate(_STRIP)[:limit]
 
 
+OPEN_TOKEN = "open"  # noqa: S105 - an index token, not a password
+
+
+def permission_token(*, is_open: bool, session_id: int | None) -> str:
+    return OPEN_TOKEN if is_open or session_id is None else f"sess{session_id}"
+
+
+def _meta(
+    *, kind: str, is_open: bool, session_id: int | None, programme_id: int | None, tag_ids
+) -> str:
+    tokens = [permission_token(is_open=is_open, session_id=session_id), f"kind{kind}"]
+    if programme_id is not None:
+        tokens.append(f"prog{programme_id}")
+    tokens += [f"tag{tag_id}" for tag_id in sorted(set(tag_ids))]
+    return " ".join(tokens)
+
+
 def _doc(
     *,
     kind: str,
@@ -45,7 +62,9 @@ def _doc(
     tags: str = "",
     session: Session | None = None,
     date=None,
+    tag_ids=(),
 ) -> SearchDocument:
+    is_open = True
     if session is not None:
         programme = session.programme
         is_open = (
@@ -53,16 +72,25 @@ def _doc(
             and programme.visibility == ProgrammeVisibility.PUBLIC
         )
         date = date or session.start or session.created_at
+    session_id = session.pk if session is not None else None
+    programme_id = session.programme_id if session is not None else None
     return SearchDocument(
         kind=kind,
         object_id=object_id,
-        session_id=session.pk if session is not None else None,
-        programme_id=session.programme_id if session is not None else None,
-        is_open=True if session is None else is_open,
+        session_id=session_id,
+        programme_id=programme_id,
+        is_open=is_open,
         date=date,
         title=_clean(title, TITLE_MAX_CHARS),
         tags=_clean(tags, 10_000),
         body=_clean(body, BODY_MAX_CHARS),
+        meta=_meta(
+            kind=kind,
+            is_open=is_open,
+            session_id=session_id,
+            programme_id=programme_id,
+            tag_ids=tag_ids,
+        ),
     )
 
 
@@ -81,6 +109,7 @@ def session_document(session: Session) -> SearchDocument:
         body=session.abstract,
         tags=_tag_names(session.tags.all()),
         session=session,
+        tag_ids=[tag.pk for tag in session.tags.all()],
     )
 
 
@@ -93,6 +122,7 @@ def material_document(material: Material) -> SearchDocument:
         body=material.notes,
         tags=_tag_names(session.tags.all()),
         session=session,
+        tag_ids=[tag.pk for tag in session.tags.all()],
     )
 
 
@@ -106,6 +136,7 @@ def transcript_document(transcript: Transcript) -> SearchDocument:
         body=transcript.text,
         tags=_tag_names(session.tags.all()),
         session=session,
+        tag_ids=[tag.pk for tag in session.tags.all()],
     )
 
 
@@ -122,6 +153,7 @@ def idea_document(idea: Idea) -> SearchDocument:
         tags=" ".join(tags),
         session=session,
         date=idea.created_at,
+        tag_ids=[tag.pk for tag in session.tags.all()] if session is not None else [],
     )
 
 
@@ -133,6 +165,7 @@ def person_document(person: Person) -> SearchDocument:
         title=person.display_name or person.email,
         tags=_tag_names(skill.tag for skill in person.skills.all()),
         body=f"{team}\n{person.bio}".strip(),
+        tag_ids=[skill.tag_id for skill in person.skills.all()],
     )
 
 
@@ -255,17 +288,31 @@ def search_index_person(*, person_id: int) -> None:
     _write([person_document(person)])
 
 
+@transaction.atomic
 def search_update_programme(*, programme: Programme) -> None:
-    """A programme's visibility changed: recompute the open flag of its documents."""
-    documents = SearchDocument.objects.filter(programme_id=programme.pk)
-    if programme.visibility != ProgrammeVisibility.PUBLIC:
-        documents.filter(is_open=True).update(is_open=False)
-        return
-    documents.update(
-        is_open=Exists(
-            Session.objects.filter(pk=OuterRef("session_id"), visibility=Visibility.PUBLIC)
+    """A programme's visibility may have changed: recompute the open flag (and the permission
+    token) of its documents."""
+    programme_open = programme.visibility == ProgrammeVisibility.PUBLIC
+    documents = SearchDocument.objects.filter(programme_id=programme.pk).only(
+        "pk", "session_id", "is_open", "meta"
+    )
+    open_sessions = set(
+        Session.objects.filter(programme_id=programme.pk, visibility=Visibility.PUBLIC).values_list(
+            "pk", flat=True
         )
     )
+    for rows in _chunks(documents, CHUNK):
+        changed = []
+        for document in rows:
+            is_open = programme_open and document.session_id in open_sessions
+            if is_open == document.is_open:
+                continue
+            document.is_open = is_open
+            rest = document.meta.split(" ", 1)[1] if " " in document.meta else ""
+            token = permission_token(is_open=is_open, session_id=document.session_id)
+            document.meta = f"{token} {rest}".strip()
+            changed.append(document)
+        SearchDocument.objects.bulk_update(changed, ["is_open", "meta"], batch_size=CHUNK)
 
 
 def _chunks[M: models.Model](queryset: models.QuerySet[M], size: int) -> Iterator[list[M]]:

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from kshare.people.models import Skill
+from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_tsquery
 from kshare.search.services import MARK_END, MARK_START
+from kshare.sessions.models import Session
 
 CONFIG = "english"
 # ts_rank weights are listed {D, C, B, A}: body C, tags B, title A.
@@ -18,22 +21,53 @@ BODY_OPTIONS = (
 )
 
 
-def expression(parsed: ParsedQuery) -> str:
+def expression(parsed: ParsedQuery, filters: Filters) -> str:
     return to_tsquery(parsed)
 
 
-def count(cursor, *, match: str, where: str, params: list, cap: int) -> int:
-    # ``where`` is SQL compiled by Django with its own placeholders; values are parameters.
+def _where(filters: Filters) -> tuple[str, list]:
+    conditions = ["TRUE"]
+    params: list = []
+    if filters.visible_sessions is not None:
+        conditions.append("(search_document.is_open OR search_document.session_id = ANY(%s))")
+        params.append(list(filters.visible_sessions))
+    if filters.kind:
+        conditions.append("search_document.kind = %s")
+        params.append(filters.kind)
+    if filters.programme_id is not None:
+        conditions.append("search_document.programme_id = %s")
+        params.append(filters.programme_id)
+    if filters.tag_id is not None:
+        session_tags = Session.tags.through._meta.db_table
+        skills = Skill._meta.db_table
+        conditions.append(
+            f"(search_document.session_id IN (SELECT session_id FROM {session_tags} "  # noqa: S608
+            "WHERE tag_id = %s) OR (search_document.kind = 'person' AND "
+            f"search_document.object_id IN (SELECT person_id FROM {skills} WHERE tag_id = %s)))"
+        )
+        params += [filters.tag_id, filters.tag_id]
+    if filters.after is not None:
+        conditions.append("search_document.date >= %s")
+        params.append(filters.after)
+    if filters.before is not None:
+        conditions.append("search_document.date < %s")
+        params.append(filters.before)
+    return " AND ".join(conditions), params
+
+
+def count(cursor, *, match: str, filters: Filters, cap: int) -> int:
+    where, params = _where(filters)
     cursor.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM search_document "  # noqa: S608
+        "SELECT count(*) FROM (SELECT 1 FROM search_document "  # noqa: S608 - fixed fragments
         f"WHERE search_document.search_vector @@ to_tsquery('{CONFIG}'::regconfig, %s) "
-        f"AND ({where}) LIMIT %s) capped",
+        f"AND {where} LIMIT %s) capped",
         [match, *params, cap],
     )
     return cursor.fetchone()[0]
 
 
-def page(cursor, *, match: str, where: str, params: list, limit: int, offset: int) -> list:
+def page(cursor, *, match: str, filters: Filters, limit: int, offset: int) -> list:
+    where, params = _where(filters)
     sql = (
         f"WITH query AS (SELECT to_tsquery('{CONFIG}'::regconfig, %s) AS q) "  # noqa: S608
         "SELECT hit.id, hit.kind, hit.object_id, hit.session_id, hit.date, "
@@ -46,7 +80,7 @@ def page(cursor, *, match: str, where: str, params: list, limit: int, offset: in
         "search_document.body, "
         f"ts_rank('{WEIGHTS}'::float4[], search_document.search_vector, query.q) AS score "
         "FROM search_document, query WHERE search_document.search_vector @@ query.q "
-        f"AND ({where}) ORDER BY score DESC, search_document.id LIMIT %s OFFSET %s"
+        f"AND {where} ORDER BY score DESC, search_document.id LIMIT %s OFFSET %s"
         ") hit, query ORDER BY hit.score DESC, hit.id"
     )
     cursor.execute(sql, [match, TITLE_OPTIONS, BODY_OPTIONS, *params, limit, offset])

@@ -1,36 +1,101 @@
-"""Search on SQLite: the FTS5 table ``search_fts``, ranked with bm25 (title > tags > body)."""
+"""Search on SQLite: the FTS5 table ``search_fts``, ranked with bm25 (title > tags > body).
+
+The user's query is confined to the text columns; the type, programme and tag filters and the
+"open to everyone" flag are tokens of the ``meta`` column matched in the same expression, so
+FTS5 ranks and filters open documents without reading ``search_document`` rows. Documents of
+restricted sessions and date ranges read them.
+"""
 
 from __future__ import annotations
 
-from kshare.search.query import ParsedQuery, to_fts5
-from kshare.search.services import MARK_END, MARK_START
+import json
 
-# bm25 column weights, in the FTS5 table's column order: title, tags, body.
-WEIGHTS = "10.0, 4.0, 1.0"
+from kshare.search.backends import Filters
+from kshare.search.query import ParsedQuery, to_fts5
+from kshare.search.services import MARK_END, MARK_START, OPEN_TOKEN
+
+# bm25 column weights, in the FTS5 table's column order: title, tags, body, meta (not ranked).
+WEIGHTS = "10.0, 4.0, 1.0, 0.0"
 SNIPPET_TOKENS = 24
 
-_FROM = (
-    "FROM search_fts CROSS JOIN search_document ON search_document.id = search_fts.rowid "
-    "WHERE search_fts MATCH %s AND "
-)
+
+def expression(parsed: ParsedQuery, filters: Filters) -> str:
+    """The user's query on the text columns, with the type/programme/tag filter tokens."""
+    parts = ["{title tags body} : (" + to_fts5(parsed) + ")"]
+    if filters.kind:
+        parts.append(f"meta : kind{_word(filters.kind)}")
+    if filters.programme_id is not None:
+        parts.append(f"meta : prog{int(filters.programme_id)}")
+    if filters.tag_id is not None:
+        parts.append(f"meta : tag{int(filters.tag_id)}")
+    return " AND ".join(parts)
 
 
-def expression(parsed: ParsedQuery) -> str:
-    return to_fts5(parsed)
+def _word(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
 
 
-def count(cursor, *, match: str, where: str, params: list, cap: int) -> int:
-    # ``where`` is SQL compiled by Django with its own placeholders; values are parameters.
+def _parts(match: str, filters: Filters) -> list[tuple[str, list]]:
+    """``(FROM … WHERE …, params)`` for each disjoint part of the result.
+
+    Open documents are found by FTS5 alone (``meta : open``). Documents of restricted sessions
+    are matched with ``NOT meta : open`` and kept when their session is one the person may see
+    (a list from ``sessions_visible_to``); only these rows are read from ``search_document``.
+    """
+    dates, date_params = [], []
+    if filters.after is not None:
+        dates.append(" AND search_document.date >= %s")
+        date_params.append(filters.after)
+    if filters.before is not None:
+        dates.append(" AND search_document.date < %s")
+        date_params.append(filters.before)
+    join = " CROSS JOIN search_document ON search_document.id = search_fts.rowid"
+    if filters.visible_sessions is None:  # everything
+        return [
+            (
+                f"FROM search_fts{join if dates else ''} WHERE search_fts MATCH %s{''.join(dates)}",
+                [match, *date_params],
+            )
+        ]
+    parts = [
+        (
+            f"FROM search_fts{join if dates else ''} WHERE search_fts MATCH %s{''.join(dates)}",
+            [f"({match}) AND meta : {OPEN_TOKEN}", *date_params],
+        )
+    ]
+    if filters.visible_sessions:
+        parts.append(
+            (
+                f"FROM search_fts{join} WHERE search_fts MATCH %s{''.join(dates)} "  # noqa: S608
+                "AND search_document.session_id IN (SELECT value FROM json_each(%s))",
+                [
+                    f"({match}) NOT meta : {OPEN_TOKEN}",
+                    *date_params,
+                    json.dumps(list(filters.visible_sessions)),
+                ],
+            )
+        )
+    return parts
+
+
+def count(cursor, *, match: str, filters: Filters, cap: int) -> int:
+    parts = _parts(match, filters)
+    union = " UNION ALL ".join(f"SELECT 1 {sql}" for sql, _ in parts)
     cursor.execute(
-        f"SELECT count(*) FROM (SELECT 1 {_FROM}({where}) LIMIT %s)",  # noqa: S608
-        [match, *params, cap],
+        f"SELECT count(*) FROM ({union} LIMIT %s)",  # noqa: S608 - fixed SQL fragments
+        [*(p for _, params in parts for p in params), cap],
     )
     return cursor.fetchone()[0]
 
 
-def page(cursor, *, match: str, where: str, params: list, limit: int, offset: int) -> list:
-    # Two steps: rank every match (cheap), then build snippets for the page's rows only —
-    # SQLite would otherwise compute snippet() for every match before sorting.
+def page(cursor, *, match: str, filters: Filters, limit: int, offset: int) -> list:
+    # Two steps: rank the matches, then build snippets for the page's rows only — SQLite would
+    # otherwise compute snippet() for every match before sorting.
+    parts = _parts(match, filters)
+    union = " UNION ALL ".join(
+        f"SELECT search_fts.rowid AS id, bm25(search_fts, {WEIGHTS}) AS score {sql}"
+        for sql, _ in parts
+    )
     sql = (
         "SELECT search_document.id, search_document.kind, search_document.object_id, "  # noqa: S608
         "search_document.session_id, search_document.date, "
@@ -38,15 +103,22 @@ def page(cursor, *, match: str, where: str, params: list, limit: int, offset: in
         f"snippet(search_fts, 2, %s, %s, '…', {SNIPPET_TOKENS}), "
         "hit.score, "
         "(SELECT s.title FROM talks_session s WHERE s.id = search_document.session_id) "
-        "FROM ("
-        f"SELECT search_fts.rowid AS id, bm25(search_fts, {WEIGHTS}) AS score {_FROM}({where}) "
-        "ORDER BY score, search_fts.rowid LIMIT %s OFFSET %s"
-        ") hit CROSS JOIN search_fts CROSS JOIN search_document "
+        f"FROM (SELECT id, score FROM ({union}) ORDER BY score, id LIMIT %s OFFSET %s) hit "
+        "CROSS JOIN search_fts CROSS JOIN search_document "
         "ON search_fts.rowid = hit.id AND search_document.id = hit.id "
         "WHERE search_fts MATCH %s ORDER BY hit.score, hit.id"
     )
     cursor.execute(
         sql,
-        [MARK_START, MARK_END, MARK_START, MARK_END, match, *params, limit, offset, match],
+        [
+            MARK_START,
+            MARK_END,
+            MARK_START,
+            MARK_END,
+            *(p for _, params in parts for p in params),
+            limit,
+            offset,
+            match,
+        ],
     )
     return cursor.fetchall()
