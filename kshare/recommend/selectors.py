@@ -25,10 +25,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from kshare.library.catchup import catchup_sessions
 from kshare.library.models import CatchUpSignal, Material
 from kshare.people.models import Person, Skill
 from kshare.recommend.models import Recommendation, SimilarSession
@@ -41,6 +42,7 @@ COLD_CANDIDATES = 60
 POPULAR_DAYS = 90
 INVITEES = 10
 TOPICS = 6
+HOSTS = 5
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def _candidates(person: Person, kind: str) -> QuerySet[Session]:
             Exists(Material.objects.filter(session=OuterRef("pk"))), state=State.HELD
         )
         mine |= Q(pk__in=CatchUpSignal.objects.filter(person=person).values("session_id"))
+        # Already on the catch-up page's own list (missed, invited or interesting): not twice.
+        mine |= Q(pk__in=catchup_sessions(person=person).values("pk"))
     return sessions.exclude(mine)
 
 
@@ -129,38 +133,43 @@ def _skill_tags(person: Person) -> tuple[dict[int, tuple[int, str]], dict[int, s
 
 
 def _cold(person: Person, kind: str, limit: int, skip: set[int]) -> list[Recommended]:
-    """Skills and interests first, then what the person's team (or everyone) went to lately."""
+    """Skills and interests first, then what the person's team (or everyone) went to lately.
+
+    Ids first, then one query for the cards, so the count of queries does not depend on how
+    many sessions match."""
     skills, interests = _skill_tags(person)
     candidates = _candidates(person, kind).exclude(pk__in=skip)
-    chosen: list[Recommended] = []
+    upcoming = kind == Recommendation.Kind.SESSION
     tag_ids = set(skills) | set(interests)
+    by_session: dict[int, list[int]] = defaultdict(list)
+    starts: dict[int, object] = {}
     if tag_ids:
-        matching = list(
-            _cards(candidates.filter(tags__in=tag_ids).distinct()).order_by(
-                "start" if kind == Recommendation.Kind.SESSION else "-start", "id"
-            )[:COLD_CANDIDATES]
+        links = (
+            Session.tags.through.objects.filter(tag_id__in=tag_ids, session__in=candidates)
+            .order_by("session__start" if upcoming else "-session__start", "session_id")
+            .values_list("session_id", "tag_id", "session__start")[: COLD_CANDIDATES * 4]
         )
+        for session_id, tag_id, start in links:
+            by_session[session_id].append(tag_id)
+            starts[session_id] = start
 
-        def rank(session: Session) -> tuple:
-            own = [skills[t.pk] for t in session.tags.all() if t.pk in skills]
-            liked = [interests[t.pk] for t in session.tags.all() if t.pk in interests]
-            best = max(own, default=(0, ""))
-            return (-best[0], -len(own), -len(liked))
+    def rank(session_id: int) -> tuple:
+        own = [skills[t][0] for t in by_session[session_id] if t in skills]
+        liked = [t for t in by_session[session_id] if t in interests]
+        return (-max(own, default=0), -len(own), -len(liked))
 
-        for session in sorted(matching, key=rank)[:limit]:
-            own = sorted((skills[t.pk] for t in session.tags.all() if t.pk in skills), reverse=True)
-            if own:
-                reason = f"matches your skill: {own[0][1]}"
-            else:
-                names = sorted(interests[t.pk] for t in session.tags.all() if t.pk in interests)
-                reason = f"matches your interest: {names[0]}"
-            chosen.append(Recommended(session=session, reason=reason))
-    if len(chosen) >= limit:
-        return chosen
+    matched = sorted(by_session, key=rank)[:limit]  # stable: earlier (or newer) first on ties
+    reasons: dict[int, str] = {}
+    for session_id in matched:
+        own = sorted((skills[t] for t in by_session[session_id] if t in skills), reverse=True)
+        if own:
+            reasons[session_id] = f"matches your skill: {own[0][1]}"
+        else:
+            names = sorted(interests[t] for t in by_session[session_id] if t in interests)
+            reasons[session_id] = f"matches your interest: {names[0]}"
     since = timezone.now() - timedelta(days=POPULAR_DAYS)
-    taken = skip | {r.session.pk for r in chosen}
     team_id = person.team_id
-    if kind == Recommendation.Kind.SESSION:
+    if upcoming:
         condition = Q(invitations__response=Invitation.Response.YES)
         if team_id is not None:
             condition &= Q(invitations__person__team_id=team_id)
@@ -171,13 +180,20 @@ def _cold(person: Person, kind: str, limit: int, skip: set[int]) -> list[Recomme
             condition &= Q(attendances__person__team_id=team_id)
         signal = Count("attendances", filter=condition)
     popular = list(
-        _cards(candidates.exclude(pk__in=taken).annotate(n_popular=signal))
+        candidates.exclude(pk__in=matched)
+        .annotate(n_popular=signal)
         .filter(n_popular__gt=0)
-        .order_by("-n_popular", "start", "id")[: limit - len(chosen)]
+        .order_by("-n_popular", "start", "id")
+        .values_list("pk", flat=True)[:limit]
     )
     text = "popular in your team" if team_id is not None else "popular right now"
-    chosen.extend(Recommended(session=s, reason=text) for s in popular)
-    return chosen
+    for session_id in popular[: limit - len(matched)]:
+        reasons[session_id] = text
+    order = [*matched, *popular][:limit]
+    if not order:
+        return []
+    cards = {s.pk: s for s in _cards(Session.objects.filter(pk__in=order))}
+    return [Recommended(session=cards[pk], reason=reasons[pk]) for pk in order if pk in cards]
 
 
 def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> list[Recommended]:
@@ -262,6 +278,94 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
     return ranked[:limit]
 
 
+# --- hosts for a topic request ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Host:
+    person: Person
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def hosts_for_topic(*, viewer: Person, topic: TopicRequest, limit: int = HOSTS) -> list[Host]:
+    """People who could host ``topic``, best first: their declared skills on its tags, the held
+    sessions they hosted on its tags or words (only sessions ``viewer`` may see count) and those
+    sessions' overall feedback. The requester and people who already volunteered are left out
+    (the page lists volunteers itself)."""
+    from kshare.feedback.models import Answer, Question
+
+    tags = dict(topic.tags.values_list("pk", "name"))
+    words = sorted(set(_WORD.findall(topic.title.lower())) - _STOP, key=len, reverse=True)[:3]
+    scores: dict[int, float] = defaultdict(float)
+    reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    levels = {1: "basic", 2: "working", 3: "expert"}
+    for person_id, tag_id, level in Skill.objects.filter(tag_id__in=tags).values_list(
+        "person_id", "tag_id", "level"
+    ):
+        points = 1.0 + level
+        scores[person_id] += points
+        reasons[person_id].append((points, f"skill: {tags[tag_id]} ({levels[level]})"))
+    on_topic = Q(session__tags__in=tags) if tags else Q(pk__in=[])
+    for word in words:
+        on_topic |= Q(session__title__icontains=word)
+    held = sessions_visible_to(person=viewer).filter(state=State.HELD)
+    hosted: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for person_id, session_id, title in (
+        SessionHost.objects.filter(on_topic, session__in=held)
+        .distinct()
+        .order_by("-session__start", "-session_id")
+        .values_list("person_id", "session_id", "session__title")[:2000]
+    ):
+        hosted[person_id].append((session_id, title))
+    sessions = {sid for talks in hosted.values() for sid, _ in talks}
+    ratings = dict(
+        Answer.objects.filter(
+            question__purpose=Question.Purpose.OVERALL,
+            number__isnull=False,
+            response__session_id__in=sessions,
+        )
+        .values_list("response__session_id")
+        .annotate(mean=Avg("number"))
+        .order_by()
+    )
+    for person_id, talks in hosted.items():
+        points = 1.5 * min(len(talks), 3)
+        scores[person_id] += points
+        n = len(talks)
+        text = f"hosted '{talks[0][1]}'" + (f" and {n - 1} more on it" if n > 1 else "")
+        reasons[person_id].append((points, text))
+        rated = [ratings[sid] for sid, _ in talks if sid in ratings]
+        if rated:
+            mean = sum(rated) / len(rated)
+            scores[person_id] += (mean - 3) * 0.5
+            if mean >= 4:
+                reasons[person_id].append((0.1, f"rated {mean:.1f}/5 by attendees"))
+    if not scores:
+        return []
+    volunteers = topic.volunteers.values("person_id")
+    people = (
+        Person.objects.filter(is_active=True, pk__in=list(scores))
+        .exclude(pk=topic.requester_id)
+        .exclude(pk__in=volunteers)
+        .select_related("team")
+    )
+    ranked = [
+        Host(
+            person=p,
+            score=scores[p.pk],
+            reasons=[r for _, r in sorted(reasons[p.pk], key=lambda r: -r[0])[:2]],
+        )
+        for p in people
+    ]
+    ranked.sort(key=lambda h: (-h.score, h.person.display_name, h.person.pk))
+    return ranked[:limit]
+
+
 # --- topics for a host --------------------------------------------------------------------
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]{1,}")
@@ -275,7 +379,8 @@ class TopicSuggestion:
 
 
 def topics_for_host(*, person: Person, limit: int = TOPICS) -> list[TopicSuggestion]:
-    """Open topic requests ``person`` could host, best match first (see the module)."""
+    """ "Topics you could host": open topic requests ranked for ``person`` (see the module),
+    then the skills nobody has presented on yet (``topics.selectors.topic_suggestions_for``)."""
     skills, interests = _skill_tags(person)
     hosted_words: set[str] = set()
     for title in SessionHost.objects.filter(person=person).values_list("session__title", flat=True)[
@@ -316,12 +421,22 @@ def topics_for_host(*, person: Person, limit: int = TOPICS) -> list[TopicSuggest
             reason = f"Requested by {votes} {'person' if votes == 1 else 'people'} · {reason}"
         ranked.append((score, request.pk, request.title, reason))
     ranked.sort(key=lambda r: (-r[0], -r[1]))
-    return [
+    found = [
         TopicSuggestion(
             title=title, reason=reason, url=reverse("sessions:propose") + f"?request={pk}"
         )
         for _, pk, title, reason in ranked[:limit]
     ]
+    # Then the expertise directory's own suggestions (skills nobody has presented on yet).
+    from kshare.topics.selectors import topic_suggestions_for
+
+    urls = {f.url for f in found}
+    for extra in topic_suggestions_for(person=person, limit=limit):
+        if len(found) >= limit:
+            break
+        if extra.url not in urls:
+            found.append(TopicSuggestion(title=extra.title, reason=extra.reason, url=extra.url))
+    return found
 
 
 _STOP = frozenset(

@@ -164,7 +164,7 @@ def _propose_initial(request: HttpRequest, topic_request) -> dict:
 
 
 def session_propose(request: HttpRequest) -> HttpResponse:
-    from kshare.topics.selectors import topic_suggestions_for
+    from kshare.recommend.selectors import topics_for_host
     from kshare.topics.services import topic_request_link
 
     source = request.POST if request.method == "POST" else request.GET
@@ -209,7 +209,7 @@ def session_propose(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "topic_request": topic_request,
-            "suggestions": topic_suggestions_for(person=request.user),
+            "suggestions": topics_for_host(person=request.user),
             "nav": "propose",
         },
     )

@@ -7,73 +7,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('talks', '0002_waitlist_sequence_star'),
+        ("talks", "0002_waitlist_sequence_star"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrainingRun',
+            name="TrainingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='running', max_length=10)),
-                ('reason', models.CharField(blank=True, help_text='Why it ran.', max_length=100)),
-                ('people', models.PositiveIntegerField(default=0)),
-                ('items', models.PositiveIntegerField(default=0)),
-                ('interactions', models.PositiveIntegerField(default=0)),
-                ('recommendations', models.PositiveIntegerField(default=0)),
-                ('seconds', models.FloatField(default=0)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, help_text="Why it ran.", max_length=100)),
+                ("people", models.PositiveIntegerField(default=0)),
+                ("items", models.PositiveIntegerField(default=0)),
+                ("interactions", models.PositiveIntegerField(default=0)),
+                ("recommendations", models.PositiveIntegerField(default=0)),
+                ("seconds", models.FloatField(default=0)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TrainingState',
+            name="TrainingState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stale_since', models.DateTimeField(blank=True, null=True)),
-                ('stale_reason', models.CharField(blank=True, max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stale_since", models.DateTimeField(blank=True, null=True)),
+                ("stale_reason", models.CharField(blank=True, max_length=100)),
             ],
             options={
-                'verbose_name': 'training state',
+                "verbose_name": "training state",
             },
         ),
         migrations.CreateModel(
-            name='Recommendation',
+            name="Recommendation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('session', 'Upcoming session'), ('recording', 'Recording')], max_length=10)),
-                ('rank', models.PositiveSmallIntegerField()),
-                ('score', models.FloatField()),
-                ('reason', models.CharField(max_length=200)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recommendations', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recommendations', to='talks.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("session", "Upcoming session"), ("recording", "Recording")],
+                        max_length=10,
+                    ),
+                ),
+                ("rank", models.PositiveSmallIntegerField()),
+                ("score", models.FloatField()),
+                ("reason", models.CharField(max_length=200)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recommendations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recommendations",
+                        to="talks.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['person', 'kind', 'rank'],
-                'constraints': [models.UniqueConstraint(fields=('person', 'kind', 'rank'), name='recommendation_person_kind_rank')],
+                "ordering": ["person", "kind", "rank"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("person", "kind", "rank"), name="recommendation_person_kind_rank"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SimilarSession',
+            name="SimilarSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField()),
-                ('other', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='talks.session')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='talks.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.FloatField()),
+                (
+                    "other",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="talks.session",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="talks.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session', '-score', 'other'],
-                'constraints': [models.UniqueConstraint(fields=('session', 'other'), name='similar_session_pair')],
+                "ordering": ["session", "-score", "other"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "other"), name="similar_session_pair"
+                    )
+                ],
             },
         ),
     ]
