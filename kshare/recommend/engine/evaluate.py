@@ -56,13 +56,20 @@ def choose(
     options: Sequence[dict],
     data: TrainData,
     held_out: Sequence[np.ndarray],
+    memo: dict | None = None,
 ) -> dict:
-    """The option set with the best validation NDCG@10 (ties: the earlier one)."""
+    """The option set with the best validation NDCG@10 (ties: the earlier one).
+
+    ``memo`` keeps results across calls so an option tried before is not fitted again.
+    """
+    memo = {} if memo is None else memo
     best, best_value = options[0], -1.0
     for option in options:
-        value = measure(make(**option), data, held_out)[f"ndcg@{K}"]
-        if value > best_value + 1e-9:
-            best, best_value = option, value
+        key = (getattr(make, "__name__", str(make)), tuple(sorted(option.items())))
+        if key not in memo:
+            memo[key] = measure(make(**option), data, held_out)[f"ndcg@{K}"]
+        if memo[key] > best_value + 1e-9:
+            best, best_value = option, memo[key]
     return best
 
 
@@ -80,25 +87,22 @@ def evaluate_movietweetings(directory: Path | str) -> dict:
     vtrain, vheld = val.train, val.test
 
     # Hyper-parameters: each on the validation split (the test split's training part, split again).
-    ease_lam = choose(EASE, [{"lam": v} for v in (250.0, 500.0, 1000.0, 2000.0)], vtrain, vheld)
-    knn_k = choose(ItemKNN, [{"k": v} for v in (100, 300, 1000)], vtrain, vheld)
+    memo: dict = {}
+    ease_lam = choose(EASE, [{"lam": v} for v in (500.0, 1000.0, 2000.0)], vtrain, vheld, memo)
+    knn_k = choose(ItemKNN, [{"k": v} for v in (300, 1000)], vtrain, vheld)
     pop_h = choose(
-        Popularity, [{"half_life_days": v} for v in (3.0, 7.0, 14.0, 30.0, 60.0)], vtrain, vheld
+        Popularity, [{"half_life_days": v} for v in (7.0, 14.0, 30.0, 60.0)], vtrain, vheld
+    )
+    lam = ease_lam["lam"]
+    rec = choose(
+        EASE, [{"lam": lam, "half_life_days": h} for h in (7.0, 14.0, 30.0)], vtrain, vheld, memo
     )
     rec = choose(
         EASE,
-        [{"lam": lam, "half_life_days": h} for h in (7.0, 14.0, 30.0, 60.0) for lam in (500.0,)],
+        [{"lam": v, "half_life_days": rec["half_life_days"]} for v in (lam / 2, lam, 2 * lam)],
         vtrain,
         vheld,
-    )
-    rec = choose(
-        EASE,
-        [
-            {"lam": lam, "half_life_days": rec["half_life_days"]}
-            for lam in (250.0, 500.0, 1000.0, 2000.0)
-        ],
-        vtrain,
-        vheld,
+        memo,
     )
 
     def hybrid() -> Hybrid:

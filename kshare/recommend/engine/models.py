@@ -132,7 +132,7 @@ class EASE:
             return self
         gram = (self.x.T @ self.x).toarray().astype(np.float64)
         gram[np.diag_indices_from(gram)] += self.lam
-        p = np.linalg.inv(gram)
+        p = _spd_inverse(gram)
         b = p / (-np.diag(p))
         b[np.diag_indices_from(b)] = 0.0
         self.weights = b.astype(np.float32)
@@ -148,6 +148,19 @@ class EASE:
     def score(self, users: np.ndarray) -> np.ndarray:
         users = np.asarray(users, dtype=np.int64)
         return penalise_negatives(self.raw_score(users), self.data, users).astype(np.float32)
+
+
+def _spd_inverse(a: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive definite matrix (Cholesky: about twice as fast as LU)."""
+    from scipy.linalg import lapack
+
+    factor, info = lapack.dpotrf(a, lower=True)
+    if info != 0:
+        return np.linalg.inv(a)
+    inverse, info = lapack.dpotri(factor, lower=True)
+    if info != 0:
+        return np.linalg.inv(a)
+    return np.tril(inverse) + np.tril(inverse, -1).T
 
 
 class ItemKNN:
