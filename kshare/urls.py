@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from kshare.api.api import urls as api_urls
+
 urlpatterns = [
     path("", include("kshare.web.urls")),
     path("", include("kshare.people.auth_urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("rhythm/", include("kshare.rhythm.urls")),
     path("outbox/", include("kshare.outbox.urls")),
     path("library/", include("kshare.library.urls")),
+    path("api/v1/", api_urls()),
     path("admin/", admin.site.urls),
 ]
 
