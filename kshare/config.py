@@ -65,6 +65,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+_RATE_PERIODS = {"second", "minute", "hour", "day", "s", "sec", "m", "min", "h", "d"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate such as ``600/minute`` (``<count>/<second|minute|hour|day>``); empty = no limit."""
+    raw = os.environ.get(name, default).strip()
+    if raw == "":
+        return ""
+    count, _, period = raw.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or period.strip().lower() not in _RATE_PERIODS:
+        raise ConfigError(
+            f"{name} must look like 600/minute (<count>/<second|minute|hour|day>); got {raw!r}."
+        )
+    return raw
+
+
 def env_choice(name: str, default: str, *, choices: list[str]) -> str:
     raw = os.environ.get(name, default)
     value = raw.strip().upper()

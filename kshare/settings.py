@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "kshare.search",
     "kshare.recommend",
     "kshare.demo",
+    "kshare.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    # django-ninja: its bundled Swagger UI static files for /api/v1/docs (no CDN).
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +196,8 @@ KSHARE_MAIL_MAX_ATTEMPTS = config.env_int("KSHARE_MAIL_MAX_ATTEMPTS", 10, minimu
 # Largest material uploads in bytes: recordings (video/audio) and everything else (slides).
 KSHARE_UPLOAD_MAX_VIDEO = config.env_int("KSHARE_UPLOAD_MAX_VIDEO", 4 * 1024**3, minimum=1)
 KSHARE_UPLOAD_MAX_OTHER = config.env_int("KSHARE_UPLOAD_MAX_OTHER", 100 * 1024**2, minimum=1)
+# REST API requests per token (<count>/<second|minute|hour|day>); empty = unlimited.
+KSHARE_API_RATE = config.env_rate("KSHARE_API_RATE", "600/minute")
 
 LOGGING = {
     "version": 1,

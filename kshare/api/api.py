@@ -1,0 +1,110 @@
+"""The REST API: one ``NinjaAPI`` mounted at ``/api/v1/`` (see ``urls()``).
+
+Authentication: personal access tokens (``kshare.api.auth``); errors: ``kshare.api.errors``;
+lists: ``kshare.api.pagination``. Routers live in ``kshare.api.routers`` (one module a resource).
+The OpenAPI schema (``/api/v1/openapi.json``) and the interactive docs (``/api/v1/docs``, served
+from local static files under the strict CSP) need no token.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI
+from ninja.openapi.docs import DocsBase
+
+from kshare.api.auth import TokenAuth, TokenRateThrottle
+from kshare.api.errors import error_response, register_handlers
+
+
+class LocalSwagger(DocsBase):
+    """Swagger UI from ninja's bundled static files; settings in a JSON data block, no inline JS."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        settings = {
+            "url": self.get_openapi_url(api, kwargs),
+            "layout": "BaseLayout",
+            "deepLinking": True,
+            "persistAuthorization": False,
+        }
+        data = json.dumps(settings).replace("<", "\\u003c")
+        return render(request, "api/docs.html", {"api": api, "swagger_settings": data})
+
+
+api = NinjaAPI(
+    title="kshare API",
+    version="1",
+    description=(
+        "The kshare REST API. Authenticate with a personal access token "
+        "(`Authorization: Bearer ksh_...`, created under *API tokens* in the account menu). "
+        'Errors are always `{"error": {"code", "message", "fields"}}`; lists are cursor-paginated '
+        "(`?limit=` 1-100 and `?cursor=` from the previous page's `next_cursor`)."
+    ),
+    auth=TokenAuth(),
+    throttle=[TokenRateThrottle()],
+    docs=LocalSwagger(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    urls_namespace="api",
+)
+register_handlers(api)
+
+from kshare.api.routers import register  # noqa: E402
+
+register(api)
+
+
+def _wrap(view):
+    """Let API views through LoginRequiredMiddleware (tokens, not sessions, authenticate them)
+    and answer 404/405 outside any operation with the error body too."""
+
+    @functools.wraps(view, assigned=("__doc__",))
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            return error_response(404, "not_found", "Not found.")
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            allowed = response.get("Allow", "")
+            error = error_response(
+                405, "method_not_allowed", f"Method {request.method} not allowed."
+            )
+            if allowed:
+                error["Allow"] = allowed
+            return error
+        return response
+
+    return login_not_required(csrf_exempt(wrapped))
+
+
+def _wrap_patterns(patterns: list) -> list:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _wrap_patterns(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            pattern.callback = _wrap(pattern.callback)
+    return patterns
+
+
+@login_not_required
+@csrf_exempt
+def _unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return error_response(404, "not_found", "No such API endpoint.")
+
+
+@functools.cache
+def urls() -> tuple[list, str, str]:
+    """``path("api/v1/", urls())`` in kshare/urls.py."""
+    patterns, app_name, namespace = api.urls
+    patterns = _wrap_patterns(list(patterns))
+    patterns.append(re_path(r"^(?P<rest>.*)$", _unknown, name="unknown"))
+    return patterns, app_name, namespace

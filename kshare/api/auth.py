@@ -1,0 +1,136 @@
+"""Personal access tokens: ``Authorization: Bearer ksh_<secret>``.
+
+Only the sha256 of the token is stored. A revoked token, an unknown token and a deactivated
+person are all 401. Read tokens may only call safe methods: write operations call
+``require_write(request)`` (a 403 error body). ``last_used_at`` is written at most once a minute.
+Rate limiting is per token (``KSHARE_API_RATE``, e.g. ``600/minute``), 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
+
+from kshare.api.errors import ApiError
+from kshare.api.models import TOKEN_PREFIX, ApiToken, token_hash
+
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{20,100}}$")
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(
+        401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="kshare"'}
+    )
+
+
+class TokenAuth(HttpBearer):
+    """Bearer authentication with a personal access token; sets ``request.user``."""
+
+    def __call__(self, request: HttpRequest):
+        header = request.headers.get(self.header)
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            raise _unauthorized("Use 'Authorization: Bearer <token>'.")
+        return self.authenticate(request, token.strip())
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        if not TOKEN_RE.match(token):
+            raise _unauthorized("Invalid token.")
+        found = (
+            ApiToken.objects.select_related("person", "person__team")
+            .filter(token_hash=token_hash(token))
+            .first()
+        )
+        if found is None:
+            raise _unauthorized("Invalid token.")
+        if found.revoked_at is not None:
+            raise _unauthorized("This token has been revoked.")
+        if not found.person.is_active:
+            raise _unauthorized("This account is deactivated.")
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_EVERY:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+            found.last_used_at = now
+        request.user = found.person
+        request.api_token = found  # type: ignore[attr-defined]
+        return found
+
+
+def require_write(request: HttpRequest) -> None:
+    """Raise the 403 error body unless the request's token has the write scope."""
+    token: ApiToken | None = getattr(request, "api_token", None)
+    if token is None or not token.can_write:
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            "This token is read-only: create a token with the write scope to change data.",
+        )
+
+
+_PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"600/minute"`` -> (600, 60). Raises ValueError for anything else."""
+    count, _, period = rate.strip().partition("/")
+    seconds = _PERIODS.get(period.strip().lower())
+    if seconds is None or not count.strip().isdigit() or int(count) < 1:
+        raise ValueError(
+            f"Invalid rate {rate!r}: use <requests>/<second|minute|hour|day>, e.g. 600/minute."
+        )
+    return int(count), seconds
+
+
+class TokenRateThrottle(BaseThrottle):
+    """A fixed window per token in the cache: ``settings.KSHARE_API_RATE`` requests per period.
+
+    Read on every request, so ``override_settings`` works in tests. The default cache is
+    per process; with several processes behind a balancer each counts on its own.
+    """
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        token = getattr(request, "api_token", None)
+        rate = getattr(settings, "KSHARE_API_RATE", "")
+        if token is None or not rate:
+            return True
+        limit, period = parse_rate(rate)
+        now = time.time()
+        window = int(now // period)
+        key = f"kshare-api-rate:{token.pk}:{period}:{window}"
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=period + 1)
+            count = 1
+        return count <= limit
+
+    def wait(self) -> float | None:
+        # Seconds until the current window ends (no per-instance state: views run in threads).
+        rate = getattr(settings, "KSHARE_API_RATE", "")
+        if not rate:
+            return None
+        _, period = parse_rate(rate)
+        return period - (time.time() % period)

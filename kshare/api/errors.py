@@ -1,0 +1,168 @@
+"""One error format for the whole API: ``{"error": {"code", "message", "fields"}}``.
+
+Every error path ends here: ``ApiError`` raised by the views, ninja's validation errors (422),
+authentication (401), throttling (429), ``Http404`` (an invisible object is the same 404 as a
+missing one), ``PermissionDenied`` (403) and Django ``ValidationError`` raised by the services
+(400, or 409 when the service marks it with a code in ``CONFLICT_CODES``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
+
+# Codes by status, used when no more specific code is given.
+DEFAULT_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "validation_error",
+    429: "rate_limited",
+}
+# Django ValidationError codes that mean "the request is fine but the object's state forbids it".
+CONFLICT_CODES = {"conflict", "state", "invalid_state", "already", "duplicate", "unique"}
+
+
+class ApiError(Exception):
+    """Raise from any API view to answer with the error body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str | None = None,
+        message: str = "",
+        fields: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code or DEFAULT_CODES.get(status, "error")
+        self.message = message or self.code.replace("_", " ").capitalize() + "."
+        self.fields = fields or {}
+        self.headers = headers or {}
+        super().__init__(status, self.message)
+
+
+def not_found(what: str = "object") -> ApiError:
+    return ApiError(404, "not_found", f"No such {what}.")
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(
+    status: int,
+    code: str | None = None,
+    message: str = "",
+    fields: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    err = ApiError(status, code, message, fields, headers)
+    response = JsonResponse(error_body(err.code, err.message, err.fields), status=status)
+    for name, value in err.headers.items():
+        response[name] = value
+    return response
+
+
+def _field_name(loc: tuple | list, *, body_param: bool) -> str:
+    parts = [str(p) for p in loc]
+    if not parts:
+        return "__all__"
+    source, rest = parts[0], parts[1:]
+    # Body errors are at ("body", <parameter name>, <field>...): the parameter name is noise.
+    if source == "body" and body_param and len(rest) > 1:
+        rest = rest[1:]
+    return ".".join(rest) or source
+
+
+def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for item in errors:
+        name = _field_name(item.get("loc", ()), body_param=True)
+        message = str(item.get("msg", "Invalid value."))
+        # pydantic prefixes messages of custom validators with "Value error, ".
+        message = message.removeprefix("Value error, ")
+        fields.setdefault(name, []).append(message)
+    return fields
+
+
+def django_fields(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            ("__all__" if name == "__all__" else name): [str(m) for m in messages]
+            for name, messages in exc.message_dict.items()
+        }
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+def _django_status(exc: DjangoValidationError) -> int:
+    codes: set[str] = set()
+    if hasattr(exc, "error_dict"):
+        for errors in exc.error_dict.values():
+            codes.update(e.code or "" for e in errors)
+    else:
+        codes.update(e.code or "" for e in exc.error_list)
+    return 409 if codes & CONFLICT_CODES else 400
+
+
+def register_handlers(api: NinjaAPI) -> None:
+    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+    def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        fields = validation_fields(exc.errors)
+        names = ", ".join(sorted(fields)) or "the request"
+        return error_response(422, "validation_error", f"Invalid input: {names}.", fields)
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc, Throttled):
+            headers = {}
+            if exc.wait is not None:
+                headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+            return error_response(
+                429, "rate_limited", "Too many requests; retry later.", headers=headers
+            )
+        if isinstance(exc, AuthenticationError):
+            return error_response(
+                401,
+                "unauthorized",
+                "Authentication required: send 'Authorization: Bearer <token>' "
+                "with a personal access token.",
+                headers={"WWW-Authenticate": 'Bearer realm="kshare"'},
+            )
+        if isinstance(exc, AuthorizationError):
+            return error_response(403, "forbidden", str(exc))
+        status = exc.status_code if 400 <= exc.status_code < 600 else 400
+        return error_response(status, None, str(exc))
+
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(404, "not_found", "Not found.")
+
+    def on_permission(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return error_response(403, "forbidden", str(exc) or "You are not allowed to do that.")
+
+    def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        status = _django_status(exc)
+        fields = django_fields(exc)
+        message = " ".join(m for messages in fields.values() for m in messages) or "Invalid."
+        return error_response(status, None, message, fields)
+
+    api.add_exception_handler(ApiError, on_api_error)
+    api.add_exception_handler(NinjaValidationError, on_validation)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(Http404, on_404)
+    api.add_exception_handler(PermissionDenied, on_permission)
+    api.add_exception_handler(DjangoValidationError, on_django_validation)

@@ -1,0 +1,100 @@
+"""Shared schemas and strict field types for every router.
+
+Use ``Text(max_length)`` for every string in a request body (strict str, the model's max length,
+no NUL character, which PostgreSQL cannot store), ``UtcDatetime`` for every datetime (an ISO 8601
+string with an offset, normalised to UTC; naive values are rejected) and ``StrictInt`` /
+``StrictBool`` for numbers and flags, so that lax coercion never turns nonsense into a value.
+Every operation declares its error responses with ``ERRORS`` (``responses={200: X, **ERRORS}``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from ninja import Schema
+from pydantic import AfterValidator, BeforeValidator, StrictBool, StrictInt, StringConstraints
+
+__all__ = [
+    "ERRORS",
+    "ErrorDetail",
+    "ErrorOut",
+    "Page",
+    "StrictBool",
+    "StrictInt",
+    "Text",
+    "UtcDatetime",
+    "no_nul",
+]
+
+
+def no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("Must not contain NUL characters.")
+    return value
+
+
+def Text(max_length: int, *, min_length: int = 0, strip: bool = True) -> Any:
+    """A strict string type with the model's limits."""
+    return Annotated[
+        str,
+        StringConstraints(
+            strict=True, max_length=max_length, min_length=min_length, strip_whitespace=strip
+        ),
+        AfterValidator(no_nul),
+    ]
+
+
+def _datetime_string(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("Must be an ISO 8601 date-time string with a UTC offset.")
+    no_nul(value)
+    return value
+
+
+def _aware_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            "Must include a UTC offset (e.g. 2026-05-01T14:00:00Z or +02:00); "
+            "naive date-times are ambiguous."
+        )
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("Out of range.") from exc
+
+
+UtcDatetime = Annotated[dt.datetime, BeforeValidator(_datetime_string), AfterValidator(_aware_utc)]
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+class ErrorOut(Schema):
+    """Every error: ``{"error": {"code": ..., "message": ..., "fields": {name: [messages]}}}``."""
+
+    error: ErrorDetail
+
+
+# Declared on every operation so the schema documents each status the API can return.
+ERRORS: dict[int, type] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
+
+
+class Page[T](Schema):
+    """One page of a list: ``next_cursor`` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
