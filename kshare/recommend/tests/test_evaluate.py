@@ -1,0 +1,274 @@
+"""`kshare recommend evaluate`: the protocols, the CI floors and the errors a user can cause.
+
+The MovieTweetings evaluation runs once per test module (about a minute on two busy cores).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from kshare.recommend.engine.movietweetings import (
+    DatasetMissing,
+    k_core,
+    load_ratings,
+    prepare,
+    temporal_split,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+MOVIETWEETINGS = Path(settings.KSHARE_DATA_DIR) / "movietweetings-100k"
+needs_movietweetings = pytest.mark.skipif(
+    not (MOVIETWEETINGS / "ratings.dat").is_file(),
+    reason=f"MovieTweetings not found at {MOVIETWEETINGS}",
+)
+
+
+def evaluate_json(dataset: str) -> dict:
+    out = StringIO()
+    call_command("recommend", "evaluate", "--dataset", dataset, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module")
+def movietweetings() -> dict:
+    return evaluate_json("movietweetings")
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> dict:
+    return evaluate_json("synthetic")
+
+
+# --- the MovieTweetings protocol ----------------------------------------------------------
+
+
+def test_temporal_split_takes_each_users_last_fifth_ties_by_item_id():
+    user = np.array([1] * 7 + [2] * 3)
+    item = np.array([10, 11, 12, 13, 14, 15, 16, 30, 20, 21])
+    time = np.array([1, 2, 3, 4, 5, 9, 9, 5, 5, 1])
+    test = temporal_split(user, item, time)
+    # user 1: 7 rows -> round(1.4) = 1: the last by time, tie 15/16 at t=9 -> 16;
+    # user 2: 3 rows -> round(0.6) = 1: items 30 and 20 tie at t=5 -> 30.
+    assert item[test].tolist() == [16, 30]
+    many = temporal_split(np.zeros(12, dtype=int), np.arange(12), np.arange(12)[::-1])
+    assert np.flatnonzero(many).tolist() == [0, 1]  # round(2.4) = 2 latest: items 0 and 1
+
+
+@needs_movietweetings
+def test_movietweetings_five_core_and_split_counts():
+    ratings = load_ratings(MOVIETWEETINGS)
+    assert len(ratings) == 100_000
+    core = k_core(ratings, 5)
+    assert (len(core), len(np.unique(core.user)), len(np.unique(core.item))) == (
+        68_055,
+        4_333,
+        2_414,
+    )
+    protocol = prepare(MOVIETWEETINGS)
+    split = protocol.test_split
+    assert split.train.interactions.shape == (4_333, 2_410)
+    assert split.train.interactions.nnz == 54_538
+    assert len(split.test_users) == 4_332
+    assert protocol.validation_split.train.interactions.nnz < split.train.interactions.nnz
+
+
+def test_a_missing_ratings_file_is_named(tmp_path):
+    with pytest.raises(DatasetMissing, match=str(tmp_path / "ratings.dat")):
+        load_ratings(tmp_path)
+
+
+# --- CI floors ----------------------------------------------------------------------------
+
+
+@needs_movietweetings
+def test_movietweetings_best_model_beats_ease_by_five_percent(movietweetings):
+    results = movietweetings["results"]
+    assert movietweetings["dataset"] == "movietweetings"
+    assert "5-core" in movietweetings["protocol"]
+    assert movietweetings["counts"] == {
+        "interactions": 68_055,
+        "users": 4_333,
+        "items": 2_414,
+        "test_users": 4_332,
+    }
+    assert set(results) == {
+        "popularity",
+        "popularity-recent",
+        "itemknn",
+        "ease",
+        "ease-recency",
+        "kshare-hybrid",
+    }
+    for metrics in results.values():
+        assert set(metrics) == {
+            "ndcg@10",
+            "recall@10",
+            "precision@10",
+            "map@10",
+            "mrr",
+            "coverage",
+            "seconds",
+        }
+    # The reference EASE (lambda 1000) of shared/data/README.md, reproduced.
+    assert results["ease"]["ndcg@10"] == pytest.approx(0.110, abs=0.002)
+    assert results["ease"]["recall@10"] == pytest.approx(0.169, abs=0.002)
+    assert results["popularity"]["ndcg@10"] == pytest.approx(0.094, abs=0.003)
+    assert movietweetings["best"] == "kshare-hybrid"
+    assert results["kshare-hybrid"]["ndcg@10"] >= 0.116
+    assert results["kshare-hybrid"]["ndcg@10"] >= 1.05 * results["ease"]["ndcg@10"]
+
+
+def test_synthetic_hybrid_reaches_the_oracle_floors(synthetic):
+    results = synthetic["results"]
+    assert synthetic["dataset"] == "synthetic"
+    assert synthetic["counts"]["cold_users"] == 120
+    oracle = results["oracle"]
+    best = results["kshare-hybrid"]
+    assert best["ndcg@10"] >= 0.9 * oracle["ndcg@10"]
+    assert best["ndcg@10 cold"] >= 0.7 * oracle["ndcg@10 cold"]
+    assert synthetic["oracle_ratio"]["overall"] == pytest.approx(
+        best["ndcg@10"] / oracle["ndcg@10"]
+    )
+    # Every model beats plain popularity; none beats the oracle.
+    for name, metrics in results.items():
+        assert metrics["ndcg@10"] <= oracle["ndcg@10"], name
+        if name not in {"popularity", "oracle"}:
+            assert metrics["ndcg@10"] > results["popularity"]["ndcg@10"], name
+
+
+def test_synthetic_evaluation_is_deterministic(synthetic):
+    again = evaluate_json("synthetic")
+    for name, metrics in synthetic["results"].items():
+        for metric, value in metrics.items():
+            if metric != "seconds":
+                assert again["results"][name][metric] == value, (name, metric)
+
+
+def test_synthetic_table_lists_every_model(capsys):
+    out = StringIO()
+    call_command("recommend", "evaluate", "--dataset", "synthetic", stdout=out)
+    text = out.getvalue()
+    assert text.startswith("Data set: synthetic\n")
+    header = next(line for line in text.splitlines() if line.startswith("model "))
+    assert header.split()[:8] == [
+        "model",
+        "ndcg@10",
+        "recall@10",
+        "precision@10",
+        "map@10",
+        "mrr",
+        "coverage",
+        "seconds",
+    ]
+    for name in ("oracle", "popularity", "content", "ease", "kshare-hybrid"):
+        assert any(line.startswith(f"{name} ") for line in text.splitlines()), name
+    assert "Best model: kshare-hybrid" in text
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def test_missing_movietweetings_names_the_expected_path(settings, tmp_path):
+    settings.KSHARE_DATA_DIR = tmp_path
+    with pytest.raises(CommandError) as error:
+        call_command("recommend", "evaluate", "--dataset", "movietweetings")
+    assert error.value.returncode == 2
+    assert str(error.value) == (
+        "The MovieTweetings data set is missing: expected "
+        f"{tmp_path / 'movietweetings-100k' / 'ratings.dat'}."
+    )
+
+
+def test_unknown_dataset_and_missing_directory():
+    with pytest.raises(CommandError, match="Unknown data set 'films'") as error:
+        call_command("recommend", "evaluate", "--dataset", "films")
+    assert error.value.returncode == 2
+    with pytest.raises(CommandError, match="No data set directory at /nonexistent/x") as error:
+        call_command("recommend", "evaluate", "--dataset", "/nonexistent/x")
+    assert error.value.returncode == 2
+
+
+def test_pyvideo_experts_needs_its_evaluation_and_data(settings, tmp_path):
+    settings.KSHARE_DATA_DIR = tmp_path
+    available = importlib.util.find_spec("kshare.recommend.engine.eval_pyvideo") is not None
+    expected = (
+        f"The pyvideo data set is missing: expected {tmp_path / 'pyvideo' / 'talks.jsonl.gz'}."
+        if available
+        else "The pyvideo-experts evaluation is not available yet."
+    )
+    with pytest.raises(CommandError) as error:
+        call_command("recommend", "evaluate", "--dataset", "pyvideo-experts")
+    assert (error.value.returncode, str(error.value)) == (2, expected)
+
+
+def test_cli_missing_dataset_is_one_line_and_exit_code_2(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "KSHARE_DATA_DIR", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(KSHARE_HOME=str(tmp_path / "home"), KSHARE_DATA_DIR=str(tmp_path))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kshare.cli",
+            "recommend",
+            "evaluate",
+            "--dataset",
+            "movietweetings",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kshare: The MovieTweetings data set is missing: expected "
+        f"{tmp_path / 'movietweetings-100k' / 'ratings.dat'}.\n"
+    )
+
+
+def test_cli_runs_the_synthetic_evaluation_as_json(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(KSHARE_HOME=str(tmp_path / "home"), OPENBLAS_NUM_THREADS="1")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kshare.cli",
+            "recommend",
+            "evaluate",
+            "--dataset",
+            "synthetic",
+            "--json",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    report = json.loads(result.stdout)
+    assert list(report)[:3] == ["dataset", "protocol", "counts"]
+    assert report["results"]["kshare-hybrid"]["ndcg@10"] > 0
