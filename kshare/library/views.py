@@ -289,7 +289,8 @@ def _chunks(file, first: int, length: int):
 
 @require_http_methods(["GET", "HEAD"])
 @xframe_options_sameorigin
-@csp_override({**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]})
+# Our own pages may frame a PDF; Chromium's PDF viewer embeds the document in itself.
+@csp_override({**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF], "object-src": [CSP.SELF]})
 def material_media(request: HttpRequest, pk: int, name: str = "") -> HttpResponse:
     """A material's file, with HTTP Range support so that ``<video>`` can seek.
 

@@ -366,3 +366,18 @@ def test_a_50_mb_upload_streams_through_one_chunk_at_a_time(host, session, setti
     assert handler.largest_chunk == uploads.CHUNK_SIZE  # one chunk at a time
     # Everything Python allocated during the request, at its peak: a few chunks, not 50 MB.
     assert peak < 8 * uploads.CHUNK_SIZE, f"peak {peak:,} bytes"
+
+
+def test_the_progress_script_gets_201_with_the_address(host_client, session):
+    file = io.BytesIO(samples.MP4)
+    file.name = "a.mp4"
+
+    response = host_client.post(
+        f"/library/sessions/{session.pk}/add/recording/",
+        {"title": "T", "file": file},
+        headers={"X-Upload": "progress"},
+    )
+
+    assert response.status_code == 201
+    assert response["Location"] == f"/sessions/{session.pk}/#materials"
+    assert Material.objects.count() == 1

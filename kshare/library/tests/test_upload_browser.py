@@ -133,3 +133,27 @@ def test_a_renamed_program_is_refused_and_the_form_says_why(
     expect(page.get_by_label("Title")).to_have_value("Not a video")
     assert page.url == f"{server}/library/sessions/{session.pk}/add/recording/"
     assert not Material.objects.exists()
+
+
+def test_pdf_slides_are_framed_without_csp_or_frame_errors(
+    browser: Browser, server: str, host, session
+):
+    from kshare.library.tests.factories import SlidesMaterialFactory
+
+    slides = SlidesMaterialFactory(session=session, title="Deck")
+    page = browser.new_page()
+    sign_in(page, server, host)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    frames = []
+    page.on("response", lambda r: frames.append(r) if "/library/media/" in r.url else None)
+
+    page.goto(f"{server}/sessions/{session.pk}/")
+    frame = page.locator("iframe.slides-frame")
+    frame.scroll_into_view_if_needed()
+
+    expect(frame).to_have_attribute("title", "Slides: Deck")
+    page.wait_for_timeout(500)
+    assert (frames[0].status, frames[0].headers["content-type"]) == (200, "application/pdf")
+    assert frames[0].url == f"{server}/library/media/{slides.pk}/"
+    assert problems == []
