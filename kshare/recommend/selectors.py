@@ -334,7 +334,7 @@ def hosts_for_topic(*, viewer: Person, topic: TopicRequest, limit: int = HOSTS) 
         .order_by()
     )
     for person_id, talks in hosted.items():
-        points = 1.5 * min(len(talks), 3)
+        points = 3.0 * min(len(talks), 3)  # a talk given says more than a declared skill
         scores[person_id] += points
         n = len(talks)
         text = f"hosted '{talks[0][1]}'" + (f" and {n - 1} more on it" if n > 1 else "")
@@ -342,7 +342,7 @@ def hosts_for_topic(*, viewer: Person, topic: TopicRequest, limit: int = HOSTS) 
         rated = [ratings[sid] for sid, _ in talks if sid in ratings]
         if rated:
             mean = sum(rated) / len(rated)
-            scores[person_id] += (mean - 3) * 0.5
+            scores[person_id] += (mean - 3) * 0.75
             if mean >= 4:
                 reasons[person_id].append((0.1, f"rated {mean:.1f}/5 by attendees"))
     if not scores:
