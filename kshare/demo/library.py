@@ -6,7 +6,8 @@ sessions get material; about a third of those a recording hosted elsewhere, most
 transcript (timed cues, sometimes pasted text without times). The first talk has notes only:
 nobody recorded it, which is what this feature is about. The member login is also made an
 absentee of a few held sessions with material (invited, did not come), so that their catch-up
-feed has "You were invited" items next to the ones matching their interests.
+feed has "You were invited" items next to the ones matching their interests; other absentees
+marked some sessions as watched or not interesting (catch-up signals, for the recommender).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db.models import Max
 from django.utils.text import slugify
 
 from kshare.demo import content as c
-from kshare.library.models import Cue, Material, Transcript
+from kshare.library.models import CatchUpSignal, Cue, Material, Transcript
 from kshare.people.models import Person
 from kshare.sessions.models import (
     Attendance,
@@ -171,6 +172,7 @@ class LibraryWriter:
         transcripts: list[Transcript] = []
         cues: list[Cue] = []
         with_material: list[tuple[int, bool]] = []  # (session id, has a timed transcript)
+        material_added: dict[int, datetime] = {}
         video = f"https://video.{c.COMPANY_DOMAIN}/watch"
 
         def flush() -> None:
@@ -270,6 +272,7 @@ class LibraryWriter:
                             **common,
                         )
                     )
+            material_added[sid] = added
             if visibility == Visibility.PUBLIC and not first:
                 with_material.append((sid, timed))
             if len(cues) >= BATCH_SIZE * 5:
@@ -279,11 +282,44 @@ class LibraryWriter:
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Material, Transcript]):
                 cursor.execute(sql)
+        self._signals(material_added)
         self._absences(with_material, hosts)
         self.report(
             f"library: {self.counts[Material._meta.label]:,} materials, "
             f"{self.counts[Transcript._meta.label]:,} transcripts"
         )
+
+    def _signals(self, material_added: dict[int, datetime]) -> None:
+        """Invitees who missed a session with material: some watched it afterwards, a few said
+        they are not interested (catch-up signals, which the recommender reads too). The member
+        login gives none, so their feed stays full."""
+        rng = self.rng
+        attended = set(
+            Attendance.objects.filter(session__state=State.HELD).values_list(
+                "session_id", "person_id"
+            )
+        )
+        invited = (
+            Invitation.objects.filter(session__state=State.HELD)
+            .order_by("session_id", "person_id")
+            .values_list("session_id", "person_id")
+        )
+        rows: list[CatchUpSignal] = []
+        for sid, person in invited.iterator(chunk_size=BATCH_SIZE):
+            added = material_added.get(sid)
+            if added is None or person == self.member or (sid, person) in attended:
+                continue
+            roll = rng.random()
+            if roll < 0.35:
+                kind = CatchUpSignal.Kind.WATCHED
+            elif roll < 0.45:
+                kind = CatchUpSignal.Kind.NOT_INTERESTED
+            else:
+                continue
+            at = min(added + timedelta(hours=rng.randint(1, 24 * 14)), self.anchor)
+            rows.append(CatchUpSignal(session_id=sid, person_id=person, kind=kind, at=at))
+        CatchUpSignal.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        self.counts[CatchUpSignal._meta.label] += len(rows)
 
     def _absences(self, candidates: list[tuple[int, bool]], hosts: dict[int, int]) -> None:
         """Invite the member login to a few held sessions with material that they missed:

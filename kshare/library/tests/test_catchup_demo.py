@@ -4,6 +4,7 @@ import itertools
 from collections import Counter
 
 import pytest
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from kshare.demo import MEMBER_EMAIL
@@ -11,7 +12,7 @@ from kshare.demo.content import FIRST_TALK_TITLE
 from kshare.demo.generator import demo_organisation_create
 from kshare.demo.tests.test_generator import wipe
 from kshare.library.catchup import catchup_feed
-from kshare.library.models import Cue, Material, Transcript
+from kshare.library.models import CatchUpSignal, Cue, Material, Transcript
 from kshare.people.models import Person
 from kshare.sessions.models import Attendance, Invitation, Session, State
 
@@ -58,6 +59,15 @@ def test_demo_gives_about_half_the_held_sessions_material():
         assert transcript.text == "\n".join(c.text for c in cues)
     pasted = Transcript.objects.filter(source="text")
     assert Cue.objects.filter(transcript__in=pasted, start_ms__isnull=False).count() == 0
+    # Absentees' signals: only on sessions with material, never by someone who came.
+    signals = CatchUpSignal.objects.all()
+    assert summary.counts["library.CatchUpSignal"] == signals.count() > 0
+    assert set(signals.values_list("kind", flat=True)) == {"watched", "not_interested"}
+    assert signals.filter(session__materials__isnull=True).count() == 0
+    came = Attendance.objects.filter(session=OuterRef("session"), person=OuterRef("person"))
+    assert signals.filter(Exists(came)).count() == 0
+    assert signals.filter(person__email=MEMBER_EMAIL).count() == 0
+    assert signals.filter(at__gt=NOW).count() == 0
 
 
 def test_the_first_talk_has_notes_but_no_recording():
