@@ -13,15 +13,27 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, BeforeValidator, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 __all__ = [
     "ERRORS",
+    "MAX_ID",
     "ErrorDetail",
     "ErrorOut",
+    "Id",
     "Page",
+    "PersonRef",
+    "QueryText",
     "StrictBool",
     "StrictInt",
+    "TeamRef",
     "Text",
     "UtcDatetime",
     "no_nul",
@@ -98,3 +110,19 @@ class Page[T](Schema):
 
     items: list[T]
     next_cursor: str | None = None
+
+
+# Ids: strict integers within PostgreSQL's bigint, so a huge number is a 422, never a 500.
+MAX_ID = 2**63 - 1
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+QueryText = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
+
+
+class PersonRef(Schema):
+    id: int
+    display_name: str
+
+
+class TeamRef(Schema):
+    id: int
+    name: str

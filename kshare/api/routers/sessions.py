@@ -1,0 +1,530 @@
+"""Sessions: list with filters, detail, propose, update, schedule, cancel, mark held.
+
+Visibility and edit rights come from ``kshare.sessions.selectors``; input is validated by the same
+forms as the web UI and written by ``kshare.sessions.services``. A session the caller may not see
+is the same 404 as a missing one; a visible session the caller may not change is a 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from kshare.api.auth import require_write
+from kshare.api.errors import ApiError, not_found
+from kshare.api.pagination import PageQuery, cursor_page
+from kshare.api.schemas import (
+    ERRORS,
+    Id,
+    Page,
+    QueryText,
+    StrictInt,
+    TeamRef,
+    Text,
+    UtcDatetime,
+)
+from kshare.api.util import PathId, form_valid, service_call
+from kshare.people.models import Person
+from kshare.sessions import selectors, services
+from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
+from kshare.sessions.models import (
+    ABSTRACT_MAX_LENGTH,
+    Attendance,
+    Invitation,
+    Session,
+    SessionHost,
+)
+
+router = Router(tags=["sessions"])
+
+FormatName = Literal["lightning", "talk", "workshop", "discussion"]
+LevelName = Literal["all", "beginner", "intermediate", "advanced"]
+VisibilityName = Literal["public", "teams", "invite_only"]
+StateName = Literal["proposed", "scheduled", "held", "cancelled"]
+TagName = Text(60, min_length=1)
+# Sessions without a start (proposals without a wish) sort after every dated one.
+FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+ORDER = ("sort_start", "id")
+
+# Form field names -> API field names.
+RENAME = {"tags_text": "tags", "cohosts_text": "cohosts"}
+
+
+class ProgrammeRef(Schema):
+    id: int
+    name: str
+    slug: str
+
+
+class TagOut(Schema):
+    name: str
+    slug: str
+
+
+class HostOut(Schema):
+    id: int
+    display_name: str
+    role: Literal["host", "cohost"]
+
+
+class SessionOut(Schema):
+    id: int
+    title: str
+    abstract: str
+    format: FormatName
+    level: LevelName
+    state: StateName
+    visibility: VisibilityName
+    programme: ProgrammeRef
+    start: dt.datetime | None
+    end: dt.datetime | None
+    location: str
+    call_url: str
+    capacity: int | None
+    tags: list[TagOut]
+    teams: list[TeamRef]
+    hosts: list[HostOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    url: str = Field(description="The session's page in the web UI (path)")
+
+
+class AgendaItemOut(Schema):
+    position: int
+    title: str
+    minutes: int
+    is_discussion: bool
+
+
+class CountsOut(Schema):
+    invited: int
+    going: int
+    waitlisted: int
+    maybe: int
+    seats_left: int | None
+    attended: int
+
+
+class SessionDetailOut(SessionOut):
+    agenda: list[AgendaItemOut]
+    counts: CountsOut
+    can_edit: bool
+    my_response: Literal["pending", "yes", "maybe", "no"] | None = Field(
+        description="The caller's RSVP; null when not invited and not answered"
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="Lead-time warnings after a schedule or reschedule"
+    )
+
+
+class SessionFilters(Schema):
+    state: StateName | None = None
+    programme: Id | None = Field(None, description="programme id")
+    tag: QueryText | None = Field(None, description="tag slug")
+    from_: UtcDatetime | None = Field(None, alias="from", description="start at or after")
+    to: UtcDatetime | None = Field(None, description="start before")
+    hosting: bool = Field(False, description="only sessions the caller hosts")
+    attending: bool = Field(False, description="only sessions the caller said yes to or attended")
+
+
+class SessionIn(Schema):
+    title: Text(200, min_length=1)
+    abstract: Text(ABSTRACT_MAX_LENGTH, strip=False) = ""
+    format: FormatName = "talk"
+    programme: Id | None = Field(None, description="programme id; empty for the default")
+    start: UtcDatetime | None = Field(None, description="preferred start (a wish, not a schedule)")
+    level: LevelName = "all"
+    tags: list[TagName] = Field(default_factory=list, max_length=15)
+    cohosts: list[Id] = Field(default_factory=list, max_length=10, description="person ids")
+    location: Text(200) = ""
+    call_url: Text(500) = ""
+    capacity: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    visibility: VisibilityName = "public"
+    teams: list[Id] = Field(default_factory=list, max_length=100, description="team ids")
+
+
+class SessionPatch(Schema):
+    """Only the fields sent change. ``capacity: null`` removes the limit."""
+
+    title: Text(200, min_length=1) = None
+    abstract: Text(ABSTRACT_MAX_LENGTH, strip=False) = None
+    format: FormatName = None
+    programme: Id = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    level: LevelName = None
+    tags: list[TagName] = Field(None, max_length=15)
+    cohosts: list[Id] = Field(None, max_length=10)
+    location: Text(200) = None
+    call_url: Text(500) = None
+    capacity: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    visibility: VisibilityName = None
+    teams: list[Id] = Field(None, max_length=100)
+
+
+class ScheduleIn(Schema):
+    start: UtcDatetime
+    end: UtcDatetime | None = Field(None, description="empty: the format's length")
+
+
+class CancelIn(Schema):
+    reason: Text(500) = ""
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def sessions_for_api(person: Person) -> QuerySet[Session]:
+    """Visible sessions with everything ``session_out`` reads, in a constant number of queries."""
+    return (
+        selectors.sessions_visible_to(person=person)
+        .select_related("programme")
+        .prefetch_related(
+            Prefetch(
+                "host_links",
+                queryset=SessionHost.objects.select_related("person").order_by("-role", "id"),
+            ),
+            "tags",
+            "teams",
+        )
+    )
+
+
+def session_out(session: Session) -> dict[str, Any]:
+    programme = session.programme
+    return {
+        "id": session.pk,
+        "title": session.title,
+        "abstract": session.abstract,
+        "format": session.format,
+        "level": session.level,
+        "state": session.state,
+        "visibility": session.visibility,
+        "programme": {"id": programme.pk, "name": programme.name, "slug": programme.slug},
+        "start": session.start,
+        "end": session.end,
+        "location": session.location,
+        "call_url": session.call_url,
+        "capacity": session.capacity,
+        "tags": [{"name": t.name, "slug": t.slug} for t in session.tags.all()],
+        "teams": [{"id": t.pk, "name": t.name} for t in session.teams.all()],
+        "hosts": [
+            {"id": link.person_id, "display_name": link.person.display_name, "role": link.role}
+            for link in session.host_links.all()
+        ],
+        "created_at": session.created_at,
+        "updated_at": session.updated_at,
+        "url": session.get_absolute_url(),
+    }
+
+
+def session_visible(request: HttpRequest, pk: int) -> Session:
+    """The session if the caller may see it; otherwise the 404 a missing one gets."""
+    session = sessions_for_api(request.user).filter(pk=pk).first()
+    if session is None:
+        raise not_found("session")
+    return session
+
+
+def session_editable(request: HttpRequest, pk: int) -> Session:
+    session = session_visible(request, pk)
+    if not selectors.session_can_edit(person=request.user, session=session):
+        raise ApiError(
+            403,
+            "forbidden",
+            "Only the session's hosts, its programme's organisers and admins can change it.",
+        )
+    return session
+
+
+def session_detail_out(
+    request: HttpRequest, session: Session, *, warnings: list[str] | None = None
+) -> dict[str, Any]:
+    person = request.user
+    invitation = selectors.session_invitation_for(person=person, session=session)
+    return {
+        **session_out(session),
+        "agenda": [
+            {
+                "position": a.position,
+                "title": a.title,
+                "minutes": a.minutes,
+                "is_discussion": a.is_discussion,
+            }
+            for a in session.agenda.all()
+        ],
+        "counts": selectors.session_counts(session=session),
+        "can_edit": selectors.session_can_edit(person=person, session=session),
+        "my_response": invitation.response if invitation else None,
+        "warnings": warnings or [],
+    }
+
+
+@router.get("", response={200: Page[SessionOut], **ERRORS}, summary="List sessions")
+def session_list(
+    request: HttpRequest, filters: Query[SessionFilters], page: Query[PageQuery]
+) -> dict[str, Any]:
+    """Sessions the caller may see, by start (sessions without a start last), then id."""
+    person = request.user
+    sessions = sessions_for_api(person).annotate(
+        sort_start=Coalesce("start", Value(FAR_FUTURE, output_field=DateTimeField()))
+    )
+    if filters.state:
+        sessions = sessions.filter(state=filters.state)
+    if filters.programme:
+        sessions = sessions.filter(programme_id=filters.programme)
+    if filters.tag:
+        sessions = sessions.filter(
+            Exists(
+                Session.tags.through.objects.filter(
+                    session_id=OuterRef("pk"), tag__slug=filters.tag
+                )
+            )
+        )
+    if filters.from_:
+        sessions = sessions.filter(start__gte=filters.from_)
+    if filters.to:
+        sessions = sessions.filter(start__lt=filters.to)
+    if filters.hosting:
+        sessions = sessions.filter(
+            Exists(SessionHost.objects.filter(session=OuterRef("pk"), person=person))
+        )
+    if filters.attending:
+        going = Exists(
+            Invitation.objects.filter(
+                session=OuterRef("pk"), person=person, response=Invitation.Response.YES
+            )
+        )
+        attended = Exists(Attendance.objects.filter(session=OuterRef("pk"), person=person))
+        sessions = sessions.filter(going | attended)
+    result = cursor_page(sessions, cursor=page.cursor, limit=page.limit, order=ORDER)
+    return {
+        "items": [session_out(s) for s in result["items"]],
+        "next_cursor": result["next_cursor"],
+    }
+
+
+@router.get("/{session_id}", response={200: SessionDetailOut, **ERRORS}, summary="One session")
+def session_detail(request: HttpRequest, session_id: PathId) -> dict[str, Any]:
+    session = session_visible(request, session_id)
+    return session_detail_out(request, session)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _cohost_emails(ids: list[int] | None) -> str:
+    if not ids:
+        return ""
+    people = dict(Person.objects.filter(pk__in=ids, is_active=True).values_list("pk", "email"))
+    unknown = [str(i) for i in ids if i not in people]
+    if unknown:
+        raise ApiError(
+            400,
+            "invalid",
+            "Unknown co-hosts.",
+            {"cohosts": [f"No such person: {', '.join(unknown)}."]},
+        )
+    return ", ".join(people[i] for i in ids)
+
+
+def _tags_text(names: list[str] | None) -> str:
+    names = names or []
+    bad = [n for n in names if "," in n]
+    if bad:
+        raise ApiError(
+            400, "invalid", "Invalid tags.", {"tags": ["A tag must not contain a comma."]}
+        )
+    return ", ".join(names)
+
+
+def _form_value(value: Any) -> Any:
+    return "" if value is None else value
+
+
+@router.post("", response={201: SessionDetailOut, **ERRORS}, summary="Propose a session")
+def session_create(request: HttpRequest, payload: SessionIn):
+    """Propose a session hosted by the caller (state ``proposed``); needs the write scope."""
+    require_write(request)
+    data = payload.model_dump()
+    form = SessionProposeForm(
+        data={
+            **{
+                k: _form_value(data[k])
+                for k in (
+                    "title",
+                    "abstract",
+                    "format",
+                    "programme",
+                    "start",
+                    "level",
+                    "location",
+                    "call_url",
+                    "capacity",
+                    "visibility",
+                )
+            },
+            "teams": [str(t) for t in data["teams"]],
+            "tags_text": _tags_text(data["tags"]),
+            "cohosts_text": _cohost_emails(data["cohosts"]),
+        }
+    )
+    cleaned = form_valid(form, rename=RENAME)
+    session = services.session_propose(
+        by=request.user,
+        title=cleaned["title"],
+        abstract=cleaned["abstract"],
+        format=cleaned["format"],
+        programme=cleaned["programme"],
+        start=cleaned["start"],
+        level=cleaned["level"],
+        tags=form.tags(),
+        cohosts=cleaned["cohosts_text"],
+        location=cleaned["location"],
+        call_url=cleaned["call_url"],
+        capacity=cleaned["capacity"],
+        visibility=cleaned["visibility"],
+        teams=list(cleaned["teams"]),
+    )
+    return Status(201, session_detail_out(request, session_visible(request, session.pk)))
+
+
+EDIT_FIELDS = (
+    "title",
+    "abstract",
+    "format",
+    "programme",
+    "level",
+    "location",
+    "call_url",
+    "capacity",
+    "visibility",
+    "start",
+    "end",
+)
+
+
+@router.patch(
+    "/{session_id}", response={200: SessionDetailOut, **ERRORS}, summary="Update a session"
+)
+def session_update(request: HttpRequest, session_id: PathId, payload: SessionPatch):
+    """Change a session (hosts, the programme's organisers, admins); only the fields sent change.
+    A new start of a scheduled session is a reschedule (invitees are told)."""
+    require_write(request)
+    session = session_editable(request, session_id)
+    sent = payload.model_dump(exclude_unset=True)
+    data: dict[str, Any] = {
+        "title": session.title,
+        "abstract": session.abstract,
+        "format": session.format,
+        "programme": session.programme_id,
+        "level": session.level,
+        "location": session.location,
+        "call_url": session.call_url,
+        "capacity": session.capacity,
+        "visibility": session.visibility,
+        "start": session.start,
+        "end": session.end,
+    }
+    data.update({k: v for k, v in sent.items() if k in EDIT_FIELDS})
+    for name in (
+        "title",
+        "abstract",
+        "format",
+        "programme",
+        "level",
+        "location",
+        "call_url",
+        "visibility",
+    ):
+        if data[name] is None:
+            raise ApiError(
+                422, "validation_error", f"Invalid input: {name}.", {name: ["May not be null."]}
+            )
+    form_data = {k: _form_value(v) for k, v in data.items()}
+    form_data["teams"] = [
+        str(t) for t in (sent["teams"] if "teams" in sent else [t.pk for t in session.teams.all()])
+    ]
+    form_data["tags_text"] = _tags_text(
+        sent["tags"] if "tags" in sent else [t.name for t in session.tags.all()]
+    )
+    if "cohosts" in sent:
+        form_data["cohosts_text"] = _cohost_emails(sent["cohosts"])
+    else:
+        form_data["cohosts_text"] = ", ".join(
+            link.person.email for link in session.host_links.all() if link.role == "cohost"
+        )
+    instance = Session.objects.get(pk=session.pk)
+    form = SessionEditForm(data=form_data, instance=instance)
+    cleaned = form_valid(form, rename=RENAME)
+    result = service_call(
+        services.session_update,
+        session=Session.objects.get(pk=session.pk),
+        by=request.user,
+        tags=form.tags(),
+        cohosts=cleaned["cohosts_text"],
+        teams=list(cleaned["teams"]),
+        **{name: cleaned[name] for name in EDIT_FIELDS},
+    )
+    return session_detail_out(
+        request, session_visible(request, session.pk), warnings=result.warnings
+    )
+
+
+@router.post(
+    "/{session_id}/schedule",
+    response={200: SessionDetailOut, **ERRORS},
+    summary="Schedule a session",
+)
+def session_schedule(request: HttpRequest, session_id: PathId, payload: ScheduleIn):
+    """Commit to a slot (proposed -> scheduled) or move a scheduled session. Warnings (lead time)
+    are returned, not errors. A held or cancelled session is a 409."""
+    require_write(request)
+    session = session_editable(request, session_id)
+    form = ScheduleForm(data={"start": payload.start, "end": _form_value(payload.end)})
+    cleaned = form_valid(form)
+    result = service_call(
+        services.session_schedule,
+        session=Session.objects.get(pk=session.pk),
+        start=cleaned["start"],
+        end=cleaned["end"],
+        by=request.user,
+    )
+    return session_detail_out(
+        request, session_visible(request, session.pk), warnings=result.warnings
+    )
+
+
+@router.post(
+    "/{session_id}/cancel", response={200: SessionDetailOut, **ERRORS}, summary="Cancel a session"
+)
+def session_cancel(request: HttpRequest, session_id: PathId, payload: CancelIn):
+    """proposed/scheduled -> cancelled (invitees get a calendar CANCEL); otherwise a 409."""
+    require_write(request)
+    session = session_editable(request, session_id)
+    cleaned = form_valid(CancelForm(data={"reason": payload.reason}))
+    service_call(
+        services.session_cancel,
+        session=Session.objects.get(pk=session.pk),
+        by=request.user,
+        reason=cleaned["reason"],
+    )
+    return session_detail_out(request, session_visible(request, session.pk))
+
+
+@router.post(
+    "/{session_id}/held", response={200: SessionDetailOut, **ERRORS}, summary="Mark as held"
+)
+def session_mark_held(request: HttpRequest, session_id: PathId):
+    """scheduled -> held once it has started (attendees then get the feedback form); else 409."""
+    require_write(request)
+    session = session_editable(request, session_id)
+    service_call(
+        services.session_mark_held, session=Session.objects.get(pk=session.pk), by=request.user
+    )
+    return session_detail_out(request, session_visible(request, session.pk))

@@ -1,0 +1,42 @@
+"""Small helpers shared by the routers: form errors, service errors, path ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from ninja import Path
+from pydantic import Field
+
+from kshare.api.errors import ApiError, django_fields
+from kshare.api.schemas import MAX_ID
+
+# A path id: a positive integer in bigint range (anything else is a 422, not a 500).
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdField = Field(ge=1, le=MAX_ID)
+
+
+def form_valid(form: forms.BaseForm, *, rename: dict[str, str] | None = None) -> dict[str, Any]:
+    """The form's cleaned data, or a 400 error body with its errors under the API's field names."""
+    if form.is_valid():
+        return form.cleaned_data
+    rename = rename or {}
+    fields = {
+        rename.get(name, name): [str(m) for m in messages] for name, messages in form.errors.items()
+    }
+    message = " ".join(m for messages in fields.values() for m in messages)
+    raise ApiError(400, "invalid", message or "Invalid input.", fields)
+
+
+def service_call[T](call: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a service: field errors are a 400, state errors (no field) a 409 ``invalid_state``."""
+    try:
+        return call(**kwargs)
+    except ValidationError as exc:
+        fields = django_fields(exc)
+        message = " ".join(m for messages in fields.values() for m in messages) or "Invalid."
+        if hasattr(exc, "error_dict") and set(fields) != {"__all__"}:
+            raise ApiError(400, "invalid", message, fields) from None
+        raise ApiError(409, "invalid_state", message, fields) from None
