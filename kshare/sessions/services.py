@@ -17,6 +17,7 @@ from kshare.reminders.services import reminders_plan
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
     AgendaItem,
+    Attendance,
     Format,
     Invitation,
     Level,
@@ -309,3 +310,42 @@ def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
     if held_seat and response != Invitation.Response.YES:
         waitlist_promote(session=locked)
     return invitation
+
+
+def _check_attendance_open(session: Session) -> None:
+    if session.state == State.HELD:
+        return
+    if session.state == State.SCHEDULED and session.start and session.start <= timezone.now():
+        return
+    raise ValidationError("Attendance can be recorded once the session has started.")
+
+
+@transaction.atomic
+def attendance_record(
+    *,
+    session: Session,
+    people: Iterable[Person],
+    by: Person,
+    method: str = Attendance.Method.HOST_LIST,
+) -> list[Attendance]:
+    """Record that ``people`` came to a started or held session; already recorded ones are kept.
+
+    Returns the new rows. Raises ValidationError before the session has started.
+    """
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    _check_attendance_open(locked)
+    already = set(Attendance.objects.filter(session=locked).values_list("person_id", flat=True))
+    created: list[Attendance] = []
+    for person in people:
+        if person.pk in already:
+            continue
+        already.add(person.pk)
+        created.append(Attendance.objects.create(session=locked, person=person, method=method))
+    return created
+
+
+@transaction.atomic
+def attendance_remove(*, session: Session, person: Person, by: Person) -> bool:
+    """Take ``person`` off the attendance list; False when they were not on it."""
+    deleted, _ = Attendance.objects.filter(session=session, person=person).delete()
+    return deleted > 0
