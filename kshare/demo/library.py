@@ -143,8 +143,8 @@ class LibraryWriter:
 
     def write(self) -> None:
         rng = self.rng
-        held = list(
-            Session.objects.filter(state=State.HELD)
+        held: list[tuple[int, str, str, datetime, datetime, str]] = list(
+            Session.objects.filter(state=State.HELD)  # type: ignore[arg-type]  # held: start, end set
             .order_by("start", "id")
             .values_list("id", "title", "format", "start", "end", "visibility")
         )
@@ -178,9 +178,12 @@ class LibraryWriter:
         def flush() -> None:
             # In this order (transcripts point at materials, cues at transcripts); in batches, so
             # memory stays flat for the 100,000-person demo.
-            for model, rows in ((Material, materials), (Transcript, transcripts), (Cue, cues)):
-                model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-                self.counts[model._meta.label] += len(rows)
+            Material.objects.bulk_create(materials, batch_size=BATCH_SIZE)
+            Transcript.objects.bulk_create(transcripts, batch_size=BATCH_SIZE)
+            Cue.objects.bulk_create(cues, batch_size=BATCH_SIZE)
+            written = (("Material", materials), ("Transcript", transcripts), ("Cue", cues))
+            for label, rows in written:
+                self.counts[f"library.{label}"] += len(rows)
                 rows.clear()
 
         for sid, title, format, start, end, visibility in held:
@@ -347,7 +350,9 @@ class LibraryWriter:
         chosen = [self.rng.choice(timed)] if timed else []
         others = [sid for sid, _ in recent if sid not in chosen]
         chosen += self.rng.sample(others, min(len(others), MEMBER_ABSENCES - len(chosen)))
-        starts = dict(Session.objects.filter(pk__in=chosen).values_list("id", "start"))
+        starts: dict[int, datetime] = dict(
+            Session.objects.filter(pk__in=chosen).values_list("id", "start")  # type: ignore[arg-type]
+        )
         rows = []
         for sid in chosen:
             sent = starts[sid] - timedelta(days=self.rng.randint(7, 14))
