@@ -122,12 +122,22 @@ def _timing(line: str, number: int, pattern: re.Pattern[str], expected: str) -> 
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 text (a byte order mark is dropped); otherwise an error naming the line."""
+    """UTF-8 text (a byte order mark is dropped), or UTF-16 with a byte order mark; otherwise an
+    error naming the line."""
     if len(data) > MAX_BYTES:
         raise TranscriptError(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; transcripts can be at most "
             f"{MAX_BYTES // 1024 // 1024} MB."
         )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 with a byte order mark, as some Windows subtitle tools save SRT.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise TranscriptError(
+                "The file says it is UTF-16 text but is not (save it with UTF-8 encoding and "
+                "upload it again)."
+            ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -351,3 +351,17 @@ def test_srt_positioning_codes_are_not_words():
     assert transcripts.cue_segments("{\\an8}<i>Hi</i>") == [("", "Hi")]
     # Braces without a backslash are words.
     assert transcripts.cue_plain("a {set} of things") == "a {set} of things"
+
+
+def test_parse_file_reads_utf16_with_a_byte_order_mark():
+    text = "1\r\n00:00:01,000 --> 00:00:02,000\r\nGrüße\r\n"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        bom = b"\xff\xfe" if encoding.endswith("le") else b"\xfe\xff"
+        parsed = transcripts.parse_file(bom + text.encode(encoding), "a.srt")
+        assert parsed.cues == [ParsedCue(1000, 2000, "Grüße")]
+    with pytest.raises(TranscriptError) as info:
+        transcripts.parse_file(b"\xff\xfe\x00\xd8", "a.srt")  # a lone surrogate
+    assert str(info.value) == (
+        "The file says it is UTF-16 text but is not (save it with UTF-8 encoding and upload it "
+        "again)."
+    )
