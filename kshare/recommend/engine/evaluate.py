@@ -201,7 +201,7 @@ def evaluate_synthetic(seed: int = 0) -> dict:
             f"generated organisation (seed {seed}): {org.train.n_users} people "
             f"({len(org.cold)} cold-start with <= 2 sessions), {org.train.n_items} sessions, "
             f"{len(org.cluster_names)} planted interest clusters; 5 held-out sessions per person; "
-            f"hybrid weights tuned on 3 further held-out sessions per warm person; metrics @{K}"
+            f"hybrid weights tuned on 5 further held-out sessions per warm person; metrics @{K}"
         ),
         "counts": {
             "people": org.train.n_users,

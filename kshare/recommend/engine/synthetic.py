@@ -73,7 +73,7 @@ def generate(
     n_teams: int = 16,
     cold_share: float = 0.2,
     n_test: int = 5,
-    n_validation: int = 3,
+    n_validation: int = 5,
 ) -> SyntheticOrg:
     rng = np.random.default_rng(seed)
     names = list(CLUSTERS)
