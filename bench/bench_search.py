@@ -4,9 +4,9 @@ The documents come from ``kshare demo --people 5000`` (about 20,000 sessions, th
 transcripts and ideas, 5,000 people) plus generated recordings with transcripts (sentences drawn
 from the demo's abstracts) until the index holds 100,000 documents. The demo is written in bulk,
 so the index is built with ``search_reindex`` (timed too). The queries are run through
-``kshare.search.selectors.search`` (count + page, permissions applied) as ordinary members:
-single words (frequent and rare), two words, phrases, prefixes, filters (type, tag, programme,
-date range) and a few that find nothing.
+``kshare.search.selectors.search`` (permissions, count and page) as ordinary members: single
+words (from the distinct vocabulary, and separately the 50 most frequent ones), two words,
+phrases, prefixes, filters (type, tag, programme, date range) and a few that find nothing.
 
 Everything runs in a child process against a fresh database of its own (a temporary SQLite file,
 or a throw-away database on the DATABASE_URL server), as bench_demo does. Run alone with
@@ -97,6 +97,7 @@ def _child() -> list[dict]:
     import random
     import statistics
     import time
+    from collections import Counter
     from datetime import timedelta
 
     import django
@@ -168,12 +169,17 @@ def _child() -> list[dict]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
-    words = [
+    # Single words are drawn from the distinct vocabulary (people search for topics, and most
+    # words of a vocabulary are rare); "common_word" draws from the 50 most frequent ones, the
+    # worst case (each matches a quarter of the documents or more).
+    tokens = [
         w.strip(".,:;()\"'").lower()
-        for s in rng.sample(sentences, min(400, len(sentences)))
+        for s in rng.sample(sentences, min(2000, len(sentences)))
         for w in s.split()
     ]
-    words = [w for w in words if len(w) >= 4 and w.isalpha()]
+    frequency = Counter(w for w in tokens if len(w) >= 4 and w.isalpha())
+    words = sorted(frequency)
+    common = [w for w, _ in frequency.most_common(50)]
     tags = list(Tag.objects.values_list("slug", flat=True))
     programmes = list(Programme.objects.values_list("pk", flat=True))
     now = timezone.now()
@@ -188,6 +194,7 @@ def _child() -> list[dict]:
 
     makers = {
         "word": lambda: ({"query": rng.choice(words)}),
+        "common_word": lambda: ({"query": rng.choice(common)}),
         "two_words": lambda: ({"query": f"{rng.choice(words)} {rng.choice(words)}"}),
         "phrase": lambda: ({"query": phrase()}),
         "prefix": lambda: ({"query": rng.choice(words)[:4] + "*"}),

@@ -1,9 +1,11 @@
 """Search: one function, two database implementations (``kshare.search.backends``).
 
-Permissions are part of the query: a document tied to a session is returned only when the
-session is open to everyone (cached on the document) or is among ``sessions_visible_to(person)``
-— a subquery, so nothing from an invite-only session ever leaves the database for someone who
-may not see it.
+Permissions are part of the query: every document carries permission tokens derived from its
+session and programme (``services._meta``), and the query asks for the tokens that the rules of
+``sessions_visible_to`` grant the person (``search_access``), so nothing from an invite-only
+session ever leaves the database for someone who may not see it. (Evaluating
+``sessions_visible_to`` itself per search costs tens of milliseconds for a person whose team
+sees thousands of sessions; the tokens cost nothing per session.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from datetime import UTC, datetime
 from types import ModuleType
 
 from django.db import connection
-from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -22,12 +23,11 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
-from kshare.search.backends import Filters, postgres, sqlite_fts5
+from kshare.search.backends import Access, Filters, postgres, sqlite_fts5
 from kshare.search.models import Kind
 from kshare.search.query import parse
 from kshare.search.services import MARK_END, MARK_START
-from kshare.sessions.models import Invitation, Session, SessionHost
-from kshare.sessions.selectors import sessions_visible_to
+from kshare.sessions.models import Invitation, SessionHost
 from kshare.tags.models import Tag
 
 PER_PAGE = 20
@@ -119,41 +119,35 @@ def _backend() -> ModuleType:
     return postgres if connection.vendor == "postgresql" else sqlite_fts5
 
 
-def _restricted_sessions_visible_to(person: Person) -> QuerySet[Session]:
-    """The sessions ``person`` may see that are not open to everyone.
+def search_access(*, person: Person) -> Access | None:
+    """The permission part of a search: ``None`` when ``person`` sees everything (admins).
 
-    ``sessions_visible_to`` decides; it is only asked about the sessions linked to the person
-    or to their team (host, invitation, organised programme, team session, team programme) — a
-    superset of the answer found through indexes, so the cost follows the person's links, not
-    the number of sessions.
+    The same rules as ``sessions_visible_to``: a document tied to a session is visible when the
+    person hosts the session, is invited to it or organises its programme, or when both the
+    session (public, or teams including theirs) and its programme (public, or teams including
+    theirs) are open to them. The documents carry the matching tokens (``services._meta``).
     """
-    linked = (
-        Q(pk__in=SessionHost.objects.filter(person_id=person.pk).values("session_id"))
-        | Q(pk__in=Invitation.objects.filter(person_id=person.pk).values("session_id"))
-        | Q(
-            programme_id__in=Programme.organisers.through.objects.filter(
-                person_id=person.pk
-            ).values("programme_id")
-        )
-    )
-    if person.team_id is not None:
-        linked |= Q(
-            pk__in=Session.teams.through.objects.filter(team_id=person.team_id).values("session_id")
-        ) | Q(
-            programme_id__in=Programme.teams.through.objects.filter(team_id=person.team_id).values(
-                "programme_id"
-            )
-        )
-    return sessions_visible_to(person=person).filter(linked)
-
-
-def visible_restricted_session_ids(*, person: Person) -> tuple[int, ...] | None:
-    """The permission part of a search: ``None`` when ``person`` sees everything (admins),
-    otherwise the restricted sessions whose documents they may see besides the open ones."""
     if person.is_admin:
         return None
-    return tuple(
-        _restricted_sessions_visible_to(person).order_by("pk").values_list("pk", flat=True)
+    hosting = (
+        SessionHost.objects.filter(person_id=person.pk)
+        .order_by()
+        .values_list("session_id", flat=True)
+    )
+    invited = (
+        Invitation.objects.filter(person_id=person.pk)
+        .order_by()
+        .values_list("session_id", flat=True)
+    )
+    organised = (
+        Programme.organisers.through.objects.filter(person_id=person.pk)
+        .order_by()
+        .values_list("programme_id", flat=True)
+    )
+    return Access(
+        team_id=person.team_id,
+        session_ids=tuple(sorted(set(hosting) | set(invited))),
+        programme_ids=tuple(sorted(organised)),
     )
 
 
@@ -172,10 +166,10 @@ def search(
     """One page of what ``person`` may see matching ``query``, best first.
 
     ``query`` is user input of any shape (see ``kshare.search.query``); ``after``/``before``
-    bound the document's date (session start, idea creation), ``before`` excluded. Three
-    queries (four with a tag): the restricted sessions ``person`` may see (from
-    ``sessions_visible_to``), the total (counted up to ``MAX_COUNT``), then the page (``page`` is
-    clamped to the last one).
+    bound the document's date (session start, idea creation), ``before`` excluded. Five
+    queries (six with a tag): the sessions ``person`` hosts, those they are invited to, the
+    programmes they organise, the total (counted up to ``MAX_COUNT``), then the page (``page``
+    is clamped to the last one).
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     parsed = parse(query)
@@ -192,7 +186,7 @@ def search(
         if tag_id is None:
             return empty
     filters = Filters(
-        visible_sessions=visible_restricted_session_ids(person=person),
+        access=search_access(person=person),
         kind=kind or None,
         tag_id=tag_id,
         programme_id=programme.pk if isinstance(programme, Programme) else programme,

@@ -36,19 +36,37 @@ def _clean(text: str | None, limit: int) -> str:
     return (text or "").translate(_STRIP)[:limit]
 
 
-OPEN_TOKEN = "open"  # noqa: S105 - an index token, not a password
+# Permission tokens (see ``kshare.search.selectors.permission_expression``): who may see a
+# document, in the terms of ``sessions_visible_to``. The session part: "sall" (public) or
+# "steam<id>" per team (teams visibility; invite-only has none). The programme part: "pall"
+# (public) or "pteam<id>" per team. Personal access goes through "sess<id>" and "prog<id>"
+# (hosts, invitees, organisers). Documents without a session are "sall pall".
+SESSION_ALL = "sall"
+PROGRAMME_ALL = "pall"
 
 
-def permission_token(*, is_open: bool, session_id: int | None) -> str:
-    return OPEN_TOKEN if is_open or session_id is None else f"sess{session_id}"
+def programme_tokens(programme: Programme, team_ids) -> list[str]:
+    if programme.visibility == ProgrammeVisibility.PUBLIC:
+        return [PROGRAMME_ALL]
+    return [f"pteam{pk}" for pk in sorted(set(team_ids))]
 
 
-def _meta(
-    *, kind: str, is_open: bool, session_id: int | None, programme_id: int | None, tag_ids
-) -> str:
-    tokens = [permission_token(is_open=is_open, session_id=session_id), f"kind{kind}"]
-    if programme_id is not None:
-        tokens.append(f"prog{programme_id}")
+def _session_tokens(session: Session) -> list[str]:
+    if session.visibility == Visibility.PUBLIC:
+        return [SESSION_ALL]
+    if session.visibility == Visibility.TEAMS:
+        return [f"steam{team.pk}" for team in session.teams.all()]
+    return []
+
+
+def _meta(*, kind: str, session: Session | None, tag_ids) -> str:
+    if session is None:
+        tokens = [SESSION_ALL, PROGRAMME_ALL]
+    else:
+        tokens = _session_tokens(session)
+        tokens += programme_tokens(session.programme, [t.pk for t in session.programme.teams.all()])
+        tokens += [f"sess{session.pk}", f"prog{session.programme_id}"]
+    tokens.append(f"kind{kind}")
     tokens += [f"tag{tag_id}" for tag_id in sorted(set(tag_ids))]
     return " ".join(tokens)
 
@@ -84,13 +102,7 @@ def _doc(
         title=_clean(title, TITLE_MAX_CHARS),
         tags=_clean(tags, 10_000),
         body=_clean(body, BODY_MAX_CHARS),
-        meta=_meta(
-            kind=kind,
-            is_open=is_open,
-            session_id=session_id,
-            programme_id=programme_id,
-            tag_ids=tag_ids,
-        ),
+        meta=_meta(kind=kind, session=session, tag_ids=tag_ids),
     )
 
 
@@ -172,27 +184,34 @@ def person_document(person: Person) -> SearchDocument:
 # --- querysets that load what the documents need, in a constant number of queries -------------
 
 _SESSION_TAGS = Prefetch("tags", queryset=Tag.objects.order_by("name"))
+# What the permission tokens need: the session's teams, its programme's teams.
+_SESSION_TEAMS = ("teams", "programme__teams")
 
 
 def _sessions() -> models.QuerySet[Session]:
-    return Session.objects.select_related("programme").prefetch_related(_SESSION_TAGS)
+    return Session.objects.select_related("programme").prefetch_related(
+        _SESSION_TAGS, *_SESSION_TEAMS
+    )
 
 
 def _materials() -> models.QuerySet[Material]:
     return Material.objects.select_related("session__programme").prefetch_related(
-        Prefetch("session__tags", queryset=Tag.objects.order_by("name"))
+        Prefetch("session__tags", queryset=Tag.objects.order_by("name")),
+        *(f"session__{name}" for name in _SESSION_TEAMS),
     )
 
 
 def _transcripts() -> models.QuerySet[Transcript]:
     return Transcript.objects.select_related("material__session__programme").prefetch_related(
-        Prefetch("material__session__tags", queryset=Tag.objects.order_by("name"))
+        Prefetch("material__session__tags", queryset=Tag.objects.order_by("name")),
+        *(f"material__session__{name}" for name in _SESSION_TEAMS),
     )
 
 
 def _ideas() -> models.QuerySet[Idea]:
     return Idea.objects.select_related("session__programme", "area").prefetch_related(
-        Prefetch("session__tags", queryset=Tag.objects.order_by("name"))
+        Prefetch("session__tags", queryset=Tag.objects.order_by("name")),
+        *(f"session__{name}" for name in _SESSION_TEAMS),
     )
 
 
@@ -290,13 +309,14 @@ def search_index_person(*, person_id: int) -> None:
 
 @transaction.atomic
 def search_update_programme(*, programme: Programme) -> None:
-    """A programme's visibility may have changed: recompute the open flag (and the permission
-    token) of its documents."""
+    """A programme's visibility or teams may have changed: rewrite the programme part of its
+    documents' permission tokens (and the open flag)."""
+    new_tokens = programme_tokens(programme, programme.teams.values_list("pk", flat=True))
     programme_open = programme.visibility == ProgrammeVisibility.PUBLIC
     documents = SearchDocument.objects.filter(programme_id=programme.pk).only(
         "pk", "session_id", "is_open", "meta"
     )
-    open_sessions = set(
+    public_sessions = set(
         Session.objects.filter(programme_id=programme.pk, visibility=Visibility.PUBLIC).values_list(
             "pk", flat=True
         )
@@ -304,13 +324,14 @@ def search_update_programme(*, programme: Programme) -> None:
     for rows in _chunks(documents, CHUNK):
         changed = []
         for document in rows:
-            is_open = programme_open and document.session_id in open_sessions
-            if is_open == document.is_open:
+            kept = [
+                t for t in document.meta.split() if t != PROGRAMME_ALL and not t.startswith("pteam")
+            ]
+            meta = " ".join(new_tokens + kept)
+            is_open = programme_open and document.session_id in public_sessions
+            if meta == document.meta and is_open == document.is_open:
                 continue
-            document.is_open = is_open
-            rest = document.meta.split(" ", 1)[1] if " " in document.meta else ""
-            token = permission_token(is_open=is_open, session_id=document.session_id)
-            document.meta = f"{token} {rest}".strip()
+            document.meta, document.is_open = meta, is_open
             changed.append(document)
         SearchDocument.objects.bulk_update(changed, ["is_open", "meta"], batch_size=CHUNK)
 

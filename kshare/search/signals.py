@@ -39,6 +39,26 @@ def session_tags_changed(sender, instance, action: str, reverse: bool, pk_set, *
             services.search_index_session(session_id=session_id)
 
 
+def session_teams_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if not reverse:
+        services.search_index_session(session_id=instance.pk)
+    elif pk_set:  # team.sessions.add(...)
+        for session_id in pk_set:
+            services.search_index_session(session_id=session_id)
+
+
+def programme_teams_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if not reverse:
+        services.search_update_programme(programme=instance)
+    elif pk_set:
+        for programme in Programme.objects.filter(pk__in=pk_set):
+            services.search_update_programme(programme=programme)
+
+
 def material_saved(sender, instance: Material, **kwargs) -> None:
     if not _raw(kwargs):
         services.search_index_material(material_id=instance.pk)
@@ -91,6 +111,14 @@ def connect() -> None:
     post_save.connect(session_saved, sender=Session, dispatch_uid=f"{uid}.session")
     m2m_changed.connect(
         session_tags_changed, sender=Session.tags.through, dispatch_uid=f"{uid}.session_tags"
+    )
+    m2m_changed.connect(
+        session_teams_changed, sender=Session.teams.through, dispatch_uid=f"{uid}.session_teams"
+    )
+    m2m_changed.connect(
+        programme_teams_changed,
+        sender=Programme.teams.through,
+        dispatch_uid=f"{uid}.programme_teams",
     )
     post_save.connect(material_saved, sender=Material, dispatch_uid=f"{uid}.material")
     post_delete.connect(material_deleted, sender=Material, dispatch_uid=f"{uid}.material_del")

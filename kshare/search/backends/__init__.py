@@ -14,9 +14,37 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class Access:
+    """Who is searching, in the terms of ``sessions_visible_to``: their team, the sessions they
+    host or are invited to, the programmes they organise."""
+
+    team_id: int | None
+    session_ids: tuple[int, ...]
+    programme_ids: tuple[int, ...]
+
+    def tokens(self) -> str:
+        """An FTS5 expression over the ``meta`` tokens (see kshare.search.services)."""
+        if self.team_id is None:
+            rule = "(sall AND pall)"
+        else:
+            rule = f"((sall OR steam{self.team_id}) AND (pall OR pteam{self.team_id}))"
+        personal = [f"sess{pk}" for pk in self.session_ids]
+        personal += [f"prog{pk}" for pk in self.programme_ids]
+        return " OR ".join([rule, *personal])
+
+    def token_groups(self) -> tuple[list[str], list[str], list[str]]:
+        """(any of session part, any of programme part, any of personal) for array overlap."""
+        session_part = ["sall"] + ([f"steam{self.team_id}"] if self.team_id else [])
+        programme_part = ["pall"] + ([f"pteam{self.team_id}"] if self.team_id else [])
+        personal = [f"sess{pk}" for pk in self.session_ids]
+        personal += [f"prog{pk}" for pk in self.programme_ids]
+        return session_part, programme_part, personal
+
+
+@dataclass(frozen=True)
 class Filters:
-    # None: every document (admins); otherwise open documents and those of these sessions.
-    visible_sessions: tuple[int, ...] | None
+    # None: every document (admins); otherwise what ``Access`` lets the person see.
+    access: Access | None
     kind: str | None = None
     tag_id: int | None = None
     programme_id: int | None = None

@@ -28,9 +28,14 @@ def expression(parsed: ParsedQuery, filters: Filters) -> str:
 def _where(filters: Filters) -> tuple[str, list]:
     conditions = ["TRUE"]
     params: list = []
-    if filters.visible_sessions is not None:
-        conditions.append("(search_document.is_open OR search_document.session_id = ANY(%s))")
-        params.append(list(filters.visible_sessions))
+    if filters.access is not None:
+        session_part, programme_part, personal = filters.access.token_groups()
+        conditions.append(
+            "((string_to_array(search_document.meta, ' ') && %s::text[] "
+            "AND string_to_array(search_document.meta, ' ') && %s::text[]) "
+            "OR string_to_array(search_document.meta, ' ') && %s::text[])"
+        )
+        params += [session_part, programme_part, personal]
     if filters.kind:
         conditions.append("search_document.kind = %s")
         params.append(filters.kind)

@@ -1,18 +1,15 @@
 """Search on SQLite: the FTS5 table ``search_fts``, ranked with bm25 (title > tags > body).
 
-The user's query is confined to the text columns; the type, programme and tag filters and the
-"open to everyone" flag are tokens of the ``meta`` column matched in the same expression, so
-FTS5 ranks and filters open documents without reading ``search_document`` rows. Documents of
-restricted sessions and date ranges read them.
+The user's query is confined to the text columns; the permission, type, programme and tag
+filters are tokens of the ``meta`` column matched in the same expression, so FTS5 ranks and
+filters without reading ``search_document`` rows. Only a date range reads them.
 """
 
 from __future__ import annotations
 
-import json
-
 from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_fts5
-from kshare.search.services import MARK_END, MARK_START, OPEN_TOKEN
+from kshare.search.services import MARK_END, MARK_START
 
 # bm25 column weights, in the FTS5 table's column order: title, tags, body, meta (not ranked).
 WEIGHTS = "10.0, 4.0, 1.0, 0.0"
@@ -36,46 +33,18 @@ def _word(text: str) -> str:
 
 
 def _parts(match: str, filters: Filters) -> list[tuple[str, list]]:
-    """``(FROM … WHERE …, params)`` for each disjoint part of the result.
-
-    Open documents are found by FTS5 alone (``meta : open``). Documents of restricted sessions
-    are matched with ``NOT meta : open`` and kept when their session is one the person may see
-    (a list from ``sessions_visible_to``); only these rows are read from ``search_document``.
-    """
-    dates, date_params = [], []
+    """``(FROM … WHERE …, params)`` of the query: FTS5 alone, plus a join for a date range."""
+    dates, params = [], []
     if filters.after is not None:
         dates.append(" AND search_document.date >= %s")
-        date_params.append(filters.after)
+        params.append(filters.after)
     if filters.before is not None:
         dates.append(" AND search_document.date < %s")
-        date_params.append(filters.before)
-    join = " CROSS JOIN search_document ON search_document.id = search_fts.rowid"
-    if filters.visible_sessions is None:  # everything
-        return [
-            (
-                f"FROM search_fts{join if dates else ''} WHERE search_fts MATCH %s{''.join(dates)}",
-                [match, *date_params],
-            )
-        ]
-    parts = [
-        (
-            f"FROM search_fts{join if dates else ''} WHERE search_fts MATCH %s{''.join(dates)}",
-            [f"({match}) AND meta : {OPEN_TOKEN}", *date_params],
-        )
-    ]
-    if filters.visible_sessions:
-        parts.append(
-            (
-                f"FROM search_fts{join} WHERE search_fts MATCH %s{''.join(dates)} "  # noqa: S608
-                "AND search_document.session_id IN (SELECT value FROM json_each(%s))",
-                [
-                    f"({match}) NOT meta : {OPEN_TOKEN}",
-                    *date_params,
-                    json.dumps(list(filters.visible_sessions)),
-                ],
-            )
-        )
-    return parts
+        params.append(filters.before)
+    join = " CROSS JOIN search_document ON search_document.id = search_fts.rowid" if dates else ""
+    if filters.access is not None:
+        match = f"({match}) AND meta : ({filters.access.tokens()})"
+    return [(f"FROM search_fts{join} WHERE search_fts MATCH %s{''.join(dates)}", [match, *params])]
 
 
 def count(cursor, *, match: str, filters: Filters, cap: int) -> int:

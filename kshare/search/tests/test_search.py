@@ -317,6 +317,31 @@ def test_team_sessions_and_team_programmes(person):
     assert find(person, "oryx") == []
 
 
+def test_team_changes_reach_the_index(person):
+    team = TeamFactory()
+    member = PersonFactory(team=team)
+    session = ScheduledSessionFactory(title="Gnu team talk", visibility=Visibility.TEAMS)
+    assert find(member, "gnu") == []
+    session.teams.add(team)
+    assert find(member, "gnu") == [("session", session.pk)]
+    team.sessions.remove(session)  # from the other side
+    assert find(member, "gnu") == []
+    programme = ProgrammeFactory(visibility=ProgrammeVisibility.TEAMS)
+    in_programme = ScheduledSessionFactory(title="Bison talk", programme=programme)
+    assert find(member, "bison") == []
+    programme.teams.add(team)
+    assert find(member, "bison") == [("session", in_programme.pk)]
+    assert find(person, "bison") == []
+    programme.teams.clear()
+    assert find(member, "bison") == []
+
+
+def test_organisers_see_invite_only_sessions_of_their_programme(private_session, organiser):
+    assert find(organiser, "llama") == []
+    private_session.programme.organisers.add(organiser)
+    assert len(find(organiser, "llama")) == 4
+
+
 def test_programme_turning_private_hides_its_sessions(person):
     programme = ProgrammeFactory()
     session = ScheduledSessionFactory(title="Puffin talk", programme=programme)
