@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from kshare.library import services
 from kshare.library.models import CatchUpSignal, CatchUpSubscription, Cue, Material, Transcript
 
 
 @admin.register(Material)
 class MaterialAdmin(admin.ModelAdmin):
-    """Files arrive only through the upload page (streamed, size- and type-checked there)."""
+    """Files arrive only through the upload page (streamed, size- and type-checked there);
+    a deleted material's file goes with it (``signals``)."""
 
     list_display = ["title", "kind", "session", "content_type", "size", "created_at"]
     list_filter = ["kind"]
@@ -15,13 +15,6 @@ class MaterialAdmin(admin.ModelAdmin):
     raw_id_fields = ["session", "added_by"]
     readonly_fields = ["file", "filename", "content_type", "size", "created_at", "updated_at"]
     date_hierarchy = "created_at"
-
-    def delete_model(self, request, obj) -> None:
-        services.material_delete(material=obj)  # the stored file goes too
-
-    def delete_queryset(self, request, queryset) -> None:
-        for material in queryset:
-            services.material_delete(material=material)
 
 
 class CueInline(admin.TabularInline):

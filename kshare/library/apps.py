@@ -7,3 +7,8 @@ class LibraryConfig(AppConfig):
     name = "kshare.library"
     label = "library"
     verbose_name = "Session library"
+
+    def ready(self) -> None:
+        from kshare.library import signals
+
+        signals.connect()

@@ -27,14 +27,6 @@ def _clean_title(title: str) -> str:
     return title
 
 
-def _delete_file_on_commit(material: Material) -> None:
-    name = material.file.name
-    if not name:
-        return
-    storage = material.file.storage
-    transaction.on_commit(lambda: storage.delete(name))
-
-
 @transaction.atomic
 def material_add_file(
     *,
@@ -122,6 +114,9 @@ def material_update(
 
 @transaction.atomic
 def material_delete(*, material: Material) -> None:
-    """Delete a material; its stored file goes once the deletion is committed."""
-    _delete_file_on_commit(material)
+    """Delete a material (and its transcript).
+
+    Its stored file goes once the deletion is committed (``signals``: also when a session's
+    deletion takes its materials along).
+    """
     material.delete()

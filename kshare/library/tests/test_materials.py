@@ -371,3 +371,17 @@ def test_admin_cannot_put_a_file_past_the_checks(client, admin_person, session):
     page = client.get(f"/admin/library/material/{recording.pk}/change/").content.decode()
 
     assert 'type="file"' not in page
+
+
+def test_deleting_a_session_deletes_its_material_files(
+    session, media_root, django_capture_on_commit_callbacks
+):
+    recording = RecordingMaterialFactory(session=session)
+    slides = SlidesMaterialFactory(session=session)
+    paths = [media_root / recording.file.name, media_root / slides.file.name]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        session.delete()
+
+    assert not Material.objects.exists()
+    assert [p.exists() for p in paths] == [False, False]
