@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kshare.library import services_transcripts as services
 from kshare.library import transcripts
 from kshare.library.forms_transcripts import TranscriptForm
-from kshare.library.models import Cue, Material
+from kshare.library.models import Cue, Material, Transcript
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
 
 
@@ -43,8 +43,10 @@ def _editable_recording(request: HttpRequest, pk: int) -> Material:
     return material
 
 
-def _back_to(material: Material) -> str:
-    return f"{material.session.get_absolute_url()}#transcript-{material.pk}"
+def _back_to(material: Material, transcript: Transcript | None = None) -> str:
+    # The transcript's section is "transcript-<transcript pk>" (search results link there too).
+    anchor = f"transcript-{transcript.pk}" if transcript else f"material-{material.pk}"
+    return f"{material.session.get_absolute_url()}#{anchor}"
 
 
 class TranscriptUploadHandler(MemoryFileUploadHandler):
@@ -110,7 +112,7 @@ def _transcript_edit(
                 f"Transcript {'replaced' if replaced else 'added'}: "
                 f"{count} line{'s' if count != 1 else ''}.",
             )
-            return redirect(_back_to(material))
+            return redirect(_back_to(material, saved))
     else:
         form = TranscriptForm(initial={"language": transcript.language if transcript else ""})
     cues = list(transcript.cues.order_by("position")) if transcript else []

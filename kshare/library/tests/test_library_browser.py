@@ -4,6 +4,7 @@ feed, selects a transcript line and the video jumps there."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -114,9 +115,11 @@ def test_absentee_finds_a_transcript_word_and_jumps_to_it(
     page.get_by_role("link", name="Add a transcript").click()
     page.get_by_label("WebVTT or SRT file").set_input_files(str(captions))
     page.get_by_role("button", name="Save the transcript").click()
-    page.wait_for_url(f"{session_url}#transcript-{recording.pk}")
+    page.wait_for_url(re.compile(re.escape(session_url) + r"#transcript-\d+$"))
+    transcript_anchor = f"#transcript-{Transcript.objects.get(material=recording).pk}"
+    assert page.url == session_url + transcript_anchor
     expect(page.get_by_text("Transcript added: 2 lines.")).to_be_visible()
-    expect(page.locator(f"#transcript-{recording.pk} button[data-start]")).to_have_count(2)
+    expect(page.locator(f"{transcript_anchor} button[data-start]")).to_have_count(2)
     assert Transcript.objects.get(material=recording).source == "vtt"
     hosting.close()
 
@@ -129,6 +132,10 @@ def test_absentee_finds_a_transcript_word_and_jumps_to_it(
     page.wait_for_url(f"{server}/search/**")
     results = page.locator("#search-results")
     expect(results.get_by_role("link", name="Marsupial markets").first).to_be_visible()
+    # The transcript's own hit leads to the transcript beside the player.
+    expect(results.get_by_role("link", name="Recording of the talk")).to_have_attribute(
+        "href", f"/sessions/{session.pk}/{transcript_anchor}"
+    )
 
     # …opens the catch-up feed, where the missed session waits, and opens it from there.
     page.get_by_role("link", name="Catch up").click()
@@ -286,7 +293,7 @@ def test_the_cue_list_follows_playback_without_moving_focus_or_page(
         f"00:00:0{i // 10}.{i % 10}00 --> 00:00:0{i // 10}.{i % 10}99\nLine number {i}\n\n"
         for i in range(60)
     )
-    services_transcripts.transcript_save(
+    transcript = services_transcripts.transcript_save(
         material=material, parsed=transcripts.parse_vtt("WEBVTT\n\n" + lines)
     )
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -296,7 +303,7 @@ def test_the_cue_list_follows_playback_without_moving_focus_or_page(
     _wait_until(
         page, "document.querySelector('video.material-player').readyState >= 1", timeout_ms=15_000
     )
-    box = page.locator(f"#transcript-{material.pk} [data-transcript-scroll]")
+    box = page.locator(f"#transcript-{transcript.pk} [data-transcript-scroll]")
     assert box.evaluate("b => b.scrollHeight > b.clientHeight")
     assert box.evaluate("b => b.scrollTop") == 0
     page.get_by_role("heading", name="Clip").scroll_into_view_if_needed()
@@ -307,7 +314,7 @@ def test_the_cue_list_follows_playback_without_moving_focus_or_page(
     expect(last).to_have_attribute("aria-current", "true", timeout=10_000)
     _wait_until(
         page,
-        f"(() => {{ const b = document.querySelector('#transcript-{material.pk} "
+        f"(() => {{ const b = document.querySelector('#transcript-{transcript.pk} "
         "[data-transcript-scroll]'); const c = b.querySelector('[aria-current=true]')"
         ".closest('li'); return c.offsetTop >= b.scrollTop && c.offsetTop + c.offsetHeight"
         " <= b.scrollTop + b.clientHeight; })()",

@@ -117,8 +117,8 @@ def test_upload_vtt_creates_transcript_and_cues(client, host, recording):
     client.force_login(host)
     response = upload(client, recording, language="en")
     assert response.status_code == 302
-    assert response["Location"] == f"/sessions/{recording.session_id}/#transcript-{recording.pk}"
     transcript = Transcript.objects.get(material=recording)
+    assert response["Location"] == f"/sessions/{recording.session_id}/#transcript-{transcript.pk}"
     assert (transcript.source, transcript.language) == ("vtt", "en")
     assert transcript.text == "We talk about quokkanomics.\nAnd <script> tags & more."
     assert cues_of(recording) == [
