@@ -17,6 +17,7 @@ urlpatterns = [
     path("outbox/", include("kshare.outbox.urls")),
     path("library/", include("kshare.library.urls")),
     path("api/v1/", api_urls()),
+    path("api/tokens/", include("kshare.api.urls")),
     path("admin/", admin.site.urls),
 ]
 
