@@ -30,6 +30,7 @@ __all__ = [
     "Id",
     "Page",
     "PersonRef",
+    "QueryId",
     "QueryText",
     "StrictBool",
     "StrictInt",
@@ -115,6 +116,8 @@ class Page[T](Schema):
 # Ids: strict integers within PostgreSQL's bigint, so a huge number is a 422, never a 500.
 MAX_ID = 2**63 - 1
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+# Query-string ids arrive as text: parsed (not strict), with the same bounds.
+QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 QueryText = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -16,7 +17,7 @@ from kshare.api.models import ApiToken
 
 def _page(request: HttpRequest, form: TokenForm, *, secret: str = "", new=None) -> HttpResponse:
     tokens = ApiToken.objects.filter(person=request.user).order_by(
-        "revoked_at", "-created_at", "-id"
+        F("revoked_at").asc(nulls_first=True), "-created_at", "-id"
     )
     response = render(
         request,

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import not_found
 from kshare.api.pagination import PageQuery, cursor_page
-from kshare.api.schemas import ERRORS, Id, Page, QueryText, TeamRef
+from kshare.api.schemas import ERRORS, Page, QueryId, QueryText, TeamRef
 from kshare.api.util import PathId
 from kshare.people.models import Person, Team
 from kshare.people.selectors import people_directory
@@ -39,7 +39,7 @@ class PersonOut(Schema):
 
 class PeopleFilters(Schema):
     q: QueryText | None = Field(None, description="words matching name, team or skill")
-    team: Id | None = Field(None, description="team id")
+    team: QueryId | None = Field(None, description="team id")
 
 
 def person_out(person: Person, *, viewer: Person) -> dict[str, Any]:

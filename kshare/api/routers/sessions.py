@@ -22,6 +22,7 @@ from kshare.api.schemas import (
     ERRORS,
     Id,
     Page,
+    QueryId,
     QueryText,
     StrictInt,
     TeamRef,
@@ -124,7 +125,7 @@ class SessionDetailOut(SessionOut):
 
 class SessionFilters(Schema):
     state: StateName | None = None
-    programme: Id | None = Field(None, description="programme id")
+    programme: QueryId | None = Field(None, description="programme id")
     tag: QueryText | None = Field(None, description="tag slug")
     from_: UtcDatetime | None = Field(None, alias="from", description="start at or after")
     to: UtcDatetime | None = Field(None, description="start before")
@@ -414,7 +415,8 @@ EDIT_FIELDS = (
 )
 def session_update(request: HttpRequest, session_id: PathId, payload: SessionPatch):
     """Change a session (hosts, the programme's organisers, admins); only the fields sent change.
-    A new start of a scheduled session is a reschedule (invitees are told)."""
+    A new start of a scheduled session is a reschedule (invitees are told); sent without an end,
+    the session keeps its length."""
     require_write(request)
     session = session_editable(request, session_id)
     sent = payload.model_dump(exclude_unset=True)
@@ -432,6 +434,10 @@ def session_update(request: HttpRequest, session_id: PathId, payload: SessionPat
         "end": session.end,
     }
     data.update({k: v for k, v in sent.items() if k in EDIT_FIELDS})
+    if "start" in sent and "end" not in sent:
+        # A new start without an end keeps the session's length (or the format's default).
+        length = session.duration
+        data["end"] = sent["start"] + length if sent["start"] and length else None
     for name in (
         "title",
         "abstract",
