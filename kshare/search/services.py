@@ -224,12 +224,14 @@ def _people() -> models.QuerySet[Person]:
 
 
 SOURCES: list[tuple[str, Callable[[], models.QuerySet], Callable[[models.Model], SearchDocument]]]
+# Sessions last: a rebuilt index gives them the highest ids, and when a common word has more
+# matches than are ranked, the newest ids are the ones ranked (see the backends).
 SOURCES = [
-    (Kind.SESSION, _sessions, session_document),  # type: ignore[list-item]
-    (Kind.MATERIAL, _materials, material_document),  # type: ignore[list-item]
-    (Kind.TRANSCRIPT, _transcripts, transcript_document),  # type: ignore[list-item]
-    (Kind.IDEA, _ideas, idea_document),  # type: ignore[list-item]
     (Kind.PERSON, _people, person_document),  # type: ignore[list-item]
+    (Kind.IDEA, _ideas, idea_document),  # type: ignore[list-item]
+    (Kind.TRANSCRIPT, _transcripts, transcript_document),  # type: ignore[list-item]
+    (Kind.MATERIAL, _materials, material_document),  # type: ignore[list-item]
+    (Kind.SESSION, _sessions, session_document),  # type: ignore[list-item]
 ]
 
 

@@ -14,6 +14,8 @@ CONFIG = "english"
 WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 # ts_headline reads the whole text it is given: long transcripts are cut for the snippet only.
 HEADLINE_CHARS = 20_000
+# At most this many matches are ranked; more than the selector ever pages through.
+CANDIDATES = 2_000
 TITLE_OPTIONS = f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"
 BODY_OPTIONS = (
     f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, "
@@ -84,8 +86,12 @@ def page(cursor, *, match: str, filters: Filters, limit: int, offset: int) -> li
         "search_document.session_id, search_document.date, search_document.title, "
         "search_document.body, "
         f"ts_rank('{WEIGHTS}'::float4[], search_document.search_vector, query.q) AS score "
-        "FROM search_document, query WHERE search_document.search_vector @@ query.q "
-        f"AND {where} ORDER BY score DESC, search_document.id LIMIT %s OFFSET %s"
+        "FROM search_document, query WHERE search_document.id IN ("
+        # Ranking every match of a common word reads every match's vector: at most CANDIDATES
+        # matches (the first the index yields) are ranked — more than the selector pages through.
+        "SELECT search_document.id FROM search_document, query "
+        f"WHERE search_document.search_vector @@ query.q AND {where} LIMIT {CANDIDATES}) "
+        "ORDER BY score DESC, search_document.id LIMIT %s OFFSET %s"
         ") hit, query ORDER BY hit.score DESC, hit.id"
     )
     cursor.execute(sql, [match, TITLE_OPTIONS, BODY_OPTIONS, *params, limit, offset])

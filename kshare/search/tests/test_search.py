@@ -249,6 +249,19 @@ def test_counting_stops_at_the_cap(person, monkeypatch, member_client):
     assert "More than 5 results for “lynx”" in response.content.decode()
 
 
+def test_at_most_the_candidates_are_ranked(person, monkeypatch):
+    from kshare.search.backends import postgres, sqlite_fts5
+
+    monkeypatch.setattr(postgres, "CANDIDATES", 2)
+    monkeypatch.setattr(sqlite_fts5, "CANDIDATES", 2)
+    ScheduledSessionFactory(title="Marten marten marten", abstract="")
+    newer = [ScheduledSessionFactory(title=f"About {i}", abstract="a marten") for i in range(2)]
+    page = search(person=person, query="marten")
+    assert (page.total, len(page.hits)) == (3, 2)  # the count is not limited by the candidates
+    if connection.vendor == "sqlite":  # FTS5 yields the newest first
+        assert sorted(found(page)) == sorted(("session", s.pk) for s in newer)
+
+
 def test_empty_query_finds_nothing(person):
     ScheduledSessionFactory(title="Anything")
     page = search(person=person, query="   ")
