@@ -29,7 +29,6 @@ from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from kshare.library.catchup import catchup_sessions
 from kshare.library.models import CatchUpSignal, Material
 from kshare.people.models import Person, Skill
 from kshare.recommend.models import Recommendation, SimilarSession
@@ -65,12 +64,14 @@ class Invitee:
 
 
 def _cards(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    return sessions.select_related("programme").prefetch_related(
+    """Only what a recommendation card shows (title, format, start, hosts): serving is hot."""
+    return sessions.only("id", "title", "format", "start", "end", "state").prefetch_related(
         Prefetch(
             "host_links",
-            queryset=SessionHost.objects.select_related("person").order_by("-role", "id"),
-        ),
-        "tags",
+            queryset=SessionHost.objects.select_related("person")
+            .only("id", "session_id", "role", "person__id", "person__display_name")
+            .order_by("-role", "id"),
+        )
     )
 
 
@@ -99,13 +100,21 @@ def _candidates(person: Person, kind: str) -> QuerySet[Session]:
             Exists(Material.objects.filter(session=OuterRef("pk"))), state=State.HELD
         )
         mine |= Q(pk__in=CatchUpSignal.objects.filter(person=person).values("session_id"))
-        # Already on the catch-up page's own list (missed, invited or interesting): not twice.
-        mine |= Q(pk__in=catchup_sessions(person=person).values("pk"))
+        # Already on the catch-up page's own list (kshare.library.catchup: held with material,
+        # invited or tagged with an interest, not attended, hosted or signalled): not twice.
+        mine |= Q(pk__in=Invitation.objects.filter(person=person).values("session_id"))
+        mine |= Q(
+            pk__in=Session.tags.through.objects.filter(
+                tag_id__in=Person.interests.through.objects.filter(person_id=person.pk).values(
+                    "tag_id"
+                )
+            ).values("session_id")
+        )
     return sessions.exclude(mine)
 
 
 def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
-    stored = Recommendation.objects.filter(person=person, kind=kind)
+    stored = Recommendation.objects.filter(person=person, kind=kind).order_by()
     rows = {
         session_id: (rank, reason)
         for session_id, rank, reason in stored.values_list("session_id", "rank", "reason")
