@@ -110,21 +110,22 @@ def build_split(ratings: Ratings, test_mask: np.ndarray, rating_negatives: bool 
     item_ids = np.unique(train.item)
     u = np.searchsorted(user_ids, train.user)
     i = np.searchsorted(item_ids, train.item)
-    shape = (len(user_ids), len(item_ids))
-    x = sp.csr_matrix((np.ones(len(u), dtype=np.float32), (u, i)), shape=shape)
-    x.sum_duplicates()
-    x.data[:] = 1.0
-    times = sp.csr_matrix((train.time, (u, i)), shape=shape)
-    times.sum_duplicates()
-    rates = sp.csr_matrix((train.rating.astype(np.float64) + 1.0, (u, i)), shape=shape)
-    rates.sum_duplicates()
-    rates.data -= 1.0  # ratings of 0 survive as explicit zeros
     first_seen = np.full(len(item_ids), np.inf)
     np.minimum.at(first_seen, i, train.time)
+    # One interaction per (user, item): a repeated rating keeps the latest.
+    order = np.lexsort((train.time, i, u))
+    last = np.r_[(u[order][1:] != u[order][:-1]) | (i[order][1:] != i[order][:-1]), True]
+    keep = order[last]
+    u, i, when, rating = u[keep], i[keep], train.time[keep], train.rating[keep]
+    shape = (len(user_ids), len(item_ids))
+    x = sp.csr_matrix((np.ones(len(u), dtype=np.float32), (u, i)), shape=shape)
+    times = sp.csr_matrix((when, (u, i)), shape=shape)
+    # +1 so that ratings of 0 survive as stored entries.
+    rates = sp.csr_matrix((rating.astype(np.float64) + 1.0, (u, i)), shape=shape)
     negatives = None
     if rating_negatives:
         neg = rates.copy()
-        neg.data = (neg.data <= 2).astype(np.float32)
+        neg.data = (neg.data - 1.0 <= 2).astype(np.float32)
         neg.eliminate_zeros()
         negatives = neg
     data = TrainData(
@@ -134,7 +135,6 @@ def build_split(ratings: Ratings, test_mask: np.ndarray, rating_negatives: bool 
         negatives=negatives,
         now=float(train.time.max()),
     )
-    data.ratings = rates  # type: ignore[attr-defined]
     held: list[list[int]] = [[] for _ in range(len(user_ids))]
     tu = np.searchsorted(user_ids, test.user)
     known = np.isin(test.item, item_ids)

@@ -20,6 +20,8 @@ from django.core.management import CommandError, call_command
 
 from kshare.recommend.engine.movietweetings import (
     DatasetMissing,
+    Ratings,
+    build_split,
     k_core,
     load_ratings,
     prepare,
@@ -63,6 +65,35 @@ def test_temporal_split_takes_each_users_last_fifth_ties_by_item_id():
     assert item[test].tolist() == [16, 30]
     many = temporal_split(np.zeros(12, dtype=int), np.arange(12), np.arange(12)[::-1])
     assert np.flatnonzero(many).tolist() == [0, 1]  # round(2.4) = 2 latest: items 0 and 1
+
+
+def test_k_core_drops_until_every_user_and_item_has_k():
+    # Item 30 has 1 interaction; without it user 3 has 1 and goes too; the rest is a 2-core.
+    user = np.array([1, 1, 2, 2, 3, 3])
+    item = np.array([10, 20, 10, 20, 20, 30])
+    core = k_core(Ratings(user, item, np.ones(6, np.float32), np.arange(6.0)), 2)
+    assert list(zip(core.user.tolist(), core.item.tolist(), strict=True)) == [
+        (1, 10),
+        (1, 20),
+        (2, 10),
+        (2, 20),
+    ]
+
+
+def test_build_split_keeps_the_latest_of_repeated_ratings_and_low_ratings_as_negatives():
+    ratings = Ratings(
+        np.array([1, 1, 1, 2, 2, 2]),
+        np.array([5, 5, 6, 5, 6, 7]),
+        np.array([1, 9, 3, 2, 8, 10], dtype=np.float32),
+        np.array([10.0, 20, 5, 1, 2, 30]),
+    )
+    split = build_split(ratings, np.array([0, 0, 0, 0, 0, 1], dtype=bool), rating_negatives=True)
+    assert split.train.interactions.toarray().tolist() == [[1, 1], [1, 1]]
+    assert split.train.interaction_time.toarray().tolist() == [[20, 5], [1, 2]]
+    assert split.train.negatives.toarray().tolist() == [[0, 0], [1, 0]]
+    assert split.item_ids.tolist() == [5, 6]
+    # The held-out item 7 is unknown to training: user 2 has nothing left to test.
+    assert [t.tolist() for t in split.test] == [[], []]
 
 
 @needs_movietweetings
