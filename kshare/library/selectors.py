@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from kshare.library import sniff
 from kshare.library.models import Material
 from kshare.people.models import Person
 from kshare.sessions.models import Session
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
 
+# Only the types the sniffer gives are ever served as themselves.
+SERVED_TYPES = frozenset(t.content_type for t in (*sniff.MEDIA_TYPES, *sniff.SLIDE_TYPES))
 # Inline kinds: served with ``Content-Disposition: inline`` (played or shown in the page).
 INLINE_PREFIXES = ("video/", "audio/")
 INLINE_TYPES = ("application/pdf",)
@@ -39,8 +42,14 @@ def material_can_edit(*, person: Person, material: Material) -> bool:
     return session_can_edit(person=person, session=material.session)
 
 
+def material_served_type(material: Material) -> str:
+    """The Content-Type to serve: the sniffed type, or a download for anything else."""
+    if material.content_type in SERVED_TYPES:
+        return material.content_type
+    return "application/octet-stream"
+
+
 def material_is_inline(material: Material) -> bool:
     """Whether the browser shows the file itself (video, audio, PDF) rather than saving it."""
-    return material.content_type.startswith(INLINE_PREFIXES) or (
-        material.content_type in INLINE_TYPES
-    )
+    served = material_served_type(material)
+    return served.startswith(INLINE_PREFIXES) or served in INLINE_TYPES

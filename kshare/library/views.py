@@ -337,7 +337,7 @@ def material_media(request: HttpRequest, pk: int, name: str = "") -> HttpRespons
     if byte_range:
         response.status_code = 206
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Type"] = material.content_type or "application/octet-stream"
+    response["Content-Type"] = selectors.material_served_type(material)
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag

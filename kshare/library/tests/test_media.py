@@ -218,3 +218,13 @@ def test_parse_range_of_an_empty_file_is_unsatisfiable():
         parse_range("bytes=0-", 0)
     with pytest.raises(Unsatisfiable):
         parse_range("bytes=-1", 0)
+
+
+def test_a_type_the_sniffer_never_gives_is_served_as_a_download(member_client, recording):
+    recording.content_type = "text/html"
+    recording.save()
+
+    response = member_client.get(_url(recording))
+
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"] == 'attachment; filename="talk.mp4"'
