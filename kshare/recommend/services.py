@@ -28,7 +28,7 @@ from django.utils import timezone
 from sklearn.preprocessing import normalize
 
 from kshare.recommend import signals as sig
-from kshare.recommend.engine.base import top_k
+from kshare.recommend.engine.base import TrainData, top_k
 from kshare.recommend.engine.models import (
     EASE,
     NEGATIVE_PENALTY,
@@ -51,21 +51,49 @@ RUNNING_FOR_AT_MOST = timedelta(hours=1)
 # Blend weights (z-scores per person): content and collaborative carry most, popularity breaks
 # ties for people with little history.
 WEIGHTS = {"popularity": 0.3, "team-popularity": 0.4, "content": 1.0, "ease": 0.8}
+TUNE_MIN_USERS = 30
+TUNE_USERS = 500
+TUNE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 
 
 def _train_hours() -> float:
     return float(getattr(settings, "KSHARE_RECOMMEND_TRAIN_HOURS", 24))
 
 
-def recommend_models() -> Hybrid:
-    """The hybrid the adapter trains (fixed weights, see ``WEIGHTS``)."""
-    models = [
-        Popularity(half_life_days=60),
-        GroupPopularity(),
-        ContentTfidf(ngram_range=(1, 1)),
-        EASE(lam=500.0, half_life_days=180),
-    ]
-    return Hybrid(models, WEIGHTS)
+def _hybrid(weights: dict[str, float] | None = None) -> Hybrid:
+    return Hybrid(
+        [
+            Popularity(half_life_days=60),
+            GroupPopularity(),
+            ContentTfidf(ngram_range=(1, 1)),
+            EASE(lam=500.0, half_life_days=180),
+        ],
+        weights or WEIGHTS,
+    )
+
+
+def recommend_models(data: TrainData | None = None) -> Hybrid:
+    """The hybrid the adapter trains, its weights tuned on ``data`` when there is enough of it.
+
+    Tuning: each person's latest 20% of interactions (``evaluate_demo.split_by_time``) is the
+    validation set for at most ``TUNE_USERS`` people; ``Hybrid.tune`` searches the weights for
+    the best NDCG@10 there. With fewer than ``TUNE_MIN_USERS`` such people the fixed
+    ``WEIGHTS`` are kept (a tiny organisation has nothing to tune on)."""
+    if data is None:
+        return _hybrid()
+    from kshare.recommend.evaluate_demo import split_by_time
+
+    train, held = split_by_time(data)
+    users = np.array([u for u, h in enumerate(held) if len(h)], dtype=np.int64)
+    if len(users) < TUNE_MIN_USERS:
+        return _hybrid()
+    if len(users) > TUNE_USERS:
+        users = np.sort(np.random.default_rng(data.seed).choice(users, TUNE_USERS, replace=False))
+    tuner = _hybrid()
+    weights = tuner.tune(train, held, grid=TUNE_GRID, users=users, rounds=2)
+    if not any(weights.values()):
+        return _hybrid()
+    return _hybrid(weights)
 
 
 def _parts(model: Hybrid, users: np.ndarray) -> dict[str, np.ndarray]:
@@ -207,10 +235,12 @@ def recommend_compute(
     """Fit the hybrid on ``signals`` and return the rows to store (nothing is written)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    model = model or recommend_models()
     data = signals.data
     if data.n_users == 0 or data.n_items == 0:
         return [], [], {"models": [], "weights": {}, "ranked_people": 0, "timings": {}}
+    model = model or recommend_models(data)
+    timings["tune"] = time.perf_counter() - started
+    started = time.perf_counter()
     model.fit(data)
     timings["fit"] = time.perf_counter() - started
     by_name = {m.name: m for m in model.models}
