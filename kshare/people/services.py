@@ -438,6 +438,9 @@ def people_import_csv(
         raise PeopleImportError(problems)
 
     report = _people_insert(rows)
+    from kshare.recommend.services import recommend_mark_stale
+
+    recommend_mark_stale(reason="people imported from CSV")  # the clock retrains soon
     if progress:
         progress(total, total)
     return report

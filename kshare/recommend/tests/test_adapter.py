@@ -29,9 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _cell(signals, matrix, person, session) -> float:
-    return float(
-        matrix[signals.person_index[person.pk], signals.session_index[session.pk]]
-    )
+    return float(matrix[signals.person_index[person.pk], signals.session_index[session.pk]])
 
 
 def _stored(person, kind="session"):
@@ -236,3 +234,50 @@ def test_signal_matrices_share_sparsity(world):
     s = sig.signals_load()
     x, t = s.data.interactions, s.data.interaction_time
     assert np.array_equal(x.indptr, t.indptr) and np.array_equal(x.indices, t.indices)
+
+
+def test_csv_import_marks_the_results_stale(db):
+    import io
+
+    from kshare.people.services import people_import_csv
+
+    people_import_csv(file=io.StringIO("email,display_name\nnew@example.com,New Person\n"))
+    assert TrainingState.objects.get().stale_reason == "people imported from CSV"
+    assert recommend_training_due() == "first run"  # never trained yet: that comes first
+
+
+def test_demo_command_marks_the_results_stale(db):
+    from django.core.management import call_command
+
+    call_command("demo", people=10, stdout=io_sink(), stderr=io_sink())
+    assert TrainingState.objects.get().stale_reason == "kshare demo"
+
+
+def io_sink():
+    import io
+
+    return io.StringIO()
+
+
+def test_evaluate_demo_splits_by_time_and_reports_every_model(world):
+    from kshare.recommend.evaluate_demo import evaluate_demo, split_by_time
+
+    s = sig.signals_load()
+    train, held = split_by_time(s.data, min_interactions=2)
+    host = s.person_index[world.host.pk]
+    # The host's 7 sessions: the latest 20% (1) by time is held out, the rest stays.
+    assert len(held[host]) == 1
+    assert train.interactions[host].nnz == s.data.interactions[host].nnz - 1
+    report = evaluate_demo()
+    assert report["dataset"] == "demo"
+    assert report["counts"]["people"] == 4
+    assert set(report["results"]) == {
+        "popularity",
+        "popularity-recent",
+        "team-popularity",
+        "content",
+        "itemknn",
+        "ease",
+        "kshare-hybrid",
+    }
+    assert set(report["results"]["content"]) >= {"ndcg@10", "recall@10", "coverage"}

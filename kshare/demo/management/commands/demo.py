@@ -33,6 +33,9 @@ class Command(BaseCommand):
             summary = demo_organisation_create(people=people, seed=seed, progress=progress)
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
+        from kshare.recommend.services import recommend_mark_stale
+
+        recommend_mark_stale(reason="kshare demo")  # the clock's next tick trains
         self.stdout.write(
             f"Created the demo organisation: {summary.people:,} people, "
             f"{summary.sessions:,} sessions in {time.monotonic() - started:.1f} s."
