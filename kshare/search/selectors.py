@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from types import ModuleType
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -23,11 +24,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
+from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.search.backends import Access, Filters, postgres, sqlite_fts5
 from kshare.search.models import Kind
 from kshare.search.query import parse
 from kshare.search.services import MARK_END, MARK_START
-from kshare.sessions.models import Invitation, SessionHost
+from kshare.sessions.models import Invitation, Session, SessionHost, Visibility
 from kshare.tags.models import Tag
 
 PER_PAGE = 20
@@ -119,6 +121,30 @@ def _backend() -> ModuleType:
     return postgres if connection.vendor == "postgresql" else sqlite_fts5
 
 
+def _open_by_rule(person: Person) -> Q:
+    """Sessions open to ``person`` without a personal link (the non-personal half of
+    ``sessions_visible_to``)."""
+    session_open = Q(visibility=Visibility.PUBLIC)
+    programme_open = Q(programme__visibility=ProgrammeVisibility.PUBLIC)
+    if person.team_id is not None:
+        session_open |= Q(
+            Exists(
+                Session.teams.through.objects.filter(
+                    session_id=OuterRef("pk"), team_id=person.team_id
+                )
+            ),
+            visibility=Visibility.TEAMS,
+        )
+        programme_open |= Q(
+            Exists(
+                Programme.teams.through.objects.filter(
+                    programme_id=OuterRef("programme_id"), team_id=person.team_id
+                )
+            )
+        )
+    return session_open & programme_open
+
+
 def search_access(*, person: Person) -> Access | None:
     """The permission part of a search: ``None`` when ``person`` sees everything (admins).
 
@@ -144,9 +170,18 @@ def search_access(*, person: Person) -> Access | None:
         .order_by()
         .values_list("programme_id", flat=True)
     )
+    # Only the personal sessions the team rule does not already open need a token of their own
+    # (each token is one more list FTS5 walks for every candidate).
+    personal = set(hosting) | set(invited)
+    if personal:
+        personal = set(
+            Session.objects.filter(pk__in=personal)
+            .exclude(_open_by_rule(person))
+            .values_list("pk", flat=True)
+        )
     return Access(
         team_id=person.team_id,
-        session_ids=tuple(sorted(set(hosting) | set(invited))),
+        session_ids=tuple(sorted(personal)),
         programme_ids=tuple(sorted(organised)),
     )
 
@@ -166,10 +201,10 @@ def search(
     """One page of what ``person`` may see matching ``query``, best first.
 
     ``query`` is user input of any shape (see ``kshare.search.query``); ``after``/``before``
-    bound the document's date (session start, idea creation), ``before`` excluded. Five
-    queries (six with a tag): the sessions ``person`` hosts, those they are invited to, the
-    programmes they organise, the total (counted up to ``MAX_COUNT``), then the page (``page``
-    is clamped to the last one).
+    bound the document's date (session start, idea creation), ``before`` excluded. Up to six
+    queries (seven with a tag): the sessions ``person`` hosts, those they are invited to, which
+    of these their team does not open anyway, the programmes they organise, the total (counted
+    up to ``MAX_COUNT``), then the page (``page`` is clamped to the last one).
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     parsed = parse(query)
