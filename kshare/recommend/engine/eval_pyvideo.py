@@ -1,18 +1,19 @@
 """The ``pyvideo-experts`` benchmark: expertise finding on real conference talks.
 
-Protocol (``../shared/data/README.md``): talks with language ``eng``, a description of >= 50 characters and
-at least one speaker (11,932); candidate speakers have >= 2 such talks; each candidate's latest talk (by
-``recorded``, then ``id``) is held out and hidden from every profile; for each held-out talk that keeps a
-candidate with >= 1 remaining talk (1,928 queries), every speaker with >= 1 remaining talk is ranked.
-Recall@10 = share of the talk's candidates (those whose held-out talk it is) in the top 10; MRR from the
-best-ranked one. Ties are broken by speaker id (speakers sorted by their pseudonymous id).
+Protocol (``../shared/data/README.md``): talks with language ``eng``, a description of >= 50
+characters and at least one speaker (11,932); candidate speakers have >= 2 such talks; each
+candidate's latest talk (by ``recorded``, then ``id``) is held out and hidden from every profile;
+for each held-out talk that keeps a candidate with >= 1 remaining talk (1,928 queries), every
+speaker with >= 1 remaining talk is ranked. Recall@10 = share of the talk's candidates (those whose
+held-out talk it is) in the top 10; MRR from the best-ranked one. Ties are broken by speaker id
+(speakers sorted by their pseudonymous id).
 
-Models, all in one run: ``tfidf`` (the reference: speaker profile = sum of talk vectors, sublinear tf,
-1-2 grams, English stop words, min_df 2, cosine), ``most-talks`` (speakers by number of talks),
-``experts-linear`` (the ExpertFinder's first-stage blend) and ``experts`` (blend + re-ranker tuned on the
-validation split built the same way from the training talks; never on the held-out talks).
-The query's event name is used as metadata (the event is known when asking who could speak there);
-its date is not.
+Models, all in one run: ``tfidf`` (the reference: speaker profile = sum of talk vectors, sublinear
+tf, 1-2 grams, English stop words, min_df 2, cosine), ``most-talks`` (speakers by number of talks),
+``experts-linear`` (the ExpertFinder's first-stage blend) and ``experts`` (blend + re-ranker tuned
+on the validation split built the same way from the training talks; never on the held-out talks).
+The query's event name and tags are used (known when asking who could speak at an event); its
+date is not.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from sklearn.preprocessing import normalize
 from .experts import ExpertFinder, holdout_latest
 
 PROTOCOL = (
-    "pyvideo talks: language eng, description >= 50 chars, >= 1 speaker; speakers with >= 2 talks have "
-    "their latest talk (recorded, then id) held out and hidden from every profile; each held-out talk is a "
-    "query ranking every speaker with >= 1 remaining talk; Recall@10 = share of the talk's held-out "
-    "speakers in the top 10, MRR of the best-ranked one; the query's event name is known, its date is not; "
-    "hyper-parameters and the re-ranker are fitted on the same split applied to the training talks"
+    "pyvideo talks: language eng, description >= 50 chars, >= 1 speaker; speakers with >= 2 "
+    "talks have their latest talk (recorded, then id) held out and hidden from every profile; "
+    "each held-out talk is a query ranking every speaker with >= 1 remaining talk; Recall@10 = "
+    "share of the talk's held-out speakers in the top 10, MRR of the best-ranked one; the "
+    "query's event name is known, its date is not; hyper-parameters and the re-ranker are "
+    "fitted on the same split applied to the training talks"
 )
 
 
@@ -140,7 +142,7 @@ def tfidf_reference(
 
 
 def evaluate_pyvideo(path: Path, models: tuple[str, ...] | None = None) -> dict:
-    """Run the benchmark; returns ``{"dataset", "protocol", "counts", "results": {model: metrics}}``."""
+    """Run the benchmark: ``{"dataset", "protocol", "counts", "results": {model: metrics}}``."""
     talks = load_talks(Path(path))
     train_docs, query_docs, relevant = holdout_latest(talks.people, talks.order)
     n = len(talks.speakers)

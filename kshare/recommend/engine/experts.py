@@ -1,26 +1,28 @@
 """Expertise finding: who could host a talk on X, and which topics suit a host.
 
-Pure engine code (numpy, scipy, scikit-learn; no Django). People are integer ids ``0..n_people-1``;
-documents are the talks/sessions they hosted (several people may share one document) and, optionally,
-a text per person (declared skills, repeated by level). A query is a text (a topic request, an idea)
-plus optional metadata (the programme or event it is meant for).
+Pure engine code (numpy, scipy, scikit-learn; no Django). People are integer ids
+``0..n_people-1``; documents are the talks/sessions they hosted (several people may share one
+document) and, optionally, a text per person (declared skills, repeated by level). A query is a
+text (a topic request, an idea) plus optional metadata (the programme or event it is meant for).
 
 Scoring, per (query, person):
 
-* ``cent`` — cosine between the query's TF-IDF vector and the person's profile (sum of their documents'
-  vectors and their skills text);
-* ``max`` — cosine with the person's best-matching single document (a specialist with one talk on the
-  topic is not drowned by their other talks);
-* ``bm25`` — BM25 of the query words over the person's concatenated documents (normalised per query);
-* metadata priors — the share of the person's documents in the query's series (an event/programme name
-  without its year), whether they ever spoke there, their share of that series, same exact event;
-* activity — number of documents (log), years since their last document (relative to the newest document
-  at fit time, never to the query).
+* ``cent`` - cosine between the query's TF-IDF vector and the person's profile (sum of their
+  documents' vectors and their skills text);
+* ``max``/``max2`` - cosine with the person's best (second-best) matching single document: a
+  specialist with one talk on the topic is not drowned by their other talks;
+* ``bm25`` - BM25 of the query words over the person's concatenated documents;
+* ``title``/``tags``/``lsa`` - best document by title words, by tags, and in a latent (LSA) space;
+* metadata priors - the share of the person's documents in the query's series (an event or
+  programme name without its year), whether they spoke there, their share of that series, same
+  exact event;
+* activity - number of documents, years since their last document (relative to the newest
+  document at fit time, never to the query).
 
-A fixed linear blend of these ranks everyone; when document times are given and the data is large enough,
-``fit`` builds a validation split from the fitted documents themselves (each person's latest document held
-out, exactly like the evaluation protocol) and trains a small gradient-boosted re-ranker over the top
-candidates. Everything is deterministic (fixed seeds, ties broken by person id).
+A fixed linear blend ranks everyone; when document times are given and the data is large enough,
+``fit`` builds a validation split from the fitted documents themselves (each person's latest
+document held out, exactly like the evaluation protocol) and trains a small gradient-boosted
+re-ranker over the blend's top candidates. Deterministic: fixed seeds, ties broken by person id.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ __all__ = [
     "meta_series",
 ]
 
-# Weights of the first-stage linear blend (chosen on the pyvideo validation split, see eval_pyvideo).
+# Weights of the first-stage linear blend (chosen on the pyvideo validation split).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "cent": 1.0,
     "max": 1.0,
@@ -57,7 +59,7 @@ _YEAR = re.compile(r"[\s_\-/]*(?:19|20)\d\d(?:[\s_\-/]*\d{1,2}){0,2}\s*$")
 
 
 def meta_series(meta: str | None) -> str:
-    """The series an event/programme name belongs to: lower-cased, trailing year (and month) removed.
+    """The series of an event/programme name: lower-cased, trailing year (and month) removed.
 
     ``"pycon-us-2019"`` → ``"pycon-us"``; ``"PyData Berlin 2017"`` → ``"pydata berlin"``.
     """
@@ -72,11 +74,12 @@ def holdout_latest(
 ) -> tuple[np.ndarray, list[int], list[list[int]]]:
     """The evaluation protocol's split.
 
-    Every person with ``>= min_docs`` documents has their latest document (largest ``doc_order``; ties by
-    document index) held out; held-out documents are hidden from every profile. Returns
-    ``(train_docs, query_docs, relevant)`` where ``train_docs`` are the remaining document indices,
-    ``query_docs`` the held-out documents that have at least one relevant person left to rank, and
-    ``relevant[i]`` the people whose held-out document is ``query_docs[i]`` and who keep >= 1 document.
+    Every person with ``>= min_docs`` documents has their latest document (largest
+    ``doc_order``; ties by document index) held out; held-out documents are hidden from every
+    profile. Returns ``(train_docs, query_docs, relevant)``: ``train_docs`` the remaining
+    document indices, ``query_docs`` the held-out documents that keep at least one relevant person
+    to rank, ``relevant[i]`` the people whose held-out document is ``query_docs[i]`` and who keep
+    >= 1 document.
     """
     n_docs = len(doc_people)
     order = np.asarray(doc_order)
@@ -109,9 +112,9 @@ def holdout_latest(
 class Explanation:
     """Why a person suits a query: the strongest signal, ready for a sentence.
 
-    ``kind``: ``"talk"`` (best-matching past document, ``title`` set), ``"skill"`` (their declared
-    skills text matches best, ``term`` set), ``"event"`` (no text overlap, but they spoke in the same
-    series, ``title`` = the series) or ``"none"``.
+    ``kind``: ``"talk"`` (best-matching past document, ``title`` set), ``"skill"`` (their
+    declared skills text matches best, ``term`` set), ``"event"`` (no text overlap, but they
+    spoke in the same series, ``title`` = the series) or ``"none"``.
     """
 
     kind: str
@@ -183,7 +186,7 @@ class ExpertFinder:
     seed: int = 0
     name: str = "experts"
 
-    # -- fitting ---------------------------------------------------------------------------------------
+    # -- fitting ----------------------------------------------------------------------------------
     def fit(
         self,
         docs_text: list[str],
@@ -322,7 +325,7 @@ class ExpertFinder:
             years_idle = ((now - last) / (365.25 * 86400)).astype(np.float32)
 
         titles = list(doc_titles) if doc_titles is not None else [_first_line(t) for t in docs_text]
-        # Title-only and tag-only spaces (per real document), and a latent (LSA) space over all rows.
+        # Title-only and tag-only spaces (per real document), a latent (LSA) space over all rows.
         self.title_vec_ = TfidfVectorizer(sublinear_tf=True, stop_words="english", dtype=np.float32)
         try:
             XT = self.title_vec_.fit_transform(titles).tocsr()
@@ -371,7 +374,7 @@ class ExpertFinder:
             people_with_docs=d_with,
         )
 
-    # -- features ----------------------------------------------------------------------------------------
+    # -- features ---------------------------------------------------------------------------------
     def _features(
         self,
         f: _Fitted,
@@ -539,7 +542,7 @@ class ExpertFinder:
         model.fit(Xa, ya)
         self.reranker_ = model
 
-    # -- ranking -----------------------------------------------------------------------------------------
+    # -- ranking ----------------------------------------------------------------------------------
     def scores_many(
         self,
         queries: list[str],
@@ -609,13 +612,13 @@ class ExpertFinder:
         ids, scores = ids[keep], scores[keep]
         return ids[:k], scores[:k]
 
-    # -- explanations --------------------------------------------------------------------------------------
+    # -- explanations -----------------------------------------------------------------------------
     def explain(self, person: int, query_text: str, query_meta: str | None = None) -> Explanation:
         """The strongest evidence that ``person`` suits the query.
 
-        The best-matching row of the person (a past document or their skills text) by cosine; the term
-        contributing most to that match; for a document its title. Falls back to the series of the
-        query's metadata when the person spoke there, else ``kind="none"``.
+        The best-matching row of the person (a past document or their skills text) by cosine,
+        the term contributing most to that match, and for a document its title. Falls back to the
+        series of the query's metadata when the person spoke there, else ``kind="none"``.
         """
         f = self.fitted_
         q = self.vectorizer_.transform([query_text]).tocsr()
@@ -638,7 +641,7 @@ class ExpertFinder:
             return Explanation(kind="event", title=meta_series(query_meta))
         return Explanation(kind="none")
 
-    # -- topics for a host -------------------------------------------------------------------------------
+    # -- topics for a host ------------------------------------------------------------------------
     def rank_topics(
         self,
         person: int | None,
@@ -648,8 +651,9 @@ class ExpertFinder:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rank candidate topics (topic requests, ideas) for a host.
 
-        The host is a fitted person (their profile and best-matching document count equally) and/or a
-        free ``person_text`` (skills, past talk titles) embedded in the same space. Ties by topic index.
+        The host is a fitted person (their profile and best-matching document count equally)
+        and/or a free ``person_text`` (skills, past talk titles) embedded in the same space.
+        Ties by topic index.
         """
         if not topics_text:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -672,7 +676,7 @@ class ExpertFinder:
 def rank_topics_for_text(
     person_text: str, topics_text: list[str], k: int = 10
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Topics for a host known only by text (no fitted corpus): TF-IDF fitted on the topics + the text."""
+    """Topics for a host known only by text: TF-IDF fitted on the topics and the text."""
     if not topics_text:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     vec = TfidfVectorizer(sublinear_tf=True, stop_words="english", dtype=np.float32)
