@@ -11,6 +11,7 @@ applies the penalty once, after blending).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -255,7 +256,7 @@ class ContentTfidf:
         self.items: sp.csr_matrix | None = None
         self.profiles: sp.csr_matrix | None = None
         self.data: TrainData | None = None
-        self.vectorizer = None
+        self.vectorizer: Any = None  # sklearn TfidfVectorizer once fitted
 
     def fit(self, data: TrainData) -> ContentTfidf:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -339,13 +340,11 @@ class Hybrid:
 
     name = "hybrid"
 
-    def __init__(
-        self, models: Sequence[object], weights: Mapping[str, float] | None = None
-    ) -> None:
+    def __init__(self, models: Sequence[Any], weights: Mapping[str, float] | None = None) -> None:
         names = [m.name for m in models]  # type: ignore[attr-defined]
         if len(set(names)) != len(names):
             raise ValueError("models in a hybrid need distinct names")
-        self.models = list(models)
+        self.models: list[Any] = list(models)
         self.weights = {n: float((weights or {}).get(n, 1.0)) for n in names}
         self.data: TrainData | None = None
 

@@ -130,8 +130,9 @@ def generate(
     x = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
     times = sp.csr_matrix((item_time[np.array(cols, dtype=np.int64)], (rows, cols)), shape=shape)
     # Dismissals: each warm person dismissed one session from their least-liked cluster.
-    neg_rows, neg_cols = [], []
-    for u in np.flatnonzero(~is_cold):
+    neg_rows: list[int] = []
+    neg_cols: list[int] = []
+    for u in np.flatnonzero(~is_cold).tolist():
         candidates = np.flatnonzero(primary == np.argmin(theta[u]))
         candidates = candidates[x[u, candidates].toarray().ravel() == 0]
         if len(candidates):
