@@ -36,35 +36,47 @@ def _clean(text: str | None, limit: int) -> str:
     return (text or "").translate(_STRIP)[:limit]
 
 
-# Permission tokens (see ``kshare.search.selectors.permission_expression``): who may see a
-# document, in the terms of ``sessions_visible_to``. The session part: "sall" (public) or
-# "steam<id>" per team (teams visibility; invite-only has none). The programme part: "pall"
-# (public) or "pteam<id>" per team. Personal access goes through "sess<id>" and "prog<id>"
-# (hosts, invitees, organisers). Documents without a session are "sall pall".
-SESSION_ALL = "sall"
-PROGRAMME_ALL = "pall"
+# Permission tokens (see ``kshare.search.backends.Access``), in the terms of
+# ``sessions_visible_to``. A document open to every signed-in person (no session, or a public
+# session in a public programme) has none. Any other has "restr" and "vis<team>" for each team
+# the visibility rules open it to (session part and programme part both), so a search excludes
+# "restr" documents unless one of the person's grants is there: their team, "sess<id>" (host,
+# invitee) or "prog<id>" (organiser) — every session document carries those two.
+RESTRICTED = "restr"
 
 
-def programme_tokens(programme: Programme, team_ids) -> list[str]:
-    if programme.visibility == ProgrammeVisibility.PUBLIC:
-        return [PROGRAMME_ALL]
-    return [f"pteam{pk}" for pk in sorted(set(team_ids))]
+def grant_teams(session: Session) -> list[int] | None:
+    """``None`` when the session is open to everyone, else the teams its rules open it to."""
+    session_public = session.visibility == Visibility.PUBLIC
+    programme_public = session.programme.visibility == ProgrammeVisibility.PUBLIC
+    if session_public and programme_public:
+        return None
+    session_teams: set[int] | None = None
+    if not session_public:
+        session_teams = (
+            {team.pk for team in session.teams.all()}
+            if session.visibility == Visibility.TEAMS
+            else set()
+        )
+    programme_teams: set[int] | None = None
+    if not programme_public:
+        programme_teams = {team.pk for team in session.programme.teams.all()}
+    if session_teams is None:
+        return sorted(programme_teams or ())
+    if programme_teams is None:
+        return sorted(session_teams)
+    return sorted(session_teams & programme_teams)
 
 
-def _session_tokens(session: Session) -> list[str]:
-    if session.visibility == Visibility.PUBLIC:
-        return [SESSION_ALL]
-    if session.visibility == Visibility.TEAMS:
-        return [f"steam{team.pk}" for team in session.teams.all()]
-    return []
+def permission_tokens(session: Session) -> list[str]:
+    teams = grant_teams(session)
+    return [] if teams is None else [RESTRICTED, *(f"vis{pk}" for pk in teams)]
 
 
 def _meta(*, kind: str, session: Session | None, tag_ids) -> str:
-    if session is None:
-        tokens = [SESSION_ALL, PROGRAMME_ALL]
-    else:
-        tokens = _session_tokens(session)
-        tokens += programme_tokens(session.programme, [t.pk for t in session.programme.teams.all()])
+    tokens = []
+    if session is not None:
+        tokens += permission_tokens(session)
         tokens += [f"sess{session.pk}", f"prog{session.programme_id}"]
     tokens.append(f"kind{kind}")
     tokens += [f"tag{tag_id}" for tag_id in sorted(set(tag_ids))]
@@ -84,11 +96,7 @@ def _doc(
 ) -> SearchDocument:
     is_open = True
     if session is not None:
-        programme = session.programme
-        is_open = (
-            session.visibility == Visibility.PUBLIC
-            and programme.visibility == ProgrammeVisibility.PUBLIC
-        )
+        is_open = grant_teams(session) is None
         date = date or session.start or session.created_at
     session_id = session.pk if session is not None else None
     programme_id = session.programme_id if session is not None else None
@@ -311,30 +319,27 @@ def search_index_person(*, person_id: int) -> None:
 
 @transaction.atomic
 def search_update_programme(*, programme: Programme) -> None:
-    """A programme's visibility or teams may have changed: rewrite the programme part of its
-    documents' permission tokens (and the open flag)."""
-    new_tokens = programme_tokens(programme, programme.teams.values_list("pk", flat=True))
-    programme_open = programme.visibility == ProgrammeVisibility.PUBLIC
-    documents = SearchDocument.objects.filter(programme_id=programme.pk).only(
-        "pk", "session_id", "is_open", "meta"
-    )
-    public_sessions = set(
-        Session.objects.filter(programme_id=programme.pk, visibility=Visibility.PUBLIC).values_list(
-            "pk", flat=True
+    """A programme's visibility or teams may have changed: rewrite the permission tokens (and
+    the open flag) of its documents."""
+    sessions = Session.objects.filter(programme_id=programme.pk).prefetch_related("teams")
+    teams = list(programme.teams.all())
+    for chunk in _chunks(sessions, CHUNK):
+        tokens: dict[int, list[str]] = {}
+        for session in chunk:
+            session.programme = programme
+            programme._prefetched_objects_cache = {"teams": teams}  # type: ignore[attr-defined]
+            tokens[session.pk] = permission_tokens(session)
+        documents = SearchDocument.objects.filter(session_id__in=tokens).only(
+            "pk", "session_id", "is_open", "meta"
         )
-    )
-    for rows in _chunks(documents, CHUNK):
         changed = []
-        for document in rows:
-            kept = [
-                t for t in document.meta.split() if t != PROGRAMME_ALL and not t.startswith("pteam")
-            ]
-            meta = " ".join(new_tokens + kept)
-            is_open = programme_open and document.session_id in public_sessions
-            if meta == document.meta and is_open == document.is_open:
-                continue
-            document.meta, document.is_open = meta, is_open
-            changed.append(document)
+        for document in documents:
+            new = tokens[document.session_id or 0]
+            kept = [t for t in document.meta.split() if t != RESTRICTED and not t.startswith("vis")]
+            meta, is_open = " ".join(new + kept), not new
+            if meta != document.meta or is_open != document.is_open:
+                document.meta, document.is_open = meta, is_open
+                changed.append(document)
         SearchDocument.objects.bulk_update(changed, ["is_open", "meta"], batch_size=CHUNK)
 
 

@@ -22,23 +22,12 @@ class Access:
     session_ids: tuple[int, ...]
     programme_ids: tuple[int, ...]
 
-    def tokens(self) -> str:
-        """An FTS5 expression over the ``meta`` tokens (see kshare.search.services)."""
-        if self.team_id is None:
-            rule = "(sall AND pall)"
-        else:
-            rule = f"((sall OR steam{self.team_id}) AND (pall OR pteam{self.team_id}))"
-        personal = [f"sess{pk}" for pk in self.session_ids]
-        personal += [f"prog{pk}" for pk in self.programme_ids]
-        return " OR ".join([rule, *personal])
-
-    def token_groups(self) -> tuple[list[str], list[str], list[str]]:
-        """(any of session part, any of programme part, any of personal) for array overlap."""
-        session_part = ["sall"] + ([f"steam{self.team_id}"] if self.team_id else [])
-        programme_part = ["pall"] + ([f"pteam{self.team_id}"] if self.team_id else [])
-        personal = [f"sess{pk}" for pk in self.session_ids]
-        personal += [f"prog{pk}" for pk in self.programme_ids]
-        return session_part, programme_part, personal
+    def grants(self) -> list[str]:
+        """The tokens that open a restricted document to this person (see services)."""
+        tokens = [f"vis{self.team_id}"] if self.team_id is not None else []
+        tokens += [f"sess{pk}" for pk in self.session_ids]
+        tokens += [f"prog{pk}" for pk in self.programme_ids]
+        return tokens
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,10 @@ def _where(filters: Filters) -> tuple[str, list]:
     conditions = ["TRUE"]
     params: list = []
     if filters.access is not None:
-        session_part, programme_part, personal = filters.access.token_groups()
         conditions.append(
-            "((string_to_array(search_document.meta, ' ') && %s::text[] "
-            "AND string_to_array(search_document.meta, ' ') && %s::text[]) "
-            "OR string_to_array(search_document.meta, ' ') && %s::text[])"
+            "(search_document.is_open OR string_to_array(search_document.meta, ' ') && %s::text[])"
         )
-        params += [session_part, programme_part, personal]
+        params.append(filters.access.grants())
     if filters.kind:
         conditions.append("search_document.kind = %s")
         params.append(filters.kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_fts5
-from kshare.search.services import MARK_END, MARK_START
+from kshare.search.services import MARK_END, MARK_START, RESTRICTED
 
 # bm25 column weights, in the FTS5 table's column order: title, tags, body, meta (not ranked).
 WEIGHTS = "10.0, 4.0, 1.0, 0.0"
@@ -45,7 +45,15 @@ def _parts(match: str, filters: Filters) -> list[tuple[str, list]]:
         params.append(filters.before)
     join = " CROSS JOIN search_document ON search_document.id = search_fts.rowid" if dates else ""
     if filters.access is not None:
-        match = f"({match}) AND meta : ({filters.access.tokens()})"
+        # Restricted documents without one of the person's grants are left out. (NOT walks the
+        # short "restr" list; an AND with "everything open" would walk a list of every document.)
+        grants = filters.access.grants()
+        hidden = (
+            f"(meta : {RESTRICTED} NOT meta : ({' OR '.join(grants)}))"
+            if grants
+            else (f"meta : {RESTRICTED}")
+        )
+        match = f"({match}) NOT {hidden}"
     return [(f"FROM search_fts{join} WHERE search_fts MATCH %s{''.join(dates)}", [match, *params])]
 
 
