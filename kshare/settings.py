@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "kshare.recommend",
     "kshare.demo",
     "kshare.api",
+    "kshare.dashboard",
+    "kshare.webhooks",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

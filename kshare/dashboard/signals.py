@@ -1,0 +1,72 @@
+"""Invalidation: a save or delete of any row the figures read bumps the data version.
+
+The bump runs once per transaction, after it commits (so the version row is locked only for one
+short UPDATE, never for a long transaction). Bulk writes send no signals: ``Invitation`` and
+``FeedbackRequest`` rows are bulk-created by the services, so the cache key also carries their
+largest ids (see ``selectors.data_version``); the cache timeout bounds anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+WATCHED_MODELS = (
+    "talks.Session",
+    "talks.SessionHost",
+    "talks.SessionChange",
+    "talks.Attendance",
+    "talks.Invitation",
+    "programmes.Programme",
+    "people.Person",
+    "people.Team",
+    "feedback.FeedbackRequest",
+    "feedback.Response",
+    "feedback.Answer",
+    "feedback.Question",
+    "ideas.Idea",
+    "topics.TopicRequest",
+    "rhythm.RhythmEvent",
+    "rhythm.RhythmException",
+    "library.Material",
+    "library.CatchUpSignal",
+)
+
+
+def data_version_bump() -> None:
+    """Make every cached figure stale (immediately; see ``_changed`` for the deferred form)."""
+    from kshare.dashboard.models import DataVersion
+
+    DataVersion.objects.filter(pk=1).update(value=F("value") + 1)
+
+
+def _pending() -> bool:
+    """Whether a bump is already waiting for the current transaction's commit."""
+    return any(
+        getattr(entry[1], "__name__", "") == "data_version_bump"
+        for entry in connection.run_on_commit
+    )
+
+
+def _changed(sender: Any, **kwargs: Any) -> None:
+    if kwargs.get("raw"):  # fixtures being loaded
+        return
+    if not connection.in_atomic_block:
+        data_version_bump()
+    elif not _pending():
+        transaction.on_commit(data_version_bump)
+
+
+def connect() -> None:
+    for label in WATCHED_MODELS:
+        model = apps.get_model(label)
+        uid = f"dashboard-{label}"
+        post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}-delete")
+    session = apps.get_model("talks.Session")
+    m2m_changed.connect(_changed, sender=session.hosts.through, dispatch_uid="dashboard-hosts")
+    m2m_changed.connect(_changed, sender=session.teams.through, dispatch_uid="dashboard-teams")
