@@ -209,6 +209,13 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
             topics=topics,
             source_session=session,
         )
+    # Webhooks (feedback.received): anonymous programmes' payloads name nobody.
+    from kshare.webhooks.services import webhooks_emit_feedback
+
+    person_id = None if anonymous else person.pk
+    transaction.on_commit(
+        lambda: webhooks_emit_feedback(session_id=session.pk, person_id=person_id), robust=True
+    )
     return response
 
 

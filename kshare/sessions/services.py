@@ -219,6 +219,7 @@ def session_schedule(
         _invitations_notify(session=session)  # REQUEST with the new time to invitees
     # People who asked for this topic hear about it once the schedule is committed.
     transaction.on_commit(lambda: notify_topic_requesters.enqueue(session.pk))
+    _webhooks_emit(event="session.scheduled", session_id=session.pk)
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session))
 
 
@@ -244,6 +245,7 @@ def session_mark_held(*, session: Session, by: Person) -> Session:
 
     # Attendees get the feedback form once the session is committed as held.
     transaction.on_commit(lambda: feedback_dispatch_session.enqueue(session.pk))
+    _webhooks_emit(event="session.held", session_id=session.pk)
     return session
 
 
@@ -269,7 +271,17 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
     )
     reminders_plan(session=session)  # drops the pending reminders
     _invitations_notify(session=session)  # METHOD:CANCEL to everyone mailed an invitation
+    _webhooks_emit(event="session.cancelled", session_id=session.pk)
     return session
+
+
+def _webhooks_emit(*, event: str, session_id: int) -> None:
+    """Announce a session event to webhook subscribers once the change is committed."""
+    from kshare.webhooks.services import webhooks_emit_session
+
+    transaction.on_commit(
+        lambda: webhooks_emit_session(event=event, session_id=session_id), robust=True
+    )
 
 
 def _invitations_notify(*, session: Session) -> None:

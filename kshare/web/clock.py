@@ -23,6 +23,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.reminders.cadence.cadence_nudge_task",
     "kshare.library.tasks.catchup_weekly_task",
     "kshare.recommend.tasks.recommend_tick_task",
+    "kshare.webhooks.tasks.webhooks_tick_task",
 ]
 
 

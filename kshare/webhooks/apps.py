@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    """Outgoing webhooks: signed JSON payloads for session and feedback events, retried."""
+
+    name = "kshare.webhooks"
+    label = "webhooks"
+    verbose_name = "Webhooks"

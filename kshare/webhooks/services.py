@@ -1,0 +1,484 @@
+"""Webhooks: subscriptions, events turned into stored deliveries, signed HTTP delivery, retries.
+
+Managing: ``webhook_subscribe`` / ``webhook_unsubscribe``. Admins subscribe to one programme or
+to every programme; organisers only to a programme they organise (``programme_can_edit``).
+
+Emitting: ``webhooks_emit(event, payload, session=...)`` stores one ``WebhookDelivery`` per
+active subscription that wants the event and may see it, then enqueues ``webhook_deliver_task``
+after commit. A subscription sees what its creator sees: session events only for sessions
+visible to the creator (``sessions_visible_to``), feedback only for sessions whose results the
+creator may read (``session_results_allowed``); a deactivated creator's hooks get nothing.
+The services call it from ``transaction.on_commit``, so a rolled-back change announces nothing.
+
+Delivering: a POST of the JSON body
+``{"id", "event", "created_at", "timestamp", "attempt", "data"}`` with the headers
+``X-Kshare-Event``, ``X-Kshare-Delivery`` (the delivery id: the same on every retry, to
+deduplicate), ``X-Kshare-Timestamp`` (Unix seconds, also in the signed body) and
+``X-Kshare-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body with the subscription's
+secret. Receivers verify the signature and refuse a timestamp older than a few minutes
+(replay). Only a 2xx answer counts; anything else, a timeout or a connection error is retried
+with back-off (1 min, 5 min, 15 min, 1 h, 4 h, then 12 h) up to ``KSHARE_WEBHOOK_MAX_ATTEMPTS``
+attempts, then *failed* (kept; "Retry now" in the admin). Redirects are not followed and the
+receiver's answer body is never stored. Every state change is a conditional UPDATE, as in the
+outbox: two workers never send one delivery at the same time; a delivery whose worker died
+while sending is put back by ``webhooks_tick`` (the clock's periodic task).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from kshare.people.models import Person
+from kshare.programmes.models import Programme
+from kshare.programmes.selectors import programme_can_edit
+from kshare.webhooks.models import ERROR_MAX_LENGTH, URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+EVENTS = tuple(e.value for e in Event)
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=4),
+    timedelta(hours=12),
+)
+STALE_AFTER = timedelta(minutes=10)
+TICK_BATCH = 100
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_TIMEOUT = 10
+USER_AGENT = "kshare-webhooks/1"
+SIGNATURE_HEADER = "X-Kshare-Signature"
+
+
+@dataclass(frozen=True)
+class TickResult:
+    recovered: int
+    sent: int
+    retrying: int
+    failed: int
+
+
+def _max_attempts() -> int:
+    return int(getattr(settings, "KSHARE_WEBHOOK_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+
+
+def _timeout() -> float:
+    return float(getattr(settings, "KSHARE_WEBHOOK_TIMEOUT", DEFAULT_TIMEOUT))
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failed attempts (1 → 1 min … 6 and more → 12 h)."""
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+# --- managing ----------------------------------------------------------------------------------
+
+
+def webhooks_manageable_by(*, person: Person) -> QuerySet[Webhook]:
+    """Admins manage every subscription; organisers those of programmes they organise."""
+    hooks = Webhook.objects.all()
+    if not person.is_authenticated or not person.is_organiser:
+        return hooks.none()
+    if person.is_admin:
+        return hooks
+    return hooks.filter(programme__organisers=person)
+
+
+def webhook_can_manage(*, person: Person, webhook: Webhook) -> bool:
+    if not person.is_authenticated or not person.is_organiser:
+        return False
+    if person.is_admin:
+        return True
+    return webhook.programme is not None and programme_can_edit(
+        person=person, programme=webhook.programme
+    )
+
+
+def _url_check(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"url": "Enter an http:// or https:// address."})
+    if len(url) > URL_MAX_LENGTH:
+        raise ValidationError({"url": f"At most {URL_MAX_LENGTH} characters."})
+    if parts.username or parts.password:
+        raise ValidationError({"url": "Put no user name or password in the address."})
+    return url
+
+
+def _events_check(events: list[str]) -> list[str]:
+    unknown = [e for e in events if e not in EVENTS]
+    if unknown:
+        raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
+    chosen = [e for e in EVENTS if e in events]
+    if not chosen:
+        raise ValidationError({"events": "Choose at least one event."})
+    return chosen
+
+
+@transaction.atomic
+def webhook_subscribe(
+    *,
+    by: Person,
+    url: str,
+    events: list[str],
+    programme: Programme | None = None,
+    description: str = "",
+) -> Webhook:
+    """A new subscription with a fresh secret (shown once to its creator)."""
+    if not by.is_authenticated or not by.is_organiser:
+        raise PermissionDenied("Only organisers and admins manage webhooks.")
+    if programme is None and not by.is_admin:
+        raise ValidationError({"programme": "Choose a programme you organise."})
+    if programme is not None and not programme_can_edit(person=by, programme=programme):
+        raise ValidationError({"programme": "You can only subscribe to programmes you organise."})
+    return Webhook.objects.create(
+        url=_url_check(url),
+        events=_events_check(events),
+        programme=programme,
+        description=description.strip()[:200],
+        secret="whsec_" + secrets.token_urlsafe(32),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def webhook_unsubscribe(*, webhook: Webhook, by: Person) -> None:
+    """Delete the subscription and its deliveries (pending ones are never sent)."""
+    if not webhook_can_manage(person=by, webhook=webhook):
+        raise PermissionDenied("You cannot manage this webhook.")
+    webhook.delete()
+
+
+# --- emitting ----------------------------------------------------------------------------------
+
+
+def _session_data(session: Any) -> dict[str, Any]:
+    programme = session.programme
+    return {
+        "id": session.pk,
+        "title": session.title,
+        "state": session.state,
+        "format": session.format,
+        "visibility": session.visibility,
+        "start": session.start,
+        "end": session.end,
+        "location": session.location,
+        "programme": {"id": programme.pk, "name": programme.name, "slug": programme.slug},
+        "hosts": [
+            {"id": link.person_id, "display_name": link.person.display_name}
+            for link in session.host_links.select_related("person").order_by("-role", "id")
+        ],
+        "url": settings.SITE_URL + session.get_absolute_url(),
+    }
+
+
+def _audience(webhooks: QuerySet[Webhook], *, event: str, session: Any) -> list[Webhook]:
+    """The subscriptions that get ``event`` about ``session``: their creator may see it."""
+    from kshare.feedback.results import session_results_allowed
+    from kshare.sessions.selectors import sessions_visible_to
+
+    chosen = []
+    for hook in webhooks:
+        if event not in (hook.events or []):
+            continue
+        if session is None:
+            chosen.append(hook)
+            continue
+        if hook.programme_id is not None and hook.programme_id != session.programme_id:
+            continue
+        creator = hook.created_by
+        if event == Event.FEEDBACK_RECEIVED:
+            allowed = session_results_allowed(person=creator, session=session)
+        else:
+            allowed = sessions_visible_to(person=creator).filter(pk=session.pk).exists()
+        if allowed:
+            chosen.append(hook)
+    return chosen
+
+
+def webhooks_emit(event: str, payload: dict[str, Any], *, session: Any = None) -> int:
+    """Store a delivery of ``event`` for each subscription that wants it; returns how many.
+
+    ``session`` (when the event is about one) limits the audience to subscriptions of its
+    programme whose creator may see it. The first attempt is enqueued after commit.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"Unknown webhook event {event!r}")
+    hooks = Webhook.objects.filter(active=True, created_by__is_active=True).select_related(
+        "created_by"
+    )
+    # JSON-safe once (datetimes as ISO 8601), so every attempt sends the same data.
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(webhook=hook, event=event, payload=data)
+                for hook in _audience(hooks, event=event, session=session)
+            ]
+        )
+        ids = [d.pk for d in deliveries]
+        if ids:
+            transaction.on_commit(lambda: _enqueue(ids))
+    return len(ids)
+
+
+def _enqueue(ids: list[int]) -> None:
+    from kshare.webhooks.tasks import webhook_deliver_task
+
+    for delivery_id in ids:
+        try:
+            webhook_deliver_task.enqueue(delivery_id)
+        except Exception:  # the tick sends it anyway
+            logger.exception("Could not enqueue webhook delivery %s", delivery_id)
+
+
+def webhooks_emit_session(*, event: str, session_id: int) -> int:
+    """Emit a session event with the session as it is now (called after commit)."""
+    from kshare.sessions.models import Session
+
+    session = Session.objects.select_related("programme").filter(pk=session_id).first()
+    if session is None:
+        return 0
+    return webhooks_emit(event, {"session": _session_data(session)}, session=session)
+
+
+def webhooks_emit_feedback(*, session_id: int, person_id: int | None) -> int:
+    """Emit ``feedback.received`` for a new response (called after commit).
+
+    In a programme with anonymous feedback the payload names nobody: ``respondent`` is null
+    and it carries no response id or answer, only the session and the running counts.
+    """
+    from kshare.feedback.models import FeedbackRequest, Response
+    from kshare.sessions.models import Session
+
+    session = Session.objects.select_related("programme").filter(pk=session_id).first()
+    if session is None:
+        return 0
+    anonymous = session.programme.feedback_anonymous
+    respondent = None
+    if not anonymous and person_id is not None:
+        person = Person.objects.filter(pk=person_id).first()
+        if person is not None:
+            respondent = {"id": person.pk, "display_name": person.display_name}
+    payload = {
+        "session": _session_data(session),
+        "feedback": {
+            "anonymous": anonymous,
+            "respondent": respondent,
+            "responses": Response.objects.filter(session=session).count(),
+            "requests": FeedbackRequest.objects.filter(session=session).count(),
+        },
+    }
+    return webhooks_emit(Event.FEEDBACK_RECEIVED, payload, session=session)
+
+
+# --- delivering --------------------------------------------------------------------------------
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 of the raw body with the subscription's secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_body(delivery: WebhookDelivery, *, timestamp: int, attempt: int) -> bytes:
+    return json.dumps(
+        {
+            "id": delivery.pk,
+            "event": delivery.event,
+            "created_at": delivery.created_at.isoformat(),
+            "timestamp": timestamp,
+            "attempt": attempt,
+            "data": delivery.payload,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(delivery: WebhookDelivery, *, attempt: int) -> int:
+    """POST the signed body; returns the HTTP status (raises on network errors)."""
+    timestamp = int(timezone.now().timestamp())
+    body = webhook_body(delivery, timestamp=timestamp, attempt=attempt)
+    if urlsplit(delivery.webhook.url).scheme not in ("http", "https"):
+        raise ValueError("Only http and https addresses are called.")
+    request = urllib.request.Request(  # noqa: S310 (scheme checked just above)
+        delivery.webhook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Kshare-Event": delivery.event,
+            "X-Kshare-Delivery": str(delivery.pk),
+            "X-Kshare-Timestamp": str(timestamp),
+            SIGNATURE_HEADER: webhook_signature(delivery.webhook.secret, body),
+        },
+    )
+    try:
+        with _opener.open(request, timeout=_timeout()) as response:
+            response.read(1024)
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return int(error.code)
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
+
+
+def _deliver(delivery_id: int, *, now: datetime) -> str:
+    """Claim and send one due delivery: "" when not claimed, else its new status."""
+    claimed_at = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=claimed_at)
+    if claimed != 1:
+        return ""
+    delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    mine = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=Status.SENDING, claimed_at=claimed_at
+    )
+    attempts = delivery.attempts + 1
+    if not delivery.webhook.active:
+        mine.update(status=Status.FAILED, last_error="The webhook is paused.", claimed_at=None)
+        return Status.FAILED
+    response_status: int | None = None
+    try:
+        response_status = _post(delivery, attempt=attempts)
+        error = "" if 200 <= response_status < 300 else f"HTTP {response_status}"
+    except Exception as exc:  # timeouts, refused connections, DNS: retried
+        error = _error_text(exc)
+    if not error:
+        mine.update(
+            status=Status.SENT,
+            attempts=attempts,
+            response_status=response_status,
+            delivered_at=timezone.now(),
+            claimed_at=None,
+        )
+        return Status.SENT
+    if attempts >= _max_attempts():
+        logger.warning("Webhook delivery %s failed for good: %s", delivery_id, error)
+        mine.update(
+            status=Status.FAILED,
+            attempts=attempts,
+            response_status=response_status,
+            last_error=error,
+            claimed_at=None,
+        )
+        return Status.FAILED
+    when = timezone.now() + backoff(attempts)
+    logger.info("Webhook delivery %s: attempt %s failed (%s)", delivery_id, attempts, error)
+    if mine.update(
+        status=Status.QUEUED,
+        attempts=attempts,
+        response_status=response_status,
+        last_error=error,
+        next_attempt_at=when,
+        claimed_at=None,
+    ):
+        _defer(delivery_id, when)
+    return Status.QUEUED
+
+
+def _defer(delivery_id: int, when: datetime) -> None:
+    """Also enqueue a task for the exact retry time, where the task backend can defer."""
+    from kshare.webhooks.tasks import webhook_deliver_task
+
+    try:
+        if webhook_deliver_task.get_backend().supports_defer:
+            webhook_deliver_task.using(run_after=when).enqueue(delivery_id)
+    except Exception:  # the tick sends it anyway
+        logger.exception("Could not enqueue the retry of webhook delivery %s", delivery_id)
+
+
+def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> bool:
+    """Send one delivery if it is queued and due; True when the receiver took it now."""
+    return _deliver(delivery_id, now=now or timezone.now()) == Status.SENT
+
+
+def webhooks_recover_stale(*, now: datetime | None = None) -> int:
+    """Put deliveries stuck in *sending* (their worker died) back in the queue."""
+    now = now or timezone.now()
+    stale = WebhookDelivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_AFTER)
+    note = f"The worker stopped while sending (found after {STALE_AFTER})."
+    last = _max_attempts() - 1
+    failed = stale.filter(attempts__gte=last).update(
+        status=Status.FAILED, attempts=last + 1, last_error=note, claimed_at=None
+    )
+    queued = stale.update(
+        status=Status.QUEUED,
+        attempts=F("attempts") + 1,
+        last_error=note,
+        next_attempt_at=now,
+        claimed_at=None,
+    )
+    return failed + queued
+
+
+def webhooks_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:
+    """The periodic work: recover stale claims, then send up to ``batch`` due deliveries."""
+    now = now or timezone.now()
+    recovered = webhooks_recover_stale(now=now)
+    due = list(
+        WebhookDelivery.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:batch]
+    )
+    counts = {Status.SENT: 0, Status.QUEUED: 0, Status.FAILED: 0}
+    for delivery_id in due:
+        status = _deliver(delivery_id, now=now)
+        if status:
+            counts[Status(status)] += 1
+    return TickResult(
+        recovered=recovered,
+        sent=counts[Status.SENT],
+        retrying=counts[Status.QUEUED],
+        failed=counts[Status.FAILED],
+    )
+
+
+@transaction.atomic
+def webhook_deliveries_retry(*, delivery_ids: list[int], now: datetime | None = None) -> int:
+    """Queue queued or failed deliveries for now ("Retry now"); returns how many."""
+    now = now or timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(
+            pk__in=delivery_ids, status__in=[Status.QUEUED, Status.FAILED]
+        ).values_list("pk", flat=True)
+    )
+    count = WebhookDelivery.objects.filter(
+        pk__in=ids, status__in=[Status.QUEUED, Status.FAILED]
+    ).update(status=Status.QUEUED, next_attempt_at=now)
+    transaction.on_commit(lambda: _enqueue(ids))
+    return count
