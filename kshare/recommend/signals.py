@@ -335,7 +335,7 @@ def signals_load(*, now: datetime | None = None) -> Signals:
     users, cols, rest = _pairs(
         SessionHost.objects.values_list("person_id", "session_id"), person_index, session_index
     )
-    host_times = item_time[np.asarray(cols, dtype=np.int64)] if cols else []
+    host_times = item_time[np.asarray(cols, dtype=np.int64)]
     positives.add(users, cols, W_HOSTED, host_times, HOSTED)
     hosted = sp.csr_matrix(
         (np.ones(len(users), dtype=np.int8), (users, cols)), shape=shape, dtype=np.int8
