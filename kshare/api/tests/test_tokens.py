@@ -115,3 +115,19 @@ def test_page_query_count_is_constant(member_client, person, django_assert_max_n
         token_create(person=person, name=f"b{i}", scope="read")
     with django_assert_max_num_queries(len(few.captured_queries)):
         member_client.get(URL)
+
+
+def test_admin_adds_a_token_and_sees_the_secret_once(client, admin_person, person):
+    client.force_login(admin_person)
+    response = client.post(
+        reverse("admin:api_apitoken_add"),
+        {"person": person.pk, "name": "chat bot", "scope": "read"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    secret = re.search(r"(ksh_[A-Za-z0-9_-]+)", response.content.decode()).group(1)
+    token = ApiToken.objects.get()
+    assert (token.person, token.token_hash) == (person, token_hash(secret))
+    assert ApiClient(secret).get("me").json()["id"] == person.pk
+    change = client.get(reverse("admin:api_apitoken_change", args=[token.pk])).content.decode()
+    assert secret not in change and token.token_hash not in change
