@@ -29,6 +29,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from kshare.ideas.models import Idea
 from kshare.library.models import CatchUpSignal, Material
 from kshare.people.models import Person, Skill
 from kshare.recommend.models import Recommendation, SimilarSession
@@ -302,14 +303,44 @@ class Host:
 
 
 def hosts_for_topic(*, viewer: Person, topic: TopicRequest, limit: int = HOSTS) -> list[Host]:
-    """People who could host ``topic``, best first: their declared skills on its tags, the held
-    sessions they hosted on its tags or words (only sessions ``viewer`` may see count) and those
-    sessions' overall feedback. The requester and people who already volunteered are left out
-    (the page lists volunteers itself)."""
+    """People who could host ``topic`` (see ``hosts_for``); the requester and people who already
+    volunteered are left out (the page lists volunteers itself)."""
+    return hosts_for(
+        viewer=viewer,
+        title=topic.title,
+        tags=dict(topic.tags.values_list("pk", "name")),
+        exclude=Q(pk=topic.requester_id) | Q(pk__in=topic.volunteers.values("person_id")),
+        limit=limit,
+    )
+
+
+def hosts_for_idea(*, viewer: Person, idea: Idea, limit: int = HOSTS) -> list[Host]:
+    """People who could run ``idea`` as a session (see ``hosts_for``): its words, and the tags
+    of the session it came from; its author is left out."""
+    tags = (
+        dict(
+            Session.tags.through.objects.filter(session_id=idea.session_id).values_list(
+                "tag_id", "tag__name"
+            )
+        )
+        if idea.session_id
+        else {}
+    )
+    return hosts_for(
+        viewer=viewer, title=idea.title, tags=tags, exclude=Q(pk=idea.author_id), limit=limit
+    )
+
+
+def hosts_for(
+    *, viewer: Person, title: str, tags: dict[int, str], exclude: Q, limit: int = HOSTS
+) -> list[Host]:
+    """People who could host a topic, best first: their declared skills on its ``tags``, the held
+    sessions they hosted on its tags or the longest words of its ``title`` (only sessions
+    ``viewer`` may see count; a talk given weighs more than a declared skill) and those sessions'
+    overall feedback. Five queries whatever the number of people."""
     from kshare.feedback.models import Answer, Question
 
-    tags = dict(topic.tags.values_list("pk", "name"))
-    words = sorted(set(_WORD.findall(topic.title.lower())) - _STOP, key=len, reverse=True)[:3]
+    words = sorted(set(_WORD.findall(title.lower())) - _STOP, key=len, reverse=True)[:3]
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
     levels = {1: "basic", 2: "working", 3: "expert"}
@@ -356,11 +387,9 @@ def hosts_for_topic(*, viewer: Person, topic: TopicRequest, limit: int = HOSTS) 
                 reasons[person_id].append((0.1, f"rated {mean:.1f}/5 by attendees"))
     if not scores:
         return []
-    volunteers = topic.volunteers.values("person_id")
     people = (
         Person.objects.filter(is_active=True, pk__in=list(scores))
-        .exclude(pk=topic.requester_id)
-        .exclude(pk__in=volunteers)
+        .exclude(exclude)
         .select_related("team")
     )
     ranked = [

@@ -2,7 +2,8 @@
 
 ``{% recommended_sessions %}`` (home), ``{% recordings_you_may_like %}`` (catch-up),
 ``{% suggested_invitees session %}`` (invite dialog), ``{% who_could_host topic %}`` (topic
-request page). Each reads the recommend selectors: a fixed number of queries, no training.
+request page), ``{% who_could_host_idea idea %}`` (idea page). Each reads the recommend
+selectors: a fixed number of queries, no training.
 """
 
 from __future__ import annotations
@@ -68,3 +69,14 @@ def who_could_host(context: template.Context, topic, limit: int = selectors.HOST
         else []
     )
     return {"topic": topic, "hosts": hosts}
+
+
+@register.inclusion_tag("recommend/_who_could_host.html", takes_context=True)
+def who_could_host_idea(context: template.Context, idea, limit: int = selectors.HOSTS) -> dict:
+    person = _viewer(context)
+    hosts = (
+        selectors.hosts_for_idea(viewer=person, idea=idea, limit=limit)
+        if person is not None
+        else []
+    )
+    return {"hosts": hosts}

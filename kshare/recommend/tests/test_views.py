@@ -207,3 +207,31 @@ def test_propose_page_query_count_is_bounded(client, world, django_assert_max_nu
             TopicRequestFactory(title=f"Kubernetes topic {i}").tags.add(k8s)
 
     _same_queries(client, reverse("sessions:propose"), grow, django_assert_max_num_queries)
+
+
+def test_idea_page_lists_who_could_run_it(client, world):
+    from kshare.ideas.tests.factories import IdeaFactory
+
+    idea = IdeaFactory(title="SQL katas every month", session=world.intro_sql, author=world.bob)
+    expert = PersonFactory(display_name="Erin Expert")
+    skill(expert, "sql", level=3)
+    skill(world.bob, "sql", level=3)  # the author is not suggested to themselves
+    client.force_login(world.carol)
+    page = _text(client.get(idea.get_absolute_url()))
+    assert '<h2 id="who-could-host-heading">Who could host this</h2>' in page
+    section = page.split('id="who-could-host"')[1].split("</section>")[0]
+    assert section.index("Hana Host") < section.index("Erin Expert")
+    assert "Bob Builder" not in section
+
+
+def test_idea_page_query_count_is_constant(client, world, django_assert_num_queries):
+    from kshare.ideas.tests.factories import IdeaFactory
+
+    idea = IdeaFactory(title="SQL katas every month", session=world.intro_sql)
+    client.force_login(world.carol)
+
+    def grow(n):
+        for _ in range(n):
+            skill(PersonFactory(), "sql", level=2)
+
+    _same_queries(client, idea.get_absolute_url(), grow, django_assert_num_queries)
