@@ -1,7 +1,7 @@
 """Invalidation: a save or delete of any row the figures read bumps the data version.
 
-The bump runs once per transaction, after it commits (so the version row is locked only for one
-short UPDATE, never for a long transaction). Bulk writes send no signals: ``Invitation`` and
+The bump runs after the transaction commits (so the version row is locked only for one short
+UPDATE, never for a whole transaction). Bulk writes send no signals: ``Invitation`` and
 ``FeedbackRequest`` rows are bulk-created by the services, so the cache key also carries their
 largest ids (see ``selectors.data_version``); the cache timeout bounds anything else.
 """
@@ -44,21 +44,13 @@ def data_version_bump() -> None:
     DataVersion.objects.filter(pk=1).update(value=F("value") + 1)
 
 
-def _pending() -> bool:
-    """Whether a bump is already waiting for the current transaction's commit."""
-    return any(
-        getattr(entry[1], "__name__", "") == "data_version_bump"
-        for entry in connection.run_on_commit
-    )
-
-
 def _changed(sender: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):  # fixtures being loaded
         return
-    if not connection.in_atomic_block:
-        data_version_bump()
-    elif not _pending():
+    if connection.in_atomic_block:
         transaction.on_commit(data_version_bump)
+    else:
+        data_version_bump()
 
 
 def connect() -> None:
