@@ -537,7 +537,7 @@ def test_reindex_rebuilds_the_same_results(person):
     assert find(person, "urchin") == []
     err, out = StringIO(), StringIO()
     call_command("reindex", stdout=out, stderr=err, chunk=2)
-    assert find(person, "urchin") == before
+    assert sorted(find(person, "urchin")) == sorted(before)  # equal scores may swap places
     assert SearchDocument.objects.count() == count
     assert f"Indexed {count} documents" in out.getvalue()
     assert f"Indexed {count} of {count} documents (100%)." in err.getvalue()
