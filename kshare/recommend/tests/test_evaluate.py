@@ -303,3 +303,12 @@ def test_cli_runs_the_synthetic_evaluation_as_json(tmp_path):
     report = json.loads(result.stdout)
     assert list(report)[:3] == ["dataset", "protocol", "counts"]
     assert report["results"]["kshare-hybrid"]["ndcg@10"] > 0
+
+
+@pytest.mark.django_db
+def test_demo_dataset_evaluates_the_current_database_through_the_command(world):
+    report = evaluate_json("demo")
+    assert report["dataset"] == "demo"
+    assert report["results"]
+    for metrics in report["results"].values():
+        assert 0.0 <= metrics["ndcg@10"] <= 1.0
