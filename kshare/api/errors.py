@@ -8,10 +8,11 @@ missing one), ``PermissionDenied`` (403) and Django ``ValidationError`` raised b
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
@@ -19,6 +20,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
+
+logger = logging.getLogger("kshare.api")
 
 # Codes by status, used when no more specific code is given.
 DEFAULT_CODES = {
@@ -29,6 +32,7 @@ DEFAULT_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    500: "server_error",
     422: "validation_error",
     429: "rate_limited",
 }
@@ -160,6 +164,19 @@ def register_handlers(api: NinjaAPI) -> None:
         message = " ".join(m for messages in fields.values() for m in messages) or "Invalid."
         return error_response(status, None, message, fields)
 
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        if isinstance(exc, RequestDataTooBig):
+            return error_response(413, "too_large", "The request body is too large.")
+        return error_response(400, "bad_request", "Bad request.")
+
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A bug: logged with its traceback (and mailed to admins by Django's logging if set up),
+        # but the client still gets the one error format.
+        logger.exception("Unexpected API error on %s %s", request.method, request.path)
+        return error_response(500, "server_error", "Something went wrong on our side.")
+
+    api.add_exception_handler(Exception, on_unexpected)
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)
     api.add_exception_handler(ApiError, on_api_error)
     api.add_exception_handler(NinjaValidationError, on_validation)
     api.add_exception_handler(HttpError, on_http_error)

@@ -10,6 +10,7 @@ Every operation declares its error responses with ``ERRORS`` (``responses={200: 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from ninja import Schema
@@ -58,12 +59,21 @@ def Text(max_length: int, *, min_length: int = 0, strip: bool = True) -> Any:
     ]
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
+
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
 def _datetime_string(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str):
         raise ValueError("Must be an ISO 8601 date-time string with a UTC offset.")
     no_nul(value)
+    if not ISO_DATETIME.match(value):
+        # pydantic would read "0.5" or "1700000000" as a Unix time: not the documented format.
+        raise ValueError("Must be an ISO 8601 date-time string with a UTC offset.")
     return value
 
 
@@ -74,9 +84,13 @@ def _aware_utc(value: dt.datetime) -> dt.datetime:
             "naive date-times are ambiguous."
         )
     try:
-        return value.astimezone(dt.UTC)
+        value = value.astimezone(dt.UTC)
     except OverflowError as exc:
         raise ValueError("Out of range.") from exc
+    # Far-off years overflow later arithmetic (an end = start + length): refuse them here.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"Must be between the years {MIN_YEAR} and {MAX_YEAR}.")
+    return value
 
 
 UtcDatetime = Annotated[dt.datetime, BeforeValidator(_datetime_string), AfterValidator(_aware_utc)]

@@ -14,6 +14,7 @@ from kshare.api.api import api
 from kshare.api.models import ApiToken, token_hash
 from kshare.api.pagination import cursor_decode, cursor_encode, cursor_page
 from kshare.api.tests.helpers import ApiClient, token_create
+from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -226,6 +227,32 @@ def test_naive_datetimes_are_rejected_and_offsets_normalised(person):
 def test_bad_input_is_a_422_not_a_500(person, payload, field):
     error = _error(ApiClient(token_create(person)).post("sessions", payload), 422)
     assert field in error["fields"]
+
+
+def test_far_off_years_are_422(person):
+    client = ApiClient(token_create(person))
+    for value in ("9999-12-31T20:00:00Z", "0001-01-01T00:00:00+05:00"):
+        error = _error(client.post("sessions", {"title": "Hi", "start": value}), 422)
+        assert list(error["fields"]) == ["start"]
+
+
+def test_too_large_body_is_413(person):
+    client = ApiClient(token_create(person))
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100):
+        _error(client.post("sessions", {"title": "x" * 200}), 413, "too_large")
+
+
+def test_a_bug_is_a_500_with_the_error_body(person, monkeypatch, caplog):
+    from kshare.api.routers import programmes
+
+    def broken(programme):
+        raise RuntimeError("boom")
+
+    ProgrammeFactory()
+    monkeypatch.setattr(programmes, "programme_out", broken)
+    error = _error(ApiClient(token_create(person)).get("programmes"), 500, "server_error")
+    assert "boom" not in error["message"]
+    assert "Unexpected API error on GET /api/v1/programmes" in caplog.text
 
 
 def test_query_strings_are_checked_too(person):
