@@ -1,0 +1,144 @@
+"""Dashboard figures for organisers and admins (403 for everyone else), through
+``kshare.dashboard.figures`` (``FIGURES`` and ``figure_compute``, cached and invalidated there).
+
+Filters: ``programme`` and ``team`` ids, ``start`` and ``end`` days (both included, or neither:
+the last 12 months), validated by the dashboard page's own form. Each figure is a table:
+``columns`` and ``rows`` (the first cell of a row is its label; empty cells are null;
+shares are numbers with one decimal), its ``headline`` number and its ``formula`` (the
+docstring that defines it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from kshare.api.errors import ApiError, not_found
+from kshare.api.schemas import ERRORS, QueryId
+from kshare.api.util import form_valid
+from kshare.dashboard.figures import FIGURES, FigureResult, Filters, figure_compute
+from kshare.dashboard.forms import FilterForm
+from kshare.dashboard.selectors import dashboard_allowed, figures_cached
+
+router = Router(tags=["dashboard"])
+
+Cell = str | int | float | None
+
+
+class FigureInfo(Schema):
+    name: str
+    title: str
+    formula: str
+
+
+class FigureList(Schema):
+    items: list[FigureInfo]
+
+
+class FigureOut(Schema):
+    name: str
+    title: str
+    unit: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    headline: float | int | None
+    headline_label: str
+    formula: str
+    programme: int | None
+    team: int | None
+    start: dt.date
+    end: dt.date
+
+
+class FiguresOut(Schema):
+    items: list[FigureOut]
+
+
+class FigureFilters(Schema):
+    programme: QueryId | None = Field(None, description="programme id")
+    team: QueryId | None = Field(None, description="team id")
+    start: dt.date | None = Field(None, description="first day (with end)")
+    end: dt.date | None = Field(None, description="last day (with start)")
+
+
+def _allowed(request: HttpRequest) -> None:
+    if not dashboard_allowed(request.user):
+        raise ApiError(403, "forbidden", "Only organisers and admins can see the dashboard.")
+
+
+def _filters(params: FigureFilters) -> Filters:
+    custom = params.start is not None or params.end is not None
+    form = FilterForm(
+        data={
+            "programme": str(params.programme or ""),
+            "team": str(params.team or ""),
+            "period": "custom" if custom else "12m",
+            "start": params.start.isoformat() if params.start else "",
+            "end": params.end.isoformat() if params.end else "",
+        }
+    )
+    form_valid(form)
+    return form.filters()
+
+
+def _cell(value: Any) -> Cell:
+    if isinstance(value, Decimal):
+        return float(value)
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)
+
+
+def figure_out(result: FigureResult, filters: Filters) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "title": result.title,
+        "unit": result.unit,
+        "columns": list(result.columns),
+        "rows": [[_cell(c) for c in row] for row in result.rows],
+        "headline": _cell(result.headline),
+        "headline_label": result.headline_label,
+        "formula": FIGURES[result.name].formula,
+        "programme": filters.programme_id,
+        "team": filters.team_id,
+        "start": filters.start,
+        "end": filters.end,
+    }
+
+
+@router.get("/figures", response={200: FiguresOut, **ERRORS}, summary="Every figure")
+def figure_all(request: HttpRequest, params: Query[FigureFilters]) -> dict[str, Any]:
+    """Every figure for the filters, in the dashboard's order."""
+    _allowed(request)
+    filters = _filters(params)
+    return {"items": [figure_out(r, filters) for r in figures_cached(filters).values()]}
+
+
+@router.get("/definitions", response={200: FigureList, **ERRORS}, summary="The figures' formulas")
+def figure_list(request: HttpRequest) -> dict[str, Any]:
+    _allowed(request)
+    return {
+        "items": [
+            {"name": f.name, "title": f.title, "formula": f.formula} for f in FIGURES.values()
+        ]
+    }
+
+
+@router.get("/figures/{name}", response={200: FigureOut, **ERRORS}, summary="One figure")
+def figure_one(request: HttpRequest, name: str, params: Query[FigureFilters]) -> dict[str, Any]:
+    _allowed(request)
+    if name not in FIGURES:
+        raise not_found("figure")
+    filters = _filters(params)
+    result = figure_compute(
+        name,
+        programme=filters.programme_id,
+        team=filters.team_id,
+        start=filters.start,
+        end=filters.end,
+    )
+    return figure_out(result, filters)
