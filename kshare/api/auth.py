@@ -118,7 +118,8 @@ class TokenRateThrottle(BaseThrottle):
         limit, period = parse_rate(rate)
         now = time.time()
         window = int(now // period)
-        key = f"kshare-api-rate:{token.pk}:{period}:{window}"
+        # The hash, not the id: ids can be reused (SQLite after a rollback), secrets are not.
+        key = f"kshare-api-rate:{token.token_hash[:32]}:{period}:{window}"
         cache.add(key, 0, timeout=period + 1)
         try:
             count = cache.incr(key)
