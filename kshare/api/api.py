@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
+from ninja.parser import Parser
 
 from kshare.api.auth import TokenAuth, TokenRateThrottle
 from kshare.api.errors import error_response, register_handlers
@@ -38,6 +39,17 @@ class LocalSwagger(DocsBase):
         return render(request, "api/docs.html", {"api": api, "swagger_settings": data})
 
 
+class ObjectParser(Parser):
+    """Every request body is a JSON object: ``"AAA"`` or ``42`` is a 400, not a value that
+    pydantic reads attributes from (a string's ``.title()`` became a topic's title)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("The request body must be a JSON object.")
+        return data
+
+
 api = NinjaAPI(
     title="kshare API",
     version="1",
@@ -50,6 +62,7 @@ api = NinjaAPI(
     auth=TokenAuth(),
     throttle=[TokenRateThrottle()],
     docs=LocalSwagger(),
+    parser=ObjectParser(),
     docs_url="/docs",
     openapi_url="/openapi.json",
     urls_namespace="api",
