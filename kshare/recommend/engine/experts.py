@@ -37,6 +37,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "ExpertFinder",
@@ -539,7 +540,9 @@ class ExpertFinder:
         model = HistGradientBoostingClassifier(
             max_iter=200, learning_rate=0.05, max_leaf_nodes=15, random_state=self.seed
         )
-        model.fit(Xa, ya)
+        # One thread: on a shared 2-core machine OpenMP's spinning threads cost 5-10x wall time.
+        with threadpool_limits(1):
+            model.fit(Xa, ya)
         self.reranker_ = model
 
     # -- ranking ----------------------------------------------------------------------------------
@@ -572,9 +575,9 @@ class ExpertFinder:
             k = min(self.candidates, f.n_people)
             cand = order[:, :k]
             pm = self._pair_matrix(feats, first, cand)
-            prob = self.reranker_.predict_proba(pm.reshape(-1, pm.shape[2]))[:, 1].reshape(
-                cand.shape
-            )
+            with threadpool_limits(1):
+                prob = self.reranker_.predict_proba(pm.reshape(-1, pm.shape[2]))[:, 1]
+            prob = prob.reshape(cand.shape)
             for q in range(first.shape[0]):
                 o = np.argsort(-prob[q], kind="stable")
                 head = cand[q, o]
