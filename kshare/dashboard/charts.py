@@ -15,6 +15,7 @@ from kshare.feedback.charts import LABEL_WIDTH, PAD, _num, _svg, _truncate, _x
 BAR = 12
 GAP = 8  # between groups
 VALUE_AREA = 170  # the longest bar; its number and series name follow it
+CHART_WIDTH = 520  # room for "12 absentees who watched" after the longest bar
 
 
 def _shown(value: int | Decimal | None) -> str:
@@ -63,4 +64,4 @@ def grouped_bar_chart(
         )
         y += GAP
     desc = ("; ".join(parts) + ".") if parts else "No data."
-    return _svg(chart_id, title, desc, max(y, PAD * 2 + BAR) + PAD, body)
+    return _svg(chart_id, title, desc, max(y, PAD * 2 + BAR) + PAD, body, width=CHART_WIDTH)

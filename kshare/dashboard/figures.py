@@ -402,11 +402,11 @@ def conversion(filters: Filters) -> FigureResult:
         name="conversion",
         title="Attendee → host conversion",
         unit="%",
-        columns=["People", "Count"],
-        rows=[("Attended", len(attended)), ("Later hosted", converted), ("Conversion (%)", rate)],
+        columns=["Period", "Attended", "Later hosted", "Conversion (%)"],
+        rows=[(f"{filters.start} to {filters.end}", len(attended), converted, rate)],
         headline=rate,
         headline_label="% of attendees later hosted",
-        series=(1,),
+        series=(1, 2),
     )
 
 
@@ -697,7 +697,7 @@ FIGURES: dict[str, Figure] = {
 
 def period_default(today: date | None = None) -> tuple[date, date]:
     """The last 12 months: from the first day of the month 11 months ago to today."""
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(timezone=_zone())
     first = today.replace(day=1)
     for _ in range(11):
         first = (first - timedelta(days=1)).replace(day=1)
@@ -711,12 +711,18 @@ def filters_make(
     start: date | None = None,
     end: date | None = None,
 ) -> Filters:
-    default_start, default_end = period_default()
+    """Filters for ids or objects; a missing end is today, a missing start 12 months before end."""
+    end = end or timezone.localdate(timezone=_zone())
+    start = start or period_default(end)[0]
+    if not date(1970, 1, 1) <= start <= end <= date(2999, 12, 31):
+        raise ValueError("The period must run forwards, between 1970 and 2999.")
+    if (end - start).days > 5 * 366:
+        raise ValueError("The period may be at most five years long.")
     return Filters(
         programme_id=programme.pk if isinstance(programme, Programme) else programme,
         team_id=team.pk if isinstance(team, Team) else team,
-        start=start or default_start,
-        end=end or default_end,
+        start=start,
+        end=end,
     )
 
 
@@ -729,7 +735,11 @@ def figure_compute(
     end: date | None = None,
     cached: bool = True,
 ) -> FigureResult:
-    """One figure for the filters (``KeyError`` for an unknown name), through the cache."""
+    """One figure for the filters, through the cache.
+
+    ``KeyError`` for an unknown name; ``ValueError`` for a period that ends before it starts, is
+    longer than five years or lies outside 1970-2999 (the page's form refuses the same).
+    """
     from kshare.dashboard.selectors import figures_cached
 
     figure = FIGURES[name]

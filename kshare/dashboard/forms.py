@@ -17,6 +17,7 @@ PERIODS = [
     ("custom", "Custom: from … to …"),
 ]
 MAX_DAYS = 5 * 366  # a longer custom period is refused (the charts list every month)
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 
 
 def months_back(today: date, months: int) -> date:
@@ -54,6 +55,12 @@ class FilterForm(forms.Form):
                 self.add_error("start", "Choose the first day of the period.")
             if end is None:
                 self.add_error("end", "Choose the last day of the period.")
+            for name in ("start", "end"):
+                value = data.get(name)
+                if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+                    self.add_error(name, "Choose a date between 1970 and 2999.")
+                    data[name] = None
+            start, end = data.get("start"), data.get("end")
             if start and end:
                 if end < start:
                     self.add_error("end", "The period must end on or after its first day.")

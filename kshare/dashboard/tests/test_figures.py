@@ -59,7 +59,8 @@ def test_conversion(org):
     # Attendees: Ben, Cy, Dee, Eve (S1, Jan 15), Ana (S2, Feb 10). Later hosted: Ana (S3 Mar 5),
     # Ben (S3), Cy (S2 Feb 10), Dee (S7 Apr 15); Eve never -> 4 / 5.
     result = fig("conversion")
-    assert result.rows == [("Attended", 5), ("Later hosted", 4), ("Conversion (%)", D("80.0"))]
+    assert result.columns == ["Period", "Attended", "Later hosted", "Conversion (%)"]
+    assert result.rows == [("2026-01-01 to 2026-03-31", 5, 4, D("80.0"))]
     assert result.headline == D("80.0")
 
 
@@ -161,9 +162,8 @@ def test_period_filter(org):
     result = fig("sessions", start=date(2026, 2, 1), end=date(2026, 2, 28))
     assert result.rows == [("2026-02", 1, 3, 1, 0)]
     assert fig("hosts", start=date(2026, 4, 1), end=date(2026, 4, 30)).rows == [("2026 Q2", 1, 1)]
-    assert fig("conversion", start=date(2026, 3, 1), end=date(2026, 3, 31)).rows[:2] == [
-        ("Attended", 1),
-        ("Later hosted", 0),
+    assert fig("conversion", start=date(2026, 3, 1), end=date(2026, 3, 31)).rows == [
+        ("2026-03-01 to 2026-03-31", 1, 0, D("0.0"))
     ]
 
 
@@ -171,3 +171,21 @@ def test_empty_organisation(db):
     for name in FIGURES:
         result = fig(name)
         assert result.headline in (None, 0), name
+
+
+def test_period_defaults_and_limits(db):
+    today = date.today()
+    result = figure_compute("sessions")
+    assert len(result.rows) == 12 and result.rows[-1][0] == f"{today:%Y-%m}"
+    assert [r[0] for r in figure_compute("sessions", end=date(2026, 3, 15)).rows][:2] == [
+        "2025-04",
+        "2025-05",
+    ]
+    with pytest.raises(ValueError):
+        figure_compute("sessions", start=date(2026, 3, 1), end=date(2026, 2, 1))
+    with pytest.raises(ValueError):
+        figure_compute("sessions", start=date(2015, 1, 1), end=date(2026, 2, 1))
+    with pytest.raises(ValueError):
+        figure_compute("sessions", start=date(9999, 1, 1), end=date(9999, 12, 31))
+    with pytest.raises(KeyError):
+        figure_compute("nope")

@@ -108,6 +108,10 @@ def test_bad_filters(organiser_client):
     csv = organiser_client.get(reverse("dashboard:csv", args=["sessions"]) + "?period=custom")
     assert csv.status_code == 400
     assert "Choose the first day of the period." in csv.content.decode()
+    far = organiser_client.get(url + "?period=custom&start=2026-01-01&end=9999-12-31")
+    assert "Choose a date between 1970 and 2999." in far.content.decode()
+    long = organiser_client.get(url + "?period=custom&start=2010-01-01&end=2026-12-31")
+    assert "Choose a period of at most five years." in long.content.decode()
     assert organiser_client.get(url + "?programme=999999").status_code == 200
     assert organiser_client.get(url + "?period=forever").status_code == 200
     assert organiser_client.get(reverse("dashboard:csv", args=["nope"])).status_code == 404
