@@ -25,12 +25,14 @@ from kshare.recommend.engine.models import (
     GroupPopularity,
     ItemKNN,
     Popularity,
+    PureSVD,
 )
 
 MIN_INTERACTIONS = 3
 TEST_SHARE = 0.2
 MAX_TEST_USERS = 1000
 SEED = 0
+ITEMKNN_MAX_PAIRS = 30_000_000
 
 
 def split_by_time(
@@ -80,15 +82,24 @@ def _models(train: TrainData) -> tuple[dict[str, object], dict[str, float]]:
     from kshare.recommend.services import recommend_models
 
     hybrid = recommend_models(train)  # weights tuned on a split of the training part
-    return {
+    from kshare.recommend.services import EASE_MAX_ITEMS, SVD_FACTORS
+
+    counts = np.diff(sp.csr_matrix(train.interactions).indptr).astype(np.float64)
+    models: dict[str, object] = {
         "popularity": Popularity(),
         "popularity-recent": Popularity(half_life_days=60),
         "team-popularity": GroupPopularity(),
         "content": ContentTfidf(ngram_range=(1, 1)),
-        "itemknn": ItemKNN(k=200),
-        "ease": EASE(lam=500.0),
-        "kshare-hybrid": hybrid,
-    }, dict(hybrid.weights)
+        "svd": PureSVD(factors=SVD_FACTORS),
+    }
+    # Item-item models only where their memory stays reasonable: ItemKNN's co-occurrences grow
+    # with the square of each person's history, EASE's dense matrices with the items squared.
+    if float((counts**2).sum()) <= ITEMKNN_MAX_PAIRS:
+        models["itemknn"] = ItemKNN(k=200)
+    if train.n_items <= EASE_MAX_ITEMS:
+        models["ease"] = EASE(lam=500.0)
+    models["kshare-hybrid"] = hybrid
+    return models, dict(hybrid.weights)
 
 
 def evaluate_signals(data: TrainData, *, max_users: int = MAX_TEST_USERS) -> dict:

@@ -36,6 +36,7 @@ from kshare.recommend.engine.models import (
     GroupPopularity,
     Hybrid,
     Popularity,
+    PureSVD,
 )
 from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun, TrainingState
 
@@ -50,9 +51,11 @@ ANCHOR_MIN_SIMILARITY = 0.2  # text cosine + co-interaction cosine, to say "simi
 RUNNING_FOR_AT_MOST = timedelta(hours=1)
 # Blend weights (z-scores per person): content and collaborative carry most, popularity breaks
 # ties for people with little history.
-WEIGHTS = {"popularity": 0.3, "team-popularity": 0.4, "content": 1.0, "ease": 0.8}
+WEIGHTS = {"popularity": 0.3, "team-popularity": 0.4, "content": 1.0, "ease": 0.8, "svd": 0.8}
+EASE_MAX_ITEMS = 5_000
+SVD_FACTORS = 64
 TUNE_MIN_USERS = 30
-TUNE_USERS = 500
+TUNE_USERS = 250
 TUNE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 
 
@@ -60,13 +63,23 @@ def _train_hours() -> float:
     return float(getattr(settings, "KSHARE_RECOMMEND_TRAIN_HOURS", 24))
 
 
-def _hybrid(weights: dict[str, float] | None = None) -> Hybrid:
+def _collaborative(n_items: int) -> EASE | PureSVD:
+    """EASE while its dense item-item matrices stay small (``EASE_MAX_ITEMS``: two of them,
+    float64, about 200 MB at 5,000 items); above, a truncated SVD, whose memory grows with the
+    items times ``SVD_FACTORS`` only (ItemKNN's co-occurrence counts grow with the square of
+    each person's history: gigabytes at a million signal rows)."""
+    if n_items <= EASE_MAX_ITEMS:
+        return EASE(lam=500.0, half_life_days=180)
+    return PureSVD(factors=SVD_FACTORS, half_life_days=180)
+
+
+def _hybrid(n_items: int, weights: dict[str, float] | None = None) -> Hybrid:
     return Hybrid(
         [
             Popularity(half_life_days=60),
             GroupPopularity(),
             ContentTfidf(ngram_range=(1, 1)),
-            EASE(lam=500.0, half_life_days=180),
+            _collaborative(n_items),
         ],
         weights or WEIGHTS,
     )
@@ -80,20 +93,20 @@ def recommend_models(data: TrainData | None = None) -> Hybrid:
     the best NDCG@10 there. With fewer than ``TUNE_MIN_USERS`` such people the fixed
     ``WEIGHTS`` are kept (a tiny organisation has nothing to tune on)."""
     if data is None:
-        return _hybrid()
+        return _hybrid(0)
     from kshare.recommend.evaluate_demo import split_by_time
 
     train, held = split_by_time(data)
     users = np.array([u for u, h in enumerate(held) if len(h)], dtype=np.int64)
     if len(users) < TUNE_MIN_USERS:
-        return _hybrid()
+        return _hybrid(data.n_items)
     if len(users) > TUNE_USERS:
         users = np.sort(np.random.default_rng(data.seed).choice(users, TUNE_USERS, replace=False))
-    tuner = _hybrid()
+    tuner = _hybrid(data.n_items)
     weights = tuner.tune(train, held, grid=TUNE_GRID, users=users, rounds=2)
     if not any(weights.values()):
-        return _hybrid()
-    return _hybrid(weights)
+        return _hybrid(data.n_items)
+    return _hybrid(data.n_items, weights)
 
 
 def _parts(model: Hybrid, users: np.ndarray) -> dict[str, np.ndarray]:

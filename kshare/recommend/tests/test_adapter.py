@@ -278,6 +278,7 @@ def test_evaluate_demo_splits_by_time_and_reports_every_model(world):
         "content",
         "itemknn",
         "ease",
+        "svd",
         "kshare-hybrid",
     }
     assert set(report["results"]["content"]) >= {"ndcg@10", "recall@10", "coverage"}
