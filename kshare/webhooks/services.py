@@ -148,13 +148,14 @@ def webhook_subscribe(
     """A new subscription with a fresh secret (shown once to its creator)."""
     if not by.is_authenticated or not by.is_organiser:
         raise PermissionDenied("Only organisers and admins manage webhooks.")
+    url, events = _url_check(url), _events_check(events)
     if programme is None and not by.is_admin:
         raise ValidationError({"programme": "Choose a programme you organise."})
     if programme is not None and not programme_can_edit(person=by, programme=programme):
         raise ValidationError({"programme": "You can only subscribe to programmes you organise."})
     return Webhook.objects.create(
-        url=_url_check(url),
-        events=_events_check(events),
+        url=url,
+        events=events,
         programme=programme,
         description=description.strip()[:200],
         secret="whsec_" + secrets.token_urlsafe(32),

@@ -31,9 +31,7 @@ def _questions(request: FeedbackRequest) -> dict[str, int]:
 
 def test_pending_requests_are_mine_and_open(person):
     mine = FeedbackRequestFactory(person=person, session__title="Pandas")
-    later = FeedbackRequestFactory(
-        person=person, closes_at=timezone.now() + dt.timedelta(days=30)
-    )
+    later = FeedbackRequestFactory(person=person, closes_at=timezone.now() + dt.timedelta(days=30))
     FeedbackRequestFactory(person=person, answered=True)
     FeedbackRequestFactory(person=person, closes_at=timezone.now() - dt.timedelta(days=1))
     FeedbackRequestFactory()  # someone else's
@@ -49,9 +47,9 @@ def test_pending_requests_are_mine_and_open(person):
     # Cursor pages.
     page = api_for(person).get("feedback/requests", {"limit": 1}).json()
     assert [r["id"] for r in page["items"]] == [mine.pk]
-    page = api_for(person).get(
-        "feedback/requests", {"limit": 1, "cursor": page["next_cursor"]}
-    ).json()
+    page = (
+        api_for(person).get("feedback/requests", {"limit": 1, "cursor": page["next_cursor"]}).json()
+    )
     assert ([r["id"] for r in page["items"]], page["next_cursor"]) == ([later.pk], None)
 
 
@@ -199,7 +197,7 @@ def test_session_form_for_whoever_sees_the_session(person):
         session.programme_id,
         1,
     )
-    assert [q["purpose"] for q in body["questions"]][0] == "overall"
+    assert body["questions"][0]["purpose"] == "overall"
     hidden = PastSessionFactory(visibility="invite_only")
     assert api_for(person).get(f"feedback/sessions/{hidden.pk}/form").status_code == 404
 

@@ -50,7 +50,10 @@ def test_hits_are_plain_text_with_offsets(person):
 
 
 def test_unmark():
-    assert unmark("a <mark>b</mark> &amp; <mark>&lt;c&gt;</mark>") == ("a b & <c>", [(2, 3), (6, 9)])
+    assert unmark("a <mark>b</mark> &amp; <mark>&lt;c&gt;</mark>") == (
+        "a b & <c>",
+        [(2, 3), (6, 9)],
+    )
     assert unmark("") == ("", [])
     assert unmark("<mark>é</mark>x") == ("éx", [(0, 1)])
 

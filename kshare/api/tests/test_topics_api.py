@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from kshare.api.tests.helpers import ApiClient, token_create
-from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.tags.tests.factories import TagFactory
 from kshare.topics.models import TopicRequest, TopicVolunteer, TopicVote
@@ -36,7 +35,10 @@ def test_list_ranked_by_votes(person):
     first, second = body["items"]
     assert (first["votes"], first["voted"], first["volunteers"]) == (3, False, 0)
     assert (second["votes"], second["voted"], second["volunteers"]) == (1, True, 1)
-    assert second["requester"] == {"id": few.requester_id, "display_name": few.requester.display_name}
+    assert second["requester"] == {
+        "id": few.requester_id,
+        "display_name": few.requester.display_name,
+    }
     assert [t["title"] for t in client.get("topics", {"status": "closed"}).json()["items"]] == [
         "Done"
     ]
