@@ -207,13 +207,13 @@ class ExpertFinder:
             if people_text is not None:
                 n = max(n, len(people_text))
         self.reranker_: HistGradientBoostingClassifier | None = None
-        self.fitted_ = self._build(
-            docs_text, doc_people, doc_time, doc_meta, people_text, doc_titles, doc_tags, n
-        )
-        if self.rerank and doc_time is not None:
+        if self.rerank and doc_time is not None:  # first: its inner model is freed before _build
             self._tune_reranker(
                 docs_text, doc_people, np.asarray(doc_time), doc_meta, doc_titles, doc_tags, n
             )
+        self.fitted_ = self._build(
+            docs_text, doc_people, doc_time, doc_meta, people_text, doc_titles, doc_tags, n
+        )
         return self
 
     def _vectorizer(self, n_docs: int) -> TfidfVectorizer:

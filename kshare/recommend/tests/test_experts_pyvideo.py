@@ -59,6 +59,7 @@ def test_report_shape(report):
     assert report["counts"]["talks"] == 11932
     assert report["counts"]["queries"] == 1928
     assert set(report["results"]) == {"tfidf", "most-talks", "experts"}
+    assert report["best"] == "experts"
     for metrics in report["results"].values():
         assert set(metrics) == {"recall@10", "mrr", "queries", "seconds"}
         assert metrics["queries"] == 1928
