@@ -96,6 +96,8 @@ class FigureResult:
     description: str = ""
     chart: str = "bars"
     series: tuple[int, ...] = field(default_factory=tuple)
+    computed_at: datetime | None = None  # set by the cache (kshare.dashboard.selectors)
+    stale: bool = False  # an earlier version's figure, shown while the current one is computed
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,26 @@ figures read (``kshare.dashboard.signals``); the two largest ids catch the rows 
 bulk-create (bulk writes send no signals). The version lives in the database, so a per-process
 cache (the default local-memory one) is invalidated in every process at once. Entries also
 expire after ``CACHE_SECONDS`` (the backstop for writes that bypass the ORM's signals).
+
+The page may show figures up to ``STALE_SECONDS`` old while they are recomputed: each computed
+figure is also kept under a version-less "latest" key; when the version has moved on, the page
+(``stale_ok=True``) shows the latest figure, marked ``stale``, and enqueues
+``dashboard_refresh_task`` (once per version and filters) to compute the current one, so a write
+never makes an organiser wait for a full recomputation. The CSV exports and the API always
+compute at the current version.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from kshare.dashboard.figures import FIGURES, FigureResult, Filters
 from kshare.dashboard.models import DataVersion
@@ -25,6 +35,8 @@ from kshare.people.models import Person
 from kshare.sessions.models import Invitation
 
 CACHE_SECONDS = 15 * 60
+STALE_SECONDS = 10 * 60
+LATEST_SECONDS = 24 * 60 * 60
 
 
 def dashboard_allowed(person: Person) -> bool:
@@ -47,20 +59,60 @@ def data_version() -> str:
     return f"{row[0]}.{row[1]}.{invitations}.{requests}"
 
 
+def _latest_key(filters: Filters, name: str) -> str:
+    return f"dashboard:latest:{filters.key()}:{name}"
+
+
 def figures_cached(
-    filters: Filters, *, names: Iterable[str] | None = None
+    filters: Filters, *, names: Iterable[str] | None = None, stale_ok: bool = False
 ) -> dict[str, FigureResult]:
-    """The named figures (all by default, in page order) for ``filters``, computing the misses."""
+    """The named figures (all by default, in page order) for ``filters``.
+
+    Misses are computed now, unless ``stale_ok`` and a figure computed less than
+    ``STALE_SECONDS`` ago exists: then that one is returned (``stale=True``) and a refresh task
+    is enqueued.
+    """
     wanted = list(FIGURES) if names is None else list(names)
-    prefix = f"dashboard:{data_version()}:{filters.key()}:"
+    version = data_version()
+    prefix = f"dashboard:{version}:{filters.key()}:"
     found = cache.get_many([prefix + name for name in wanted])
     results: dict[str, FigureResult] = {}
-    missing: dict[str, FigureResult] = {}
+    absent = [name for name in wanted if prefix + name not in found]
+    stale: dict[str, FigureResult] = {}
+    if absent and stale_ok:
+        latest = cache.get_many([_latest_key(filters, name) for name in absent])
+        oldest = timezone.now() - timedelta(seconds=STALE_SECONDS)
+        for name in absent:
+            result = latest.get(_latest_key(filters, name))
+            if result is not None and result.computed_at and result.computed_at >= oldest:
+                stale[name] = dataclasses.replace(result, stale=True)
+        if stale and cache.add(f"dashboard:refreshing:{version}:{filters.key()}", 1, 120):
+            from kshare.dashboard.tasks import dashboard_refresh_task
+
+            dashboard_refresh_task.enqueue(
+                filters.programme_id, filters.team_id, str(filters.start), str(filters.end)
+            )
+    computed = _compute(filters, prefix, [n for n in absent if n not in stale])
     for name in wanted:
-        result = found.get(prefix + name)
-        if result is None:
-            result = missing[prefix + name] = FIGURES[name].compute(filters)
-        results[name] = result
-    if missing:
-        cache.set_many(missing, CACHE_SECONDS)
+        results[name] = found.get(prefix + name) or stale.get(name) or computed[name]
     return results
+
+
+def _compute(filters: Filters, prefix: str, names: list[str]) -> dict[str, FigureResult]:
+    computed = {}
+    for name in names:
+        result = FIGURES[name].compute(filters)
+        computed[name] = dataclasses.replace(result, computed_at=timezone.now())
+    if computed:
+        cache.set_many({prefix + name: r for name, r in computed.items()}, CACHE_SECONDS)
+        cache.set_many(
+            {_latest_key(filters, name): r for name, r in computed.items()}, LATEST_SECONDS
+        )
+    return computed
+
+
+def figures_refresh(filters: Filters) -> int:
+    """Compute and cache every figure missing at the current version; returns how many."""
+    prefix = f"dashboard:{data_version()}:{filters.key()}:"
+    found = cache.get_many([prefix + name for name in FIGURES])
+    return len(_compute(filters, prefix, [n for n in FIGURES if prefix + n not in found]))

@@ -203,3 +203,39 @@ def test_grouped_chart_is_accessible_and_escaped():
     assert "style=" not in svg
     with pytest.raises(ValueError):
         grouped_bar_chart(chart_id="c", title="t", labels=["a"], series=[("One", [])])
+
+
+def test_page_shows_the_previous_figures_while_a_task_recomputes(
+    org, client, django_capture_on_commit_callbacks
+):
+    client.force_login(org.olga)
+    url = reverse("dashboard:index") + Q1
+    first = client.get(url)
+    assert first.context["figures"][0]["result"].headline == 3
+    assert first.context["stale_since"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        SessionFactory(programme=org.talks, state=State.HELD, start=at(1, 25), created_at=at(1, 2))
+    # The page answers at once with the figures from before the change, marked as updating...
+    second = client.get(url)
+    assert second.context["figures"][0]["result"].headline == 3
+    assert second.context["figures"][0]["result"].stale
+    assert "Being updated with the latest changes" in second.content.decode()
+    assert '<span class="badge">updating</span>' in second.content.decode()
+    # ...and the refresh task (run at once by the tests' task backend) computed the new ones.
+    third = client.get(url)
+    assert third.context["figures"][0]["result"].headline == 4
+    assert third.context["stale_since"] is None
+    # The CSV export never serves an outdated figure.
+    with django_capture_on_commit_callbacks(execute=True):
+        SessionFactory(programme=org.talks, state=State.HELD, start=at(2, 25), created_at=at(2, 2))
+    csv = client.get(reverse("dashboard:csv", args=["sessions"]) + Q1).content.decode()
+    assert "2026-02,2,3,2,0" in csv
+
+
+def test_refresh_task_is_idempotent(org):
+    from kshare.dashboard.figures import filters_make
+    from kshare.dashboard.selectors import figures_refresh
+
+    filters = filters_make(start=START, end=END)
+    assert figures_refresh(filters) == 9
+    assert figures_refresh(filters) == 0

@@ -1,0 +1,21 @@
+"""Background work for the dashboard: recompute the figures of one filter set."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+
+@task
+def dashboard_refresh_task(
+    programme_id: int | None, team_id: int | None, start: str, end: str
+) -> int:
+    """Compute every figure for the filters at the current data version and cache them.
+
+    Idempotent: a second run finds them cached. Returns the number of figures computed."""
+    from datetime import date
+
+    from kshare.dashboard.figures import Filters
+    from kshare.dashboard.selectors import figures_refresh
+
+    filters = Filters(programme_id, team_id, date.fromisoformat(start), date.fromisoformat(end))
+    return figures_refresh(filters)
