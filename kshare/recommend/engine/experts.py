@@ -44,6 +44,7 @@ __all__ = [
     "Explanation",
     "holdout_latest",
     "meta_series",
+    "rank_topics_for_text",
 ]
 
 # Weights of the first-stage linear blend (chosen on the pyvideo validation split).
@@ -184,6 +185,7 @@ class ExpertFinder:
     candidates: int = 200
     min_tune_queries: int = 200
     lsa_dims: int = 150
+    tune_levels: int = 1
     seed: int = 0
     name: str = "experts"
 
@@ -207,6 +209,7 @@ class ExpertFinder:
             if people_text is not None:
                 n = max(n, len(people_text))
         self.reranker_: HistGradientBoostingClassifier | None = None
+        self.tuning_queries_ = 0
         if self.rerank and doc_time is not None:  # first: its inner model is freed before _build
             self._tune_reranker(
                 docs_text, doc_people, np.asarray(doc_time), doc_meta, doc_titles, doc_tags, n
@@ -506,9 +509,65 @@ class ExpertFinder:
         doc_tags: list[list[str]] | None,
         n: int,
     ) -> None:
-        train_docs, query_docs, relevant = holdout_latest(doc_people, doc_time)
-        if len(query_docs) < self.min_tune_queries:
+        X: list[np.ndarray] = []
+        y: list[np.ndarray] = []
+        docs = np.arange(len(docs_text))
+        queries = 0
+        for level in range(max(self.tune_levels, 1)):
+            # Level 0: each person's latest document held out; level 1: the same applied again to
+            # what remains (their second-latest), and so on: more examples, same protocol.
+            people_l = [doc_people[d] for d in docs]
+            train_l, query_l, relevant = holdout_latest(people_l, doc_time[docs])
+            if len(query_l) < self.min_tune_queries:
+                if level == 0:
+                    return
+                break
+            train_docs = docs[train_l]
+            query_docs = [int(docs[q]) for q in query_l]
+            queries += len(query_docs)
+            self._validation_pairs(
+                docs_text,
+                doc_people,
+                doc_time,
+                doc_meta,
+                doc_titles,
+                doc_tags,
+                n,
+                train_docs,
+                query_docs,
+                relevant,
+                X,
+                y,
+            )
+            docs = train_docs
+        Xa, ya = np.concatenate(X), np.concatenate(y).astype(np.int8)
+        if ya.sum() < 20:
             return
+        model = HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, random_state=self.seed
+        )
+        # One thread: on a shared 2-core machine OpenMP's spinning threads cost 5-10x wall time.
+        with threadpool_limits(1):
+            model.fit(Xa, ya)
+        self.reranker_ = model
+        self.tuning_queries_ = queries
+
+    def _validation_pairs(
+        self,
+        docs_text: list[str],
+        doc_people: list[list[int]],
+        doc_time: np.ndarray,
+        doc_meta: list[str] | None,
+        doc_titles: list[str] | None,
+        doc_tags: list[list[str]] | None,
+        n: int,
+        train_docs: np.ndarray,
+        query_docs: list[int],
+        relevant: list[list[int]],
+        X: list[np.ndarray],
+        y: list[np.ndarray],
+    ) -> None:
+        """Features and labels of the first stage's top candidates for one validation split."""
         sub = _Subset(train_docs, docs_text, doc_people, doc_time, doc_meta, doc_titles, doc_tags)
         inner = ExpertFinder(
             min_df=self.min_df,
@@ -520,11 +579,9 @@ class ExpertFinder:
             seed=self.seed,
         )
         f = inner._build(sub.text, sub.people, sub.time, sub.meta, None, sub.titles, sub.tags, n)
-        # inner._build set its own vectorizers; use them for the validation queries.
         qs = [docs_text[d] for d in query_docs]
         qm = [doc_meta[d] if doc_meta is not None else None for d in query_docs]
         qt = [list(doc_tags[d]) if doc_tags is not None else None for d in query_docs]
-        X, y = [], []
         for lo in range(0, len(qs), 256):
             feats = inner._features(f, qs[lo : lo + 256], qm[lo : lo + 256], qt[lo : lo + 256])
             first = inner._first_stage(feats)
@@ -534,16 +591,6 @@ class ExpertFinder:
             )
             rel = relevant[lo : lo + 256]
             y.append(np.concatenate([np.isin(c, r) for c, r in zip(cand, rel, strict=True)]))
-        Xa, ya = np.concatenate(X), np.concatenate(y).astype(np.int8)
-        if ya.sum() < 20:
-            return
-        model = HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, random_state=self.seed
-        )
-        # One thread: on a shared 2-core machine OpenMP's spinning threads cost 5-10x wall time.
-        with threadpool_limits(1):
-            model.fit(Xa, ya)
-        self.reranker_ = model
 
     # -- ranking ----------------------------------------------------------------------------------
     def scores_many(

@@ -239,6 +239,7 @@ def test_reranker_is_tuned_on_an_internal_split_when_data_allows():
         text, people, doc_time=times, doc_meta=meta
     )
     assert finder.reranker_ is not None
+    assert finder.tuning_queries_ == 90  # every person's latest talk
     ids, _ = finder.rank(" ".join(f"t7w{w}" for w in range(6)), k=3)
     assert sorted(ids.tolist()) == [21, 22, 23]  # the three topic-7 speakers
     # Too few validation queries: no re-ranker, the linear blend alone.
@@ -249,6 +250,16 @@ def test_reranker_is_tuned_on_an_internal_split_when_data_allows():
         22,
         23,
     ]
+
+
+def test_tuning_levels_add_each_persons_next_latest_talk():
+    text, people, times, meta = _synthetic()
+    finder = ExpertFinder(min_tune_queries=50, candidates=30, lsa_dims=10, tune_levels=2)
+    finder.fit(text, people, doc_time=times, doc_meta=meta)
+    assert finder.reranker_ is not None
+    assert finder.tuning_queries_ == 180
+    ids, _ = finder.rank(" ".join(f"t3w{w}" for w in range(6)), k=3)
+    assert sorted(ids.tolist()) == [9, 10, 11]
 
 
 def test_engine_modules_do_not_import_django():
