@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -116,9 +117,13 @@ def webhook_can_manage(*, person: Person, webhook: Webhook) -> bool:
 
 def _url_check(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"url": "Enter an http:// or https:// address."})
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise ValueError("no host")
+    except (ValidationError, ValueError):
+        raise ValidationError({"url": "Enter an http:// or https:// address."}) from None
     if len(url) > URL_MAX_LENGTH:
         raise ValidationError({"url": f"At most {URL_MAX_LENGTH} characters."})
     if parts.username or parts.password:

@@ -27,6 +27,8 @@ from kshare.dashboard.selectors import dashboard_allowed, figures_cached
 router = Router(tags=["dashboard"])
 
 Cell = str | int | float | None
+# Days outside these are refused (a period ending on 9999-12-31 would overflow).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 class FigureInfo(Schema):
@@ -61,8 +63,12 @@ class FiguresOut(Schema):
 class FigureFilters(Schema):
     programme: QueryId | None = Field(None, description="programme id")
     team: QueryId | None = Field(None, description="team id")
-    start: dt.date | None = Field(None, description="first day (with end)")
-    end: dt.date | None = Field(None, description="last day (with start)")
+    start: dt.date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="first day (with end)"
+    )
+    end: dt.date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="last day (with start)"
+    )
 
 
 def _allowed(request: HttpRequest) -> None:

@@ -82,7 +82,7 @@ class FormOut(Schema):
 
 class AnswerIn(Schema):
     question: Id
-    value: StrictInt | AnswerText | list[ChoiceText] = Field(
+    value: StrictInt | AnswerText | Annotated[list[ChoiceText], Field(max_length=100)] = Field(
         description=(
             "rating 1-5 / NPS 0-10: a number; yes_no: 'yes' or 'no'; single: one of the choices; "
             "multiple: a list of choices; short_text / long_text: text"

@@ -97,3 +97,12 @@ def test_query_count_is_constant_once_cached(org, django_assert_num_queries):  #
     # The token and the data version (three small queries); the figures come from the cache.
     with django_assert_num_queries(4):
         assert len(client.get("dashboard/figures", PERIOD).json()["items"]) == len(FIGURES)
+
+
+def test_days_out_of_range_are_422_not_a_crash():
+    client = api_for(OrganiserFactory())
+    response = client.get(
+        "dashboard/figures/sessions", {"start": "9999-12-30", "end": "9999-12-31"}
+    )
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"start", "end"}

@@ -161,7 +161,7 @@ def test_submit_types_are_strict(person):
     request = FeedbackRequestFactory(person=person)
     ids = _questions(request)
     client = api_for(person)
-    for value in (True, None, {"a": 1}, 4.5):
+    for value in (True, None, {"a": 1}, 4.5, ["Yes"] * 101):
         response = client.post(
             f"feedback/requests/{request.pk}/response",
             {"answers": [{"question": ids["overall"], "value": value}]},

@@ -65,6 +65,8 @@ def test_organiser_subscribes_for_their_programme(setup):
     ("payload", "status", "field"),
     [
         ({"url": "ftp://x.example/", "events": ["session.held"]}, 400, "url"),
+        ({"url": "http://[::1", "events": ["session.held"]}, 400, "url"),
+        ({"url": "http://exa mple.com/", "events": ["session.held"]}, 400, "url"),
         ({"url": "https://x.example/", "events": []}, 422, "events"),
         ({"url": "https://x.example/", "events": ["session.moved"]}, 422, "events.0"),
         (
