@@ -37,6 +37,15 @@ WATCHED_MODELS = (
 )
 
 
+# Saves limited (``update_fields``) to other fields than these change no figure: a sign-in
+# (``last_login``), an RSVP answer or a mailing time does not invalidate the dashboard.
+FIGURE_FIELDS = {
+    "people.Person": {"team", "team_id", "is_active"},
+    "talks.Invitation": {"session", "session_id", "person", "person_id"},
+    "feedback.FeedbackRequest": {"session", "session_id", "person", "person_id"},
+}
+
+
 def data_version_bump() -> None:
     """Make every cached figure stale (immediately; see ``_changed`` for the deferred form)."""
     from kshare.dashboard.models import DataVersion
@@ -46,6 +55,10 @@ def data_version_bump() -> None:
 
 def _changed(sender: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):  # fixtures being loaded
+        return
+    fields = FIGURE_FIELDS.get(sender._meta.label)
+    update_fields = kwargs.get("update_fields")
+    if fields is not None and update_fields is not None and not fields & set(update_fields):
         return
     if connection.in_atomic_block:
         transaction.on_commit(data_version_bump)

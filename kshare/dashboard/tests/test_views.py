@@ -239,3 +239,20 @@ def test_refresh_task_is_idempotent(org):
     filters = filters_make(start=START, end=END)
     assert figures_refresh(filters) == 9
     assert figures_refresh(filters) == 0
+
+
+def test_signing_in_or_answering_an_invitation_does_not_invalidate(
+    org, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import update_last_login
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        update_last_login(None, org.ana)
+        invitation = org.s1.invitations.get(person=org.ana)
+        invitation.response = "yes"
+        invitation.save(update_fields=["response"])
+    assert not [c for c in callbacks if getattr(c, "__name__", "") == "data_version_bump"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        org.ana.team = org.web
+        org.ana.save(update_fields=["team"])
+    assert [c for c in callbacks if getattr(c, "__name__", "") == "data_version_bump"]
