@@ -227,7 +227,8 @@ def test_marking_a_session_held_sends_the_form_after_commit(django_capture_on_co
         session_mark_held(session=session, by=organiser)
         assert FeedbackRequest.objects.count() == 0  # nothing before the commit
 
-    assert len(callbacks) == 1
+    # One callback dispatches the form (others: webhooks, the dashboard's data version).
+    assert sum(c.__qualname__.startswith("session_mark_held.") for c in callbacks) == 1
     assert requested(session) == ["ann@example.com"]
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
 
