@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from kshare.people.models import Skill
 from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_tsquery
 from kshare.search.services import MARK_END, MARK_START
-from kshare.sessions.models import Session
 
 CONFIG = "english"
 # ts_rank weights are listed {D, C, B, A}: body C, tags B, title A.
@@ -42,15 +40,9 @@ def _where(filters: Filters) -> tuple[str, list]:
     if filters.programme_id is not None:
         conditions.append("search_document.programme_id = %s")
         params.append(filters.programme_id)
-    if filters.tag_id is not None:
-        session_tags = Session.tags.through._meta.db_table
-        skills = Skill._meta.db_table
-        conditions.append(
-            f"(search_document.session_id IN (SELECT session_id FROM {session_tags} "  # noqa: S608
-            "WHERE tag_id = %s) OR (search_document.kind = 'person' AND "
-            f"search_document.object_id IN (SELECT person_id FROM {skills} WHERE tag_id = %s)))"
-        )
-        params += [filters.tag_id, filters.tag_id]
+    if filters.tag_id is not None:  # the tag tokens of the documents (see services._meta)
+        conditions.append("string_to_array(search_document.meta, ' ') @> %s::text[]")
+        params.append([f"tag{int(filters.tag_id)}"])
     if filters.after is not None:
         conditions.append("search_document.date >= %s")
         params.append(filters.after)
