@@ -252,6 +252,20 @@ def test_reranker_is_tuned_on_an_internal_split_when_data_allows():
     ]
 
 
+def test_reranked_ranking_keeps_people_known_only_by_skills():
+    text, people, times, meta = _synthetic()
+    skills = [""] * 90 + ["t5w0 t5w1 t5w2 t5w3 t5w4 t5w5"]  # person 90: no talk yet
+    finder = ExpertFinder(min_tune_queries=50, candidates=30, lsa_dims=10).fit(
+        text, people, doc_time=times, doc_meta=meta, people_text=skills
+    )
+    assert finder.reranker_ is not None
+    ids, scores = finder.rank("t5w0 t5w1 t5w2", k=200)
+    assert sorted(ids.tolist()) == list(range(91))
+    assert 90 in ids[:10].tolist()
+    assert np.all(np.diff(scores) <= 0)
+    assert finder.explain(90, "t5w1 t5w2").kind == "skill"
+
+
 def test_tuning_levels_add_each_persons_next_latest_talk():
     text, people, times, meta = _synthetic()
     finder = ExpertFinder(min_tune_queries=50, candidates=30, lsa_dims=10, tune_levels=2)
