@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -32,7 +31,7 @@ from django.utils import timezone
 from kshare.ideas.models import Idea
 from kshare.library.models import CatchUpSignal, Material
 from kshare.people.models import Person, Skill
-from kshare.recommend.models import Recommendation, SimilarSession
+from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun
 from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.topics.models import TopicRequest
@@ -41,6 +40,7 @@ FEED_SIZE = 5
 COLD_CANDIDATES = 60
 POPULAR_DAYS = 90
 INVITEES = 10
+SHORTLIST_FACTOR = 3
 TOPICS = 6
 HOSTS = 5
 
@@ -76,15 +76,12 @@ def _cards(sessions: QuerySet[Session]) -> QuerySet[Session]:
     )
 
 
-def _candidates(person: Person, kind: str) -> QuerySet[Session]:
-    """What may be recommended to ``person`` now, of ``kind``."""
-    now = timezone.now()
+def _excluded(person: Person, kind: str) -> Q:
+    """What ``person`` is never shown (attended, hosts, answered, dismissed, already listed)."""
     mine = Q(pk__in=Attendance.objects.filter(person=person).values("session_id")) | Q(
         pk__in=SessionHost.objects.filter(person=person).values("session_id")
     )
-    sessions = sessions_visible_to(person=person)
     if kind == Recommendation.Kind.SESSION:
-        sessions = sessions.filter(state=State.SCHEDULED, start__gt=now)
         mine |= Q(
             pk__in=Invitation.objects.filter(
                 person=person,
@@ -97,9 +94,6 @@ def _candidates(person: Person, kind: str) -> QuerySet[Session]:
             ).values("session_id")
         )
     else:
-        sessions = sessions.filter(
-            Exists(Material.objects.filter(session=OuterRef("pk"))), state=State.HELD
-        )
         mine |= Q(pk__in=CatchUpSignal.objects.filter(person=person).values("session_id"))
         # Already on the catch-up page's own list (kshare.library.catchup: held with material,
         # invited or tagged with an interest, not attended, hosted or signalled): not twice.
@@ -111,20 +105,59 @@ def _candidates(person: Person, kind: str) -> QuerySet[Session]:
                 )
             ).values("session_id")
         )
-    return sessions.exclude(mine)
+    return mine
+
+
+def _checked(person: Person, kind: str, ids: list[int]) -> dict[int, Session]:
+    """The sessions of ``ids`` that may still be shown to ``person`` now, as cards.
+
+    One query driven by the primary keys (state, time and material are checked on the few rows
+    it returns, so the database never scans every scheduled or held session)."""
+    if not ids:
+        return {}
+    sessions = (
+        sessions_visible_to(person=person).filter(pk__in=ids).exclude(_excluded(person, kind))
+    )
+    upcoming = kind == Recommendation.Kind.SESSION
+    if not upcoming:
+        sessions = sessions.annotate(
+            has_material=Exists(Material.objects.filter(session=OuterRef("pk")))
+        )
+    now = timezone.now()
+    return {
+        s.pk: s
+        for s in _cards(sessions)
+        if (
+            s.state == State.SCHEDULED and s.start is not None and s.start > now
+            if upcoming
+            else s.state == State.HELD and s.has_material  # type: ignore[attr-defined]
+        )
+    }
 
 
 def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
-    stored = Recommendation.objects.filter(person=person, kind=kind).order_by()
-    rows = {
-        session_id: (rank, reason)
-        for session_id, rank, reason in stored.values_list("session_id", "rank", "reason")
-    }
+    stored = Recommendation.objects.filter(person=person, kind=kind).order_by("rank")
+    rows = {session_id: reason for session_id, reason in stored.values_list("session_id", "reason")}
     if not rows:
         return []
-    sessions = _cards(_candidates(person, kind).filter(pk__in=list(rows)))
-    found = sorted(sessions, key=lambda s: rows[s.pk][0])[:limit]
-    return [Recommended(session=s, reason=rows[s.pk][1]) for s in found]
+    cards = _checked(person, kind, list(rows))
+    found = [pk for pk in rows if pk in cards][:limit]
+    return [Recommended(session=cards[pk], reason=rows[pk]) for pk in found]
+
+
+def _stored_popular(kind: str, team_id: int | None) -> tuple[list[int], bool]:
+    """The last training's most popular sessions of ``kind`` in the team (else overall), and
+    whether they are the team's."""
+    details = (
+        TrainingRun.objects.filter(status=TrainingRun.Status.DONE)
+        .order_by("-started_at")
+        .values_list("details", flat=True)
+        .first()
+    ) or {}
+    popular = details.get("popular", {}).get(kind, {})
+    if team_id is not None and popular.get(str(team_id)):
+        return list(popular[str(team_id)]), True
+    return list(popular.get("all", [])), False
 
 
 def _skill_tags(person: Person) -> tuple[dict[int, tuple[int, str]], dict[int, str]]:
@@ -143,67 +176,53 @@ def _skill_tags(person: Person) -> tuple[dict[int, tuple[int, str]], dict[int, s
 
 
 def _cold(person: Person, kind: str, limit: int, skip: set[int]) -> list[Recommended]:
-    """Skills and interests first, then what the person's team (or everyone) went to lately.
-
-    Ids first, then one query for the cards, so the count of queries does not depend on how
-    many sessions match."""
+    """Skills and interests first, then what the person's team (or everyone) liked lately, as
+    the last training stored it — no model runs here. A fixed number of queries."""
     skills, interests = _skill_tags(person)
-    candidates = _candidates(person, kind).exclude(pk__in=skip)
     upcoming = kind == Recommendation.Kind.SESSION
     tag_ids = set(skills) | set(interests)
     by_session: dict[int, list[int]] = defaultdict(list)
-    starts: dict[int, object] = {}
     if tag_ids:
-        links = (
-            Session.tags.through.objects.filter(tag_id__in=tag_ids, session__in=candidates)
-            .order_by("session__start" if upcoming else "-session__start", "session_id")
-            .values_list("session_id", "tag_id", "session__start")[: COLD_CANDIDATES * 4]
-        )
-        for session_id, tag_id, start in links:
-            by_session[session_id].append(tag_id)
-            starts[session_id] = start
+        links = Session.tags.through.objects.filter(tag_id__in=tag_ids)
+        if upcoming:
+            links = links.filter(
+                session__state=State.SCHEDULED, session__start__gt=timezone.now()
+            ).order_by("session__start", "session_id")
+        else:
+            links = links.filter(session__state=State.HELD).order_by(
+                "-session__start", "-session_id"
+            )
+        for session_id, tag_id in links.values_list("session_id", "tag_id")[: COLD_CANDIDATES * 4]:
+            if session_id not in skip:
+                by_session[session_id].append(tag_id)
 
     def rank(session_id: int) -> tuple:
         own = [skills[t][0] for t in by_session[session_id] if t in skills]
         liked = [t for t in by_session[session_id] if t in interests]
         return (-max(own, default=0), -len(own), -len(liked))
 
-    matched = sorted(by_session, key=rank)[:limit]  # stable: earlier (or newer) first on ties
-    reasons: dict[int, str] = {}
+    matched = sorted(by_session, key=rank)[: COLD_CANDIDATES // 2]  # stable: soonest first
+    popular, in_team = _stored_popular(kind, person.team_id)
+    popular = [pk for pk in popular if pk not in skip and pk not in by_session]
+    cards = _checked(person, kind, [*matched, *popular])
+    chosen: list[Recommended] = []
     for session_id in matched:
+        if session_id not in cards or len(chosen) >= limit:
+            continue
         own = sorted((skills[t] for t in by_session[session_id] if t in skills), reverse=True)
         if own:
-            reasons[session_id] = f"matches your skill: {own[0][1]}"
+            reason = f"matches your skill: {own[0][1]}"
         else:
             names = sorted(interests[t] for t in by_session[session_id] if t in interests)
-            reasons[session_id] = f"matches your interest: {names[0]}"
-    since = timezone.now() - timedelta(days=POPULAR_DAYS)
-    team_id = person.team_id
-    if upcoming:
-        condition = Q(invitations__response=Invitation.Response.YES)
-        if team_id is not None:
-            condition &= Q(invitations__person__team_id=team_id)
-        signal = Count("invitations", filter=condition)
-    else:
-        condition = Q(attendances__recorded_at__gte=since)
-        if team_id is not None:
-            condition &= Q(attendances__person__team_id=team_id)
-        signal = Count("attendances", filter=condition)
-    popular = list(
-        candidates.exclude(pk__in=matched)
-        .annotate(n_popular=signal)
-        .filter(n_popular__gt=0)
-        .order_by("-n_popular", "start", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    text = "popular in your team" if team_id is not None else "popular right now"
-    for session_id in popular[: limit - len(matched)]:
-        reasons[session_id] = text
-    order = [*matched, *popular][:limit]
-    if not order:
-        return []
-    cards = {s.pk: s for s in _cards(Session.objects.filter(pk__in=order))}
-    return [Recommended(session=cards[pk], reason=reasons[pk]) for pk in order if pk in cards]
+            reason = f"matches your interest: {names[0]}"
+        chosen.append(Recommended(session=cards[session_id], reason=reason))
+    text = "popular in your team" if in_team else "popular right now"
+    for session_id in popular:
+        if len(chosen) >= limit:
+            break
+        if session_id in cards:
+            chosen.append(Recommended(session=cards[session_id], reason=text))
+    return chosen
 
 
 def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> list[Recommended]:
@@ -224,11 +243,6 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
     """People to invite to ``session``, best first, with reasons (see the module)."""
     from kshare.sessions.invitations import people_who_may_see
 
-    invitable = (
-        people_who_may_see(session=session)
-        .exclude(pk__in=session.invitations.values("person_id"))
-        .exclude(pk__in=session.host_links.values("person_id"))
-    )
     tags = dict(session.tags.values_list("pk", "name"))
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
@@ -266,24 +280,35 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
         .annotate(n=Count("pk"))
     )
     team_yes = {team_id: n for team_id, n in going}
-    if not scores and not team_yes:
-        return []
-    people = list(
-        invitable.filter(Q(pk__in=list(scores)) | Q(team_id__in=list(team_yes))).select_related(
-            "team"
-        )[:5000]
-    )
-    ranked = []
-    for person in people:
-        score = scores.get(person.pk, 0.0)
-        why = sorted(reasons.get(person.pk, []), key=lambda r: -r[0])
-        n = team_yes.get(person.team_id or -1, 0)
-        if n:
+    if team_yes:
+        for person_id, team_id in Person.objects.filter(
+            is_active=True, team_id__in=list(team_yes)
+        ).values_list("pk", "team_id"):
+            n = team_yes[team_id]
             points = min(n, 5) * 0.4
-            score += points
-            why.append((points, f"{n} from your team {'is' if n == 1 else 'are'} going"))
-            why.sort(key=lambda r: -r[0])
-        ranked.append(Invitee(person=person, score=score, reasons=[r for _, r in why[:2]]))
+            scores[person_id] += points
+            reasons[person_id].append(
+                (points, f"{n} from your team {'is' if n == 1 else 'are'} going")
+            )
+    if not scores:
+        return []
+    # Only the best few are read as people (a skill can be shared by thousands): those already
+    # invited or hosting are dropped first, visibility is checked on the shortlist.
+    taken = set(session.invitations.values_list("person_id", flat=True)) | set(
+        session.host_links.values_list("person_id", flat=True)
+    )
+    shortlist = sorted((pk for pk in scores if pk not in taken), key=lambda pk: (-scores[pk], pk))[
+        : limit * SHORTLIST_FACTOR
+    ]
+    people = people_who_may_see(session=session).filter(pk__in=shortlist).select_related("team")
+    ranked = [
+        Invitee(
+            person=person,
+            score=scores[person.pk],
+            reasons=[r for _, r in sorted(reasons[person.pk], key=lambda r: -r[0])[:2]],
+        )
+        for person in people
+    ]
     ranked.sort(key=lambda i: (-i.score, i.person.display_name, i.person.pk))
     return ranked[:limit]
 

@@ -42,7 +42,8 @@ from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun,
 
 logger = logging.getLogger(__name__)
 
-TOP_N = 12  # stored per person and kind; serving filters and shows fewer
+TOP_N = 8  # stored per person and kind; serving filters and shows fewer
+POPULAR_N = 40  # per team and kind, for people who are not in the cache (cold start)
 SIMILAR_N = 10
 BATCH = 128
 HISTORY_MAX = 200  # items of a person's history compared when naming "similar to 'X'"
@@ -242,6 +243,36 @@ def _similar_rows(
     return rows
 
 
+def _popular(signals: sig.Signals, team: GroupPopularity) -> dict[str, dict[str, list[int]]]:
+    """Per kind, per team (its pk as text) and for everyone ("all"): the most popular sessions'
+    pks, for people the cache does not know yet: sessions open to the team (or to everyone);
+    serving checks visibility again anyway."""
+    out: dict[str, dict[str, list[int]]] = {}
+    overall = team.overall if team.overall is not None else np.zeros(len(signals.session_ids))
+    groups = signals.data.user_group
+    if groups is None:
+        groups = np.full(len(signals.person_ids), -1, dtype=np.int64)
+    team_of_group = {
+        int(g): int(t) for g, t in zip(groups, signals.user_team, strict=True) if g >= 0
+    }
+    for kind, mask in (
+        (Recommendation.Kind.SESSION, signals.upcoming),
+        (Recommendation.Kind.RECORDING, signals.recording),
+    ):
+        lists: dict[str, list[int]] = {}
+        rows = {"all": overall}
+        if team.group_scores is not None:
+            for group, team_pk in team_of_group.items():
+                rows[str(team_pk)] = team.group_scores[group] - team.smoothing * overall
+        for key, scores in rows.items():
+            open_to = signals.item_open_all if key == "all" else signals.item_teams[int(key)]
+            ranked = np.where(mask & open_to & (scores > 1e-9), scores, -np.inf)
+            ids, _ = top_k(ranked[None, :], POPULAR_N)
+            lists[key] = [int(signals.session_ids[i]) for i in ids[0] if i >= 0]
+        out[kind] = lists
+    return out
+
+
 def recommend_compute(
     *, signals: sig.Signals, model: Hybrid | None = None
 ) -> tuple[list[Recommendation], list[SimilarSession], dict]:
@@ -310,6 +341,7 @@ def recommend_compute(
     similar = _similar_rows(signals, content, cf)
     timings["similar"] = time.perf_counter() - started
     details = {
+        "popular": _popular(signals, team),
         "models": list(by_name),
         "weights": dict(model.weights),
         "ranked_people": len(active),

@@ -104,9 +104,13 @@ def test_cold_start_by_team_popularity(world):
             session=world.k8s_next, person=person, response=Invitation.Response.YES
         )
     newcomer = PersonFactory(team=world.data_team)
+    assert _feed(newcomer) == []  # popularity comes from the last training: none yet
+    recommend_train()
+    newcomer = PersonFactory(team=world.data_team)  # arrived after it: not in the cache
     assert _feed(newcomer) == [("Kubernetes operators", "popular in your team")]
-    outsider = PersonFactory(team=world.ops_team)
-    assert _feed(outsider) == []
+    outsider = PersonFactory(team=world.ops_team)  # Ops showed no interest: everyone's favourites
+    assert _feed(outsider)[0] == ("Kubernetes operators", "popular right now")
+    assert {reason for _, reason in _feed(outsider)} == {"popular right now"}
 
 
 def test_cold_start_never_shows_invisible_sessions(world):
