@@ -263,6 +263,17 @@ def _url(
     return "/api/v1" + url, _fill(entry.body, w, ids), _fill(entry.query, w, ids)
 
 
+def _missing(url: str, query: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The same request with the object's id (the first numeric path part, else the query's
+    ids) replaced by one that does not exist."""
+    parts = url.split("/")
+    numeric = [i for i, part in enumerate(parts) if part.isdigit()]
+    if numeric:
+        parts[numeric[0]] = "987654321"
+        return "/".join(parts), query
+    return url, {k: 987654321 if isinstance(v, int) else v for k, v in query.items()}
+
+
 def _figure_name() -> str:
     try:
         from kshare.dashboard.figures import FIGURES
@@ -325,6 +336,12 @@ def test_operation_by_role_and_visibility(world, operation):
             elif response.status_code >= 400:
                 error = response.json()["error"]
                 assert set(error) == {"code", "message", "fields"}, error
+            if response.status_code == 404 and entry.obj:
+                # Invisible is indistinguishable from missing.
+                missing_url, missing_query = _missing(url, query)
+                missing = call(world, token, method, missing_url, body, missing_query)
+                assert missing.status_code == 404
+                assert missing.json() == response.json(), (role, vis, url)
     assert not failures, f"{method} {path}:\n" + "\n".join(failures)
 
 

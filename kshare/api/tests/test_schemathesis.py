@@ -28,11 +28,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from kshare.api.tests.helpers import ApiClient, token_create
 from kshare.api.tests.matrix_support import World, world_build
+from kshare.people.tests.factories import PersonFactory
+from kshare.topics.models import TopicRequest
 from kshare.wsgi import application
 
 # Unknown query parameters are ignored, as by most HTTP APIs: not generated as "invalid" input.
-CONFIG = schemathesis.Config.from_dict({"generation": {"allow-extra-parameters": False}})
+# The token is ours to send, not generated.
+CONFIG = schemathesis.Config.from_dict(
+    {"generation": {"allow-extra-parameters": False, "with-security-parameters": False}}
+)
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, config=CONFIG)
 
 CHECKS = [
@@ -138,8 +144,8 @@ def test_schema_operations_are_all_fuzzed():
 
 
 STATEFUL = settings(
-    max_examples=8,
-    stateful_step_count=6,
+    max_examples=15,
+    stateful_step_count=8,
     derandomize=True,
     deadline=None,
     database=None,
@@ -153,14 +159,46 @@ def test_stateful_as_organiser(world):
     """Sequences of calls following the links between operations (create a session, then read,
     change, schedule, cancel it; create an idea or a topic, then vote...)."""
     headers = _auth(world.tokens["organiser"])
+    calls: list[tuple[str, int]] = []
 
     class Workflow(schema.as_state_machine()):
-        def get_call_kwargs(self, case):
-            return {"headers": headers}
+        def before_call(self, case):
+            case.headers = {**(case.headers or {}), **headers}
+
+        def after_call(self, response, case):
+            calls.append((f"{case.method} {case.path}", response.status_code))
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=CHECKS)
 
-    transitions = schema.statistic.transitions
-    print("links:", transitions)
+    assert schema.statistic.transitions.total >= 50  # links inferred between the operations
     Workflow.run(settings=STATEFUL)
+    # The machine chained calls: objects created by one step were used by the next ones.
+    print(len(calls), sorted(set(calls)))
+    assert len(calls) >= 40
+    chained = {op for op, status in calls if "{" in op and 200 <= status < 300}
+    assert len(chained) >= 3, calls
+
+
+# --- regressions found by this file ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ['"AAA"', "42", "[]", "null", "true"])
+def test_request_body_must_be_a_json_object(body):
+    """A JSON string body was read attribute by attribute ("AAA".title() became a topic's
+    title) and a number cancelled a session: every body that is not an object is a 400."""
+    client = ApiClient(token_create(PersonFactory()))
+    response = client.post("topics", body)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "bad_request"
+    assert not TopicRequest.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "2026-05-01"])
+def test_query_datetimes_are_iso_8601_with_a_time(value):
+    """``?to=0.5`` was read as a Unix time; the schema documents ISO 8601 date-times."""
+    response = ApiClient(token_create(PersonFactory())).get("sessions", {"to": value})
+    assert response.status_code == 422, response.content
+    assert "to" in response.json()["error"]["fields"]
