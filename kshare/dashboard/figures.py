@@ -393,17 +393,33 @@ def conversion(filters: Filters) -> FigureResult:
     session they attended in the period. conversion = 100 * converted / attendees.
     Headline: conversion (%).
     """
-    attended = dict(
-        Attendance.objects.filter(
-            _held_in_period(filters, "session__"),
-            _programme(filters, "session__"),
-            _people(filters),
+    attended: dict[int, Any]
+    if filters.team_id is None:
+        attended = dict(
+            Attendance.objects.filter(
+                _held_in_period(filters, "session__"), _programme(filters, "session__")
+            )
+            .values("person_id")
+            .annotate(first=Min("session__start"))
+            .values_list("person_id", "first")
+            .order_by()
         )
-        .values("person_id")
-        .annotate(first=Min("session__start"))
-        .values_list("person_id", "first")
-        .order_by()
-    )
+    else:  # a team's people: their attendances by person, the held sessions by the period
+        starts = dict(
+            Session.objects.filter(_held_in_period(filters), _programme(filters, ""))
+            .values_list("pk", "start")
+            .order_by()
+        )
+        members = list(Person.objects.filter(team_id=filters.team_id).values_list("pk", flat=True))
+        attended = {}
+        for person_id, session_id in Attendance.objects.filter(person_id__in=members).values_list(
+            "person_id", "session_id"
+        ):
+            start = starts.get(session_id)
+            if start is None:
+                continue
+            if person_id not in attended or start < attended[person_id]:
+                attended[person_id] = start
     hosted = dict(
         SessionHost.objects.filter(_people(filters), session__state=State.HELD)
         .values("person_id")
@@ -449,9 +465,20 @@ def reach(filters: Filters) -> FigureResult:
             .values_list("person__team_id", "n")
             .order_by()
         )
-    else:  # few people: look each one's attendance up (SQLite plans the join badly here)
-        attended = Attendance.objects.filter(person_id=OuterRef("pk"), session_id__in=held)
-        reached = {filters.team_id: people.filter(Exists(attended)).count()}
+    else:  # a team's people: their attendances by person, checked against the held sessions
+        held_ids = set(held.order_by().values_list("pk", flat=True))
+        members = list(people.values_list("pk", flat=True))
+        reached = {
+            filters.team_id: len(
+                {
+                    person_id
+                    for person_id, session_id in Attendance.objects.filter(
+                        person_id__in=members
+                    ).values_list("person_id", "session_id")
+                    if session_id in held_ids
+                }
+            )
+        }
     names: dict[int | None, str] = dict(
         Team.objects.filter(pk__in=[pk for pk in sizes if pk]).values_list("pk", "name")
     )
