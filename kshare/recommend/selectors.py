@@ -135,14 +135,10 @@ def _checked(person: Person, kind: str, ids: list[int]) -> dict[int, Session]:
     }
 
 
-def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
+def _stored(person: Person, kind: str) -> dict[int, str]:
+    """The last training's list for ``person``: session pk -> reason, best first."""
     stored = Recommendation.objects.filter(person=person, kind=kind).order_by("rank")
-    rows = {session_id: reason for session_id, reason in stored.values_list("session_id", "reason")}
-    if not rows:
-        return []
-    cards = _checked(person, kind, list(rows))
-    found = [pk for pk in rows if pk in cards][:limit]
-    return [Recommended(session=cards[pk], reason=rows[pk]) for pk in found]
+    return dict(stored.values_list("session_id", "reason"))
 
 
 def _stored_popular(kind: str, team_id: int | None) -> tuple[list[int], bool]:
@@ -175,9 +171,10 @@ def _skill_tags(person: Person) -> tuple[dict[int, tuple[int, str]], dict[int, s
     return skills, interests
 
 
-def _cold(person: Person, kind: str, limit: int, skip: set[int]) -> list[Recommended]:
-    """Skills and interests first, then what the person's team (or everyone) liked lately, as
-    the last training stored it — no model runs here. A fixed number of queries."""
+def _cold(person: Person, kind: str, skip: set[int]) -> dict[int, str]:
+    """Candidates for someone the cache does not cover (session pk -> reason, best first):
+    sessions tagged with their skills (higher level first) and interests, then what their team
+    (or everyone) liked lately as the last training stored it. No model runs here."""
     skills, interests = _skill_tags(person)
     upcoming = kind == Recommendation.Kind.SESSION
     tag_ids = set(skills) | set(interests)
@@ -201,28 +198,20 @@ def _cold(person: Person, kind: str, limit: int, skip: set[int]) -> list[Recomme
         liked = [t for t in by_session[session_id] if t in interests]
         return (-max(own, default=0), -len(own), -len(liked))
 
-    matched = sorted(by_session, key=rank)[: COLD_CANDIDATES // 2]  # stable: soonest first
-    popular, in_team = _stored_popular(kind, person.team_id)
-    popular = [pk for pk in popular if pk not in skip and pk not in by_session]
-    cards = _checked(person, kind, [*matched, *popular])
-    chosen: list[Recommended] = []
-    for session_id in matched:
-        if session_id not in cards or len(chosen) >= limit:
-            continue
+    found: dict[int, str] = {}
+    for session_id in sorted(by_session, key=rank)[: COLD_CANDIDATES // 2]:  # stable: soonest
         own = sorted((skills[t] for t in by_session[session_id] if t in skills), reverse=True)
         if own:
-            reason = f"matches your skill: {own[0][1]}"
+            found[session_id] = f"matches your skill: {own[0][1]}"
         else:
             names = sorted(interests[t] for t in by_session[session_id] if t in interests)
-            reason = f"matches your interest: {names[0]}"
-        chosen.append(Recommended(session=cards[session_id], reason=reason))
+            found[session_id] = f"matches your interest: {names[0]}"
+    popular, in_team = _stored_popular(kind, person.team_id)
     text = "popular in your team" if in_team else "popular right now"
     for session_id in popular:
-        if len(chosen) >= limit:
-            break
-        if session_id in cards:
-            chosen.append(Recommended(session=cards[session_id], reason=text))
-    return chosen
+        if session_id not in skip:
+            found.setdefault(session_id, text)
+    return found
 
 
 def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> list[Recommended]:
@@ -230,10 +219,27 @@ def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> lis
     (``"recording"``), best first, each with its reason (see the module for the rules)."""
     if not person.is_authenticated or not person.is_active:
         return []
-    found = _cached(person, kind, limit)
-    if len(found) < limit:
-        found += _cold(person, kind, limit - len(found), {r.session.pk for r in found})
-    return found
+    stored = _stored(person, kind)
+    checked: dict[int, Session] = {}
+    if len(stored) >= 2 * limit:  # usually enough on its own: one query for the cards
+        checked = _checked(person, kind, list(stored))
+        if sum(pk in checked for pk in stored) >= limit:
+            return [
+                Recommended(session=checked[pk], reason=reason)
+                for pk, reason in stored.items()
+                if pk in checked
+            ][:limit]
+        candidates = _cold(person, kind, skip=set(stored))
+        checked.update(_checked(person, kind, list(candidates)))
+    else:
+        candidates = _cold(person, kind, skip=set(stored))
+        checked = _checked(person, kind, [*stored, *candidates])
+    ordered = {**stored, **{pk: r for pk, r in candidates.items() if pk not in stored}}
+    return [
+        Recommended(session=checked[pk], reason=reason)
+        for pk, reason in ordered.items()
+        if pk in checked
+    ][:limit]
 
 
 # --- suggested invitees -------------------------------------------------------------------

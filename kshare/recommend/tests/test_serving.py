@@ -35,11 +35,10 @@ def _feed(person, kind=SESSION, limit=5):
 def test_cached_feed_in_rank_order_with_reasons(world):
     recommend_train()
     assert _feed(world.alice)[0] == ("Advanced SQL", "you rated 'Intro to SQL' 5/5")
-    assert [t for t, _ in _feed(world.alice)] == [
-        "Advanced SQL",
-        "Pandas at scale",
-        "Kubernetes operators",
-    ]
+    titles = [t for t, _ in _feed(world.alice)]
+    # The other two tie but for their hosts' recency (the factories' start times), in any order.
+    assert titles[0] == "Advanced SQL"
+    assert sorted(titles[1:]) == ["Kubernetes operators", "Pandas at scale"]
 
 
 def test_a_session_no_longer_visible_is_filtered_at_read_time(world):
