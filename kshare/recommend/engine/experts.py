@@ -346,6 +346,8 @@ class ExpertFinder:
         if self.lsa_dims and X.shape[0] >= 4 * self.lsa_dims and X.shape[1] > self.lsa_dims:
             self.svd_ = TruncatedSVD(self.lsa_dims, n_iter=4, random_state=self.seed)
             XL = normalize(self.svd_.fit_transform(X)).astype(np.float32)
+            # svd.transform would copy the (terms x dims) components on every call.
+            self.lsa_basis_ = np.ascontiguousarray(self.svd_.components_.T, dtype=np.float32)
         # Pairs restricted to real documents (titles and tags exist only for them).
         real = row_doc_arr = np.array(row_doc, dtype=np.int64)
         dmask = real[pc] >= 0
@@ -390,12 +392,12 @@ class ExpertFinder:
         nq, n = len(queries), f.n_people
         Q = self.vectorizer_.transform(queries)
         feats: dict[str, np.ndarray] = {}
-        feats["cent"] = np.asarray((Q @ f.P.T).todense(), dtype=np.float32)
+        feats["cent"] = _dot(Q, f.P)
         mx = np.zeros((nq, n), dtype=np.float32)
         mx2 = np.zeros((nq, n), dtype=np.float32)
         lsa = np.zeros((nq, n), dtype=np.float32)
         if len(f.pair_row):
-            G = np.asarray((Q @ f.X.T).todense(), dtype=np.float32)[:, f.pair_row]
+            G = _dot(Q, f.X)[:, f.pair_row]
             top = np.maximum.reduceat(G, f.person_start, axis=1)
             mx[:, f.people_with_rows] = top
             # Second-best row: the best among rows below the best (ties count as one).
@@ -403,7 +405,7 @@ class ExpertFinder:
             G2 = np.where(np.repeat(top, counts, axis=1) > G, G, 0.0)
             mx2[:, f.people_with_rows] = np.maximum.reduceat(G2, f.person_start, axis=1)
             if f.XL is not None and self.svd_ is not None:
-                ZQ = normalize(self.svd_.transform(Q)).astype(np.float32)
+                ZQ = normalize(np.asarray(Q @ self.lsa_basis_)).astype(np.float32)
                 L = (ZQ @ f.XL.T)[:, f.pair_row]
                 lsa[:, f.people_with_rows] = np.maximum.reduceat(L, f.person_start, axis=1)
         feats["max"] = mx
@@ -414,7 +416,7 @@ class ExpertFinder:
         if len(f.doc_pair_doc):
             if f.XT is not None and self.title_vec_ is not None:
                 QT = self.title_vec_.transform([_first_line(q) for q in queries])
-                G = np.asarray((QT @ f.XT.T).todense(), dtype=np.float32)[:, f.doc_pair_doc]
+                G = _dot(QT, f.XT)[:, f.doc_pair_doc]
                 title[:, f.people_with_docs] = np.maximum.reduceat(G, f.doc_person_start, axis=1)
             if f.XG is not None and self.tag_vec_ is not None:
                 qtags = [
@@ -422,13 +424,13 @@ class ExpertFinder:
                     for q, t in zip(queries, tags if tags is not None else [None] * nq, strict=True)
                 ]
                 QG = self.tag_vec_.transform(qtags)
-                G = np.asarray((QG @ f.XG.T).todense(), dtype=np.float32)[:, f.doc_pair_doc]
+                G = _dot(QG, f.XG)[:, f.doc_pair_doc]
                 tag[:, f.people_with_docs] = np.maximum.reduceat(G, f.doc_person_start, axis=1)
         feats["title"] = title
         feats["tags"] = tag
         Cq = self.counter_.transform(queries)
         Cq.data[:] = 1.0
-        bm = np.asarray((Cq @ f.W.T).todense(), dtype=np.float32)
+        bm = _dot(Cq, f.W)
         feats["bm25"] = bm / np.maximum(bm.max(axis=1, keepdims=True), 1e-9)
         n_docs = f.n_docs[None, :]
         feats["logn"] = np.broadcast_to(
@@ -436,12 +438,9 @@ class ExpertFinder:
         )
         qs = [f.ser_index.get(meta_series(m), -1) for m in metas]
         qe = [f.ev_index.get((m or "").strip().lower(), -1) for m in metas]
-        ser = _onehot(qs, f.ser_counts.shape[1]) @ f.ser_counts.T
-        ser = np.asarray(ser.todense(), dtype=np.float32)
+        ser = _dot(_onehot(qs, f.ser_counts.shape[1]), f.ser_counts)
         size = np.array([f.ser_size[s] if s >= 0 else 1.0 for s in qs], dtype=np.float32)[:, None]
-        same = np.asarray(
-            (_onehot(qe, f.ev_counts.shape[1]) @ f.ev_counts.T).todense(), dtype=np.float32
-        )
+        same = _dot(_onehot(qe, f.ev_counts.shape[1]), f.ev_counts)
         feats["ser_frac"] = ser / np.maximum(n_docs, 1.0)
         feats["ser_any"] = (ser > 0).astype(np.float32)
         feats["ser_log"] = np.log1p(ser)
@@ -739,6 +738,15 @@ def rank_topics_for_text(
     score = np.asarray((M[:-1] @ M[-1].T).todense(), dtype=np.float32).ravel()
     order = np.argsort(-score, kind="stable")[:k]
     return order, score[order]
+
+
+def _dot(Q: sp.spmatrix, M: sp.csr_matrix) -> np.ndarray:
+    """Dense ``Q @ M.T`` computed as ``(M @ Q.T).T``: transposing the few query rows is cheap,
+    transposing the large fitted matrix on every call is not (for a big batch it is amortised, and
+    the direct product keeps memory lower)."""
+    if Q.shape[0] > 32:
+        return np.asarray((Q @ M.T).todense(), dtype=np.float32)
+    return np.ascontiguousarray(np.asarray((M @ Q.T.tocsc()).todense(), dtype=np.float32).T)
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -141,6 +141,16 @@ def test_ranking_is_deterministic_and_ties_go_to_the_lower_id():
     assert twins.rank("graph databases", k=2)[0].tolist() == [0, 1]
 
 
+def test_a_query_alone_and_in_a_big_batch_score_the_same():
+    finder = fit()
+    queries = ["pandas groupby", "kubernetes helm", "django forms"] * 14  # 42: the batch path
+    batch = finder.scores_many(queries, ["pycon-2020"] * 42)
+    for q in (0, 1, 2, 41):
+        ids, scores = finder.scores_many([queries[q]], ["pycon-2020"])[0]
+        assert ids.tolist() == batch[q][0].tolist()
+        np.testing.assert_allclose(scores, batch[q][1], rtol=1e-5, atol=1e-6)
+
+
 def test_unknown_words_still_rank_everyone_without_error():
     ids, scores = fit().rank("zzzz qqqq", k=10)
     assert sorted(ids.tolist()) == [0, 1, 2, 3, 4]
