@@ -38,6 +38,7 @@ __all__ = [
     "TeamRef",
     "Text",
     "UtcDatetime",
+    "digits_only",
     "no_nul",
 ]
 
@@ -130,8 +131,17 @@ class Page[T](Schema):
 # Ids: strict integers within PostgreSQL's bigint, so a huge number is a 422, never a 500.
 MAX_ID = 2**63 - 1
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+
+
+def digits_only(value: Any) -> Any:
+    """Ids in the query string or the path: digits only ("7.0" or "1e3" are not ids)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("Must be a whole number.")
+    return value
+
+
 # Query-string ids arrive as text: parsed (not strict), with the same bounds.
-QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, BeforeValidator(digits_only), Field(ge=1, le=MAX_ID)]
 QueryText = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
 
 

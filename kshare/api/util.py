@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from django import forms
 from django.core.exceptions import ValidationError
 from ninja import Path
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from kshare.api.errors import ApiError, django_fields
-from kshare.api.schemas import MAX_ID
+from kshare.api.schemas import MAX_ID, digits_only
 
 # A path id: a positive integer in bigint range (anything else is a 422, not a 500).
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PathId = Annotated[int, BeforeValidator(digits_only), Path(ge=1, le=MAX_ID)]
 IdField = Field(ge=1, le=MAX_ID)
 
 

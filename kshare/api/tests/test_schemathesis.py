@@ -202,3 +202,15 @@ def test_query_datetimes_are_iso_8601_with_a_time(value):
     response = ApiClient(token_create(PersonFactory())).get("sessions", {"to": value})
     assert response.status_code == 422, response.content
     assert "to" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["7.0", "1e3", "٣"])
+def test_ids_are_digits_only(value):
+    """``?team=7188592916823634.0`` was read as an id (so an invalid cursor went unnoticed)."""
+    client = ApiClient(token_create(PersonFactory()))
+    for path, query in (("people", {"team": value}), ("sessions", {"programme": value})):
+        response = client.get(path, query)
+        assert response.status_code == 422, response.content
+    assert client.get(f"sessions/{value}").status_code in {404, 422}
+    assert client.get("people", {"team": "7"}).status_code == 200
