@@ -153,6 +153,8 @@ def session_update(
     if session.state == State.SCHEDULED:  # a new start or programme: reminders follow
         reminders_plan(session=session)
     _invitations_after_update(session=session, locked=locked, moved=moved)
+    if moved:
+        _webhooks_emit(event="session.scheduled", session_id=session.pk, rescheduled=True)
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session) if moved else [])
 
 
@@ -219,7 +221,7 @@ def session_schedule(
         _invitations_notify(session=session)  # REQUEST with the new time to invitees
     # People who asked for this topic hear about it once the schedule is committed.
     transaction.on_commit(lambda: notify_topic_requesters.enqueue(session.pk))
-    _webhooks_emit(event="session.scheduled", session_id=session.pk)
+    _webhooks_emit(event="session.scheduled", session_id=session.pk, rescheduled=rescheduled)
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session))
 
 
@@ -275,12 +277,13 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
     return session
 
 
-def _webhooks_emit(*, event: str, session_id: int) -> None:
+def _webhooks_emit(*, event: str, session_id: int, rescheduled: bool = False) -> None:
     """Announce a session event to webhook subscribers once the change is committed."""
     from kshare.webhooks.services import webhooks_emit_session
 
     transaction.on_commit(
-        lambda: webhooks_emit_session(event=event, session_id=session_id), robust=True
+        lambda: webhooks_emit_session(event=event, session_id=session_id, rescheduled=rescheduled),
+        robust=True,
     )
 
 

@@ -259,14 +259,20 @@ def _enqueue(ids: list[int]) -> None:
             logger.exception("Could not enqueue webhook delivery %s", delivery_id)
 
 
-def webhooks_emit_session(*, event: str, session_id: int) -> int:
-    """Emit a session event with the session as it is now (called after commit)."""
+def webhooks_emit_session(*, event: str, session_id: int, rescheduled: bool = False) -> int:
+    """Emit a session event with the session as it is now (called after commit).
+
+    ``session.scheduled`` is also sent when a scheduled session moves, with ``rescheduled`` true.
+    """
     from kshare.sessions.models import Session
 
     session = Session.objects.select_related("programme").filter(pk=session_id).first()
     if session is None:
         return 0
-    return webhooks_emit(event, {"session": _session_data(session)}, session=session)
+    payload: dict[str, Any] = {"session": _session_data(session)}
+    if event == Event.SESSION_SCHEDULED:
+        payload["rescheduled"] = rescheduled
+    return webhooks_emit(event, payload, session=session)
 
 
 def webhooks_emit_feedback(*, session_id: int, person_id: int | None) -> int:

@@ -383,3 +383,30 @@ def test_admin_registers_every_model_and_the_clock_ticks():
     assert admin.site.is_registered(Webhook)
     assert admin.site.is_registered(WebhookDelivery)
     assert "kshare.webhooks.tasks.webhooks_tick_task" in PERIODIC_TASKS
+
+
+def test_a_reschedule_is_announced_as_rescheduled(receiver, django_capture_on_commit_callbacks):
+    subscribe(receiver, events=["session.scheduled"])
+    session = ScheduledSessionFactory()
+    admin_ = AdminFactory()
+    new_start = session.start + dt.timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        session_services.session_update(
+            session=session, by=admin_, start=new_start, end=new_start + dt.timedelta(hours=1)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        session_services.session_update(session=session, by=admin_, title="Renamed")
+    with django_capture_on_commit_callbacks(execute=True):
+        session_services.session_schedule(
+            session=session, start=new_start + dt.timedelta(days=1), by=admin_
+        )
+    bodies = [json.loads(r.body)["data"] for r in receiver.got]
+    # The rename sent nothing; both moves say rescheduled.
+    assert [b["rescheduled"] for b in bodies] == [True, True]
+    assert bodies[0]["session"]["start"].startswith(new_start.date().isoformat())
+    assert bodies[1]["session"]["title"] == "Renamed"
+    assert all(r.valid for r in receiver.got)
+    first = SessionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        session_services.session_schedule(session=first, start=new_start, by=admin_)
+    assert json.loads(receiver.got[-1].body)["data"]["rescheduled"] is False
