@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from kshare.webhooks.models import Webhook, WebhookDelivery
-from kshare.webhooks.services import webhook_deliveries_retry
+from kshare.webhooks.services import webhook_deliveries_retry, webhook_secret_new
 
 
 @admin.register(Webhook)
@@ -14,7 +14,19 @@ class WebhookAdmin(admin.ModelAdmin):
     list_filter = ("active", "programme")
     search_fields = ("url", "description")
     raw_id_fields = ("created_by",)
+    # The secret is made here, never typed, and shown once (in the message after adding).
+    exclude = ("secret",)
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj: Webhook, form, change: bool) -> None:
+        if not obj.secret:
+            obj.secret = webhook_secret_new()
+            self.message_user(
+                request,
+                f"The webhook's signing secret (shown once): {obj.secret}",
+                level=messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(WebhookDelivery)

@@ -141,6 +141,11 @@ def _events_check(events: list[str]) -> list[str]:
     return chosen
 
 
+def webhook_secret_new() -> str:
+    """A fresh signing secret: ``whsec_`` and 256 random bits."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
 @transaction.atomic
 def webhook_subscribe(
     *,
@@ -163,7 +168,7 @@ def webhook_subscribe(
         events=events,
         programme=programme,
         description=description.strip()[:200],
-        secret="whsec_" + secrets.token_urlsafe(32),
+        secret=webhook_secret_new(),
         created_by=by,
     )
 

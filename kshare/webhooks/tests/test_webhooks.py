@@ -410,3 +410,30 @@ def test_a_reschedule_is_announced_as_rescheduled(receiver, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         session_services.session_schedule(session=first, start=new_start, by=admin_)
     assert json.loads(receiver.got[-1].body)["data"]["rescheduled"] is False
+
+
+def test_admin_adds_a_webhook_with_a_generated_secret(client):
+    admin_ = AdminFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_)
+    response = client.post(
+        "/admin/webhooks/webhook/add/",
+        {
+            "url": "https://chat.example/in",
+            "description": "",
+            "events": '["session.held"]',
+            "programme": "",
+            "active": "on",
+            "created_by": admin_.pk,
+            "created_at_0": "2026-05-01",
+            "created_at_1": "10:00:00",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    hook = Webhook.objects.get()
+    assert hook.secret.startswith("whsec_") and len(hook.secret) > 40
+    assert hook.secret in response.content.decode()  # in the message, once
+    change = client.get(f"/admin/webhooks/webhook/{hook.pk}/change/")
+    assert change.status_code == 200
+    assert hook.secret not in change.content.decode()
+    assert client.get("/admin/webhooks/webhookdelivery/").status_code == 200
