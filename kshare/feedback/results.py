@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
@@ -34,7 +35,7 @@ TWO = Decimal("0.01")
 TEXT_KINDS = (Question.Kind.SHORT_TEXT, Question.Kind.LONG_TEXT)
 CHOICE_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
 NUMBER_KINDS = (Question.Kind.RATING, Question.Kind.NPS, Question.Kind.YES_NO)
-SCALES = {Question.Kind.RATING: range(1, 6), Question.Kind.NPS: range(0, 11)}
+SCALES: dict[str, range] = {Question.Kind.RATING: range(1, 6), Question.Kind.NPS: range(0, 11)}
 
 
 @dataclass
@@ -197,21 +198,21 @@ def _aggregate(
         .annotate(n=Count("id"))
         .order_by()
     ):
-        numbers[row["question_id"]][row["number"]] = row["n"]
+        numbers[row["question_id"]][cast(int, row["number"])] = row["n"]
     # A JSON list groups as a whole: a handful of distinct selections, however many answers.
     choices: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     choice_answers: dict[int, int] = defaultdict(int)
-    for row in (
+    for choice_row in (
         answers.filter(question__kind__in=CHOICE_KINDS)
         .values("question_id", "selected")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        selected = row["selected"] if isinstance(row["selected"], list) else []
+        selected = choice_row["selected"] if isinstance(choice_row["selected"], list) else []
         if selected:
-            choice_answers[row["question_id"]] += row["n"]
+            choice_answers[choice_row["question_id"]] += choice_row["n"]
         for choice in set(map(str, selected)):
-            choices[row["question_id"]][choice] += row["n"]
+            choices[choice_row["question_id"]][choice] += choice_row["n"]
     texts: dict[int, list[tuple[bytes, str]]] = defaultdict(list)
     if with_texts:
         for pk, question_id, text in (
@@ -344,7 +345,7 @@ def programme_results(*, programme: Programme) -> ProgrammeResults:
     )
     per_session_overall: dict[int, dict[int, int]] = defaultdict(dict)
     for row in overall_rows:
-        per_session_overall[row["response__session_id"]][row["number"]] = row["n"]
+        per_session_overall[row["response__session_id"]][cast(int, row["number"])] = row["n"]
     trend = []
     for s in sessions:
         got, asked = per_session_responses.get(s.pk, 0), per_session_requests.get(s.pk, 0)
