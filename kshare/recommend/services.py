@@ -145,22 +145,19 @@ class _Explainer:
     def _anchor_reasons(self, user: int, items: np.ndarray) -> list[str | None]:
         """For each item, the person's own most similar session, said as what they did."""
         s = self.signals
-        row = s.data.interactions[user]
-        history = row.indices
+        history, weights = _row(s.data.interactions, user)
         if not len(history):
             return [None] * len(items)
         if len(history) > HISTORY_MAX:
-            history = history[np.argsort(-row.data)[:HISTORY_MAX]]
+            history = history[np.argsort(-weights)[:HISTORY_MAX]]
         assert self.content.items is not None
         vectors = self.content.items
+        # By text: "similar to 'X'" should read as similar to a person, whichever model ranked it.
         sims = (vectors[items] @ vectors[history].T).toarray()
-        sims += (self.cf[:, items].T @ self.cf[:, history]).toarray()
         sims[:, np.isin(history, items)] = 0  # never "similar to itself"
         out: list[str | None] = []
-        evidence = s.evidence[user]
-        kind_of = dict(zip(evidence.indices.tolist(), evidence.data.tolist(), strict=True))
-        ratings_row = s.ratings[user]
-        rating_of = dict(zip(ratings_row.indices.tolist(), ratings_row.data.tolist(), strict=True))
+        kind_of = dict(zip(*(a.tolist() for a in _row(s.evidence, user)), strict=True))
+        rating_of = dict(zip(*(a.tolist() for a in _row(s.ratings, user)), strict=True))
         for n in range(len(items)):
             best = int(np.argmax(sims[n]))
             if sims[n, best] < ANCHOR_MIN_SIMILARITY:
@@ -209,6 +206,12 @@ class _Explainer:
                 reason = anchors[n] or tag or popular
             out.append(reason[:200])
         return out
+
+
+def _row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """A CSR row's column indices and values, without scipy's (slow) row indexing."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:end], matrix.data[start:end]
 
 
 def _allowed(signals: sig.Signals, users: np.ndarray) -> np.ndarray:
@@ -310,22 +313,27 @@ def recommend_compute(
         parts = _parts(model, users)
         total = np.sum(list(parts.values()), axis=0)
         allowed = _allowed(signals, users)
+        chosen: dict[str, list[np.ndarray]] = {}
         for kind, mask in kinds:
             masked = np.where(allowed & mask[None, :], total, -np.inf)
             ids, scores = top_k(masked, TOP_N, exclude=seen[users])
-            for row, user in enumerate(users):
-                chosen = ids[row][ids[row] >= 0]
-                if not len(chosen):
-                    continue
-                good = scores[row][: len(chosen)] > -NEGATIVE_PENALTY / 2
-                chosen = chosen[good]
-                if not len(chosen):
-                    continue
-                reasons = explainer.reasons(
-                    int(user), chosen, {name: part[row, chosen] for name, part in parts.items()}
+            chosen[kind] = [
+                ids[row][(ids[row] >= 0) & (scores[row] > -NEGATIVE_PENALTY / 2)]
+                for row in range(len(users))
+            ]
+        for row, user in enumerate(users):
+            # One explanation pass per person for both lists.
+            items = np.concatenate([chosen[kind][row] for kind, _ in kinds])
+            if not len(items):
+                continue
+            reasons = iter(
+                explainer.reasons(
+                    int(user), items, {name: part[row, items] for name, part in parts.items()}
                 )
-                person_id = int(signals.person_ids[user])
-                for rank, (item, reason) in enumerate(zip(chosen, reasons, strict=True), 1):
+            )
+            person_id = int(signals.person_ids[user])
+            for kind, _ in kinds:
+                for rank, item in enumerate(chosen[kind][row], 1):
                     recs.append(
                         Recommendation(
                             person_id=person_id,
@@ -333,7 +341,7 @@ def recommend_compute(
                             rank=rank,
                             session_id=int(signals.session_ids[item]),
                             score=float(total[row, item]),
-                            reason=reason,
+                            reason=next(reasons),
                         )
                     )
     timings["rank"] = time.perf_counter() - started

@@ -109,8 +109,8 @@ class Signals:
         if team >= 0 and team in self.item_teams:
             allowed |= self.item_teams[team]
         if self.user_personal is not None:
-            row = self.user_personal[user]
-            allowed[row.indices] = True
+            m = self.user_personal
+            allowed[m.indices[m.indptr[user] : m.indptr[user + 1]]] = True
         return allowed
 
 
