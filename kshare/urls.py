@@ -20,6 +20,7 @@ urlpatterns = [
     path("dashboard/", include("kshare.dashboard.urls")),
     path("api/v1/", api_urls()),
     path("api/tokens/", include("kshare.api.urls")),
+    path("webhooks/", include("kshare.webhooks.urls")),
     path("admin/", admin.site.urls),
 ]
 
