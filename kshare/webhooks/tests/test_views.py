@@ -152,3 +152,11 @@ def test_list_query_count(client, setup, django_assert_num_queries):
     add(8)
     with django_assert_num_queries(5):
         assert client.get(URL).content.decode().count("<tr>") == 11  # with the header row
+
+
+def test_account_menu_links_organisers_only(client, setup):
+    _, organiser = setup
+    client.force_login(organiser)
+    assert f'<a href="{URL}">Webhooks</a>' in client.get("/").content.decode()
+    client.force_login(PersonFactory())
+    assert f'<a href="{URL}">Webhooks</a>' not in client.get("/").content.decode()
