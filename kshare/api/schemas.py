@@ -49,14 +49,33 @@ def no_nul(value: str) -> str:
     return value
 
 
+def _stripped(min_length: int):
+    def strip(value: str) -> str:
+        value = value.strip()
+        if len(value) < min_length:
+            raise ValueError(
+                "Must not be blank."
+                if min_length == 1
+                else f"Must have at least {min_length} characters besides spaces."
+            )
+        return value
+
+    return strip
+
+
 def Text(max_length: int, *, min_length: int = 0, strip: bool = True) -> Any:
-    """A strict string type with the model's limits."""
+    """A strict string type with the model's limits.
+
+    The limits apply to the string as sent (the schema's maxLength), then it is stripped: a
+    value longer than documented is refused even when spaces around it would fit it in.
+    """
+    validators = [AfterValidator(no_nul)]
+    if strip:
+        validators.append(AfterValidator(_stripped(min_length)))
     return Annotated[
         str,
-        StringConstraints(
-            strict=True, max_length=max_length, min_length=min_length, strip_whitespace=strip
-        ),
-        AfterValidator(no_nul),
+        StringConstraints(strict=True, max_length=max_length, min_length=min_length),
+        *validators,
     ]
 
 
