@@ -30,11 +30,13 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
     assert client.get(changelist).status_code == 200
     assert client.get(changelist + "?q=a").status_code == 200
     add_status = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code
-    # History, feedback answers and the e-mail outbox are written only by the services.
+    # History, feedback answers, the e-mail outbox and webhook deliveries are written only by
+    # the services.
     read_only = {
         "talks.sessionchange",
         "feedback.response",
         "feedback.answer",
         "outbox.outboxmessage",
+        "webhooks.webhookdelivery",
     }
     assert add_status == (403 if opts.label_lower in read_only else 200)
