@@ -94,6 +94,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": config.database(os.environ.get("DATABASE_URL", ""), var_dir=VAR_DIR)}
+
+# "dashboard": the dashboard's figures, in a database table (created by the dashboard's migration)
+# so that every web process and the task worker that recomputes them share one cache.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboard": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "dashboard_figure_cache",
+        "TIMEOUT": 15 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.Person"

@@ -1,11 +1,11 @@
 """Reading the dashboard: who may see it, and the figures through the cache.
 
-Cache rule: a figure is cached (Django's default cache) under
+Cache rule: a figure is cached (the "dashboard" cache of settings.CACHES, a database table shared
+by every process and the task worker) under
 ``dashboard:<token>.<version>.<max invitation id>.<max feedback request id>:<filters>:<name>``.
 The version is the ``DataVersion`` row, bumped after commit by every save or delete of a row the
 figures read (``kshare.dashboard.signals``); the two largest ids catch the rows the services
-bulk-create (bulk writes send no signals). The version lives in the database, so a per-process
-cache (the default local-memory one) is invalidated in every process at once. Entries also
+bulk-create (bulk writes send no signals). Entries also
 expire after ``CACHE_SECONDS`` (the backstop for writes that bypass the ORM's signals).
 
 The page may show figures up to ``STALE_SECONDS`` old while they are recomputed: each computed
@@ -23,7 +23,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -35,8 +36,13 @@ from kshare.people.models import Person
 from kshare.sessions.models import Invitation
 
 CACHE_SECONDS = 15 * 60
+CACHE_ALIAS = "dashboard"  # a database table: shared by every process and the task worker
 STALE_SECONDS = 10 * 60
 LATEST_SECONDS = 24 * 60 * 60
+
+
+def _cache() -> BaseCache:
+    return caches[CACHE_ALIAS]
 
 
 def dashboard_allowed(person: Person) -> bool:
@@ -75,18 +81,18 @@ def figures_cached(
     wanted = list(FIGURES) if names is None else list(names)
     version = data_version()
     prefix = f"dashboard:{version}:{filters.key()}:"
-    found = cache.get_many([prefix + name for name in wanted])
+    found = _cache().get_many([prefix + name for name in wanted])
     results: dict[str, FigureResult] = {}
     absent = [name for name in wanted if prefix + name not in found]
     stale: dict[str, FigureResult] = {}
     if absent and stale_ok:
-        latest = cache.get_many([_latest_key(filters, name) for name in absent])
+        latest = _cache().get_many([_latest_key(filters, name) for name in absent])
         oldest = timezone.now() - timedelta(seconds=STALE_SECONDS)
         for name in absent:
             result = latest.get(_latest_key(filters, name))
             if result is not None and result.computed_at and result.computed_at >= oldest:
                 stale[name] = dataclasses.replace(result, stale=True)
-        if stale and cache.add(f"dashboard:refreshing:{version}:{filters.key()}", 1, 120):
+        if stale and _cache().add(f"dashboard:refreshing:{version}:{filters.key()}", 1, 120):
             from kshare.dashboard.tasks import dashboard_refresh_task
 
             dashboard_refresh_task.enqueue(
@@ -104,8 +110,8 @@ def _compute(filters: Filters, prefix: str, names: list[str]) -> dict[str, Figur
         result = FIGURES[name].compute(filters)
         computed[name] = dataclasses.replace(result, computed_at=timezone.now())
     if computed:
-        cache.set_many({prefix + name: r for name, r in computed.items()}, CACHE_SECONDS)
-        cache.set_many(
+        _cache().set_many({prefix + name: r for name, r in computed.items()}, CACHE_SECONDS)
+        _cache().set_many(
             {_latest_key(filters, name): r for name, r in computed.items()}, LATEST_SECONDS
         )
     return computed
@@ -114,5 +120,5 @@ def _compute(filters: Filters, prefix: str, names: list[str]) -> dict[str, Figur
 def figures_refresh(filters: Filters) -> int:
     """Compute and cache every figure missing at the current version; returns how many."""
     prefix = f"dashboard:{data_version()}:{filters.key()}:"
-    found = cache.get_many([prefix + name for name in FIGURES])
+    found = _cache().get_many([prefix + name for name in FIGURES])
     return len(_compute(filters, prefix, [n for n in FIGURES if prefix + n not in found]))

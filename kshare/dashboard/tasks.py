@@ -19,3 +19,15 @@ def dashboard_refresh_task(
 
     filters = Filters(programme_id, team_id, date.fromisoformat(start), date.fromisoformat(end))
     return figures_refresh(filters)
+
+
+@task
+def dashboard_tick_task() -> int:
+    """Keep the default dashboard (last 12 months, all programmes and teams) computed at the
+    current data version, so that the first visit after a change finds it ready; from the clock.
+
+    Idempotent: computes only the figures missing at the current version (none, usually)."""
+    from kshare.dashboard.figures import filters_make
+    from kshare.dashboard.selectors import figures_refresh
+
+    return figures_refresh(filters_make())

@@ -24,6 +24,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.library.tasks.catchup_weekly_task",
     "kshare.recommend.tasks.recommend_tick_task",
     "kshare.webhooks.tasks.webhooks_tick_task",
+    "kshare.dashboard.tasks.dashboard_tick_task",
 ]
 
 

@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from kshare.feedback.models import Answer, FeedbackForm, FeedbackRequest, Question, Response
 from kshare.ideas.models import Idea, ProductArea
@@ -29,9 +29,9 @@ def at(month: int, day: int, hour: int = 10, year: int = 2026) -> datetime:
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    cache.clear()
+    caches["dashboard"].clear()
     yield
-    cache.clear()
+    caches["dashboard"].clear()
 
 
 class Org:

@@ -2,7 +2,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -163,7 +163,7 @@ def test_the_version_is_bumped_after_commit(org, django_capture_on_commit_callba
 
 def _page_queries(client, cold: bool) -> int:
     if cold:
-        cache.clear()
+        caches["dashboard"].clear()
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(reverse("dashboard:index") + Q1).status_code == 200
     return len(ctx.captured_queries)
@@ -256,3 +256,15 @@ def test_signing_in_or_answering_an_invitation_does_not_invalidate(
         org.ana.team = org.web
         org.ana.save(update_fields=["team"])
     assert [c for c in callbacks if getattr(c, "__name__", "") == "data_version_bump"]
+
+
+def test_clock_keeps_the_default_dashboard_computed(organiser_client):
+    from kshare.dashboard.tasks import dashboard_tick_task
+    from kshare.web.clock import PERIODIC_TASKS
+
+    assert "kshare.dashboard.tasks.dashboard_tick_task" in PERIODIC_TASKS
+    assert dashboard_tick_task.call() == 9
+    assert dashboard_tick_task.call() == 0  # idempotent
+    with CaptureQueriesContext(connection) as ctx:
+        organiser_client.get(reverse("dashboard:index"))
+    assert not [q for q in ctx.captured_queries if "talks_session" in q["sql"]]
