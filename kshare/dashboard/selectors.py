@@ -2,7 +2,8 @@
 
 Cache rule: a figure is cached (the "dashboard" cache of settings.CACHES, a database table shared
 by every process and the task worker) under
-``dashboard:<token>.<version>.<max invitation id>.<max feedback request id>:<filters>:<name>``.
+``dashboard:<token>.<version>.<max invitation id>.<max feedback request id>:<filters>`` (one
+entry per filter set: {figure name: result}).
 The version is the ``DataVersion`` row, bumped after commit by every save or delete of a row the
 figures read (``kshare.dashboard.signals``); the two largest ids catch the rows the services
 bulk-create (bulk writes send no signals). Entries also
@@ -65,8 +66,8 @@ def data_version() -> str:
     return f"{row[0]}.{row[1]}.{invitations}.{requests}"
 
 
-def _latest_key(filters: Filters, name: str) -> str:
-    return f"dashboard:latest:{filters.key()}:{name}"
+def _latest_key(filters: Filters) -> str:
+    return f"dashboard:latest:{filters.key()}"
 
 
 def figures_cached(
@@ -74,22 +75,23 @@ def figures_cached(
 ) -> dict[str, FigureResult]:
     """The named figures (all by default, in page order) for ``filters``.
 
-    Misses are computed now, unless ``stale_ok`` and a figure computed less than
-    ``STALE_SECONDS`` ago exists: then that one is returned (``stale=True``) and a refresh task
-    is enqueued.
+    The figures of one filter set are one cache entry ({name: result}). Misses are computed
+    now, unless ``stale_ok`` and a figure computed less than ``STALE_SECONDS`` ago exists: then
+    that one is returned (``stale=True``) and a refresh task is enqueued.
     """
     wanted = list(FIGURES) if names is None else list(names)
     version = data_version()
-    prefix = f"dashboard:{version}:{filters.key()}:"
-    found = _cache().get_many([prefix + name for name in wanted])
-    results: dict[str, FigureResult] = {}
-    absent = [name for name in wanted if prefix + name not in found]
+    key = f"dashboard:{version}:{filters.key()}"
+    entry: dict[str, FigureResult] = _cache().get(key) or {}
+    absent = [name for name in wanted if name not in entry]
+    if not absent:
+        return {name: entry[name] for name in wanted}
+    latest: dict[str, FigureResult] = _cache().get(_latest_key(filters)) or {}
     stale: dict[str, FigureResult] = {}
-    if absent and stale_ok:
-        latest = _cache().get_many([_latest_key(filters, name) for name in absent])
+    if stale_ok:
         oldest = timezone.now() - timedelta(seconds=STALE_SECONDS)
         for name in absent:
-            result = latest.get(_latest_key(filters, name))
+            result = latest.get(name)
             if result is not None and result.computed_at and result.computed_at >= oldest:
                 stale[name] = dataclasses.replace(result, stale=True)
         if stale and _cache().add(f"dashboard:refreshing:{version}:{filters.key()}", 1, 120):
@@ -98,27 +100,35 @@ def figures_cached(
             dashboard_refresh_task.enqueue(
                 filters.programme_id, filters.team_id, str(filters.start), str(filters.end)
             )
-    computed = _compute(filters, prefix, [n for n in absent if n not in stale])
-    for name in wanted:
-        results[name] = found.get(prefix + name) or stale.get(name) or computed[name]
-    return results
+    todo = [name for name in absent if name not in stale]
+    if todo:
+        entry = {**entry, **_compute(filters, key, entry, latest, todo)}
+    return {name: entry.get(name) or stale[name] for name in wanted}
 
 
-def _compute(filters: Filters, prefix: str, names: list[str]) -> dict[str, FigureResult]:
-    computed = {}
-    for name in names:
-        result = FIGURES[name].compute(filters)
-        computed[name] = dataclasses.replace(result, computed_at=timezone.now())
-    if computed:
-        _cache().set_many({prefix + name: r for name, r in computed.items()}, CACHE_SECONDS)
-        _cache().set_many(
-            {_latest_key(filters, name): r for name, r in computed.items()}, LATEST_SECONDS
-        )
+def _compute(
+    filters: Filters,
+    key: str,
+    entry: dict[str, FigureResult],
+    latest: dict[str, FigureResult],
+    names: list[str],
+) -> dict[str, FigureResult]:
+    """Compute ``names`` and store them with the entry's other figures (two cache writes)."""
+    computed = {
+        name: dataclasses.replace(FIGURES[name].compute(filters), computed_at=timezone.now())
+        for name in names
+    }
+    _cache().set(key, {**entry, **computed}, CACHE_SECONDS)
+    _cache().set(_latest_key(filters), {**latest, **computed}, LATEST_SECONDS)
     return computed
 
 
 def figures_refresh(filters: Filters) -> int:
     """Compute and cache every figure missing at the current version; returns how many."""
-    prefix = f"dashboard:{data_version()}:{filters.key()}:"
-    found = _cache().get_many([prefix + name for name in FIGURES])
-    return len(_compute(filters, prefix, [n for n in FIGURES if prefix + n not in found]))
+    key = f"dashboard:{data_version()}:{filters.key()}"
+    entry: dict[str, FigureResult] = _cache().get(key) or {}
+    todo = [name for name in FIGURES if name not in entry]
+    if not todo:
+        return 0
+    latest: dict[str, FigureResult] = _cache().get(_latest_key(filters)) or {}
+    return len(_compute(filters, key, entry, latest, todo))
