@@ -38,5 +38,6 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
         "feedback.answer",
         "outbox.outboxmessage",
         "webhooks.webhookdelivery",
+        "search.searchdocument",
     }
     assert add_status == (403 if opts.label_lower in read_only else 200)
