@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from child import child_measure, child_run  # noqa: E402 - found through the path above
 
 # Smaller sizes for a quick try: BENCH_SEARCH_PEOPLE=200 BENCH_SEARCH_DOCUMENTS=5000.
 PEOPLE = int(os.environ.get("BENCH_SEARCH_PEOPLE", 5_000))
@@ -35,55 +34,11 @@ NAME = "search_100k_documents"
 
 
 def measure(*, database: str) -> list[dict]:
-    from bench_demo import _postgres_database, _postgres_url
-
-    home = Path(tempfile.mkdtemp(prefix="kshare-bench-search-"))
-    log = home / "search.log"
-    env = {
-        **os.environ,
-        "KSHARE_HOME": str(home),
-        "DJANGO_SETTINGS_MODULE": "kshare.settings",
-        "KSHARE_INSECURE_HTTP": "1",
-    }
-    env.pop("KSHARE_TESTING", None)
-    dropper = None
-    if database == "postgresql":
-        server_url = _postgres_url(os.environ.get("DATABASE_URL", ""))
-        if server_url is None:
-            raise RuntimeError("Set DATABASE_URL to a PostgreSQL server to measure PostgreSQL.")
-        env["DATABASE_URL"], dropper = _postgres_database(
-            server_url, f"kshare_search_{os.getpid()}"
-        )
-    else:
-        env.pop("DATABASE_URL", None)
-    try:
-        with log.open("wb") as err:
-            done = subprocess.run(  # noqa: S603 - our own interpreter and script
-                [sys.executable, str(Path(__file__).resolve()), "--child"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                check=False,
-            )
-        if done.returncode != 0:
-            raise RuntimeError(f"the search bench failed:\n{log.read_text()[-3000:]}")
-        return json.loads(done.stdout.decode().strip().splitlines()[-1])
-    finally:
-        if dropper is not None:
-            dropper()
-        shutil.rmtree(home, ignore_errors=True)
+    return child_measure(Path(__file__), label="search", database=database, echo=False)
 
 
 def run(bench=None) -> list[dict]:
-    from bench_demo import _postgres_url
-
-    database = "postgresql" if _postgres_url(os.environ.get("DATABASE_URL", "")) else "sqlite"
-    rows = measure(database=database)
-    if bench is not None:
-        for row in rows:
-            bench.record(row["name"], row["metric"], row["value"], row["unit"])
-    return rows
+    return child_run(Path(__file__), label="search", bench=bench, echo=False)
 
 
 # --- the child: build, index, query ---------------------------------------------------------
