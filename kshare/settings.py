@@ -212,6 +212,8 @@ KSHARE_UPLOAD_MAX_VIDEO = config.env_int("KSHARE_UPLOAD_MAX_VIDEO", 4 * 1024**3,
 KSHARE_UPLOAD_MAX_OTHER = config.env_int("KSHARE_UPLOAD_MAX_OTHER", 100 * 1024**2, minimum=1)
 # REST API requests per token (<count>/<second|minute|hour|day>); empty = unlimited.
 KSHARE_API_RATE = config.env_rate("KSHARE_API_RATE", "600/minute")
+KSHARE_WEBHOOK_MAX_ATTEMPTS = config.env_int("KSHARE_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+KSHARE_WEBHOOK_TIMEOUT = config.env_int("KSHARE_WEBHOOK_TIMEOUT", 10, minimum=1)
 
 LOGGING = {
     "version": 1,
