@@ -135,6 +135,28 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
             raise ValidationError("Choose a date in the future.")
         return start
 
+    def propose(self, *, by: Person) -> Session:
+        """Propose the session this valid form describes (the web page and the API alike)."""
+        from kshare.sessions import services
+
+        data = self.cleaned_data
+        return services.session_propose(
+            by=by,
+            title=data["title"],
+            abstract=data["abstract"],
+            format=data["format"],
+            programme=data["programme"],
+            start=data["start"],
+            level=data["level"],
+            tags=self.tags(),
+            cohosts=data["cohosts_text"],
+            location=data["location"],
+            call_url=data["call_url"],
+            capacity=data["capacity"],
+            visibility=data["visibility"],
+            teams=list(data["teams"]),
+        )
+
 
 class SessionEditForm(SessionProposeForm):
     end = forms.DateTimeField(label="Ends", required=False, widget=DateTimeLocalInput())

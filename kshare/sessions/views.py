@@ -173,23 +173,7 @@ def session_propose(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial=_propose_initial(request, topic_request)
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        session = services.session_propose(
-            by=request.user,
-            title=data["title"],
-            abstract=data["abstract"],
-            format=data["format"],
-            programme=data["programme"],
-            start=data["start"],
-            level=data["level"],
-            tags=form.tags(),
-            cohosts=data["cohosts_text"],
-            location=data["location"],
-            call_url=data["call_url"],
-            capacity=data["capacity"],
-            visibility=data["visibility"],
-            teams=list(data["teams"]),
-        )
+        session = form.propose(by=request.user)
         messages.success(
             request, "Thanks! Your session is proposed. Schedule it when you have a slot."
         )

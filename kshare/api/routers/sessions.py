@@ -375,23 +375,8 @@ def session_create(request: HttpRequest, payload: SessionIn):
             "cohosts_text": _cohost_emails(data["cohosts"]),
         }
     )
-    cleaned = form_valid(form, rename=RENAME)
-    session = services.session_propose(
-        by=request.user,
-        title=cleaned["title"],
-        abstract=cleaned["abstract"],
-        format=cleaned["format"],
-        programme=cleaned["programme"],
-        start=cleaned["start"],
-        level=cleaned["level"],
-        tags=form.tags(),
-        cohosts=cleaned["cohosts_text"],
-        location=cleaned["location"],
-        call_url=cleaned["call_url"],
-        capacity=cleaned["capacity"],
-        visibility=cleaned["visibility"],
-        teams=list(cleaned["teams"]),
-    )
+    form_valid(form, rename=RENAME)
+    session = form.propose(by=request.user)
     return Status(201, session_detail_out(request, session_visible(request, session.pk)))
 
 
