@@ -34,10 +34,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from kshare.outbox.models import OutboxMessage
+from kshare.web.claims import claims_recover_stale
 
 logger = logging.getLogger(__name__)
 
@@ -337,22 +337,12 @@ def outbox_recover_stale(*, now: datetime | None = None) -> int:
     The interrupted send counts as an attempt (it may have reached the server, and a message
     that crashes its worker every time must not be tried forever).
     """
-    now = now or timezone.now()
-    stale = OutboxMessage.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_AFTER)
-    note = f"The worker stopped while sending (found after {STALE_AFTER})."
-    last = _max_attempts() - 1
-    failed = stale.filter(attempts__gte=last).update(
-        status=Status.FAILED, attempts=last + 1, last_error=note, claimed_at=None
+    return claims_recover_stale(
+        OutboxMessage,
+        now=now or timezone.now(),
+        stale_after=STALE_AFTER,
+        max_attempts=_max_attempts(),
     )
-    # Retried at once: the interruption was the worker's, not the mail server's.
-    queued = stale.update(
-        status=Status.QUEUED,
-        attempts=F("attempts") + 1,
-        last_error=note,
-        next_attempt_at=now,
-        claimed_at=None,
-    )
-    return failed + queued
 
 
 def outbox_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:

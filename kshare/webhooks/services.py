@@ -43,12 +43,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_can_edit
+from kshare.web.claims import claims_recover_stale
 from kshare.webhooks.models import ERROR_MAX_LENGTH, URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -446,21 +447,12 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> bool:
 
 def webhooks_recover_stale(*, now: datetime | None = None) -> int:
     """Put deliveries stuck in *sending* (their worker died) back in the queue."""
-    now = now or timezone.now()
-    stale = WebhookDelivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_AFTER)
-    note = f"The worker stopped while sending (found after {STALE_AFTER})."
-    last = _max_attempts() - 1
-    failed = stale.filter(attempts__gte=last).update(
-        status=Status.FAILED, attempts=last + 1, last_error=note, claimed_at=None
+    return claims_recover_stale(
+        WebhookDelivery,
+        now=now or timezone.now(),
+        stale_after=STALE_AFTER,
+        max_attempts=_max_attempts(),
     )
-    queued = stale.update(
-        status=Status.QUEUED,
-        attempts=F("attempts") + 1,
-        last_error=note,
-        next_attempt_at=now,
-        claimed_at=None,
-    )
-    return failed + queued
 
 
 def webhooks_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:
