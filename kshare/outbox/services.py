@@ -27,7 +27,7 @@ import email.message
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -37,22 +37,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from kshare.outbox.models import OutboxMessage
-from kshare.web.claims import claims_recover_stale
+from kshare.web.claims import STALE_AFTER, backoff, claims_recover_stale
 
 logger = logging.getLogger(__name__)
 
 Status = OutboxMessage.Status
 
-BACKOFF = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(hours=1),
-    timedelta(hours=4),
-    timedelta(hours=12),
-)
-# A message claimed longer ago than this and still "sending": its worker died mid-send.
-STALE_AFTER = timedelta(minutes=10)
 # Upper bound of messages one tick sends; the rest wait for the next tick.
 TICK_BATCH = 100
 ERROR_MAX_LENGTH = 2000
@@ -69,11 +59,6 @@ class TickResult:
     sent: int
     retrying: int
     failed: int
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long to wait after ``attempts`` failed attempts (1 → 1 min … 6 and more → 12 h)."""
-    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
 def _max_attempts() -> int:

@@ -11,6 +11,23 @@ from datetime import datetime, timedelta
 
 from django.db.models import F, Model
 
+# Waits after 1, 2, … failed attempts; the last one repeats.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=4),
+    timedelta(hours=12),
+)
+# An item claimed longer ago than this and still "sending": its worker died mid-send.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failed attempts (1 → 1 min … 6 and more → 12 h)."""
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
 
 def claims_recover_stale(
     model: type[Model], *, now: datetime, stale_after: timedelta, max_attempts: int

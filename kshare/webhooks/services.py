@@ -34,7 +34,7 @@ import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,22 +49,13 @@ from django.utils import timezone
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_can_edit
-from kshare.web.claims import claims_recover_stale
+from kshare.web.claims import STALE_AFTER, backoff, claims_recover_stale
 from kshare.webhooks.models import ERROR_MAX_LENGTH, URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
 Status = WebhookDelivery.Status
 EVENTS = tuple(e.value for e in Event)
-BACKOFF = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(hours=1),
-    timedelta(hours=4),
-    timedelta(hours=12),
-)
-STALE_AFTER = timedelta(minutes=10)
 TICK_BATCH = 100
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_TIMEOUT = 10
@@ -86,11 +77,6 @@ def _max_attempts() -> int:
 
 def _timeout() -> float:
     return float(getattr(settings, "KSHARE_WEBHOOK_TIMEOUT", DEFAULT_TIMEOUT))
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long to wait after ``attempts`` failed attempts (1 → 1 min … 6 and more → 12 h)."""
-    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
 # --- managing ----------------------------------------------------------------------------------
