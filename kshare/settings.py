@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "kshare.api",
     "kshare.dashboard",
     "kshare.webhooks",
+    "kshare.attendance",
+    "kshare.questions",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

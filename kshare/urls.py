@@ -9,6 +9,8 @@ urlpatterns = [
     path("people/", include("kshare.people.urls")),
     path("programmes/", include("kshare.programmes.urls")),
     path("sessions/", include("kshare.sessions.urls")),
+    path("", include("kshare.attendance.urls")),
+    path("", include("kshare.questions.urls")),
     path("ideas/", include("kshare.ideas.urls")),
     path("topics/", include("kshare.topics.urls")),
     path("feedback/", include("kshare.feedback.urls")),

@@ -62,6 +62,13 @@ class Programme(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text="The feedback form closes this many days after it is sent.",
     )
+    auto_held_after_hours = models.PositiveSmallIntegerField(
+        "mark held automatically after (hours)",
+        default=12,
+        validators=[MinValueValidator(0), MaxValueValidator(168)],
+        help_text="A session nobody marked held is marked held this many hours after its end "
+        "when people checked in (0: never).",
+    )
     is_default = models.BooleanField(
         default=False, help_text="New proposals land here unless another programme is chosen."
     )

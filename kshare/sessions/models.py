@@ -241,6 +241,7 @@ class Attendance(models.Model):
     class Method(models.TextChoices):
         HOST_LIST = "host_list", "Host's list"
         CHECK_IN = "check_in", "Check-in"
+        REMOTE = "remote", "Online (I'm here)"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
     person = models.ForeignKey(

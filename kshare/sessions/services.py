@@ -347,20 +347,21 @@ def attendance_record(
 
     Returns the new rows. Raises ValidationError before the session has started.
     """
+    from kshare.attendance.services import attendance_add
+
     locked = Session.objects.select_for_update().get(pk=session.pk)
     _check_attendance_open(locked)
-    already = set(Attendance.objects.filter(session=locked).values_list("person_id", flat=True))
     created: list[Attendance] = []
     for person in people:
-        if person.pk in already:
-            continue
-        already.add(person.pk)
-        created.append(Attendance.objects.create(session=locked, person=person, method=method))
+        attendance, new = attendance_add(session=locked, person=person, by=by, method=method)
+        if new:
+            created.append(attendance)
     return created
 
 
 @transaction.atomic
 def attendance_remove(*, session: Session, person: Person, by: Person) -> bool:
     """Take ``person`` off the attendance list; False when they were not on it."""
-    deleted, _ = Attendance.objects.filter(session=session, person=person).delete()
-    return deleted > 0
+    from kshare.attendance.services import attendance_take_off
+
+    return attendance_take_off(session=session, person=person, by=by)

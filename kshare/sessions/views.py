@@ -8,9 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kshare.attendance.views_checkin import checkin_context
+from kshare.attendance.views_log import attendance_log_context
 from kshare.feedback.results import session_feedback_due
 from kshare.ideas.views import idea_context
 from kshare.library.views import materials_context
+from kshare.questions.views import questions_context
 from kshare.sessions import selectors, services
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
 from kshare.sessions.models import Invitation, Session
@@ -112,6 +115,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **_rsvp_context(request, session),
             **idea_context(request, session),
             **materials_context(request, session, can_edit=can_edit),
+            **checkin_context(request, session, can_edit=can_edit),
+            **attendance_log_context(request, session, can_edit=can_edit),
+            **questions_context(request, session, can_edit=can_edit),
             "can_edit": can_edit,
             "can_see_feedback": can_edit and session_feedback_due(session=session),
             "nav": "sessions",

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AttendanceConfig(AppConfig):
+    """Running a session: check-in (link, QR, "I'm here"), the attendance log and its history."""
+
+    name = "kshare.attendance"
+    label = "attendance"
+    verbose_name = "Attendance"

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class QuestionsConfig(AppConfig):
+    """Live questions during a session: ask (optionally anonymous to the room), upvote, answer."""
+
+    name = "kshare.questions"
+    label = "questions"
+    verbose_name = "Live questions"
