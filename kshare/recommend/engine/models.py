@@ -1,4 +1,5 @@
-"""Recommenders: popularity, content (TF-IDF), EASE, ItemKNN and a tuned hybrid.
+"""Recommenders: popularity, content (TF-IDF), EASE, ItemKNN, SVD (plain and with side
+columns) and a tuned hybrid.
 
 Every model follows ``base.Recommender``: ``fit(TrainData)`` then ``score(users)`` returns a dense
 (len(users) x n_items) float32 matrix, higher = better. Seen items are not removed here; use
@@ -10,7 +11,7 @@ applies the penalty once, after blending).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -315,6 +316,19 @@ def normalise_rows(scores: np.ndarray) -> np.ndarray:
     return out
 
 
+def log_scale(scores: np.ndarray, floor: float = 1e-3) -> np.ndarray:
+    """``log(max(s, 0) + floor * row max)``: non-negative scores on a log scale, per user.
+
+    For scores that multiply rather than add up (counts, shares, cosine similarities): blended
+    after z-scoring, their logs make the hybrid a weighted geometric mean, so "on my topic" and
+    "popular" must both hold, and an item scoring 0 on one model sits ``log(floor)`` below that
+    user's best instead of at minus infinity.
+    """
+    scores = np.maximum(np.asarray(scores, dtype=np.float64), 0.0)
+    top = np.maximum(scores.max(axis=1, keepdims=True), 1e-12) if scores.size else 1.0
+    return np.log(scores + floor * top)
+
+
 def _raw(model: object, users: np.ndarray) -> np.ndarray:
     raw = getattr(model, "raw_score", None)
     return raw(users) if raw is not None else model.score(users)  # type: ignore[attr-defined]
@@ -333,19 +347,30 @@ def _held_out_lists(validation: object, n_users: int) -> list[np.ndarray]:
 class Hybrid:
     """A weighted blend of models' per-user normalised (z-scored) scores.
 
-    ``weights`` maps model names to weights (missing = 1). ``contributions`` shows what each model
+    ``weights`` maps model names to weights (missing = 1). ``log_scaled`` names the models whose
+    (non-negative) scores are put on a log scale (``log_scale``) before z-scoring: popularity and
+    similarity scores multiply, so their logs add up. ``contributions`` shows what each model
     added to an item's score, so explanations can name the strongest signal. ``tune`` chooses the
     weights on a validation split by coordinate search.
     """
 
     name = "hybrid"
 
-    def __init__(self, models: Sequence[Any], weights: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        models: Sequence[Any],
+        weights: Mapping[str, float] | None = None,
+        log_scaled: Collection[str] = (),
+    ) -> None:
         names = [m.name for m in models]  # type: ignore[attr-defined]
         if len(set(names)) != len(names):
             raise ValueError("models in a hybrid need distinct names")
+        unknown = set(log_scaled) - set(names)
+        if unknown:
+            raise ValueError(f"log_scaled names models not in the hybrid: {sorted(unknown)}")
         self.models: list[Any] = list(models)
         self.weights = {n: float((weights or {}).get(n, 1.0)) for n in names}
+        self.log_scaled = frozenset(log_scaled)
         self.data: TrainData | None = None
 
     def fit(self, data: TrainData) -> Hybrid:
@@ -356,7 +381,13 @@ class Hybrid:
 
     def normalised(self, users: np.ndarray) -> dict[str, np.ndarray]:
         users = np.asarray(users, dtype=np.int64)
-        return {m.name: normalise_rows(_raw(m, users)) for m in self.models}  # type: ignore[attr-defined]
+        out = {}
+        for model in self.models:
+            raw = _raw(model, users)
+            out[model.name] = normalise_rows(
+                log_scale(raw) if model.name in self.log_scaled else raw
+            )
+        return out
 
     def blend(self, parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
         total: np.ndarray | None = None
@@ -393,34 +424,54 @@ class Hybrid:
         k: int = 10,
         rounds: int = 3,
         users: np.ndarray | None = None,
+        folds: Sequence[tuple[TrainData, object]] = (),
     ) -> dict[str, float]:
         """Fit on ``train``, choose weights maximising NDCG@k on ``validation``, return them.
 
         ``validation``: per user an array of held-out item indices (or a users x items sparse
         matrix). ``grid``: candidate weights (for every model, or per model name). Coordinate
-        search from all-ones, ``rounds`` passes; ties keep the earlier (smaller) setting. The
-        models stay fitted on ``train``; refit on all data afterwards.
+        search from all-ones, ``rounds`` passes; ties keep the earlier (smaller) setting.
+        ``folds``: further (train, validation) splits; the NDCG@k then is over the held-out users
+        of every split together (``users`` applies to the first split only), so the weights do
+        not follow one split's noise. The models stay fitted on ``train``; refit on all data
+        afterwards.
         """
-        from .metrics import ndcg_at_k
+        from .metrics import _per_user
 
-        self.fit(train)
-        held = _held_out_lists(validation, train.n_users)
-        if users is None:
-            users = np.array([u for u, h in enumerate(held) if len(h)], dtype=np.int64)
         names = [m.name for m in self.models]  # type: ignore[attr-defined]
         default = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
         if grid is None or not isinstance(grid, Mapping):
             grids = {n: tuple(grid or default) for n in names}
         else:
             grids = {n: tuple(grid.get(n, default)) for n in names}
-        parts = self.normalised(users)
-        seen = train.interactions[users]
-        relevant = [held[u] for u in users]
+        splits = []
+        # The first split last, so the models end fitted on ``train``.
+        for index, (fold_train, fold_validation) in reversed(
+            list(enumerate([(train, validation), *folds]))
+        ):
+            self.fit(fold_train)
+            held = _held_out_lists(fold_validation, fold_train.n_users)
+            fold_users = users if index == 0 else None
+            if fold_users is None:
+                fold_users = np.array([u for u, h in enumerate(held) if len(h)], dtype=np.int64)
+            splits.append(
+                (
+                    fold_train,
+                    fold_users,
+                    self.normalised(fold_users),
+                    fold_train.interactions[fold_users],
+                    [held[u] for u in fold_users],
+                )
+            )
 
         def evaluate(weights: Mapping[str, float]) -> float:
-            blended = penalise_negatives(self.blend(parts, weights), train, users)
-            ids, _ = top_k(blended, k, exclude=seen)
-            return ndcg_at_k(ids, relevant, k)
+            values = []
+            for fold_train, fold_users, parts, seen, relevant in splits:
+                blended = penalise_negatives(self.blend(parts, weights), fold_train, fold_users)
+                ids, _ = top_k(blended, k, exclude=seen)
+                values.append(_per_user("ndcg", ids, relevant, k))
+            every = np.concatenate(values)
+            return float(every.mean()) if len(every) else 0.0
 
         weights = {n: 1.0 for n in names}
         best = evaluate(weights)
@@ -500,21 +551,28 @@ class GroupPopularity:
 
 
 class Oracle:
-    """The true preference scores (synthetic data only): the ceiling for every other model."""
+    """The true preference scores (synthetic data only): the ceiling for every other model.
+
+    Treated like every model: the same candidates, seen items excluded by the caller, and the
+    user's dismissed items pushed last (``penalise_negatives``).
+    """
 
     name = "oracle"
 
     def __init__(self, preference: np.ndarray) -> None:
         self.preference = np.asarray(preference, dtype=np.float64)
+        self.data: TrainData | None = None
 
     def fit(self, data: TrainData) -> Oracle:
+        self.data = data
         return self
 
     def raw_score(self, users: np.ndarray) -> np.ndarray:
-        return self.preference[np.asarray(users, dtype=np.int64)]
+        return self.preference[np.asarray(users, dtype=np.int64)].copy()
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        return self.raw_score(users).astype(np.float32)
+        users = np.asarray(users, dtype=np.int64)
+        return penalise_negatives(self.raw_score(users), self.data, users).astype(np.float32)
 
 
 class PureSVD:
@@ -555,3 +613,78 @@ class PureSVD:
     def score(self, users: np.ndarray) -> np.ndarray:
         users = np.asarray(users, dtype=np.int64)
         return penalise_negatives(self.raw_score(users), self.data, users).astype(np.float32)
+
+
+def side_columns(data: TrainData, text_weight: float, team_weight: float) -> sp.csr_matrix:
+    """Per user: ``text_weight`` x their declared words (TF-IDF, L2 normalised, the vocabulary of
+    the items' and people's texts) beside ``team_weight`` x a one-hot of their team (none: 0s)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    blocks = [sp.csr_matrix((data.n_users, 0), dtype=np.float32)]
+    if text_weight and data.user_text is not None:
+        vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", dtype=np.float32)
+        try:
+            vectorizer.fit([t or "" for t in (data.item_text or [])] + list(data.user_text))
+        except ValueError:  # no words at all
+            pass
+        else:
+            words = vectorizer.transform([t or "" for t in data.user_text])
+            blocks.append(text_weight * normalize(words).astype(np.float32))
+    if team_weight and data.user_group is not None:
+        groups = np.asarray(data.user_group, dtype=np.int64)
+        members = np.flatnonzero(groups >= 0)
+        n_groups = int(groups.max()) + 1 if len(members) else 0
+        blocks.append(
+            sp.csr_matrix(
+                (np.full(len(members), team_weight, dtype=np.float32), (members, groups[members])),
+                shape=(data.n_users, n_groups),
+            )
+        )
+    return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+class SideSVD(PureSVD):
+    """PureSVD over the interactions beside side columns: declared words and team.
+
+    The factorised matrix is ``[X | text_weight * words | team_weight * team]`` (``side_columns``),
+    so the factors tie words and teams to sessions: a person with few or no interactions is placed
+    by what they declared and where they work, and a tiny history is steadied by both.
+    score(u) = f_u V V_items^T, f_u the person's whole row.
+    """
+
+    name = "svd-side"
+
+    def __init__(
+        self,
+        factors: int = 8,
+        text_weight: float = 3.0,
+        team_weight: float = 3.0,
+        half_life_days: float | None = None,
+    ) -> None:
+        super().__init__(factors=factors, half_life_days=half_life_days)
+        self.text_weight = text_weight
+        self.team_weight = team_weight
+        self.rows: sp.csr_matrix | None = None
+
+    def fit(self, data: TrainData) -> SideSVD:
+        from scipy.sparse.linalg import svds
+
+        self.data = data
+        self.x = user_recency_weights(data, self.half_life_days)
+        side = side_columns(data, self.text_weight, self.team_weight)
+        self.rows = sp.hstack([self.x, side], format="csr", dtype=np.float64)
+        rank = max(1, min(self.factors, min(self.rows.shape) - 1))
+        if self.rows.nnz == 0:
+            self.v = np.zeros((self.rows.shape[1], rank))
+            return self
+        start = np.random.default_rng(data.seed).standard_normal(min(self.rows.shape))
+        _, _, vt = svds(self.rows, k=rank, v0=start, random_state=data.seed)
+        self.v = vt.T
+        return self
+
+    def raw_score(self, users: np.ndarray) -> np.ndarray:
+        assert self.rows is not None and self.v is not None and self.data is not None, "fit first"
+        users = np.asarray(users, dtype=np.int64)
+        items = self.v[: self.data.n_items]
+        return np.asarray((self.rows[users] @ self.v) @ items.T, dtype=np.float64)

@@ -3,9 +3,10 @@
 People have latent preferences over topic clusters (pulled towards their team's cluster),
 sessions belong mostly to one cluster (title and abstract drawn from its vocabulary), and every
 person declares skills and interests drawn from their preferences. Attendance is sampled from the
-true preferences, so the best possible ranking (the oracle: true preference, attended sessions
-excluded) is known. Cold-start people have at most two attended sessions in training.
-Deterministic for a seed; a few hundred people and sessions, evaluated in seconds.
+true preferences, so the best possible ranking (the oracle: true preference over the same
+candidates as every model, attended sessions excluded, dismissed ones last) is known. Cold-start
+people have at most two attended sessions in training; a dismissed session is one the person
+never attended. Deterministic for a seed; a few hundred people and sessions, evaluated in seconds.
 """
 
 from __future__ import annotations
@@ -129,12 +130,14 @@ def generate(
     shape = (n_people, n_sessions)
     x = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
     times = sp.csr_matrix((item_time[np.array(cols, dtype=np.int64)], (rows, cols)), shape=shape)
-    # Dismissals: each warm person dismissed one session from their least-liked cluster.
+    # Dismissals: each warm person dismissed one session from their least-liked cluster, one they
+    # never attended (neither in training nor held out: a dismissed session is never relevant).
     neg_rows: list[int] = []
     neg_cols: list[int] = []
     for u in np.flatnonzero(~is_cold).tolist():
         candidates = np.flatnonzero(primary == np.argmin(theta[u]))
-        candidates = candidates[x[u, candidates].toarray().ravel() == 0]
+        attended = x[u, candidates].toarray().ravel() != 0
+        candidates = candidates[~attended & ~np.isin(candidates, test[u])]
         if len(candidates):
             neg_rows.append(u)
             neg_cols.append(int(rng.choice(candidates)))
