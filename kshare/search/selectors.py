@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from types import ModuleType
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.models import Visibility as ProgrammeVisibility
-from kshare.search.backends import Access, Filters, postgres, sqlite_fts5
+from kshare.search.backends import Access, Filters, clamp_page, postgres, sqlite_fts5
 from kshare.search.models import Kind
 from kshare.search.query import parse
 from kshare.search.services import MARK_END, MARK_START
@@ -155,34 +155,29 @@ def search_access(*, person: Person) -> Access | None:
     """
     if person.is_admin:
         return None
-    hosting = (
-        SessionHost.objects.filter(person_id=person.pk)
+    hosting = SessionHost.objects.filter(person_id=person.pk).values("session_id")
+    invited = Invitation.objects.filter(person_id=person.pk).values("session_id")
+    # Only the personal sessions the team rule does not already open need a token of their own
+    # (each token is one more list FTS5 walks for every candidate). One query answers both
+    # questions: those sessions ("s") and the programmes the person organises ("p").
+    personal = (
+        Session.objects.filter(Q(pk__in=hosting) | Q(pk__in=invited))
+        .exclude(_open_by_rule(person))
         .order_by()
-        .values_list("session_id", flat=True)
-    )
-    invited = (
-        Invitation.objects.filter(person_id=person.pk)
-        .order_by()
-        .values_list("session_id", flat=True)
+        .annotate(grant=Value("s"))
+        .values_list("pk", "grant")
     )
     organised = (
         Programme.organisers.through.objects.filter(person_id=person.pk)
         .order_by()
-        .values_list("programme_id", flat=True)
+        .annotate(grant=Value("p"))
+        .values_list("programme_id", "grant")
     )
-    # Only the personal sessions the team rule does not already open need a token of their own
-    # (each token is one more list FTS5 walks for every candidate).
-    personal = set(hosting) | set(invited)
-    if personal:
-        personal = set(
-            Session.objects.filter(pk__in=personal)
-            .exclude(_open_by_rule(person))
-            .values_list("pk", flat=True)
-        )
+    grants = list(personal.union(organised, all=True).order_by())
     return Access(
         team_id=person.team_id,
-        session_ids=tuple(sorted(personal)),
-        programme_ids=tuple(sorted(organised)),
+        session_ids=tuple(sorted({pk for pk, grant in grants if grant == "s"})),
+        programme_ids=tuple(sorted({pk for pk, grant in grants if grant == "p"})),
     )
 
 
@@ -201,10 +196,10 @@ def search(
     """One page of what ``person`` may see matching ``query``, best first.
 
     ``query`` is user input of any shape (see ``kshare.search.query``); ``after``/``before``
-    bound the document's date (session start, idea creation), ``before`` excluded. Up to six
-    queries (seven with a tag): the sessions ``person`` hosts, those they are invited to, which
-    of these their team does not open anyway, the programmes they organise, the total (counted
-    up to ``MAX_COUNT``), then the page (``page`` is clamped to the last one).
+    bound the document's date (session start, idea creation), ``before`` excluded. Two queries
+    (three with a tag): the grants of ``person`` (``search_access``), then the total (counted up
+    to ``MAX_COUNT``) and the page (``page`` is clamped to the last one) — one statement on
+    PostgreSQL, two on SQLite.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     parsed = parse(query)
@@ -231,14 +226,18 @@ def search(
     backend = _backend()
     match = backend.expression(parsed, filters)
     with connection.cursor() as cursor:
-        total = backend.count(cursor, match=match, filters=filters, cap=MAX_COUNT + 1)
-        if total == 0:
-            return empty
-        last_page = max(1, math.ceil(min(total, MAX_COUNT) / per_page))
-        page = max(1, min(page, last_page))
-        rows = backend.page(
-            cursor, match=match, filters=filters, limit=per_page, offset=(page - 1) * per_page
+        total, rows = backend.search(
+            cursor,
+            match=match,
+            filters=filters,
+            cap=MAX_COUNT + 1,
+            max_count=MAX_COUNT,
+            per_page=per_page,
+            page=page,
         )
+    if total == 0:
+        return empty
+    page = clamp_page(page, total=total, max_count=MAX_COUNT, per_page=per_page)
     hits = [
         SearchHit(
             kind=kind_,

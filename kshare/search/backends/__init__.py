@@ -9,6 +9,7 @@ escapes the text and only then turns them into ``<mark>`` elements.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,3 +40,9 @@ class Filters:
     programme_id: int | None = None
     after: datetime | None = None
     before: datetime | None = None
+
+
+def clamp_page(page: int, *, total: int, max_count: int, per_page: int) -> int:
+    """``page`` within the pages of ``total`` matches (of which at most ``max_count`` are shown)."""
+    last = max(1, math.ceil(min(total, max_count) / per_page))
+    return max(1, min(page, last))

@@ -7,7 +7,7 @@ filters without reading ``search_document`` rows. Only a date range reads them.
 
 from __future__ import annotations
 
-from kshare.search.backends import Filters
+from kshare.search.backends import Filters, clamp_page
 from kshare.search.query import ParsedQuery, to_fts5
 from kshare.search.services import MARK_END, MARK_START, RESTRICTED
 
@@ -34,8 +34,8 @@ def _word(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def _parts(match: str, filters: Filters) -> list[tuple[str, list]]:
-    """``(FROM … WHERE …, params)`` of the query: FTS5 alone, plus a join for a date range."""
+def _source(match: str, filters: Filters) -> tuple[str, list]:
+    """``(FROM … WHERE …, params)`` of the matches: FTS5 alone, plus a join for a date range."""
     dates, params = [], []
     if filters.after is not None:
         dates.append(" AND search_document.date >= %s")
@@ -44,64 +44,86 @@ def _parts(match: str, filters: Filters) -> list[tuple[str, list]]:
         dates.append(" AND search_document.date < %s")
         params.append(filters.before)
     join = " CROSS JOIN search_document ON search_document.id = search_fts.rowid" if dates else ""
-    if filters.access is not None:
-        # Restricted documents without one of the person's grants are left out. (NOT walks the
-        # short "restr" list; an AND with "everything open" would walk a list of every document.)
-        grants = filters.access.grants()
-        hidden = (
-            f"(meta : {RESTRICTED} NOT meta : ({' OR '.join(grants)}))"
-            if grants
-            else (f"meta : {RESTRICTED}")
-        )
-        match = f"({match}) NOT {hidden}"
-    return [(f"FROM search_fts{join} WHERE search_fts MATCH %s{''.join(dates)}", [match, *params])]
+    return f"FROM search_fts{join} WHERE search_fts MATCH %s{''.join(dates)}", [
+        restricted(match, filters),
+        *params,
+    ]
+
+
+def restricted(match: str, filters: Filters) -> str:
+    """``match`` without the restricted documents the person has no grant for."""
+    if filters.access is None:
+        return match
+    # (NOT walks the short "restr" list; an AND with "everything open" would walk a list of
+    # every document.)
+    grants = filters.access.grants()
+    hidden = (
+        f"(meta : {RESTRICTED} NOT meta : ({' OR '.join(grants)}))"
+        if grants
+        else (f"meta : {RESTRICTED}")
+    )
+    return f"({match}) NOT {hidden}"
 
 
 def count(cursor, *, match: str, filters: Filters, cap: int) -> int:
-    parts = _parts(match, filters)
-    union = " UNION ALL ".join(f"SELECT 1 {sql}" for sql, _ in parts)
+    source, params = _source(match, filters)
     cursor.execute(
-        f"SELECT count(*) FROM ({union} LIMIT %s)",  # noqa: S608 - fixed SQL fragments
-        [*(p for _, params in parts for p in params), cap],
+        f"SELECT count(*) FROM (SELECT 1 {source} LIMIT %s)",  # noqa: S608 - fixed fragments
+        [*params, cap],
     )
     return cursor.fetchone()[0]
 
 
-def page(cursor, *, match: str, filters: Filters, limit: int, offset: int) -> list:
-    # Two steps: rank the matches, then build snippets for the page's rows only — SQLite would
-    # otherwise compute snippet() for every match before sorting.
-    parts = _parts(match, filters)
-    # Ranking every match of a common word costs more than 100 ms at 100,000 documents: the
-    # CANDIDATES most recently indexed matches are ranked (in rowid order FTS5 stops early).
-    union = " UNION ALL ".join(
-        "SELECT id, score FROM (SELECT search_fts.rowid AS id, "  # noqa: S608
-        f"bm25(search_fts, {WEIGHTS}) AS score {sql} "
-        f"ORDER BY search_fts.rowid DESC LIMIT {CANDIDATES})"
-        for sql, _ in parts
-    )
+def ranked_page(cursor, *, match: str, filters: Filters, limit: int, offset: int) -> list:
+    """One page of the ranked matches, with highlights and snippets for its rows only."""
+    source, params = _source(match, filters)
     sql = (
-        "SELECT search_document.id, search_document.kind, search_document.object_id, "  # noqa: S608
+        # Ranking every match of a common word costs more than 100 ms at 100,000 documents: the
+        # CANDIDATES most recently indexed matches are ranked (in rowid order FTS5 stops early).
+        "WITH hit AS MATERIALIZED (SELECT id, score FROM ("  # noqa: S608 - fixed fragments
+        f"SELECT search_fts.rowid AS id, bm25(search_fts, {WEIGHTS}) AS score {source} "
+        f"ORDER BY search_fts.rowid DESC LIMIT {CANDIDATES}) "
+        "ORDER BY score, id LIMIT %s OFFSET %s) "
+        # Snippets in one more pass over the matches, between the page's first and last rowid
+        # (FTS5 seeking each row by rowid would evaluate the whole query once per row — a
+        # prefix query's term lists merged twenty times). CROSS JOIN keeps that order.
+        "SELECT search_document.id, search_document.kind, search_document.object_id, "
         "search_document.session_id, search_document.date, "
         "highlight(search_fts, 0, %s, %s), "
         f"snippet(search_fts, 2, %s, %s, '…', {SNIPPET_TOKENS}), "
         "hit.score, "
         "(SELECT s.title FROM talks_session s WHERE s.id = search_document.session_id) "
-        f"FROM (SELECT id, score FROM ({union}) ORDER BY score, id LIMIT %s OFFSET %s) hit "
-        "CROSS JOIN search_fts CROSS JOIN search_document "
-        "ON search_fts.rowid = hit.id AND search_document.id = hit.id "
-        "WHERE search_fts MATCH %s ORDER BY hit.score, hit.id"
+        "FROM search_fts CROSS JOIN hit CROSS JOIN search_document "
+        "ON hit.id = search_fts.rowid AND search_document.id = search_fts.rowid "
+        "WHERE search_fts MATCH %s AND search_fts.rowid "
+        "BETWEEN (SELECT min(id) FROM hit) AND (SELECT max(id) FROM hit) "
+        "ORDER BY hit.score, hit.id"
     )
     cursor.execute(
         sql,
         [
-            MARK_START,
-            MARK_END,
-            MARK_START,
-            MARK_END,
-            *(p for _, params in parts for p in params),
+            *params,
             limit,
             offset,
-            match,
+            MARK_START,
+            MARK_END,
+            MARK_START,
+            MARK_END,
+            restricted(match, filters),
         ],
     )
     return cursor.fetchall()
+
+
+def search(
+    cursor, *, match: str, filters: Filters, cap: int, max_count: int, per_page: int, page: int
+) -> tuple[int, list]:
+    """The number of matches (up to ``cap``) and one page of them (clamped to the last page)."""
+    total = count(cursor, match=match, filters=filters, cap=cap)
+    if total == 0:
+        return 0, []
+    page = clamp_page(page, total=total, max_count=max_count, per_page=per_page)
+    rows = ranked_page(
+        cursor, match=match, filters=filters, limit=per_page, offset=(page - 1) * per_page
+    )
+    return total, rows
