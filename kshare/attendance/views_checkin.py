@@ -1,10 +1,294 @@
+"""Check-in pages: the host's page with the QR code, the signed link, and "I'm here".
+
+Every view checks the session object: a session the reader may not see is a 404 (as everywhere),
+the host's page and its QR code are for whoever may edit the session (403 for others). GET never
+writes: mail and QR scanners open links before people do, so only the "Check in" button's POST
+checks in.
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_POST
 
-from kshare.sessions.models import Session
+from kshare.attendance.checkin import (
+    CANCELLED,
+    NOT_YET,
+    OPEN,
+    OVER,
+    CheckInClosed,
+    CheckInLinkExpired,
+    CheckInLinkInvalid,
+    checkin,
+    checkin_opens_at,
+    checkin_qr_svg,
+    checkin_state,
+    checkin_token_read,
+    checkin_url,
+)
+from kshare.sessions import selectors
+from kshare.sessions.models import Attendance, Session, State
+
+REFRESH_SECONDS = 5
+
+
+# The session page imports this module, so the sessions views' own helpers cannot be imported
+# here; these two follow the same conventions (invisible = 404, not an editor = 403).
+def _visible_session(request: HttpRequest, pk: int) -> Session:
+    session = (
+        selectors.sessions_visible_to(person=request.user)
+        .select_related("programme")
+        .filter(pk=pk)
+        .first()
+    )
+    if session is None:
+        raise Http404
+    return session
+
+
+def _editable_session(request: HttpRequest, pk: int) -> Session:
+    session = _visible_session(request, pk)
+    if not selectors.session_can_edit(person=request.user, session=session):
+        raise PermissionDenied(
+            "Only the session's hosts, its programme's organisers and admins can open its "
+            "check-in page."
+        )
+    return session
+
+
+def _problem(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
+    return render(
+        request, "web/error.html", {"status": status, "title": title, "text": text}, status=status
+    )
+
+
+def _time(value) -> str:
+    return date_format(timezone.localtime(value), "H:i")
+
+
+def _closed(request: HttpRequest, session: Session, state: str) -> HttpResponse:
+    """The page that says why ``session`` takes no check-in now (nothing was recorded)."""
+    if state == CANCELLED:
+        return _problem(
+            request,
+            410,
+            "This session was cancelled",
+            f"“{session.title}” was cancelled, so there is nothing to check in to.",
+        )
+    if state == NOT_YET:
+        opens = checkin_opens_at(session)
+        assert opens is not None
+        return _problem(
+            request,
+            409,
+            "Check-in has not opened yet",
+            f"Check-in to “{session.title}” opens at {_time(opens)} on "
+            f"{date_format(timezone.localtime(opens), 'j F Y')}, 15 minutes before the start. "
+            "Come back then.",
+        )
+    if state == OVER:
+        return _expired(request)
+    return _problem(
+        request,
+        409,
+        "This session is not scheduled",
+        f"“{session.title}” has no confirmed date yet, so nobody can check in to it.",
+    )
+
+
+def _expired(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        410,
+        "This check-in link has expired",
+        "This check-in link has expired: the session is over. "
+        "If you were there, ask the host to add you to the attendance list.",
+    )
+
+
+def _checked_in_at(session: Session, person) -> Attendance | None:
+    return Attendance.objects.filter(session=session, person=person).only("recorded_at").first()
+
+
+# -- the signed link ------------------------------------------------------------------------------
+
+
+def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The check-in link of the QR code (sign-in required: the middleware sends people to the
+    sign-in page and back). GET shows the session and one "Check in" button; POST checks in."""
+    try:
+        session_id = checkin_token_read(token)
+    except CheckInLinkExpired:
+        return _expired(request)
+    except CheckInLinkInvalid:
+        return _problem(
+            request,
+            400,
+            "This check-in link is not valid",
+            "This check-in link is not valid: it may have been cut off or changed. "
+            "Scan the QR code again, or use “I'm here” on the session page.",
+        )
+    session = (
+        selectors.sessions_visible_to(person=request.user)
+        .select_related("programme")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        return _problem(
+            request,
+            404,
+            "You cannot check in to this session",
+            "This session does not exist, or it is not open to you (it may be for invited "
+            "people only). Ask the host if you think you should be on the list.",
+        )
+    state = checkin_state(session)
+    if state != OPEN:
+        return _closed(request, session, state)
+    context = {"session": session, "token": token}
+    if request.method == "POST":
+        try:
+            attendance, created = checkin(
+                session=session, person=request.user, method=Attendance.Method.CHECK_IN
+            )
+        except CheckInClosed as closed:
+            return _closed(request, session, closed.state)
+        return render(
+            request,
+            "attendance/checkin_link.html",
+            context | {"attendance": attendance, "created": created, "done": True},
+        )
+    return render(
+        request,
+        "attendance/checkin_link.html",
+        context | {"attendance": _checked_in_at(session, request.user)},
+    )
+
+
+# -- the host's page ------------------------------------------------------------------------------
+
+
+def _people(session: Session) -> list[Attendance]:
+    return list(
+        Attendance.objects.filter(session=session)
+        .select_related("person")
+        .order_by("recorded_at", "id")
+    )
+
+
+@require_GET
+def checkin_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The host's check-in page: the QR code to put on screen, the link, who has checked in."""
+    session = _editable_session(request, pk)
+    state = checkin_state(session)
+    has_link = session.state in (State.SCHEDULED, State.HELD) and session.end is not None
+    return render(
+        request,
+        "attendance/checkin_page.html",
+        {
+            "session": session,
+            "state": state,
+            "opens_at": checkin_opens_at(session),
+            "url": checkin_url(session) if has_link and state != OVER else "",
+            "people": _people(session),
+            "refresh_seconds": REFRESH_SECONDS,
+            "nav": "sessions",
+        },
+    )
+
+
+@require_GET
+def checkin_people(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who has checked in (the live part of the host's page, polled by htmx)."""
+    session = _editable_session(request, pk)
+    return render(
+        request,
+        "attendance/checkin_page.html#people",
+        {"session": session, "people": _people(session), "refresh_seconds": REFRESH_SECONDS},
+    )
+
+
+@require_GET
+def checkin_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    """The QR code of the check-in link, as SVG (same permission as the page)."""
+    session = _editable_session(request, pk)
+    if session.state not in (State.SCHEDULED, State.HELD) or session.end is None:
+        return HttpResponse(
+            "This session is not scheduled: it has no check-in link.",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    svg = checkin_qr_svg(checkin_url(session), title=f"Check-in link of “{session.title}”")
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- "I'm here" on the session page ---------------------------------------------------------------
 
 
 def checkin_context(request: HttpRequest, session: Session, *, can_edit: bool) -> dict:
-    """Check-in panel on the session page ("I'm here", the host's check-in page link)."""
-    return {}
+    """Check-in panel on the session page ("I'm here", the host's check-in page link).
+
+    At most one query (whether the reader has checked in), and only during the window.
+    """
+    state = checkin_state(session)
+    attendance = _checked_in_at(session, request.user) if state == OPEN else None
+    return {
+        # Everybody who may see the session during the window; its hosts before it too.
+        "checkin_shown": state == OPEN or (can_edit and state == NOT_YET),
+        "checkin_open": state == OPEN,
+        "checkin_state": state,
+        "checkin_opens_at": checkin_opens_at(session),
+        "checkin_attendance": attendance,
+        "checkin_can_manage": can_edit,
+    }
+
+
+@require_POST
+def checkin_remote(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "I'm here": check in from the session page (online attendees). With htmx only the card
+    is swapped; without JavaScript the page is reloaded with a message."""
+    session = _visible_session(request, pk)
+    can_edit = selectors.session_can_edit(person=request.user, session=session)
+    htmx = bool(request.headers.get("HX-Request"))
+    try:
+        attendance, created = checkin(
+            session=session, person=request.user, method=Attendance.Method.REMOTE
+        )
+    except CheckInClosed as closed:
+        if not htmx:
+            return _closed(request, session, closed.state)
+        context = checkin_context(request, session, can_edit=can_edit)
+        context |= {
+            "session": session,
+            "checkin_message": _closed_text(closed.state),
+            "checkin_error": True,
+        }
+        return render(request, "attendance/_session_checkin.html", context)
+    if not htmx:
+        if created:
+            messages.success(request, f"You're checked in to “{session.title}”.")
+        else:
+            messages.info(
+                request, f"You were already checked in at {_time(attendance.recorded_at)}."
+            )
+        return redirect(session)
+    return render(
+        request,
+        "attendance/_session_checkin.html",
+        checkin_context(request, session, can_edit=can_edit) | {"session": session},
+    )
+
+
+def _closed_text(state: str) -> str:
+    return {
+        CANCELLED: "This session was cancelled.",
+        NOT_YET: "Check-in has not opened yet.",
+        OVER: "The session is over: check-in is closed.",
+    }.get(state, "This session is not scheduled.")
