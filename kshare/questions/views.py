@@ -1,10 +1,251 @@
+"""Live questions: the session page's section, the questions page (for a screen in the room) and
+the POSTs behind them. Every form works as a plain POST + redirect; with htmx only the section or
+the live list is swapped, and the list polls itself while the session runs."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
-from kshare.sessions.models import Session
+from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE
+from kshare.questions import selectors, services
+from kshare.questions.forms import AskForm
+from kshare.questions.models import Question
+from kshare.sessions.models import Session, State
+from kshare.sessions.selectors import session_can_edit
+
+POLL_SECONDS = 4
+VIEWS = ("session", "page")
+SECTION = "questions/_questions.html#question-section"
+LIVE = "questions/_questions.html#question-live"
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _view(request: HttpRequest) -> str:
+    view = request.POST.get("view") or request.GET.get("view") or "session"
+    return view if view in VIEWS else "session"
+
+
+def _return_url(session: Session, view: str) -> str:
+    if view == "page":
+        return reverse("questions:page", args=[session.pk])
+    return session.get_absolute_url() + "#questions"
+
+
+def _form(data: object = None) -> AskForm:
+    return AskForm(data, auto_id="id_question_%s")  # type: ignore[arg-type]
+
+
+def _context(
+    request: HttpRequest,
+    session: Session,
+    *,
+    can_edit: bool,
+    view: str = "session",
+    form: AskForm | None = None,
+    message: str = "",
+    notice: str = "",
+    notice_error: bool = False,
+) -> dict:
+    """Everything the section and the live list need: one query for the questions."""
+    now = timezone.now()
+    live = session.state in (State.SCHEDULED, State.HELD) and session.start is not None
+    started = live and session.start is not None and now >= session.start - CHECKIN_OPENS_BEFORE
+    ended = live and session.end is not None and now >= session.end
+    is_open = services.questions_open(session=session, now=now)
+    return {
+        "session": session,
+        "can_edit": can_edit,
+        "questions_show": started,
+        "question_open": is_open,
+        "question_started": started,
+        "question_ended": ended,
+        "question_can_convert": can_edit and ended,
+        "question_lists": selectors.question_lists(session=session, person=request.user)
+        if started
+        else selectors.QuestionLists(open=[], answered=[]),
+        "question_form": form or _form(),
+        "question_message": message,
+        "question_notice": notice,
+        "question_notice_error": notice_error,
+        "question_view": view,
+        "question_poll": f"every {POLL_SECONDS}s",
+        "question_opens_minutes": int(CHECKIN_OPENS_BEFORE.total_seconds() // 60),
+    }
 
 
 def questions_context(request: HttpRequest, session: Session, *, can_edit: bool) -> dict:
-    """Live questions on the session page."""
-    return {}
+    """Live questions on the session page: shown from the moment questions open, during and
+    after the session (a constant number of queries: one, none before the window)."""
+    return _context(request, session, can_edit=can_edit)
+
+
+def _session(request: HttpRequest, pk: int) -> Session:
+    session = selectors.session_for_questions(person=request.user, pk=pk)
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+def _question(session: Session, qpk: int) -> Question:
+    question = selectors.question_of_session(session=session, pk=qpk)
+    if question is None:
+        raise Http404("No such question in this session.")
+    return question
+
+
+def _can_edit(request: HttpRequest, session: Session) -> bool:
+    return session_can_edit(person=request.user, session=session)
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+@require_GET
+def question_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The questions on their own page, large and sorted by votes, for a screen in the room."""
+    session = _session(request, pk)
+    context = _context(request, session, can_edit=_can_edit(request, session), view="page")
+    return render(request, "questions/page.html", {**context, "nav": "sessions"})
+
+
+@require_GET
+def question_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live list alone: what the page polls."""
+    session = _session(request, pk)
+    context = _context(request, session, can_edit=_can_edit(request, session), view=_view(request))
+    return render(request, LIVE, context)
+
+
+# -- actions -------------------------------------------------------------------------------------
+
+
+@require_POST
+def question_ask(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session(request, pk)
+    view = _view(request)
+    form = _form(request.POST)
+    if form.is_valid():
+        try:
+            services.question_ask(
+                session=session,
+                author=request.user,
+                text=form.cleaned_data["text"],
+                anonymous=form.cleaned_data["anonymous"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            text = (
+                "Your question is posted anonymously."
+                if form.cleaned_data["anonymous"]
+                else "Your question is posted."
+            )
+            if _htmx(request):
+                context = _context(
+                    request, session, can_edit=_can_edit(request, session), view=view, message=text
+                )
+                return render(request, SECTION, context)
+            messages.success(request, text)
+            return redirect(_return_url(session, view))
+    context = _context(request, session, can_edit=_can_edit(request, session), view=view, form=form)
+    if _htmx(request):
+        # htmx swaps only 2xx answers: the form comes back with its errors in place.
+        return render(request, SECTION, context)
+    return render(request, "questions/page.html", {**context, "nav": "sessions"}, status=400)
+
+
+VOTE_MESSAGES = {
+    services.Vote.ADDED: ("Your vote is counted.", False),
+    services.Vote.ALREADY: ("You have already voted for this question; it counts once.", True),
+    services.Vote.REMOVED: ("Your vote is withdrawn.", False),
+    services.Vote.NOT_VOTED: ("You had not voted for this question.", True),
+}
+
+
+def _bad_request(request: HttpRequest, text: str) -> HttpResponse:
+    return render(
+        request,
+        "web/error.html",
+        {"status": 400, "title": "Bad request", "text": text},
+        status=400,
+    )
+
+
+def _after_action(
+    request: HttpRequest, session: Session, view: str, text: str, *, error: bool
+) -> HttpResponse:
+    if _htmx(request):
+        context = _context(
+            request,
+            session,
+            can_edit=_can_edit(request, session),
+            view=view,
+            notice=text,
+            notice_error=error,
+        )
+        return render(request, LIVE, context)
+    (messages.error if error else messages.success)(request, text)
+    return redirect(_return_url(session, view))
+
+
+@require_POST
+def question_vote(request: HttpRequest, pk: int, qpk: int) -> HttpResponse:
+    """Upvote (``vote=on``) or withdraw (``vote=off``): the wanted state, not a toggle, so a
+    double click stores one vote and says so."""
+    session = _session(request, pk)
+    question = _question(session, qpk)
+    wanted = request.POST.get("vote")
+    if wanted not in ("on", "off"):
+        return _bad_request(request, "Send vote=on or vote=off.")
+    try:
+        result = services.question_vote_set(
+            question=question, person=request.user, on=wanted == "on"
+        )
+    except ValidationError as exc:
+        return _after_action(request, session, _view(request), " ".join(exc.messages), error=True)
+    text, error = VOTE_MESSAGES[result]
+    return _after_action(request, session, _view(request), text, error=error)
+
+
+@require_POST
+def question_answered(request: HttpRequest, pk: int, qpk: int) -> HttpResponse:
+    session = _session(request, pk)
+    question = _question(session, qpk)
+    if not _can_edit(request, session):
+        raise PermissionDenied(services.MANAGE_REFUSED)
+    wanted = request.POST.get("answered")
+    if wanted not in ("on", "off"):
+        return _bad_request(request, "Send answered=on or answered=off.")
+    services.question_answered_set(question=question, by=request.user, answered=wanted == "on")
+    text = "Marked answered." if wanted == "on" else "Marked not answered."
+    return _after_action(request, session, _view(request), text, error=False)
+
+
+@require_POST
+def question_convert(request: HttpRequest, pk: int, qpk: int) -> HttpResponse:
+    """Turn a question into an idea on the session's board or a topic request (once)."""
+    session = _session(request, pk)
+    question = _question(session, qpk)
+    if not _can_edit(request, session):
+        raise PermissionDenied(services.MANAGE_REFUSED)
+    into = request.POST.get("into")
+    if into not in ("idea", "topic"):
+        return _bad_request(request, "Send into=idea or into=topic.")
+    view = _view(request)
+    try:
+        result = services.question_convert(question=question, by=request.user, into=into)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_return_url(session, view))
+    what = "an idea on this session's board" if into == "idea" else "a topic request"
+    messages.success(request, f"The question is now {what}: “{result.title}”.")
+    return redirect(_return_url(session, view))
