@@ -147,6 +147,13 @@ def build_parser() -> Parser:
     recommend_evaluate.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a table"
     )
+    recommend_evaluate.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="the generated organisation's seed (synthetic only; default: 0)",
+    )
 
     commands.add_parser(
         "migrate",
@@ -243,6 +250,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
 def _port(text: str) -> int:
     value = _positive_int(text)
     if value > 65535:
@@ -279,6 +296,8 @@ def _call(name: str, *args: str, **options: object) -> None:
 def cmd_recommend(args: argparse.Namespace) -> int:
     _setup()
     options = ["--json"] if args.json else []
+    if args.seed:
+        options += ["--seed", str(args.seed)]
     _call("recommend", args.action, "--dataset", args.dataset, *options)
     return 0
 

@@ -9,6 +9,7 @@ A missing data set or an unknown name ends with exit code 2 and one sentence.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -22,6 +23,16 @@ EXIT_ERROR = 2
 
 def _fail(message: str) -> CommandError:
     return CommandError(message, returncode=EXIT_ERROR)
+
+
+def _seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be 0 or more")
+    return seed
 
 
 class Command(BaseCommand):
@@ -44,23 +55,33 @@ class Command(BaseCommand):
             help=f"one of {', '.join(DATASETS)}, or a directory with MovieTweetings' ratings.dat",
         )
         evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+        evaluate.add_argument(
+            "--seed",
+            type=_seed,
+            default=0,
+            metavar="N",
+            help="the generated organisation's seed (synthetic only; default 0)",
+        )
 
     def handle(self, *args, **options) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        report = self.evaluate(options["dataset"])
+        seed = options.get("seed", 0)
+        if seed and options["dataset"] != "synthetic":
+            raise _fail("--seed applies to the synthetic data set only.")
+        report = self.evaluate(options["dataset"], seed)
         if options["json"]:
             self.stdout.write(json.dumps(report, sort_keys=False))
         else:
             self.stdout.write(format_table(report))
 
-    def evaluate(self, dataset: str) -> dict:
+    def evaluate(self, dataset: str, seed: int = 0) -> dict:
         data_dir = Path(settings.KSHARE_DATA_DIR)
         if dataset == "movietweetings":
             return _movietweetings(data_dir / "movietweetings-100k")
         if dataset == "synthetic":
             from kshare.recommend.engine.evaluate import evaluate_synthetic
 
-            return evaluate_synthetic()
+            return evaluate_synthetic(seed=seed)
         if dataset == "pyvideo-experts":
             try:
                 from kshare.recommend.engine.eval_pyvideo import evaluate_pyvideo
