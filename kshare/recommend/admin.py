@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun, TrainingState
+from kshare.recommend.models import (
+    ExpertIndex,
+    Recommendation,
+    SimilarSession,
+    TrainingRun,
+    TrainingState,
+)
 
 
 @admin.register(TrainingRun)
@@ -31,3 +37,18 @@ class SimilarSessionAdmin(admin.ModelAdmin):
 @admin.register(TrainingState)
 class TrainingStateAdmin(admin.ModelAdmin):
     list_display = ["stale_since", "stale_reason"]
+
+
+@admin.register(ExpertIndex)
+class ExpertIndexAdmin(admin.ModelAdmin):
+    """Read-only: written by the training task (``experts_adapter.experts_fit_and_store``)."""
+
+    list_display = ["created_at", "people", "talks", "run"]
+    fields = ("created_at", "run", "people", "talks", "details")
+    readonly_fields = ("created_at", "run", "people", "talks", "details")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -98,3 +98,28 @@ class TrainingState(models.Model):
 
     def __str__(self) -> str:
         return f"Stale since {self.stale_since}" if self.stale_since else "Up to date"
+
+
+class ExpertIndex(models.Model):
+    """The host finder (``engine.experts.ExpertFinder``) fitted on the organisation after a
+    training run, pickled: "who could host this" is served from it (``experts_adapter``). Only
+    the newest is kept."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    run = models.ForeignKey(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    people = models.PositiveIntegerField(default=0)
+    talks = models.PositiveIntegerField(default=0)
+    data = models.BinaryField(editable=False)
+    # Fit time, size, whether the re-ranker was tuned.
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "host finder index"
+        verbose_name_plural = "host finder indexes"
+
+    def __str__(self) -> str:
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"Host finder {when} ({self.people} people, {self.talks} talks)"

@@ -76,69 +76,183 @@ def _cards(sessions: QuerySet[Session]) -> QuerySet[Session]:
     )
 
 
-def _excluded(person: Person, kind: str) -> Q:
-    """What ``person`` is never shown (attended, hosts, answered, dismissed, already listed)."""
-    mine = Q(pk__in=Attendance.objects.filter(person=person).values("session_id")) | Q(
-        pk__in=SessionHost.objects.filter(person=person).values("session_id")
-    )
+def _mine(person_id: int, kind: str) -> list[Exists]:
+    """What ``person`` is never shown, one correlated ``EXISTS`` each on a (session, person)
+    index: attended, hosts, answered or dismissed (upcoming); for recordings anything signalled
+    (watched, dismissed), invited, or tagged with an interest — already on the catch-up page's
+    own list (kshare.library.catchup), not twice."""
+
+    def on(model, **extra) -> Exists:
+        return Exists(model.objects.filter(session_id=OuterRef("pk"), person_id=person_id, **extra))
+
+    mine = [on(Attendance), on(SessionHost)]
     if kind == Recommendation.Kind.SESSION:
-        mine |= Q(
-            pk__in=Invitation.objects.filter(
-                person=person,
-                response__in=[Invitation.Response.YES, Invitation.Response.NO],
-            ).values("session_id")
-        )
-        mine |= Q(
-            pk__in=CatchUpSignal.objects.filter(
-                person=person, kind=CatchUpSignal.Kind.NOT_INTERESTED
-            ).values("session_id")
-        )
+        mine.append(on(Invitation, response__in=[Invitation.Response.YES, Invitation.Response.NO]))
+        mine.append(on(CatchUpSignal, kind=CatchUpSignal.Kind.NOT_INTERESTED))
     else:
-        mine |= Q(pk__in=CatchUpSignal.objects.filter(person=person).values("session_id"))
-        # Already on the catch-up page's own list (kshare.library.catchup: held with material,
-        # invited or tagged with an interest, not attended, hosted or signalled): not twice.
-        mine |= Q(pk__in=Invitation.objects.filter(person=person).values("session_id"))
-        mine |= Q(
-            pk__in=Session.tags.through.objects.filter(
-                tag_id__in=Person.interests.through.objects.filter(person_id=person.pk).values(
-                    "tag_id"
+        mine.append(on(CatchUpSignal))
+        mine.append(on(Invitation))
+        mine.append(
+            Exists(
+                Session.tags.through.objects.filter(
+                    session_id=OuterRef("pk"),
+                    tag_id__in=Person.interests.through.objects.filter(person_id=person_id).values(
+                        "tag_id"
+                    ),
                 )
-            ).values("session_id")
+            )
         )
     return mine
 
 
-def _checked(person: Person, kind: str, ids: list[int]) -> dict[int, Session]:
-    """The sessions of ``ids`` that may still be shown to ``person`` now, as cards.
+def _showable(person: Person, kind: str) -> QuerySet[Session]:
+    """The sessions ``person`` may be shown as ``kind`` now, every rule in SQL: may see it,
+    upcoming and not started (or held with material, for recordings), none of ``_mine``.
+    Meant to be narrowed by primary key or by the person's stored rows, never scanned."""
+    sessions = sessions_visible_to(person=person)
+    if kind == Recommendation.Kind.SESSION:
+        sessions = sessions.filter(state=State.SCHEDULED, start__gt=timezone.now())
+    else:
+        sessions = sessions.filter(
+            Exists(Material.objects.filter(session_id=OuterRef("pk"))), state=State.HELD
+        )
+    for condition in _mine(person.pk, kind):
+        sessions = sessions.filter(~condition)
+    return sessions
 
-    One query driven by the primary keys (state, time and material are checked on the few rows
-    it returns, so the database never scans every scheduled or held session)."""
+
+def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
+    """The last training's list for ``person`` as cards, best first, filtered as ``_showable``
+    says: ONE hand-written query driven by the (person, kind, rank) index, every rule an indexed
+    ``EXISTS`` on the few stored rows, the hosts joined in. Written by hand because building the
+    same query through the ORM costs more than running it (``test_serving_queries`` checks that
+    both agree)."""
+    sql, params = _cached_sql(person, kind, limit)
+    sessions: dict[int, Session] = {}
+    reasons: dict[int, str] = {}
+    links: dict[int, list[SessionHost]] = defaultdict(list)
+    db = Session.objects.db
+    for row in Session.objects.raw(sql, params):
+        if row.pk not in sessions:
+            sessions[row.pk] = row
+            reasons[row.pk] = row.recommended_reason  # type: ignore[attr-defined]
+        if row.host_link_id is not None:  # type: ignore[attr-defined]
+            link = SessionHost.from_db(
+                db,
+                ["id", "session_id", "person_id", "role"],
+                [row.host_link_id, row.pk, row.host_person_id, row.host_role],  # type: ignore[attr-defined]
+            )
+            link.person = Person.from_db(
+                db,
+                ["id", "display_name"],
+                [row.host_person_id, row.host_display_name],  # type: ignore[attr-defined]
+            )
+            links[row.pk].append(link)
+    for pk, session in sessions.items():
+        # As prefetch_related leaves it: session.host_links.all() reads these, no query.
+        hosts = SessionHost.objects.all()
+        hosts._result_cache = links[pk]
+        hosts._prefetch_done = True  # type: ignore[attr-defined]
+        session._prefetched_objects_cache = {"host_links": hosts}  # type: ignore[attr-defined]
+    return [Recommended(session=s, reason=reasons[pk]) for pk, s in sessions.items()]
+
+
+def _cached_sql(person: Person, kind: str, limit: int) -> tuple[str, dict]:
+    """The SQL of ``_cached`` (see ``_showable`` and ``sessions_visible_to`` for the rules).
+    Only table and column names from the models' meta are put in the text (``noqa: S608``);
+    every value is a parameter."""
+    from django.db import connection
+
+    from kshare.programmes.models import Programme
+    from kshare.programmes.models import Visibility as ProgrammeVisibility
+    from kshare.sessions.models import Visibility
+
+    q = connection.ops.quote_name
+
+    def table(model) -> str:
+        return q(model._meta.db_table)
+
+    def on(model, column: str = "session_id", extra: str = "") -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM {table(model)} x WHERE x.{q(column)} = "  # noqa: S608
+            f"{'s.' + q('programme_id') if column == 'programme_id' else 's.' + q('id')} "
+            f"AND x.{q('person_id')} = %(me)s{extra})"
+        )
+
+    params: dict = {"me": person.pk, "kind": kind, "limit": limit}
+    where = [f"r.{q('person_id')} = %(me)s", f"r.{q('kind')} = %(kind)s"]
+    if kind == Recommendation.Kind.SESSION:
+        params["scheduled"], params["now"] = (
+            State.SCHEDULED,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        )
+        where.append(f"s.{q('state')} = %(scheduled)s AND s.{q('start')} > %(now)s")
+    else:
+        params["held"] = State.HELD
+        where.append(
+            f"s.{q('state')} = %(held)s AND EXISTS (SELECT 1 FROM {table(Material)} x "  # noqa: S608
+            f"WHERE x.{q('session_id')} = s.{q('id')})"
+        )
+    if not person.is_admin:
+        params["public"], params["teams"] = Visibility.PUBLIC, Visibility.TEAMS
+        params["programme_public"] = ProgrammeVisibility.PUBLIC
+        session_open = f"s.{q('visibility')} = %(public)s"
+        programme_open = f"g.{q('visibility')} = %(programme_public)s"
+        if person.team_id is not None:
+            params["team"] = person.team_id
+            session_open += (
+                f" OR (s.{q('visibility')} = %(teams)s AND EXISTS (SELECT 1 FROM "  # noqa: S608
+                f"{table(Session.teams.through)} x WHERE x.{q('session_id')} = s.{q('id')} "
+                f"AND x.{q('team_id')} = %(team)s))"
+            )
+            programme_open += (
+                f" OR EXISTS (SELECT 1 FROM {table(Programme.teams.through)} x "  # noqa: S608
+                f"WHERE x.{q('programme_id')} = s.{q('programme_id')} "
+                f"AND x.{q('team_id')} = %(team)s)"
+            )
+        where.append(
+            f"({on(SessionHost)} OR {on(Invitation)} OR "
+            f"{on(Programme.organisers.through, 'programme_id')} OR "
+            f"(({session_open}) AND ({programme_open})))"
+        )
+    mine = [on(Attendance), on(SessionHost)]
+    if kind == Recommendation.Kind.SESSION:
+        params["yes"], params["no"] = Invitation.Response.YES, Invitation.Response.NO
+        params["not_interested"] = CatchUpSignal.Kind.NOT_INTERESTED
+        mine.append(on(Invitation, extra=f" AND x.{q('response')} IN (%(yes)s, %(no)s)"))
+        mine.append(on(CatchUpSignal, extra=f" AND x.{q('kind')} = %(not_interested)s"))
+    else:
+        mine += [on(CatchUpSignal), on(Invitation)]
+        mine.append(
+            f"EXISTS (SELECT 1 FROM {table(Session.tags.through)} x JOIN "  # noqa: S608
+            f"{table(Person.interests.through)} i ON i.{q('tag_id')} = x.{q('tag_id')} "
+            f"WHERE x.{q('session_id')} = s.{q('id')} AND i.{q('person_id')} = %(me)s)"
+        )
+    where += [f"NOT {condition}" for condition in mine]
+    columns = ", ".join(f"s.{q(c)}" for c in ("id", "title", "format", "start", "end", "state"))
+    sql = (
+        f"SELECT c.*, h.{q('id')} AS host_link_id, h.{q('role')} AS host_role, "  # noqa: S608
+        f"p.{q('id')} AS host_person_id, p.{q('display_name')} AS host_display_name "
+        f"FROM (SELECT {columns}, r.{q('rank')} AS recommended_rank, "
+        f"r.{q('reason')} AS recommended_reason "
+        f"FROM {table(Recommendation)} r "
+        f"JOIN {table(Session)} s ON s.{q('id')} = r.{q('session_id')} "
+        f"JOIN {table(Programme)} g ON g.{q('id')} = s.{q('programme_id')} "
+        f"WHERE {' AND '.join(where)} "
+        f"ORDER BY r.{q('rank')} LIMIT %(limit)s) c "
+        f"LEFT JOIN {table(SessionHost)} h ON h.{q('session_id')} = c.{q('id')} "
+        f"LEFT JOIN {table(Person)} p ON p.{q('id')} = h.{q('person_id')} "
+        f"ORDER BY c.recommended_rank, h.{q('role')} DESC, h.{q('id')}"
+    )
+    return sql, params
+
+
+def _checked(person: Person, kind: str, ids: list[int]) -> dict[int, Session]:
+    """The sessions of ``ids`` that may still be shown to ``person`` now, as cards (one query
+    driven by the primary keys, one for the hosts)."""
     if not ids:
         return {}
-    sessions = (
-        sessions_visible_to(person=person).filter(pk__in=ids).exclude(_excluded(person, kind))
-    )
-    upcoming = kind == Recommendation.Kind.SESSION
-    if not upcoming:
-        sessions = sessions.annotate(
-            has_material=Exists(Material.objects.filter(session=OuterRef("pk")))
-        )
-    now = timezone.now()
-    return {
-        s.pk: s
-        for s in _cards(sessions)
-        if (
-            s.state == State.SCHEDULED and s.start is not None and s.start > now
-            if upcoming
-            else s.state == State.HELD and s.has_material  # type: ignore[attr-defined]
-        )
-    }
-
-
-def _stored(person: Person, kind: str) -> dict[int, str]:
-    """The last training's list for ``person``: session pk -> reason, best first."""
-    stored = Recommendation.objects.filter(person=person, kind=kind).order_by("rank")
-    return dict(stored.values_list("session_id", "reason"))
+    return {s.pk: s for s in _cards(_showable(person, kind).filter(pk__in=ids))}
 
 
 def _stored_popular(kind: str, team_id: int | None) -> tuple[list[int], bool]:
@@ -216,30 +330,24 @@ def _cold(person: Person, kind: str, skip: set[int]) -> dict[int, str]:
 
 def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> list[Recommended]:
     """``person``'s recommended upcoming sessions (``kind="session"``) or recordings
-    (``"recording"``), best first, each with its reason (see the module for the rules)."""
+    (``"recording"``), best first, each with its reason (see the module for the rules).
+
+    From the cache: two queries (the stored rows joined with the sessions, every rule applied in
+    SQL; the hosts). When fewer than ``limit`` are left, the cold-start candidates fill the rest."""
     if not person.is_authenticated or not person.is_active:
         return []
-    stored = _stored(person, kind)
-    checked: dict[int, Session] = {}
-    if len(stored) >= 2 * limit:  # usually enough on its own: one query for the cards
-        checked = _checked(person, kind, list(stored))
-        if sum(pk in checked for pk in stored) >= limit:
-            return [
-                Recommended(session=checked[pk], reason=reason)
-                for pk, reason in stored.items()
-                if pk in checked
-            ][:limit]
-        candidates = _cold(person, kind, skip=set(stored))
-        checked.update(_checked(person, kind, list(candidates)))
-    else:
-        candidates = _cold(person, kind, skip=set(stored))
-        checked = _checked(person, kind, [*stored, *candidates])
-    ordered = {**stored, **{pk: r for pk, r in candidates.items() if pk not in stored}}
-    return [
+    found = _cached(person, kind, limit)
+    if len(found) >= limit:
+        return found
+    shown = {r.session.pk for r in found}
+    candidates = _cold(person, kind, skip=shown)
+    checked = _checked(person, kind, list(candidates))
+    found += [
         Recommended(session=checked[pk], reason=reason)
-        for pk, reason in ordered.items()
+        for pk, reason in candidates.items()
         if pk in checked
-    ][:limit]
+    ]
+    return found[:limit]
 
 
 # --- suggested invitees -------------------------------------------------------------------
@@ -334,20 +442,30 @@ class Host:
 
 
 def hosts_for_topic(*, viewer: Person, topic: TopicRequest, limit: int = HOSTS) -> list[Host]:
-    """People who could host ``topic`` (see ``hosts_for``); the requester and people who already
-    volunteered are left out (the page lists volunteers itself)."""
-    return hosts_for(
+    """People who could host ``topic``, best first, with reasons: from the host finder fitted
+    after the last training (``experts_adapter``), else from the database (``hosts_for``). The
+    requester and people who already volunteered are left out (the page lists volunteers
+    itself)."""
+    tags = dict(topic.tags.values_list("pk", "name"))
+    left_out = {topic.requester_id, *topic.volunteers.values_list("person_id", flat=True)}
+    found = _hosts_from_finder(
         viewer=viewer,
         title=topic.title,
-        tags=dict(topic.tags.values_list("pk", "name")),
-        exclude=Q(pk=topic.requester_id) | Q(pk__in=topic.volunteers.values("person_id")),
+        text=topic.description,
+        tags=tags,
+        left_out=left_out,
         limit=limit,
+    )
+    if found is not None:
+        return found
+    return hosts_for(
+        viewer=viewer, title=topic.title, tags=tags, exclude=Q(pk__in=left_out), limit=limit
     )
 
 
 def hosts_for_idea(*, viewer: Person, idea: Idea, limit: int = HOSTS) -> list[Host]:
-    """People who could run ``idea`` as a session (see ``hosts_for``): its words, and the tags
-    of the session it came from; its author is left out."""
+    """People who could run ``idea`` as a session (as ``hosts_for_topic``): its words, and the
+    tags of the session it came from; its author is left out."""
     tags = (
         dict(
             Session.tags.through.objects.filter(session_id=idea.session_id).values_list(
@@ -357,9 +475,62 @@ def hosts_for_idea(*, viewer: Person, idea: Idea, limit: int = HOSTS) -> list[Ho
         if idea.session_id
         else {}
     )
+    found = _hosts_from_finder(
+        viewer=viewer,
+        title=idea.title,
+        text=idea.description,
+        tags=tags,
+        left_out={idea.author_id},
+        limit=limit,
+    )
+    if found is not None:
+        return found
     return hosts_for(
         viewer=viewer, title=idea.title, tags=tags, exclude=Q(pk=idea.author_id), limit=limit
     )
+
+
+def _hosts_from_finder(
+    *,
+    viewer: Person,
+    title: str,
+    text: str,
+    tags: dict[int, str],
+    left_out: set[int],
+    limit: int,
+) -> list[Host] | None:
+    """The fitted host finder's ranking (``None`` when there is no fitted finder or it finds
+    nobody, e.g. for words no talk or skill has: the database scorer answers then). Four
+    queries: the index's id, the people, the talks ``viewer`` may see, the skills."""
+    from kshare.recommend import experts_adapter
+
+    fitted = experts_adapter.experts_loaded()
+    if fitted is None:
+        return None
+    query = "\n".join([title, *tags.values(), text or ""])
+    ranked = experts_adapter.hosts_ranked(
+        fitted, query=query, tags=list(tags.values()), exclude=left_out, limit=limit
+    )
+    if not ranked:
+        return None
+    people = {
+        p.pk: p
+        for p in Person.objects.filter(is_active=True, pk__in=[h.person_id for h in ranked])
+        .exclude(pk__in=left_out)
+        .select_related("team")
+    }
+    ranked = [h for h in ranked if h.person_id in people][:limit]
+    reasons = experts_adapter.host_reasons(
+        fitted,
+        viewer=viewer,
+        ranked=ranked,
+        tag_ids=tags,
+        words=set(_WORD.findall(title.lower())) - _STOP,
+    )
+    return [
+        Host(person=people[h.person_id], score=h.score, reasons=reasons[h.person_id])
+        for h in ranked
+    ]
 
 
 def hosts_for(
