@@ -50,7 +50,7 @@ def scheduled(**kwargs):
 
 def test_the_window_opens_fifteen_minutes_before_the_start_and_closes_at_the_end():
     session = scheduled()
-    assert CHECKIN_OPENS_BEFORE == timedelta(minutes=15)
+    assert timedelta(minutes=15) == CHECKIN_OPENS_BEFORE
     second = timedelta(seconds=1)
     cases = [
         (START - timedelta(hours=3), NOT_YET),
