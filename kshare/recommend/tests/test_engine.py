@@ -22,7 +22,10 @@ from kshare.recommend.engine.models import (
     Oracle,
     Popularity,
     PureSVD,
+    SideSVD,
+    log_scale,
     normalise_rows,
+    side_columns,
     user_recency_weights,
 )
 
@@ -202,6 +205,43 @@ def test_pure_svd_recovers_blocks_and_is_deterministic():
     assert ranking(PureSVD(factors=2).fit(data), 0, data)[0] == 2
 
 
+def side_data() -> TrainData:
+    """``block()`` with words and teams, plus user 6 (team 1, no words) and user 7 (no team,
+    declares "kubernetes"), neither with any interaction."""
+    x = sp.vstack([block(), sp.csr_matrix((2, 6), dtype=np.float32)]).tocsr()
+    return TrainData(
+        x,
+        item_text=["sql joins"] * 3 + ["kubernetes pods"] * 3,
+        user_text=["sql"] * 3 + ["kubernetes"] * 3 + ["", "kubernetes"],
+        user_group=np.array([0, 0, 0, 1, 1, 1, 1, -1]),
+        seed=1,
+    )
+
+
+def test_side_columns_are_weighted_declared_words_and_a_team_one_hot():
+    # Vocabulary (items' and people's words, sorted): joins, kubernetes, pods, sql; then teams 0, 1.
+    columns = side_columns(side_data(), text_weight=2.0, team_weight=3.0)
+    assert columns.toarray().tolist() == (
+        [[0, 0, 0, 2, 3, 0]] * 3
+        + [[0, 2, 0, 0, 0, 3]] * 3
+        + [[0, 0, 0, 0, 0, 3], [0, 2, 0, 0, 0, 0]]
+    )
+    assert side_columns(side_data(), 0.0, 0.0).shape == (8, 0)
+
+
+def test_side_svd_places_people_without_interactions_by_team_and_declared_words():
+    data = side_data()
+    model = SideSVD(factors=2, text_weight=1.0, team_weight=1.0).fit(data)
+    for user in (6, 7):  # team 1 only; "kubernetes" only
+        assert sorted(ranking(model, user, data)[:3]) == [3, 4, 5]
+        assert ranking(model, user, data)[0] == 4  # the block's most attended session
+    assert ranking(model, 0, data)[0] == 2  # within the user's own block
+    # Plain SVD knows nothing about them.
+    assert not PureSVD(factors=2).fit(data).score(np.array([6, 7])).any()
+    again = SideSVD(factors=2, text_weight=1.0, team_weight=1.0).fit(data)
+    assert np.array_equal(model.score(np.arange(8)), again.score(np.arange(8)))
+
+
 def test_team_popularity_ranks_what_the_users_team_attends():
     x = matrix([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 1, 0], [0, 0, 0], [0, 0, 0]])
     groups = np.array([0, 0, 1, 1, 1, 0, -1])
@@ -252,9 +292,12 @@ def test_content_without_any_text_scores_zero():
         lambda: EASE(lam=1.0),
         lambda: ItemKNN(k=5),
         lambda: PureSVD(factors=2),
+        lambda: SideSVD(factors=2),
         GroupPopularity,
         ContentTfidf,
         lambda: Hybrid([EASE(lam=1.0), Popularity()]),
+        lambda: Hybrid([ContentTfidf(), Popularity()], log_scaled=["popularity"]),
+        lambda: Oracle(np.tile([1.0, 2.0, 9.0, 0.5, 0.4, 0.3], (6, 1))),
     ],
 )
 def test_negatives_go_below_every_other_item(make):
@@ -296,6 +339,36 @@ def test_hybrid_blends_normalised_scores_and_reports_contributions():
     assert total.tolist() == pytest.approx(hybrid.score(np.array([0]))[0, [0, 2]].tolist())
 
 
+def test_log_scale_puts_non_negative_scores_on_a_log_scale_with_a_floor_per_user():
+    out = log_scale(np.array([[0.0, 1.0, 10.0], [0.0, 0.0, 0.0], [-3.0, 2.0, 0.0]]))
+    assert out[0].tolist() == pytest.approx(np.log([0.01, 1.01, 10.01]).tolist())
+    assert out[1].tolist() == pytest.approx([np.log(1e-15)] * 3)  # flat: z-scores to 0
+    assert out[2].tolist() == pytest.approx(np.log([0.002, 2.002, 0.002]).tolist())
+    assert log_scale(np.array([[0.0, 1.0]]), floor=0.5)[0].tolist() == pytest.approx(
+        np.log([0.5, 1.5]).tolist()
+    )
+
+
+def test_hybrid_log_scaled_models_blend_as_a_geometric_mean():
+    content = Oracle(np.array([[1.0, 0.5, 0.0]]))
+    content.name = "content"
+    popularity = Oracle(np.array([[1.0, 4.0, 100.0]]))
+    popularity.name = "popularity"
+    data = TrainData(sp.csr_matrix((1, 3)))
+    linear = Hybrid([content, popularity]).fit(data)
+    logged = Hybrid([content, popularity], log_scaled={"content", "popularity"}).fit(data)
+    parts = logged.normalised(np.array([0]))
+    assert parts["content"][0].tolist() == pytest.approx(
+        normalise_rows(log_scale(np.array([[1.0, 0.5, 0.0]])))[0].tolist()
+    )
+    # Added up, the huge count of item 2 outweighs its missing topic; multiplied, item 1 (on
+    # topic and popular) wins.
+    assert ranking(linear, 0, data) == [0, 2, 1]
+    assert ranking(logged, 0, data)[0] == 1
+    with pytest.raises(ValueError, match=r"log_scaled names models not in the hybrid: \['ease'\]"):
+        Hybrid([content, popularity], log_scaled=["ease"])
+
+
 def test_hybrid_rejects_two_models_of_the_same_name():
     with pytest.raises(ValueError, match="distinct names"):
         Hybrid([Popularity(), Popularity()])
@@ -315,6 +388,60 @@ def test_hybrid_tune_outweighs_a_misleading_model():
     ids, _ = top_k(hybrid.score(np.arange(4)), 2)
     assert ids.tolist() == [[4, 3]] * 4
     assert hybrid.validation_ndcg == pytest.approx((1 + 1 / np.log2(3) + 1) / 3)
+
+
+def test_hybrid_tune_over_several_splits_follows_all_of_them():
+    a = Oracle(np.array([[0.0, 1.0, 2.0, 3.0, 4.0]] * 4))
+    a.name = "a"
+    b = Oracle(np.array([[3.0, 4.0, 2.0, 1.0, 0.0]] * 4))
+    b.name = "b"
+    data = TrainData(sp.csr_matrix((4, 5)))
+    first = [np.array([4]), np.array([]), np.array([]), np.array([])]
+    fold = [np.array([1]), np.array([1]), np.array([1]), np.array([])]
+    # The first split alone: user 0 wants a's top item, so a's weight goes up.
+    assert Hybrid([a, b]).tune(data, first, grid=(0.0, 1.0, 2.0), k=2) == {"a": 2.0, "b": 1.0}
+    # With the fold, three more users want item 1 (top of the even blend): the weights stay even.
+    hybrid = Hybrid([a, b])
+    weights = hybrid.tune(data, first, grid=(0.0, 1.0, 2.0), k=2, folds=[(data, fold)])
+    assert weights == {"a": 1.0, "b": 1.0}
+    assert hybrid.validation_ndcg == pytest.approx(3 / 4)
+
+
+def test_oracle_ranks_by_true_preference_and_pushes_dismissed_items_last():
+    pref = np.array([[0.9, 0.8, 0.1, 0.5]])
+    data = TrainData(matrix([[0, 0, 0, 1]]), negatives=matrix([[1, 0, 0, 0]]))
+    oracle = Oracle(pref).fit(data)
+    assert ranking(oracle, 0, data) == [1, 2, 0]
+    assert oracle.raw_score(np.array([0])).tolist() == pref.tolist()
+    assert pref.tolist() == [[0.9, 0.8, 0.1, 0.5]]  # scoring never changes the preferences
+
+
+def test_synthetic_organisation_is_consistent():
+    from kshare.recommend.engine.synthetic import generate
+
+    org = generate(seed=3)
+    x = org.train.interactions.toarray() > 0
+    negatives = org.train.negatives.toarray() > 0
+    counts = x.sum(axis=1)
+    assert len(org.cold) == 120
+    assert counts[org.cold].max() <= 2
+    assert np.delete(counts, org.cold).min() >= 8
+    assert not negatives[org.cold].any()
+    assert (np.delete(negatives.sum(axis=1), org.cold) == 1).all()
+    for u in range(org.train.n_users):
+        held = org.test[u]
+        assert len(held) == 5
+        assert not x[u, held].any()  # test sessions are not in training
+        assert not negatives[u, held].any()  # nor dismissed
+        assert not (negatives[u] & x[u]).any()
+        assert x[u, org.validation[u]].all()  # validation: training sessions, held out of tuning
+        assert not org.tune_train.interactions[u, org.validation[u]].toarray().any()
+    assert len(org.validation[org.cold[0]]) == 0
+    assert org.tune_train.interactions.nnz == org.train.interactions.nnz - sum(
+        len(v) for v in org.validation
+    )
+    # Every session's true preference is positive (the oracle has a strict order to follow).
+    assert (org.preference > 0).all()
 
 
 def test_models_are_deterministic():
