@@ -131,8 +131,17 @@ def _child() -> list[dict]:
         .order_by("pk")
     )
     upcoming = rng.sample(upcoming, min(50, len(upcoming)))
-    topics = list(TopicRequest.objects.order_by("pk"))
-    topics = rng.sample(topics, min(50, len(topics)))
+    if TopicRequest.objects.filter(title__startswith="Wanted: ").count() < 50:
+        # The demo has a handful of requests: ask for more on what held sessions were about.
+        held = list(Session.objects.filter(state=State.HELD).order_by("pk")[:5000])
+        for session in rng.sample(held, 50):
+            request = TopicRequest.objects.create(
+                title=f"Wanted: {session.title}"[:120],
+                description=session.abstract[:300],
+                requester=rng.choice(sample),
+            )
+            request.tags.set(session.tags.all())
+    topics = list(TopicRequest.objects.filter(title__startswith="Wanted: ").order_by("pk"))
     viewer = sample[0]
 
     def timed(func) -> tuple[float, int]:

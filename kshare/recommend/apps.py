@@ -8,3 +8,7 @@ class RecommendConfig(AppConfig):
     name = "kshare.recommend"
     label = "recommend"
     verbose_name = "Recommendations"
+
+    def ready(self) -> None:
+        # A finished training run queues the host finder's refit (experts_adapter).
+        from kshare.recommend import experts_adapter  # noqa: F401

@@ -1,6 +1,7 @@
 """Who could host a topic: the engine's ``ExpertFinder`` fitted on the organisation, served cached.
 
-Fitting (``experts_fit_and_store``, after each training run, see ``experts_fit_task``): the
+Fitting (``experts_fit_and_store``): queued as ``experts_fit_task`` when a training run
+finishes (a ``post_save`` receiver on ``TrainingRun``, so the training itself is not slowed). The
 documents are the held sessions with their hosts — title, tags, abstract and transcript, the
 programme as metadata, the start as time — and each active person's declared skills are their
 own text, a skill's name repeated by its level (basic once, expert three times). The fitted
@@ -27,16 +28,22 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+from django.db import transaction
 from django.db.models import Avg, Count
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.tasks import task
 
 from kshare.people.models import Person, Skill
-from kshare.recommend.engine.experts import ExpertFinder
 from kshare.recommend.models import ExpertIndex, TrainingRun
 from kshare.sessions.models import Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
+
+if TYPE_CHECKING:  # scikit-learn is imported when a finder is fitted or loaded, not at start-up
+    from kshare.recommend.engine.experts import ExpertFinder
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +169,8 @@ def experts_fit(data: ExpertData) -> FittedExperts | None:
     """The finder fitted on ``data``; ``None`` when nobody has a talk or a skill to rank by."""
     if not data.person_ids or not (data.docs_text or any(t.strip() for t in data.people_text)):
         return None
+    from kshare.recommend.engine.experts import ExpertFinder
+
     finder = ExpertFinder().fit(
         data.docs_text,
         data.doc_people,
@@ -227,6 +236,15 @@ def experts_fit_task(run_id: int | None = None) -> int | None:
     run = TrainingRun.objects.filter(pk=run_id).first() if run_id else None
     index = experts_fit_and_store(run=run)
     return index.pk if index else None
+
+
+@receiver(post_save, sender=TrainingRun, dispatch_uid="recommend_experts_after_training")
+def _after_training(sender, instance: TrainingRun, created: bool, **kwargs) -> None:
+    """A training run that finished queues the refit (after its transaction commits): the
+    training stays as fast as it is, the worker fits the finder next."""
+    if not created and instance.status == TrainingRun.Status.DONE:
+        run_id = instance.pk
+        transaction.on_commit(lambda: experts_fit_task.enqueue(run_id))
 
 
 def experts_stored() -> bool:

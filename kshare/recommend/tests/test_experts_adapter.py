@@ -167,16 +167,22 @@ def test_refit_replaces_the_index_and_serving_follows(org):
     assert dict(_hosts(org["Rita"], org["topic"]))["Nia"] == "skill: pandas (basic)"
 
 
-def test_the_task_fits_after_a_training_run(org):
+def test_a_finished_training_run_queues_the_fit(org, django_capture_on_commit_callbacks):
     from kshare.recommend.services import recommend_train
 
-    run = recommend_train()
-    index_id = experts_adapter.experts_fit_task.enqueue(run.pk).return_value
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = recommend_train()
+    assert len(callbacks) == 1  # once, when the run is marked done
     index = ExpertIndex.objects.get()
-    assert index.pk == index_id
     assert index.run == run
     assert index.talks == 3
     assert index.people == Person.objects.filter(is_active=True).count()
+    assert [n for n, _ in _hosts(org["Rita"], org["topic"])] == ["Pia", "Quinn", "Sam"]
+
+
+def test_the_task_returns_the_new_index(org):
+    result = experts_adapter.experts_fit_task.enqueue(None)
+    assert result.return_value == ExpertIndex.objects.get().pk
 
 
 def test_nothing_to_rank_by_stores_nothing(db):
