@@ -37,7 +37,17 @@ def attendance_add(
             by=by,
             after_held=locked.state == State.HELD,
         )
+        if locked.state == State.HELD:
+            _feedback_dispatch(session_id=locked.pk)
     return attendance, created
+
+
+def _feedback_dispatch(*, session_id: int) -> None:
+    """Someone added after "held" gets the feedback form now, not at the clock's next round (the
+    dispatch sends only to those without a request, so the others get nothing twice)."""
+    from kshare.feedback.tasks import feedback_dispatch_session
+
+    transaction.on_commit(lambda: feedback_dispatch_session.enqueue(session_id), robust=True)
 
 
 @transaction.atomic

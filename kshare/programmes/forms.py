@@ -26,6 +26,7 @@ KEEP_WHEN_MISSING = (
     "host_reminder_days",
     "invitee_reminder_hours",
     "nudge_days",
+    "auto_held_after_hours",
 )
 # Far-off years would overflow when converted between timezones (and mean a typo anyway).
 FIRST_SLOT_YEARS = (2000, 2100)
@@ -80,6 +81,7 @@ class ProgrammeForm(forms.ModelForm):
             "host_reminder_days",
             "invitee_reminder_hours",
             "nudge_days",
+            "auto_held_after_hours",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
@@ -148,6 +150,10 @@ class ProgrammeForm(forms.ModelForm):
     def clean_nudge_days(self) -> int:
         days = self.cleaned_data.get("nudge_days")
         return self.instance.nudge_days if days is None else days
+
+    def clean_auto_held_after_hours(self) -> int:
+        hours = self.cleaned_data.get("auto_held_after_hours")
+        return self.instance.auto_held_after_hours if hours is None else hours
 
     def clean_cadence_timezone(self) -> str:
         return self.cleaned_data.get("cadence_timezone") or self.instance.cadence_timezone

@@ -226,13 +226,21 @@ def session_schedule(
 
 
 @transaction.atomic
-def session_mark_held(*, session: Session, by: Person) -> Session:
-    """scheduled → held, once the session has started."""
+def session_mark_held(*, session: Session, by: Person | None, automatic: bool = False) -> Session:
+    """scheduled → held, once the session has started; freezes the attendance log.
+
+    The history row's note records how many had attended at that moment ("N attended"); later
+    changes to the log are kept as corrections (``AttendanceChange.after_held``). ``automatic``
+    is the clock's mark (``by`` None), refused for a session without check-ins.
+    """
     locked = Session.objects.select_for_update().get(pk=session.pk)
     if locked.state != State.SCHEDULED:
         raise ValidationError("Only a scheduled session can be marked as held.")
     if locked.start is None or locked.start > timezone.now():
         raise ValidationError("A session can be marked as held once it has started.")
+    attended = Attendance.objects.filter(session=locked).count()
+    if automatic and not attended:
+        raise ValidationError("Nobody checked in, so the session is not marked held automatically.")
     session.state = State.HELD
     session.save(update_fields=["state", "updated_at"])
     SessionChange.objects.create(
@@ -241,6 +249,7 @@ def session_mark_held(*, session: Session, by: Person) -> Session:
         by=by,
         from_state=State.SCHEDULED,
         to_state=State.HELD,
+        note=("marked held automatically; " if automatic else "") + f"{attended} attended",
     )
     # Imported here: the feedback app imports the sessions models.
     from kshare.feedback.tasks import feedback_dispatch_session

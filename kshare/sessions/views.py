@@ -286,7 +286,7 @@ def session_mark_held(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Marked as held.")
+        messages.success(request, "Marked as held. The attendance log is frozen.")
     return redirect(session)
 
 

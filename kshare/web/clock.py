@@ -25,6 +25,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.recommend.tasks.recommend_tick_task",
     "kshare.webhooks.tasks.webhooks_tick_task",
     "kshare.dashboard.tasks.dashboard_tick_task",
+    "kshare.attendance.tasks.attendance_auto_held_task",
 ]
 
 
