@@ -24,7 +24,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -62,18 +62,6 @@ class Invitee:
     @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
-
-
-def _cards(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    """Only what a recommendation card shows (title, format, start, hosts): serving is hot."""
-    return sessions.only("id", "title", "format", "start", "end", "state").prefetch_related(
-        Prefetch(
-            "host_links",
-            queryset=SessionHost.objects.select_related("person")
-            .only("id", "session_id", "role", "person__id", "person__display_name")
-            .order_by("-role", "id"),
-        )
-    )
 
 
 def _mine(person_id: int, kind: str) -> list[Exists]:
@@ -127,15 +115,19 @@ def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
     ``EXISTS`` on the few stored rows, the hosts joined in. Written by hand because building the
     same query through the ORM costs more than running it (``test_serving_queries`` checks that
     both agree)."""
-    sql, params = _cached_sql(person, kind, limit)
-    sessions: dict[int, Session] = {}
-    reasons: dict[int, str] = {}
+    found = _raw_cards(*_cards_sql(person, kind, limit=limit))
+    return [Recommended(session=s, reason=reason) for s, reason in found.values()]
+
+
+def _raw_cards(sql: str, params: dict) -> dict[int, tuple[Session, str]]:
+    """Run a ``_cards_sql`` query: session pk -> (the session as a card, its stored reason), in
+    the query's order, each with its hosts as ``prefetch_related`` would leave them."""
+    sessions: dict[int, tuple[Session, str]] = {}
     links: dict[int, list[SessionHost]] = defaultdict(list)
     db = Session.objects.db
     for row in Session.objects.raw(sql, params):
         if row.pk not in sessions:
-            sessions[row.pk] = row
-            reasons[row.pk] = row.recommended_reason  # type: ignore[attr-defined]
+            sessions[row.pk] = (row, row.recommended_reason or "")  # type: ignore[attr-defined]
         if row.host_link_id is not None:  # type: ignore[attr-defined]
             link = SessionHost.from_db(
                 db,
@@ -148,17 +140,20 @@ def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
                 [row.host_person_id, row.host_display_name],  # type: ignore[attr-defined]
             )
             links[row.pk].append(link)
-    for pk, session in sessions.items():
+    for pk, (session, _) in sessions.items():
         # As prefetch_related leaves it: session.host_links.all() reads these, no query.
         hosts = SessionHost.objects.all()
         hosts._result_cache = links[pk]
         hosts._prefetch_done = True  # type: ignore[attr-defined]
         session._prefetched_objects_cache = {"host_links": hosts}  # type: ignore[attr-defined]
-    return [Recommended(session=s, reason=reasons[pk]) for pk, s in sessions.items()]
+    return sessions
 
 
-def _cached_sql(person: Person, kind: str, limit: int) -> tuple[str, dict]:
-    """The SQL of ``_cached`` (see ``_showable`` and ``sessions_visible_to`` for the rules).
+def _cards_sql(
+    person: Person, kind: str, *, limit: int, ids: list[int] | None = None
+) -> tuple[str, dict]:
+    """The SQL of ``_cached`` — or, given ``ids``, of the same cards for those sessions (cold
+    start candidates) — see ``_showable`` and ``sessions_visible_to`` for the rules.
     Only table and column names from the models' meta are put in the text (``noqa: S608``);
     every value is a parameter."""
     from django.db import connection
@@ -180,7 +175,21 @@ def _cached_sql(person: Person, kind: str, limit: int) -> tuple[str, dict]:
         )
 
     params: dict = {"me": person.pk, "kind": kind, "limit": limit}
-    where = [f"r.{q('person_id')} = %(me)s", f"r.{q('kind')} = %(kind)s"]
+    if ids is None:
+        where = [f"r.{q('person_id')} = %(me)s", f"r.{q('kind')} = %(kind)s"]
+        source = (
+            f"r.{q('rank')} AS recommended_rank, r.{q('reason')} AS recommended_reason "
+            f"FROM {table(Recommendation)} r "
+            f"JOIN {table(Session)} s ON s.{q('id')} = r.{q('session_id')} "
+        )
+        order = f"r.{q('rank')}"
+    else:
+        params.update({f"id{n}": pk for n, pk in enumerate(ids)})
+        where = [f"s.{q('id')} IN ({', '.join(f'%(id{n})s' for n in range(len(ids)))})"]
+        source = (
+            f"s.{q('id')} AS recommended_rank, NULL AS recommended_reason FROM {table(Session)} s "
+        )
+        order = f"s.{q('id')}"
     if kind == Recommendation.Kind.SESSION:
         params["scheduled"], params["now"] = (
             State.SCHEDULED,
@@ -233,13 +242,10 @@ def _cached_sql(person: Person, kind: str, limit: int) -> tuple[str, dict]:
     sql = (
         f"SELECT c.*, h.{q('id')} AS host_link_id, h.{q('role')} AS host_role, "  # noqa: S608
         f"p.{q('id')} AS host_person_id, p.{q('display_name')} AS host_display_name "
-        f"FROM (SELECT {columns}, r.{q('rank')} AS recommended_rank, "
-        f"r.{q('reason')} AS recommended_reason "
-        f"FROM {table(Recommendation)} r "
-        f"JOIN {table(Session)} s ON s.{q('id')} = r.{q('session_id')} "
+        f"FROM (SELECT {columns}, {source}"
         f"JOIN {table(Programme)} g ON g.{q('id')} = s.{q('programme_id')} "
         f"WHERE {' AND '.join(where)} "
-        f"ORDER BY r.{q('rank')} LIMIT %(limit)s) c "
+        f"ORDER BY {order} LIMIT %(limit)s) c "
         f"LEFT JOIN {table(SessionHost)} h ON h.{q('session_id')} = c.{q('id')} "
         f"LEFT JOIN {table(Person)} p ON p.{q('id')} = h.{q('person_id')} "
         f"ORDER BY c.recommended_rank, h.{q('role')} DESC, h.{q('id')}"
@@ -248,11 +254,12 @@ def _cached_sql(person: Person, kind: str, limit: int) -> tuple[str, dict]:
 
 
 def _checked(person: Person, kind: str, ids: list[int]) -> dict[int, Session]:
-    """The sessions of ``ids`` that may still be shown to ``person`` now, as cards (one query
-    driven by the primary keys, one for the hosts)."""
+    """The sessions of ``ids`` that may still be shown to ``person`` now, as cards: one query
+    driven by the primary keys (``_cards_sql``)."""
     if not ids:
         return {}
-    return {s.pk: s for s in _cards(_showable(person, kind).filter(pk__in=ids))}
+    found = _raw_cards(*_cards_sql(person, kind, limit=len(ids), ids=ids))
+    return {pk: session for pk, (session, _) in found.items()}
 
 
 def _stored_popular(kind: str, team_id: int | None) -> tuple[list[int], bool]:

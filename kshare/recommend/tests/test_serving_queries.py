@@ -16,7 +16,7 @@ from kshare.people.tests.factories import AdminFactory, PersonFactory, SkillFact
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.recommend.models import Recommendation
-from kshare.recommend.selectors import _cached, _showable, recommended_for
+from kshare.recommend.selectors import _cached, _checked, _showable, recommended_for
 from kshare.sessions.models import Attendance, Invitation, SessionHost, Visibility
 from kshare.sessions.tests.factories import PastSessionFactory, ScheduledSessionFactory
 from kshare.tags.tests.factories import TagFactory
@@ -110,6 +110,8 @@ def test_the_feed_query_applies_the_same_rules_as_the_orm(maze, who, kind):
     assert len(expected) < len(sessions)  # …and hides something
     found = _cached(person, kind, limit=100)
     assert [r.session.pk for r in found] == expected
+    # The cold start's check of candidates by primary key: the same rules.
+    assert list(_checked(person, kind, [s.pk for s in sessions])) == sorted(expected)
     assert [r.reason for r in found][:1] == [f"because {sessions.index(found[0].session) + 1}"]
 
 
@@ -170,9 +172,9 @@ def test_cold_start_is_a_fixed_number_of_queries(db, django_assert_num_queries):
 
     sessions(2)
     # Cache (empty), skills, interests, tagged sessions, the last run's popular lists, the
-    # candidates' cards and their hosts.
-    with django_assert_num_queries(7):
+    # candidates' cards with their hosts.
+    with django_assert_num_queries(6):
         assert len(recommended_for(person=newcomer, kind=SESSION)) == 2
     sessions(10)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(recommended_for(person=newcomer, kind=SESSION)) == 5
