@@ -22,7 +22,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE
+from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE, OPEN, checkin_state
 from kshare.ideas.models import TITLE_MAX_LENGTH as IDEA_TITLE_MAX_LENGTH
 from kshare.ideas.models import Idea
 from kshare.ideas.services import idea_create
@@ -47,11 +47,8 @@ class Vote(enum.StrEnum):
 
 
 def questions_open(*, session: Session, now: datetime | None = None) -> bool:
-    """Whether ``session`` takes questions and votes now (the check-in window)."""
-    if session.state not in (State.SCHEDULED, State.HELD) or not session.start or not session.end:
-        return False
-    now = now or timezone.now()
-    return session.start - CHECKIN_OPENS_BEFORE <= now < session.end
+    """Whether ``session`` takes questions and votes now: the check-in window."""
+    return checkin_state(session, now=now) == OPEN
 
 
 def _require_open(session: Session) -> None:

@@ -9,14 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE
+from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE, OPEN, OVER, checkin_state
 from kshare.questions import selectors, services
 from kshare.questions.forms import AskForm
 from kshare.questions.models import Question
-from kshare.sessions.models import Session, State
+from kshare.sessions.models import Session
 from kshare.sessions.selectors import session_can_edit
 
 POLL_SECONDS = 4
@@ -56,11 +55,10 @@ def _context(
     notice_error: bool = False,
 ) -> dict:
     """Everything the section and the live list need: one query for the questions."""
-    now = timezone.now()
-    live = session.state in (State.SCHEDULED, State.HELD) and session.start is not None
-    started = live and session.start is not None and now >= session.start - CHECKIN_OPENS_BEFORE
-    ended = live and session.end is not None and now >= session.end
-    is_open = services.questions_open(session=session, now=now)
+    state = checkin_state(session)
+    started = state in (OPEN, OVER)
+    ended = state == OVER
+    is_open = state == OPEN
     return {
         "session": session,
         "can_edit": can_edit,
