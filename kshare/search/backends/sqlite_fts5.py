@@ -7,15 +7,16 @@ filters without reading ``search_document`` rows. Only a date range reads them.
 
 from __future__ import annotations
 
-from kshare.search.backends import Filters, clamp_page
+from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_fts5
 from kshare.search.services import MARK_END, MARK_START, RESTRICTED
 
 # bm25 column weights, in the FTS5 table's column order: title, tags, body, meta (not ranked).
 WEIGHTS = "10.0, 4.0, 1.0, 0.0"
 SNIPPET_TOKENS = 24
-# At most this many matches are ranked (the newest); more than the selector ever pages through.
-CANDIDATES = 2_000
+# At most this many matches are ranked (the newest): as many as the selector ever pages through
+# (MAX_COUNT).
+CANDIDATES = 1_000
 
 
 def expression(parsed: ParsedQuery, filters: Filters) -> str:
@@ -74,21 +75,30 @@ def count(cursor, *, match: str, filters: Filters, cap: int) -> int:
     return cursor.fetchone()[0]
 
 
-def ranked_page(cursor, *, match: str, filters: Filters, limit: int, offset: int) -> list:
-    """One page of the ranked matches, with highlights and snippets for its rows only."""
+def search(
+    cursor, *, match: str, filters: Filters, cap: int, max_count: int, per_page: int, page: int
+) -> tuple[int, list]:
+    """The number of matches (up to ``cap``) and one page of them (clamped to the last page).
+
+    One walk over the newest ``cap`` matches counts them and ranks the first ``CANDIDATES``
+    (FTS5 yields them in rowid order and stops at the limit; ranking every match of a common
+    word costs more than 100 ms at 100,000 documents). Only the page's rows get highlights and
+    snippets, in one more pass over the matches between the page's first and last rowid (FTS5
+    seeking each row by rowid would evaluate the whole query once per row — a prefix query's
+    term lists merged twenty times); CROSS JOIN keeps that order. With no row on the page (no
+    match, or a page past the ranked candidates) the matches are counted on their own.
+    """
     source, params = _source(match, filters)
     sql = (
-        # Ranking every match of a common word costs more than 100 ms at 100,000 documents: the
-        # CANDIDATES most recently indexed matches are ranked (in rowid order FTS5 stops early).
-        "WITH hit AS MATERIALIZED (SELECT id, score FROM ("  # noqa: S608 - fixed fragments
-        f"SELECT search_fts.rowid AS id, bm25(search_fts, {WEIGHTS}) AS score {source} "
-        f"ORDER BY search_fts.rowid DESC LIMIT {CANDIDATES}) "
-        "ORDER BY score, id LIMIT %s OFFSET %s) "
-        # Snippets in one more pass over the matches, between the page's first and last rowid
-        # (FTS5 seeking each row by rowid would evaluate the whole query once per row — a
-        # prefix query's term lists merged twenty times). CROSS JOIN keeps that order.
-        "SELECT search_document.id, search_document.kind, search_document.object_id, "
-        "search_document.session_id, search_document.date, "
+        "WITH candidate AS MATERIALIZED (SELECT search_fts.rowid AS id, "  # noqa: S608
+        f"bm25(search_fts, {WEIGHTS}) AS score {source} "
+        "ORDER BY search_fts.rowid DESC LIMIT %s), "
+        "total AS MATERIALIZED (SELECT count(*) AS n FROM candidate), "
+        f"hit AS MATERIALIZED (SELECT id, score FROM (SELECT id, score FROM candidate "
+        f"LIMIT {CANDIDATES}) ORDER BY score, id LIMIT %s "
+        "OFFSET (SELECT min(%s, (max((min(n, %s) + %s - 1) / %s, 1) - 1) * %s) FROM total)) "
+        "SELECT (SELECT n FROM total), search_document.id, search_document.kind, "
+        "search_document.object_id, search_document.session_id, search_document.date, "
         "highlight(search_fts, 0, %s, %s), "
         f"snippet(search_fts, 2, %s, %s, '…', {SNIPPET_TOKENS}), "
         "hit.score, "
@@ -99,12 +109,18 @@ def ranked_page(cursor, *, match: str, filters: Filters, limit: int, offset: int
         "BETWEEN (SELECT min(id) FROM hit) AND (SELECT max(id) FROM hit) "
         "ORDER BY hit.score, hit.id"
     )
+    offset = (page - 1) * per_page
     cursor.execute(
         sql,
         [
             *params,
-            limit,
+            cap,
+            per_page,
             offset,
+            max_count,
+            per_page,
+            per_page,
+            per_page,
             MARK_START,
             MARK_END,
             MARK_START,
@@ -112,18 +128,7 @@ def ranked_page(cursor, *, match: str, filters: Filters, limit: int, offset: int
             restricted(match, filters),
         ],
     )
-    return cursor.fetchall()
-
-
-def search(
-    cursor, *, match: str, filters: Filters, cap: int, max_count: int, per_page: int, page: int
-) -> tuple[int, list]:
-    """The number of matches (up to ``cap``) and one page of them (clamped to the last page)."""
-    total = count(cursor, match=match, filters=filters, cap=cap)
-    if total == 0:
-        return 0, []
-    page = clamp_page(page, total=total, max_count=max_count, per_page=per_page)
-    rows = ranked_page(
-        cursor, match=match, filters=filters, limit=per_page, offset=(page - 1) * per_page
-    )
-    return total, rows
+    rows = cursor.fetchall()
+    if rows:
+        return rows[0][0], [row[1:] for row in rows]
+    return count(cursor, match=match, filters=filters, cap=cap), []
