@@ -15,9 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from kshare.recommend.engine.base import TrainData
+from kshare.recommend.engine.evaluate import hold_out
 from kshare.recommend.engine.movietweetings import (
     DatasetMissing,
     Ratings,
@@ -36,9 +39,9 @@ needs_movietweetings = pytest.mark.skipif(
 )
 
 
-def evaluate_json(dataset: str) -> dict:
+def evaluate_json(dataset: str, *options: str) -> dict:
     out = StringIO()
-    call_command("recommend", "evaluate", "--dataset", dataset, "--json", stdout=out)
+    call_command("recommend", "evaluate", "--dataset", dataset, "--json", *options, stdout=out)
     return json.loads(out.getvalue())
 
 
@@ -160,22 +163,50 @@ def test_movietweetings_best_model_beats_ease_by_five_percent(movietweetings):
     assert results["kshare-hybrid"]["ndcg@10"] >= 1.05 * results["ease"]["ndcg@10"]
 
 
-def test_synthetic_hybrid_reaches_the_oracle_floors(synthetic):
-    results = synthetic["results"]
-    assert synthetic["dataset"] == "synthetic"
-    assert synthetic["counts"]["cold_users"] == 120
+def assert_oracle_floors(report: dict) -> None:
+    """kshare's hybrid: >= 0.9x the oracle's NDCG@10 overall, >= 0.7x for cold-start people."""
+    results = report["results"]
+    assert report["dataset"] == "synthetic"
+    assert report["counts"]["cold_users"] == 120
     oracle = results["oracle"]
     best = results["kshare-hybrid"]
     assert best["ndcg@10"] >= 0.9 * oracle["ndcg@10"]
     assert best["ndcg@10 cold"] >= 0.7 * oracle["ndcg@10 cold"]
-    assert synthetic["oracle_ratio"]["overall"] == pytest.approx(
-        best["ndcg@10"] / oracle["ndcg@10"]
+    assert report["oracle_ratio"] == pytest.approx(
+        {
+            part: best[f"ndcg@10{suffix}"] / oracle[f"ndcg@10{suffix}"]
+            for part, suffix in (("overall", ""), ("cold", " cold"), ("warm", " warm"))
+        }
     )
+
+
+def test_synthetic_hybrid_reaches_the_oracle_floors(synthetic):
+    assert_oracle_floors(synthetic)
+    assert "(seed 0)" in synthetic["protocol"]
+    parameters = synthetic["parameters"]
+    assert parameters["ease"]["lam"] in {50.0, 100.0, 200.0, 500.0, 1000.0}
+    assert parameters["svd-side"]["factors"] in {4, 8, 16}
+    assert set(parameters["kshare-hybrid"]) == {
+        "content",
+        "team-popularity",
+        "popularity",
+        "svd-side",
+    }
+    results = synthetic["results"]
+    oracle = results["oracle"]
     # Every model beats plain popularity; none beats the oracle.
     for name, metrics in results.items():
         assert metrics["ndcg@10"] <= oracle["ndcg@10"], name
         if name not in {"popularity", "oracle"}:
             assert metrics["ndcg@10"] > results["popularity"]["ndcg@10"], name
+
+
+@pytest.mark.parametrize("seed", range(1, 10))
+def test_synthetic_oracle_floors_hold_for_every_seed(seed):
+    """Not one lucky organisation: seeds 1-9 as well (seed 0 above), each a few seconds."""
+    report = evaluate_json("synthetic", "--seed", str(seed))
+    assert f"(seed {seed})" in report["protocol"]
+    assert_oracle_floors(report)
 
 
 def test_synthetic_evaluation_is_deterministic(synthetic):
@@ -202,7 +233,7 @@ def test_synthetic_table_lists_every_model(capsys):
         "coverage",
         "seconds",
     ]
-    for name in ("oracle", "popularity", "content", "ease", "kshare-hybrid"):
+    for name in ("oracle", "popularity", "content", "ease", "svd-side", "kshare-hybrid"):
         assert any(line.startswith(f"{name} ") for line in text.splitlines()), name
     assert "Best model: kshare-hybrid" in text
 
@@ -219,6 +250,37 @@ def test_missing_movietweetings_names_the_expected_path(settings, tmp_path):
         "The MovieTweetings data set is missing: expected "
         f"{tmp_path / 'movietweetings-100k' / 'ratings.dat'}."
     )
+
+
+def test_seed_is_a_whole_number_for_the_synthetic_data_set_only():
+    with pytest.raises(
+        CommandError, match="--seed applies to the synthetic data set only"
+    ) as error:
+        call_command("recommend", "evaluate", "--dataset", "movietweetings", "--seed", "3")
+    assert error.value.returncode == 2
+    for bad, message in (("-1", "'-1' must be 0 or more"), ("two", "'two' is not a whole number")):
+        with pytest.raises(CommandError, match=message):
+            call_command("recommend", "evaluate", "--dataset", "synthetic", "--seed", bad)
+
+
+def test_hold_out_takes_n_items_from_users_who_keep_enough():
+    x = sp.csr_matrix(
+        np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0], [1, 0, 0, 0, 0, 1]], dtype=np.float32)
+    )
+    times = x.multiply(np.arange(1.0, 7.0)[None, :]).tocsr()
+    data = TrainData(x, interaction_time=times, user_text=["a", "b", "c"], seed=4)
+    train, held = hold_out(data, 2, seed=7, min_left=3)
+    # User 0 (6 items) gives 2 and keeps 4; user 1 (4 < 2 + 3) and user 2 keep everything.
+    assert [len(h) for h in held] == [2, 0, 0]
+    assert set(held[0].tolist()) <= set(range(6))
+    expected = x.toarray()
+    expected[0, held[0]] = 0
+    assert train.interactions.toarray().tolist() == expected.tolist()
+    assert train.interaction_time.toarray().tolist() == (expected * np.arange(1.0, 7.0)).tolist()
+    assert (train.user_text, train.seed) == (["a", "b", "c"], 4)
+    _, again = hold_out(data, 2, seed=7, min_left=3)
+    assert [h.tolist() for h in again] == [h.tolist() for h in held]
+    assert data.interactions.nnz == 12  # the input is left alone
 
 
 def test_unknown_dataset_and_missing_directory():
@@ -290,6 +352,8 @@ def test_cli_runs_the_synthetic_evaluation_as_json(tmp_path):
             "evaluate",
             "--dataset",
             "synthetic",
+            "--seed",
+            "2",
             "--json",
         ],
         cwd=PROJECT_DIR,
@@ -302,6 +366,7 @@ def test_cli_runs_the_synthetic_evaluation_as_json(tmp_path):
     assert (result.returncode, result.stderr) == (0, "")
     report = json.loads(result.stdout)
     assert list(report)[:3] == ["dataset", "protocol", "counts"]
+    assert "(seed 2)" in report["protocol"]
     assert report["results"]["kshare-hybrid"]["ndcg@10"] > 0
 
 
