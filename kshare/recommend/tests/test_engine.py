@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ ENGINE_DIR = Path(__file__).resolve().parents[1] / "engine"
 NOW = 1_700_000_000.0
 
 
-def matrix(rows: list[list[float]]) -> sp.csr_matrix:
+def matrix(rows: Sequence[Sequence[float]]) -> sp.csr_matrix:
     return sp.csr_matrix(np.array(rows, dtype=np.float32))
 
 
@@ -60,7 +61,7 @@ def ranking(model, user: int, data: TrainData, k: int = 10) -> list[int]:
 
 
 def test_no_module_of_the_engine_imports_django():
-    imported = set()
+    imported: set[str] = set()
     for path in ENGINE_DIR.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
@@ -167,6 +168,7 @@ def test_ease_recommends_within_the_users_block():
     model = EASE(lam=1.0).fit(data)
     assert set(ranking(model, 0, data)[:1]) == {2}
     assert set(ranking(model, 3, data)[:1]) == {5}
+    assert model.weights is not None
     assert np.allclose(np.diag(model.weights), 0.0)
     # Items of the other block score 0 exactly: the blocks share no user.
     assert model.score(np.array([0]))[0, 3:].tolist() == [0.0, 0.0, 0.0]
@@ -194,6 +196,7 @@ def test_itemknn_keeps_only_k_neighbours():
     x = matrix([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 1, 0]])
     model = ItemKNN(k=1).fit(TrainData(x))
     assert model.neighbours(0)[0].tolist() == [1]  # items 1 and 2 tie; the lower index stays
+    assert model.sim is not None
     assert model.sim.getnnz(axis=1).tolist() == [1, 1, 1, 1]
 
 
@@ -420,6 +423,7 @@ def test_synthetic_organisation_is_consistent():
     from kshare.recommend.engine.synthetic import generate
 
     org = generate(seed=3)
+    assert org.train.negatives is not None
     x = org.train.interactions.toarray() > 0
     negatives = org.train.negatives.toarray() > 0
     counts = x.sum(axis=1)

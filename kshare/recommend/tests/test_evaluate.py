@@ -92,6 +92,7 @@ def test_build_split_keeps_the_latest_of_repeated_ratings_and_low_ratings_as_neg
     )
     split = build_split(ratings, np.array([0, 0, 0, 0, 0, 1], dtype=bool), rating_negatives=True)
     assert split.train.interactions.toarray().tolist() == [[1, 1], [1, 1]]
+    assert split.train.interaction_time is not None and split.train.negatives is not None
     assert split.train.interaction_time.toarray().tolist() == [[20, 5], [1, 2]]
     assert split.train.negatives.toarray().tolist() == [[0, 0], [1, 0]]
     assert split.item_ids.tolist() == [5, 6]
@@ -276,6 +277,7 @@ def test_hold_out_takes_n_items_from_users_who_keep_enough():
     expected = x.toarray()
     expected[0, held[0]] = 0
     assert train.interactions.toarray().tolist() == expected.tolist()
+    assert train.interaction_time is not None
     assert train.interaction_time.toarray().tolist() == (expected * np.arange(1.0, 7.0)).tolist()
     assert (train.user_text, train.seed) == (["a", "b", "c"], 4)
     _, again = hold_out(data, 2, seed=7, min_left=3)
