@@ -12,7 +12,7 @@ from kshare.questions import services
 from kshare.questions.models import Question, QuestionVote
 from kshare.questions.tests.factories import QuestionFactory, RunningSessionFactory
 from kshare.sessions.models import Session, State, Visibility
-from kshare.sessions.tests.factories import ScheduledSessionFactory
+from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 from kshare.topics.models import TopicRequest
 
 pytestmark = pytest.mark.django_db
@@ -396,3 +396,35 @@ def test_query_count_does_not_grow_with_the_questions(
         len(re.findall(r'<li class="question card', small_html)),
         len(re.findall(r'<li class="question card', big_html)),
     ) == (5, 50)
+
+
+@pytest.mark.parametrize(
+    ("make", "text"),
+    [
+        (
+            lambda: ScheduledSessionFactory(),
+            "Questions open 15 minutes before the session starts.",
+        ),
+        (
+            lambda: SessionFactory(),
+            "Questions open 15 minutes before the session starts, once it is scheduled.",
+        ),
+        (
+            lambda: RunningSessionFactory(state=State.CANCELLED),
+            "This session was cancelled: it takes no questions.",
+        ),
+    ],
+)
+def test_the_questions_page_says_when_questions_open(member_client, make, text):
+    html = member_client.get(f"/sessions/{make().pk}/questions/").content.decode()
+    assert f'<p class="meta">{text}</p>' in html
+    assert 'name="text"' not in html
+
+
+def test_the_admin_shows_who_asked_an_anonymous_question(client):
+    asker = PersonFactory(display_name="Audrey Audited")
+    QuestionFactory(author=asker, anonymous=True, text="Anonymous to the room")
+    client.force_login(AdminFactory())
+    html = client.get("/admin/questions/question/").content.decode()
+    assert "Anonymous to the room" in html
+    assert "Audrey Audited" in html
