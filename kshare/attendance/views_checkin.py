@@ -14,10 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kshare.attendance.checkin import (
     CANCELLED,
+    CHECKIN_OPENS_BEFORE,
     NOT_YET,
     OPEN,
     OVER,
@@ -35,6 +36,7 @@ from kshare.sessions import selectors
 from kshare.sessions.models import Attendance, Session, State
 
 REFRESH_SECONDS = 5
+OPENS_MINUTES = int(CHECKIN_OPENS_BEFORE.total_seconds() // 60)
 
 
 # The session page imports this module, so the sessions views' own helpers cannot be imported
@@ -88,7 +90,8 @@ def _closed(request: HttpRequest, session: Session, state: str) -> HttpResponse:
             409,
             "Check-in has not opened yet",
             f"Check-in to “{session.title}” opens at {_time(opens)} on "
-            f"{date_format(timezone.localtime(opens), 'j F Y')}, 15 minutes before the start. "
+            f"{date_format(timezone.localtime(opens), 'j F Y')}, {OPENS_MINUTES} minutes before "
+            "the start. "
             "Come back then.",
         )
     if state == OVER:
@@ -118,6 +121,7 @@ def _checked_in_at(session: Session, person) -> Attendance | None:
 # -- the signed link ------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
     """The check-in link of the QR code (sign-in required: the middleware sends people to the
     sign-in page and back). GET shows the session and one "Check in" button; POST checks in."""
@@ -194,6 +198,7 @@ def checkin_page(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "state": state,
             "opens_at": checkin_opens_at(session),
+            "opens_minutes": OPENS_MINUTES,
             "url": checkin_url(session) if has_link and state != OVER else "",
             "people": _people(session),
             "refresh_seconds": REFRESH_SECONDS,

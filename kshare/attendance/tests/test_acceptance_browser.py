@@ -156,3 +156,40 @@ def test_host_shows_the_qr_code_two_attendees_check_in_ask_and_upvote_and_the_lo
     ]
     if problems:
         pytest.fail("axe found issues:\n" + "\n".join(problems), pytrace=False)
+
+
+def test_im_here_on_the_session_page_with_and_without_javascript(
+    page: Page, new_context, server: str, axe
+) -> None:
+    start = (timezone.now() - timedelta(minutes=5)).replace(second=0, microsecond=0)
+    session = ScheduledSessionFactory(title=TITLE, start=start, end=start + timedelta(hours=1))
+    online = PersonFactory(display_name="Olli Online", email="olli@example.com")
+    offline = PersonFactory(display_name="Nora NoScript", email="nora@example.com")
+    problems: list[str] = []
+
+    # With JavaScript: htmx swaps the card in place.
+    sign_in(page, server, online)
+    page.goto(f"{server}/sessions/{session.pk}/")
+    card = page.locator("#checkin")
+    expect(card.get_by_role("heading", level=2)).to_have_text("Check-in")
+    audit(page, axe, "session page with I'm here", problems)
+    page.get_by_role("button", name="I'm here").click()
+    expect(card.locator(".checkin-done")).to_contain_text("You're checked in")
+    expect(page.get_by_role("button", name="I'm here")).to_have_count(0)
+    expect(page.locator(".messages")).to_have_count(0)  # swapped in place, not reloaded
+    audit(page, axe, "session page, checked in", problems)
+
+    # Without JavaScript: a plain post, and the page comes back with a message.
+    plain = new_context(java_script_enabled=False).new_page()
+    sign_in(plain, server, offline)
+    plain.goto(f"{server}/sessions/{session.pk}/")
+    plain.get_by_role("button", name="I'm here").click()
+    expect(plain).to_have_url(f"{server}/sessions/{session.pk}/")
+    expect(plain.locator(".message-success")).to_have_text(f"You're checked in to “{TITLE}”.")
+    expect(plain.locator("#checkin .checkin-done")).to_contain_text("You're checked in")
+
+    assert sorted(
+        Attendance.objects.filter(session=session).values_list("person__display_name", "method")
+    ) == [("Nora NoScript", "remote"), ("Olli Online", "remote")]
+    if problems:
+        pytest.fail("axe found issues:\n" + "\n".join(problems), pytrace=False)

@@ -87,6 +87,14 @@ def test_get_shows_the_session_and_one_check_in_button_and_writes_nothing(member
     assert nothing_recorded()
 
 
+def test_other_methods_are_refused_and_write_nothing(member_client):
+    session = running()
+    for method in ("put", "delete", "patch"):
+        assert getattr(member_client, method)(link(session)).status_code == 405
+    assert member_client.head(link(session)).status_code == 200
+    assert nothing_recorded()
+
+
 def test_post_checks_in_and_says_so(member_client, person):
     session = running(title="Pairing on Rust")
     response = member_client.post(link(session))
@@ -135,7 +143,7 @@ def test_a_tampered_link_is_a_400_page(member_client, method):
     session = running()
     token = checkin_token(session)
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
-    for bad in (tampered, "nonsense", token[:10]):
+    for bad in (tampered, "nonsense", token[:10], "a%00b", "x" * 10_000):
         response = getattr(member_client, method)(f"/check-in/{bad}/")
         assert response.status_code == 400
         assert title(response) == "This check-in link is not valid"
