@@ -462,3 +462,45 @@ def test_the_log_page_of_500_people_costs_the_same_queries_as_of_10(
     assert response.status_code == 200
     # Everyone invited or attending: all but the multiples of 12 (neither invited nor came).
     assert response.content.decode().count('<tr><th scope="row">') == 500 - 42
+
+
+@pytest.mark.parametrize("query", ["x" * 10_000, "zz\x00", "%_%", "' OR 1=1 --"])
+def test_odd_searches_answer_calmly(client, query):
+    session = running()
+    PersonFactory(display_name="Ann Other")
+    client.force_login(host_of(session))
+    for address in (url(session, "search/"), url(session)):
+        response = client.get(address, {"q": query})
+        assert response.status_code == 200
+        assert '<span class="attendee-name">Ann Other</span>' not in response.content.decode()
+
+
+def test_the_nul_stripped_query_still_finds(client):
+    session = running()
+    PersonFactory(display_name="Ann Other")
+    client.force_login(host_of(session))
+    html = client.get(url(session, "search/"), {"q": "an\x00n"}).content.decode()
+    assert '<span class="attendee-name">Ann Other</span>' in html
+
+
+def test_removing_with_htmx_answers_with_the_live_list(client):
+    session = running()
+    kim = PersonFactory(display_name="Kim Gone")
+    attendance_add(session=session, person=kim, by=kim, method=Attendance.Method.CHECK_IN)
+    client.force_login(host_of(session))
+    response = client.post(
+        url(session, "remove/"), {"person": kim.pk}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section class="card" id="attendance-live"')
+    assert "Checked in (0)" in html
+    assert "Kim Gone is off the attendance log." in html
+    again = client.post(
+        url(session, "remove/"), {"person": kim.pk}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert (
+        '<p class="message message-error" role="status">Kim Gone is not on the attendance log.'
+        in (again)
+    )
+    assert AttendanceChange.objects.filter(session=session, action="removed").count() == 1
