@@ -167,12 +167,15 @@ def _cards_sql(
     def table(model) -> str:
         return q(model._meta.db_table)
 
-    def on(model, column: str = "session_id", extra: str = "") -> str:
+    def select(model, column: str = "session_id", extra: str = "") -> str:
         return (
-            f"EXISTS (SELECT 1 FROM {table(model)} x WHERE x.{q(column)} = "  # noqa: S608
+            f"SELECT 1 FROM {table(model)} x WHERE x.{q(column)} = "  # noqa: S608
             f"{'s.' + q('programme_id') if column == 'programme_id' else 's.' + q('id')} "
-            f"AND x.{q('person_id')} = %(me)s{extra})"
+            f"AND x.{q('person_id')} = %(me)s{extra}"
         )
+
+    def on(model, column: str = "session_id") -> str:
+        return f"EXISTS ({select(model, column)})"
 
     params: dict = {"me": person.pk, "kind": kind, "limit": limit}
     if ids is None:
@@ -224,20 +227,22 @@ def _cards_sql(
             f"{on(Programme.organisers.through, 'programme_id')} OR "
             f"(({session_open}) AND ({programme_open})))"
         )
-    mine = [on(Attendance), on(SessionHost)]
+    # One NOT EXISTS over a UNION ALL, not one per rule: PostgreSQL then checks it per stored row
+    # (a few) instead of planning an anti-join for each rule, which cost more than running it.
+    mine = [select(Attendance), select(SessionHost)]
     if kind == Recommendation.Kind.SESSION:
         params["yes"], params["no"] = Invitation.Response.YES, Invitation.Response.NO
         params["not_interested"] = CatchUpSignal.Kind.NOT_INTERESTED
-        mine.append(on(Invitation, extra=f" AND x.{q('response')} IN (%(yes)s, %(no)s)"))
-        mine.append(on(CatchUpSignal, extra=f" AND x.{q('kind')} = %(not_interested)s"))
+        mine.append(select(Invitation, extra=f" AND x.{q('response')} IN (%(yes)s, %(no)s)"))
+        mine.append(select(CatchUpSignal, extra=f" AND x.{q('kind')} = %(not_interested)s"))
     else:
-        mine += [on(CatchUpSignal), on(Invitation)]
+        mine += [select(CatchUpSignal), select(Invitation)]
         mine.append(
-            f"EXISTS (SELECT 1 FROM {table(Session.tags.through)} x JOIN "  # noqa: S608
+            f"SELECT 1 FROM {table(Session.tags.through)} x JOIN "  # noqa: S608
             f"{table(Person.interests.through)} i ON i.{q('tag_id')} = x.{q('tag_id')} "
-            f"WHERE x.{q('session_id')} = s.{q('id')} AND i.{q('person_id')} = %(me)s)"
+            f"WHERE x.{q('session_id')} = s.{q('id')} AND i.{q('person_id')} = %(me)s"
         )
-    where += [f"NOT {condition}" for condition in mine]
+    where.append(f"NOT EXISTS ({' UNION ALL '.join(mine)})")
     columns = ", ".join(f"s.{q(c)}" for c in ("id", "title", "format", "start", "end", "state"))
     sql = (
         f"SELECT c.*, h.{q('id')} AS host_link_id, h.{q('role')} AS host_role, "  # noqa: S608
