@@ -317,26 +317,56 @@ def hosts_ranked(
         return []
     top = float(scores[0]) if float(scores[0]) > 0 else 1.0
     ranked: list[RankedHost] = []
-    for person, score in zip(ids.tolist(), scores.tolist(), strict=True):
-        if score <= 0:
-            continue
-        why = finder.explain(int(person), query)
-        if why.kind not in ("talk", "skill"):  # ranked by activity alone: no evidence to show
-            continue
+    evidence = _evidence(finder, query, ids.tolist())
+    for person, score, (talk_doc, term) in zip(
+        ids.tolist(), scores.tolist(), evidence, strict=True
+    ):
+        if score <= 0 or (talk_doc is None and term is None):
+            continue  # ranked by activity alone: no evidence to show
         talk_id = None
         value = score / top
-        if why.kind == "talk" and why.doc is not None:
-            talk_id = fitted.session_ids[why.doc]
+        if talk_doc is not None:
+            talk_id = fitted.session_ids[talk_doc]
             rated = fitted.ratings.get(talk_id)
             if rated is not None:
                 value += RATING_WEIGHT * (rated[0] - 3.0)
         ranked.append(
-            RankedHost(
-                person_id=fitted.person_ids[person], score=value, talk_id=talk_id, term=why.term
-            )
+            RankedHost(person_id=fitted.person_ids[person], score=value, talk_id=talk_id, term=term)
         )
     ranked.sort(key=lambda h: (-h.score, h.person_id))
     return ranked
+
+
+def _evidence(
+    finder: ExpertFinder, query: str, people: list[int]
+) -> list[tuple[int | None, str | None]]:
+    """``ExpertFinder.explain`` for many people at once, the query embedded once: per person
+    (the best-matching talk's document index, None) when a talk matches best, (None, the
+    best-matching term) when their skills do, (None, None) when nothing matches."""
+    f = finder.fitted_
+    q = finder.vectorizer_.transform([query]).tocsr()
+    people_arr = np.asarray(people, dtype=np.int64)
+    starts = np.searchsorted(f.pair_person, people_arr, side="left")
+    ends = np.searchsorted(f.pair_person, people_arr, side="right")
+    rows = [f.pair_row[a:b] for a, b in zip(starts, ends, strict=True)]
+    every = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    sims = np.asarray((f.X[every] @ q.T).todense()).ravel() if len(every) else np.zeros(0)
+    out: list[tuple[int | None, str | None]] = []
+    at = 0
+    for own in rows:
+        seg = sims[at : at + len(own)]
+        at += len(own)
+        if not len(own) or float(seg.max()) <= 1e-9:
+            out.append((None, None))
+            continue
+        row = int(own[int(np.argmax(seg))])
+        if f.is_skill_row[row]:
+            product = q.multiply(f.X[row]).tocsr()
+            term = str(finder.terms_[product.indices[int(np.argmax(product.data))]])
+            out.append((None, term))
+        else:
+            out.append((int(f.row_doc[row]), None))
+    return out
 
 
 def host_reasons(
