@@ -428,3 +428,15 @@ def test_the_admin_shows_who_asked_an_anonymous_question(client):
     html = client.get("/admin/questions/question/").content.decode()
     assert "Anonymous to the room" in html
     assert "Audrey Audited" in html
+
+
+def test_on_the_questions_page_the_hosts_ask_form_is_folded_away(client):
+    host = PersonFactory()
+    session = RunningSessionFactory(host=host)
+    client.force_login(host)
+    html = client.get(f"/sessions/{session.pk}/questions/").content.decode()
+    assert '<details class="more"><summary>Ask a question yourself</summary>' in html
+    client.force_login(PersonFactory())
+    html = client.get(f"/sessions/{session.pk}/questions/").content.decode()
+    assert "<details" not in html.split('id="questions"')[1]
+    assert '<label for="id_question_text">Your question</label>' in html
