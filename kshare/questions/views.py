@@ -59,17 +59,22 @@ def _context(
     started = state in (OPEN, OVER)
     ended = state == OVER
     is_open = state == OPEN
+    lists = (
+        selectors.question_lists(session=session, person=request.user)
+        if started
+        else selectors.QuestionLists(open=[], answered=[])
+    )
     return {
         "session": session,
         "can_edit": can_edit,
-        "questions_show": started,
+        # After the session the section stays only when there were questions: past sessions
+        # without any keep a calm page.
+        "questions_show": is_open or bool(lists.open or lists.answered),
         "question_open": is_open,
         "question_started": started,
         "question_ended": ended,
         "question_can_convert": can_edit and ended,
-        "question_lists": selectors.question_lists(session=session, person=request.user)
-        if started
-        else selectors.QuestionLists(open=[], answered=[]),
+        "question_lists": lists,
         "question_form": form or _form(),
         "question_message": message,
         "question_notice": notice,
@@ -81,8 +86,8 @@ def _context(
 
 
 def questions_context(request: HttpRequest, session: Session, *, can_edit: bool) -> dict:
-    """Live questions on the session page: shown from the moment questions open, during and
-    after the session (a constant number of queries: one, none before the window)."""
+    """Live questions on the session page: shown from the moment questions open, during the
+    session and, when there were questions, after it (one query; none before the window)."""
     return _context(request, session, can_edit=can_edit)
 
 

@@ -77,6 +77,11 @@ def test_after_the_session_questions_stay_without_form_or_polling(member_client)
     assert "Turn into an idea" not in html  # a member is not a host
 
 
+def test_a_past_session_without_questions_shows_no_section(member_client):
+    html = member_client.get(f"/sessions/{_ended_session().pk}/").content.decode()
+    assert 'id="questions"' not in html
+
+
 # -- asking ---------------------------------------------------------------------------------------
 
 
