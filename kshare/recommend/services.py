@@ -17,18 +17,25 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from sklearn.preprocessing import normalize
 
 from kshare.recommend import signals as sig
 from kshare.recommend.engine.base import TrainData, top_k
+from kshare.recommend.engine.batched import (
+    CachedContentTfidf,
+    TextCache,
+    content_scores,
+    top_k_rows,
+)
 from kshare.recommend.engine.models import (
     EASE,
     NEGATIVE_PENALTY,
@@ -37,6 +44,9 @@ from kshare.recommend.engine.models import (
     Hybrid,
     Popularity,
     PureSVD,
+    _raw,
+    log_scale,
+    normalise_rows,
 )
 from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun, TrainingState
 
@@ -45,7 +55,11 @@ logger = logging.getLogger(__name__)
 TOP_N = 8  # stored per person and kind; serving filters and shows fewer
 POPULAR_N = 40  # per team and kind, for people who are not in the cache (cold start)
 SIMILAR_N = 10
-BATCH = 128
+BATCH = 256  # people ranked together: a few (BATCH x sessions) float64 blocks in memory
+SIMILAR_BATCH = 512
+# Item text vectors are kept dense (float32) for the explanations when sessions x words is at
+# most this (80 MB); above, the sparse vectors are used (slower, same answer).
+DENSE_TEXT_CELLS = 20_000_000
 HISTORY_MAX = 200  # items of a person's history compared when naming "similar to 'X'"
 TITLE_CHARS = 70
 ANCHOR_MIN_SIMILARITY = 0.2  # text cosine + co-interaction cosine, to say "similar to 'X'"
@@ -74,12 +88,16 @@ def _collaborative(n_items: int) -> EASE | PureSVD:
     return PureSVD(factors=SVD_FACTORS, half_life_days=180)
 
 
-def _hybrid(n_items: int, weights: dict[str, float] | None = None) -> Hybrid:
+def _hybrid(
+    n_items: int, weights: dict[str, float] | None = None, text: TextCache | None = None
+) -> Hybrid:
+    """``text``: the TF-IDF of the texts, shared by the hybrids fitted on splits of one data set
+    (``ContentTfidf``'s numbers, vectorised once)."""
     return Hybrid(
         [
             Popularity(half_life_days=60),
             GroupPopularity(),
-            ContentTfidf(ngram_range=(1, 1)),
+            CachedContentTfidf(ngram_range=(1, 1), cache=text),
             _collaborative(n_items),
         ],
         weights or WEIGHTS,
@@ -97,26 +115,41 @@ def recommend_models(data: TrainData | None = None) -> Hybrid:
         return _hybrid(0)
     from kshare.recommend.evaluate_demo import split_by_time
 
+    text = TextCache()  # the split keeps the texts: one TF-IDF for the tuning and the final fit
     train, held = split_by_time(data)
     users = np.array([u for u, h in enumerate(held) if len(h)], dtype=np.int64)
     if len(users) < TUNE_MIN_USERS:
-        return _hybrid(data.n_items)
+        return _hybrid(data.n_items, text=text)
     if len(users) > TUNE_USERS:
         users = np.sort(np.random.default_rng(data.seed).choice(users, TUNE_USERS, replace=False))
-    tuner = _hybrid(data.n_items)
+    tuner = _hybrid(data.n_items, text=text)
     weights = tuner.tune(train, held, grid=TUNE_GRID, users=users, rounds=2)
     if not any(weights.values()):
-        return _hybrid(data.n_items)
-    return _hybrid(data.n_items, weights)
+        return _hybrid(data.n_items, text=text)
+    return _hybrid(data.n_items, weights, text=text)
+
+
+def _raw_scores(model: object, users: np.ndarray) -> np.ndarray:
+    """A model's raw scores for ``users``; TF-IDF content through ``content_scores`` (the same
+    numbers as its ``raw_score``, many times faster on whole batches of people)."""
+    if type(model) in (ContentTfidf, CachedContentTfidf):
+        return content_scores(model, users)  # type: ignore[arg-type]
+    return _raw(model, users)
 
 
 def _parts(model: Hybrid, users: np.ndarray) -> dict[str, np.ndarray]:
-    """Each model's weighted, per-person normalised scores for ``users``."""
-    return {
-        name: model.weights[name] * part
-        for name, part in model.normalised(users).items()
-        if model.weights[name]
-    }
+    """Each model's weighted, per-person normalised scores for ``users`` (``Hybrid.normalised``
+    times the weight), for the models whose weight is not 0 only."""
+    users = np.asarray(users, dtype=np.int64)
+    log_scaled: Collection[str] = getattr(model, "log_scaled", frozenset())
+    parts = {}
+    for m in model.models:
+        weight = model.weights[m.name]
+        if not weight:
+            continue
+        raw = _raw_scores(m, users)
+        parts[m.name] = weight * normalise_rows(log_scale(raw) if m.name in log_scaled else raw)
+    return parts
 
 
 @dataclass
@@ -125,6 +158,10 @@ class _Explainer:
     content: ContentTfidf
     team: GroupPopularity
     cf: sp.csc_matrix  # users x items, columns L2-normalised (co-interaction cosine)
+    dense: np.ndarray | None = None  # the items' text vectors, dense when small enough
+
+    def __post_init__(self) -> None:
+        self._marks = np.zeros(len(self.signals.session_ids), dtype=bool)  # scratch, per item
 
     def _title(self, item: int) -> str:
         title = self.signals.titles[item]
@@ -151,19 +188,27 @@ class _Explainer:
         if len(history) > HISTORY_MAX:
             history = history[np.argsort(-weights)[:HISTORY_MAX]]
         assert self.content.items is not None
-        vectors = self.content.items
         # By text: "similar to 'X'" should read as similar to a person, whichever model ranked it.
-        sims = (vectors[items] @ vectors[history].T).toarray()
-        sims[:, np.isin(history, items)] = 0  # never "similar to itself"
+        if self.dense is not None:
+            sims = self.dense[items] @ self.dense[history].T
+        else:
+            vectors = self.content.items
+            sims = (vectors[items] @ vectors[history].T).toarray()
+        marks = self._marks
+        marks[items] = True
+        sims[:, marks[history]] = 0  # never "similar to itself"
+        marks[items] = False
         out: list[str | None] = []
         kind_of = dict(zip(*(a.tolist() for a in _row(s.evidence, user)), strict=True))
         rating_of = dict(zip(*(a.tolist() for a in _row(s.ratings, user)), strict=True))
+        bests = sims.argmax(axis=1)
+        values = sims[np.arange(len(items)), bests].tolist()
+        anchors = history[bests].tolist()
         for n in range(len(items)):
-            best = int(np.argmax(sims[n]))
-            if sims[n, best] < ANCHOR_MIN_SIMILARITY:
+            if values[n] < ANCHOR_MIN_SIMILARITY:
                 out.append(None)
                 continue
-            anchor = int(history[best])
+            anchor = anchors[n]
             title = self._title(anchor)
             rating = rating_of.get(anchor, 0)
             kind = kind_of.get(anchor, 0)
@@ -190,8 +235,11 @@ class _Explainer:
             # Without the smoothing share of everyone's counts: the team's own interest only.
             team_scores = self.team.group_scores[group] - self.team.smoothing * self.team.overall
         out = []
+        names = list(parts)
+        # The first model with the largest contribution (as max() over the names would say).
+        strongest = np.vstack([parts[name] for name in names]).argmax(axis=0)
         for n, item in enumerate(items):
-            dominant = max(parts, key=lambda name: parts[name][n])
+            dominant = names[int(strongest[n])]
             tag = self._tag_reason(user, int(item))
             popular = (
                 "popular in your team"
@@ -218,31 +266,42 @@ def _allowed(signals: sig.Signals, users: np.ndarray) -> np.ndarray:
     return np.vstack([signals.allowed_for(int(u)) for u in users])
 
 
+def _dense_text(content: ContentTfidf) -> np.ndarray | None:
+    """The items' text vectors as a dense float32 array, when that is small."""
+    items = content.items
+    if items is None or items.shape[0] * items.shape[1] > DENSE_TEXT_CELLS:
+        return None
+    return items.toarray()
+
+
 def _similar_rows(
     signals: sig.Signals, content: ContentTfidf, cf: sp.csc_matrix
-) -> list[SimilarSession]:
-    """Each upcoming session's nearest sessions by text and by who came to both."""
+) -> list[tuple[int, int, float]]:
+    """Each upcoming session's nearest sessions by text and by who came to both:
+    (session pk, other pk, score) rows."""
     assert content.items is not None
     upcoming = np.flatnonzero(signals.upcoming)
-    rows: list[SimilarSession] = []
+    rows: list[tuple[int, int, float]] = []
     vectors = content.items
     cf_rows = cf.T.tocsr()
-    for start in range(0, len(upcoming), 256):
-        chunk = upcoming[start : start + 256]
-        sims = (vectors[chunk] @ vectors.T).toarray()
+    session_ids = signals.session_ids
+    for start in range(0, len(upcoming), SIMILAR_BATCH):
+        chunk = upcoming[start : start + SIMILAR_BATCH]
+        # Text: all items x the chunk's vectors, dense (sparse x dense is the fast product).
+        sims = np.ascontiguousarray((vectors @ vectors[chunk].T.toarray()).T)
         sims += (cf_rows[chunk] @ cf).toarray()
         sims[np.arange(len(chunk)), chunk] = -np.inf
-        ids, scores = top_k(sims, SIMILAR_N)
-        for n, item in enumerate(chunk):
-            for other, score in zip(ids[n], scores[n], strict=True):
-                if other >= 0 and score > 0.05:
-                    rows.append(
-                        SimilarSession(
-                            session_id=int(signals.session_ids[item]),
-                            other_id=int(signals.session_ids[other]),
-                            score=float(score),
-                        )
-                    )
+        ids, scores = top_k_rows(sims, SIMILAR_N)
+        keep = (ids >= 0) & (scores > 0.05)
+        row_of, rank_of = np.nonzero(keep)
+        rows.extend(
+            zip(
+                session_ids[chunk[row_of]].tolist(),
+                session_ids[ids[row_of, rank_of]].tolist(),
+                scores[row_of, rank_of].astype(np.float64).tolist(),
+                strict=True,
+            )
+        )
     return rows
 
 
@@ -276,10 +335,81 @@ def _popular(signals: sig.Signals, team: GroupPopularity) -> dict[str, dict[str,
     return out
 
 
+# A stored recommendation: (person pk, kind, rank, session pk, score, reason).
+RecommendationRow = tuple[int, str, int, int, float, str]
+RECOMMENDATION_FIELDS = ("person_id", "kind", "rank", "session_id", "score", "reason")
+# A stored similar session: (session pk, other session pk, score).
+SimilarRow = tuple[int, int, float]
+SIMILAR_FIELDS = ("session_id", "other_id", "score")
+
+
+def _rank(
+    model: Hybrid, signals: sig.Signals, explainer: _Explainer, active: np.ndarray
+) -> list[RecommendationRow]:
+    """Per person of ``active``: the ``TOP_N`` best upcoming sessions and recordings they may
+    see and have not seen (attended, answered, dismissed, hosted...), each with its reason.
+
+    People go in batches of ``BATCH``: one dense block of blended scores per batch, each kind's
+    sessions taken out of it as columns, the invisible and seen ones set to ``-inf``, the best
+    found by ``top_k_rows`` (ties: the lower session index, as ``top_k``)."""
+    data = signals.data
+    seen = (data.interactions + data.negatives + signals.hosted.astype(np.float32)).tocsr()
+    kinds = []
+    for kind, mask in (
+        (Recommendation.Kind.SESSION, signals.upcoming),
+        (Recommendation.Kind.RECORDING, signals.recording),
+    ):
+        columns = np.flatnonzero(mask)
+        local = np.full(data.n_items, -1, dtype=np.int64)
+        local[columns] = np.arange(len(columns))
+        kinds.append((str(kind), columns, local))
+    person_ids = signals.person_ids.tolist()
+    session_ids = signals.session_ids
+    rows: list[RecommendationRow] = []
+    for begin in range(0, len(active), BATCH):
+        users = active[begin : begin + BATCH]
+        parts = _parts(model, users)
+        total = np.zeros((len(users), data.n_items), dtype=np.float64)
+        for part in parts.values():
+            total += part
+        allowed = _allowed(signals, users)
+        batch_seen = seen[users]
+        seen_rows = np.repeat(np.arange(len(users)), np.diff(batch_seen.indptr))
+        chosen = []
+        for _, columns, local in kinds:
+            block = np.take(total, columns, axis=1)
+            block[~allowed[:, columns]] = -np.inf
+            at = local[batch_seen.indices]
+            block[seen_rows[at >= 0], at[at >= 0]] = -np.inf
+            ids, scores = top_k_rows(block, TOP_N)
+            keep = (ids >= 0) & (scores > -NEGATIVE_PENALTY / 2)
+            chosen.append([columns[ids[row][keep[row]]] for row in range(len(users))])
+        for row, user in enumerate(users):
+            # One explanation pass per person for both lists.
+            items = np.concatenate([lists[row] for lists in chosen])
+            if not len(items):
+                continue
+            reasons = iter(
+                explainer.reasons(
+                    int(user), items, {name: part[row, items] for name, part in parts.items()}
+                )
+            )
+            person_id = person_ids[user]
+            for (kind_name, _, _), lists in zip(kinds, chosen, strict=True):
+                picked = lists[row]
+                for rank, (session_id, score) in enumerate(
+                    zip(session_ids[picked].tolist(), total[row, picked].tolist(), strict=True),
+                    1,
+                ):
+                    rows.append((person_id, kind_name, rank, session_id, score, next(reasons)))
+    return rows
+
+
 def recommend_compute(
     *, signals: sig.Signals, model: Hybrid | None = None
-) -> tuple[list[Recommendation], list[SimilarSession], dict]:
-    """Fit the hybrid on ``signals`` and return the rows to store (nothing is written)."""
+) -> tuple[list[RecommendationRow], list[SimilarRow], dict]:
+    """Fit the hybrid on ``signals`` and return the rows to store (nothing is written):
+    recommendations as ``RECOMMENDATION_FIELDS`` and similar sessions as ``SIMILAR_FIELDS``."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     data = signals.data
@@ -294,56 +424,17 @@ def recommend_compute(
     content = by_name["content"]
     team = by_name["team-popularity"]
     cf = sp.csc_matrix(normalize(sp.csc_matrix(data.interactions, dtype=np.float32), axis=0))
-    explainer = _Explainer(signals=signals, content=content, team=team, cf=cf)
+    explainer = _Explainer(
+        signals=signals, content=content, team=team, cf=cf, dense=_dense_text(content)
+    )
 
     # Who gets a stored feed: people with any signal or any text (the rest are served cold).
     active = np.flatnonzero(
         (np.diff(data.interactions.indptr) > 0)
         | np.array([bool(t.strip()) for t in (data.user_text or [""] * data.n_users)])
     )
-    seen = (data.interactions + data.negatives + signals.hosted.astype(np.float32)).tocsr()
-    recs: list[Recommendation] = []
     started = time.perf_counter()
-    kinds = (
-        (Recommendation.Kind.SESSION, signals.upcoming),
-        (Recommendation.Kind.RECORDING, signals.recording),
-    )
-    for begin in range(0, len(active), BATCH):
-        users = active[begin : begin + BATCH]
-        parts = _parts(model, users)
-        total = np.sum(list(parts.values()), axis=0)
-        allowed = _allowed(signals, users)
-        chosen: dict[str, list[np.ndarray]] = {}
-        for kind, mask in kinds:
-            masked = np.where(allowed & mask[None, :], total, -np.inf)
-            ids, scores = top_k(masked, TOP_N, exclude=seen[users])
-            chosen[kind] = [
-                ids[row][(ids[row] >= 0) & (scores[row] > -NEGATIVE_PENALTY / 2)]
-                for row in range(len(users))
-            ]
-        for row, user in enumerate(users):
-            # One explanation pass per person for both lists.
-            items = np.concatenate([chosen[kind][row] for kind, _ in kinds])
-            if not len(items):
-                continue
-            reasons = iter(
-                explainer.reasons(
-                    int(user), items, {name: part[row, items] for name, part in parts.items()}
-                )
-            )
-            person_id = int(signals.person_ids[user])
-            for kind, _ in kinds:
-                for rank, item in enumerate(chosen[kind][row], 1):
-                    recs.append(
-                        Recommendation(
-                            person_id=person_id,
-                            kind=kind,
-                            rank=rank,
-                            session_id=int(signals.session_ids[item]),
-                            score=float(total[row, item]),
-                            reason=next(reasons),
-                        )
-                    )
+    recs = _rank(model, signals, explainer, active)
     timings["rank"] = time.perf_counter() - started
     started = time.perf_counter()
     similar = _similar_rows(signals, content, cf)
@@ -376,9 +467,9 @@ def recommend_train(*, reason: str = "manual", now: datetime | None = None) -> T
         store_started = time.perf_counter()
         with transaction.atomic():
             Recommendation.objects.all().delete()
-            Recommendation.objects.bulk_create(recs, batch_size=2_000)
+            _insert(Recommendation, RECOMMENDATION_FIELDS, recs)
             SimilarSession.objects.all().delete()
-            SimilarSession.objects.bulk_create(similar, batch_size=2_000)
+            _insert(SimilarSession, SIMILAR_FIELDS, similar)
             TrainingState.objects.filter(stale_since__lte=started_at).update(
                 stale_since=None, stale_reason=""
             )
@@ -402,6 +493,27 @@ def recommend_train(*, reason: str = "manual", now: datetime | None = None) -> T
     run.save()
     logger.info("Recommender trained in %.1f s: %s", run.seconds, details["timings"])
     return run
+
+
+def _insert(model: type[models.Model], fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert ``rows`` (values of ``fields``, in order) into ``model``'s table, no instances
+    built: COPY on PostgreSQL, one prepared INSERT executed per row elsewhere (SQLite)."""
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)  # type: ignore[union-attr,arg-type]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from _meta
+        for start in range(0, len(rows), 10_000):
+            cursor.executemany(sql, rows[start : start + 10_000])
 
 
 def recommend_mark_stale(*, reason: str) -> None:
