@@ -24,7 +24,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -374,22 +374,33 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
     levels = {1: "basic", 2: "working", 3: "expert"}
     if tags:
-        for person_id, tag_id, level in Skill.objects.filter(tag_id__in=tags).values_list(
-            "person_id", "tag_id", "level"
+        # Skills and interests in one round trip (an interest is level 0).
+        interests = (
+            Person.interests.through.objects.filter(tag_id__in=tags)
+            .order_by()
+            .values_list("person_id", "tag_id", Value(0, output_field=IntegerField()))
+        )
+        for person_id, tag_id, level in (
+            Skill.objects.filter(tag_id__in=tags)
+            .order_by()
+            .values_list("person_id", "tag_id", "level")
+            .union(interests, all=True)
+            .order_by()  # else the union gets Skill's default ordering, on a column it lacks
         ):
-            points = 1.0 + level
-            scores[person_id] += points
-            reasons[person_id].append((points, f"skill: {tags[tag_id]} ({levels[level]})"))
-        for person_id, tag_id in Person.interests.through.objects.filter(
-            tag_id__in=tags
-        ).values_list("person_id", "tag_id"):
-            scores[person_id] += 1.5
-            reasons[person_id].append((1.5, f"interested in {tags[tag_id]}"))
-    similar = dict(
-        SimilarSession.objects.filter(session=session).values_list("other_id", "score")[:10]
-    )
+            if level:
+                points = 1.0 + level
+                scores[person_id] += points
+                reasons[person_id].append((points, f"skill: {tags[tag_id]} ({levels[level]})"))
+            else:
+                scores[person_id] += 1.5
+                reasons[person_id].append((1.5, f"interested in {tags[tag_id]}"))
+    similar: dict[int, float] = {}
+    titles: dict[int, str] = {}
+    for other_id, score, title in SimilarSession.objects.filter(session=session).values_list(
+        "other_id", "score", "other__title"
+    )[:10]:
+        similar[other_id], titles[other_id] = score, title
     if similar:
-        titles = dict(Session.objects.filter(pk__in=similar).values_list("pk", "title"))
         best: dict[int, tuple[float, int]] = {}
         for person_id, other_id in Attendance.objects.filter(session_id__in=similar).values_list(
             "person_id", "session_id"
@@ -420,8 +431,11 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
         return []
     # Only the best few are read as people (a skill can be shared by thousands): those already
     # invited or hosting are dropped first, visibility is checked on the shortlist.
-    taken = set(session.invitations.values_list("person_id", flat=True)) | set(
-        session.host_links.values_list("person_id", flat=True)
+    taken = set(
+        session.invitations.order_by()
+        .values_list("person_id", flat=True)
+        .union(session.host_links.order_by().values_list("person_id", flat=True), all=True)
+        .order_by()
     )
     shortlist = sorted((pk for pk in scores if pk not in taken), key=lambda pk: (-scores[pk], pk))[
         : limit * SHORTLIST_FACTOR

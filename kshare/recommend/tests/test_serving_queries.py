@@ -178,3 +178,31 @@ def test_cold_start_is_a_fixed_number_of_queries(db, django_assert_num_queries):
     sessions(10)
     with django_assert_num_queries(6):
         assert len(recommended_for(person=newcomer, kind=SESSION)) == 5
+
+
+def test_invitees_are_a_fixed_number_of_queries(world, django_assert_num_queries):
+    from kshare.recommend.selectors import invitees_for
+    from kshare.recommend.services import recommend_train
+    from kshare.sessions.models import Session
+
+    from .conftest import skill
+
+    recommend_train()  # stores "Kubernetes basics" as similar to "Kubernetes operators"
+    Invitation.objects.create(
+        session=world.k8s_next, person=world.carol, response=Invitation.Response.YES
+    )
+
+    def count_for(n_people: int) -> list[str]:
+        for _ in range(n_people):
+            skill(PersonFactory(team=world.ops_team), "kubernetes", level=1)
+        session = Session.objects.select_related("programme").get(pk=world.k8s_next.pk)
+        # Tags; skills and interests; similar sessions with titles; who attended them; yeses
+        # per team; those teams' people; invited or hosting; the shortlist as people.
+        with django_assert_num_queries(8):
+            return [i.person.display_name for i in invitees_for(session=session)]
+
+    found = count_for(2)
+    # The two new people with the skill first, then who attended the similar sessions.
+    assert len(found) == 4
+    assert found[2:] == ["Alice Analyst", "Bob Builder"]
+    assert len(count_for(20)) == 10  # many more rows read, the same queries
