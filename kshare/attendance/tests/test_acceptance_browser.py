@@ -53,7 +53,9 @@ def decode_qr(page: Page) -> str:
     """The text of the QR code on the page, read from a screenshot as a phone camera would."""
     image = page.get_by_role("img", name=re.compile("^QR code of the check-in link"))
     expect(image).to_be_visible()
-    page.wait_for_function("document.querySelector('img.checkin-qr-image').naturalWidth > 0")
+    # Loaded, not just laid out (a string predicate would need eval, which the CSP forbids).
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 0
     codes = zxingcpp.read_barcodes(PIL.Image.open(io.BytesIO(image.screenshot())))
     assert len(codes) == 1
     return codes[0].text
