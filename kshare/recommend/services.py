@@ -162,6 +162,7 @@ class _Explainer:
 
     def __post_init__(self) -> None:
         self._marks = np.zeros(len(self.signals.session_ids), dtype=bool)  # scratch, per item
+        self._teams: dict[int, np.ndarray] = {}
 
     def _title(self, item: int) -> str:
         title = self.signals.titles[item]
@@ -179,21 +180,23 @@ class _Explainer:
             return f"matches your interest: {interests[0]}"
         return None
 
-    def _anchor_reasons(self, user: int, items: np.ndarray) -> list[str | None]:
-        """For each item, the person's own most similar session, said as what they did."""
+    def _anchor_reasons(self, user: int, items: np.ndarray, wanted: list[int]) -> list[str | None]:
+        """For each item of ``items[wanted]``, the person's own most similar session (never one
+        of ``items``), said as what they did."""
         s = self.signals
         history, weights = _row(s.data.interactions, user)
         if not len(history):
-            return [None] * len(items)
+            return [None] * len(wanted)
         if len(history) > HISTORY_MAX:
             history = history[np.argsort(-weights)[:HISTORY_MAX]]
         assert self.content.items is not None
+        targets = items[wanted]
         # By text: "similar to 'X'" should read as similar to a person, whichever model ranked it.
         if self.dense is not None:
-            sims = self.dense[items] @ self.dense[history].T
+            sims = self.dense[targets] @ self.dense[history].T
         else:
             vectors = self.content.items
-            sims = (vectors[items] @ vectors[history].T).toarray()
+            sims = (vectors[targets] @ vectors[history].T).toarray()
         marks = self._marks
         marks[items] = True
         sims[:, marks[history]] = 0  # never "similar to itself"
@@ -202,9 +205,9 @@ class _Explainer:
         kind_of = dict(zip(*(a.tolist() for a in _row(s.evidence, user)), strict=True))
         rating_of = dict(zip(*(a.tolist() for a in _row(s.ratings, user)), strict=True))
         bests = sims.argmax(axis=1)
-        values = sims[np.arange(len(items)), bests].tolist()
+        values = sims[np.arange(len(targets)), bests].tolist()
         anchors = history[bests].tolist()
-        for n in range(len(items)):
+        for n in range(len(targets)):
             if values[n] < ANCHOR_MIN_SIMILARITY:
                 out.append(None)
                 continue
@@ -226,21 +229,41 @@ class _Explainer:
                 out.append(f"similar to '{title}' you signed up for")
         return out
 
-    def reasons(self, user: int, items: np.ndarray, parts: dict[str, np.ndarray]) -> list[str]:
-        anchors = self._anchor_reasons(user, items)
+    def _team_scores(self, user: int) -> np.ndarray | None:
+        """The person's team's own interest per item (without the smoothing share of
+        everyone's counts); ``None`` without a team. Computed once per team."""
         groups = self.signals.data.user_group
         group = int(groups[user]) if groups is not None else -1
-        team_scores = None
-        if group >= 0 and self.team.group_scores is not None and self.team.overall is not None:
-            # Without the smoothing share of everyone's counts: the team's own interest only.
-            team_scores = self.team.group_scores[group] - self.team.smoothing * self.team.overall
-        out = []
+        if group < 0 or self.team.group_scores is None or self.team.overall is None:
+            return None
+        if group not in self._teams:
+            self._teams[group] = (
+                self.team.group_scores[group] - self.team.smoothing * self.team.overall
+            )
+        return self._teams[group]
+
+    def reasons(self, user: int, items: np.ndarray, parts: dict[str, np.ndarray]) -> list[str]:
+        team_scores = self._team_scores(user)
         names = list(parts)
         # The first model with the largest contribution (as max() over the names would say).
         strongest = np.vstack([parts[name] for name in names]).argmax(axis=0)
+        dominants = [names[int(n)] for n in strongest]
+        tags = [self._tag_reason(user, int(item)) for item in items]
+        # "Similar to 'X'" only where it can be the reason: the collaborative models lead, or
+        # the content model leads and no skill or interest says it.
+        wanted = [
+            n
+            for n, dominant in enumerate(dominants)
+            if dominant not in ("team-popularity", "popularity")
+            and not (dominant == "content" and tags[n])
+        ]
+        anchors: list[str | None] = [None] * len(items)
+        if wanted:
+            for n, anchor in zip(wanted, self._anchor_reasons(user, items, wanted), strict=True):
+                anchors[n] = anchor
+        out = []
         for n, item in enumerate(items):
-            dominant = names[int(strongest[n])]
-            tag = self._tag_reason(user, int(item))
+            dominant, tag = dominants[n], tags[n]
             popular = (
                 "popular in your team"
                 if team_scores is not None and team_scores[item] > 1e-9
