@@ -358,6 +358,19 @@ def _popular(signals: sig.Signals, team: GroupPopularity) -> dict[str, dict[str,
     return out
 
 
+# Fitted whatever their weight: the explanations, similar sessions and cold-start lists use them.
+ALWAYS_FITTED = ("content", "team-popularity")
+
+
+def _fit(model: Hybrid, data: TrainData) -> None:
+    """``model.fit(data)`` without the models whose weight is 0 (tuning can switch a model off;
+    it then adds nothing to any score), except ``ALWAYS_FITTED``."""
+    model.data = data
+    for m in model.models:
+        if model.weights[m.name] or m.name in ALWAYS_FITTED:
+            m.fit(data)
+
+
 # A stored recommendation: (person pk, kind, rank, session pk, score, reason).
 RecommendationRow = tuple[int, str, int, int, float, str]
 RECOMMENDATION_FIELDS = ("person_id", "kind", "rank", "session_id", "score", "reason")
@@ -441,7 +454,7 @@ def recommend_compute(
     model = model or recommend_models(data)
     timings["tune"] = time.perf_counter() - started
     started = time.perf_counter()
-    model.fit(data)
+    _fit(model, data)
     timings["fit"] = time.perf_counter() - started
     by_name = {m.name: m for m in model.models}
     content = by_name["content"]

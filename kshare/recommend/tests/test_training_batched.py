@@ -214,3 +214,16 @@ def test_insert_writes_plain_rows(world):
         1.5,
     )
     assert row.reason == 'it\'s "quoted"\ttabbed\\'
+
+
+@pytest.mark.django_db
+def test_models_switched_off_are_not_fitted_but_content_and_team_always_are(world):
+    s = sig.signals_load()
+    weights = {"popularity": 1.0, "team-popularity": 0.0, "content": 0.0, "ease": 0.0}
+    model = services._hybrid(s.data.n_items, weights)
+    services._fit(model, s.data)
+    popularity, team, content, ease = model.models
+    assert popularity.item_scores is not None
+    assert team.group_scores is not None and content.profiles is not None
+    assert ease.weights is None  # weight 0: nothing to fit
+    assert set(services._parts(model, np.arange(2))) == {"popularity"}
