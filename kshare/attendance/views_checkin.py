@@ -201,7 +201,7 @@ def checkin_page(request: HttpRequest, pk: int) -> HttpResponse:
             "opens_minutes": OPENS_MINUTES,
             "url": checkin_url(session) if has_link and state != OVER else "",
             "people": _people(session),
-            "refresh_seconds": REFRESH_SECONDS,
+            "refresh_seconds": REFRESH_SECONDS if state in (OPEN, NOT_YET) else None,
             "nav": "sessions",
         },
     )
@@ -214,7 +214,14 @@ def checkin_people(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "attendance/checkin_page.html#people",
-        {"session": session, "people": _people(session), "refresh_seconds": REFRESH_SECONDS},
+        {
+            "session": session,
+            "people": _people(session),
+            # Polling stops once check-in is over (the list no longer changes by itself).
+            "refresh_seconds": REFRESH_SECONDS
+            if checkin_state(session) in (OPEN, NOT_YET)
+            else None,
+        },
     )
 
 

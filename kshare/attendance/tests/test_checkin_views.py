@@ -302,6 +302,7 @@ def test_after_the_end_the_host_page_has_no_code(client):
     client.force_login(host_of(session))
     page = html(client.get(f"/sessions/{session.pk}/check-in/"))
     assert "The session is over: check-in is closed." in page
+    assert "hx-trigger" not in page  # nothing to poll for any more
     assert "qr.svg" not in page
     assert "/check-in/" not in re.sub(r'hx-get="[^"]*"', "", page.split("<main", 1)[1])
 
