@@ -55,6 +55,8 @@ def test_attendees_ask_and_upvote_live_and_the_host_answers(
     )
     expect(_open_list(page).get_by_role("listitem")).to_have_count(1)
     expect(page.locator("#questions").get_by_label("Your question")).to_have_value("")
+    # The section was replaced; keyboard focus stays on the button, not lost to the page.
+    expect(page.get_by_role("button", name="Ask")).to_be_focused()
 
     # Ben asks too, then upvotes Anna's question with a double click: one vote.
     ben_page = new_context().new_page()
@@ -67,6 +69,7 @@ def test_attendees_ask_and_upvote_live_and_the_host_answers(
     expect(ben_page.get_by_role("button", name=f"Upvote: {FIRST}")).to_have_attribute(
         "aria-pressed", "true"
     )
+    expect(ben_page.get_by_role("button", name=f"Upvote: {FIRST}")).to_be_focused()
     first = Question.objects.get(text=FIRST)
     expect(ben_page.locator(f"#question-{first.pk} .vote-count")).to_have_text("1 vote")
     assert QuestionVote.objects.filter(question=first).count() == 1
