@@ -12,8 +12,6 @@ rows get headlines.
 
 from __future__ import annotations
 
-from django.db import connection, transaction
-
 from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_tsquery
 from kshare.search.services import MARK_END, MARK_START, RESTRICTED
@@ -111,16 +109,17 @@ def search(
     offset = (page - 1) * per_page
     parameters = [match, *params, cap, per_page, offset, max_count, per_page, per_page]
     parameters += [match, TITLE_OPTIONS, match, BODY_OPTIONS]
-    outer = connection.in_atomic_block
-    with transaction.atomic(savepoint=False):
-        # The planner prices ``@@`` as cheap and, hoping to meet the LIMIT early, prefers reading
-        # the table in order and unpacking every vector to the index for all but rare words
-        # (three to ten times slower on 100,000 documents). The index is always the better way
-        # in: it answers the words and filters exactly, so rows are read only for matches.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(sql, parameters)
-        rows = cursor.fetchall()
-        if outer:  # the setting would otherwise last until the caller's transaction ends
-            cursor.execute("SET LOCAL enable_seqscan = DEFAULT")
+    # The planner prices ``@@`` as cheap and, hoping to meet the LIMIT early, prefers reading the
+    # table in order and unpacking every vector to the index for all but rare words (three to ten
+    # times slower on 100,000 documents). The index is always the better way in: it answers the
+    # words and filters exactly, so rows are read only for matches. One round trip (Django's
+    # psycopg cursors bind parameters client-side, so a string may hold several statements):
+    # outside a transaction the three run as one implicit transaction, which SET LOCAL lasts;
+    # inside the caller's, the last one puts the setting back.
+    cursor.execute(
+        f"SET LOCAL enable_seqscan = off; {sql}; SET LOCAL enable_seqscan = DEFAULT", parameters
+    )
+    cursor.nextset()  # the SELECT's rows
+    rows = cursor.fetchall()
     total = rows[0][0] if rows else 0
     return total, [row[1:] for row in rows if row[1] is not None]

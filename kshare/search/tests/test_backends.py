@@ -80,10 +80,14 @@ class _Explaining:
         self.plans: list[str] = []
 
     def execute(self, sql, params=None):
-        if sql.startswith("WITH"):
-            self.cursor.execute("EXPLAIN " + sql, params)
+        if "; WITH candidate" in sql:  # SET LOCAL …; WITH candidate … SELECT …; SET LOCAL …
+            self.cursor.execute(sql.replace("; WITH candidate", "; EXPLAIN WITH candidate"), params)
+            self.cursor.nextset()
             self.plans.append("\n".join(row[0] for row in self.cursor.fetchall()))
         return self.cursor.execute(sql, params)
+
+    def nextset(self):
+        return self.cursor.nextset()
 
     def fetchall(self):
         return self.cursor.fetchall()
@@ -138,3 +142,15 @@ def test_postgres_permission_tokens_are_in_the_index_lookup(person):
     assert (total, [row[:3] for row in rows]) == (1, [(rows[0][0], "session", private.pk)])
     index_condition = explaining.plans[0].split("Index Cond", 1)[1].splitlines()[0]
     assert f"'~sess{private.pk}'" in index_condition
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_postgres_setting_ends_with_the_search_outside_a_transaction(person):
+    for i in range(3):
+        ScheduledSessionFactory(title=f"Avocet {i}")
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    assert search(person=person, query="avocet").total == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
