@@ -2,10 +2,18 @@
 
 ``recommend_train`` loads every signal (``signals.signals_load``), fits the hybrid — popularity
 with recency decay, team popularity, TF-IDF content against each person's profile and item-item
-collaborative filtering (EASE, ItemKNN above 15k sessions) blended on per-person z-scores — then
+collaborative filtering (EASE up to 5,000 sessions, a truncated SVD above) blended on per-person
+z-scores, weights tuned on a split — then
 stores per person the top upcoming sessions and recordings they may see, with the reason named
 by the model that contributed most, and per upcoming session its most similar sessions (for
 suggested invitees). Serving reads only these tables (``selectors.py``).
+
+A full retrain of the 5,000-person demo (a million signal rows) takes about 10 s of CPU
+(``bench/bench_recommend.py``): signals arrive as numbers (``signals.py``), people are ranked
+in batches (``engine.batched``: content as items x dense profiles, top-k by argmax passes over
+each kind's sessions, "similar to 'X'" only where it can be the reason), the text is vectorised
+once for the tuning and the final fit, models the tuning switched off are not refitted, and the
+rows go in without model instances (COPY on PostgreSQL).
 
 ``recommend_train_if_due`` is the clock's idempotent rule: train when there was never a finished
 run, when the last one is older than ``KSHARE_RECOMMEND_TRAIN_HOURS`` (default 24), or when a bulk
