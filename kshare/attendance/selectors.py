@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from kshare.attendance.models import AttendanceChange
 from kshare.people.models import Person, Role
@@ -69,6 +69,13 @@ def attendance_list(*, session: Session) -> QuerySet[Attendance]:
         .select_related("person__team")
         .order_by("recorded_at", "id")
     )
+
+
+def attendance_version(*, session: Session) -> str:
+    """A fingerprint of who is on the log (how many, and the newest row): rows are never
+    updated and ids only grow, so any add or removal changes it. One query."""
+    seen = Attendance.objects.filter(session=session).aggregate(n=Count("id"), last=Max("id"))
+    return f"{seen['n']}-{seen['last'] or 0}"
 
 
 @dataclass(frozen=True)

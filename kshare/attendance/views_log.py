@@ -75,6 +75,8 @@ def _live_context(session: Session, attendances: list | None = None) -> dict:
         "attendances": attendances,
         "polling": session.state == State.SCHEDULED,
         "poll_seconds": POLL_SECONDS,
+        # What the page shows, so a poll that finds nothing new is answered with no content.
+        "live_version": f"{len(attendances)}-{max((a.pk for a in attendances), default=0)}",
     }
 
 
@@ -113,8 +115,11 @@ def attendance_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def attendance_log_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The checked-in list alone, for the page's polling."""
+    """The checked-in list alone, for the page's polling: 204 (htmx keeps what it shows) when
+    nobody came or left since the version the page has."""
     session = _managed_session(request, pk)
+    if request.GET.get("v") == selectors.attendance_version(session=session):
+        return HttpResponse(status=204)
     return render(request, "attendance/log.html#live", _live_context(session))
 
 

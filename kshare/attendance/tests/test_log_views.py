@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kshare.attendance.models import AttendanceChange
-from kshare.attendance.services import attendance_add
+from kshare.attendance.services import attendance_add, attendance_take_off
 from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.sessions.models import Attendance, Invitation, State, Visibility
 from kshare.sessions.tests.factories import InvitationFactory, ScheduledSessionFactory
@@ -91,11 +91,33 @@ def test_the_live_partial_lists_who_checked_in_and_polls_while_scheduled(client)
     assert response.status_code == 200
     assert "<html" not in html
     assert html.lstrip().startswith('<section class="card" id="attendance-live"')
-    assert f'hx-get="/sessions/{session.pk}/attendance/live/"' in html
+    version = f"1-{Attendance.objects.get(person=ann).pk}"
+    assert f'hx-get="/sessions/{session.pk}/attendance/live/?v={version}"' in html
     assert 'hx-trigger="every 5s"' in html
     assert "Checked in (1)" in html
     assert '<span class="attendee-name">Ann Attendee</span>' in html
     assert "Check-in" in html
+
+
+def test_a_poll_that_finds_nothing_new_gets_no_content(client):
+    session = running()
+    ann, ben = PersonFactory(display_name="Ann"), PersonFactory(display_name="Ben")
+    attendance_add(session=session, person=ann, by=ann, method=Attendance.Method.CHECK_IN)
+    client.force_login(host_of(session))
+    first = client.get(url(session, "live/")).content.decode()
+    version = first.split("live/?v=")[1].split('"')[0]
+    unchanged = client.get(url(session, "live/"), {"v": version})
+    assert (unchanged.status_code, unchanged.content) == (204, b"")
+    attendance_add(session=session, person=ben, by=ben, method=Attendance.Method.CHECK_IN)
+    changed = client.get(url(session, "live/"), {"v": version})
+    assert changed.status_code == 200
+    assert "Checked in (2)" in changed.content.decode()
+    # Someone leaves and someone else comes: the same count, yet a new version.
+    attendance_take_off(session=session, person=ann, by=None)
+    newer = changed.content.decode().split("live/?v=")[1].split('"')[0]
+    attendance_add(session=session, person=ann, by=ann, method=Attendance.Method.CHECK_IN)
+    assert client.get(url(session, "live/"), {"v": newer}).status_code == 200
+    assert client.get(url(session, "live/"), {"v": "junk\x00"}).status_code == 200
 
 
 def test_the_live_list_stops_polling_once_held(client):
