@@ -14,6 +14,9 @@ The rules, in one place:
   ranked by their skills and interests matching the session's tags, by having attended the
   sessions most similar to it (stored by the training) and by their team's yeses; each with its
   reason.
+- **Hosts for a topic request or idea**: the engine's ExpertFinder fitted after the last training
+  (``experts_adapter``: talks given with their text and feedback, skills with level), with
+  reasons; without a fitted finder, the database scorer ``hosts_for``.
 - **Topics for a host**: open topic requests ranked by how well the person's skills, interests
   and the sessions they hosted match the request's tags and words, +1s breaking ties.
 """
