@@ -8,6 +8,8 @@ checks in.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,6 +34,7 @@ from kshare.attendance.checkin import (
     checkin_token_read,
     checkin_url,
 )
+from kshare.people.models import Person
 from kshare.sessions import selectors
 from kshare.sessions.models import Attendance, Session, State
 
@@ -39,11 +42,16 @@ REFRESH_SECONDS = 5
 OPENS_MINUTES = int(CHECKIN_OPENS_BEFORE.total_seconds() // 60)
 
 
+def _reader(request: HttpRequest) -> Person:
+    # LoginRequiredMiddleware: every view here is for a signed-in person.
+    return cast(Person, request.user)
+
+
 # The session page imports this module, so the sessions views' own helpers cannot be imported
 # here; these two follow the same conventions (invisible = 404, not an editor = 403).
 def _visible_session(request: HttpRequest, pk: int) -> Session:
     session = (
-        selectors.sessions_visible_to(person=request.user)
+        selectors.sessions_visible_to(person=_reader(request))
         .select_related("programme")
         .filter(pk=pk)
         .first()
@@ -55,7 +63,7 @@ def _visible_session(request: HttpRequest, pk: int) -> Session:
 
 def _editable_session(request: HttpRequest, pk: int) -> Session:
     session = _visible_session(request, pk)
-    if not selectors.session_can_edit(person=request.user, session=session):
+    if not selectors.session_can_edit(person=_reader(request), session=session):
         raise PermissionDenied(
             "Only the session's hosts, its programme's organisers and admins can open its "
             "check-in page."
@@ -114,7 +122,7 @@ def _expired(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _checked_in_at(session: Session, person) -> Attendance | None:
+def _checked_in_at(session: Session, person: Person) -> Attendance | None:
     return Attendance.objects.filter(session=session, person=person).only("recorded_at").first()
 
 
@@ -138,7 +146,7 @@ def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
             "Scan the QR code again, or use “I'm here” on the session page.",
         )
     session = (
-        selectors.sessions_visible_to(person=request.user)
+        selectors.sessions_visible_to(person=_reader(request))
         .select_related("programme")
         .filter(pk=session_id)
         .first()
@@ -158,7 +166,7 @@ def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             attendance, created = checkin(
-                session=session, person=request.user, method=Attendance.Method.CHECK_IN
+                session=session, person=_reader(request), method=Attendance.Method.CHECK_IN
             )
         except CheckInClosed as closed:
             return _closed(request, session, closed.state)
@@ -170,7 +178,7 @@ def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "attendance/checkin_link.html",
-        context | {"attendance": _checked_in_at(session, request.user)},
+        context | {"attendance": _checked_in_at(session, _reader(request))},
     )
 
 
@@ -250,7 +258,7 @@ def checkin_context(request: HttpRequest, session: Session, *, can_edit: bool) -
     At most one query (whether the reader has checked in), and only during the window.
     """
     state = checkin_state(session)
-    attendance = _checked_in_at(session, request.user) if state == OPEN else None
+    attendance = _checked_in_at(session, _reader(request)) if state == OPEN else None
     return {
         # Everybody who may see the session during the window; its hosts before it too.
         "checkin_shown": state == OPEN or (can_edit and state == NOT_YET),
@@ -267,11 +275,11 @@ def checkin_remote(request: HttpRequest, pk: int) -> HttpResponse:
     """ "I'm here": check in from the session page (online attendees). With htmx only the card
     is swapped; without JavaScript the page is reloaded with a message."""
     session = _visible_session(request, pk)
-    can_edit = selectors.session_can_edit(person=request.user, session=session)
+    can_edit = selectors.session_can_edit(person=_reader(request), session=session)
     htmx = bool(request.headers.get("HX-Request"))
     try:
         attendance, created = checkin(
-            session=session, person=request.user, method=Attendance.Method.REMOTE
+            session=session, person=_reader(request), method=Attendance.Method.REMOTE
         )
     except CheckInClosed as closed:
         if not htmx:
