@@ -606,7 +606,7 @@ class ExpertFinder:
         """
         f = self.fitted_
         metas = list(metas) if metas is not None else [None] * len(queries)
-        qtags = list(tags) if tags is not None else [None] * len(queries)
+        qtags: list[list[str] | None] = list(tags) if tags is not None else [None] * len(queries)
         out: list[tuple[np.ndarray, np.ndarray]] = []
         for lo in range(0, len(queries), batch):
             feats = self._features(
@@ -685,8 +685,8 @@ class ExpertFinder:
                 return Explanation(kind="skill", term=term, score=best)
             doc = int(f.row_doc[best_row])
             return Explanation(kind="talk", term=term, title=f.titles[doc], doc=doc, score=best)
-        s = f.ser_index.get(meta_series(query_meta))
-        if s is not None and f.ser_counts[person, s] > 0:
+        series = f.ser_index.get(meta_series(query_meta))
+        if series is not None and f.ser_counts[person, series] > 0:
             return Explanation(kind="event", title=meta_series(query_meta))
         return Explanation(kind="none")
 
