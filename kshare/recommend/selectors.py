@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -369,91 +369,169 @@ def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> lis
 
 
 def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
-    """People to invite to ``session``, best first, with reasons (see the module)."""
-    from kshare.sessions.invitations import people_who_may_see
+    """People to invite to ``session``, best first, with reasons (see the module).
 
-    tags = dict(session.tags.values_list("pk", "name"))
+    Two queries (three when ``session.programme`` is not loaded): every signal of the people who
+    may see the session and are neither invited nor hosting, with only the best few of each team
+    that said yes (``_invitee_sql``, written by hand as the feed's: building it through the ORM
+    cost more than running it); then the best ``limit`` as people."""
+    from django.db import connection
+
+    levels = {1: "basic", 2: "working", 3: "expert"}
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    levels = {1: "basic", 2: "working", 3: "expert"}
-    if tags:
-        # Skills and interests in one round trip (an interest is level 0).
-        interests = (
-            Person.interests.through.objects.filter(tag_id__in=tags)
-            .order_by()
-            .values_list("person_id", "tag_id", Value(0, output_field=IntegerField()))
-        )
-        for person_id, tag_id, level in (
-            Skill.objects.filter(tag_id__in=tags)
-            .order_by()
-            .values_list("person_id", "tag_id", "level")
-            .union(interests, all=True)
-            .order_by()  # else the union gets Skill's default ordering, on a column it lacks
-        ):
-            if level:
-                points = 1.0 + level
-                scores[person_id] += points
-                reasons[person_id].append((points, f"skill: {tags[tag_id]} ({levels[level]})"))
-            else:
-                scores[person_id] += 1.5
-                reasons[person_id].append((1.5, f"interested in {tags[tag_id]}"))
-    similar: dict[int, float] = {}
-    titles: dict[int, str] = {}
-    for other_id, score, title in SimilarSession.objects.filter(session=session).values_list(
-        "other_id", "score", "other__title"
-    )[:10]:
-        similar[other_id], titles[other_id] = score, title
-    if similar:
-        best: dict[int, tuple[float, int]] = {}
-        for person_id, other_id in Attendance.objects.filter(session_id__in=similar).values_list(
-            "person_id", "session_id"
-        ):
-            points = 2.0 * similar[other_id]
+    who: dict[int, tuple[int | None, str]] = {}  # person -> (team, display name)
+    attended: dict[int, tuple[float, str]] = {}
+    team_yes: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(*_invitee_sql(session, limit))
+        rows = cursor.fetchall()
+    for kind, person_id, team_id, name, value, label in rows:
+        if kind == "y":
+            team_yes[team_id] = int(value)
+            continue
+        who[person_id] = (team_id, name)
+        if kind == "s":
+            points = 1.0 + value
             scores[person_id] += points
-            if points > best.get(person_id, (0.0, 0))[0]:
-                best[person_id] = (points, other_id)
-        for person_id, (points, other_id) in best.items():
-            reasons[person_id].append((points, f"attended '{titles[other_id]}'"))
-    going = list(
-        session.invitations.filter(response=Invitation.Response.YES, person__team__isnull=False)
-        .values_list("person__team_id")
-        .annotate(n=Count("pk"))
-    )
-    team_yes = {team_id: n for team_id, n in going}
-    if team_yes:
-        for person_id, team_id in Person.objects.filter(
-            is_active=True, team_id__in=list(team_yes)
-        ).values_list("pk", "team_id"):
-            n = team_yes[team_id]
+            reasons[person_id].append((points, f"skill: {label} ({levels[int(value)]})"))
+        elif kind == "i":
+            scores[person_id] += 1.5
+            reasons[person_id].append((1.5, f"interested in {label}"))
+        elif kind == "a":  # attended one of the sessions most similar to this one
+            points = 2.0 * value
+            scores[person_id] += points
+            if points > attended.get(person_id, (0.0, ""))[0]:
+                attended[person_id] = (points, label)
+    for person_id, (points, title) in attended.items():
+        reasons[person_id].append((points, f"attended '{title}'"))
+    for person_id, (team_id, _) in who.items():
+        n = team_yes.get(team_id, 0) if team_id is not None else 0
+        if n:
             points = min(n, 5) * 0.4
             scores[person_id] += points
             reasons[person_id].append(
                 (points, f"{n} from your team {'is' if n == 1 else 'are'} going")
             )
-    if not scores:
+    best = sorted(scores, key=lambda pk: (-scores[pk], who[pk][1], pk))[:limit]
+    if not best:
         return []
-    # Only the best few are read as people (a skill can be shared by thousands): those already
-    # invited or hosting are dropped first, visibility is checked on the shortlist.
-    taken = set(
-        session.invitations.order_by()
-        .values_list("person_id", flat=True)
-        .union(session.host_links.order_by().values_list("person_id", flat=True), all=True)
-        .order_by()
-    )
-    shortlist = sorted((pk for pk in scores if pk not in taken), key=lambda pk: (-scores[pk], pk))[
-        : limit * SHORTLIST_FACTOR
-    ]
-    people = people_who_may_see(session=session).filter(pk__in=shortlist).select_related("team")
-    ranked = [
+    people = Person.objects.select_related("team").in_bulk(best)
+    return [
         Invitee(
-            person=person,
-            score=scores[person.pk],
-            reasons=[r for _, r in sorted(reasons[person.pk], key=lambda r: -r[0])[:2]],
+            person=people[pk],
+            score=scores[pk],
+            reasons=[r for _, r in sorted(reasons[pk], key=lambda r: -r[0])[:2]],
         )
-        for person in people
+        for pk in best
+        if pk in people
     ]
-    ranked.sort(key=lambda i: (-i.score, i.person.display_name, i.person.pk))
-    return ranked[:limit]
+
+
+def _invitee_sql(session: Session, limit: int) -> tuple[str, dict]:
+    """The SQL of ``invitees_for``: rows of (kind, person, team, display name, value, label),
+    kind "s" a skill on one of the session's tags (value: level, label: tag), "i" an interest
+    (label: tag), "a" an attendance of one of the 10 sessions the training stored as most similar
+    (value: similarity, label: title), "m" a member of a team that said yes who has none of those
+    (only the first ``limit`` of each team by name: they all score the same), "y" a team's
+    yeses (value: how many). Only people who may see the session (as
+    ``sessions.invitations.people_who_may_see``: active; admins and the programme's organisers,
+    else the programme and the session open to their team) and are neither invited nor hosting.
+    Only table and column names from the models' meta are put in the text (``noqa: S608``);
+    every value is a parameter."""
+    from django.db import connection
+
+    from kshare.people.models import Role
+    from kshare.programmes.models import Programme
+    from kshare.programmes.models import Visibility as ProgrammeVisibility
+    from kshare.sessions.models import Visibility
+    from kshare.tags.models import Tag
+
+    q = connection.ops.quote_name
+
+    def table(model) -> str:
+        return q(model._meta.db_table)
+
+    tags, interests = table(Session.tags.through), table(Person.interests.through)
+    similar = table(SimilarSession)
+    params: dict = {"session": session.pk, "true": True, "limit": limit}
+    params["yes"] = Invitation.Response.YES
+    may_see = [
+        f"p.{q('is_active')} = %(true)s",
+        f"NOT EXISTS (SELECT 1 FROM {table(Invitation)} x WHERE x.{q('session_id')} = "  # noqa: S608
+        f"%(session)s AND x.{q('person_id')} = p.{q('id')})",
+        f"NOT EXISTS (SELECT 1 FROM {table(SessionHost)} x WHERE x.{q('session_id')} = "  # noqa: S608
+        f"%(session)s AND x.{q('person_id')} = p.{q('id')})",
+    ]
+    open_to = []
+    programme = session.programme
+    if programme.visibility != ProgrammeVisibility.PUBLIC:
+        open_to.append(
+            f"p.{q('team_id')} IN (SELECT x.{q('team_id')} FROM "  # noqa: S608
+            f"{table(Programme.teams.through)} x WHERE x.{q('programme_id')} = %(programme)s)"
+        )
+    if session.visibility == Visibility.TEAMS:
+        open_to.append(
+            f"p.{q('team_id')} IN (SELECT x.{q('team_id')} FROM "  # noqa: S608
+            f"{table(Session.teams.through)} x WHERE x.{q('session_id')} = %(session)s)"
+        )
+    if open_to:
+        params["programme"], params["admin"] = programme.pk, Role.ADMIN
+        may_see.append(
+            f"(p.{q('role')} = %(admin)s OR p.{q('is_superuser')} = %(true)s OR EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM {table(Programme.organisers.through)} x WHERE "
+            f"x.{q('programme_id')} = %(programme)s AND x.{q('person_id')} = p.{q('id')}) OR "
+            f"({' AND '.join(open_to)}))"
+        )
+    visible = " AND ".join(may_see)
+    top_similar = (
+        f"SELECT x.{q('other_id')} FROM {similar} x WHERE x.{q('session_id')} = %(session)s "  # noqa: S608
+        f"ORDER BY x.{q('score')} DESC, x.{q('other_id')} LIMIT 10"
+    )
+    person = f"p.{q('id')}, p.{q('team_id')}, p.{q('display_name')}"
+
+    def on_tags(through: str, value: str) -> str:
+        return (
+            f"SELECT {{kind}}, {person}, {value}, t.{q('name')} FROM {through} k "  # noqa: S608
+            f"JOIN {tags} st ON st.{q('tag_id')} = k.{q('tag_id')} "
+            f"AND st.{q('session_id')} = %(session)s "
+            f"JOIN {table(Tag)} t ON t.{q('id')} = k.{q('tag_id')} "
+            f"JOIN {table(Person)} p ON p.{q('id')} = k.{q('person_id')} WHERE {visible}"
+        )
+
+    def none_of(through: str) -> str:
+        return (
+            f"NOT EXISTS (SELECT 1 FROM {through} k JOIN {tags} st ON "  # noqa: S608
+            f"st.{q('tag_id')} = k.{q('tag_id')} AND st.{q('session_id')} = %(session)s "
+            f"WHERE k.{q('person_id')} = p.{q('id')})"
+        )
+
+    parts = [
+        on_tags(table(Skill), f"k.{q('level')}").format(kind="'s'"),
+        on_tags(interests, "0").format(kind="'i'"),
+        f"SELECT 'a', {person}, ss.{q('score')}, o.{q('title')} FROM {similar} ss "  # noqa: S608
+        f"JOIN {table(Attendance)} a ON a.{q('session_id')} = ss.{q('other_id')} "
+        f"JOIN {table(Session)} o ON o.{q('id')} = ss.{q('other_id')} "
+        f"JOIN {table(Person)} p ON p.{q('id')} = a.{q('person_id')} "
+        f"WHERE ss.{q('session_id')} = %(session)s AND ss.{q('other_id')} IN ({top_similar}) "
+        f"AND {visible}",
+        f"SELECT 'y', NULL, p.{q('team_id')}, NULL, COUNT(*), NULL "  # noqa: S608
+        f"FROM {table(Invitation)} i JOIN {table(Person)} p ON p.{q('id')} = i.{q('person_id')} "
+        f"WHERE i.{q('session_id')} = %(session)s AND i.{q('response')} = %(yes)s "
+        f"AND p.{q('team_id')} IS NOT NULL GROUP BY p.{q('team_id')}",
+        # Everyone of a team that said yes scores the same: the first few by name are enough.
+        f"SELECT 'm', m.{q('id')}, m.{q('team_id')}, m.{q('display_name')}, NULL, NULL FROM "  # noqa: S608
+        f"(SELECT {person}, ROW_NUMBER() OVER (PARTITION BY p.{q('team_id')} "
+        f"ORDER BY p.{q('display_name')}, p.{q('id')}) AS n FROM {table(Person)} p "
+        f"WHERE p.{q('team_id')} IN (SELECT y.{q('team_id')} FROM {table(Invitation)} i "
+        f"JOIN {table(Person)} y ON y.{q('id')} = i.{q('person_id')} "
+        f"WHERE i.{q('session_id')} = %(session)s AND i.{q('response')} = %(yes)s) "
+        f"AND {visible} AND {none_of(table(Skill))} AND {none_of(interests)} "
+        f"AND NOT EXISTS (SELECT 1 FROM {table(Attendance)} a WHERE "
+        f"a.{q('person_id')} = p.{q('id')} AND a.{q('session_id')} IN ({top_similar}))) m "
+        f"WHERE m.n <= %(limit)s",
+    ]
+    return " UNION ALL ".join(parts), params
 
 
 # --- hosts for a topic request ------------------------------------------------------------

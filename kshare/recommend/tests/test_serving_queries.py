@@ -196,9 +196,10 @@ def test_invitees_are_a_fixed_number_of_queries(world, django_assert_num_queries
         for _ in range(n_people):
             skill(PersonFactory(team=world.ops_team), "kubernetes", level=1)
         session = Session.objects.select_related("programme").get(pk=world.k8s_next.pk)
-        # Tags; skills and interests; similar sessions with titles; who attended them; yeses
-        # per team; those teams' people; invited or hosting; the shortlist as people.
-        with django_assert_num_queries(8):
+        # Every signal in one query (skills, interests, who attended the similar sessions, yeses
+        # per team, the first few of those teams), only of people who may be invited; the best
+        # as people.
+        with django_assert_num_queries(2):
             return [i.person.display_name for i in invitees_for(session=session)]
 
     found = count_for(2)
@@ -206,3 +207,57 @@ def test_invitees_are_a_fixed_number_of_queries(world, django_assert_num_queries
     assert len(found) == 4
     assert found[2:] == ["Alice Analyst", "Bob Builder"]
     assert len(count_for(20)) == 10  # many more rows read, the same queries
+
+
+@pytest.mark.parametrize("index", range(0, 32, 4))  # the upcoming session of each combination
+def test_invitees_apply_the_same_rules_as_people_who_may_see(maze, index):
+    """The hand-written invitees query suggests exactly the people ``people_who_may_see`` lets
+    in, never the invited or the hosts, on every programme and session visibility."""
+    from kshare.recommend.selectors import invitees_for
+    from kshare.sessions.invitations import people_who_may_see
+
+    people, sessions = maze
+    session = sessions[index]
+    tag = TagFactory(name=f"topic-{index}")
+    session.tags.add(tag)
+    gone = PersonFactory(display_name="Ian Inactive", is_active=False)
+    superuser = PersonFactory(display_name="Sue Superuser", is_superuser=True)
+    for person in [*people.values(), gone, superuser]:
+        SkillFactory(person=person, tag=tag, level=2)
+    taken = set(session.invitations.values_list("person_id", flat=True)) | set(
+        session.host_links.values_list("person_id", flat=True)
+    )
+    expected = sorted(
+        p.display_name
+        for p in people_who_may_see(session=session).filter(skills__tag=tag)
+        if p.pk not in taken
+    )
+    found = sorted(i.person.display_name for i in invitees_for(session=session))
+    assert found == expected
+    assert "Ian Inactive" not in found
+    assert "Ada Admin" in found and "Sue Superuser" in found  # admins may see everything
+
+
+def test_invitees_read_only_the_first_few_of_a_team_that_said_yes(world):
+    """Everyone in a team that said yes scores the same: the first by name fill the list, those
+    with a skill as well come first, the invited and those who may not see it never."""
+    from kshare.recommend.selectors import invitees_for
+
+    from .conftest import skill
+
+    session = world.k8s_next
+    Invitation.objects.create(session=session, person=world.carol, response=Invitation.Response.YES)
+    members = [PersonFactory(display_name=f"Ops {n:02}", team=world.ops_team) for n in range(15)]
+    Invitation.objects.create(session=session, person=members[0])  # invited, no answer yet
+    PersonFactory(display_name="Ops 00a", team=world.ops_team, is_active=False)
+    skilled = PersonFactory(display_name="Zed Skilled", team=world.ops_team)
+    skill(skilled, "kubernetes", level=1)
+    found = invitees_for(session=session, limit=5)
+    assert [(i.person.display_name, i.reason) for i in found] == [
+        ("Zed Skilled", "skill: kubernetes (basic); 1 from your team is going"),
+        ("Ops 01", "1 from your team is going"),
+        ("Ops 02", "1 from your team is going"),
+        ("Ops 03", "1 from your team is going"),
+        ("Ops 04", "1 from your team is going"),
+    ]
+    assert [i.score for i in found] == pytest.approx([2.4, 0.4, 0.4, 0.4, 0.4])
