@@ -371,41 +371,49 @@ def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> lis
 def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
     """People to invite to ``session``, best first, with reasons (see the module).
 
-    Two queries (three when ``session.programme`` is not loaded): every signal of the people who
-    may see the session and are neither invited nor hosting, with only the best few of each team
-    that said yes (``_invitee_sql``, written by hand as the feed's: building it through the ORM
-    cost more than running it); then the best ``limit`` as people."""
+    Hand-written SQL, as the feed's (building these through the ORM cost more than running them),
+    only of people who may see the session and are neither invited nor hosting: every signal and
+    the yeses per team in one query (``_invitee_sql``); when a team said yes, the first few of
+    each such team (``_team_members_sql``: they all score the same; reading all of them was most
+    of the time); then the best ``limit`` as people. The best are chosen by score then by who
+    joined first, and shown by score then by name."""
     from django.db import connection
 
     levels = {1: "basic", 2: "working", 3: "expert"}
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    who: dict[int, tuple[int | None, str]] = {}  # person -> (team, display name)
+    teams: dict[int, int | None] = {}
     attended: dict[int, tuple[float, str]] = {}
     team_yes: dict[int, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(*_invitee_sql(session, limit))
+        cursor.execute(*_invitee_sql(session))
         rows = cursor.fetchall()
-    for kind, person_id, team_id, name, value, label in rows:
-        if kind == "y":
-            team_yes[team_id] = int(value)
-            continue
-        who[person_id] = (team_id, name)
-        if kind == "s":
-            points = 1.0 + value
-            scores[person_id] += points
-            reasons[person_id].append((points, f"skill: {label} ({levels[int(value)]})"))
-        elif kind == "i":
-            scores[person_id] += 1.5
-            reasons[person_id].append((1.5, f"interested in {label}"))
-        elif kind == "a":  # attended one of the sessions most similar to this one
-            points = 2.0 * value
-            scores[person_id] += points
-            if points > attended.get(person_id, (0.0, ""))[0]:
-                attended[person_id] = (points, label)
+        for kind, person_id, team_id, value, label in rows:
+            if kind == "y":
+                team_yes[team_id] = int(value)
+                continue
+            teams[person_id] = team_id
+            if kind == "s":
+                points = 1.0 + value
+                scores[person_id] += points
+                reasons[person_id].append((points, f"skill: {label} ({levels[int(value)]})"))
+            elif kind == "i":
+                scores[person_id] += 1.5
+                reasons[person_id].append((1.5, f"interested in {label}"))
+            else:  # "a": attended one of the sessions most similar to this one
+                points = 2.0 * value
+                scores[person_id] += points
+                if points > attended.get(person_id, (0.0, ""))[0]:
+                    attended[person_id] = (points, label)
+        if team_yes:
+            # A team's members with a signal of their own outrank the rest of it: among its
+            # first ``limit`` are all of it that can make the list.
+            cursor.execute(*_team_members_sql(session, sorted(team_yes), limit))
+            for person_id, team_id in cursor.fetchall():
+                teams.setdefault(person_id, team_id)
     for person_id, (points, title) in attended.items():
         reasons[person_id].append((points, f"attended '{title}'"))
-    for person_id, (team_id, _) in who.items():
+    for person_id, team_id in teams.items():
         n = team_yes.get(team_id, 0) if team_id is not None else 0
         if n:
             points = min(n, 5) * 0.4
@@ -413,11 +421,11 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
             reasons[person_id].append(
                 (points, f"{n} from your team {'is' if n == 1 else 'are'} going")
             )
-    best = sorted(scores, key=lambda pk: (-scores[pk], who[pk][1], pk))[:limit]
+    best = sorted(scores, key=lambda pk: (-scores[pk], pk))[:limit]
     if not best:
         return []
     people = Person.objects.select_related("team").in_bulk(best)
-    return [
+    ranked = [
         Invitee(
             person=people[pk],
             score=scores[pk],
@@ -426,36 +434,31 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
         for pk in best
         if pk in people
     ]
+    ranked.sort(key=lambda i: (-i.score, i.person.display_name, i.person.pk))
+    return ranked
 
 
-def _invitee_sql(session: Session, limit: int) -> tuple[str, dict]:
-    """The SQL of ``invitees_for``: rows of (kind, person, team, display name, value, label),
-    kind "s" a skill on one of the session's tags (value: level, label: tag), "i" an interest
-    (label: tag), "a" an attendance of one of the 10 sessions the training stored as most similar
-    (value: similarity, label: title), "m" a member of a team that said yes who has none of those
-    (only the first ``limit`` of each team by name: they all score the same), "y" a team's
-    yeses (value: how many). Only people who may see the session (as
-    ``sessions.invitations.people_who_may_see``: active; admins and the programme's organisers,
-    else the programme and the session open to their team) and are neither invited nor hosting.
-    Only table and column names from the models' meta are put in the text (``noqa: S608``);
-    every value is a parameter."""
+def _q(name: str) -> str:
     from django.db import connection
 
+    return connection.ops.quote_name(name)
+
+
+def _table(model) -> str:
+    return _q(model._meta.db_table)
+
+
+def _may_be_invited(session: Session, params: dict) -> str:
+    """SQL on person ``p``: may see ``session`` (as ``sessions.invitations.people_who_may_see``:
+    active; admins and the programme's organisers, else the programme and the session open to
+    their team) and is neither invited nor hosting. Adds its values to ``params``."""
     from kshare.people.models import Role
     from kshare.programmes.models import Programme
     from kshare.programmes.models import Visibility as ProgrammeVisibility
     from kshare.sessions.models import Visibility
-    from kshare.tags.models import Tag
 
-    q = connection.ops.quote_name
-
-    def table(model) -> str:
-        return q(model._meta.db_table)
-
-    tags, interests = table(Session.tags.through), table(Person.interests.through)
-    similar = table(SimilarSession)
-    params: dict = {"session": session.pk, "true": True, "limit": limit}
-    params["yes"] = Invitation.Response.YES
+    q, table = _q, _table
+    params.update({"session": session.pk, "true": True})
     may_see = [
         f"p.{q('is_active')} = %(true)s",
         f"NOT EXISTS (SELECT 1 FROM {table(Invitation)} x WHERE x.{q('session_id')} = "  # noqa: S608
@@ -483,54 +486,65 @@ def _invitee_sql(session: Session, limit: int) -> tuple[str, dict]:
             f"x.{q('programme_id')} = %(programme)s AND x.{q('person_id')} = p.{q('id')}) OR "
             f"({' AND '.join(open_to)}))"
         )
-    visible = " AND ".join(may_see)
-    top_similar = (
-        f"SELECT x.{q('other_id')} FROM {similar} x WHERE x.{q('session_id')} = %(session)s "  # noqa: S608
-        f"ORDER BY x.{q('score')} DESC, x.{q('other_id')} LIMIT 10"
-    )
-    person = f"p.{q('id')}, p.{q('team_id')}, p.{q('display_name')}"
+    return " AND ".join(may_see)
 
-    def on_tags(through: str, value: str) -> str:
+
+def _invitee_sql(session: Session) -> tuple[str, dict]:
+    """The first SQL of ``invitees_for``: rows of (kind, person, team, value, label), kind "s" a
+    skill on one of the session's tags (value: level, label: tag), "i" an interest (label: tag),
+    "a" an attendance of one of the 10 sessions the training stored as most similar (value:
+    similarity, label: title), each only of people ``_may_be_invited``; "y" a team's yeses
+    (value: how many). Only table and column names from the models' meta are put in the text
+    (``noqa: S608``); every value is a parameter."""
+    from kshare.tags.models import Tag
+
+    q, table = _q, _table
+    tags, similar = table(Session.tags.through), table(SimilarSession)
+    params: dict = {"yes": Invitation.Response.YES}
+    visible = _may_be_invited(session, params)
+    person = f"p.{q('id')}, p.{q('team_id')}"
+
+    def on_tags(kind: str, through: str, value: str) -> str:
         return (
-            f"SELECT {{kind}}, {person}, {value}, t.{q('name')} FROM {through} k "  # noqa: S608
+            f"SELECT '{kind}', {person}, {value}, t.{q('name')} FROM {through} k "  # noqa: S608
             f"JOIN {tags} st ON st.{q('tag_id')} = k.{q('tag_id')} "
             f"AND st.{q('session_id')} = %(session)s "
             f"JOIN {table(Tag)} t ON t.{q('id')} = k.{q('tag_id')} "
             f"JOIN {table(Person)} p ON p.{q('id')} = k.{q('person_id')} WHERE {visible}"
         )
 
-    def none_of(through: str) -> str:
-        return (
-            f"NOT EXISTS (SELECT 1 FROM {through} k JOIN {tags} st ON "  # noqa: S608
-            f"st.{q('tag_id')} = k.{q('tag_id')} AND st.{q('session_id')} = %(session)s "
-            f"WHERE k.{q('person_id')} = p.{q('id')})"
-        )
-
     parts = [
-        on_tags(table(Skill), f"k.{q('level')}").format(kind="'s'"),
-        on_tags(interests, "0").format(kind="'i'"),
+        on_tags("s", table(Skill), f"k.{q('level')}"),
+        on_tags("i", table(Person.interests.through), "0"),
         f"SELECT 'a', {person}, ss.{q('score')}, o.{q('title')} FROM {similar} ss "  # noqa: S608
         f"JOIN {table(Attendance)} a ON a.{q('session_id')} = ss.{q('other_id')} "
         f"JOIN {table(Session)} o ON o.{q('id')} = ss.{q('other_id')} "
         f"JOIN {table(Person)} p ON p.{q('id')} = a.{q('person_id')} "
-        f"WHERE ss.{q('session_id')} = %(session)s AND ss.{q('other_id')} IN ({top_similar}) "
-        f"AND {visible}",
-        f"SELECT 'y', NULL, p.{q('team_id')}, NULL, COUNT(*), NULL "  # noqa: S608
+        f"WHERE ss.{q('session_id')} = %(session)s AND ss.{q('other_id')} IN ("
+        f"SELECT x.{q('other_id')} FROM {similar} x WHERE x.{q('session_id')} = %(session)s "
+        f"ORDER BY x.{q('score')} DESC, x.{q('other_id')} LIMIT 10) AND {visible}",
+        f"SELECT 'y', NULL, p.{q('team_id')}, COUNT(*), NULL "  # noqa: S608
         f"FROM {table(Invitation)} i JOIN {table(Person)} p ON p.{q('id')} = i.{q('person_id')} "
         f"WHERE i.{q('session_id')} = %(session)s AND i.{q('response')} = %(yes)s "
         f"AND p.{q('team_id')} IS NOT NULL GROUP BY p.{q('team_id')}",
-        # Everyone of a team that said yes scores the same: the first few by name are enough.
-        f"SELECT 'm', m.{q('id')}, m.{q('team_id')}, m.{q('display_name')}, NULL, NULL FROM "  # noqa: S608
-        f"(SELECT {person}, ROW_NUMBER() OVER (PARTITION BY p.{q('team_id')} "
-        f"ORDER BY p.{q('display_name')}, p.{q('id')}) AS n FROM {table(Person)} p "
-        f"WHERE p.{q('team_id')} IN (SELECT y.{q('team_id')} FROM {table(Invitation)} i "
-        f"JOIN {table(Person)} y ON y.{q('id')} = i.{q('person_id')} "
-        f"WHERE i.{q('session_id')} = %(session)s AND i.{q('response')} = %(yes)s) "
-        f"AND {visible} AND {none_of(table(Skill))} AND {none_of(interests)} "
-        f"AND NOT EXISTS (SELECT 1 FROM {table(Attendance)} a WHERE "
-        f"a.{q('person_id')} = p.{q('id')} AND a.{q('session_id')} IN ({top_similar}))) m "
-        f"WHERE m.n <= %(limit)s",
     ]
+    return " UNION ALL ".join(parts), params
+
+
+def _team_members_sql(session: Session, teams: list[int], limit: int) -> tuple[str, dict]:
+    """The second SQL of ``invitees_for``: (person, team) of the first ``limit`` (by primary key)
+    people ``_may_be_invited`` of each of ``teams``, one index range each."""
+    q, table = _q, _table
+    params: dict = {"limit": limit}
+    visible = _may_be_invited(session, params)
+    parts = []
+    for n, team_id in enumerate(teams):
+        params[f"team{n}"] = team_id
+        parts.append(
+            f"SELECT * FROM (SELECT p.{q('id')}, p.{q('team_id')} FROM {table(Person)} p "  # noqa: S608
+            f"WHERE p.{q('team_id')} = %(team{n})s AND {visible} "
+            f"ORDER BY p.{q('id')} LIMIT %(limit)s) m{n}"
+        )
     return " UNION ALL ".join(parts), params
 
 
