@@ -20,9 +20,22 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 
 
+def _selected(stem: str, only: str) -> bool:
+    """`-k search`: every module containing "search"; `-k recommend$`: bench_recommend only."""
+    if only.endswith("$"):
+        return stem == f"bench_{only[:-1]}"
+    return only in stem
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
-    parser.add_argument("-k", dest="only", help="run only modules whose name contains this")
+    parser.add_argument(
+        "-k",
+        dest="only",
+        action="append",
+        help="run only modules whose name contains this, or is exactly bench_<NAME> when NAME ends"
+        " with '$' (repeatable)",
+    )
     parser.add_argument(
         "--no-save", action="store_true", help="print the table without writing bench/results/"
     )
@@ -31,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     modules = sorted(
         path.stem
         for path in BENCH_DIR.glob("bench_*.py")
-        if args.only is None or args.only in path.stem
+        if args.only is None or any(_selected(path.stem, only) for only in args.only)
     )
     if not modules:
         print("No bench/bench_*.py modules to run.", file=sys.stderr)
