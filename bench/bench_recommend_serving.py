@@ -44,8 +44,7 @@ def run(bench=None) -> list[dict]:
     )
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+_say = bench_recommend._say
 
 
 def _build() -> None:
