@@ -1,6 +1,6 @@
 # kshare developer tasks (GNU make). `make help` lists them.
 # Everything installs itself into .venv from a fresh clone; nothing outside the repository is
-# touched except Debian's chromium package for the browser tests.
+# touched except Debian's chromium (browser tests) and wrk (the HTTP benchmark and its test).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -31,7 +31,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium axe khal
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium axe khal wrk
 
 help:
 	@echo "kshare: make targets"
@@ -119,7 +119,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium $(AXE_JS) $(KHAL)
+test: $(DEV_STAMP) chromium $(AXE_JS) $(KHAL) wrk
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -128,7 +128,7 @@ test: $(DEV_STAMP) chromium $(AXE_JS) $(KHAL)
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP) $(KHAL)
+test-python: $(DEV_STAMP) $(KHAL) wrk
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
 	KSHARE_AXE_JS=$(AXE_JS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
@@ -142,7 +142,21 @@ test-browser: $(DEV_STAMP) chromium $(AXE_JS)
 
 # --- benchmarks ----------------------------------------------------------------------------
 
-bench: $(DEV_STAMP)
+# wrk, the load generator of bench/bench_http.py (Debian's package), installed like chromium.
+wrk:
+	@if command -v wrk >/dev/null; then exit 0; fi; \
+	echo "The HTTP benchmark needs Debian's wrk; installing it with apt-get…"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	else \
+		echo "Cannot install wrk (not root and no sudo): run 'apt-get install wrk' as root, then make bench again." >&2; \
+		exit 1; \
+	fi; \
+	command -v wrk >/dev/null || { echo "apt-get finished but wrk is still missing." >&2; exit 1; }
+
+bench: $(DEV_STAMP) wrk
 	@$(PY) bench/run.py
 
 # --- housekeeping --------------------------------------------------------------------------

@@ -77,18 +77,27 @@ def main(argv: list[str] | None = None) -> int:
         database=database, commit=results.current_commit(), date=results.now_iso()
     )
     failed = []
+    # A module with its own format_table(rows) (bench_http's page x database table) prints its rows
+    # that way; the others share the plain table.
+    own_tables = []
+    plain_rows = []
     try:
         for name in modules:
             print(f"== {name} ({database})", flush=True)
             started = time.perf_counter()
             before = len(recorder.rows)
             try:
-                importlib.import_module(name).run(recorder)
+                module = importlib.import_module(name)
+                module.run(recorder)
             except Exception:
                 traceback.print_exc()
                 failed.append(name)
                 continue
             rows = recorder.rows[before:]
+            if hasattr(module, "format_table"):
+                own_tables.append((module, rows))
+            else:
+                plain_rows.extend(rows)
             if not args.no_save and rows:
                 path = results.append(name, rows)
                 print(f"   {len(rows)} rows added to {path.relative_to(BENCH_DIR.parent)}")
@@ -98,9 +107,13 @@ def main(argv: list[str] | None = None) -> int:
             teardown_databases(created, verbosity=0)
         shutil.rmtree(home, ignore_errors=True)
 
-    if recorder.rows:
+    if plain_rows:
         print()
-        print(results.format_table(recorder.rows))
+        print(results.format_table(plain_rows))
+    for module, rows in own_tables:
+        if rows:
+            print(f"\n{module.__name__}")
+            print(module.format_table(rows))
     if failed:
         print(f"\nFailed: {', '.join(failed)}.", file=sys.stderr)
         return 1
