@@ -614,7 +614,7 @@ def pages_for(prepared: dict) -> dict[str, Page]:
 
 def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], str]:
     """One GET without following redirects: (status, headers, body as text, gunzipped)."""
-    conn = HTTPConnection("127.0.0.1", port, timeout=120)
+    conn = HTTPConnection("127.0.0.1", port, timeout=300)
     try:
         conn.request("GET", path, headers=headers)
         response = conn.getresponse()
@@ -774,6 +774,15 @@ class Server:
 # --- measuring ------------------------------------------------------------------------------
 
 
+def drain(port: int) -> None:
+    """Wait until the requests wrk left behind are answered: a slow page's queue would otherwise
+    still be served while the next measurement runs. The server answers in order, so one
+    ``healthz`` answering means the queue before it is done."""
+    status = _get(port, "/healthz", {})[0]
+    if status != 200:
+        raise RuntimeError(f"healthz answered {status} between two measurements")
+
+
 def wrk_path() -> str:
     found = shutil.which("wrk")
     if found is None:
@@ -887,6 +896,7 @@ def measure_database(
                     script=script,
                 )
                 for connections in (THROUGHPUT_CONNECTIONS, LATENCY_CONNECTIONS):
+                    drain(server.port)
                     result = run_wrk(
                         url, headers, connections=connections, seconds=seconds, script=script
                     )
