@@ -84,6 +84,23 @@ def test_page_rows_when_nothing_answered_has_no_percentiles():
     ]
 
 
+def test_page_rows_when_nothing_answered_nor_failed_counts_every_connection():
+    rows = bench_http.page_rows("experts", 8, _result(0), _result(4000))
+    assert rows == [
+        ("req_per_s", 0.0, "req/s"),
+        ("errors", 8.0, "requests"),
+        ("ratio_to_floor", 0.0, "ratio"),
+    ]
+
+
+def test_wrk_timeout_is_half_the_measurement():
+    assert (bench_http.wrk_timeout(20), bench_http.wrk_timeout(5), bench_http.wrk_timeout(1)) == (
+        10.0,
+        2.5,
+        2.0,
+    )
+
+
 def test_rows_of_divides_by_the_floor_at_the_same_concurrency():
     measured = [
         bench_http.Measured("healthz", 32, _result(4000), 3.5),
