@@ -93,8 +93,8 @@ DEFAULT_SECONDS = 20
 # A request without an answer after half the measurement (10 s by default) is a timeout, counted
 # in ``errors`` (wrk's default of 2 s would drop a merely slow page's tail from the percentiles;
 # no timeout at all would leave a request that never ends within the measurement uncounted).
-def wrk_timeout(seconds: float) -> float:
-    return max(2.0, seconds / 2)
+def wrk_timeout(seconds: int) -> int:
+    return max(2, seconds // 2)  # wrk takes whole seconds only
 
 
 DEMO_PEOPLE = 5_000
@@ -805,14 +805,14 @@ def wrk_path() -> str:
 
 
 def run_wrk(
-    url: str, headers: dict[str, str], *, connections: int, seconds: float, script: Path
+    url: str, headers: dict[str, str], *, connections: int, seconds: int, script: Path
 ) -> WrkResult:
     command = [
         wrk_path(),
         f"-t{min(2, connections)}",
         f"-c{connections}",
-        f"-d{seconds:g}s",
-        f"--timeout={wrk_timeout(seconds):g}s",
+        f"-d{seconds}s",
+        f"--timeout={wrk_timeout(seconds)}s",
         "-s",
         str(script),
     ]
@@ -822,7 +822,8 @@ def run_wrk(
         [*command, url], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+        output = (done.stderr.strip() or done.stdout.strip())[-2000:]
+        raise RuntimeError(f"wrk failed ({done.returncode}): {output}")
     return parse_wrk(done.stdout)
 
 
@@ -839,7 +840,7 @@ def measure_database(
     *,
     server_url: str | None,
     pages: Sequence[str],
-    seconds: float,
+    seconds: int,
     serve_args: Sequence[str],
 ) -> tuple[str, list[Measured]]:
     """Measure ``pages`` (healthz first) on a fresh demo copy; (server kind, measurements)."""
@@ -994,7 +995,7 @@ def run(
     bench=None,
     *,
     pages: Iterable[str] | None = None,
-    seconds: float | None = None,
+    seconds: int | None = None,
     databases: str | None = None,
 ) -> list:
     """Measure; with the runner's recorder (``bench/run.py``), record the rows in it."""
@@ -1002,7 +1003,9 @@ def run(
 
     env_pages = os.environ.get("KSHARE_BENCH_PAGES")
     chosen = selected_pages(pages or ([env_pages] if env_pages else None))
-    seconds = seconds or float(os.environ.get("KSHARE_BENCH_SECONDS") or DEFAULT_SECONDS)
+    seconds = seconds or int(os.environ.get("KSHARE_BENCH_SECONDS") or DEFAULT_SECONDS)
+    if seconds < 1:
+        raise ValueError("the measurement lasts at least 1 s (whole seconds: wrk takes no others)")
     server_url = postgres_server()
     which = selected_databases(databases or os.environ.get("KSHARE_BENCH_DATABASES"), server_url)
     serve_args = shlex.split(os.environ.get("KSHARE_BENCH_SERVE_ARGS", ""))
@@ -1044,7 +1047,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--seconds",
-        type=float,
+        type=int,
         help=f"seconds per page and concurrency (default {DEFAULT_SECONDS})",
     )
     parser.add_argument(
