@@ -93,12 +93,9 @@ def test_page_rows_when_nothing_answered_nor_failed_counts_every_connection():
     ]
 
 
-def test_wrk_timeout_is_half_the_measurement():
-    assert (bench_http.wrk_timeout(20), bench_http.wrk_timeout(5), bench_http.wrk_timeout(1)) == (
-        10,
-        2,
-        2,
-    )
+def test_wrk_timeout_outlasts_the_measurement():
+    # wrk's latency histogram ends at the timeout: a shorter one would drop the slow tail.
+    assert (bench_http.wrk_timeout(20), bench_http.wrk_timeout(5)) == (30, 15)
 
 
 def test_rows_of_divides_by_the_floor_at_the_same_concurrency():
