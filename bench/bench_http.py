@@ -754,6 +754,7 @@ class Server:
         # The API allows 600 requests a minute per token by default: far above what one person
         # sends, far below what a benchmark sends. The limit's check still runs on every request.
         env["KSHARE_API_RATE"] = "1000000/second"
+        env["SITE_URL"] = f"http://127.0.0.1:{self.port}"  # where links in pages and feeds point
         self.args = [*_kshare(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.args += list(extra_args)
         with self.log.open("ab") as out:
