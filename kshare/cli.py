@@ -10,6 +10,7 @@ import argparse
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import NoReturn
 
 EXIT_ERROR = 2
+DEFAULT_THREADS = 4
+MAX_DEFAULT_WORKERS = 8
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -58,12 +61,39 @@ def build_parser() -> Parser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve the web site with waitress (production: run `kshare worker` beside it)",
-        description="Serve the web site with waitress; no migrations, no worker.",
+        help="serve the web site with gunicorn (production: run `kshare worker` beside it)",
+        description=(
+            "Serve the web site with gunicorn: several processes with threads each, for every "
+            "core; no migrations, no worker. SIGHUP restarts the processes gracefully (new code "
+            "and settings), SIGTERM stops after the requests in flight. See docs/deploy.md."
+        ),
     )
     _add_address(serve)
     serve.add_argument(
-        "--threads", type=_positive_int, default=8, help="worker threads (default: 8)"
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help=f"processes (default: 2 per core, at most {MAX_DEFAULT_WORKERS}; here "
+        f"{default_workers()})",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=DEFAULT_THREADS,
+        help=f"threads per process (default: {DEFAULT_THREADS})",
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=_positive_int,
+        default=30,
+        metavar="SECONDS",
+        help="how long requests in flight may finish on restart or stop (default: 30)",
+    )
+    serve.add_argument(
+        "--access-log",
+        default="-",
+        metavar="FILE",
+        help="append the access log (combined log format) to FILE (default: stderr)",
     )
 
     worker = commands.add_parser(
@@ -261,9 +291,9 @@ def _non_negative_int(text: str) -> int:
 
 
 def _port(text: str) -> int:
-    value = _positive_int(text)
+    value = _non_negative_int(text)
     if value > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
     return value
 
 
@@ -272,8 +302,20 @@ def _add_address(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=_port, default=8000, help="port to listen on (default: 8000)"
+        "--port",
+        type=_port,
+        default=8000,
+        help="port to listen on (default: 8000; 0 picks a free one)",
     )
+
+
+def default_workers() -> int:
+    """Two processes per core this process may use, at least 2 and at most MAX_DEFAULT_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(2, min(2 * cores, MAX_DEFAULT_WORKERS))
 
 
 def _has_command(name: str) -> bool:
@@ -452,10 +494,79 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"the static files are not collected ({missing} is missing); "
             "run `kshare manage collectstatic --noinput` after each upgrade, then start again."
         )
-    server = _create_server(args.host, args.port, threads=args.threads)
-    print(f"kshare is serving on {_url(args.host, args.port)} (Ctrl-C stops it).", flush=True)
-    _run_until_stopped(server, on_stop=lambda: None)
-    return 0
+    if args.access_log != "-":
+        _check_writable(Path(args.access_log))
+    workers = args.workers or default_workers()
+    listener = _listen(args.host, args.port)
+    port = listener.getsockname()[1]
+    print(
+        f"kshare is serving on {_url(args.host, port)} with gunicorn: {workers} processes "
+        f"with {args.threads} threads each (Ctrl-C stops it).",
+        flush=True,
+    )
+    _exec_gunicorn(listener, args, workers=workers)
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"the access log {path} cannot be written ({exc.strerror or exc}); "
+            "choose another --access-log."
+        ) from None
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, opened here so that a busy port is one sentence, not a traceback."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listener = socket.socket(family, kind, proto)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "is another server using that port? Try --port."
+        ) from None
+    return listener
+
+
+def _exec_gunicorn(listener: socket.socket, args: argparse.Namespace, *, workers: int) -> NoReturn:
+    """Become gunicorn's master process, serving on ``listener`` (kshare/web/gunicorn_conf.py).
+
+    ``exec`` keeps the process id (systemd's main process stays the same) and leaves Django
+    out of the master, so that SIGHUP starts workers with the code and settings on disk.
+    """
+    from django.db import connections
+
+    connections.close_all()
+    listener.set_inheritable(True)
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:kshare.web.gunicorn_conf",
+        "--bind",
+        f"fd://{listener.fileno()}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(args.threads),
+        "--graceful-timeout",
+        str(args.graceful_timeout),
+        "--access-logfile",
+        args.access_log,
+        "kshare.wsgi:application",
+    ]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and gunicorn
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -471,7 +582,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     server = _create_server(args.host, args.port, threads=8)
     worker = None if args.no_worker else _start_worker()
-    url = _url(args.host, args.port)
+    url = _url(args.host, server.effective_port)
     print(f"\nkshare is running on {url}", flush=True)
     if settings.SECURE_SSL_REDIRECT:
         print(

@@ -6,6 +6,7 @@ configuration stops start-up with a message instead of a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -81,6 +82,23 @@ def env_rate(name: str, default: str) -> str:
     return raw
 
 
+def env_networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of IP addresses and networks (``10.0.0.0/8``); ``*`` is refused."""
+    raw = os.environ.get(name, default)
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip("[]"), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must list IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8, "
+                f"separated by commas; {item!r} is not one."
+            ) from None
+    return networks
+
+
 def env_choice(name: str, default: str, *, choices: list[str]) -> str:
     raw = os.environ.get(name, default)
     value = raw.strip().upper()
@@ -148,10 +166,20 @@ def database(url: str, *, var_dir: Path) -> dict:
     )
 
 
+# Bytes of the database file each SQLite connection may map into memory (see sqlite_database).
+SQLITE_MMAP_BYTES = 64 * 1024 * 1024
+
+
 def sqlite_database(path: Path | str) -> dict:
+    in_memory = str(path) == ":memory:"
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Connections are kept by each server thread and reused (checked before reuse after an
+        # error): opening one and running the PRAGMAs below cost ~1.1 ms of CPU per request.
+        # An in-memory database lives only as long as its connection, so it is never kept.
+        "CONN_MAX_AGE": 0 if in_memory else 600,
+        "CONN_HEALTH_CHECKS": not in_memory,
         "OPTIONS": {
             # WAL lets readers work while a writer writes; IMMEDIATE takes the write lock at BEGIN,
             # so concurrent writers wait for the busy timeout instead of failing with
@@ -165,7 +193,10 @@ def sqlite_database(path: Path | str) -> dict:
                 "PRAGMA busy_timeout=20000;"
                 # Reads map the file instead of copying pages through a 2 MB cache: a search
                 # with a date range reads a row per match (4 ms instead of 10 at 100,000 rows).
-                "PRAGMA mmap_size=268435456;"
+                # Every kept connection maps its own window, and each window counts in the
+                # process's RSS: 64 MB each keeps the hot part of the file mapped while
+                # processes x threads connections stay within a bounded size.
+                f"PRAGMA mmap_size={SQLITE_MMAP_BYTES};"
             ),
         },
         "TEST": {"NAME": None},

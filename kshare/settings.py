@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's real address and scheme, from trusted proxies only (kshare/web/proxy.py).
+    "kshare.web.proxy.ProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -193,10 +195,18 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = config.env_int("SECURE_HSTS_SECONDS", 31536000 if _HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
 SECURE_HSTS_PRELOAD = False
+# The reverse proxies in front of kshare, as addresses or networks: only requests from them may
+# name the client's address (X-Forwarded-For) and scheme (X-Forwarded-Proto). `kshare serve`
+# passes the same list to gunicorn (forwarded_allow_ips); kshare.web.proxy drops the headers of
+# everyone else, so USE_X_FORWARDED_PROTO cannot be faked by a client talking to kshare directly.
+KSHARE_PROXY_NETWORKS = config.env_networks("KSHARE_PROXY_ADDRESSES", "127.0.0.1,::1")
 if config.env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Request bodies: 2.5 MB of form data is plenty for text (file uploads are streamed separately).
+# Larger bodies are refused before they are read (kshare/web/bodylimit.py), except by the upload
+# views, which allow their own limits.
+REQUEST_BODY_MAX = 3 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 

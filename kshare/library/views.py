@@ -27,8 +27,11 @@ from kshare.library.services_transcripts import materials_with_transcripts
 from kshare.library.uploads import MaterialUploadHandler
 from kshare.sessions import selectors as session_selectors
 from kshare.sessions.models import Session
+from kshare.web.bodylimit import request_body_max
 
 MEDIA_CHUNK_SIZE = 256 * 1024
+# The multipart framing and text fields around an uploaded file.
+UPLOAD_FORM_ALLOWANCE = 1024 * 1024
 KIND_LABELS = {
     Material.Kind.RECORDING: "a recording",
     Material.Kind.SLIDES: "slides",
@@ -93,6 +96,13 @@ def _back(session: Session) -> str:
 # -- add -----------------------------------------------------------------------------------------
 
 
+def _largest_upload() -> int:
+    """The body a material upload may send: the larger file limit plus the form around it."""
+    largest = max(settings.KSHARE_UPLOAD_MAX_VIDEO, settings.KSHARE_UPLOAD_MAX_OTHER)
+    return largest + UPLOAD_FORM_ALLOWANCE
+
+
+@request_body_max(_largest_upload)
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def material_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:

@@ -15,6 +15,7 @@ from kshare.library import transcripts
 from kshare.library.forms_transcripts import TranscriptForm
 from kshare.library.models import Cue, Material, Transcript
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
+from kshare.web.bodylimit import request_body_max
 
 
 def _recording(request: HttpRequest, pk: int) -> Material:
@@ -80,6 +81,8 @@ class TranscriptUploadHandler(MemoryFileUploadHandler):
         return super().receive_data_chunk(raw_data, start)
 
 
+# A file up to the limit (larger ones get the form's message while there is room), or pasted text.
+@request_body_max(lambda: 2 * transcripts.MAX_BYTES)
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def transcript_edit(request: HttpRequest, pk: int) -> HttpResponse:

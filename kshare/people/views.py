@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from kshare.ideas.selectors import PROFILE_IDEAS, ideas_by_author
 from kshare.people import selectors, services
 from kshare.people.forms import (
+    IMPORT_MAX_BYTES,
     InviteForm,
     PasswordResetForm,
     PeopleImportForm,
@@ -26,6 +27,7 @@ from kshare.people.forms import (
 from kshare.people.models import Team
 from kshare.people.parsing import timezone_is_known
 from kshare.people.services import InviteUnusable, PeopleImportError
+from kshare.web.bodylimit import request_body_max
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +199,8 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "people/signup.html", {"form": form, "invite": invite})
 
 
+# Files up to the limit, and a little larger ones to say so in the form.
+@request_body_max(lambda: 2 * IMPORT_MAX_BYTES)
 def people_import(request: HttpRequest) -> HttpResponse:
     if not request.user.is_admin:
         raise PermissionDenied("Only admins can import people.")

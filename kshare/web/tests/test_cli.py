@@ -235,8 +235,11 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(home):
     )
     assert (css_status, css_type) == (200, 'text/css; charset="utf-8"')
     assert server.returncode == 0
+    from kshare.cli import default_workers
+
     assert stdout == (
-        f"kshare is serving on http://127.0.0.1:{port} (Ctrl-C stops it).\n\nStopping kshare…\n"
+        f"kshare is serving on http://127.0.0.1:{port} with gunicorn: {default_workers()} "
+        "processes with 2 threads each (Ctrl-C stops it).\n"
     )
 
 
