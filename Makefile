@@ -1,6 +1,7 @@
 # kshare developer tasks (GNU make). `make help` lists them.
 # Everything installs itself into .venv from a fresh clone; nothing outside the repository is
-# touched except Debian's chromium (browser tests) and wrk (the HTTP benchmark and its test).
+# touched except Debian's chromium (browser tests), wrk (the HTTP benchmark and its test) and
+# nginx (the proxy test).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,6 +19,9 @@ PIP := $(PY) -m pip install -qq --disable-pip-version-check
 AXE_VERSION := 4.14.1
 AXE_JS := $(CURDIR)/.cache/axe/axe.min.js
 CHROMIUM := /usr/bin/chromium
+# Debian's nginx (and openssl for a test certificate): the proxy test runs kshare serve behind it.
+NGINX := /usr/sbin/nginx
+OPENSSL := /usr/bin/openssl
 # khal, the calendar client a feed test imports into; in its own virtualenv (khal 0.14 pins
 # icalendar<8, which kshare must stay free to leave).
 KHAL_VERSION := 0.14.1
@@ -31,7 +35,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium axe khal wrk
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx axe khal wrk
 
 help:
 	@echo "kshare: make targets"
@@ -85,6 +89,19 @@ chromium:
 	fi; \
 	[ -x $(CHROMIUM) ] || { echo "apt-get finished but $(CHROMIUM) is still missing." >&2; exit 1; }
 
+nginx:
+	@if [ -x $(NGINX) ] && [ -x $(OPENSSL) ]; then exit 0; fi; \
+	echo "The proxy test needs Debian's nginx and openssl; installing them with apt-get…"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light openssl; \
+	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light openssl; \
+	else \
+		echo "Cannot install nginx (not root and no sudo): run 'apt-get install nginx-light openssl' as root, then make test again." >&2; \
+		exit 1; \
+	fi; \
+	[ -x $(NGINX) ] || { echo "apt-get finished but $(NGINX) is still missing." >&2; exit 1; }
+
 axe: $(AXE_JS)
 
 khal: $(KHAL)
@@ -119,7 +136,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium $(AXE_JS) $(KHAL) wrk
+test: $(DEV_STAMP) chromium nginx $(AXE_JS) $(KHAL) wrk
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -128,7 +145,7 @@ test: $(DEV_STAMP) chromium $(AXE_JS) $(KHAL) wrk
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP) $(KHAL) wrk
+test-python: $(DEV_STAMP) nginx $(KHAL) wrk
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
 	KSHARE_AXE_JS=$(AXE_JS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)

@@ -73,8 +73,8 @@ def build_parser() -> Parser:
         "--workers",
         type=_positive_int,
         default=None,
-        help=f"processes (default: 2 per core, at most {MAX_DEFAULT_WORKERS}; here "
-        f"{default_workers()})",
+        help=f"processes (default: {default_workers()} here: 2 per core, at most "
+        f"{MAX_DEFAULT_WORKERS})",
     )
     serve.add_argument(
         "--threads",
@@ -392,6 +392,7 @@ def cmd_import_people(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup()
+    _refuse_production_without_site_url()
     options: list[str] = ["--reload" if args.reload else "--no-reload"]
     if args.batch:
         options.append("--batch")
@@ -486,8 +487,17 @@ def _name_from_email(email: str) -> str:
     return " ".join(word.capitalize() for word in words) or email
 
 
+def _refuse_production_without_site_url() -> None:
+    from kshare.web.production import startup_refusal
+
+    refusal = startup_refusal()
+    if refusal is not None:
+        raise UsageError(refusal)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup()
+    _refuse_production_without_site_url()
     missing = _static_manifest_missing()
     if missing is not None:
         raise UsageError(
@@ -570,6 +580,12 @@ def _exec_gunicorn(listener: socket.socket, args: argparse.Namespace, *, workers
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    if args.port == 0:
+        args.port = _free_port(args.host)
+    # Links in mail, calendar feeds and QR codes point where this server listens, unless SITE_URL
+    # says otherwise (the worker, a child process, inherits it).
+    if not os.environ.get("SITE_URL", "").strip():
+        os.environ["SITE_URL"] = _url(_link_host(args.host), args.port)
     _setup()
     from django.conf import settings
 
@@ -594,6 +610,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     print("Press Ctrl-C to stop.\n", flush=True)
     _run_until_stopped(server, on_stop=lambda: _stop_worker(worker))
     return 0
+
+
+def _link_host(host: str) -> str:
+    """The host to put in links: an address that listens everywhere is reached as this computer."""
+    return "127.0.0.1" if host.strip("[]") in ("0.0.0.0", "::", "") else host  # noqa: S104
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host.strip("[]"), 0))
+        return probe.getsockname()[1]
 
 
 def _static_manifest_missing() -> str | None:

@@ -23,9 +23,14 @@ TESTING = "pytest" in sys.modules or os.environ.get("KSHARE_TESTING") == "1"
 
 DEBUG = config.env_bool("DEBUG", default=False)
 SECRET_KEY = config.secret_key(VAR_DIR)
+# Generated into var/secret_key (no SECRET_KEY or SECRET_KEY_FILE): `kshare check --deploy` warns.
+KSHARE_SECRET_KEY_GENERATED = not config.env_str("SECRET_KEY")
 ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where links in mail, calendar feeds and QR codes point. `kshare up` sets it from --host/--port
+# when it is unset; production (`kshare serve`, `kshare worker`) refuses to start without it.
+SITE_URL = (os.environ.get("SITE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+KSHARE_SITE_URL_SET = bool(os.environ.get("SITE_URL", "").strip())
 
 INSTALLED_APPS = [
     "kshare.web",
@@ -187,6 +192,7 @@ X_FRAME_OPTIONS = "DENY"
 # HTTPS is the default outside DEBUG; a deployment without TLS (e.g. `kshare up` on a laptop)
 # sets KSHARE_INSECURE_HTTP=1 — `make run` does that for you.
 _HTTPS = not (DEBUG or TESTING) and not config.env_bool("KSHARE_INSECURE_HTTP", default=False)
+KSHARE_HTTPS = _HTTPS  # production: see kshare/web/production.py
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_SSL_REDIRECT = _HTTPS and config.env_bool("SECURE_SSL_REDIRECT", default=True)
@@ -222,6 +228,17 @@ KSHARE_MAIL_MAX_ATTEMPTS = config.env_int("KSHARE_MAIL_MAX_ATTEMPTS", 10, minimu
 # Largest material uploads in bytes: recordings (video/audio) and everything else (slides).
 KSHARE_UPLOAD_MAX_VIDEO = config.env_int("KSHARE_UPLOAD_MAX_VIDEO", 4 * 1024**3, minimum=1)
 KSHARE_UPLOAD_MAX_OTHER = config.env_int("KSHARE_UPLOAD_MAX_OTHER", 100 * 1024**2, minimum=1)
+# Behind nginx: recordings and slides are sent by nginx from this internal location (the view
+# checks the permission and answers with X-Accel-Redirect), e.g. /_protected_media/; empty: kshare
+# streams them itself. See docs/deploy.md.
+KSHARE_MEDIA_ACCEL_REDIRECT = config.env_str("KSHARE_MEDIA_ACCEL_REDIRECT", "")
+if KSHARE_MEDIA_ACCEL_REDIRECT and not (
+    KSHARE_MEDIA_ACCEL_REDIRECT.startswith("/") and KSHARE_MEDIA_ACCEL_REDIRECT.endswith("/")
+):
+    raise config.ConfigError(
+        "KSHARE_MEDIA_ACCEL_REDIRECT must be a path that starts and ends with /, such as "
+        f"/_protected_media/; got {KSHARE_MEDIA_ACCEL_REDIRECT!r}."
+    )
 # REST API requests per token (<count>/<second|minute|hour|day>); empty = unlimited.
 KSHARE_API_RATE = config.env_rate("KSHARE_API_RATE", "600/minute")
 KSHARE_WEBHOOK_MAX_ATTEMPTS = config.env_int("KSHARE_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)

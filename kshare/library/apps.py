@@ -9,6 +9,6 @@ class LibraryConfig(AppConfig):
     verbose_name = "Session library"
 
     def ready(self) -> None:
-        from kshare.library import signals
+        from kshare.library import checks, signals  # noqa: F401 - checks registers itself
 
         signals.connect()

@@ -5,6 +5,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.http import (
     Http404,
     HttpRequest,
@@ -247,6 +248,10 @@ _RANGE_SPEC = re.compile(r"(\d*)\s*-\s*(\d*)")
 _MAX_DIGITS = 19
 
 
+# Stored names nginx may be handed as they are (see _handed_to_proxy).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
 class Unsatisfiable(Exception):
     pass
 
@@ -312,6 +317,9 @@ def material_media(request: HttpRequest, pk: int, name: str = "") -> HttpRespons
     material = selectors.material_for_media(person=request.user, pk=pk)
     if material is None:
         raise Http404
+    handed_over = _handed_to_proxy(request, material)
+    if handed_over is not None:
+        return handed_over
     storage, stored = material.file.storage, material.file.name
     try:
         size = storage.size(stored)
@@ -347,15 +355,41 @@ def material_media(request: HttpRequest, pk: int, name: str = "") -> HttpRespons
     if byte_range:
         response.status_code = 206
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Type"] = selectors.material_served_type(material)
+    _describe(response, request, material)
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag
     response["Last-Modified"] = http_date(material.updated_at.timestamp())
+    return response
+
+
+def _describe(response: HttpResponse, request: HttpRequest, material: Material) -> None:
+    """The headers of a material's file that do not depend on who sends the bytes."""
+    response["Content-Type"] = selectors.material_served_type(material)
     response["Cache-Control"] = "private, no-cache"
     response["X-Content-Type-Options"] = "nosniff"
     inline = selectors.material_is_inline(material) and not request.GET.get("download")
     disposition = content_disposition_header(not inline, material.filename or "material")
     if disposition:
         response["Content-Disposition"] = disposition
+
+
+def _handed_to_proxy(request: HttpRequest, material: Material) -> HttpResponse | None:
+    """With ``KSHARE_MEDIA_ACCEL_REDIRECT`` set, an empty answer telling nginx to send the file.
+
+    The permission was checked by the caller; nginx serves the file from its ``internal``
+    location (``X-Accel-Redirect``), Range requests and all, so no Python thread is held for the
+    minutes a recording plays. None (kshare streams the file itself) when the setting is unset,
+    the storage is not the local file system, or the stored name is not plain ASCII (nginx takes
+    the header's bytes as the path, without decoding).
+    """
+    prefix = settings.KSHARE_MEDIA_ACCEL_REDIRECT
+    stored = material.file.name
+    if not prefix or not isinstance(material.file.storage, FileSystemStorage):
+        return None
+    if not _PLAIN_NAME.fullmatch(stored) or ".." in stored:
+        return None
+    response = HttpResponse()
+    _describe(response, request, material)
+    response["X-Accel-Redirect"] = prefix + stored
     return response

@@ -7,3 +7,6 @@ class OutboxConfig(AppConfig):
     name = "kshare.outbox"
     label = "outbox"
     verbose_name = "E-mail outbox"
+
+    def ready(self) -> None:
+        from kshare.outbox import checks  # noqa: F401 - registers the production check

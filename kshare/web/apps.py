@@ -6,3 +6,6 @@ class WebConfig(AppConfig):
 
     name = "kshare.web"
     label = "web"
+
+    def ready(self) -> None:
+        from kshare.web import production  # noqa: F401 - registers the production checks

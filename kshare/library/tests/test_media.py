@@ -228,3 +228,53 @@ def test_a_type_the_sniffer_never_gives_is_served_as_a_download(member_client, r
 
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"] == 'attachment; filename="talk.mp4"'
+
+
+# -- behind nginx: X-Accel-Redirect (kshare/web/tests/test_nginx.py plays it through nginx) ------
+
+
+def test_with_accel_redirect_the_file_is_handed_to_nginx_after_the_permission_check(
+    member_client, recording, settings
+):
+    settings.KSHARE_MEDIA_ACCEL_REDIRECT = "/_protected_media/"
+
+    response = member_client.get(_url(recording), headers={"Range": "bytes=0-9"})
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["X-Accel-Redirect"] == f"/_protected_media/{recording.file.name}"
+    assert recording.file.name.startswith(f"materials/{recording.session_id}/") is True
+    assert response["Content-Type"] == "video/mp4"
+    assert response["Content-Disposition"] == 'inline; filename="talk.mp4"'
+    assert response["Cache-Control"] == "private, no-cache"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Range" not in response
+
+
+def test_with_accel_redirect_an_invisible_recording_is_still_404_and_names_no_file(
+    client, recording, settings
+):
+    settings.KSHARE_MEDIA_ACCEL_REDIRECT = "/_protected_media/"
+    recording.session.visibility = Visibility.INVITE_ONLY
+    recording.session.save()
+    client.force_login(PersonFactory())
+
+    response = client.get(_url(recording))
+
+    assert response.status_code == 404
+    assert "X-Accel-Redirect" not in response
+
+
+def test_a_stored_name_nginx_would_misread_is_streamed_by_kshare(
+    member_client, recording, settings, media_root
+):
+    settings.KSHARE_MEDIA_ACCEL_REDIRECT = "/_protected_media/"
+    odd = f"materials/{recording.session_id}/talk é.mp4"
+    (media_root / odd).write_bytes(BODY)
+    recording.file.name = odd
+    recording.save()
+
+    response = member_client.get(_url(recording), headers={"Range": "bytes=0-9"})
+
+    assert (response.status_code, _body(response)) == (206, BODY[:10])
+    assert "X-Accel-Redirect" not in response

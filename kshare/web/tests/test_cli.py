@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -46,6 +47,10 @@ SETTINGS_VARIABLES = {
     "KSHARE_INSECURE_HTTP",
     "KSHARE_ADMIN_PASSWORD",
     "SECURE_SSL_REDIRECT",
+    "SITE_URL",
+    "KSHARE_PROXY_ADDRESSES",
+    "KSHARE_MEDIA_ACCEL_REDIRECT",
+    "USE_X_FORWARDED_PROTO",
     "DJANGO_SETTINGS_MODULE",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
@@ -59,6 +64,9 @@ def home(tmp_path: Path) -> Path:
 def kshare_env(home: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
     env["KSHARE_HOME"] = str(home)
+    # Production (no KSHARE_INSECURE_HTTP) refuses to start without a SITE_URL among the
+    # ALLOWED_HOSTS; localhost is one by default. SITE_URL="" tests the refusal.
+    env["SITE_URL"] = "https://localhost"
     env.update(extra)
     return env
 
@@ -128,6 +136,18 @@ def test_an_unreachable_database_is_one_line_and_exit_code_2(home):
             "LOG_LEVEL",
             "loud",
             "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL; got 'loud'.",
+        ),
+        (
+            "KSHARE_PROXY_ADDRESSES",
+            "127.0.0.1,*",
+            "KSHARE_PROXY_ADDRESSES must list IP addresses or networks such as 127.0.0.1 or "
+            "10.0.0.0/8, separated by commas; '*' is not one.",
+        ),
+        (
+            "KSHARE_MEDIA_ACCEL_REDIRECT",
+            "_protected_media",
+            "KSHARE_MEDIA_ACCEL_REDIRECT must be a path that starts and ends with /, such as "
+            "/_protected_media/; got '_protected_media'.",
         ),
     ],
 )
@@ -254,6 +274,23 @@ def wait_for_health(port: int, process: subprocess.Popen, *, seconds: float = 60
             time.sleep(0.2)
 
 
+def signed_in_page(port: int, email: str, path: str) -> str:
+    """``path`` as the demo person ``email`` sees it (signed in through the sign-in form)."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    opener.open(f"{base}/signin/", timeout=30).read()
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": email, "password": "kshare-demo"}
+    ).encode()
+    opener.open(urllib.request.Request(f"{base}/signin/", data=form), timeout=30).read()  # noqa: S310
+    with opener.open(f"{base}{path}", timeout=30) as response:
+        return response.read().decode()
+
+
 def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
     from kshare.demo import logins
 
@@ -270,11 +307,14 @@ def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
     )
     try:
         health = wait_for_health(port, up)
+        subscribe_page = signed_in_page(port, "member@brightwater.example", "/calendar/subscribe/")
     finally:
         up.send_signal(signal.SIGTERM)
         stdout, stderr = up.communicate(timeout=30)
 
     assert health[0] == 200
+    # Without SITE_URL, links point where `kshare up` listens (issue: links on the wrong port).
+    assert f"webcal://127.0.0.1:{port}/calendar/programme/" in subscribe_page
     assert up.returncode == 0, stderr
     with pytest.raises(ProcessLookupError):
         os.killpg(up.pid, 0)  # nothing of the group is left: the worker stopped too
@@ -295,3 +335,27 @@ def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
         "",
         "Stopping kshare…",
     ]
+
+
+PRODUCTION = {"ALLOWED_HOSTS": "kshare.example.com", "SECRET_KEY": "x" * 50}
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker", "--batch"]])
+def test_production_refuses_to_start_without_a_site_url(home, command):
+    result = kshare(home, *command, SITE_URL="", **PRODUCTION)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kshare: SITE_URL is not set, so links in mail, calendar feeds and QR codes would point "
+        "to http://127.0.0.1:8000. Set SITE_URL to the https address people use, e.g. "
+        "https://kshare.example.com. kshare does not start in production without it.\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker", "--batch"]])
+def test_production_refuses_to_start_when_site_url_is_not_an_allowed_host(home, command):
+    result = kshare(home, *command, SITE_URL="https://kshare.example.org", **PRODUCTION)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(
+        "kshare: SITE_URL's host kshare.example.org is not in ALLOWED_HOSTS (kshare.example.com)"
+    )
+    assert result.stderr.count("\n") == 1

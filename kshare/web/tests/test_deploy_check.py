@@ -23,12 +23,17 @@ PRODUCTION_UNSET = {
     "SECRET_KEY_FILE",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
+    "SITE_URL",
+    "DEFAULT_FROM_EMAIL",
+    "KSHARE_PROXY_ADDRESSES",
+    "KSHARE_MEDIA_ACCEL_REDIRECT",
+    "MEDIA_ROOT",
     # Set for the browser tests (async.E001 in production); no deployment sets it.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 
-def deploy_check(home: Path, **extra: str) -> tuple[int, list[str], str]:
+def deploy_check(home: Path, **extra: str | None) -> tuple[int, list[str], str]:
     env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_UNSET}
     env.update(
         DJANGO_SETTINGS_MODULE="kshare.settings",
@@ -38,8 +43,11 @@ def deploy_check(home: Path, **extra: str) -> tuple[int, list[str], str]:
         CSRF_TRUSTED_ORIGINS="https://kshare.example.com",
         SITE_URL="https://kshare.example.com",
         USE_X_FORWARDED_PROTO="1",
-        **extra,
+        DEFAULT_FROM_EMAIL="Acme Knowledge <kshare@acme.test>",
     )
+    env.update(extra)
+    for name in [name for name, value in env.items() if value is None]:
+        del env[name]
     result = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", PROBE],
         cwd=PROJECT_DIR,
@@ -74,3 +82,19 @@ def test_production_settings_pass_the_deploy_check_but_for_hsts_preload(tmp_path
 def test_without_email_url_the_deploy_check_asks_for_smtp(tmp_path):
     code, issues, output = deploy_check(tmp_path)
     assert (issues, code) == (["mail.E001", "security.W021"], 1), output
+
+
+def test_kshares_own_production_rules_are_reported_with_djangos(tmp_path):
+    code, issues, output = deploy_check(
+        tmp_path,
+        EMAIL_URL="smtp://kshare:secret@mail.example.com:587?tls=1",
+        SITE_URL=None,  # links would point to http://127.0.0.1:8000
+        DEFAULT_FROM_EMAIL=None,  # kshare@localhost
+        SECRET_KEY=None,  # generated into var/
+        KSHARE_PROXY_ADDRESSES="",  # USE_X_FORWARDED_PROTO=1 with no proxy to believe
+    )
+    assert (issues, code) == (
+        ["kshare.E010", "kshare.E013", "kshare.E015", "kshare.W014", "security.W021"],
+        1,
+    ), output
+    assert "(kshare.E010) SITE_URL is not set, so links in mail, calendar feeds and QR " in output
