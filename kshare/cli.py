@@ -584,9 +584,19 @@ def cmd_up(args: argparse.Namespace) -> int:
         args.port = _free_port(args.host)
     # Links in mail, calendar feeds and QR codes point where this server listens, unless SITE_URL
     # says otherwise (the worker, a child process, inherits it).
-    if not os.environ.get("SITE_URL", "").strip():
+    defaulted = not os.environ.get("SITE_URL", "").strip()
+    if defaulted:
         os.environ["SITE_URL"] = _url(_link_host(args.host), args.port)
     _setup()
+    from kshare.web.production import in_production
+
+    if defaulted and in_production():
+        raise UsageError(
+            "SITE_URL is not set and kshare is in production mode (https): set SITE_URL to the "
+            "https address people use, or KSHARE_INSECURE_HTTP=1 for plain http on this "
+            "computer (make run does)."
+        )
+    _refuse_production_without_site_url()
     from django.conf import settings
 
     print("Preparing the database…", flush=True)

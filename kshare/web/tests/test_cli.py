@@ -359,3 +359,13 @@ def test_production_refuses_to_start_when_site_url_is_not_an_allowed_host(home, 
         "kshare: SITE_URL's host kshare.example.org is not in ALLOWED_HOSTS (kshare.example.com)"
     )
     assert result.stderr.count("\n") == 1
+
+
+def test_up_in_production_mode_without_site_url_says_what_to_set(home):
+    result = kshare(home, "up", "--port", "0", SITE_URL="")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kshare: SITE_URL is not set and kshare is in production mode (https): set SITE_URL to "
+        "the https address people use, or KSHARE_INSECURE_HTTP=1 for plain http on this computer "
+        "(make run does).\n"
+    )
