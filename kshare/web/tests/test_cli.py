@@ -298,7 +298,7 @@ def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
     up = subprocess.Popen(  # noqa: S603 - our own command
         [sys.executable, "-m", "kshare.cli", "up", "--port", str(port)],
         cwd=PROJECT_DIR,
-        env=kshare_env(home, KSHARE_INSECURE_HTTP="1"),
+        env=kshare_env(home, KSHARE_INSECURE_HTTP="1", SITE_URL=""),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -314,7 +314,7 @@ def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
 
     assert health[0] == 200
     # Without SITE_URL, links point where `kshare up` listens (issue: links on the wrong port).
-    assert f"webcal://127.0.0.1:{port}/calendar/programme/" in subscribe_page
+    assert f'href="http://127.0.0.1:{port}/calendar/programme/' in subscribe_page
     assert up.returncode == 0, stderr
     with pytest.raises(ProcessLookupError):
         os.killpg(up.pid, 0)  # nothing of the group is left: the worker stopped too
