@@ -7,7 +7,6 @@ is a 404 for them, as everywhere; one they see but may not manage is a 403.
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC
 
 from django.contrib import messages
@@ -20,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kshare.attendance import selectors
 from kshare.attendance.log import attendance_add_refusal, attendance_log_add, attendance_log_remove
-from kshare.feedback.export import FORMULA_START
 from kshare.people.models import Person
 from kshare.sessions.models import Attendance, Session, State
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
+from kshare.web.csv_export import csv_writer
 
 # The live list asks the server again this often (htmx polling; without JS: reload the page).
 POLL_SECONDS = 5
@@ -198,18 +197,13 @@ def attendance_log_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _safe(value: str) -> str:
-    """A cell a spreadsheet would run as a formula is quoted (CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
 @require_GET
 def attendance_log_csv(request: HttpRequest, pk: int) -> HttpResponse:
     """Everyone invited or attending: name, e-mail, team, invited, answer, attended, how, when."""
     session = _managed_session(request, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="attendance-session-{session.pk}.csv"'
-    writer = csv.writer(response, lineterminator="\r\n")
+    writer = csv_writer(response)
     writer.writerow(
         ["name", "email", "team", "invited", "answer", "attended", "method", "checked_in_at"]
     )
@@ -217,9 +211,9 @@ def attendance_log_csv(request: HttpRequest, pk: int) -> HttpResponse:
         came = row.attendance
         writer.writerow(
             [
-                _safe(row.person.display_name),
-                _safe(row.person.email),
-                _safe(row.person.team.name if row.person.team else ""),
+                row.person.display_name,
+                row.person.email,
+                row.person.team.name if row.person.team else "",
                 "yes" if row.invitation else "no",
                 row.answer,
                 "yes" if came else "no",

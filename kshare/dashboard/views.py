@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +16,7 @@ from kshare.dashboard.figures import FIGURES, FigureResult
 from kshare.dashboard.forms import FilterForm
 from kshare.dashboard.selectors import dashboard_allowed, figures_cached
 from kshare.feedback.charts import trend_chart
+from kshare.web.csv_export import csv_writer
 
 FILTER_KEYS = ("programme", "team", "period", "start", "end")
 
@@ -82,10 +82,6 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _cell(value: object) -> str:
-    return "" if value is None else str(value)
-
-
 def figure_csv(request: HttpRequest, name: str) -> HttpResponse:
     _allowed(request)
     if name not in FIGURES:
@@ -102,8 +98,7 @@ def figure_csv(request: HttpRequest, name: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="kshare-{name}-{filters.start}-{filters.end}.csv"'
     )
-    writer = csv.writer(response, lineterminator="\n")
+    writer = csv_writer(response)
     writer.writerow(result.columns)
-    for row in result.rows:
-        writer.writerow([_cell(value) for value in row])
+    writer.writerows(result.rows)
     return response

@@ -1,4 +1,4 @@
-"""CSV export of feedback responses (RFC 4180: CRLF line ends, quoting by the csv module).
+"""CSV export of feedback responses (RFC 4180, through the one safe writer ``web.csv_export``).
 
 One row per response: session, date submitted, optionally the person (only when the caller
 says names are allowed — organisers and admins of programmes without anonymity), then one
@@ -8,7 +8,6 @@ response id, never by submission.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,14 +16,7 @@ from django.db.models import QuerySet
 
 from kshare.feedback.models import Answer, Question, Response
 from kshare.feedback.results import shuffle_key
-
-BOM = "\ufeff"
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection): quote it.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
+from kshare.web.csv_export import csv_writer
 
 
 def _cell(question: Question, row: dict) -> str:
@@ -58,7 +50,7 @@ def _rows(responses: QuerySet[Response], *, with_names: bool) -> Iterator[list[s
         answers[row["response_id"]][row["question_id"]] = row
     header = ["session", "date"] + (["person"] if with_names else [])
     header += [f"{q.text} (v{q.form.version})" if several else q.text for q in questions]
-    yield [_safe(cell) for cell in header]
+    yield header
     for r in listed:
         line = [r["session__title"], r["submitted_on"].isoformat()]
         if with_names:
@@ -66,14 +58,11 @@ def _rows(responses: QuerySet[Response], *, with_names: bool) -> Iterator[list[s
             line.append(f"{name} <{email}>" if email else "")
         given = answers.get(r["id"], {})
         line += [_cell(q, given[q.pk]) if q.pk in given else "" for q in questions]
-        yield [_safe(cell) for cell in line]
+        yield line
 
 
 def responses_csv(responses: QuerySet[Response], *, with_names: bool, bom: bool) -> str:
     """The whole CSV document as text; ``bom`` prefixes a UTF-8 byte-order mark for Excel."""
     out = io.StringIO()
-    if bom:
-        out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerows(_rows(responses, with_names=with_names))
+    csv_writer(out, bom=bom).writerows(_rows(responses, with_names=with_names))
     return out.getvalue()

@@ -526,3 +526,19 @@ def test_removing_with_htmx_answers_with_the_live_list(client):
         in (again)
     )
     assert AttendanceChange.objects.filter(session=session, action="removed").count() == 1
+
+
+def test_csv_export_neutralises_every_formula_start(client):
+    from kshare.web.tests.csv_payloads import EXPECTED, PAYLOADS
+
+    session = running()
+    people = [
+        PersonFactory(display_name=payload, email=f"p{i}@example.com", team=None)
+        for i, payload in enumerate(PAYLOADS)
+    ]
+    for person in people:
+        attendance_add(session=session, person=person, by=person, method=Attendance.Method.REMOTE)
+    client.force_login(host_of(session))
+    response = client.get(f"/sessions/{session.pk}/attendance.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    assert sorted(row[0] for row in rows[1:]) == sorted(EXPECTED)

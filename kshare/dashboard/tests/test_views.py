@@ -1,3 +1,5 @@
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -84,18 +86,18 @@ def test_csv_export(org, client):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="kshare-sessions-2026-01-01-2026-03-31.csv"' in response["Content-Disposition"]
     assert response.content.decode() == (
-        "Month,Proposed,Scheduled,Held,Cancelled\n"
-        "2026-01,2,0,1,0\n"
-        "2026-02,1,3,1,0\n"
-        "2026-03,2,1,1,1\n"
+        "Month,Proposed,Scheduled,Held,Cancelled\r\n"
+        "2026-01,2,0,1,0\r\n"
+        "2026-02,1,3,1,0\r\n"
+        "2026-03,2,1,1,1\r\n"
     )
     feedback = client.get(reverse("dashboard:csv", args=["feedback"]) + Q1 + f"&team={org.data.pk}")
     # Sessions with a host in Data: S1 (Ana) and S3 (Ben, Ana).
     assert feedback.content.decode() == (
-        "Month,Average rating,Responses,Requests,Response rate (%)\n"
-        "2026-01,4.50,2,4,50.0\n"
-        "2026-02,,0,0,\n"
-        "2026-03,,0,1,0.0\n"
+        "Month,Average rating,Responses,Requests,Response rate (%)\r\n"
+        "2026-01,4.50,2,4,50.0\r\n"
+        "2026-02,,0,0,\r\n"
+        "2026-03,,0,1,0.0\r\n"
     )
 
 
@@ -268,3 +270,16 @@ def test_clock_keeps_the_default_dashboard_computed(organiser_client):
     with CaptureQueriesContext(connection) as ctx:
         organiser_client.get(reverse("dashboard:index"))
     assert not [q for q in ctx.captured_queries if "talks_session" in q["sql"]]
+
+
+def test_csv_neutralises_every_formula_start_in_team_names(organiser_client):
+    from kshare.people.tests.factories import TeamFactory
+    from kshare.web.tests.csv_payloads import EXPECTED, PAYLOADS
+
+    for payload in PAYLOADS:
+        PersonFactory(team=TeamFactory(name=payload))
+    response = organiser_client.get(reverse("dashboard:csv", args=["reach"]) + Q1)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    teams = [row[0] for row in rows[1:]]
+    assert sorted(t for t in teams if t.startswith("'")) == sorted(EXPECTED)

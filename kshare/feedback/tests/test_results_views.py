@@ -269,3 +269,25 @@ def test_session_page_links_to_results_for_hosts_only(client, anonymous_world, p
         client, anonymous_world["organiser"], reverse("programmes:detail", args=["quiet"])
     ).content.decode()
     assert reverse("feedback:programme_results", args=["quiet"]) in programme_page
+
+
+def test_csv_export_neutralises_every_formula_start(client) -> None:
+    from kshare.web.tests.csv_payloads import EXPECTED, PAYLOADS
+
+    programme = ProgrammeFactory(feedback_anonymous=False)
+    organiser = OrganiserFactory()
+    programme.organisers.add(organiser)
+    session = PastSessionFactory(programme=programme, title=PAYLOADS[0])
+    form = feedback_form_current(programme=programme)
+    for payload in PAYLOADS:
+        respond(
+            session,
+            form,
+            {"overall": 4, "What could be improved?": payload},
+            PersonFactory(display_name=payload),
+        )
+    rows = _rows(_get(client, organiser, reverse("feedback:session_export", args=[session.pk])))
+    improved = rows[0].index("What could be improved?")
+    assert sorted(row[improved] for row in rows[1:]) == sorted(EXPECTED)
+    assert {row[0] for row in rows[1:]} == {EXPECTED[0]}
+    assert sorted(row[2].split(" <")[0] for row in rows[1:]) == sorted(EXPECTED)
