@@ -1,7 +1,11 @@
 """Personal access tokens: ``Authorization: Bearer ksh_<secret>``.
 
-Only the sha256 of the token is stored. A revoked token, an unknown token and a deactivated
-person are all 401. Read tokens may only call safe methods: write operations call
+Only the sha256 of the token is stored. Every refusal — no token, a malformed, unknown or
+revoked one, a deactivated person — is the same 401 with the same body (``UNAUTHORIZED``), after
+the same work: one sha256 and one query that only finds a usable token, so neither the answer
+nor its timing tells an attacker which it was. Tokens carry 256 random bits, so guessing one is
+hopeless and failed attempts are not counted (counting would add a database write per bad
+request). Read tokens may only call safe methods: write operations call
 ``require_write(request)`` (a 403 error body). ``last_used_at`` is written at most once a minute.
 Rate limiting is per token (``KSHARE_API_RATE``, e.g. ``600/minute``), 429 with Retry-After.
 """
@@ -26,9 +30,16 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{20,100}}$")
 
 
-def _unauthorized(message: str) -> ApiError:
+UNAUTHORIZED = "Invalid or expired token."
+WWW_AUTHENTICATE = 'Bearer realm="kshare"'
+# Hashed and looked up in place of a malformed token, so that it costs what an unknown one does.
+_NO_TOKEN = TOKEN_PREFIX + "0" * 43
+
+
+def unauthorized() -> ApiError:
+    """The one 401 of the API, whatever the reason."""
     return ApiError(
-        401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="kshare"'}
+        401, "unauthorized", UNAUTHORIZED, headers={"WWW-Authenticate": WWW_AUTHENTICATE}
     )
 
 
@@ -36,28 +47,26 @@ class TokenAuth(HttpBearer):
     """Bearer authentication with a personal access token; sets ``request.user``."""
 
     def __call__(self, request: HttpRequest):
-        header = request.headers.get(self.header)
-        if not header:
-            return None
+        # A missing header takes the same path as a bad token: one answer, one amount of work.
+        header = request.headers.get(self.header) or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
-            raise _unauthorized("Use 'Authorization: Bearer <token>'.")
+            token = ""
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
-        if not TOKEN_RE.match(token):
-            raise _unauthorized("Invalid token.")
+        well_formed = bool(TOKEN_RE.match(token))
         found = (
             ApiToken.objects.select_related("person", "person__team")
-            .filter(token_hash=token_hash(token))
+            .filter(
+                token_hash=token_hash(token if well_formed else _NO_TOKEN),
+                revoked_at__isnull=True,
+                person__is_active=True,
+            )
             .first()
         )
-        if found is None:
-            raise _unauthorized("Invalid token.")
-        if found.revoked_at is not None:
-            raise _unauthorized("This token has been revoked.")
-        if not found.person.is_active:
-            raise _unauthorized("This account is deactivated.")
+        if found is None or not well_formed:
+            raise unauthorized()
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at >= LAST_USED_EVERY:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)

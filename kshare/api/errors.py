@@ -140,13 +140,9 @@ def register_handlers(api: NinjaAPI) -> None:
                 429, "rate_limited", "Too many requests; retry later.", headers=headers
             )
         if isinstance(exc, AuthenticationError):
-            return error_response(
-                401,
-                "unauthorized",
-                "Authentication required: send 'Authorization: Bearer <token>' "
-                "with a personal access token.",
-                headers={"WWW-Authenticate": 'Bearer realm="kshare"'},
-            )
+            from kshare.api.auth import unauthorized
+
+            return on_api_error(request, unauthorized())
         if isinstance(exc, AuthorizationError):
             return error_response(403, "forbidden", str(exc))
         status = exc.status_code if 400 <= exc.status_code < 600 else 400
