@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from kshare.people.models import AccountInvite, Person, Skill, Team
+from kshare.people import throttle
+from kshare.people.forms import AdminLoginForm
+from kshare.people.models import AccountInvite, AuthAttempt, Person, Skill, Team
+
+# The admin's own login page counts failed sign-ins like /signin/ does.
+admin.site.login_form = AdminLoginForm
 
 
 class SkillInline(admin.TabularInline):
@@ -55,3 +60,33 @@ class AccountInviteAdmin(admin.ModelAdmin):
     exclude = ["token_hash"]
     readonly_fields = ["invited_by", "person", "accepted_at", "created_at"]
     search_fields = ["email"]
+
+
+@admin.register(AuthAttempt)
+class AuthAttemptAdmin(admin.ModelAdmin):
+    """Counted sign-in and reset attempts. Keys are hashes: search for an e-mail address or a
+    client address to find its rows; deleting them ends that lock-out."""
+
+    list_display = ["action", "scope", "created_at"]
+    list_filter = ["action", "scope"]
+    search_fields = ["key"]
+    search_help_text = "An e-mail address or a client network address (exactly)."
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        keys = [throttle.throttle_key(throttle.Scope.ACCOUNT, term)]
+        address = throttle.address_counted(term)
+        if address != "unknown":  # a network address, not an e-mail address
+            keys.append(throttle.throttle_key(throttle.Scope.CLIENT, address))
+        return queryset.filter(key__in=keys), False

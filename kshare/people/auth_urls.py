@@ -4,21 +4,12 @@ Django's auth views are already marked ``login_not_required``; so is ``signup``.
 """
 
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from kshare.people import views
-from kshare.people.forms import LoginForm
 
 urlpatterns = [
-    path(
-        "signin/",
-        auth_views.LoginView.as_view(
-            template_name="people/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    path("signin/", views.LoginView.as_view(), name="login"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/<str:token>/", views.signup, name="signup"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
@@ -29,10 +20,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="people/password_reset_confirm.html",
-            success_url=reverse_lazy("password_reset_complete"),
-        ),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -4,15 +4,14 @@ import io
 import re
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
-from django.template.loader import render_to_string
 
-from kshare.outbox.services import mail_queue
+from kshare.people import throttle
 from kshare.people.models import Person, Role, Team
 from kshare.people.parsing import SkillsError, skills_format, skills_parse, timezone_names
 from kshare.people.services import email_normalise
@@ -37,7 +36,32 @@ class TimezoneField(forms.ChoiceField):
         super().__init__(choices=_timezone_choices, **kwargs)
 
 
-class LoginForm(auth_forms.AuthenticationForm):
+class ThrottledLoginMixin:
+    """Sign-in limits (``people/throttle.py``) around ``AuthenticationForm.clean``.
+
+    Used by the sign-in page and the admin's login. A locked-out attempt is refused before the
+    password is checked (``lockout`` tells the view to answer 429); otherwise the attempt is
+    recorded first, then forgotten when the password was right, which also clears the account.
+    """
+
+    lockout: throttle.Lockout | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not username or not password:
+            return super().clean()
+        keys = throttle.throttle_keys(account=username, request=self.request)
+        ids, self.lockout = throttle.throttle_allow(limits=throttle.SIGN_IN_LIMITS, keys=keys)
+        if self.lockout is not None:
+            raise ValidationError(self.lockout.message, code="locked")
+        cleaned = super().clean()  # a wrong password raises: it counts
+        throttle.throttle_forget(ids=ids)
+        throttle.throttle_clear(action=throttle.Action.SIGN_IN, account=username)
+        return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, auth_forms.AuthenticationForm):
     error_messages = {
         **auth_forms.AuthenticationForm.error_messages,
         "invalid_login": "That e-mail address and password do not match an account. "
@@ -45,34 +69,12 @@ class LoginForm(auth_forms.AuthenticationForm):
     }
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
-    def get_users(self, email: str):
-        # Django skips people without a usable password; imported people have none and set
-        # their first password exactly through this form, so only inactive accounts are skipped.
-        return Person.objects.filter(email__iexact=email_normalise(email), is_active=True)
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin site's login, under the same limits as the sign-in page."""
 
-    def send_mail(
-        self,
-        subject_template_name,
-        email_template_name,
-        context,
-        from_email,
-        to_email,
-        html_email_template_name=None,
-    ) -> None:
-        # Through the outbox like every kshare mail: stored, sent by a task, retried.
-        subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string(email_template_name, context),
-            from_email=from_email,
-            to=[to_email],
-        )
-        if html_email_template_name is not None:
-            message.attach_alternative(
-                render_to_string(html_email_template_name, context), "text/html"
-            )
-        mail_queue(message, kind="password_reset")
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Only the address field: the view counts the request and a task sends the mail."""
 
 
 class InviteForm(forms.Form):

@@ -169,3 +169,34 @@ class AccountInvite(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.expires_at > now()
+
+
+class AuthAttempt(models.Model):
+    """One counted sign-in or password-reset attempt, for the limits in ``people/throttle.py``.
+
+    ``key`` is a keyed hash (HMAC with the secret key) of the e-mail address typed or of the
+    client's network address: the table holds no address, and counts the same for an address
+    with an account and one without. Rows older than the longest window are pruned.
+    """
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", "Failed sign-in"
+        PASSWORD_RESET = "password_reset", "Password reset request"
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "Account (e-mail address)"
+        CLIENT = "client", "Client network address"
+
+    action = models.CharField(max_length=20, choices=Action.choices)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["action", "scope", "key", "created_at"], name="auth_attempt_key"),
+            models.Index(fields=["created_at"], name="auth_attempt_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.scope}) at {self.created_at:%Y-%m-%d %H:%M}"

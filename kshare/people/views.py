@@ -9,16 +9,18 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from kshare.ideas.selectors import PROFILE_IDEAS, ideas_by_author
-from kshare.people import selectors, services
+from kshare.people import selectors, services, throttle
 from kshare.people.forms import (
     IMPORT_MAX_BYTES,
     InviteForm,
+    LoginForm,
     PasswordResetForm,
     PeopleImportForm,
     ProfileForm,
@@ -26,7 +28,8 @@ from kshare.people.forms import (
 )
 from kshare.people.models import Team
 from kshare.people.parsing import timezone_is_known
-from kshare.people.services import InviteUnusable, PeopleImportError
+from kshare.people.services import InviteUnusable, PeopleImportError, email_normalise
+from kshare.people.tasks import password_reset_mail_task
 from kshare.web.bodylimit import request_body_max
 
 logger = logging.getLogger(__name__)
@@ -226,17 +229,55 @@ def people_import(request: HttpRequest) -> HttpResponse:
     return render(request, "people/import.html", context)
 
 
+def _locked(response: HttpResponse, lockout: throttle.Lockout) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(lockout.retry_after)
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in under the limits of ``people/throttle.py`` (``LoginForm``): a locked
+    account or client address gets the form again with the reason and the wait, as a 429."""
+
+    template_name = "people/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        return _locked(response, form.lockout) if form.lockout else response
+
+
 class PasswordResetView(auth_views.PasswordResetView):
+    """ "Forgot your password?": the same answer, after the same work, for every address.
+
+    The request is counted (``throttle.RESET_LIMITS``: per address and per client address,
+    whether or not an account uses it) and a task is queued that looks the address up and mails
+    the link; so the page, and the time it takes, are the same for an address with an account
+    and one without. Over a limit the form says so and how long to wait (429).
+    """
+
     form_class = PasswordResetForm
     template_name = "people/password_reset_form.html"
-    subject_template_name = "people/email/password_reset_subject.txt"
-    email_template_name = "people/email/password_reset_body.txt"
-    html_email_template_name = "people/email/password_reset_body.html"
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
-        # Links in mail use SITE_URL, the address people reach kshare at, not the Host header.
-        self.extra_email_context = {
-            "site_url": settings.SITE_URL,
-            "site_name": settings.KSHARE_ORGANISATION_NAME,
-        }
-        return super().form_valid(form)
+        email = email_normalise(form.cleaned_data["email"])
+        keys = throttle.throttle_keys(account=email, request=self.request)
+        _, lockout = throttle.throttle_allow(limits=throttle.RESET_LIMITS, keys=keys)
+        if lockout is not None:
+            form.add_error(None, lockout.message)
+            return _locked(self.form_invalid(form), lockout)
+        password_reset_mail_task.enqueue(email)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password through the mailed link also ends a sign-in lock-out."""
+
+    template_name = "people/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        throttle.throttle_clear(action=throttle.Action.SIGN_IN, account=form.user.email)
+        return response

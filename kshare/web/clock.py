@@ -26,6 +26,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.webhooks.tasks.webhooks_tick_task",
     "kshare.dashboard.tasks.dashboard_tick_task",
     "kshare.attendance.tasks.attendance_auto_held_task",
+    "kshare.people.tasks.auth_attempts_prune_task",
 ]
 
 

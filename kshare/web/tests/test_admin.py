@@ -40,5 +40,6 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
         "webhooks.webhookdelivery",
         "search.searchdocument",
         "recommend.expertindex",
+        "people.authattempt",
     }
     assert add_status == (403 if opts.label_lower in read_only else 200)
