@@ -14,6 +14,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 
 from kshare import config
+from kshare.webhooks.addresses import AllowList  # no Django inside: safe to import here
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -243,6 +244,13 @@ if KSHARE_MEDIA_ACCEL_REDIRECT and not (
 KSHARE_API_RATE = config.env_rate("KSHARE_API_RATE", "600/minute")
 KSHARE_WEBHOOK_MAX_ATTEMPTS = config.env_int("KSHARE_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 KSHARE_WEBHOOK_TIMEOUT = config.env_int("KSHARE_WEBHOOK_TIMEOUT", 10, minimum=1)
+# Internal hosts, addresses and networks (each optionally :port) webhooks may be sent to; by
+# default only public addresses are called (docs/security.md).
+KSHARE_WEBHOOK_ALLOW_HOSTS = config.env_list("KSHARE_WEBHOOK_ALLOW_HOSTS", [])
+try:
+    AllowList.parse(KSHARE_WEBHOOK_ALLOW_HOSTS)
+except ValueError as _exc:
+    raise config.ConfigError(f"KSHARE_WEBHOOK_ALLOW_HOSTS: {_exc}.") from None
 
 LOGGING = {
     "version": 1,

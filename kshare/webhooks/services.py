@@ -22,6 +22,12 @@ attempts, then *failed* (kept; "Retry now" in the admin). Redirects are not foll
 receiver's answer body is never stored. Every state change is a conditional UPDATE, as in the
 outbox: two workers never send one delivery at the same time; a delivery whose worker died
 while sending is put back by ``webhooks_tick`` (the clock's periodic task).
+
+Addresses: only public ones (``addresses.py``), checked when the subscription is made (a form
+or API error) and again at every attempt, where the name is resolved once and the connection
+goes to the checked address (``transport.py``); ``KSHARE_WEBHOOK_ALLOW_HOSTS`` lets internal
+receivers through. A failed attempt stores a generic class ("connection refused", "timeout",
+"TLS error", "address not allowed", "HTTP 500", …), never the socket's error text.
 """
 
 from __future__ import annotations
@@ -31,8 +37,6 @@ import hmac
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,7 +54,9 @@ from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_can_edit
 from kshare.web.claims import STALE_AFTER, backoff, claims_recover_stale
-from kshare.webhooks.models import ERROR_MAX_LENGTH, URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
+from kshare.webhooks import transport
+from kshare.webhooks.addresses import AddressRefused, AllowList, addresses_check, host_problem
+from kshare.webhooks.models import URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -102,19 +108,59 @@ def webhook_can_manage(*, person: Person, webhook: Webhook) -> bool:
     )
 
 
+def webhook_allow_list() -> AllowList:
+    """``KSHARE_WEBHOOK_ALLOW_HOSTS`` (checked at start-up, read on every call)."""
+    return AllowList.parse(list(getattr(settings, "KSHARE_WEBHOOK_ALLOW_HOSTS", [])))
+
+
+def _address_check(url: str) -> None:
+    """Refuse an address a delivery would refuse: an internal IP in any spelling, a localhost
+    name, or a name that resolves to an internal address now. A name that does not resolve
+    (yet) is accepted: every delivery resolves and checks it again."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    allow = webhook_allow_list()
+    problem = host_problem(host, port=port, allow=allow)
+    if problem is None:
+        try:
+            addresses_check(
+                host=host, port=port, addresses=transport.resolve(host, port), allow=allow
+            )
+        except AddressRefused as exc:
+            problem = str(exc)
+        except OSError:  # unknown to DNS today
+            problem = None
+    if problem is not None:
+        raise ValidationError(
+            {
+                "url": f"kshare does not send webhooks to internal addresses: {problem} "
+                "Use the receiver's public address, or ask an administrator to allow it "
+                "(KSHARE_WEBHOOK_ALLOW_HOSTS)."
+            }
+        )
+
+
 def _url_check(url: str) -> str:
     url = url.strip()
+    bad = ValidationError({"url": "Enter an http:// or https:// address."})
     try:
-        URLValidator(schemes=["http", "https"])(url)
         parts = urlsplit(url)
-        if not parts.hostname:
-            raise ValueError("no host")
-    except (ValidationError, ValueError):
-        raise ValidationError({"url": "Enter an http:// or https:// address."}) from None
+        parts.port  # noqa: B018 (raises ValueError for a port outside 0-65535)
+    except ValueError:
+        raise bad from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad
     if len(url) > URL_MAX_LENGTH:
         raise ValidationError({"url": f"At most {URL_MAX_LENGTH} characters."})
     if parts.username or parts.password:
         raise ValidationError({"url": "Put no user name or password in the address."})
+    # Before the URL syntax: "http://2130706433/" is loopback, which says more than "invalid".
+    _address_check(url)
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise bad from None
     return url
 
 
@@ -320,24 +366,13 @@ def webhook_body(delivery: WebhookDelivery, *, timestamp: int, attempt: int) -> 
     ).encode()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def _post(delivery: WebhookDelivery, *, attempt: int) -> int:
-    """POST the signed body; returns the HTTP status (raises on network errors)."""
+    """POST the signed body; returns the HTTP status (``transport.DeliveryFailed`` otherwise)."""
     timestamp = int(timezone.now().timestamp())
     body = webhook_body(delivery, timestamp=timestamp, attempt=attempt)
-    if urlsplit(delivery.webhook.url).scheme not in ("http", "https"):
-        raise ValueError("Only http and https addresses are called.")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked just above)
+    return transport.post(
         delivery.webhook.url,
-        data=body,
-        method="POST",
+        body=body,
         headers={
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
@@ -346,18 +381,9 @@ def _post(delivery: WebhookDelivery, *, attempt: int) -> int:
             "X-Kshare-Timestamp": str(timestamp),
             SIGNATURE_HEADER: webhook_signature(delivery.webhook.secret, body),
         },
+        timeout=_timeout(),
+        allow=webhook_allow_list(),
     )
-    try:
-        with _opener.open(request, timeout=_timeout()) as response:
-            response.read(1024)
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return int(error.code)
-
-
-def _error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
 
 
 def _deliver(delivery_id: int, *, now: datetime) -> str:
@@ -380,8 +406,12 @@ def _deliver(delivery_id: int, *, now: datetime) -> str:
     try:
         response_status = _post(delivery, attempt=attempts)
         error = "" if 200 <= response_status < 300 else f"HTTP {response_status}"
-    except Exception as exc:  # timeouts, refused connections, DNS: retried
-        error = _error_text(exc)
+    except transport.DeliveryFailed as exc:  # refused address, DNS, connection, TLS: retried
+        error = exc.failure
+        logger.info("Webhook delivery %s to %s: %s", delivery_id, delivery.webhook.url, exc.detail)
+    except Exception:  # a bug; the row says only that it failed
+        logger.exception("Webhook delivery %s failed unexpectedly", delivery_id)
+        error = transport.CONNECTION_FAILED
     if not error:
         mine.update(
             status=Status.SENT,
