@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, so it is the first to see a view's exception: a busy database is a 503.
+    "kshare.web.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "kshare.urls"

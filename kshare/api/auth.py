@@ -18,6 +18,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -25,6 +26,7 @@ from ninja.throttling import BaseThrottle
 
 from kshare.api.errors import ApiError
 from kshare.api.models import TOKEN_PREFIX, ApiToken, token_hash
+from kshare.web.busy import database_busy
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)
 TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{20,100}}$")
@@ -69,7 +71,11 @@ class TokenAuth(HttpBearer):
             raise unauthorized()
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at >= LAST_USED_EVERY:
-            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+            try:
+                ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+            except DatabaseError as exc:  # a busy database: a read still gets its answer
+                if not database_busy(exc):
+                    raise
             found.last_used_at = now
         request.user = found.person
         request.api_token = found  # type: ignore[attr-defined]

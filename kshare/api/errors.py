@@ -166,6 +166,10 @@ def register_handlers(api: NinjaAPI) -> None:
         return error_response(400, "bad_request", "Bad request.")
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        from kshare.web.busy import busy_response, database_busy
+
+        if database_busy(exc):  # nothing was changed: 503 with Retry-After, not a 500
+            return busy_response(request)
         # A bug: logged with its traceback (and mailed to admins by Django's logging if set up),
         # but the client still gets the one error format.
         logger.exception("Unexpected API error on %s %s", request.method, request.path)

@@ -73,7 +73,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 @login_not_required
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors or database here: whatever failed may fail again.
+    import sys
+
     from django.template import loader
+
+    from kshare.web.busy import busy_response, database_busy
+
+    # A busy database raised outside a view (a middleware saving the session): 503, not 500.
+    if database_busy(sys.exc_info()[1]):
+        return busy_response(request)
 
     template = loader.get_template("web/500.html")
     return HttpResponse(template.render({}), status=500)
