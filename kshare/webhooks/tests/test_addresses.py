@@ -143,7 +143,7 @@ def test_a_bad_allow_list_stops_start_up():
     import os
     import sys
 
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "kshare.cli", "check"],
         env={**os.environ, "KSHARE_WEBHOOK_ALLOW_HOSTS": "10.0.0.0/8, http://intranet"},
         capture_output=True,
