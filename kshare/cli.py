@@ -360,6 +360,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management.base import SystemCheckError
 
+    from kshare.web.backends import descriptions
+
+    for line in descriptions():
+        print(line)
     try:
         _call("check", deploy=args.deploy)
     except SystemCheckError as exc:

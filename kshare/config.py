@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import available_timezones
@@ -254,4 +255,180 @@ def _file_mailer(path: Path) -> dict:
     return {
         "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "OPTIONS": {"file_path": str(path)},
+    }
+
+
+# -- scale-out: the shared cache and media on object storage -------------------------------------
+
+CACHE_SCHEMES = ("redis", "rediss", "unix")
+
+
+def cache(url: str, *, variable: str = "CACHE_URL") -> dict:
+    """``CACHES['default']`` from ``CACHE_URL`` (or ``REDIS_URL``).
+
+    ``redis://[:password@]host:6379/0``, ``rediss://`` (TLS) or ``unix:///path/redis.sock``:
+    Django's built-in Redis backend, shared by every process on every machine. Empty: the
+    database cache (the table ``kshare_cache``, created by ``kshare migrate``), shared by every
+    process that uses the same database. ``locmem://``: one cache per process (only for a single
+    process, e.g. tests); the API's rate limit then counts per process.
+    """
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "kshare_cache",
+            "KEY_PREFIX": "kshare",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    scheme = urlsplit(url).scheme
+    if scheme in CACHE_SCHEMES:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            # Several applications may share one Redis: every key starts with "kshare:".
+            "KEY_PREFIX": "kshare",
+            # A Redis that does not answer fails the request in 2 s instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    raise ConfigError(
+        f"{variable} must start with redis://, rediss://, unix:// or locmem://; "
+        f"got {scheme or 'no scheme'}."
+    )
+
+
+def cache_description(config: dict) -> str:
+    """One sentence for ``kshare check``: which cache the processes share."""
+    backend = config["BACKEND"]
+    if backend.endswith("RedisCache"):
+        parts = urlsplit(config["LOCATION"])
+        where = parts.hostname or parts.path
+        port = f":{parts.port}" if parts.port else ""
+        database = parts.path if parts.scheme != "unix" else ""
+        return f"Redis at {parts.scheme}://{where}{port}{database}, shared by every process."
+    if backend.endswith("DatabaseCache"):
+        return (
+            f"the database table {config['LOCATION']}, shared by every process "
+            "using this database (set CACHE_URL=redis://… for a faster one)."
+        )
+    return "in the memory of each process, not shared (the API's rate limit counts per process)."
+
+
+MEDIA_DELIVERIES = ("redirect", "stream")
+ADDRESSING_STYLES = ("path", "virtual", "auto")
+
+
+def media_storage() -> dict:
+    """``STORAGES['default']``: the local disk at ``MEDIA_ROOT``, or an S3-compatible bucket.
+
+    ``KSHARE_MEDIA_S3_BUCKET`` switches to the bucket (django-storages, the ``s3`` extra); the
+    other ``KSHARE_MEDIA_S3_*`` variables and the usual ``AWS_ACCESS_KEY_ID`` /
+    ``AWS_SECRET_ACCESS_KEY`` (or their ``_FILE`` forms, or an instance role) say where and how.
+    """
+    bucket = env_str("KSHARE_MEDIA_S3_BUCKET").strip()
+    if not bucket:
+        # No options: the storage follows MEDIA_ROOT (also when a test overrides it).
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if find_spec("storages") is None or find_spec("boto3") is None:
+        raise ConfigError(
+            "KSHARE_MEDIA_S3_BUCKET is set, but the S3 libraries are not installed; "
+            'install them with pip install "kshare[s3]" (django-storages and boto3).'
+        )
+    endpoint = env_str("KSHARE_MEDIA_S3_ENDPOINT_URL").strip()
+    if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise ConfigError(
+            "KSHARE_MEDIA_S3_ENDPOINT_URL must be an http:// or https:// address such as "
+            f"https://s3.example.com; got {endpoint!r}."
+        )
+    # MinIO, Ceph and most S3-compatible servers answer at one host name: path-style addresses.
+    style = env_str("KSHARE_MEDIA_S3_ADDRESSING_STYLE", "path" if endpoint else "virtual")
+    style = style.strip().lower()
+    if style not in ADDRESSING_STYLES:
+        raise ConfigError(
+            f"KSHARE_MEDIA_S3_ADDRESSING_STYLE must be path, virtual or auto; got {style!r}."
+        )
+    options: dict = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint or None,
+        "region_name": env_str("KSHARE_MEDIA_S3_REGION").strip() or None,
+        "addressing_style": style,
+        "location": env_str("KSHARE_MEDIA_S3_PREFIX").strip().strip("/"),
+        "signature_version": "s3v4",
+        # Private objects: kshare checks every access and hands out short-lived signed URLs.
+        "querystring_auth": True,
+        "querystring_expire": env_int("KSHARE_MEDIA_S3_URL_SECONDS", 7200, minimum=60),
+        "file_overwrite": False,
+    }
+    if options["querystring_expire"] > 604_800:
+        raise ConfigError(
+            "KSHARE_MEDIA_S3_URL_SECONDS must be at most 604800 (7 days, the longest a signed "
+            f"URL can live); got {options['querystring_expire']}."
+        )
+    # boto3 reads these variables (and instance roles) itself; read here for their _FILE forms.
+    for option, variable in (
+        ("access_key", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+        ("security_token", "AWS_SESSION_TOKEN"),
+    ):
+        value = env_str(variable).strip()
+        if value:
+            options[option] = value
+    return {"BACKEND": "kshare.library.object_storage.MediaS3Storage", "OPTIONS": options}
+
+
+def media_delivery(storage: dict) -> str:
+    """How a stored file reaches a viewer (see ``kshare.library.delivery``).
+
+    ``stream``: kshare reads it and sends it (the local disk always; a bucket when
+    ``KSHARE_MEDIA_S3_DELIVERY=stream``); ``redirect``: kshare checks the permission, then
+    redirects to a signed URL of the bucket, which answers the ranges itself.
+    """
+    if not storage["BACKEND"].endswith("MediaS3Storage"):
+        return "stream"
+    value = env_str("KSHARE_MEDIA_S3_DELIVERY", "redirect").strip().lower()
+    if value not in MEDIA_DELIVERIES:
+        raise ConfigError(f"KSHARE_MEDIA_S3_DELIVERY must be redirect or stream; got {value!r}.")
+    return value
+
+
+def media_origins(storage: dict) -> list[str]:
+    """The origins a browser is redirected to for media (for the Content-Security-Policy).
+
+    The host of a signed URL: the endpoint's (path-style), ``bucket.`` + the endpoint's
+    (virtual-hosted), or AWS's global and regional names for the bucket.
+    """
+    options = storage.get("OPTIONS", {})
+    bucket = options.get("bucket_name")
+    if not bucket:
+        return []
+    endpoint = options.get("endpoint_url")
+    style = options.get("addressing_style")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if style == "path":
+            return [f"{parts.scheme}://{parts.netloc}"]
+        origins = [f"{parts.scheme}://{bucket}.{parts.netloc}"]
+        return origins if style == "virtual" else [*origins, f"{parts.scheme}://{parts.netloc}"]
+    region = options.get("region_name")
+    origins = [f"https://{bucket}.s3.amazonaws.com"]
+    if region:
+        # A bucket outside us-east-1 may answer the global name with a redirect to this one.
+        origins.append(f"https://{bucket}.s3.{region}.amazonaws.com")
+    if style != "virtual":
+        origins.append("https://s3.amazonaws.com")
+        if region:
+            origins.append(f"https://s3.{region}.amazonaws.com")
+    return origins
+
+
+def csp_with_media(csp: dict, *, storage: dict, delivery: str) -> dict:
+    """``SECURE_CSP`` with the bucket's origins allowed for players and the slides frame when
+    media is delivered by redirect (the browser follows the redirect to the signed URL)."""
+    if delivery != "redirect":
+        return csp
+    origins = media_origins(storage)
+    return {
+        **csp,
+        "media-src": [*csp.get("media-src", []), *origins],
+        "frame-src": [*csp.get("frame-src", csp.get("default-src", [])), *origins],
     }

@@ -1,7 +1,14 @@
 """Fixtures shared by every app's tests."""
 
+import os
+import re
 import socket
+import subprocess
+import sys
+import time
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -76,3 +83,97 @@ def smtp_server():
         yield SMTPServer(port=port, messages=recorder.messages)
     finally:
         controller.stop()
+
+
+# -- object storage: a real S3 API server ---------------------------------------------------------
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    log: Path
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="eu-central-1",
+            aws_access_key_id="kshare-test",
+            aws_secret_access_key="kshare-test-secret",  # noqa: S106 - moto accepts any
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 API server (``moto_server``, from the dev extra) on a free loopback port,
+    started once per test process; the tests skip, saying why, only if it cannot start."""
+    program = Path(sys.executable).with_name("moto_server")
+    if not program.exists():
+        pytest.skip(f"no S3 API server: {program} is missing (pip install -e '.[dev]').")
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own virtualenv's program
+            [str(program), "-H", "127.0.0.1", "-p", "0"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "false"},
+        )
+    try:
+        deadline = time.monotonic() + 60
+        port = None
+        while port is None and time.monotonic() < deadline and process.poll() is None:
+            found = re.search(r"Running on http://127\.0\.0\.1:(\d+)", log.read_text())
+            if found:
+                port = int(found[1])
+            else:
+                time.sleep(0.1)
+        if port is None:
+            output = log.read_text()[-500:]
+            pytest.skip(f"the S3 API server (moto_server) did not start within 60 s: {output}")
+        yield S3Server(endpoint=f"http://127.0.0.1:{port}", log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch):
+    """A new private bucket on the S3 server, and the environment that points kshare at it."""
+    name = f"kshare-test-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    for variable, value in {
+        "KSHARE_MEDIA_S3_BUCKET": name,
+        "KSHARE_MEDIA_S3_ENDPOINT_URL": s3_server.endpoint,
+        "KSHARE_MEDIA_S3_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "kshare-test",
+        "AWS_SECRET_ACCESS_KEY": "kshare-test-secret",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    return name
+
+
+@pytest.fixture
+def s3_media(s3_bucket, settings):
+    """The settings of ``kshare.settings`` for media in ``s3_bucket``, read from the environment
+    as at start-up: the storage, the delivery (redirect) and the Content-Security-Policy."""
+    from kshare import config
+
+    storage = config.media_storage()
+    settings.STORAGES = {**settings.STORAGES, "default": storage}
+    settings.KSHARE_MEDIA_DELIVERY = config.media_delivery(storage)
+    settings.SECURE_CSP = config.csp_with_media(
+        settings.SECURE_CSP, storage=storage, delivery=settings.KSHARE_MEDIA_DELIVERY
+    )
+    from django.core.files.storage import default_storage
+
+    return default_storage

@@ -107,10 +107,13 @@ TEMPLATES = [
 
 DATABASES = {"default": config.database(os.environ.get("DATABASE_URL", ""), var_dir=VAR_DIR)}
 
+# "default" (the API's rate limit, anything else that caches): shared by every process on every
+# machine — Redis when CACHE_URL (or REDIS_URL) names one, else a database table.
 # "dashboard": the dashboard's figures, in a database table (created by the dashboard's migration)
 # so that every web process and the task worker that recomputes them share one cache.
+_CACHE_VARIABLE = "CACHE_URL" if config.env_str("CACHE_URL") else "REDIS_URL"
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": config.cache(config.env_str(_CACHE_VARIABLE).strip(), variable=_CACHE_VARIABLE),
     "dashboard": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "dashboard_figure_cache",
@@ -147,8 +150,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media").expanduser().resolve()
+# Uploaded materials: the disk at MEDIA_ROOT, or an S3-compatible bucket (KSHARE_MEDIA_S3_*).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": config.media_storage(),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -186,6 +190,12 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+# How /library/media/<id>/ delivers a file after its permission check (kshare.library.delivery).
+KSHARE_MEDIA_DELIVERY = config.media_delivery(STORAGES["default"])
+# The player and the slides frame follow a redirect to the bucket's signed URL.
+SECURE_CSP = config.csp_with_media(
+    SECURE_CSP, storage=STORAGES["default"], delivery=KSHARE_MEDIA_DELIVERY
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -281,3 +291,6 @@ if TESTING:
             "NAME": str(Path(tempfile.gettempdir()) / f"kshare-test-{os.getpid()}.sqlite3")
         }
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # One process: a per-process cache keeps the query counts of the pages about the pages.
+    # The shared caches (database, Redis) have their own tests (kshare/web/tests/test_cache.py).
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

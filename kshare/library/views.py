@@ -1,27 +1,22 @@
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotModified,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.utils.csp import CSP
-from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from kshare.library import selectors, services
+from kshare.library.delivery import media_response
 from kshare.library.forms import FileMaterialForm, LinkForm, NotesForm, TitleForm
 from kshare.library.models import Material
 from kshare.library.services_transcripts import materials_with_transcripts
@@ -30,7 +25,6 @@ from kshare.sessions import selectors as session_selectors
 from kshare.sessions.models import Session
 from kshare.web.bodylimit import request_body_max
 
-MEDIA_CHUNK_SIZE = 256 * 1024
 # The multipart framing and text fields around an uploaded file.
 UPLOAD_FORM_ALLOWANCE = 1024 * 1024
 KIND_LABELS = {
@@ -243,64 +237,6 @@ def material_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # -- media ---------------------------------------------------------------------------------------
 
-_RANGE_SPEC = re.compile(r"(\d*)\s*-\s*(\d*)")
-# 19 digits hold any file size; longer numbers are only checked for being beyond the file.
-_MAX_DIGITS = 19
-
-
-# Stored names nginx may be handed as they are (see _handed_to_proxy).
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-
-
-class Unsatisfiable(Exception):
-    pass
-
-
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """The inclusive byte range ``(first, last)`` a ``Range`` header asks for, or None for all.
-
-    ``bytes=a-b``, open-ended ``bytes=a-`` and suffix ``bytes=-n`` are understood. A header that
-    is not a valid bytes range is ignored (the whole file is sent, as RFC 9110 allows); of a
-    multi-range request only the first range is answered. Raises ``Unsatisfiable`` when the range
-    lies beyond the file (then the answer is 416).
-    """
-    unit, _, ranges = header.strip().partition("=")
-    if unit.strip().lower() != "bytes":
-        return None
-    match = _RANGE_SPEC.fullmatch(ranges.split(",", 1)[0].strip())
-    if not match or not (match[1] or match[2]):
-        return None
-    first_text, last_text = match[1], match[2]
-    if not first_text:  # a suffix: the last n bytes
-        suffix = int(last_text[: _MAX_DIGITS + 1])
-        if suffix == 0 or size == 0:
-            raise Unsatisfiable
-        return max(size - suffix, 0), size - 1
-    if len(first_text) > _MAX_DIGITS:
-        raise Unsatisfiable
-    first = int(first_text)
-    if last_text and len(last_text) <= _MAX_DIGITS and int(last_text) < first:
-        return None  # invalid: ignored
-    if first >= size:
-        raise Unsatisfiable
-    last = int(last_text) if last_text and len(last_text) <= _MAX_DIGITS else size - 1
-    return first, min(last, size - 1)
-
-
-def _chunks(file, first: int, length: int):
-    """The bytes ``first .. first + length`` of ``file``, a chunk at a time; closes the file."""
-    try:
-        file.seek(first)
-        remaining = length
-        while remaining > 0:
-            data = file.read(min(MEDIA_CHUNK_SIZE, remaining))
-            if not data:
-                break
-            remaining -= len(data)
-            yield data
-    finally:
-        file.close()
-
 
 @require_http_methods(["GET", "HEAD"])
 @xframe_options_sameorigin
@@ -309,87 +245,13 @@ def _chunks(file, first: int, length: int):
 def material_media(request: HttpRequest, pk: int, name: str = "") -> HttpResponse:
     """A material's file, with HTTP Range support so that ``<video>`` can seek.
 
-    The permission is checked on every request (every range a player fetches): a material of a
-    session the viewer may not see is a 404, the same as a missing one. Video, audio and PDF are
-    ``inline`` (shown in the page; the PDF may be framed by our own pages); other files are
-    ``attachment``, as is everything with ``?download=1``.
+    The permission is checked on every request (every range a player fetches from kshare): a
+    material of a session the viewer may not see is a 404, the same as a missing one. How the
+    file is then sent (streamed, or a redirect to a signed URL of a bucket) is ``delivery``'s
+    decision. Video, audio and PDF are ``inline`` (shown in the page; the PDF may be framed by
+    our own pages); other files are ``attachment``, as is everything with ``?download=1``.
     """
     material = selectors.material_for_media(person=request.user, pk=pk)
     if material is None:
         raise Http404
-    handed_over = _handed_to_proxy(request, material)
-    if handed_over is not None:
-        return handed_over
-    storage, stored = material.file.storage, material.file.name
-    try:
-        size = storage.size(stored)
-    except (OSError, NotImplementedError) as exc:
-        raise Http404 from exc
-    etag = f'"m{material.pk}-{size}-{int(material.updated_at.timestamp())}"'
-    if request.headers.get("If-None-Match") == etag:
-        response: HttpResponse = HttpResponseNotModified()
-        response["ETag"] = etag
-        return response
-
-    byte_range = None
-    if_range = request.headers.get("If-Range")
-    if if_range is None or if_range == etag:
-        try:
-            byte_range = parse_range(request.headers.get("Range", ""), size)
-        except Unsatisfiable:
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            response["Accept-Ranges"] = "bytes"
-            return response
-
-    first, last = byte_range if byte_range else (0, size - 1)
-    length = max(last - first + 1, 0)
-    if request.method == "HEAD" or length == 0:
-        response = StreamingHttpResponse(iter(()))
-    else:
-        try:
-            file = storage.open(stored, "rb")
-        except OSError as exc:
-            raise Http404 from exc
-        response = StreamingHttpResponse(_chunks(file, first, length))
-    if byte_range:
-        response.status_code = 206
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    _describe(response, request, material)
-    response["Content-Length"] = str(length)
-    response["Accept-Ranges"] = "bytes"
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(material.updated_at.timestamp())
-    return response
-
-
-def _describe(response: HttpResponse, request: HttpRequest, material: Material) -> None:
-    """The headers of a material's file that do not depend on who sends the bytes."""
-    response["Content-Type"] = selectors.material_served_type(material)
-    response["Cache-Control"] = "private, no-cache"
-    response["X-Content-Type-Options"] = "nosniff"
-    inline = selectors.material_is_inline(material) and not request.GET.get("download")
-    disposition = content_disposition_header(not inline, material.filename or "material")
-    if disposition:
-        response["Content-Disposition"] = disposition
-
-
-def _handed_to_proxy(request: HttpRequest, material: Material) -> HttpResponse | None:
-    """With ``KSHARE_MEDIA_ACCEL_REDIRECT`` set, an empty answer telling nginx to send the file.
-
-    The permission was checked by the caller; nginx serves the file from its ``internal``
-    location (``X-Accel-Redirect``), Range requests and all, so no Python thread is held for the
-    minutes a recording plays. None (kshare streams the file itself) when the setting is unset,
-    the storage is not the local file system, or the stored name is not plain ASCII (nginx takes
-    the header's bytes as the path, without decoding).
-    """
-    prefix = settings.KSHARE_MEDIA_ACCEL_REDIRECT
-    stored = material.file.name
-    if not prefix or not isinstance(material.file.storage, FileSystemStorage):
-        return None
-    if not _PLAIN_NAME.fullmatch(stored) or ".." in stored:
-        return None
-    response = HttpResponse()
-    _describe(response, request, material)
-    response["X-Accel-Redirect"] = prefix + stored
-    return response
+    return media_response(request, material)

@@ -8,4 +8,7 @@ class WebConfig(AppConfig):
     label = "web"
 
     def ready(self) -> None:
-        from kshare.web import production  # noqa: F401 - registers the production checks
+        from kshare.web import (
+            backends,  # noqa: F401 - registers the deploy check of the shared cache
+            production,  # noqa: F401 - registers the production checks
+        )

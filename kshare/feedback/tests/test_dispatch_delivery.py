@@ -145,6 +145,7 @@ def test_kshare_worker_runs_the_clock_which_queues_the_tick(tmp_path):
     assert requests == (2,)
 
 
+@pytest.mark.django_db(transaction=True)  # the clock's thread claims each period in the database
 def test_the_clock_enqueues_its_tasks_at_the_interval_until_stopped():
     # The immediate backend of the test settings runs what the clock enqueues at once.
     clock_probe.calls.clear()

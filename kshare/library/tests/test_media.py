@@ -3,12 +3,12 @@
 import pytest
 from django.core.files.base import ContentFile
 
+from kshare.library.delivery import MEDIA_CHUNK_SIZE, Unsatisfiable, parse_range
 from kshare.library.tests.factories import (
     MP4_HEADER,
     RecordingMaterialFactory,
     SlidesMaterialFactory,
 )
-from kshare.library.views import MEDIA_CHUNK_SIZE, Unsatisfiable, parse_range
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.models import Visibility
 from kshare.sessions.tests.factories import PastSessionFactory

@@ -30,6 +30,9 @@ PRODUCTION_UNSET = {
     "MEDIA_ROOT",
     # Set for the browser tests (async.E001 in production); no deployment sets it.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "CACHE_URL",
+    "REDIS_URL",
+    "KSHARE_MEDIA_S3_BUCKET",
 }
 
 

@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+from kshare.web.models import ClockClaim
+
+
+@admin.register(ClockClaim)
+class ClockClaimAdmin(admin.ModelAdmin):
+    """Which worker enqueued which periodic task in which period (read only)."""
+
+    list_display = ["task", "period_start", "claimed_by", "claimed_at"]
+    list_filter = ["task"]
+    date_hierarchy = "period_start"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class ClockClaim(models.Model):
+    """A periodic task enqueued for one period by one worker's clock (``kshare.web.clock``).
+
+    Every worker runs a clock; the unique constraint lets exactly one of them enqueue each task
+    per period (the first to insert the row), however many workers run, on SQLite and PostgreSQL
+    alike. The rows also tell who ran what and when; the clock deletes them after a day.
+    """
+
+    task = models.CharField(max_length=200, help_text="The task's dotted path.")
+    period_start = models.DateTimeField(
+        help_text="The start of the period: a multiple of KSHARE_TICK_SECONDS since the epoch."
+    )
+    claimed_by = models.CharField(max_length=200, help_text="host:pid of the worker.")
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "period_start"], name="clock_claim_once")
+        ]
+        indexes = [models.Index(fields=["period_start"], name="clock_claim_period")]
+
+    def __str__(self) -> str:
+        return f"{self.task} at {self.period_start:%Y-%m-%d %H:%M:%S} by {self.claimed_by}"
