@@ -86,9 +86,11 @@ def _read_in_another_process(key: str, **env: str) -> str:
     if database["ENGINE"].endswith("sqlite3"):
         env.setdefault("DATABASE_URL", f"sqlite:///{database['NAME']}")
     else:
+        host, port = database.get("HOST") or "127.0.0.1", database.get("PORT") or 5432
+        password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
         env.setdefault(
             "DATABASE_URL",
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            f"postgres://{database['USER']}{password}@{host}:{port}/{database['NAME']}",
         )
     code = f"from django.core.cache import cache; print(cache.get({key!r}))"
     result = subprocess.run(  # noqa: S603 - our own command

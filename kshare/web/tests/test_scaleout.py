@@ -111,7 +111,8 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, *, seconds: float 
 def _database_url() -> str:
     db = settings.DATABASES["default"]
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
 
 
 @pytest.fixture(scope="module")
