@@ -9,6 +9,7 @@ class ClockClaimAdmin(admin.ModelAdmin):
 
     list_display = ["task", "period_start", "claimed_by", "claimed_at"]
     list_filter = ["task"]
+    search_fields = ["task", "claimed_by"]
     date_hierarchy = "period_start"
 
     def has_add_permission(self, request) -> bool:

@@ -41,5 +41,6 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
         "search.searchdocument",
         "recommend.expertindex",
         "people.authattempt",
+        "web.clockclaim",
     }
     assert add_status == (403 if opts.label_lower in read_only else 200)
