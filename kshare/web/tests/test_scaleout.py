@@ -219,7 +219,16 @@ def cluster(django_db_setup, django_db_blocker, s3_server, tmp_path_factory):
                 log = home / f"web{index}.log"
                 with log.open("w") as output:
                     process = subprocess.Popen(  # noqa: S603 - our own command
-                        [*kshare, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                        [
+                            *kshare,
+                            "serve",
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(port),
+                            "--workers",
+                            "1",
+                        ],
                         cwd=PROJECT_DIR,
                         env=env,
                         stdout=output,
