@@ -263,6 +263,8 @@ try:
     AllowList.parse(KSHARE_WEBHOOK_ALLOW_HOSTS)
 except ValueError as _exc:
     raise config.ConfigError(f"KSHARE_WEBHOOK_ALLOW_HOSTS: {_exc}.") from None
+# Anonymous feedback is shown in batches of at least this many responses (feedback/release.py).
+KSHARE_FEEDBACK_RELEASE_BATCH = config.env_int("KSHARE_FEEDBACK_RELEASE_BATCH", 3, minimum=2)
 
 LOGGING = {
     "version": 1,

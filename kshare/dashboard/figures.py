@@ -521,6 +521,7 @@ def feedback(filters: Filters) -> FigureResult:
     ratings = monthly(
         Answer.objects.filter(
             sessions_in_scope(filters, "response__session__"),
+            response__released=True,
             question__purpose=Question.Purpose.OVERALL,
             question__kind=Question.Kind.RATING,
             number__isnull=False,
@@ -530,7 +531,10 @@ def feedback(filters: Filters) -> FigureResult:
         {"total": lambda c: Sum("number", filter=c), "n": _count},
     )
     responses = monthly(
-        FeedbackResponse.objects.filter(scope), "session__start", filters, {"n": _count}
+        FeedbackResponse.objects.released().filter(scope),
+        "session__start",
+        filters,
+        {"n": _count},
     )
     requests = monthly(
         FeedbackRequest.objects.filter(scope), "session__start", filters, {"n": _count}

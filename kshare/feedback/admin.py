@@ -30,19 +30,35 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.register(FeedbackRequest)
 class FeedbackRequestAdmin(admin.ModelAdmin):
-    list_display = ["session", "person", "sent_at", "reminded_at", "closes_at", "answered"]
-    list_select_related = ["session", "person"]
+    """Who was asked. In a programme with anonymous feedback nobody sees who answered: the
+    column and the field are left out, as a per-person flag would time each answer."""
+
+    list_display = ["session", "person", "sent_at", "reminded_at", "closes_at", "answered_named"]
+    list_select_related = ["session__programme", "person"]
     raw_id_fields = ["session", "person", "form"]
+
+    @admin.display(description="answered", boolean=True)
+    def answered_named(self, obj: FeedbackRequest) -> bool | None:
+        return None if obj.session.programme.feedback_anonymous else obj.answered
+
+    def get_exclude(self, request, obj=None):
+        if obj is not None and obj.session.programme.feedback_anonymous:
+            return ["answered"]
+        return super().get_exclude(request, obj)
 
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
-    """Read-only; the person column is empty for anonymous programmes (nothing to show)."""
+    """Read-only; the person column is empty for anonymous programmes (nothing to show), and
+    anonymous responses not yet released (``feedback.release``) are not listed."""
 
     list_display = ["session", "form", "submitted_on"]
     list_select_related = ["session", "form"]
     exclude = ["person", "respondent_hash"]
     readonly_fields = ["session", "form", "submitted_on"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).released()
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -56,6 +72,9 @@ class AnswerAdmin(admin.ModelAdmin):
     list_display = ["question", "number", "response"]
     list_select_related = ["question", "response__session"]
     readonly_fields = ["response", "question", "number", "text", "selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(response__released=True)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kshare.feedback.models import FeedbackForm, FeedbackRequest
+from kshare.feedback.release import feedback_release_due
 from kshare.feedback.services import feedback_form_current
 from kshare.outbox.services import mail_queue
 from kshare.people.models import Person
@@ -46,6 +47,8 @@ class TickResult:
     sent: int
     reminded: int
     retried: int
+    released: int = 0
+    hosts_released: int = 0
 
 
 def _ended(now: datetime) -> Q:
@@ -245,10 +248,19 @@ def feedback_retry_pending(*, now: datetime | None = None) -> int:
 
 
 def feedback_tick(*, now: datetime | None = None) -> TickResult:
-    """The periodic work: dispatch ended sessions, send due reminders, retry failed mails."""
+    """The periodic work: dispatch ended sessions, send due reminders, retry failed mails,
+    release anonymous responses and held host answers (``release``)."""
     now = now or timezone.now()
     sessions = list(sessions_to_dispatch(now=now)[:TICK_BATCH])
     sent = sum(feedback_dispatch(session=session, now=now) for session in sessions)
     retried = feedback_retry_pending(now=now)
     reminded = feedback_remind_due(now=now)
-    return TickResult(sessions=len(sessions), sent=sent, reminded=reminded, retried=retried)
+    release = feedback_release_due(now=now)
+    return TickResult(
+        sessions=len(sessions),
+        sent=sent,
+        reminded=reminded,
+        retried=retried,
+        released=release.responses,
+        hosts_released=release.hosts,
+    )

@@ -110,6 +110,12 @@ class FeedbackRequest(models.Model):
         return not self.answered and self.closes_at > timezone.now()
 
 
+class ResponseQuerySet(models.QuerySet["Response"]):
+    def released(self) -> ResponseQuerySet:
+        """The responses hosts, organisers, exports, the API and the dashboard may read."""
+        return self.filter(released=True)
+
+
 class Response(models.Model):
     session = models.ForeignKey(
         "talks.Session", on_delete=models.CASCADE, related_name="feedback_responses"
@@ -125,6 +131,11 @@ class Response(models.Model):
     )
     respondent_hash = models.CharField(max_length=64)
     submitted_on = models.DateField(default=timezone.localdate)
+    # An anonymous programme's response is held back until a batch of them can be shown at
+    # once (see ``feedback.release``); everything else is released when submitted.
+    released = models.BooleanField(default=True)
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         # Random order for anonymous ones is applied in views; ids are not shown to hosts.
@@ -134,6 +145,7 @@ class Response(models.Model):
                 fields=["session", "respondent_hash"], name="response_once_per_person"
             )
         ]
+        indexes = [models.Index(fields=["session", "released"], name="response_session_released")]
 
     def __str__(self) -> str:
         return f"Response to {self.session}"
@@ -194,3 +206,39 @@ class ProspectiveHost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} could host ({self.get_status_display()})"
+
+
+class HostAnswerHeld(models.Model):
+    """A yes or maybe to hosting from an anonymous programme's form, not yet shown to anyone.
+
+    It becomes a ``ProspectiveHost`` only after the session's form has closed and every
+    response was released (``feedback.release``), so the moment a name appears on the
+    organiser's list says nothing about when that person answered. No link to the response.
+    """
+
+    session = models.ForeignKey("talks.Session", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=10, help_text="yes or maybe")
+    topics = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "person"], name="host_answer_held_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Held host answer for {self.session_id}"
+
+
+class FeedbackRelease(models.Model):
+    """One batch of anonymous responses made visible (``feedback.release``)."""
+
+    session = models.ForeignKey("talks.Session", on_delete=models.CASCADE, related_name="+")
+    released_at = models.DateTimeField(default=timezone.now)
+    responses = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["session", "released_at"], name="release_session_at")]
+
+    def __str__(self) -> str:
+        return f"{self.responses} responses released for {self.session_id}"

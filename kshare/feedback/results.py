@@ -277,6 +277,7 @@ def _overall_distribution(merged: dict[int, int]) -> list[tuple[str, int]]:
 def programme_overall_mean(*, programme: Programme) -> Decimal | None:
     row = Answer.objects.filter(
         response__session__programme=programme,
+        response__released=True,
         question__purpose=Question.Purpose.OVERALL,
         question__kind=Question.Kind.RATING,
         number__isnull=False,
@@ -288,13 +289,11 @@ def programme_overall_mean(*, programme: Programme) -> Decimal | None:
 
 def session_results(*, session: Session) -> SessionResults:
     """Results of one session (about seven queries, whatever the number of responses)."""
-    responses = Response.objects.filter(session=session)
+    responses = Response.objects.released().filter(session=session)
     response_count = responses.count()
     request_count = FeedbackRequest.objects.filter(session=session).count()
     questions = _questions_answered(responses)
-    results = _aggregate(
-        Answer.objects.filter(response__session=session), questions, with_texts=True
-    )
+    results = _aggregate(Answer.objects.filter(response__in=responses), questions, with_texts=True)
     mean, n, merged = _overall(results)
     return SessionResults(
         session=session,
@@ -322,7 +321,7 @@ def _feedback_sessions(programme: Programme) -> QuerySet[Session]:
 def programme_results(*, programme: Programme) -> ProgrammeResults:
     """Totals, per-question results (no free text) and the per-session trend of a programme."""
     sessions = list(_feedback_sessions(programme))
-    responses = Response.objects.filter(session__programme=programme)
+    responses = Response.objects.released().filter(session__programme=programme)
     per_session_responses = dict(
         responses.values_list("session_id").annotate(n=Count("id")).order_by()
     )
@@ -335,6 +334,7 @@ def programme_results(*, programme: Programme) -> ProgrammeResults:
     overall_rows = (
         Answer.objects.filter(
             response__session__programme=programme,
+            response__released=True,
             question__purpose=Question.Purpose.OVERALL,
             question__kind=Question.Kind.RATING,
             number__isnull=False,
@@ -359,9 +359,7 @@ def programme_results(*, programme: Programme) -> ProgrammeResults:
             )
         )
     questions = _questions_answered(responses)
-    results = _aggregate(
-        Answer.objects.filter(response__session__programme=programme), questions, with_texts=False
-    )
+    results = _aggregate(Answer.objects.filter(response__in=responses), questions, with_texts=False)
     mean, n, merged = _overall(results)
     total_responses = sum(per_session_responses.values())
     total_requests = sum(per_session_requests.values())

@@ -14,13 +14,14 @@ from kshare.feedback.models import (
     Answer,
     FeedbackForm,
     FeedbackRequest,
-    ProspectiveHost,
+    HostAnswerHeld,
     Question,
     Response,
 )
+from kshare.feedback.prospects import prospective_host_record
+from kshare.feedback.release import feedback_release_if_batch
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
-from kshare.sessions.models import Session
 
 # (kind, text, required, choices, purpose)
 DEFAULT_QUESTIONS: list[tuple[str, str, bool, list[str], str]] = [
@@ -137,7 +138,9 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
 
     In an anonymous programme the response stores no person, and the answers that would tie
     it to a name are kept out of it: a yes or maybe to hosting (and the topics named with it)
-    goes only to the named ``ProspectiveHost`` row, which holds no link to the response.
+    goes only to the named ``ProspectiveHost`` row, which holds no link to the response. The
+    response is held until a batch can be released, and the host answer until the forms have
+    closed (``feedback.release``), so no moment of change links the two.
 
     Raises PermissionDenied for someone else's request, ValidationError when the form is
     closed, already answered, or a value does not fit its question.
@@ -187,6 +190,7 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
                 form_id=locked.form_id,
                 person=None if anonymous else person,
                 respondent_hash=respondent_hash(session_id=session.pk, person_id=person.pk),
+                released=not anonymous,
                 # Anonymous responses carry the day the form was sent, which every recipient
                 # shares, not the day of answering, which could single someone out.
                 submitted_on=(
@@ -201,6 +205,16 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
     locked.answered = True
     locked.save(update_fields=["answered"])
     request.answered = True
+    if anonymous:
+        # Held, and the name shown only after the forms close (see ``feedback.release``).
+        if host_answer:
+            HostAnswerHeld.objects.update_or_create(
+                session=session,
+                person=person,
+                defaults={"answer": host_answer, "topics": topics[:2000]},
+            )
+        feedback_release_if_batch(session_id=session.pk)
+        return response
     if host_answer:
         prospective_host_record(
             programme=session.programme,
@@ -209,34 +223,10 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
             topics=topics,
             source_session=session,
         )
-    # Webhooks (feedback.received): anonymous programmes' payloads name nobody.
+    # Webhooks (feedback.received), one per named response; anonymous ones per released batch.
     from kshare.webhooks.services import webhooks_emit_feedback
 
-    person_id = None if anonymous else person.pk
     transaction.on_commit(
-        lambda: webhooks_emit_feedback(session_id=session.pk, person_id=person_id), robust=True
+        lambda: webhooks_emit_feedback(session_id=session.pk, person_id=person.pk), robust=True
     )
     return response
-
-
-def prospective_host_record(
-    *, programme: Programme, person: Person, answer: str, topics: str, source_session: Session
-) -> ProspectiveHost:
-    """Create or update the organiser's entry for someone who would host ("yes"/"maybe").
-
-    One row per person and programme: a later answer updates answer, topics (when new ones
-    were named) and source session; the status the organiser set is kept. No response is
-    referenced, so anonymous answers stay unlinkable.
-    """
-    prospect, created = ProspectiveHost.objects.select_for_update().get_or_create(
-        programme=programme,
-        person=person,
-        defaults={"answer": answer, "topics": topics[:2000], "source_session": source_session},
-    )
-    if not created:
-        prospect.answer = answer
-        prospect.source_session = source_session
-        if topics:
-            prospect.topics = topics[:2000]
-        prospect.save(update_fields=["answer", "topics", "source_session", "updated_at"])
-    return prospect

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from kshare.feedback import charts
 from kshare.feedback.export import responses_csv
 from kshare.feedback.models import Question, Response
+from kshare.feedback.release import release_batch_size
 from kshare.feedback.results import (
     QuestionResult,
     names_allowed,
@@ -117,6 +118,7 @@ def session_results_view(request: HttpRequest, pk: int) -> HttpResponse:
             "can_see_programme": programme_can_edit(
                 person=request.user, programme=session.programme
             ),
+            "release_batch": release_batch_size(),
             "nav": "sessions",
         },
     )
@@ -158,7 +160,7 @@ def _csv_response(request: HttpRequest, text: str, name: str) -> HttpResponse:
 def session_export(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
     text = responses_csv(
-        Response.objects.filter(session=session),
+        Response.objects.released().filter(session=session),
         with_names=names_allowed(person=request.user, programme=session.programme),
         bom=request.GET.get("bom") == "1",
     )
@@ -168,7 +170,7 @@ def session_export(request: HttpRequest, pk: int) -> HttpResponse:
 def programme_export(request: HttpRequest, slug: str) -> HttpResponse:
     programme = _programme(request, slug)
     text = responses_csv(
-        Response.objects.filter(session__programme=programme),
+        Response.objects.released().filter(session__programme=programme),
         with_names=names_allowed(person=request.user, programme=programme),
         bom=request.GET.get("bom") == "1",
     )

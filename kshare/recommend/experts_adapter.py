@@ -145,6 +145,7 @@ def experts_data() -> ExpertData:
         for session_id, mean, n in Answer.objects.filter(
             question__purpose=Question.Purpose.OVERALL,
             number__isnull=False,
+            response__released=True,
             response__session__state=State.HELD,
         )
         .values_list("response__session_id")

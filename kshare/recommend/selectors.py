@@ -690,6 +690,7 @@ def hosts_for(
         Answer.objects.filter(
             question__purpose=Question.Purpose.OVERALL,
             number__isnull=False,
+            response__released=True,
             response__session_id__in=sessions,
         )
         .values_list("response__session_id")

@@ -313,11 +313,15 @@ def webhooks_emit_session(*, event: str, session_id: int, rescheduled: bool = Fa
     return webhooks_emit(event, payload, session=session)
 
 
-def webhooks_emit_feedback(*, session_id: int, person_id: int | None) -> int:
-    """Emit ``feedback.received`` for a new response (called after commit).
+def webhooks_emit_feedback(
+    *, session_id: int, person_id: int | None, released: int | None = None
+) -> int:
+    """Emit ``feedback.received`` (called after commit).
 
-    In a programme with anonymous feedback the payload names nobody: ``respondent`` is null
-    and it carries no response id or answer, only the session and the running counts.
+    A named programme announces each response, with the respondent. A programme with anonymous
+    feedback announces each released batch (``feedback.release``) instead: ``respondent`` is
+    null, ``released`` says how many responses the batch made visible, and there is never a
+    response id or an answer in it — so the delivery time says nothing about who answered.
     """
     from kshare.feedback.models import FeedbackRequest, Response
     from kshare.sessions.models import Session
@@ -336,7 +340,8 @@ def webhooks_emit_feedback(*, session_id: int, person_id: int | None) -> int:
         "feedback": {
             "anonymous": anonymous,
             "respondent": respondent,
-            "responses": Response.objects.filter(session=session).count(),
+            "released": released if anonymous else 1,
+            "responses": Response.objects.released().filter(session=session).count(),
             "requests": FeedbackRequest.objects.filter(session=session).count(),
         },
     }

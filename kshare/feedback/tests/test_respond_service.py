@@ -7,7 +7,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from kshare.feedback.models import Answer, FeedbackRequest, ProspectiveHost, Question, Response
+from kshare.feedback.models import (
+    Answer,
+    FeedbackRequest,
+    HostAnswerHeld,
+    ProspectiveHost,
+    Question,
+    Response,
+)
+from kshare.feedback.release import feedback_release_due
 from kshare.feedback.services import respondent_hash, response_submit
 from kshare.feedback.tests.factories import FeedbackRequestFactory
 from kshare.people.tests.factories import PersonFactory
@@ -279,6 +287,17 @@ def test_anonymous_yes_goes_to_the_named_entry_only_and_nothing_links_it_to_the_
         ),
     )
 
+    # Held until the form has closed (test_anonymity has the timing); then the named entry.
+    assert ProspectiveHost.objects.count() == 0
+    [held] = HostAnswerHeld.objects.values()
+    assert sorted(held) == ["answer", "id", "person_id", "session_id", "topics"]
+    assert (held["person_id"], held["answer"], held["topics"]) == (
+        request.person_id,
+        "yes",
+        "Kafka for beginners",
+    )
+    after_close = request.closes_at + timedelta(minutes=1)
+    feedback_release_due(now=after_close)
     [prospect] = ProspectiveHost.objects.values()
     assert prospect["person_id"] == request.person_id
     assert prospect["topics"] == "Kafka for beginners"

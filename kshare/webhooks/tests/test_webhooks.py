@@ -274,21 +274,32 @@ def test_audience_programme_events_and_visibility(django_capture_on_commit_callb
 
 
 def test_feedback_received_respects_anonymity(receiver, django_capture_on_commit_callbacks):
+    """An anonymous programme announces released batches (feedback/release.py), not answers."""
     programme = ProgrammeFactory(feedback_anonymous=True)
     subscribe(receiver, events=["feedback.received"])
-    request = FeedbackRequestFactory(session__programme=programme)
-    question = request.form.questions.get(purpose="overall")
-    with django_capture_on_commit_callbacks(execute=True):
-        response_submit(request=request, person=request.person, data={question.pk: 4})
-    body = json.loads(receiver.got[0].body)
-    assert receiver.got[0].valid
+    requests = [FeedbackRequestFactory(session__programme=programme)]
+    requests += [FeedbackRequestFactory(session=requests[0].session) for _ in range(2)]
+    question = requests[0].form.questions.get(purpose="overall")
+    for request in requests:
+        with django_capture_on_commit_callbacks(execute=True):
+            response_submit(request=request, person=request.person, data={question.pk: 4})
+    [got] = receiver.got
+    body = json.loads(got.body)
+    assert got.valid
     assert body["event"] == "feedback.received"
     feedback = body["data"]["feedback"]
-    assert feedback == {"anonymous": True, "respondent": None, "responses": 1, "requests": 1}
-    raw = receiver.got[0].body.decode()
-    assert request.person.display_name not in raw
-    assert request.person.email not in raw
-    assert f'"id":{request.person.pk},' not in raw.replace(f'"id":{request.session.pk},', "")
+    assert feedback == {
+        "anonymous": True,
+        "respondent": None,
+        "released": 3,
+        "responses": 3,
+        "requests": 3,
+    }
+    raw = got.body.decode()
+    for request in requests:
+        assert request.person.display_name not in raw
+        assert request.person.email not in raw
+        assert f'"id":{request.person.pk},' not in raw.replace(f'"id":{request.session.pk},', "")
 
 
 def test_feedback_received_names_the_respondent_when_not_anonymous(

@@ -30,5 +30,7 @@ class Command(BaseCommand):
         tick = feedback_tick()
         self.stdout.write(
             f"Feedback: {tick.sessions} session(s) dispatched, {tick.sent} form mail(s) sent, "
-            f"{tick.retried} retried, {tick.reminded} reminder(s)."
+            f"{tick.retried} retried, {tick.reminded} reminder(s), "
+            f"{tick.released} anonymous response(s) and {tick.hosts_released} host answer(s) "
+            "released."
         )
