@@ -231,11 +231,13 @@ class HostAnswerHeld(models.Model):
 
 
 class FeedbackRelease(models.Model):
-    """One batch of anonymous responses made visible (``feedback.release``)."""
+    """One batch of anonymous responses made visible (``feedback.release``), or the decision
+    taken once a session's forms had closed (``final``; it may release nothing)."""
 
     session = models.ForeignKey("talks.Session", on_delete=models.CASCADE, related_name="+")
     released_at = models.DateTimeField(default=timezone.now)
     responses = models.PositiveIntegerField()
+    final = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["session", "released_at"], name="release_session_at")]

@@ -58,15 +58,22 @@ def release_batch_size() -> int:
     return settings.KSHARE_FEEDBACK_RELEASE_BATCH
 
 
-def _release(session_id: int, *, now: datetime) -> int:
-    """Release every held response of the session; announce the batch after commit."""
+def _release(session_id: int, *, now: datetime, final: bool = False) -> int:
+    """Release every held response of the session; announce the batch after commit.
+
+    ``final`` records the decision taken once the session's forms had closed, even when it
+    releases nothing (the held host answers wait for it).
+    """
     with transaction.atomic():
         released = Response.objects.filter(session_id=session_id, released=False).update(
             released=True
         )
-        if not released:
-            return 0
-        FeedbackRelease.objects.create(session_id=session_id, released_at=now, responses=released)
+        if released or final:
+            FeedbackRelease.objects.create(
+                session_id=session_id, released_at=now, responses=released, final=final
+            )
+    if not released:
+        return 0
     from kshare.webhooks.services import webhooks_emit_feedback
 
     transaction.on_commit(
@@ -154,7 +161,7 @@ def _possible_authors(session_id: int, *, need: int) -> int:
     batches: list[tuple[Window, int]] = []
     previous = None
     for at, count in (
-        FeedbackRelease.objects.filter(session_id=session_id)
+        FeedbackRelease.objects.filter(session_id=session_id, responses__gt=0)
         .order_by("released_at", "pk")
         .values_list("released_at", "responses")
     ):
@@ -165,20 +172,30 @@ def _possible_authors(session_id: int, *, need: int) -> int:
 
 
 def feedback_release_due(*, now: datetime | None = None) -> ReleaseResult:
-    """The periodic part: whole batches a race left behind, remainders, held host answers.
+    """The periodic part, in this order:
 
-    Host answers go first, and only for sessions that had nothing left to release before this
-    call, so a name never appears in the same step as the last responses of its session.
+    1. held host answers of sessions whose closing decision an *earlier* call took (so a name
+       never appears in the same step as the last responses of its session);
+    2. the closing decision for sessions whose forms have all closed: release the held rest
+       when enough people could have written it (``possible_authors``), else keep it held;
+    3. whole batches that two answers submitted at once left held in sessions still open.
     """
     now = now or timezone.now()
     open_request = FeedbackRequest.objects.filter(session=OuterRef("pk"), closes_at__gt=now)
     held = Response.objects.filter(session=OuterRef("pk"), released=False)
+    held_hosts = HostAnswerHeld.objects.filter(session=OuterRef("pk"))
+    # A closing decision taken after the last of the session's forms closed.
+    decided = FeedbackRelease.objects.filter(session=OuterRef("pk"), final=True).filter(
+        ~Exists(
+            FeedbackRequest.objects.filter(
+                session=OuterRef("session"), closes_at__gt=OuterRef("released_at")
+            )
+        )
+    )
     closed = Session.objects.filter(~Exists(open_request))
 
     hosts = 0
-    ready = closed.filter(~Exists(held)).filter(
-        Exists(HostAnswerHeld.objects.filter(session=OuterRef("pk")))
-    )
+    ready = closed.filter(Exists(held_hosts), Exists(decided))
     for session in ready.select_related("programme").order_by("pk"):
         with transaction.atomic():
             for row in (
@@ -199,13 +216,23 @@ def feedback_release_due(*, now: datetime | None = None) -> ReleaseResult:
 
     batches = responses = 0
     size = release_batch_size()
+    closing = closed.filter(Exists(held) | Exists(held_hosts)).filter(~Exists(decided))
+    for session_id in closing.order_by("pk").values_list("pk", flat=True):
+        releasable = _possible_authors(session_id, need=size) >= size
+        count = _release(session_id, now=now, final=True) if releasable else 0
+        if not releasable:
+            FeedbackRelease.objects.create(
+                session_id=session_id, released_at=now, responses=0, final=True
+            )
+        batches += 1 if count else 0
+        responses += count
+
     for session_id in (
-        Session.objects.filter(Exists(held)).order_by("pk").values_list("pk", flat=True)
+        Session.objects.filter(Exists(held), Exists(open_request))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     ):
-        waiting = Response.objects.filter(session_id=session_id, released=False).count()
-        is_closed = closed.filter(pk=session_id).exists()
-        if waiting >= size or (is_closed and _possible_authors(session_id, need=size) >= size):
-            count = _release(session_id, now=now)
-            batches += 1 if count else 0
-            responses += count
+        count = feedback_release_if_batch(session_id=session_id, now=now)
+        batches += 1 if count else 0
+        responses += count
     return ReleaseResult(batches=batches, responses=responses, hosts=hosts)
