@@ -27,6 +27,8 @@ SUBCOMMANDS = [
     "demo",
     "createadmin",
     "import-people",
+    "backup",
+    "restore",
     "reindex",
     "recommend",
     "migrate",
