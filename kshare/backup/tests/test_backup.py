@@ -21,6 +21,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
+from psycopg.types.string import TextLoader
 
 from kshare.backup.archive import MANIFEST, BackupError
 from kshare.backup.services import backup_create, backup_restore
@@ -101,6 +102,9 @@ def _rows_there(home: Path, name: str | None, table: str) -> list[tuple]:
             db.close()
     else:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as db:
+            # JSON as text, as Django's connections read it.
+            for json_type in ("json", "jsonb"):
+                db.adapters.register_loader(json_type, TextLoader)
             rows = db.execute(f'SELECT * FROM "{table}"').fetchall()  # noqa: S608
     return sorted(map(tuple, rows), key=repr)
 
