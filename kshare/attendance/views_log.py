@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kshare.audit.models import AuditEntry
+from kshare.audit.services import audit_record
 from kshare.attendance import selectors
 from kshare.attendance.log import attendance_add_refusal, attendance_log_add, attendance_log_remove
 from kshare.people.models import Person
@@ -221,4 +223,5 @@ def attendance_log_csv(request: HttpRequest, pk: int) -> HttpResponse:
                 came.recorded_at.astimezone(UTC).isoformat() if came else "",
             ]
         )
+    audit_record(action=AuditEntry.Action.EXPORT, target=session, changes={"export": "attendance"})
     return response

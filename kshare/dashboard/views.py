@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
+from kshare.audit.models import AuditEntry
+from kshare.audit.services import audit_record
 from kshare.dashboard.charts import grouped_bar_chart
 from kshare.dashboard.figures import FIGURES, FigureResult
 from kshare.dashboard.forms import FilterForm
@@ -101,4 +103,11 @@ def figure_csv(request: HttpRequest, name: str) -> HttpResponse:
     writer = csv_writer(response)
     writer.writerow(result.columns)
     writer.writerows(result.rows)
+    audit_record(
+        action=AuditEntry.Action.EXPORT,
+        target_type="dashboard.figure",
+        target_id=name,
+        target_label=f"dashboard figure {name}",
+        changes={"export": name, "start": filters.start, "end": filters.end},
+    )
     return response

@@ -15,6 +15,8 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
+from kshare.audit.models import AuditEntry
+from kshare.audit.services import audit_record
 from kshare.feedback import charts
 from kshare.feedback.export import responses_csv
 from kshare.feedback.models import Question, Response
@@ -164,6 +166,7 @@ def session_export(request: HttpRequest, pk: int) -> HttpResponse:
         with_names=names_allowed(person=request.user, programme=session.programme),
         bom=request.GET.get("bom") == "1",
     )
+    audit_record(action=AuditEntry.Action.EXPORT, target=session, changes={"export": "feedback"})
     return _csv_response(request, text, f"feedback-session-{session.pk}.csv")
 
 
@@ -173,5 +176,8 @@ def programme_export(request: HttpRequest, slug: str) -> HttpResponse:
         Response.objects.released().filter(session__programme=programme),
         with_names=names_allowed(person=request.user, programme=programme),
         bom=request.GET.get("bom") == "1",
+    )
+    audit_record(
+        action=AuditEntry.Action.EXPORT, target=programme, changes={"export": "feedback"}
     )
     return _csv_response(request, text, f"feedback-{slugify(programme.slug)}.csv")

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.timezone import now
 
+from kshare.audit.models import AuditEntry
+from kshare.audit.services import audit_record
 from kshare.people import emails
 from kshare.people.models import AccountInvite, Person, Role, Skill, Team
 from kshare.people.parsing import SkillsError, skills_parse, timezone_is_known
@@ -521,4 +523,14 @@ def _people_insert(rows: list[_Row]) -> ImportReport:
     )
     report.people = len(people)
     report.emails = [p.email for p in people]
+    audit_record(
+        action=AuditEntry.Action.IMPORT,
+        target_type="people.person",
+        target_label="people imported from CSV",
+        changes={
+            "people": report.people,
+            "teams_created": report.teams_created,
+            "emails": report.emails,
+        },
+    )
     return report

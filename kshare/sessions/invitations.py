@@ -27,6 +27,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from kshare.audit.models import AuditEntry
+from kshare.audit.services import audit_record
 from kshare.people.models import Person, Role, Team
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.sessions.models import Invitation, Session, SessionChange, State, Visibility
@@ -166,6 +168,17 @@ def invitations_create(
         Invitation.objects.filter(session=locked, person_id__in=new_ids).select_related("person")
     )
     if result.invited:
+        audit_record(
+            action=AuditEntry.Action.INVITE,
+            target=locked,
+            actor=by,
+            changes={
+                "invited": len(result.invited),
+                "people": sorted(p.email for p in people),
+                "teams": sorted(t.name for t in teams),
+                "everyone": everyone,
+            },
+        )
         from kshare.sessions.tasks import invitations_mail
 
         ids = [invitation.pk for invitation in result.invited]
