@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kshare.audit.models import AuditEntry
-from kshare.audit.services import audit_record
 from kshare.attendance import selectors
 from kshare.attendance.log import attendance_add_refusal, attendance_log_add, attendance_log_remove
+from kshare.audit.models import AuditEntry
+from kshare.audit.services import audit_record
 from kshare.people.models import Person
 from kshare.sessions.models import Attendance, Session, State
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to

@@ -25,7 +25,15 @@ TRACKED: dict[str, tuple[str, ...] | str] = {
     "feedback.feedbackform": ALL,
     "feedback.question": ALL,
     "rhythm.rhythmevent": ALL,
-    "people.person": ("email", "display_name", "role", "team", "is_active", "is_staff", "is_superuser"),
+    "people.person": (
+        "email",
+        "display_name",
+        "role",
+        "team",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+    ),
     "people.team": ALL,
     "people.accountinvite": ("email", "role", "team", "expires_at", "accepted_at"),
     "api.apitoken": ("person", "name", "scope", "prefix", "revoked_at"),
@@ -79,7 +87,9 @@ def _before(sender: type[models.Model], instance: models.Model, **kwargs: Any) -
     )
 
 
-def _after(sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any) -> None:
+def _after(
+    sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
+) -> None:
     label = sender._meta.label_lower
     if label in DELETE_ONLY or kwargs.get("raw"):
         return
@@ -115,9 +125,7 @@ def _m2m(sender: Any, instance: models.Model, action: str, pk_set: set[int] | No
     label = instance._meta.label_lower
     if label not in TRACKED or label in DELETE_ONLY:
         return
-    field = next(
-        (f for f in instance._meta.many_to_many if f.remote_field.through is sender), None
-    )
+    field = next((f for f in instance._meta.many_to_many if f.remote_field.through is sender), None)
     if field is None:
         return
     key = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]

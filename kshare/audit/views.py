@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from kshare.audit.forms import AuditFilterForm
 from kshare.audit.models import AuditEntry
@@ -23,6 +24,7 @@ def _form(request: HttpRequest) -> AuditFilterForm:
     return AuditFilterForm(request.GET or None, target_types=audit_target_types())
 
 
+@require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     entries = audit_entries(filters=form.filters()).select_related("actor")
@@ -36,6 +38,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 def audit_export(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     filters = form.filters()
@@ -43,9 +46,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="kshare-audit-{stamp}.csv"'
     writer = csv_writer(response, bom=request.GET.get("bom") == "1")
-    writer.writerow(
-        ["when", "who", "action", "what", "id", "name", "changes", "source", "address"]
-    )
+    writer.writerow(["when", "who", "action", "what", "id", "name", "changes", "source", "address"])
     for entry in audit_entries(filters=filters).iterator(chunk_size=2000):
         writer.writerow(
             [

@@ -177,7 +177,5 @@ def programme_export(request: HttpRequest, slug: str) -> HttpResponse:
         with_names=names_allowed(person=request.user, programme=programme),
         bom=request.GET.get("bom") == "1",
     )
-    audit_record(
-        action=AuditEntry.Action.EXPORT, target=programme, changes={"export": "feedback"}
-    )
+    audit_record(action=AuditEntry.Action.EXPORT, target=programme, changes={"export": "feedback"})
     return _csv_response(request, text, f"feedback-{slugify(programme.slug)}.csv")
