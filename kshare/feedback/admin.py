@@ -3,7 +3,9 @@ from django.contrib import admin
 from kshare.feedback.models import (
     Answer,
     FeedbackForm,
+    FeedbackRelease,
     FeedbackRequest,
+    HostAnswerHeld,
     ProspectiveHost,
     Question,
     Response,
@@ -86,3 +88,33 @@ class ProspectiveHostAdmin(admin.ModelAdmin):
     list_select_related = ["person", "programme"]
     list_filter = ["status", "programme"]
     raw_id_fields = ["person", "source_session", "proposed_session"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FeedbackRelease)
+class FeedbackReleaseAdmin(_ReadOnly):
+    """Batches of anonymous responses made visible (feedback/release.py); written by kshare."""
+
+    list_display = ["session", "released_at", "responses", "final"]
+    list_select_related = ["session"]
+
+
+@admin.register(HostAnswerHeld)
+class HostAnswerHeldAdmin(_ReadOnly):
+    """Held yes/maybe answers to hosting. Who they are is shown on the prospective-host list
+    once the session's forms have closed, not here: the moment a row appeared would time an
+    anonymous answer."""
+
+    list_display = ["session"]
+    list_select_related = ["session"]
+    fields = ["session"]

@@ -42,5 +42,8 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
         "recommend.expertindex",
         "people.authattempt",
         "web.clockclaim",
+        "feedback.feedbackrelease",
+        "feedback.hostanswerheld",
+        "audit.auditentry",
     }
     assert add_status == (403 if opts.label_lower in read_only else 200)
