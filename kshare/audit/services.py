@@ -46,7 +46,7 @@ def audit_record(
         target_id = str(target.pk)
         target_label = str(target)
     request = current_request.get()
-    source = AuditEntry.Source.SYSTEM
+    source: str = AuditEntry.Source.SYSTEM
     address = None
     if request is not None:
         source = _source(request.path)
