@@ -14,6 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
 from kshare.feedback.dispatch import feedback_dispatch
+from kshare.feedback.models import FeedbackRequest
+from kshare.feedback.services import response_submit
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions.tests.factories import AttendanceFactory, PastSessionFactory
@@ -39,12 +41,14 @@ def test_attendee_answers_the_mailed_form_and_the_host_sees_it_without_names(
         end=now - timedelta(hours=1),
     )
     AttendanceFactory(session=session, person=attendee)
+    others = [PersonFactory(display_name=f"Other {i}") for i in range(2)]
+    for other in others:
+        AttendanceFactory(session=session, person=other)
     with override_settings(MAILERS=smtp_server.mailers):
-        assert feedback_dispatch(session=session) == 1
+        assert feedback_dispatch(session=session) == 3
 
-    [raw] = smtp_server.messages
+    [raw] = [m for m in smtp_server.messages if m["To"] == ATTENDEE_EMAIL]
     received = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
-    assert received["To"] == ATTENDEE_EMAIL
     text = received.get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"https?://\S+(/feedback/\S+?/)(?=\s|$)", text)
     assert link is not None, text
@@ -60,14 +64,26 @@ def test_attendee_answers_the_mailed_form_and_the_host_sees_it_without_names(
     attendee_page.get_by_role("button", name=re.compile("Send|Submit")).click()
     expect(attendee_page.get_by_text(re.compile("Thank you", re.I)).first).to_be_visible()
 
+    # One answer alone would name Ann: the host sees nothing yet, and why.
     host_page = browser.new_context().new_page()
     sign_in(host_page, server, host)
     host_page.goto(f"{server}/sessions/{session.pk}/")
     host_page.get_by_role("link", name="Feedback results").click()
+    expect(host_page.locator(".headline")).to_have_text("No ratings yet")
+    expect(host_page.locator("#anonymous-batches")).to_contain_text(
+        "answers appear in groups of at least 3"
+    )
+
+    # The two others answer (5 stars each); the three are released together.
+    for other in others:
+        request = FeedbackRequest.objects.get(session=session, person=other)
+        overall_q = request.form.questions.get(purpose="overall")
+        response_submit(request=request, person=other, data={overall_q.pk: "5"})
+    host_page.reload()
     expect(host_page.locator(".headline")).to_have_text("5.0 / 5")
     desc = host_page.locator("desc#overall-d")
     expect(desc).to_have_text(
-        "5 stars 1, 4 stars 0, 3 stars 0, 2 stars 0, 1 star 0 (from 1 response)"
+        "5 stars 3, 4 stars 0, 3 stars 0, 2 stars 0, 1 star 0 (from 3 responses)"
     )
     html = host_page.content()
     assert (ATTENDEE_NAME in html, ATTENDEE_EMAIL in html) == (False, False)
