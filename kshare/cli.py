@@ -451,13 +451,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
         options += ["--interval", str(args.interval)]
     if args.max_tasks is not None:
         options += ["--max-tasks", str(args.max_tasks)]
+    lease = _start_lease(reload=args.reload)
+    if lease is not None:
+        options += ["--worker-id", lease.worker_id]
     clock = None if args.batch else _start_clock(reload=args.reload)
     try:
         _call("db_worker", *options)
     finally:
         if clock is not None:
             clock.stop()
+        if lease is not None:
+            lease.stop()
     return 0
+
+
+def _start_lease(*, reload: bool):  # -> kshare.web.leases.LeaseKeeper | None
+    """The worker's lease: a killed worker's running task is taken back by the others."""
+    from kshare.web.leases import lease_start
+
+    # With --reload the parent process only restarts its child; the child runs the tasks.
+    if reload and os.environ.get("RUN_MAIN") != "true":
+        return None
+    return lease_start()
 
 
 def _start_clock(*, reload: bool):  # -> kshare.web.clock.Clock | None

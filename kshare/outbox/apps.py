@@ -9,4 +9,7 @@ class OutboxConfig(AppConfig):
     verbose_name = "E-mail outbox"
 
     def ready(self) -> None:
-        from kshare.outbox import checks  # noqa: F401 - registers the production check
+        from kshare.outbox import (
+            checks,  # noqa: F401 - registers the production check
+            receivers,  # noqa: F401 - connects the receivers
+        )

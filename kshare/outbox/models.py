@@ -37,6 +37,8 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The lease id of the worker sending it (kshare.web.leases); empty outside a worker.
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

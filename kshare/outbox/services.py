@@ -16,8 +16,16 @@ A failed attempt is never the end of a message:
   retrying the same addresses cannot succeed. Temporary (4xx) refusals are retried.
 
 Every state change is a conditional UPDATE, so two workers never send one message twice; a
-message whose worker died while sending (*sending* for more than ``STALE_AFTER``) is put back
-by the tick, counted as an attempt.
+message whose worker died while sending is put back, counted as an attempt: at once when that
+worker's lease expires (``kshare.web.leases`` announces it, ``outbox_recover_lost``), else by the
+tick once it has been *sending* for more than ``STALE_AFTER``.
+
+Delivery is at least once, and a duplicate is recognisable: each row gets its Message-ID when it
+is stored (``<…@SITE_URL's host>``), and every attempt sends that same one, so a mail that
+reached the server just before its worker died arrives twice with one Message-ID, which mail
+clients and servers treat as one message. The row is marked sent as soon as the server answers
+250 to the message data, before the connection is closed (QUIT): the window in which a crash
+makes a duplicate is that one round trip and the row's UPDATE, as small as SMTP allows.
 """
 
 from __future__ import annotations
@@ -26,18 +34,22 @@ import base64
 import email.message
 import logging
 import smtplib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.utils import timezone
 
 from kshare.outbox.models import OutboxMessage
-from kshare.web.claims import STALE_AFTER, backoff, claims_recover_stale
+from kshare.web.claims import STALE_AFTER, backoff, claims_recover_lost, claims_recover_stale
+from kshare.web.leases import current_worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +122,24 @@ def _html_alternative(message: EmailMessage) -> str:
     return html
 
 
+def message_id_domain() -> str:
+    """The right-hand side of our Message-IDs: SITE_URL's host (production requires SITE_URL),
+    this machine's name only where SITE_URL has no host."""
+    return urlsplit(settings.SITE_URL).hostname or str(DNS_NAME)
+
+
+def message_id_new() -> str:
+    """A new, globally unique Message-ID: ``<time.pid.random@SITE_URL's host>`` (short enough
+    not to be folded onto a second header line)."""
+    return make_msgid(domain=message_id_domain())
+
+
 def _headers(message: EmailMessage) -> dict[str, str]:
     headers = {str(k): str(v) for k, v in message.extra_headers.items()}
     # One Message-ID for every attempt: a mail that did reach the server before its worker
     # died, and is sent again, is recognised as the same mail by the recipient's client.
     if not any(key.lower() == "message-id" for key in headers):
-        headers["Message-ID"] = make_msgid(domain=DNS_NAME)
+        headers["Message-ID"] = message_id_new()
     return headers
 
 
@@ -258,7 +282,7 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
     claimed_at = timezone.now()
     claimed = OutboxMessage.objects.filter(
         pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, claimed_at=claimed_at)
+    ).update(status=Status.SENDING, claimed_at=claimed_at, claimed_by=current_worker_id())
     if claimed != 1:  # sent, failed, not due yet, or another worker has it
         return "", None
     stored = OutboxMessage.objects.get(pk=message_id)
@@ -266,9 +290,14 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
     # (and someone else took since) is left alone.
     mine = OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, claimed_at=claimed_at)
     attempts = stored.attempts + 1
+    mailer = mailers.default
     try:
-        message_build(stored).send()
+        # Our own open(): send_messages() then leaves the connection open, and returns as soon
+        # as the server has answered 250 to the data — the row is marked sent before QUIT.
+        mailer.open()
+        mailer.send_messages([message_build(stored)])
     except Exception as error:  # SMTP and network errors alike: kept, retried later
+        _close(mailer, message_id)
         if error_is_permanent(error) or attempts >= _max_attempts():
             logger.warning("Outbox message %s failed for good: %s", message_id, error)
             mine.update(
@@ -304,7 +333,16 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
         claimed_at=None,
         **secret,
     )
+    _close(mailer, message_id)
     return Status.SENT, None
+
+
+def _close(mailer: BaseEmailBackend, message_id: int) -> None:
+    """Say QUIT. The mail's fate is decided by then: a server that hangs up is only logged."""
+    try:
+        mailer.close()
+    except Exception as error:
+        logger.info("Outbox message %s: closing the SMTP connection failed: %s", message_id, error)
 
 
 def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
@@ -326,6 +364,19 @@ def outbox_recover_stale(*, now: datetime | None = None) -> int:
         OutboxMessage,
         now=now or timezone.now(),
         stale_after=STALE_AFTER,
+        max_attempts=_max_attempts(),
+    )
+
+
+def outbox_recover_lost(*, worker_ids: Iterable[str], now: datetime | None = None) -> int:
+    """Put messages that workers whose lease expired were sending back in the queue, now.
+
+    Counted as an attempt, as a stale claim is; the resend carries the row's Message-ID.
+    """
+    return claims_recover_lost(
+        OutboxMessage,
+        worker_ids=worker_ids,
+        now=now or timezone.now(),
         max_attempts=_max_attempts(),
     )
 

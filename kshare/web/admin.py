@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kshare.web.models import ClockClaim
+from kshare.web.models import ClockClaim, WorkerLease
 
 
 @admin.register(ClockClaim)
@@ -11,6 +11,20 @@ class ClockClaimAdmin(admin.ModelAdmin):
     list_filter = ["task"]
     search_fields = ["task", "claimed_by"]
     date_hierarchy = "period_start"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WorkerLease)
+class WorkerLeaseAdmin(admin.ModelAdmin):
+    """The running workers and those found dead in the last day (read only)."""
+
+    list_display = ["worker_id", "host", "pid", "started_at", "heartbeat_at", "lost_at"]
+    search_fields = ["worker_id", "host"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -2,14 +2,16 @@
 
 Both keep ``status`` (queued / sending / sent / failed), ``claimed_at``, ``attempts``,
 ``last_error`` and ``next_attempt_at``; a worker claims an item with a conditional UPDATE to
-*sending*. An item still *sending* long after its claim lost its worker.
+*sending*, writing its lease id in ``claimed_by``. An item still *sending* long after its claim,
+or claimed by a worker whose lease expired (``kshare.web.leases``), lost its worker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 
 # Waits after 1, 2, … failed attempts; the last one repeats.
 BACKOFF = (
@@ -29,6 +31,22 @@ def backoff(attempts: int) -> timedelta:
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
+def _take_back(stale: QuerySet, *, now: datetime, note: str, max_attempts: int) -> int:
+    last = max_attempts - 1
+    failed = stale.filter(attempts__gte=last).update(
+        status="failed", attempts=last + 1, last_error=note, claimed_at=None, claimed_by=""
+    )
+    queued = stale.update(
+        status="queued",
+        attempts=F("attempts") + 1,
+        last_error=note,
+        next_attempt_at=now,
+        claimed_at=None,
+        claimed_by="",
+    )
+    return failed + queued
+
+
 def claims_recover_stale(
     model: type[Model], *, now: datetime, stale_after: timedelta, max_attempts: int
 ) -> int:
@@ -40,15 +58,18 @@ def claims_recover_stale(
     """
     stale = model._default_manager.filter(status="sending", claimed_at__lt=now - stale_after)
     note = f"The worker stopped while sending (found after {stale_after})."
-    last = max_attempts - 1
-    failed = stale.filter(attempts__gte=last).update(
-        status="failed", attempts=last + 1, last_error=note, claimed_at=None
-    )
-    queued = stale.update(
-        status="queued",
-        attempts=F("attempts") + 1,
-        last_error=note,
-        next_attempt_at=now,
-        claimed_at=None,
-    )
-    return failed + queued
+    return _take_back(stale, now=now, note=note, max_attempts=max_attempts)
+
+
+def claims_recover_lost(
+    model: type[Model], *, worker_ids: Iterable[str], now: datetime, max_attempts: int
+) -> int:
+    """Take back at once the items that workers whose lease expired were sending.
+
+    Counted as an attempt, as a stale claim is (``claims_recover_stale``); items claimed outside
+    a leased worker (``claimed_by`` empty) wait for the staleness limit instead.
+    """
+    ids = [worker_id for worker_id in worker_ids if worker_id]
+    lost = model._default_manager.filter(status="sending", claimed_by__in=ids)
+    note = "The worker stopped while sending (its lease expired)."
+    return _take_back(lost, now=now, note=note, max_attempts=max_attempts)

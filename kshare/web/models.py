@@ -27,3 +27,27 @@ class ClockClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} at {self.period_start:%Y-%m-%d %H:%M:%S} by {self.claimed_by}"
+
+
+class WorkerLease(models.Model):
+    """A running ``kshare worker``, renewing ``heartbeat_at`` while it lives (``web.leases``).
+
+    A task row left RUNNING by a worker whose lease has expired (killed, out of memory, machine
+    gone) is put back in the queue by any other worker. Rows of workers that stopped cleanly are
+    deleted at exit; expired ones are kept a day to look back at.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True, help_text="host:pid:random")
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now, db_index=True)
+    lost_at = models.DateTimeField(
+        null=True, blank=True, help_text="When another worker found the lease expired."
+    )
+
+    class Meta:
+        ordering = ["-heartbeat_at"]
+
+    def __str__(self) -> str:
+        return self.worker_id

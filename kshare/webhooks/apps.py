@@ -7,3 +7,6 @@ class WebhooksConfig(AppConfig):
     name = "kshare.webhooks"
     label = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from kshare.webhooks import receivers  # noqa: F401 - connects the receivers

@@ -66,6 +66,8 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The lease id of the worker sending it (kshare.web.leases); empty outside a worker.
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

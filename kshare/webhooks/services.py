@@ -37,6 +37,7 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,7 +54,8 @@ from django.utils import timezone
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_can_edit
-from kshare.web.claims import STALE_AFTER, backoff, claims_recover_stale
+from kshare.web.claims import STALE_AFTER, backoff, claims_recover_lost, claims_recover_stale
+from kshare.web.leases import current_worker_id
 from kshare.webhooks import transport
 from kshare.webhooks.addresses import AddressRefused, AllowList, addresses_check, host_problem
 from kshare.webhooks.models import URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
@@ -396,7 +398,7 @@ def _deliver(delivery_id: int, *, now: datetime) -> str:
     claimed_at = timezone.now()
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, claimed_at=claimed_at)
+    ).update(status=Status.SENDING, claimed_at=claimed_at, claimed_by=current_worker_id())
     if claimed != 1:
         return ""
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
@@ -472,6 +474,16 @@ def webhooks_recover_stale(*, now: datetime | None = None) -> int:
         WebhookDelivery,
         now=now or timezone.now(),
         stale_after=STALE_AFTER,
+        max_attempts=_max_attempts(),
+    )
+
+
+def webhooks_recover_lost(*, worker_ids: Iterable[str], now: datetime | None = None) -> int:
+    """Put deliveries that workers whose lease expired were sending back in the queue, now."""
+    return claims_recover_lost(
+        WebhookDelivery,
+        worker_ids=worker_ids,
+        now=now or timezone.now(),
         max_attempts=_max_attempts(),
     )
 

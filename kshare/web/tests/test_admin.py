@@ -42,6 +42,7 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
         "recommend.expertindex",
         "people.authattempt",
         "web.clockclaim",
+        "web.workerlease",
         "feedback.feedbackrelease",
         "feedback.hostanswerheld",
         "audit.auditentry",

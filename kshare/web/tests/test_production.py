@@ -54,6 +54,9 @@ def test_without_site_url_production_says_where_links_would_point():
         ({"DEFAULT_FROM_EMAIL": "kshare <kshare@localhost>"}, ["kshare.E015"]),
         ({"DEFAULT_FROM_EMAIL": "no address"}, ["kshare.E015"]),
         ({"KSHARE_SECRET_KEY_GENERATED": True}, ["kshare.W014"]),
+        ({"SITE_URL": "https://localhost", "ALLOWED_HOSTS": ["localhost"]}, ["kshare.W041"]),
+        ({"SITE_URL": "https://10.0.0.5", "ALLOWED_HOSTS": ["10.0.0.5"]}, ["kshare.W041"]),
+        ({"SITE_URL": "https://kshare", "ALLOWED_HOSTS": ["kshare"]}, ["kshare.W041"]),
         (
             {
                 "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
