@@ -270,6 +270,8 @@ except ValueError as _exc:
     raise config.ConfigError(f"KSHARE_WEBHOOK_ALLOW_HOSTS: {_exc}.") from None
 # Anonymous feedback is shown in batches of at least this many responses (feedback/release.py).
 KSHARE_FEEDBACK_RELEASE_BATCH = config.env_int("KSHARE_FEEDBACK_RELEASE_BATCH", 3, minimum=2)
+# "Your data" archives one person may download an hour (people/data_export.py).
+KSHARE_EXPORT_PER_HOUR = config.env_int("KSHARE_EXPORT_PER_HOUR", 5, minimum=1)
 
 LOGGING = {
     "version": 1,

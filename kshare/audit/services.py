@@ -9,7 +9,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from kshare.audit.context import current_request
+from kshare.audit.context import current_actor, current_request
 from kshare.audit.models import AuditEntry
 from kshare.people.models import Person
 
@@ -40,11 +40,14 @@ def audit_record(
     actor: Person | None = None,
 ) -> AuditEntry:
     """Append one entry. The actor, source and client address come from the request being
-    served (``context``) unless ``actor`` is given; without a request the source is "system"."""
+    served (``context``) unless ``actor`` is given (or set with ``context.acting_as``); without
+    a request the source is "system"."""
     if target is not None:
         target_type = target._meta.label_lower
         target_id = str(target.pk)
         target_label = str(target)
+    if actor is None:
+        actor = current_actor.get()
     request = current_request.get()
     source: str = AuditEntry.Source.SYSTEM
     address = None

@@ -243,3 +243,48 @@ class PeopleImportForm(forms.Form):
                 "and upload it again."
             ) from exc
         return io.StringIO(text, newline="")
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting your own account: your password, and the word DELETE typed out.
+
+    A wrong password counts as a failed sign-in of the account (``throttle.SIGN_IN_LIMITS``), so
+    a stolen session cannot guess the password here either.
+    """
+
+    CONFIRM_WORD = "DELETE"
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.CharField(
+        label=f"Type {CONFIRM_WORD} to confirm",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, person: Person, *args, **kwargs) -> None:
+        self.person = person
+        self.request = kwargs.pop("request", None)
+        super().__init__(*args, **kwargs)
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value != self.CONFIRM_WORD:
+            raise ValidationError(
+                f"Type {self.CONFIRM_WORD} in capitals to confirm.", code="confirm"
+            )
+        return value
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        keys = throttle.throttle_keys(account=self.person.email, request=self.request)
+        ids, lockout = throttle.throttle_allow(limits=throttle.SIGN_IN_LIMITS, keys=keys)
+        if lockout is not None:
+            raise ValidationError(lockout.message, code="locked")
+        if not self.person.check_password(password):
+            raise ValidationError("That is not your password.", code="password")
+        throttle.throttle_forget(ids=ids)
+        return password

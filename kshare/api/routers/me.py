@@ -3,7 +3,10 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from kshare.api.errors import ApiError
 from kshare.api.schemas import ERRORS
+from kshare.people.data_export import export_allowed
+from kshare.people.views_data import export_response
 
 router = Router(tags=["me"])
 
@@ -39,3 +42,30 @@ def me(request: HttpRequest):
         is_admin=person.is_admin,
         token_scope=request.api_token.scope,
     )
+
+
+ARCHIVE_RESPONSE = {
+    "description": "A ZIP archive: data.json and the files the person uploaded (as on the "
+    "web page “Your data”).",
+    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+@router.get(
+    "/export",
+    response={200: None, **ERRORS},
+    summary="Everything kshare holds about the token's owner (ZIP)",
+    openapi_extra={"responses": {"200": ARCHIVE_RESPONSE}},
+)
+def me_export(request: HttpRequest):
+    """The same archive as the web page *Your data*, under the same hourly limit
+    (``KSHARE_EXPORT_PER_HOUR``); over it, 429 with ``Retry-After``."""
+    wait = export_allowed(request.user)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "Too many data exports; retry later.",
+            headers={"Retry-After": str(wait)},
+        )
+    return export_response(request.user)
