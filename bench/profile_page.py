@@ -128,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="frames in the flat list (default 25)")
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report here")
     parser.add_argument(
+        "--queries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N slowest queries of one request, with their SQL",
+    )
+    parser.add_argument(
         "--interval", type=float, default=0.001, help="sampling interval in s (default 0.001)"
     )
     args = parser.parse_args(argv)
@@ -196,6 +203,7 @@ def _profile(args: argparse.Namespace) -> int:
 
     # Counted by an execute wrapper: the request_started signal empties connection.queries.
     queries: list[float] = []
+    statements: list[tuple[float, str]] = []
 
     def timed(execute, sql, params, many, context):
         started = time.perf_counter()
@@ -203,6 +211,7 @@ def _profile(args: argparse.Namespace) -> int:
             return execute(sql, params, many, context)
         finally:
             queries.append(time.perf_counter() - started)
+            statements.append((queries[-1], sql))
 
     with connection.execute_wrapper(timed):
         call(application, "GET", page.path, headers)
@@ -226,6 +235,13 @@ def _profile(args: argparse.Namespace) -> int:
         f"  {wall / args.n * 1000:.1f} ms wall, {cpu / args.n * 1000:.1f} ms CPU per request "
         f"(mean of {args.n}, unprofiled; load average {os.getloadavg()[0]:.1f})\n"
     )
+    if args.queries:
+        print(f"The {args.queries} slowest queries of that request (ms, in the order they ran):")
+        slowest = sorted(statements, key=lambda row: row[0], reverse=True)[: args.queries]
+        for seconds, sql in statements:
+            if (seconds, sql) in slowest:
+                print(f"{seconds * 1000:8.1f}  {sql[:2000]}")
+        print()
     print("Wall-clock samples: on a busy machine waiting for a core is spread over every frame.")
     print(profiler.output(ConsoleRenderer(unicode=True, color=False)))
     flat = profiler.output(ConsoleRenderer(unicode=True, color=False, flat=True))

@@ -6,12 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from kshare.people.selectors import (
-    expert_sessions_by_host,
-    experts_for,
-    skill_tag_find,
-    skills_most_common,
-)
+from kshare.people.selectors import experts_for, skill_tag_find, skills_most_common
 from kshare.tags.models import Tag
 from kshare.tags.services import MAX_TAG_LENGTH
 
@@ -24,12 +19,9 @@ def experts(request: HttpRequest) -> HttpResponse:
     tag = skill_tag_find(text)
     context: dict = {"skill": text, "tag": tag, "nav": "people", "common": skills_most_common()}
     if tag is not None:
-        page = Paginator(experts_for(viewer=request.user, tag=tag), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
-        sessions = expert_sessions_by_host(
-            viewer=request.user, tag=tag, person_ids=[s.person_id for s in page.object_list]
-        )
+        ranking = experts_for(viewer=request.user, tag=tag)
+        page = Paginator(ranking, PAGE_SIZE).get_page(request.GET.get("page"))
+        sessions = ranking.sessions_by_host(page.object_list)
         context.update(
             page_obj=page,
             rows=[(s, sessions.get(s.person_id, [])) for s in page.object_list],
