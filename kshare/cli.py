@@ -205,6 +205,17 @@ def build_parser() -> Parser:
         ),
     )
     restore.add_argument("path", metavar="PATH", help="the archive to restore")
+    delete_person = commands.add_parser(
+        "delete-person",
+        help="delete someone's account and personal data (for someone who has left)",
+        description=(
+            "Delete the account with this e-mail address and everything kshare holds about the "
+            "person, as they could themselves: sessions they hosted, ideas, questions and named "
+            'feedback stay, shown as by "Former member"; anonymous feedback stays anonymous. '
+            "Recorded in the audit log. Cannot be undone. See docs/security.md."
+        ),
+    )
+    delete_person.add_argument("email", metavar="EMAIL", help="the person's e-mail address")
 
     commands.add_parser(
         "migrate",
@@ -436,6 +447,23 @@ def cmd_restore(args: argparse.Namespace) -> int:
         backup_restore(path=Path(args.path), progress=print)
     except BackupError as exc:
         raise UsageError(str(exc)) from None
+    return 0
+
+
+def cmd_delete_person(args: argparse.Namespace) -> int:
+    _setup()
+    from kshare.people.erasure import ErasureRefused, person_erase
+    from kshare.people.models import Person
+
+    email = args.email.strip()
+    person = Person.objects.filter(email__iexact=email).first() if email else None
+    if person is None:
+        raise UsageError(f"no account has the e-mail address {email or '(empty)'!r}.")
+    try:
+        person_erase(person=person, by=None)
+    except ErasureRefused as exc:
+        raise UsageError(exc.messages[0]) from None
+    print(f"Deleted the account {email} and its personal data (account id {person.pk}).")
     return 0
 
 
@@ -836,6 +864,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import-people": cmd_import_people,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "delete-person": cmd_delete_person,
     "reindex": cmd_reindex,
     "recommend": cmd_recommend,
     "migrate": cmd_migrate,

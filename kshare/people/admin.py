@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
+from django.template.response import TemplateResponse
 
 from kshare.people import throttle
+from kshare.people.erasure import ErasureRefused, person_erase
 from kshare.people.forms import AdminLoginForm
 from kshare.people.models import AccountInvite, AuthAttempt, Person, Skill, Team
 
@@ -36,6 +39,44 @@ class PersonAdmin(UserAdmin):
         ),
     ]
     filter_horizontal = ["groups"]
+    actions = ["erase_accounts"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a row would cascade through sessions, feedback and the audit log: accounts go
+        # only through erasure (the action below, the person's own page, `kshare delete-person`).
+        return False
+
+    @admin.action(description="Delete accounts and personal data…", permissions=["change"])
+    def erase_accounts(self, request, queryset):
+        if not request.user.is_admin:
+            self.message_user(request, "Only admins can delete accounts.", messages.ERROR)
+            return None
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/people/person/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "people": list(queryset),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        deleted = 0
+        for person in queryset:
+            try:
+                person_erase(person=person, by=request.user)
+            except ErasureRefused as error:
+                self.message_user(request, error.messages[0], messages.ERROR)
+            else:
+                deleted += 1
+        if deleted:
+            self.message_user(
+                request,
+                f"Deleted {deleted} account{'s' if deleted != 1 else ''} and personal data.",
+                messages.SUCCESS,
+            )
+        return None
 
 
 @admin.register(Team)

@@ -60,7 +60,8 @@ def person_erase_check(*, person: Person) -> None:
         )
         if not other_admins:
             raise ErasureRefused(
-                f"{person.email} is the only active admin: make someone else an admin first."
+                f"The account {person.email} is the only active admin: make someone else an "
+                "admin first."
             )
 
 

@@ -285,7 +285,7 @@ def test_the_only_admin_is_told_why_they_cannot_delete_their_account(client, db)
     admin = AdminFactory(email="only-admin@example.com")
     client.force_login(admin)
     page = client.get(reverse("people:account_delete"))
-    assert "only-admin@example.com is the only active admin" in page.content.decode()
+    assert "The account only-admin@example.com is the only active admin" in page.content.decode()
     refused = client.post(
         reverse("people:account_delete"),
         {"password": "correct horse battery", "confirm": "DELETE"},

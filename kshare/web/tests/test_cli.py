@@ -31,6 +31,7 @@ SUBCOMMANDS = [
     "recommend",
     "backup",
     "restore",
+    "delete-person",
     "migrate",
     "check",
     "manage",
