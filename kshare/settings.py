@@ -272,6 +272,10 @@ except ValueError as _exc:
 KSHARE_FEEDBACK_RELEASE_BATCH = config.env_int("KSHARE_FEEDBACK_RELEASE_BATCH", 3, minimum=2)
 # "Your data" archives one person may download an hour (people/data_export.py).
 KSHARE_EXPORT_PER_HOUR = config.env_int("KSHARE_EXPORT_PER_HOUR", 5, minimum=1)
+# Days sent and failed outbox mails are kept, and webhook deliveries and finished task results
+# (web/retention.py); 0 keeps them for ever.
+KSHARE_RETENTION_OUTBOX_DAYS = config.env_int("KSHARE_RETENTION_OUTBOX_DAYS", 90, minimum=0)
+KSHARE_RETENTION_LOG_DAYS = config.env_int("KSHARE_RETENTION_LOG_DAYS", 30, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -52,6 +53,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
             "failed_count": counts["failed"],
             "page_obj": page,
             "outbox_messages": page.object_list,
+            "retention_days": settings.KSHARE_RETENTION_OUTBOX_DAYS,
         },
     )
 

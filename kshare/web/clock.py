@@ -39,6 +39,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.dashboard.tasks.dashboard_tick_task",
     "kshare.attendance.tasks.attendance_auto_held_task",
     "kshare.people.tasks.auth_attempts_prune_task",
+    "kshare.web.tasks.retention_purge_task",
 ]
 # Claims older than this are deleted by the clock (they only serve to look back).
 CLAIMS_KEPT = timedelta(days=1)
