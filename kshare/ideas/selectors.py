@@ -30,20 +30,23 @@ ORDERINGS = {
 }
 
 
-def ideas_visible_to(*, person: Person) -> QuerySet[Idea]:
-    """Ideas ``person`` may see.
+def ideas_visible_to(*, person: Person, session: Session | None = None) -> QuerySet[Idea]:
+    """Ideas ``person`` may see (only those of ``session`` when given).
 
     An idea attached to a session is visible exactly when the session is; an idea that only
-    belongs to a product area is visible to every signed-in person.
+    belongs to a product area is visible to every signed-in person. With ``session`` the rule
+    is tested on that one session, not on the set of every session ``person`` may see (which
+    costs a visibility test of each of the organisation's sessions).
     """
-    ideas = Idea.objects.all()
+    ideas = Idea.objects.all() if session is None else Idea.objects.filter(session=session)
     if not person.is_authenticated or not person.is_active:
         return ideas.none()
     if person.is_admin:
         return ideas
-    return ideas.filter(
-        Q(session__isnull=True) | Q(session__in=sessions_visible_to(person=person).values("pk"))
-    )
+    visible = sessions_visible_to(person=person)
+    if session is not None:
+        visible = visible.filter(pk=session.pk)
+    return ideas.filter(Q(session__isnull=True) | Q(session__in=visible.values("pk")))
 
 
 def _count(model: type[IdeaVote] | type[IdeaComment], *, field: str = "idea") -> Coalesce:
@@ -78,11 +81,9 @@ def ideas_board(
     session: Session | None = None,
 ) -> QuerySet[Idea]:
     """Visible ideas, most voted (or newest) first, optionally for one area or session."""
-    ideas = ideas_visible_to(person=person)
+    ideas = ideas_visible_to(person=person, session=session)
     if area is not None:
         ideas = ideas.filter(area=area)
-    if session is not None:
-        ideas = ideas.filter(session=session)
     return _for_list(ideas, person=person).order_by(*ORDERINGS.get(order, ORDERINGS["top"]))
 
 
