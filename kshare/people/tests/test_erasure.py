@@ -292,3 +292,20 @@ def test_the_only_admin_is_told_why_they_cannot_delete_their_account(client, db)
     )
     assert refused.status_code == 400
     assert Person.objects.filter(pk=admin.pk).exists()
+
+
+def test_pages_show_the_former_member_without_a_link_to_a_profile(client, erased):
+    placeholder = placeholder_get()
+    client.force_login(erased.other)
+    profile = reverse("people:profile", args=[placeholder.pk])
+    for url in (
+        reverse("sessions:detail", args=[erased.hosted.pk]),
+        reverse("ideas:detail", args=[Idea.objects.get(title="Idea by subject").pk]),
+        reverse("topics:detail", args=[TopicRequest.objects.get(title="Topic by subject").pk]),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        assert PLACEHOLDER_NAME in text, url
+        assert f'href="{profile}"' not in text, url
+    assert client.get(profile).status_code == 404
