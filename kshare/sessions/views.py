@@ -16,6 +16,7 @@ from kshare.library.views import materials_context
 from kshare.questions.views import questions_context
 from kshare.sessions import selectors, services
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
+from kshare.sessions.keyset import keyset_page
 from kshare.sessions.models import Invitation, Session
 from kshare.tags.models import Tag
 
@@ -55,20 +56,26 @@ def _editable_session(request: HttpRequest, pk: int) -> Session:
 
 def session_list(request: HttpRequest, tab: str = "upcoming") -> HttpResponse:
     title, select = LIST_TABS[tab]
-    page = _page(request, select(person=request.user))
-    return render(
-        request,
-        "sessions/list.html",
-        {
-            "tabs": [(key, label, "sessions:" + key) for key, (label, _) in LIST_TABS.items()],
-            "tab": tab,
-            "heading": "Sessions",
-            "title": title,
-            "page_obj": page,
-            "sessions": page.object_list,
-            "nav": "sessions",
-        },
-    )
+    context: dict = {
+        "tabs": [(key, label, "sessions:" + key) for key, (label, _) in LIST_TABS.items()],
+        "tab": tab,
+        "heading": "Sessions",
+        "title": title,
+        "nav": "sessions",
+    }
+    if tab == "upcoming":
+        # Keyset pages: no count of every visible upcoming session (see sessions/keyset.py).
+        keyset = keyset_page(
+            select(person=request.user),
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+            size=PAGE_SIZE,
+        )
+        context.update(keyset=keyset, sessions=keyset.sessions)
+    else:
+        page = _page(request, select(person=request.user))
+        context.update(page_obj=page, sessions=page.object_list)
+    return render(request, "sessions/list.html", context)
 
 
 def session_mine(request: HttpRequest, tab: str = "hosting") -> HttpResponse:

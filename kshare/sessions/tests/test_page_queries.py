@@ -6,7 +6,10 @@ ideas, materials, invitations …), and asserts the exact same number both times
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from kshare.ideas.tests.factories import IdeaFactory, IdeaVoteFactory
 from kshare.library.tests.factories import MaterialFactory
@@ -52,3 +55,85 @@ def test_held_session_page_costs_the_same_with_ten_times_the_rows(
         big = member_client.get(f"/sessions/{session.pk}/")
     assert (small.status_code, big.status_code) == (200, 200)
     assert (len(small.context["idea_list"]), len(big.context["idea_list"])) == (2, 20)
+
+
+# Session and person (2), one page and one row of sessions with their hosts and tags (3),
+# the stars (1).
+UPCOMING_QUERIES = 6
+
+
+def _upcoming(n: int, *, first_day: int) -> list:
+    sessions = []
+    for i in range(n):
+        start = timezone.now().replace(microsecond=0) + timedelta(days=first_day + i, hours=1)
+        sessions.append(ScheduledSessionFactory(start=start, end=start + timedelta(hours=1)))
+    return sessions
+
+
+def _page(client, **position: str):
+    return client.get("/sessions/upcoming/", position)
+
+
+def _titles(response) -> list[str]:
+    return [s.title for s in response.context["sessions"]]
+
+
+def test_upcoming_pages_forward_and_back_by_position(member_client):
+    sessions = _upcoming(45, first_day=1)
+    ScheduledSessionFactory(  # not visible to me: never listed, never counted
+        start=sessions[0].start, visibility=Visibility.INVITE_ONLY, title="Secret"
+    )
+    titles = [s.title for s in sessions]
+
+    first = member_client.get("/sessions/upcoming/")
+    assert _titles(first) == titles[:20]
+    assert first.context["keyset"].previous_before is None
+    second = member_client.get("/sessions/upcoming/", {"after": first.context["keyset"].next_after})
+    assert _titles(second) == titles[20:40]
+    third = member_client.get("/sessions/upcoming/", {"after": second.context["keyset"].next_after})
+    assert _titles(third) == titles[40:]
+    assert third.context["keyset"].next_after is None
+    assert 'rel="next"' not in third.text
+    back = member_client.get(
+        "/sessions/upcoming/", {"before": third.context["keyset"].previous_before}
+    )
+    assert _titles(back) == titles[20:40]
+    start = member_client.get(
+        "/sessions/upcoming/", {"before": back.context["keyset"].previous_before}
+    )
+    assert _titles(start) == titles[:20]
+    assert start.context["keyset"].previous_before is None
+    assert 'rel="prev"' not in start.text
+
+
+def test_upcoming_sessions_at_the_same_start_are_paged_by_id(member_client):
+    start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    sessions = [
+        ScheduledSessionFactory(start=start, end=start + timedelta(hours=1)) for _ in range(25)
+    ]
+    first = member_client.get("/sessions/upcoming/")
+    second = member_client.get("/sessions/upcoming/", {"after": first.context["keyset"].next_after})
+    assert _titles(first) + _titles(second) == [s.title for s in sessions]
+
+
+@pytest.mark.parametrize("position", ["x", "1.", ".2", "9" * 30 + ".1", "-5.-5", "1.2.3"])
+def test_a_malformed_position_shows_the_first_page(member_client, position):
+    sessions = _upcoming(3, first_day=1)
+    for name in ("after", "before"):
+        response = member_client.get("/sessions/upcoming/", {name: position})
+        assert response.status_code == 200
+        assert _titles(response) == [s.title for s in sessions]
+
+
+def test_upcoming_costs_the_same_with_ten_times_the_sessions(
+    member_client, django_assert_num_queries
+):
+    _upcoming(30, first_day=1)
+    with django_assert_num_queries(UPCOMING_QUERIES):
+        small = member_client.get("/sessions/upcoming/")
+    _upcoming(270, first_day=40)
+    with django_assert_num_queries(UPCOMING_QUERIES):
+        big = member_client.get(
+            "/sessions/upcoming/", {"after": small.context["keyset"].next_after}
+        )
+    assert (len(small.context["sessions"]), len(big.context["sessions"])) == (20, 20)
