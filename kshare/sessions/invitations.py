@@ -1,29 +1,28 @@
-"""Invitations: who may be invited, inviting, the waitlist, RSVP links and the invitation mails.
+"""Invitations: who may be invited, inviting, the waitlist and RSVP links.
 
 Every invitee gets one mail with an iCalendar REQUEST (stable UID, the session's SEQUENCE) and
 three signed RSVP links that work without signing in. A reschedule sends a new REQUEST with the
 next SEQUENCE to everyone mailed who has not declined; a cancellation sends a CANCEL.
 
-Mails are built after the transaction that decided them commits (``transaction.on_commit`` +
-a task), so a large "invite everyone" answers at once and a rolled-back change mails nobody.
+The mails are owed on the invitation rows in the transaction that decides them and built by a
+task after it commits (``kshare/sessions/invitation_mail.py``), so a large "invite everyone"
+answers at once, a rolled-back change mails nobody, and a worker killed half-way through a batch
+loses nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
 from kshare.people.models import Person, Role, Team
 from kshare.programmes.models import Visibility as ProgrammeVisibility
-from kshare.sessions.models import Invitation, Session, SessionChange, State, Visibility
+from kshare.sessions.models import Invitation, Session, State, Visibility
 from kshare.sessions.selectors import session_can_edit
 
 logger = logging.getLogger(__name__)
@@ -162,7 +161,8 @@ def invitations_create(
     new_ids = sorted(wanted - existing)
     now = timezone.now()
     Invitation.objects.bulk_create(
-        Invitation(session=locked, person_id=pk, invited_by=by, created_at=now) for pk in new_ids
+        Invitation(session=locked, person_id=pk, invited_by=by, created_at=now, mail_due_at=now)
+        for pk in new_ids
     )
     result.invited = list(
         Invitation.objects.filter(session=locked, person_id__in=new_ids).select_related("person")
@@ -211,7 +211,10 @@ def waitlist_promote(*, session: Session) -> list[Invitation]:
     promoted = list(waiting)
     if not promoted:
         return []
-    Invitation.objects.filter(pk__in=[i.pk for i in promoted]).update(waitlisted_at=None)
+    # Owed the "a seat opened up" mail from this transaction on (invitation_mail.py).
+    Invitation.objects.filter(pk__in=[i.pk for i in promoted]).update(
+        waitlisted_at=None, promoted_mail_due_at=timezone.now()
+    )
     from kshare.sessions.tasks import invitation_mail_promoted
 
     for invitation in promoted:
@@ -294,193 +297,6 @@ def rsvp_token_read(token: str) -> tuple[int, int]:
 def rsvp_link(invitation: Invitation, answer: str | None = None) -> str:
     url = settings.SITE_URL + reverse("sessions:rsvp_link", args=[rsvp_token(invitation)])
     return f"{url}?answer={answer}" if answer else url
-
-
-# -- mails ----------------------------------------------------------------------------------------
-
-
-def _when(session: Session, tz: ZoneInfo) -> str:
-    assert session.start is not None and session.end is not None
-    start, end = session.start.astimezone(tz), session.end.astimezone(tz)
-    day, dash = "%A %-d %B %Y", "\N{EN DASH}"
-    if start.date() == end.date():
-        text = f"{start.strftime(day)}, {start:%H:%M}{dash}{end:%H:%M}"
-    else:
-        text = f"{start.strftime(day)} {start:%H:%M} {dash} {end.strftime(day)} {end:%H:%M}"
-    return f"{text} ({tz.key})"
-
-
-def _ics(session: Session, invitation: Invitation, method: str) -> bytes:
-    from kshare.calendars.ical import calendar_bytes, calendar_new, session_event
-
-    person = invitation.person
-    cal = calendar_new(name=session.title, method=method)
-    partstat = PARTSTAT.get(invitation.response, "NEEDS-ACTION")
-    if invitation_answer(invitation) == "waitlisted":
-        partstat = "TENTATIVE"
-    cal.add_component(
-        session_event(
-            session,
-            cancelled=method == "CANCEL",
-            attendees=[(person.email, person.display_name, partstat)],
-        )
-    )
-    return calendar_bytes(cal)
-
-
-def _mail(
-    *,
-    kind: str,
-    invitation: Invitation,
-    subject: str,
-    method: str | None = None,
-    extra: dict | None = None,
-) -> None:
-    from kshare.outbox.services import mail_queue
-
-    session, person = invitation.session, invitation.person
-    rsvp = {
-        value: rsvp_link(invitation, value)
-        for value in Invitation.Response.values
-        if value != Invitation.Response.PENDING
-    }
-    context = {
-        "person": person,
-        "session": session,
-        "programme": session.programme,
-        "when": _when(session, person.tzinfo),
-        "session_link": settings.SITE_URL + session.get_absolute_url(),
-        "rsvp": rsvp,
-        "links": [(label, rsvp[value]) for value, label in Invitation.Response.choices[1:]],
-        "answer": invitation.get_response_display(),
-        "answered": invitation.response != Invitation.Response.PENDING,
-        "site_name": settings.KSHARE_ORGANISATION_NAME,
-        "subject": subject,
-        **(extra or {}),
-    }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"sessions/email/{kind}.txt", context),
-        to=[person.email],
-    )
-    message.attach_alternative(
-        render_to_string(f"sessions/email/{kind}.html", context), "text/html"
-    )
-    if method:
-        message.attach(
-            "invite.ics",
-            _ics(session, invitation, method).decode("utf-8"),
-            f"text/calendar; method={method}; charset=utf-8",
-        )
-    mail_queue(message, kind=kind)
-
-
-def _invitations(ids: Sequence[int]) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(pk__in=ids).select_related(
-        "session__programme", "person", "invited_by"
-    )
-
-
-def invitations_mail_new(*, invitation_ids: Sequence[int]) -> int:
-    """Mail the invitations not mailed yet; returns how many this call mailed.
-
-    Each mail is claimed by the UPDATE that sets ``mailed_at``, in the transaction that stores
-    it in the outbox: two workers never mail one invitation twice, a failure leaves it unmailed.
-    """
-    sent = 0
-    for invitation in _invitations(invitation_ids).filter(mailed_at__isnull=True):
-        session = invitation.session
-        if not session.is_upcoming or not invitation.person.is_active:
-            continue
-        with transaction.atomic():
-            claimed = Invitation.objects.filter(pk=invitation.pk, mailed_at__isnull=True).update(
-                mailed_at=timezone.now()
-            )
-            if claimed != 1:
-                continue
-            inviter = invitation.invited_by
-            _mail(
-                kind="invitation",
-                invitation=invitation,
-                subject=f"Invitation: {session.title} — {_when(session, invitation.person.tzinfo)}",
-                method="REQUEST",
-                extra={"inviter": inviter.display_name if inviter else None},
-            )
-        sent += 1
-    return sent
-
-
-def invitations_mail_changed(*, session_id: int, sequence: int) -> int:
-    """After a reschedule (REQUEST) or a cancellation (CANCEL), tell everyone already mailed.
-
-    ``sequence`` is the SEQUENCE the change produced: when the session has changed again since,
-    this call does nothing and the later change's call mails the latest state once.
-    Rescheduled: everyone mailed who has not declined. Cancelled: everyone mailed.
-    """
-    session = Session.objects.select_related("programme").filter(pk=session_id).first()
-    if session is None or session.sequence != sequence:
-        return 0
-    invitations = Invitation.objects.filter(
-        session=session, mailed_at__isnull=False, person__is_active=True
-    ).select_related("person")
-    if session.state == State.CANCELLED:
-        kind, method = "cancelled", "CANCEL"
-    elif session.is_upcoming:
-        kind, method = "update", "REQUEST"
-        invitations = invitations.exclude(response=Invitation.Response.NO)
-    else:
-        return 0
-    reason = ""
-    if kind == "cancelled":
-        change = session.changes.filter(kind=SessionChange.Kind.CANCELLED).last()
-        reason = change.note if change else ""
-    sent = 0
-    for invitation in invitations:
-        invitation.session = session
-        when = _when(session, invitation.person.tzinfo)
-        subject = (
-            f"Cancelled: {session.title} — {when}"
-            if kind == "cancelled"
-            else f"New time: {session.title} — {when}"
-        )
-        _mail(
-            kind=kind,
-            invitation=invitation,
-            subject=subject,
-            method=method,
-            extra={"reason": reason},
-        )
-        sent += 1
-    return sent
-
-
-def invitation_mail_promoted(*, invitation_id: int) -> bool:
-    """Tell someone their waitlisted "yes" now holds a seat (if it still does)."""
-    invitation = _invitations([invitation_id]).first()
-    if (
-        invitation is None
-        or invitation.response != Invitation.Response.YES
-        or invitation.waitlisted_at is not None
-        or not invitation.session.is_upcoming
-        or not invitation.person.is_active
-    ):
-        return False
-    _mail(
-        kind="promoted",
-        invitation=invitation,
-        subject=f"A seat opened up: you are going to {invitation.session.title}",
-    )
-    return True
-
-
-def invitations_notify_changed(*, session: Session) -> None:
-    """Queue the REQUEST/CANCEL mails for a session whose time or state just changed.
-
-    Call inside the transaction that changed it, after its ``sequence`` went up.
-    """
-    from kshare.sessions.tasks import invitations_mail_changed as task
-
-    transaction.on_commit(partial(task.enqueue, session.pk, session.sequence))
 
 
 def rsvp_link_expired(*, session: Session, now: datetime | None = None) -> bool:

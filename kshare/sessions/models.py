@@ -221,6 +221,15 @@ class Invitation(models.Model):
     waitlisted_at = models.DateTimeField(null=True, blank=True)
     # When the invitation e-mail (with its iCalendar REQUEST) went out; empty = not mailed yet.
     mailed_at = models.DateTimeField(null=True, blank=True)
+    # The mails this invitee is owed, written in the transaction that decided them and cleared
+    # in the one that queues the mail (kshare/sessions/invitation_mail.py), so a worker killed
+    # mid-batch loses nothing: the sweep finds what is still owed.
+    # Owed the session's current state in their calendar: the invitation, a new time, a cancel.
+    mail_due_at = models.DateTimeField(null=True, blank=True)
+    # Owed "a seat opened up" (promoted from the waitlist).
+    promoted_mail_due_at = models.DateTimeField(null=True, blank=True)
+    # The session's SEQUENCE in the last calendar mail queued to them.
+    mailed_sequence = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -229,7 +238,20 @@ class Invitation(models.Model):
                 fields=["session", "person"], name="invitation_session_person_unique"
             )
         ]
-        indexes = [models.Index(fields=["person", "response"], name="invitation_person_response")]
+        indexes = [
+            models.Index(fields=["person", "response"], name="invitation_person_response"),
+            # The sweep reads only the few rows that owe a mail.
+            models.Index(
+                fields=["mail_due_at"],
+                name="invitation_mail_due",
+                condition=models.Q(mail_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["promoted_mail_due_at"],
+                name="invitation_promoted_mail_due",
+                condition=models.Q(promoted_mail_due_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} → {self.session}"

@@ -159,12 +159,13 @@ def session_update(
 
 
 def _invitations_after_update(*, session: Session, locked: Session, moved: bool) -> None:
-    from kshare.sessions.invitations import invitations_notify_changed, waitlist_promote
+    from kshare.sessions.invitation_mail import invitations_mark_changed
+    from kshare.sessions.invitations import waitlist_promote
 
     if moved:  # invitees' calendars get the new time (next SEQUENCE)
         session.sequence = locked.sequence + 1
         session.save(update_fields=["sequence"])
-        invitations_notify_changed(session=session)
+        invitations_mark_changed(session=session)
     if session.capacity != locked.capacity and session.state == State.SCHEDULED:
         waitlist_promote(session=session)  # more seats (or no limit): the waitlist moves up
 
@@ -297,9 +298,10 @@ def _webhooks_emit(*, event: str, session_id: int, rescheduled: bool = False) ->
 
 
 def _invitations_notify(*, session: Session) -> None:
-    from kshare.sessions.invitations import invitations_notify_changed
+    """Every invitee mailed (or owed a mail) is owed the new state, from this transaction on."""
+    from kshare.sessions.invitation_mail import invitations_mark_changed
 
-    invitations_notify_changed(session=session)
+    invitations_mark_changed(session=session)
 
 
 @transaction.atomic

@@ -7,20 +7,32 @@ from django.tasks import task
 
 @task
 def invitations_mail(invitation_ids: list[int]) -> int:
-    from kshare.sessions.invitations import invitations_mail_new
+    """The invitation mails of one "invite": those still owed (a re-run sends the rest)."""
+    from kshare.sessions.invitation_mail import invitations_mail_due
 
-    return invitations_mail_new(invitation_ids=invitation_ids)
+    return invitations_mail_due(invitation_ids=invitation_ids)
 
 
 @task
 def invitations_mail_changed(session_id: int, sequence: int) -> int:
-    from kshare.sessions.invitations import invitations_mail_changed as mail_changed
+    """The new-time or cancellation mails owed after the change that produced ``sequence``."""
+    from kshare.sessions.invitation_mail import invitations_mail_due
 
-    return mail_changed(session_id=session_id, sequence=sequence)
+    return invitations_mail_due(session_id=session_id)
 
 
 @task
 def invitation_mail_promoted(invitation_id: int) -> bool:
-    from kshare.sessions.invitations import invitation_mail_promoted as mail_promoted
+    from kshare.sessions.invitation_mail import invitations_mail_promoted
 
-    return mail_promoted(invitation_id=invitation_id)
+    return invitations_mail_promoted(invitation_ids=[invitation_id]) == 1
+
+
+@task
+def invitations_sweep_task() -> dict[str, int]:
+    """Periodic (the clock): send the invitation mails still owed after their task's time."""
+    from dataclasses import asdict
+
+    from kshare.sessions.invitation_mail import invitations_sweep
+
+    return asdict(invitations_sweep())

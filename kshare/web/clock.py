@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 PERIODIC_TASKS: list[str] = [
     "kshare.feedback.tasks.feedback_tick_task",
     "kshare.outbox.tasks.outbox_tick_task",
+    "kshare.sessions.tasks.invitations_sweep_task",
     "kshare.reminders.tasks.reminders_tick",
     "kshare.reminders.cadence.cadence_nudge_task",
     "kshare.library.tasks.catchup_weekly_task",

@@ -18,14 +18,9 @@ from kshare.people.tests.factories import AdminFactory, PersonFactory, TeamFacto
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services
-from kshare.sessions.invitations import (
-    invitations_create,
-    invitations_mail_changed,
-    people_who_may_see,
-)
+from kshare.sessions.invitations import invitations_create, people_who_may_see
 from kshare.sessions.models import Invitation, State, Visibility
 from kshare.sessions.tests.factories import (
-    InvitationFactory,
     PastSessionFactory,
     ScheduledSessionFactory,
     SessionFactory,
@@ -374,12 +369,21 @@ def test_cancel_sends_a_cancel_with_the_same_uid_and_the_next_sequence(
         )
 
 
-def test_a_superseded_change_mails_nothing():
-    session = ScheduledSessionFactory(sequence=3)
-    InvitationFactory(session=session, mailed_at=timezone.now())
-    assert invitations_mail_changed(session_id=session.pk, sequence=2) == 0
-    assert invitations_mail_changed(session_id=session.pk, sequence=3) == 1
-    assert len(mail.outbox) == 1
+def test_two_changes_before_the_mail_goes_send_the_latest_state_once(
+    django_capture_on_commit_callbacks,
+):
+    session, _ = _invited_session(django_capture_on_commit_callbacks, ["yes"])
+    first = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
+    second = first + timedelta(days=1)
+    with django_capture_on_commit_callbacks() as tasks:  # not run yet: the worker is busy
+        services.session_schedule(session=session, start=first, by=host_of(session))
+    with django_capture_on_commit_callbacks() as more:
+        services.session_schedule(session=session, start=second, by=host_of(session))
+    for task in [*tasks, *more]:
+        task()
+    [message] = mail.outbox
+    [event] = calendar_of(message)[1].walk("VEVENT")
+    assert (event["SEQUENCE"], event.decoded("DTSTART")) == (2, second)
 
 
 def test_a_failed_change_mails_nobody(django_capture_on_commit_callbacks):
