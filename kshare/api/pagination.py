@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from ninja import Field, Schema
 
 from kshare.api.errors import ApiError
@@ -110,3 +110,46 @@ def cursor_page(
     rows = list(queryset[: limit + 1])
     next_cursor = cursor_encode(rows[limit - 1], order) if len(rows) > limit else None
     return {"items": rows[:limit], "next_cursor": next_cursor}
+
+
+def cursor_page_nulls_last(
+    queryset: QuerySet,
+    *,
+    cursor: str | None,
+    limit: int = DEFAULT_LIMIT,
+    field: str,
+    alias: str,
+    last: Any,
+) -> dict[str, Any]:
+    """``cursor_page`` ordered by ``field`` (rows where it is null last), then id.
+
+    The order is that of ``(alias, "id")`` with ``alias`` = ``field`` or ``last`` when null, and
+    so are the cursors; but the rows are read as two index-ordered runs, those with a value by
+    ``(field, id)`` and then those without by id, because an ``ORDER BY COALESCE(...)`` can use
+    no index: the database then tests every row (for sessions, the visibility rule on each of
+    the organisation's sessions) and sorts them all to return one page.
+    """
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    order = (alias, "id")
+    values = cursor_decode(cursor, order) if cursor else None
+    lookups = queryset._prefetch_related_lookups
+    plain = queryset.prefetch_related(None)
+    rows: list[Any] = []
+    if values is None or values[0] != last:
+        valued = plain.filter(**{f"{field}__isnull": False})
+        if values is not None:
+            after = Q(**{f"{field}__gt": values[0]}) | Q(**{field: values[0], "id__gt": values[1]})
+            valued = valued.filter(after, **{f"{field}__gte": values[0]})
+        rows = list(valued.order_by(field, "id")[: limit + 1])
+    if len(rows) <= limit:
+        empty = plain.filter(**{f"{field}__isnull": True})
+        if values is not None and values[0] == last:
+            empty = empty.filter(id__gt=values[1])
+        rows += list(empty.order_by("id")[: limit + 1 - len(rows)])
+    for row in rows:
+        value = getattr(row, field)
+        setattr(row, alias, last if value is None else value)
+    items = rows[:limit]
+    prefetch_related_objects(items, *lookups)
+    next_cursor = cursor_encode(rows[limit - 1], order) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}

@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from kshare.api.auth import require_write
 from kshare.api.errors import ApiError, not_found
-from kshare.api.pagination import PageQuery, cursor_page
+from kshare.api.pagination import PageQuery, cursor_page_nulls_last
 from kshare.api.schemas import (
     ERRORS,
     Id,
@@ -272,9 +271,7 @@ def session_list(
 ) -> dict[str, Any]:
     """Sessions the caller may see, by start (sessions without a start last), then id."""
     person = request.user
-    sessions = sessions_for_api(person).annotate(
-        sort_start=Coalesce("start", Value(FAR_FUTURE, output_field=DateTimeField()))
-    )
+    sessions = sessions_for_api(person)
     if filters.state:
         sessions = sessions.filter(state=filters.state)
     if filters.programme:
@@ -303,7 +300,14 @@ def session_list(
         )
         attended = Exists(Attendance.objects.filter(session=OuterRef("pk"), person=person))
         sessions = sessions.filter(going | attended)
-    result = cursor_page(sessions, cursor=page.cursor, limit=page.limit, order=ORDER)
+    result = cursor_page_nulls_last(
+        sessions,
+        cursor=page.cursor,
+        limit=page.limit,
+        field="start",
+        alias=ORDER[0],
+        last=FAR_FUTURE,
+    )
     return {
         "items": [session_out(s) for s in result["items"]],
         "next_cursor": result["next_cursor"],

@@ -174,12 +174,40 @@ def test_list_query_count_is_constant(world, django_assert_num_queries):
 
     client.get("me")  # last_used_at written
     add(0)
-    # The token, the sessions, and one query each for hosts, tags and teams.
-    with django_assert_num_queries(5) as few:
+    # The token, the sessions with a start, those without (the page is not full), and one
+    # query each for hosts, tags and teams.
+    with django_assert_num_queries(6):
         assert len(client.get("sessions", {"limit": 100}).json()["items"]) == 3
     add(7)
-    with django_assert_num_queries(len(few.captured_queries)):
+    with django_assert_num_queries(6):
         assert len(client.get("sessions", {"limit": 100}).json()["items"]) == 10
+    # A full page of sessions with a start needs no look at those without.
+    with django_assert_num_queries(5):
+        assert len(client.get("sessions", {"limit": 5}).json()["items"]) == 5
+    add(90)
+    with django_assert_num_queries(5):
+        assert len(client.get("sessions", {"limit": 5}).json()["items"]) == 5
+
+
+def test_pages_run_by_start_then_through_the_undated_sessions_by_id(world):
+    client = api_for(world["admin"], scope="read")
+    start = world["public"].start
+    tied = [ScheduledSessionFactory(start=start, title=f"Tied {i}") for i in range(3)]
+    undated = [SessionFactory(title=f"Undated {i}") for i in range(4)]
+    later = ScheduledSessionFactory(start=start + dt.timedelta(days=400), title="Later")
+    expected = sorted(Session.objects.exclude(start=None), key=lambda s: (s.start, s.pk)) + sorted(
+        undated, key=lambda s: s.pk
+    )
+    assert later in expected and all(s in expected for s in tied)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = client.get("sessions", params).json()
+        seen += [item["title"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [s.title for s in expected]
 
 
 def test_propose(world):
