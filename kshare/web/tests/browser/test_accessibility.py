@@ -154,6 +154,8 @@ PAGE_GROUPS: dict[str, list[tuple[str, Callable[[World], str], int, Action]]] = 
         ("topic-new", lambda w: "/topics/new/", 200, None),
         ("topic-detail", lambda w: f"/topics/{TopicRequest.objects.get().pk}/", 200, None),
         ("profile", lambda w: f"/people/{w.organiser.pk}/", 200, None),
+        ("your-data", lambda w: "/people/me/data/", 200, None),
+        ("account-delete", lambda w: "/people/me/delete/", 200, None),
         ("not-found", lambda w: "/sessions/999999/", 404, None),
         ("not-allowed", lambda w: f"/sessions/{w.not_mine.pk}/edit/", 403, None),
     ],

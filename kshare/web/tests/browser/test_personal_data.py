@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import pytest
@@ -12,7 +13,7 @@ from kshare.ideas.models import Idea
 from kshare.ideas.tests.factories import IdeaFactory
 from kshare.people.erasure import PLACEHOLDER_NAME
 from kshare.people.models import Person
-from kshare.people.tests.factories import PersonFactory
+from kshare.people.tests.factories import AdminFactory, PersonFactory
 from kshare.sessions.tests.factories import PastSessionFactory
 from kshare.web.tests.browser.conftest import PASSWORD, sign_in
 
@@ -78,5 +79,22 @@ def test_a_person_downloads_their_data_and_deletes_their_account(
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("do not match an account")).to_be_visible()
+    if any(problems):
+        pytest.fail("axe found issues:\n" + "\n".join(p for p in problems if p), pytrace=False)
+
+
+def test_an_admin_finds_data_retention_in_the_account_menu(page: Page, server: str, axe) -> None:
+    admin = AdminFactory(display_name="Ada Admin")
+    sign_in(page, server, admin)
+    page.locator("details.menu > summary").click()
+    page.get_by_role("link", name="Data retention").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Data retention")
+    row = page.get_by_role("row", name=re.compile("Sent and failed mails in the outbox"))
+    expect(row.get_by_role("cell").nth(1)).to_have_text("90 days")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("KSHARE_RETENTION_OUTBOX_DAYS")
+    problems = []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        problems.append(axe(page))
     if any(problems):
         pytest.fail("axe found issues:\n" + "\n".join(p for p in problems if p), pytrace=False)
