@@ -80,10 +80,25 @@ def person_feed_sessions(*, person: Person, now: datetime | None = None) -> Quer
     (waitlisted included) or starred, among those they may still see; from ``FEED_PAST`` ago on.
     """
     now = now or timezone.now()
-    mine = Q(_hosts(person)) | Q(_attended(person)) | Q(_answered(person)) | Q(_stars(person))
+    # Started from the person's own rows (each read by its person index) rather than from
+    # every session in the window with four EXISTS each: visibility is then tested only on
+    # the sessions that are theirs.
+    mine: QuerySet = (
+        SessionHost.objects.filter(person=person)
+        .order_by()
+        .values_list("session_id")
+        .union(
+            Attendance.objects.filter(person=person).order_by().values_list("session_id"),
+            Invitation.objects.filter(person=person, response__in=FEED_RESPONSES)
+            .order_by()
+            .values_list("session_id"),
+            Star.objects.filter(person=person).order_by().values_list("session_id"),
+            all=True,
+        )
+    )
     return (
         _in_feed_window(sessions_visible_to(person=person), now)
-        .filter(mine)
+        .filter(pk__in=mine)
         .select_related("programme")
         .order_by("start", "id")
     )
