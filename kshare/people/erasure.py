@@ -28,15 +28,17 @@ PLACEHOLDER_NAME = "Former member"
 
 def placeholder_get() -> Person:
     """The shared "Former member" (made when first needed)."""
-    placeholder = Person.objects.filter(email=PLACEHOLDER_EMAIL).first()
-    if placeholder is None:
-        placeholder = Person.objects.create(
-            email=PLACEHOLDER_EMAIL,
-            display_name=PLACEHOLDER_NAME,
-            password=make_password(None),
-            is_active=False,
-            role=Role.MEMBER,
-        )
+    # get_or_create: two first erasures at once make one placeholder (the loser of the unique
+    # insert reads the winner's row).
+    placeholder, _ = Person.objects.get_or_create(
+        email=PLACEHOLDER_EMAIL,
+        defaults={
+            "display_name": PLACEHOLDER_NAME,
+            "password": make_password(None),
+            "is_active": False,
+            "role": Role.MEMBER,
+        },
+    )
     return placeholder
 
 
@@ -48,16 +50,19 @@ class ErasureRefused(ValidationError):
     """The account cannot be deleted; the message says why."""
 
 
-def person_erase_check(*, person: Person) -> None:
-    """Raise ``ErasureRefused`` for the placeholder and for the last active admin."""
+def person_erase_check(*, person: Person, lock: bool = False) -> None:
+    """Raise ``ErasureRefused`` for the placeholder and for the last active admin.
+
+    With ``lock`` (inside ``person_erase``'s transaction) the admins' rows are locked first, so
+    two admins deleting each other at the same time cannot both pass and leave none.
+    """
     if is_placeholder(person):
         raise ErasureRefused("The former-member placeholder cannot be deleted.")
     if person.is_admin:
-        other_admins = (
-            Person.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
-            .exclude(pk=person.pk)
-            .exists()
-        )
+        admins = Person.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
+        if lock:
+            admins = admins.select_for_update().order_by("pk")
+        other_admins = [pk for pk in admins.values_list("pk", flat=True) if pk != person.pk]
         if not other_admins:
             raise ErasureRefused(
                 f"The account {person.email} is the only active admin: make someone else an "
@@ -75,6 +80,8 @@ def person_erase(*, person: Person, by: Person | None) -> None:
     """
     person_erase_check(person=person)
     with transaction.atomic():
+        # The admins first, in one order (a person's own row is among them when they are one).
+        person_erase_check(person=person, lock=True)
         person = Person.objects.select_for_update().get(pk=person.pk)
         placeholder = placeholder_get()
         itself = by is not None and by.pk == person.pk

@@ -39,6 +39,7 @@ from kshare.reminders.models import OrganiserDigest
 from kshare.rhythm.models import RhythmEvent
 from kshare.search.models import SearchDocument
 from kshare.sessions.models import Attendance, Invitation, Session, SessionChange, SessionHost, Star
+from kshare.sessions.tests.factories import PastSessionFactory
 from kshare.topics.models import TopicNotification, TopicRequest, TopicVolunteer, TopicVote
 from kshare.webhooks.models import Webhook
 
@@ -309,3 +310,30 @@ def test_pages_show_the_former_member_without_a_link_to_a_profile(client, erased
         assert PLACEHOLDER_NAME in text, url
         assert f'href="{profile}"' not in text, url
     assert client.get(profile).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_deleting_each_other_at_once_leave_one_admin():
+    from kshare.web.tests.race import race
+
+    first = AdminFactory(email="first@example.com")
+    second = AdminFactory(email="second@example.com")
+    people = [first, second]
+    errors = race(lambda i: person_erase(person=people[i], by=people[1 - i]), threads=2)
+    assert [type(e) for e in errors] == [ErasureRefused]
+    assert "is the only active admin" in errors[0].messages[0]
+    admins = Person.objects.filter(email__in=["first@example.com", "second@example.com"])
+    assert admins.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_erasures_at_once_make_one_placeholder():
+    from kshare.web.tests.race import race
+
+    leavers = [PersonFactory(), PersonFactory()]
+    for leaver in leavers:
+        PastSessionFactory(host=leaver)
+    errors = race(lambda i: person_erase(person=leavers[i], by=None), threads=2)
+    assert errors == []
+    assert Person.objects.filter(email=PLACEHOLDER_EMAIL).count() == 1
+    assert SessionHost.objects.filter(person__email=PLACEHOLDER_EMAIL).count() == 2
