@@ -213,3 +213,45 @@ def test_api_me_export_is_the_tokens_owners_archive(client, world, settings):
     again = client.get("/api/v1/me/export", headers=headers)
     assert again.status_code == 429
     assert again.json()["error"]["code"] == "rate_limited"
+
+
+def test_a_large_upload_is_streamed_into_the_archive_in_bounded_memory(db, media_root):
+    import hashlib
+    import tracemalloc
+
+    from kshare.library.tests.factories import RecordingMaterialFactory
+
+    person = PersonFactory()
+    material = RecordingMaterialFactory(added_by=person)
+    size = 64 * 1024 * 1024
+    path = media_root / material.file.name
+    block = bytes(range(256)) * 4096  # 1 MB
+    written = hashlib.sha256()
+    with path.open("wb") as out:
+        for _ in range(size // len(block)):
+            out.write(block)
+            written.update(block)
+    expected = written.hexdigest()
+
+    tracemalloc.start()
+    total = 0
+    for chunk in person_export_archive(person):
+        total += len(chunk)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert total > size
+    print(f"archive of {total} bytes, peak Python memory {peak} bytes")
+    assert peak < 4 * 1024 * 1024  # a few 256 KB chunks, not the 64 MB file
+    # And the archive is right: written again to a file, it reads back with the same bytes.
+    archive_path = media_root / "archive.zip"
+    with archive_path.open("wb") as out:
+        for chunk in person_export_archive(person):
+            out.write(chunk)
+    with zipfile.ZipFile(archive_path) as archive:
+        name = f"files/material-{material.pk}.mp4"
+        digest = hashlib.sha256()
+        with archive.open(name) as member:
+            while piece := member.read(1024 * 1024):
+                digest.update(piece)
+        assert digest.hexdigest() == expected
+        assert archive.getinfo(name).file_size == size
