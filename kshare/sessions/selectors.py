@@ -118,9 +118,11 @@ def sessions_proposed(*, person: Person) -> QuerySet[Session]:
 
 
 def sessions_hosting(*, person: Person) -> QuerySet[Session]:
-    return _for_list(
-        Session.objects.filter(_is_host(person)).exclude(state=State.CANCELLED)
-    ).order_by("-start", "-id")
+    # From the person's host links (their index), not an EXISTS tested on every session.
+    hosted = SessionHost.objects.filter(person=person).values("session_id")
+    return _for_list(Session.objects.filter(pk__in=hosted).exclude(state=State.CANCELLED)).order_by(
+        "-start", "-id"
+    )
 
 
 def sessions_attending(*, person: Person) -> QuerySet[Session]:

@@ -137,3 +137,29 @@ def test_upcoming_costs_the_same_with_ten_times_the_sessions(
             "/sessions/upcoming/", {"after": small.context["keyset"].next_after}
         )
     assert (len(small.context["sessions"]), len(big.context["sessions"])) == (20, 20)
+
+
+# Session and person (2); coming up with hosts and tags (3); what I host with hosts and tags
+# (3); feedback forms waiting (1); recommendations: the cached ones, and with none trained yet
+# the cold start's skills, interests and last training run (4); stars of each list (2).
+HOME_QUERIES = 15
+
+
+def test_home_costs_the_same_with_ten_times_the_sessions(
+    member_client, person, django_assert_num_queries
+):
+    def grow(n: int) -> None:
+        _upcoming(n, first_day=1)
+        for _ in range(n):
+            ScheduledSessionFactory(host=person)
+            PastSessionFactory(host=person)
+            PastSessionFactory(host=PersonFactory())
+
+    grow(6)
+    with django_assert_num_queries(HOME_QUERIES):
+        small = member_client.get("/")
+    grow(54)
+    with django_assert_num_queries(HOME_QUERIES):
+        big = member_client.get("/")
+    for response in (small, big):
+        assert (len(response.context["upcoming"]), len(response.context["hosting"])) == (5, 5)
