@@ -369,16 +369,21 @@ def outbox_recover_stale(*, now: datetime | None = None) -> int:
 
 
 def outbox_recover_lost(*, worker_ids: Iterable[str], now: datetime | None = None) -> int:
-    """Put messages that workers whose lease expired were sending back in the queue, now.
+    """Put messages that workers whose lease expired were sending back in the queue, and send
+    them now; returns how many. Counted as an attempt, as a stale claim is; the resend carries
+    the row's Message-ID."""
+    from kshare.outbox.tasks import outbox_send
 
-    Counted as an attempt, as a stale claim is; the resend carries the row's Message-ID.
-    """
-    return claims_recover_lost(
+    queued = claims_recover_lost(
         OutboxMessage,
         worker_ids=worker_ids,
         now=now or timezone.now(),
         max_attempts=_max_attempts(),
     )
+    # The message's own task may already have run and found it *sending*: a new one sends it.
+    for message_id in queued:
+        outbox_send.enqueue(message_id)
+    return len(queued)
 
 
 def outbox_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:

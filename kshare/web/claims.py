@@ -63,13 +63,17 @@ def claims_recover_stale(
 
 def claims_recover_lost(
     model: type[Model], *, worker_ids: Iterable[str], now: datetime, max_attempts: int
-) -> int:
-    """Take back at once the items that workers whose lease expired were sending.
+) -> list[int]:
+    """Take back at once the items that workers whose lease expired were sending; returns the
+    ids put back in the queue, for the caller to enqueue their sending task.
 
     Counted as an attempt, as a stale claim is (``claims_recover_stale``); items claimed outside
     a leased worker (``claimed_by`` empty) wait for the staleness limit instead.
     """
     ids = [worker_id for worker_id in worker_ids if worker_id]
-    lost = model._default_manager.filter(status="sending", claimed_by__in=ids)
+    items = model._default_manager
+    pks = list(items.filter(status="sending", claimed_by__in=ids).values_list("pk", flat=True))
+    lost = items.filter(pk__in=pks, status="sending", claimed_by__in=ids)
     note = "The worker stopped while sending (its lease expired)."
-    return _take_back(lost, now=now, note=note, max_attempts=max_attempts)
+    _take_back(lost, now=now, note=note, max_attempts=max_attempts)
+    return list(items.filter(pk__in=pks, status="queued").values_list("pk", flat=True))

@@ -121,11 +121,13 @@ def _lost_note(row: DBTaskResult) -> str:
 
 
 @transaction.atomic
-def leases_reclaim(*, now: datetime | None = None) -> ReclaimResult:
+def leases_reclaim(*, now: datetime | None = None, by: str = "") -> ReclaimResult:
     """Put RUNNING task rows of dead workers back in the queue (or fail them); see the module.
 
-    Every step is a conditional UPDATE, so several workers reclaiming at once take each row
-    back once, and a task that finishes meanwhile keeps its result.
+    ``by`` is the reclaiming worker's own id: alive, whatever its lease says (its heartbeat may
+    have waited for the database lock). Every step is a conditional UPDATE, so several workers
+    reclaiming at once take each row back once, and a task that finishes meanwhile keeps its
+    result.
     """
     now = now or timezone.now()
     cutoff = now - lease_period()
@@ -133,11 +135,10 @@ def leases_reclaim(*, now: datetime | None = None) -> ReclaimResult:
         WorkerLease.objects.filter(heartbeat_at__gte=cutoff, lost_at__isnull=True).values_list(
             "worker_id", flat=True
         )
-    )
+    ) | {by}
     lost = []
-    for worker_id in WorkerLease.objects.filter(
-        heartbeat_at__lt=cutoff, lost_at__isnull=True
-    ).values_list("worker_id", flat=True):
+    expired = WorkerLease.objects.filter(heartbeat_at__lt=cutoff, lost_at__isnull=True)
+    for worker_id in expired.exclude(worker_id=by).values_list("worker_id", flat=True):
         if WorkerLease.objects.filter(
             worker_id=worker_id, heartbeat_at__lt=cutoff, lost_at__isnull=True
         ).update(lost_at=now):
@@ -194,7 +195,7 @@ class LeaseKeeper(threading.Thread):
         try:
             close_old_connections()
             lease_renew(worker_id=self.worker_id)
-            leases_reclaim()
+            leases_reclaim(by=self.worker_id)
         except Exception:
             # A database hiccup must not stop the heartbeat: the next beat tries again.
             logger.exception("Worker %s could not renew its lease", self.worker_id)

@@ -479,13 +479,19 @@ def webhooks_recover_stale(*, now: datetime | None = None) -> int:
 
 
 def webhooks_recover_lost(*, worker_ids: Iterable[str], now: datetime | None = None) -> int:
-    """Put deliveries that workers whose lease expired were sending back in the queue, now."""
-    return claims_recover_lost(
+    """Put deliveries that workers whose lease expired were sending back in the queue, and send
+    them now; returns how many."""
+    from kshare.webhooks.tasks import webhook_deliver_task
+
+    queued = claims_recover_lost(
         WebhookDelivery,
         worker_ids=worker_ids,
         now=now or timezone.now(),
         max_attempts=_max_attempts(),
     )
+    for delivery_id in queued:
+        webhook_deliver_task.enqueue(delivery_id)
+    return len(queued)
 
 
 def webhooks_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:

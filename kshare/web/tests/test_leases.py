@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.core.checks import Warning
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -124,7 +125,7 @@ def test_lost_workers_are_announced_once_after_the_commit(django_capture_on_comm
     assert (len(callbacks), heard) == (1, [("dead",)])
 
 
-def test_the_outbox_takes_back_at_once_what_a_lost_worker_was_sending(
+def test_the_outbox_sends_again_at_once_what_a_lost_worker_was_sending(
     django_capture_on_commit_callbacks,
 ):
     lease_renew(worker_id="dead", now=NOW - timedelta(minutes=2))
@@ -141,14 +142,24 @@ def test_the_outbox_takes_back_at_once_what_a_lost_worker_was_sending(
         leases_reclaim(now=NOW)
     lost.refresh_from_db()
     other.refresh_from_db()
-    assert (lost.status, lost.attempts, lost.claimed_by, lost.last_error) == (
-        "queued",
-        1,
-        "",
+    # Queued again (one attempt counted) with a new task: sent (the immediate task backend).
+    assert (lost.status, lost.attempts, lost.last_error) == (
+        "sent",
+        2,
         "The worker stopped while sending (its lease expired).",
     )
+    assert [m.to for m in mail.outbox] == [lost.to]
     # Claimed outside a leased worker: waits for the staleness limit (outbox_tick).
     assert (other.status, other.attempts) == ("sending", 0)
+
+
+def test_a_worker_never_takes_itself_for_dead():
+    # Its heartbeat waited for the database lock longer than the lease: it is still running.
+    lease_renew(worker_id="me", now=NOW - timedelta(minutes=2))
+    mine = _running(["me"], started=NOW - timedelta(minutes=5))
+    result = leases_reclaim(now=NOW, by="me")
+    assert (result.requeued, result.lost_workers, _status(mine)) == (0, (), "RUNNING")
+    assert WorkerLease.objects.get(worker_id="me").lost_at is None
 
 
 def test_a_worker_that_outlived_its_lease_takes_it_again(caplog):
