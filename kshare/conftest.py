@@ -17,6 +17,17 @@ from aiosmtpd.handlers import Message
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the test database is rolled back without the
+    signals that replace cached versions, so a value cached by one test must not reach the
+    next one."""
+    from django.core.cache import caches
+
+    for alias in ("default",):
+        caches[alias].clear()
+
+
 @pytest.fixture
 def person(db):
     return PersonFactory(email="member@example.com", display_name="Mia Member")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import overload
 
+from django.core.cache import cache
 from django.db.models import (
     Count,
     Exists,
@@ -20,7 +22,7 @@ from django.db.models import (
 
 from kshare.feedback.models import Answer, Question
 from kshare.people.models import AccountInvite, Person, Skill, Team
-from kshare.people.services import account_invite_token_hash
+from kshare.people.services import SKILL_COUNTS_VERSION_KEY, account_invite_token_hash
 from kshare.sessions.models import Attendance, Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.tags.models import Tag
@@ -230,9 +232,33 @@ def experts_for(*, viewer: Person, tag: Tag) -> ExpertRanking:
     return ExpertRanking([row[1:] for row in rows], held)
 
 
+SKILL_COUNTS_TIMEOUT = 60 * 60  # a bound for writes no code path announces (raw SQL)
+
+
 def skills_most_common() -> list[Tag]:
-    return list(
-        Tag.objects.annotate(n_people=Count("skills", filter=Q(skills__person__is_active=True)))
-        .filter(n_people__gt=0)
-        .order_by("-n_people", "name")[:COMMON_SKILLS]
-    )
+    """The most declared skills (tags with ``n_people``: active people who declared them).
+
+    The same for everyone and a count over every skill, so it is cached under the version
+    token that ``skill_counts_changed`` replaces on every change of skills, people or tags.
+    """
+    version = cache.get(SKILL_COUNTS_VERSION_KEY)
+    if version is None:
+        cache.add(SKILL_COUNTS_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(SKILL_COUNTS_VERSION_KEY)
+    key = f"people:skill-counts:{version}"
+    rows = cache.get(key) if version is not None else None
+    if rows is None:
+        rows = list(
+            Tag.objects.annotate(n_people=Count("skills", filter=Q(skills__person__is_active=True)))
+            .filter(n_people__gt=0)
+            .order_by("-n_people", "name")
+            .values_list("pk", "name", "slug", "n_people")[:COMMON_SKILLS]
+        )
+        if version is not None:
+            cache.set(key, rows, SKILL_COUNTS_TIMEOUT)
+    tags = []
+    for pk, name, slug, n_people in rows:
+        tag = Tag(pk=pk, name=name, slug=slug)
+        tag.n_people = n_people  # type: ignore[attr-defined]
+        tags.append(tag)
+    return tags

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import secrets
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import TextIO
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -172,6 +174,21 @@ def profile_update(
     return person
 
 
+# The expertise directory's "Common skills" (a count over every skill of every active person)
+# is cached under a random version token; a change of skills, people or tags replaces the
+# token after commit (here for the bulk writes, people/receivers.py for the others).
+SKILL_COUNTS_VERSION_KEY = "people:skill-counts:version"
+
+
+def skill_counts_changed() -> None:
+    """Make the cached skill counts stale once the current transaction commits."""
+
+    def replace() -> None:
+        cache.set(SKILL_COUNTS_VERSION_KEY, uuid.uuid4().hex, None)
+
+    transaction.on_commit(replace, robust=True)
+
+
 def skills_set(*, person: Person, skills: list[tuple[str, int]]) -> list[Skill]:
     """Replace ``person``'s skills with ``skills`` (tag name, level 1-3), creating tags."""
     for name, level in skills:
@@ -189,6 +206,7 @@ def skills_set(*, person: Person, skills: list[tuple[str, int]]) -> list[Skill]:
             unique_fields=["person", "tag"],
             update_fields=["level"],
         )
+        skill_counts_changed()
     return list(Skill.objects.filter(person=person).select_related("tag"))
 
 
@@ -512,6 +530,7 @@ def _people_insert(rows: list[_Row]) -> ImportReport:
         ],
         batch_size=1000,
     )
+    skill_counts_changed()
     Interest = Person.interests.through
     Interest.objects.bulk_create(
         [
