@@ -7,12 +7,15 @@ UIDs are stable (``session-<pk>@<domain>``); SEQUENCE comes from the model.
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
+import icalendar
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
@@ -78,6 +81,45 @@ def feed_calendar(
         for component in rhythm_event_components(event):
             cal.add_component(component)
     return cal
+
+
+# Bump when the feed's bytes change for the same rows (a new property, another layout).
+FEED_FORMAT = 1
+
+
+def _row(instance: Any) -> tuple:
+    return tuple(field.value_from_object(instance) for field in instance._meta.concrete_fields)
+
+
+def feed_fingerprint(
+    *,
+    name: str,
+    description: str,
+    sessions: Iterable[Session],
+    rhythm_events: Iterable[RhythmEvent] = (),
+) -> str:
+    """What ``feed_calendar`` builds its bytes from, hashed: every stored field of each session,
+    its programme, each rhythm event and its exceptions, the feed's name and description, and
+    the settings the events show. Equal fingerprints mean equal feeds, so it is the feed's
+    ETag (a conditional request is answered 304 before anything is built) and the key of its
+    cached bytes, which therefore never need invalidating: changed rows make another key."""
+    digest = hashlib.sha256()
+    head = (
+        FEED_FORMAT,
+        icalendar.__version__,
+        name,
+        description,
+        settings.SITE_URL,
+        settings.DEFAULT_FROM_EMAIL,
+        settings.KSHARE_ORGANISATION_NAME,
+    )
+    digest.update(repr(head).encode())
+    for session in sessions:
+        digest.update(repr(("s", _row(session), _row(session.programme))).encode())
+    for event in rhythm_events:
+        exceptions = sorted(_row(exc) for exc in event.exceptions.all())
+        digest.update(repr(("r", _row(event), exceptions)).encode())
+    return digest.hexdigest()[:40]
 
 
 def session_event(

@@ -8,11 +8,13 @@ secret feed token instead, and answer 404 for an unknown or revoked one.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +28,7 @@ from icalendar import Calendar
 from kshare.calendars import ical, selectors, services
 from kshare.calendars.models import CalendarFeed
 from kshare.people.models import Person
+from kshare.rhythm.models import RhythmEvent
 from kshare.sessions.models import Session, State
 from kshare.sessions.selectors import sessions_visible_to
 
@@ -59,6 +62,46 @@ def _ics_response(
     return get_conditional_response(request, etag=etag, response=response)
 
 
+FEED_BYTES_TIMEOUT = 24 * 60 * 60
+
+
+def _feed_response(
+    request: HttpRequest,
+    *,
+    name: str,
+    description: str,
+    sessions: Iterable[Session],
+    rhythm_events: Iterable[RhythmEvent] = (),
+    filename: str,
+) -> HttpResponse:
+    """A subscribed feed: its ETag is the fingerprint of the rows it is built from, so an
+    unchanged feed answers 304 without being built, and its bytes are cached under that
+    fingerprint (shared by every reader whose feed is the same, never stale: see
+    ``ical.feed_fingerprint``). No Last-Modified: a session leaving a feed would not move it."""
+    sessions, rhythm_events = list(sessions), list(rhythm_events)
+    fingerprint = ical.feed_fingerprint(
+        name=name, description=description, sessions=sessions, rhythm_events=rhythm_events
+    )
+    etag = f'"{fingerprint}"'
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        return not_modified
+    key = f"calendars:feed:{fingerprint}"
+    body = cache.get(key)
+    if body is None:
+        cal = ical.feed_calendar(
+            name=name, description=description, sessions=sessions, rhythm_events=rhythm_events
+        )
+        body = ical.calendar_bytes(cal)
+        cache.set(key, body, FEED_BYTES_TIMEOUT)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = FEED_CACHE
+    response["ETag"] = etag
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def feed_urls(path: str) -> dict[str, str]:
     """The https address (from SITE_URL) and the ``webcal://`` subscribe link of ``path``."""
     https = settings.SITE_URL + path
@@ -78,13 +121,14 @@ def person_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No calendar feed at this address (it may have been reset).")
     person = feed.person
     rhythm = selectors.feed_rhythm_events(person=person) if feed.include_rhythm else []
-    cal = ical.feed_calendar(
+    return _feed_response(
+        request,
         name=_person_feed_name(person),
         description=f"Knowledge-sharing sessions of {person.display_name}",
         sessions=selectors.person_feed_sessions(person=person),
         rhythm_events=rhythm,
+        filename="kshare.ics",
     )
-    return _ics_response(request, cal, filename="kshare.ics")
 
 
 @login_not_required
@@ -105,12 +149,13 @@ def programme_feed(request: HttpRequest, slug: str) -> HttpResponse:
     programme = selectors.programme_for_feed(person=person, slug=slug)
     if programme is None:
         raise Http404("No such programme.")
-    cal = ical.feed_calendar(
+    return _feed_response(
+        request,
         name=programme.name,
         description=programme.cadence or f"Sessions of {programme.name}",
         sessions=selectors.programme_feed_sessions(person=person, programme=programme),
+        filename=f"{programme.slug}.ics",
     )
-    return _ics_response(request, cal, filename=f"{programme.slug}.ics")
 
 
 @require_safe

@@ -498,3 +498,55 @@ def test_programme_page_links_to_its_feed(member_client):
     page = member_client.get("/programmes/tech-talks/").content.decode()
 
     assert 'href="/calendar/programme/tech-talks.ics"' in page
+
+
+# --- personal feed: cached bytes and conditional requests -----------------------------------
+
+
+def test_an_unchanged_feed_answers_304_without_building_it(client, person, monkeypatch):
+    feed = feed_of(person)
+    ScheduledSessionFactory(host=person)
+    etag = _get(client, _feed_url(feed))["ETag"]
+
+    def fail(**kwargs):
+        raise AssertionError("the feed was built for a 304")
+
+    monkeypatch.setattr("kshare.calendars.ical.feed_calendar", fail)
+    assert _get(client, _feed_url(feed), if_none_match=etag).status_code == 304
+
+
+def test_cached_feed_follows_every_change_of_what_it_shows(client, person):
+    feed = feed_of(person)
+    session = ScheduledSessionFactory(host=person, title="Before")
+    starred = ScheduledSessionFactory(title="Starred")
+    Star.objects.create(person=person, session=starred)
+    programme = session.programme
+    assert summaries(parse(_get(client, _feed_url(feed)))) == ["Before", "Starred"]
+
+    session.title = "After"
+    session.save()
+    assert summaries(parse(_get(client, _feed_url(feed)))) == ["After", "Starred"]
+    Star.objects.filter(person=person).delete()  # a session leaves the feed
+    assert summaries(parse(_get(client, _feed_url(feed)))) == ["After"]
+    programme.name = "Renamed programme"
+    programme.save()
+    assert "Renamed programme" in _get(client, _feed_url(feed)).content.decode()
+    # A change no signal announces (QuerySet.update) shows as well: the rows are the key.
+    type(session).objects.filter(pk=session.pk).update(sequence=7)
+    assert "SEQUENCE:7" in _get(client, _feed_url(feed)).content.decode()
+
+
+def test_two_people_never_get_each_others_cached_feed(client, person):
+    other = PersonFactory(display_name="Otto Other")
+    shared = ScheduledSessionFactory(title="Both")
+    mine = ScheduledSessionFactory(title="Only mine", visibility=Visibility.INVITE_ONLY)
+    InvitationFactory(session=mine, person=person, response="yes")
+    for who in (person, other):
+        Star.objects.create(person=who, session=shared)
+    my_feed, their_feed = feed_of(person), feed_of(other)
+
+    assert summaries(parse(_get(client, _feed_url(my_feed)))) == ["Both", "Only mine"]
+    theirs = _get(client, _feed_url(their_feed))
+    assert summaries(parse(theirs)) == ["Both"]
+    assert "Otto Other" in theirs.content.decode()
+    assert "Mia Member" not in theirs.content.decode()
