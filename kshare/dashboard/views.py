@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
@@ -33,7 +37,30 @@ def _query(request: HttpRequest) -> str:
     return urlencode(pairs)
 
 
+# Charts already drawn, by what they are drawn from: the same figure is on every visit until
+# its data changes, and drawing the nine SVGs was a third of the page's time. Keyed by content,
+# so an entry is never stale; bounded, per process.
+_CHARTS: dict[str, str] = {}
+_CHARTS_KEPT = 256
+
+
 def chart_for(result: FigureResult) -> str:
+    """The figure's SVG (drawn once per content and process, see ``_CHARTS``)."""
+    key = hashlib.sha256(
+        repr(
+            (result.name, result.chart, result.title, result.columns, result.series, result.rows)
+        ).encode()
+    ).hexdigest()
+    svg = _CHARTS.get(key)
+    if svg is None:
+        svg = _chart_draw(result)
+        if len(_CHARTS) >= _CHARTS_KEPT:
+            _CHARTS.clear()
+        _CHARTS[key] = svg
+    return svg
+
+
+def _chart_draw(result: FigureResult) -> str:
     """The figure's SVG: a trend line (feedback) or grouped bars of its ``series`` columns."""
     labels = [str(row[0]) for row in result.rows]
     chart_id = f"chart-{result.name}"
@@ -50,6 +77,31 @@ def chart_for(result: FigureResult) -> str:
         labels=labels,
         series=[(result.columns[i], [row[i] for row in result.rows]) for i in result.series],
     )
+
+
+_FIGURES_HTML: dict[str, str] = {}
+
+
+def _figures_html(figures: list[dict[str, Any]]) -> str:
+    """The figures' sections, rendered once per content, language and time zone and process
+    (the same figures are shown until their data change; rendering their tables was most of
+    the page's time). Keyed by content, so never stale; bounded like ``_CHARTS``."""
+    key = hashlib.sha256(
+        repr(
+            (
+                get_language(),
+                timezone.get_current_timezone_name(),
+                [(f["result"], f["formula"], f["chart"], f["csv_url"]) for f in figures],
+            )
+        ).encode()
+    ).hexdigest()
+    html = _FIGURES_HTML.get(key)
+    if html is None:
+        html = render_to_string("dashboard/index.html#figures", {"figures": figures})
+        if len(_FIGURES_HTML) >= _CHARTS_KEPT:
+            _FIGURES_HTML.clear()
+        _FIGURES_HTML[key] = html
+    return mark_safe(html)  # noqa: S308 - rendered by the template, escaped there
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -77,6 +129,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "figures": figures,
+            "figures_html": _figures_html(figures),
             "filters": filters,
             "stale_since": min(stale, default=None),  # type: ignore[type-var]
             "nav": "dashboard",

@@ -207,6 +207,11 @@ def test_grouped_chart_is_accessible_and_escaped():
         grouped_bar_chart(chart_id="c", title="t", labels=["a"], series=[("One", [])])
 
 
+def _headline(response, figure: str = "sessions") -> str:
+    section = response.content.decode().split(f'id="fig-{figure}-h"', 1)[1]
+    return re.search(r'<p class="headline">([^<]*)</p>', section).group(1)
+
+
 def test_page_shows_the_previous_figures_while_a_task_recomputes(
     org, client, django_capture_on_commit_callbacks
 ):
@@ -215,6 +220,8 @@ def test_page_shows_the_previous_figures_while_a_task_recomputes(
     first = client.get(url)
     assert first.context["figures"][0]["result"].headline == 3
     assert first.context["stale_since"] is None
+    assert _headline(first) == "3"
+    assert _headline(client.get(url)) == "3"  # the rendered figures, from their cache
     with django_capture_on_commit_callbacks(execute=True):
         SessionFactory(programme=org.talks, state=State.HELD, start=at(1, 25), created_at=at(1, 2))
     # The page answers at once with the figures from before the change, marked as updating...
@@ -227,6 +234,7 @@ def test_page_shows_the_previous_figures_while_a_task_recomputes(
     third = client.get(url)
     assert third.context["figures"][0]["result"].headline == 4
     assert third.context["stale_since"] is None
+    assert _headline(third) == "4"  # the rendered figures follow their data
     # The CSV export never serves an outdated figure.
     with django_capture_on_commit_callbacks(execute=True):
         SessionFactory(programme=org.talks, state=State.HELD, start=at(2, 25), created_at=at(2, 2))
@@ -283,3 +291,33 @@ def test_csv_neutralises_every_formula_start_in_team_names(organiser_client):
     rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
     teams = [row[0] for row in rows[1:]]
     assert sorted(t for t in teams if t.startswith("'")) == sorted(EXPECTED)
+
+
+def test_a_chart_is_drawn_once_per_content(monkeypatch):
+    from kshare.dashboard import views
+    from kshare.dashboard.figures import FigureResult
+
+    drawn = []
+    real = views._chart_draw
+    monkeypatch.setattr(views, "_chart_draw", lambda result: drawn.append(1) or real(result))
+    monkeypatch.setattr(views, "_CHARTS", {})
+
+    def figure(held: int) -> FigureResult:
+        return FigureResult(
+            name="sessions",
+            title="Sessions",
+            unit="sessions",
+            columns=["month", "held"],
+            rows=[("2026-01", held)],
+            headline=held,
+            headline_label="held",
+            series=(1,),
+        )
+
+    first = views.chart_for(figure(3))
+    assert views.chart_for(figure(3)) == first
+    assert len(drawn) == 1
+    changed = views.chart_for(figure(4))
+    assert changed != first
+    assert changed == real(figure(4))
+    assert len(drawn) == 2
