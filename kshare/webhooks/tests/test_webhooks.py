@@ -23,6 +23,7 @@ from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services as session_services
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 from kshare.web.clock import PERIODIC_TASKS
+from kshare.web.leases import lease_renew, leases_reclaim
 from kshare.webhooks.models import Webhook, WebhookDelivery
 from kshare.webhooks.services import (
     backoff,
@@ -213,6 +214,27 @@ def test_stale_claim_is_recovered(receiver):
     result = webhooks_tick()
     assert (result.recovered, result.sent) == (1, 1)
     delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(receiver.got) == 1 and receiver.got[0].valid
+
+
+def test_a_delivery_a_lost_worker_was_sending_is_sent_again_at_once(
+    receiver, django_capture_on_commit_callbacks
+):
+    hook = subscribe(receiver)
+    delivery = WebhookDelivery.objects.create(
+        webhook=hook,
+        event="session.held",
+        payload={"x": 1},
+        status="sending",
+        claimed_at=timezone.now() - dt.timedelta(minutes=2),
+        claimed_by="dead-worker",
+    )
+    lease_renew(worker_id="dead-worker", now=timezone.now() - dt.timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        leases_reclaim()
+    delivery.refresh_from_db()
+    # Not after the ten minutes of a stale claim: as soon as the lease is found expired.
     assert (delivery.status, delivery.attempts) == ("sent", 2)
     assert len(receiver.got) == 1 and receiver.got[0].valid
 
