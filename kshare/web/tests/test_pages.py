@@ -60,3 +60,21 @@ def test_not_found_page_is_friendly(member_client):
 )
 def test_markdown_is_rendered_and_sanitised(source, html):
     assert render_markdown(source) == html
+
+
+def test_markdown_is_rendered_once_per_text_and_long_texts_are_not_kept(monkeypatch):
+    from kshare.web import markdown
+
+    rendered = []
+    real = markdown._md.render
+    monkeypatch.setattr(markdown._md, "render", lambda text: rendered.append(text) or real(text))
+    markdown._render_cached.cache_clear()
+    text = "A **cached** abstract"
+    long = "x" * (markdown.CACHED_TEXT_MAX + 1)
+
+    assert render_markdown(text) == render_markdown(text)
+    assert render_markdown("Another") == "<p>Another</p>\n"
+    render_markdown(long)
+    render_markdown(long)
+    assert rendered == [text, "Another", long, long]
+    assert markdown._render_cached.cache_info().currsize == 2
