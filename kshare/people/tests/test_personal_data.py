@@ -255,3 +255,9 @@ def test_a_large_upload_is_streamed_into_the_archive_in_bounded_memory(db, media
                 digest.update(piece)
         assert digest.hexdigest() == expected
         assert archive.getinfo(name).file_size == size
+
+
+def test_the_profile_settings_link_to_your_data(client, db):
+    client.force_login(PersonFactory())
+    page = client.get(reverse("people:edit_profile")).content.decode()
+    assert f'<a href="{reverse("people:your_data")}">Your data</a>' in page
