@@ -60,6 +60,8 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["response"]
     list_select_related = ["session", "person"]
     autocomplete_fields = ["session", "person", "invited_by"]
+    # The mail markers are written by the services only (kshare/sessions/invitation_mail.py).
+    readonly_fields = ["mailed_at", "mailed_sequence", "mail_due_at", "promoted_mail_due_at"]
 
 
 @admin.register(Attendance)
