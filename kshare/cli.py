@@ -495,12 +495,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def _start_lease(*, reload: bool):  # -> kshare.web.leases.LeaseKeeper | None
     """The worker's lease: a killed worker's running task is taken back by the others."""
+    from django.db import DatabaseError
+
     from kshare.web.leases import lease_start
 
     # With --reload the parent process only restarts its child; the child runs the tasks.
     if reload and os.environ.get("RUN_MAIN") != "true":
         return None
-    return lease_start()
+    try:
+        return lease_start()
+    except DatabaseError as exc:
+        raise UsageError(
+            f"the worker cannot take its lease in the database ({exc}); "
+            "run `kshare migrate` first, and check DATABASE_URL."
+        ) from None
 
 
 def _start_clock(*, reload: bool):  # -> kshare.web.clock.Clock | None

@@ -240,6 +240,15 @@ def test_serve_refuses_to_start_before_static_files_are_collected(home):
     )
 
 
+def test_a_worker_refuses_to_start_on_a_database_that_was_never_migrated(home):
+    result = kshare(home, "worker", "--batch")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kshare: the worker cannot take its lease in the database (no such table: "
+        "web_workerlease); run `kshare migrate` first, and check DATABASE_URL.\n",
+    )
+
+
 def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(home):
     collected = kshare(home, "manage", "collectstatic", "--noinput", "--verbosity", "0")
     assert (collected.returncode, collected.stderr) == (0, "")
