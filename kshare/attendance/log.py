@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE
-from kshare.attendance.selectors import people_who_may_see_session, sessions_auto_held_due
+from kshare.attendance.selectors import sessions_auto_held_due
 from kshare.attendance.services import attendance_add, attendance_take_off
 from kshare.people.models import Person
 from kshare.sessions.models import Attendance, Session, State
+from kshare.visibility import rules
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def attendance_log_add(
     refusal = attendance_add_refusal(session=locked, now=now)
     if refusal:
         raise ValidationError(refusal)
-    if not people_who_may_see_session(session=locked).filter(pk=person.pk).exists():
+    if not rules.people_who_may_see(session=locked).filter(pk=person.pk).exists():
         raise ValidationError(
             f"{person.display_name} may not see this session, so they cannot be on its log."
         )

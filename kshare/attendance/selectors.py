@@ -12,40 +12,12 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from kshare.attendance.models import AttendanceChange
-from kshare.people.models import Person, Role
+from kshare.people.models import Person
 from kshare.programmes.models import Programme
-from kshare.programmes.models import Visibility as ProgrammeVisibility
-from kshare.sessions.models import Attendance, Invitation, Session, SessionChange, State, Visibility
+from kshare.sessions.models import Attendance, Invitation, Session, SessionChange, State
+from kshare.visibility import rules
 
 SEARCH_RESULTS = 20
-
-
-def people_who_may_see_session(*, session: Session) -> QuerySet[Person]:
-    """Active people for whom ``sessions_visible_to`` includes ``session``: the Person-side
-    mirror of that selector (admins; hosts, invitees and the programme's organisers; everyone
-    else when both the session's and the programme's visibility let them in)."""
-    personal = (
-        Q(role=Role.ADMIN)
-        | Q(is_superuser=True)
-        | Q(pk__in=session.host_links.values("person_id"))
-        | Q(pk__in=session.invitations.values("person_id"))
-        | Q(
-            pk__in=Programme.organisers.through.objects.filter(
-                programme_id=session.programme_id
-            ).values("person_id")
-        )
-    )
-    # Who the visibility lets in; None: everyone (an empty Q would vanish from the OR below).
-    open_to: Q | None = None
-    if session.visibility == Visibility.INVITE_ONLY:
-        open_to = Q(pk__in=[])
-    elif session.visibility == Visibility.TEAMS:
-        open_to = Q(team_id__in=session.teams.values("pk"))
-    if session.programme.visibility != ProgrammeVisibility.PUBLIC:
-        programme_open = Q(team_id__in=session.programme.teams.values("pk"))
-        open_to = programme_open if open_to is None else open_to & programme_open
-    people = Person.objects.filter(is_active=True)
-    return people if open_to is None else people.filter(personal | open_to)
 
 
 def attendance_addable_people(*, session: Session, query: str) -> list[Person]:
@@ -54,7 +26,7 @@ def attendance_addable_people(*, session: Session, query: str) -> list[Person]:
     if len(query) < 2:
         return []
     return list(
-        people_who_may_see_session(session=session)
+        rules.people_who_may_see(session=session)
         .filter(Q(display_name__icontains=query) | Q(email__icontains=query))
         .exclude(pk__in=session.attendances.values("person_id"))
         .select_related("team")

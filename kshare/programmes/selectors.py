@@ -3,36 +3,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from kshare.people.models import Person
-from kshare.programmes.models import Programme, Visibility
+from kshare.programmes.models import Programme
 from kshare.sessions.models import Session, State
+from kshare.visibility import rules
 
 
 def programmes_visible_to(*, person: Person) -> QuerySet[Programme]:
-    """Programmes open to the company, to ``person``'s team, or organised by ``person``."""
-    programmes = Programme.objects.all()
-    if not person.is_authenticated:
-        return programmes.none()
-    if person.is_admin:
-        return programmes
-    rule = Q(visibility=Visibility.PUBLIC) | Q(
-        Exists(
-            Programme.organisers.through.objects.filter(
-                programme_id=OuterRef("pk"), person_id=person.pk
-            )
-        )
-    )
-    if person.team_id is not None:
-        rule |= Q(
-            Exists(
-                Programme.teams.through.objects.filter(
-                    programme_id=OuterRef("pk"), team_id=person.team_id
-                )
-            )
-        )
-    return programmes.filter(rule)
+    """Programmes ``person`` may see and propose into: ``kshare.visibility.rules.PROGRAMME_RULE``
+    (open to the company or to their team, organised by them, or they are an admin)."""
+    return rules.programmes_visible_to(person=person)
 
 
 def programmes_for_list(*, person: Person) -> QuerySet[Programme]:

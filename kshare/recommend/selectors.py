@@ -38,6 +38,7 @@ from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun
 from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.topics.models import TopicRequest
+from kshare.visibility import rules
 
 FEED_SIZE = 5
 COLD_CANDIDATES = 60
@@ -162,8 +163,6 @@ def _cards_sql(
     from django.db import connection
 
     from kshare.programmes.models import Programme
-    from kshare.programmes.models import Visibility as ProgrammeVisibility
-    from kshare.sessions.models import Visibility
 
     q = connection.ops.quote_name
 
@@ -208,28 +207,8 @@ def _cards_sql(
             f"s.{q('state')} = %(held)s AND EXISTS (SELECT 1 FROM {table(Material)} x "  # noqa: S608
             f"WHERE x.{q('session_id')} = s.{q('id')})"
         )
-    if not person.is_admin:
-        params["public"], params["teams"] = Visibility.PUBLIC, Visibility.TEAMS
-        params["programme_public"] = ProgrammeVisibility.PUBLIC
-        session_open = f"s.{q('visibility')} = %(public)s"
-        programme_open = f"g.{q('visibility')} = %(programme_public)s"
-        if person.team_id is not None:
-            params["team"] = person.team_id
-            session_open += (
-                f" OR (s.{q('visibility')} = %(teams)s AND EXISTS (SELECT 1 FROM "  # noqa: S608
-                f"{table(Session.teams.through)} x WHERE x.{q('session_id')} = s.{q('id')} "
-                f"AND x.{q('team_id')} = %(team)s))"
-            )
-            programme_open += (
-                f" OR EXISTS (SELECT 1 FROM {table(Programme.teams.through)} x "  # noqa: S608
-                f"WHERE x.{q('programme_id')} = s.{q('programme_id')} "
-                f"AND x.{q('team_id')} = %(team)s)"
-            )
-        where.append(
-            f"({on(SessionHost)} OR {on(Invitation)} OR "
-            f"{on(Programme.organisers.through, 'programme_id')} OR "
-            f"(({session_open}) AND ({programme_open})))"
-        )
+    # Who may see it: the one rule (kshare.visibility.rules), rendered as SQL on s and g.
+    where.append(rules.sessions_sql(person=person, sql=rules.Sql(params=params)))
     # One NOT EXISTS over a UNION ALL, not one per rule: PostgreSQL then checks it per stored row
     # (a few) instead of planning an anti-join for each rule, which cost more than running it.
     mine = [select(Attendance), select(SessionHost)]
@@ -449,44 +428,22 @@ def _table(model) -> str:
 
 
 def _may_be_invited(session: Session, params: dict) -> str:
-    """SQL on person ``p``: may see ``session`` (as ``sessions.invitations.people_who_may_see``:
-    active; admins and the programme's organisers, else the programme and the session open to
-    their team) and is neither invited nor hosting. Adds its values to ``params``."""
-    from kshare.people.models import Role
-    from kshare.programmes.models import Programme
-    from kshare.programmes.models import Visibility as ProgrammeVisibility
-    from kshare.sessions.models import Visibility
-
+    """SQL on person ``p``: may be invited to ``session`` (``rules.INVITABLE_RULE``, the rule of
+    ``rules.people_who_may_be_invited``) and is neither invited nor hosting. Adds its values
+    (and ``session``, which the callers' SQL uses too) to ``params``."""
     q, table = _q, _table
-    params.update({"session": session.pk, "true": True})
-    may_see = [
-        f"p.{q('is_active')} = %(true)s",
-        f"NOT EXISTS (SELECT 1 FROM {table(Invitation)} x WHERE x.{q('session_id')} = "  # noqa: S608
-        f"%(session)s AND x.{q('person_id')} = p.{q('id')})",
-        f"NOT EXISTS (SELECT 1 FROM {table(SessionHost)} x WHERE x.{q('session_id')} = "  # noqa: S608
-        f"%(session)s AND x.{q('person_id')} = p.{q('id')})",
-    ]
-    open_to = []
-    programme = session.programme
-    if programme.visibility != ProgrammeVisibility.PUBLIC:
-        open_to.append(
-            f"p.{q('team_id')} IN (SELECT x.{q('team_id')} FROM "  # noqa: S608
-            f"{table(Programme.teams.through)} x WHERE x.{q('programme_id')} = %(programme)s)"
-        )
-    if session.visibility == Visibility.TEAMS:
-        open_to.append(
-            f"p.{q('team_id')} IN (SELECT x.{q('team_id')} FROM "  # noqa: S608
-            f"{table(Session.teams.through)} x WHERE x.{q('session_id')} = %(session)s)"
-        )
-    if open_to:
-        params["programme"], params["admin"] = programme.pk, Role.ADMIN
-        may_see.append(
-            f"(p.{q('role')} = %(admin)s OR p.{q('is_superuser')} = %(true)s OR EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM {table(Programme.organisers.through)} x WHERE "
-            f"x.{q('programme_id')} = %(programme)s AND x.{q('person_id')} = p.{q('id')}) OR "
-            f"({' AND '.join(open_to)}))"
-        )
-    return " AND ".join(may_see)
+    params.update({"session": session.pk})
+    return " AND ".join(
+        [
+            rules.people_sql(
+                session=session, sql=rules.Sql(params=params), rule=rules.INVITABLE_RULE
+            ),
+            f"NOT EXISTS (SELECT 1 FROM {table(Invitation)} x WHERE x.{q('session_id')} = "  # noqa: S608
+            f"%(session)s AND x.{q('person_id')} = p.{q('id')})",
+            f"NOT EXISTS (SELECT 1 FROM {table(SessionHost)} x WHERE x.{q('session_id')} = "  # noqa: S608
+            f"%(session)s AND x.{q('person_id')} = p.{q('id')})",
+        ]
+    )
 
 
 def _invitee_sql(session: Session) -> tuple[str, dict]:

@@ -43,6 +43,7 @@ from kshare.sessions.models import (
 )
 from kshare.tags.models import Tag
 from kshare.topics.models import TopicRequest, TopicVote
+from kshare.visibility import rules
 
 W_ATTENDED = 3.0
 W_YES = 2.0
@@ -403,7 +404,7 @@ def signals_load(*, now: datetime | None = None) -> Signals:
     negative_matrix, _, _ = negatives.combine(shape)
     negative_matrix.data = np.ones_like(negative_matrix.data)
 
-    # Visibility, as sessions_visible_to decides it (re-checked when serving).
+    # Visibility, as kshare.visibility.rules decides it (re-checked when serving).
     programmes = {
         pk: visibility for pk, visibility in Programme.objects.values_list("pk", "visibility")
     }
@@ -415,18 +416,28 @@ def signals_load(*, now: datetime | None = None) -> Signals:
     session_teams: dict[int, set[int]] = defaultdict(set)
     for session_id, team_id in Session.teams.through.objects.values_list("session_id", "team_id"):
         session_teams[session_id].add(team_id)
-    item_open_all = np.array(
-        [s[6] == "public" and programmes.get(s[7]) == "public" for s in sessions], dtype=bool
-    )
+    # Who each item is open to without a personal link: the one rule's OPEN
+    # (kshare.visibility.rules.open_to_teams), None = everyone.
+    facts_by_programme = {
+        pk: rules.ProgrammeFacts(pk=pk, visibility=visibility, teams=frozenset(programme_teams[pk]))
+        for pk, visibility in programmes.items()
+    }
+    open_to = [
+        rules.open_to_teams(
+            rules.SessionFacts(
+                pk=s[0],
+                visibility=s[6],
+                programme=facts_by_programme[s[7]],
+                teams=frozenset(session_teams[s[0]]),
+            )
+        )
+        for s in sessions
+    ]
+    item_open_all = np.array([teams is None for teams in open_to], dtype=bool)
     item_teams: dict[int, np.ndarray] = {}
     for team in {int(t) for t in user_team if t >= 0}:
         item_teams[team] = np.array(
-            [
-                (s[6] == "public" or (s[6] == "teams" and team in session_teams[s[0]]))
-                and (programmes.get(s[7]) == "public" or team in programme_teams[s[7]])
-                for s in sessions
-            ],
-            dtype=bool,
+            [teams is None or team in teams for teams in open_to], dtype=bool
         )
     personal_rows: list[int] = [*invited_users.tolist(), *host_users.tolist()]
     personal_cols: list[int] = [*invited_cols.tolist(), *host_cols.tolist()]

@@ -1,11 +1,11 @@
 """Search: one function, two database implementations (``kshare.search.backends``).
 
 Permissions are part of the query: every document carries permission tokens derived from its
-session and programme (``services._meta``), and the query asks for the tokens that the rules of
-``sessions_visible_to`` grant the person (``search_access``), so nothing from an invite-only
-session ever leaves the database for someone who may not see it. (Evaluating
-``sessions_visible_to`` itself per search costs tens of milliseconds for a person whose team
-sees thousands of sessions; the tokens cost nothing per session.)
+session and programme by the one visibility rule (``kshare.visibility.rules.search_tokens``),
+and the query asks for the tokens that the same rule grants the person (``search_access``), so
+nothing from an invite-only session ever leaves the database for someone who may not see it.
+(Evaluating ``sessions_visible_to`` itself per search costs tens of milliseconds for a person
+whose team sees thousands of sessions; the tokens cost nothing per session.)
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
-from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.search.backends import Access, Filters, clamp_page, postgres, sqlite_fts5
 from kshare.search.models import Kind
 from kshare.search.query import parse
 from kshare.search.services import MARK_END, MARK_START
-from kshare.sessions.models import Invitation, Session, SessionHost, Visibility
 from kshare.tags.models import Tag
+from kshare.visibility import rules
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -120,52 +119,17 @@ def _backend() -> ModuleType:
     return postgres if connection.vendor == "postgresql" else sqlite_fts5
 
 
-def _grants_sql() -> str:
-    """One statement for the grants of a person (parameters: person, person, team, team,
-    person). Raw SQL: the ORM spent 3 ms building and compiling this on every search.
-
-    The sessions the person hosts or is invited to, except those open to them without a personal
-    link (the non-personal half of ``sessions_visible_to``: the session is public or shared with
-    their team, and so is its programme) — only those need a token of their own (each token is
-    one more list FTS5 walks for every candidate); then the programmes they organise.
-    """
-    session, programme = Session._meta.db_table, Programme._meta.db_table
-    session_teams = Session.teams.through._meta.db_table
-    programme_teams = Programme.teams.through._meta.db_table
-    organisers = Programme.organisers.through._meta.db_table
-    return (
-        f"SELECT 's', s.id FROM {session} s JOIN {programme} p ON p.id = s.programme_id "  # noqa: S608
-        f"WHERE s.id IN (SELECT session_id FROM {SessionHost._meta.db_table} WHERE person_id = %s "
-        f"UNION SELECT session_id FROM {Invitation._meta.db_table} WHERE person_id = %s) "
-        f"AND NOT ((s.visibility = '{Visibility.PUBLIC}' OR (s.visibility = '{Visibility.TEAMS}' "
-        f"AND EXISTS (SELECT 1 FROM {session_teams} st "
-        "WHERE st.session_id = s.id AND st.team_id = %s))) "
-        f"AND (p.visibility = '{ProgrammeVisibility.PUBLIC}' OR EXISTS (SELECT 1 "
-        f"FROM {programme_teams} pt WHERE pt.programme_id = p.id AND pt.team_id = %s))) "
-        f"UNION ALL SELECT 'p', programme_id FROM {organisers} WHERE person_id = %s"
-    )
-
-
 def search_access(*, person: Person) -> Access | None:
     """The permission part of a search: ``None`` when ``person`` sees everything (admins).
 
-    The same rules as ``sessions_visible_to``: a document tied to a session is visible when the
-    person hosts the session, is invited to it or organises its programme, or when both the
-    session (public, or teams including theirs) and its programme (public, or teams including
-    theirs) are open to them. The documents carry the matching tokens (``services._meta``).
+    The rule is ``kshare.visibility.rules.SESSION_RULE``: documents carry its tokens
+    (``rules.search_tokens``) and the person's grants are their team and the personal links
+    ``rules.search_grants`` reads in one statement (generated from the same rule).
     """
     if person.is_admin:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _grants_sql(), [person.pk, person.pk, person.team_id, person.team_id, person.pk]
-        )
-        grants = cursor.fetchall()
-    return Access(
-        team_id=person.team_id,
-        session_ids=tuple(sorted({pk for grant, pk in grants if grant == "s"})),
-        programme_ids=tuple(sorted({pk for grant, pk in grants if grant == "p"})),
-    )
+    session_ids, programme_ids = rules.search_grants(person=person)
+    return Access(team_id=person.team_id, session_ids=session_ids, programme_ids=programme_ids)
 
 
 def search(

@@ -16,10 +16,11 @@ from kshare.ideas.models import Idea
 from kshare.library.models import Material, Transcript
 from kshare.people.models import Person, Skill
 from kshare.programmes.models import Programme
-from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.search.models import Kind, SearchDocument
-from kshare.sessions.models import Session, Visibility
+from kshare.sessions.models import Session
 from kshare.tags.models import Tag
+from kshare.visibility import rules
+from kshare.visibility.rules import RESTRICTED
 
 # Private-use characters mark highlights in snippets; they are removed from indexed text so that
 # content can never forge a highlight.
@@ -36,48 +37,42 @@ def _clean(text: str | None, limit: int) -> str:
     return (text or "").translate(_STRIP)[:limit]
 
 
-# Permission tokens (see ``kshare.search.backends.Access``), in the terms of
-# ``sessions_visible_to``. A document open to every signed-in person (no session, or a public
-# session in a public programme) has none. Any other has "restr" and "vis<team>" for each team
-# the visibility rules open it to (session part and programme part both), so a search excludes
-# "restr" documents unless one of the person's grants is there: their team, "sess<id>" (host,
-# invitee) or "prog<id>" (organiser) — every session document carries those two.
-RESTRICTED = "restr"
+# Permission tokens (see ``kshare.search.backends.Access``) come from the one visibility rule,
+# ``kshare.visibility.rules`` (``search_tokens``): a document open to every signed-in person (no
+# session, or a session ``OPEN`` lets everyone see) has no "restr"; any other has "restr" and
+# "vis<team>" for each team the rule opens it to, and every session document carries "sess<id>"
+# (host, invitee) and "prog<id>" (organiser), which the person's grants match.
+
+
+def _facts(session: Session) -> rules.SessionFacts:
+    """The rule's facts of ``session`` from its (prefetched) teams and programme teams."""
+    programme = session.programme
+    return rules.SessionFacts(
+        pk=session.pk,
+        visibility=session.visibility,
+        programme=rules.ProgrammeFacts(
+            pk=programme.pk,
+            visibility=programme.visibility,
+            teams=frozenset(team.pk for team in programme.teams.all()),
+        ),
+        teams=frozenset(team.pk for team in session.teams.all()),
+    )
 
 
 def grant_teams(session: Session) -> list[int] | None:
     """``None`` when the session is open to everyone, else the teams its rules open it to."""
-    session_public = session.visibility == Visibility.PUBLIC
-    programme_public = session.programme.visibility == ProgrammeVisibility.PUBLIC
-    if session_public and programme_public:
-        return None
-    session_teams: set[int] | None = None
-    if not session_public:
-        session_teams = (
-            {team.pk for team in session.teams.all()}
-            if session.visibility == Visibility.TEAMS
-            else set()
-        )
-    programme_teams: set[int] | None = None
-    if not programme_public:
-        programme_teams = {team.pk for team in session.programme.teams.all()}
-    if session_teams is None:
-        return sorted(programme_teams or ())
-    if programme_teams is None:
-        return sorted(session_teams)
-    return sorted(session_teams & programme_teams)
+    teams = rules.open_to_teams(_facts(session))
+    return None if teams is None else sorted(teams)
 
 
 def permission_tokens(session: Session) -> list[str]:
-    teams = grant_teams(session)
-    return [] if teams is None else [RESTRICTED, *(f"vis{pk}" for pk in teams)]
+    return rules.open_tokens(_facts(session))
 
 
 def _meta(*, kind: str, session: Session | None, tag_ids) -> str:
     tokens = []
     if session is not None:
-        tokens += permission_tokens(session)
-        tokens += [f"sess{session.pk}", f"prog{session.programme_id}"]
+        tokens += rules.search_tokens(_facts(session))
     tokens.append(f"kind{kind}")
     tokens += [f"tag{tag_id}" for tag_id in sorted(set(tag_ids))]
     return " ".join(tokens)

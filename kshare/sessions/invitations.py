@@ -22,16 +22,16 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
-from kshare.people.models import Person, Role, Team
-from kshare.programmes.models import Visibility as ProgrammeVisibility
-from kshare.sessions.models import Invitation, Session, State, Visibility
+from kshare.people.models import Person, Team
+from kshare.sessions.models import Invitation, Session, State
 from kshare.sessions.selectors import session_can_edit
+from kshare.visibility import rules
 
 logger = logging.getLogger(__name__)
 
@@ -47,36 +47,7 @@ PARTSTAT: dict[str, str] = {
 }
 
 
-# -- who may be invited ---------------------------------------------------------------------------
-
-
-def people_who_may_see(*, session: Session) -> QuerySet[Person]:
-    """Active people who may see ``session`` once invited.
-
-    Admins, the programme's organisers and the hosts always may. Everyone else needs the
-    programme to be open to them (public, or their team) and the session too: public, their team
-    for a team-restricted session, or anyone for an invite-only one — there the invitation is
-    what lets them in.
-    """
-    programme = session.programme
-    people = Person.objects.filter(is_active=True)
-    conditions = []
-    if programme.visibility != ProgrammeVisibility.PUBLIC:
-        conditions.append(Q(team_id__in=programme.teams.values("pk")))
-    if session.visibility == Visibility.TEAMS:
-        conditions.append(Q(team_id__in=session.teams.values("pk")))
-    if not conditions:
-        return people
-    open_to = conditions[0]
-    for condition in conditions[1:]:
-        open_to &= condition
-    privileged = (
-        Q(role=Role.ADMIN)
-        | Q(is_superuser=True)
-        | Q(pk__in=programme.organisers.values("pk"))
-        | Q(pk__in=session.host_links.values("person_id"))
-    )
-    return people.filter(privileged | open_to)
+# -- who may be invited: kshare.visibility.rules.INVITABLE_RULE ------------------------------------
 
 
 def _check_can_invite(*, session: Session, by: Person) -> None:
@@ -128,7 +99,7 @@ def invitations_create(
     _check_can_invite(session=locked, by=by)
     people = list(people)
     teams = list(teams)
-    allowed = people_who_may_see(session=locked)
+    allowed = rules.people_who_may_be_invited(session=locked)
     named_ids = {p.pk for p in people}
     allowed_named = set(allowed.filter(pk__in=named_ids).values_list("pk", flat=True))
     refused = sorted((p for p in people if p.pk not in allowed_named), key=lambda p: p.display_name)

@@ -8,64 +8,25 @@ from django.utils import timezone
 
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
-from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.sessions.models import (
     Attendance,
     Invitation,
     Session,
     SessionHost,
     State,
-    Visibility,
 )
+from kshare.visibility import rules
 
 
 def _is_host(person: Person) -> Exists:
     return Exists(SessionHost.objects.filter(session=OuterRef("pk"), person=person))
 
 
-def _is_invited(person: Person) -> Exists:
-    return Exists(Invitation.objects.filter(session=OuterRef("pk"), person=person))
-
-
-def _organises_programme(person: Person) -> Exists:
-    return Exists(
-        Programme.organisers.through.objects.filter(
-            programme_id=OuterRef("programme_id"), person_id=person.pk
-        )
-    )
-
-
 def sessions_visible_to(*, person: Person) -> QuerySet[Session]:
-    """Sessions ``person`` may see.
-
-    Admins see everything. Others see a session when they host it, are invited to it or organise
-    its programme; otherwise the session's visibility (public / their team / invite-only) and its
-    programme's visibility (public / their team) must both let them in.
-    """
-    sessions = Session.objects.all()
-    if not person.is_authenticated or not person.is_active:
-        return sessions.none()
-    if person.is_admin:
-        return sessions
-    team_id = person.team_id
-    session_open = Q(visibility=Visibility.PUBLIC)
-    programme_open = Q(programme__visibility=ProgrammeVisibility.PUBLIC)
-    if team_id is not None:
-        session_open |= Q(
-            Exists(
-                Session.teams.through.objects.filter(session_id=OuterRef("pk"), team_id=team_id)
-            ),
-            visibility=Visibility.TEAMS,
-        )
-        programme_open |= Q(
-            Exists(
-                Programme.teams.through.objects.filter(
-                    programme_id=OuterRef("programme_id"), team_id=team_id
-                )
-            )
-        )
-    personal = _is_host(person) | _is_invited(person) | _organises_programme(person)
-    return sessions.filter(personal | (session_open & programme_open))
+    """Sessions ``person`` may see: ``kshare.visibility.rules.SESSION_RULE`` (hosts and co-hosts,
+    invitees, the programme's organisers and admins; otherwise the session's and the programme's
+    visibility must both let them in)."""
+    return rules.sessions_visible_to(person=person)
 
 
 def session_can_edit(*, person: Person, session: Session) -> bool:

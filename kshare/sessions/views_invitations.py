@@ -23,13 +23,13 @@ from kshare.sessions.invitations import (
     invitation_answer,
     invitation_counts,
     invitations_create,
-    people_who_may_see,
     rsvp_link_expired,
     rsvp_token_read,
     waitlist_position,
 )
 from kshare.sessions.models import Invitation, Session, State
 from kshare.sessions.views import _editable_session
+from kshare.visibility import rules
 
 INVITED_PAGE_SIZE = 50
 SEARCH_RESULTS = 20
@@ -100,7 +100,7 @@ def _query(request: HttpRequest) -> str:
 def _search(session: Session, query: str, selected: list[str]) -> tuple[list, list]:
     """(checked people kept from earlier searches, people matching ``query``) who may be invited."""
     invitable = (
-        people_who_may_see(session=session)
+        rules.people_who_may_be_invited(session=session)
         .exclude(pk__in=session.invitations.values("person_id"))
         .exclude(pk__in=session.host_links.values("person_id"))
     )

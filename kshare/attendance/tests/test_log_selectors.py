@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kshare.attendance.selectors import people_who_may_see_session
 from kshare.attendance.services import attendance_add
 from kshare.people.tests.factories import AdminFactory, PersonFactory, TeamFactory
 from kshare.programmes.models import Visibility as ProgrammeVisibility
@@ -18,6 +17,7 @@ from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions.models import Attendance, Visibility
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.sessions.tests.factories import InvitationFactory, ScheduledSessionFactory
+from kshare.visibility.rules import people_who_may_see
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_people_who_may_see_a_session_are_exactly_those_it_is_visible_to():
         }
         got = {
             names[pk]
-            for pk in people_who_may_see_session(session=session).values_list("pk", flat=True)
+            for pk in people_who_may_see(session=session).values_list("pk", flat=True)
             if pk in names
         }
         assert got == expected, (session.programme.visibility, session.visibility)
@@ -71,7 +71,7 @@ def test_people_who_may_see_a_session_are_exactly_those_it_is_visible_to():
     red_only = sessions[1]
     assert {
         names[pk]
-        for pk in people_who_may_see_session(session=red_only).values_list("pk", flat=True)
+        for pk in people_who_may_see(session=red_only).values_list("pk", flat=True)
         if pk in names
     } == {"red", "admin", "organiser", "host", "invited"}
 

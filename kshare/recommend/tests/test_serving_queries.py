@@ -211,10 +211,11 @@ def test_invitees_are_a_fixed_number_of_queries(world, django_assert_num_queries
 
 @pytest.mark.parametrize("index", range(0, 32, 4))  # the upcoming session of each combination
 def test_invitees_apply_the_same_rules_as_people_who_may_see(maze, index):
-    """The hand-written invitees query suggests exactly the people ``people_who_may_see`` lets
-    in, never the invited or the hosts, on every programme and session visibility."""
+    """The hand-written invitees query suggests exactly the people
+    ``people_who_may_be_invited`` lets in, never the invited or the hosts, on every programme and
+    session visibility."""
     from kshare.recommend.selectors import invitees_for
-    from kshare.sessions.invitations import people_who_may_see
+    from kshare.visibility.rules import people_who_may_be_invited
 
     people, sessions = maze
     session = sessions[index]
@@ -229,7 +230,7 @@ def test_invitees_apply_the_same_rules_as_people_who_may_see(maze, index):
     )
     expected = sorted(
         p.display_name
-        for p in people_who_may_see(session=session).filter(skills__tag=tag)
+        for p in people_who_may_be_invited(session=session).filter(skills__tag=tag)
         if p.pk not in taken
     )
     found = sorted(i.person.display_name for i in invitees_for(session=session))

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_tsquery
-from kshare.search.services import MARK_END, MARK_START, RESTRICTED
+from kshare.search.services import MARK_END, MARK_START
+from kshare.visibility.rules import RESTRICTED
 
 CONFIG = "english"
 # ts_rank weights are listed {D, C, B, A}: body C, tags B, title A.

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_fts5
-from kshare.search.services import MARK_END, MARK_START, RESTRICTED
+from kshare.search.services import MARK_END, MARK_START
+from kshare.visibility.rules import RESTRICTED
 
 # bm25 column weights, in the FTS5 table's column order: title, tags, body, meta (not ranked).
 WEIGHTS = "10.0, 4.0, 1.0, 0.0"

@@ -18,13 +18,14 @@ from kshare.people.tests.factories import AdminFactory, PersonFactory, TeamFacto
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services
-from kshare.sessions.invitations import invitations_create, people_who_may_see
+from kshare.sessions.invitations import invitations_create
 from kshare.sessions.models import Invitation, State, Visibility
 from kshare.sessions.tests.factories import (
     PastSessionFactory,
     ScheduledSessionFactory,
     SessionFactory,
 )
+from kshare.visibility.rules import people_who_may_be_invited
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,7 @@ def test_a_team_programme_limits_who_may_be_invited_even_to_invite_only_sessions
     organiser = PersonFactory(team=other)
     programme.organisers.add(organiser)
     inactive = PersonFactory(team=team, is_active=False)
-    may = set(people_who_may_see(session=session))
+    may = set(people_who_may_be_invited(session=session))
     assert {member, admin, organiser, host_of(session)} <= may
     assert stranger not in may
     assert inactive not in may
