@@ -3,6 +3,7 @@ from django.contrib import admin
 from kshare.sessions.models import (
     AgendaItem,
     Attendance,
+    CohostInvitation,
     Invitation,
     Session,
     SessionChange,
@@ -89,6 +90,22 @@ class SessionHostAdmin(admin.ModelAdmin):
     list_display = ["session", "person", "role"]
     list_select_related = ["session", "person"]
     autocomplete_fields = ["session", "person"]
+
+
+@admin.register(CohostInvitation)
+class CohostInvitationAdmin(admin.ModelAdmin):
+    """Read-only: only the person asked answers (on /sessions/co-hosting/<id>/)."""
+
+    list_display = ["session", "person", "status", "invited_by", "created_at", "answered_at"]
+    list_filter = ["status"]
+    list_select_related = ["session", "person", "invited_by"]
+    readonly_fields = ["session", "person", "invited_by", "status", "created_at", "answered_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(AgendaItem)

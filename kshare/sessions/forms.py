@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
+from kshare.programmes.selectors import programmes_visible_to
 from kshare.sessions.models import (
     ABSTRACT_MAX_LENGTH,
     Format,
@@ -42,7 +43,8 @@ class SessionFieldsMixin(forms.Form):
         label="Co-hosts",
         required=False,
         max_length=2000,
-        help_text="E-mail addresses of colleagues who host with you, comma-separated.",
+        help_text="E-mail addresses of colleagues who host with you, comma-separated. Each is "
+        "asked by mail and becomes a co-host on accepting.",
     )
 
     def clean_title(self) -> str:
@@ -111,11 +113,13 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
         }
         help_texts = {"abstract": "One paragraph is enough. Markdown works."}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, person: Person, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.person = person
         self.fields["programme"].required = False
         self.fields["programme"].empty_label = "Default programme"
-        self.fields["programme"].queryset = Programme.objects.order_by("name")
+        # Only programmes the person may propose into (the one rule: kshare.visibility.rules).
+        self.fields["programme"].queryset = programmes_visible_to(person=person).order_by("name")
         self.fields["teams"].queryset = Team.objects.order_by("name")
         self.fields["teams"].required = False
         self.fields["capacity"].validators = [
@@ -134,6 +138,38 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
         if start and start <= timezone.now():
             raise ValidationError("Choose a date in the future.")
         return start
+
+    def clean(self) -> dict:
+        from kshare.sessions.cohosting import cohosts_check
+        from kshare.sessions.services import programme_check
+
+        data = super().clean()
+        if "programme" not in data:
+            return data  # refused already (not one of the choices)
+        programme = data["programme"] or self.programme_when_empty()
+        if programme is None:
+            return data
+        try:
+            if self.programme_is_new(programme):
+                programme_check(programme=programme, by=self.person)
+            if data.get("cohosts_text"):
+                cohosts_check(programme=programme, people=data["cohosts_text"])
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    self.add_error(field, errors)
+            else:
+                self.add_error("cohosts_text", exc)
+        return data
+
+    def programme_when_empty(self) -> Programme | None:
+        """The programme a proposal without one lands in."""
+        from kshare.programmes.services import programme_default
+
+        return programme_default()
+
+    def programme_is_new(self, programme: Programme) -> bool:
+        return True
 
     def propose(self, *, by: Person) -> Session:
         """Propose the session this valid form describes (the web page and the API alike)."""
@@ -164,24 +200,39 @@ class SessionEditForm(SessionProposeForm):
     class Meta(SessionProposeForm.Meta):
         fields = [*SessionProposeForm.Meta.fields, "end"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: object, person: Person, **kwargs: object) -> None:
+        super().__init__(*args, person=person, **kwargs)
         self.fields["start"].label = "Starts"
         self.fields["start"].help_text = "In your timezone."
         self.fields["programme"].required = True
         self.fields["programme"].empty_label = None
         if self.instance.pk:
+            # The session's own programme stays a choice, whoever edits it.
+            self.fields["programme"].queryset = (
+                programmes_visible_to(person=person)
+                | Programme.objects.filter(pk=self.instance.programme_id)
+            ).order_by("name")
             self.initial.setdefault(
                 "tags_text", ", ".join(t.name for t in self.instance.tags.all())
             )
+            from kshare.sessions.cohosting import cohost_names_pending
+
+            # Co-hosts and those asked who have not answered: saving keeps both.
+            cohosts = [
+                link.person for link in self.instance.host_links.all() if link.role == "cohost"
+            ]
             self.initial.setdefault(
                 "cohosts_text",
                 ", ".join(
-                    link.person.email
-                    for link in self.instance.host_links.all()
-                    if link.role == "cohost"
+                    p.email for p in [*cohosts, *cohost_names_pending(session=self.instance)]
                 ),
             )
+
+    def programme_when_empty(self) -> Programme | None:
+        return None
+
+    def programme_is_new(self, programme: Programme) -> bool:
+        return programme.pk != self.instance.programme_id
 
     def clean_start(self):
         start = self.cleaned_data.get("start")

@@ -150,6 +150,43 @@ class SessionHost(models.Model):
         return f"{self.person} ({self.get_role_display()}) — {self.session}"
 
 
+class CohostInvitation(models.Model):
+    """Someone named as co-host. They become one (a ``SessionHost``) only when they accept; until
+    then they are no host and the session's visibility does not change for them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="cohost_invitations"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cohost_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "person"], name="cohost_invitation_session_person_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} as co-host of {self.session} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:cohosting", args=[self.pk])
+
+
 class AgendaItem(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda")
     position = models.PositiveSmallIntegerField()

@@ -14,6 +14,7 @@ from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.services import programme_default
 from kshare.reminders.services import reminders_plan
+from kshare.sessions import cohosting
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
     AgendaItem,
@@ -30,6 +31,7 @@ from kshare.sessions.models import (
 )
 from kshare.tags.models import Tag
 from kshare.topics.tasks import notify_topic_requesters
+from kshare.visibility import rules
 
 
 @dataclass
@@ -49,6 +51,15 @@ def _agenda_create(*, session: Session) -> None:
         )
         for i, (title, minutes, discussion) in enumerate(DEFAULT_AGENDAS[session.format], 1)
     )
+
+
+def programme_check(*, programme: Programme, by: Person) -> None:
+    """Refuse (``ValidationError`` on ``programme``) a programme ``by`` may not propose into."""
+    if not rules.may_see_programme(by, programme):
+        raise ValidationError(
+            {"programme": f"You cannot propose into {programme.name}: it is for other teams."},
+            code="programme_not_visible",
+        )
 
 
 @transaction.atomic
@@ -73,11 +84,16 @@ def session_propose(
     """Create a proposed session hosted by ``by`` with the format's default agenda.
 
     A date given with the proposal is a wish: the session stays *proposed* until it is scheduled.
+    Only into a programme ``by`` may see (``rules.PROGRAMME_RULE``), else a ``ValidationError``
+    on ``programme``. ``cohosts`` are asked (``cohosting.cohosts_name``), not added: each becomes
+    a co-host by accepting.
     """
+    programme = programme or programme_default()
+    programme_check(programme=programme, by=by)
     if start is not None and end is None:
         end = session_default_end(start=start, format=format)
     session = Session.objects.create(
-        programme=programme or programme_default(),
+        programme=programme,
         title=title,
         abstract=abstract,
         format=format,
@@ -93,11 +109,7 @@ def session_propose(
     session.tags.set(tags)
     session.teams.set(teams)
     SessionHost.objects.create(session=session, person=by, role=SessionHost.Role.HOST)
-    SessionHost.objects.bulk_create(
-        SessionHost(session=session, person=p, role=SessionHost.Role.COHOST)
-        for p in cohosts
-        if p.pk != by.pk
-    )
+    cohosting.cohosts_name(session=session, people=cohosts, by=by)
     _agenda_create(session=session)
     SessionChange.objects.create(
         session=session, kind=SessionChange.Kind.CREATED, by=by, to_state=State.PROPOSED
@@ -118,6 +130,9 @@ def session_update(
     """Change a session's details. A new start time of a scheduled session is a reschedule."""
     locked = Session.objects.select_for_update().get(pk=session.pk)
     old_start = locked.start
+    moved_to = fields.get("programme")
+    if isinstance(moved_to, Programme) and moved_to.pk != locked.programme_id:
+        programme_check(programme=moved_to, by=by)
     for name, value in fields.items():
         setattr(session, name, value)
     if session.start is not None and session.end is None:
@@ -129,17 +144,7 @@ def session_update(
     if teams is not None:
         session.teams.set(teams)
     if cohosts is not None:
-        SessionHost.objects.filter(session=session, role=SessionHost.Role.COHOST).exclude(
-            person__in=list(cohosts)
-        ).delete()
-        existing = set(
-            SessionHost.objects.filter(session=session).values_list("person_id", flat=True)
-        )
-        SessionHost.objects.bulk_create(
-            SessionHost(session=session, person=p, role=SessionHost.Role.COHOST)
-            for p in cohosts
-            if p.pk not in existing
-        )
+        cohosting.cohosts_set(session=session, people=cohosts, by=by)
     moved = session.state == State.SCHEDULED and old_start != session.start
     SessionChange.objects.create(
         session=session,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kshare.sessions import views, views_invitations
+from kshare.sessions import views, views_cohosting, views_invitations
 
 app_name = "sessions"
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/invite/", views_invitations.invite, name="invite"),
     path("<int:pk>/invite/people/", views_invitations.invite_people, name="invite_people"),
     path("rsvp/<str:token>/", views_invitations.rsvp_link, name="rsvp_link"),
+    path("co-hosting/<int:pk>/", views_cohosting.cohosting_answer, name="cohosting"),
 ]

@@ -183,7 +183,9 @@ def session_propose(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     topic_request = _topic_request_for(source.get("topic_request") or source.get("request"))
     form = SessionProposeForm(
-        request.POST or None, initial=_propose_initial(request, topic_request)
+        request.POST or None,
+        initial=_propose_initial(request, topic_request),
+        person=request.user,
     )
     if request.method == "POST" and form.is_valid():
         session = form.propose(by=request.user)
@@ -214,7 +216,7 @@ def session_propose(request: HttpRequest) -> HttpResponse:
 
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _editable_session(request, pk)
-    form = SessionEditForm(request.POST or None, instance=session)
+    form = SessionEditForm(request.POST or None, instance=session, person=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields = {

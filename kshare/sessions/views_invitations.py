@@ -62,6 +62,11 @@ class InviteForm(forms.Form):
     )
     everyone = forms.BooleanField(label="Everyone who may see the session", required=False)
 
+    def __init__(self, *args: object, session: Session, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Only teams the session may be opened to (kshare.visibility.rules.INVITABLE_OPEN).
+        self.fields["teams"].queryset = rules.invitable_teams(session=session)
+
     def clean_emails(self) -> list[Person]:
         raw = self.cleaned_data["emails"]
         emails = list(dict.fromkeys(e.lower() for e in re.split(r"[\s,;]+", raw) if e))
@@ -128,7 +133,7 @@ def _invited(session: Session) -> QuerySet[Invitation]:
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Invite people (search or e-mail addresses), teams or everyone; see who answered what."""
     session = _editable_session(request, pk)
-    form = InviteForm(request.POST if request.method == "POST" else None)
+    form = InviteForm(request.POST if request.method == "POST" else None, session=session)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         people = {p.pk: p for p in [*data["people"], *data["emails"]]}

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from kshare.people.models import Person, Role
+from kshare.people.models import Person, Role, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.sessions.models import Invitation, Session, SessionHost, Visibility
@@ -594,15 +594,8 @@ SESSION_RULE = All(ACTIVE, AnyOf(ADMIN, PERSONAL, OPEN))
 # Who may be invited: whoever may see the session without being invited, and for an invite-only
 # session also those the programme lets in (the invitation is then what opens it). An invitation
 # never opens a team-restricted session or programme to someone outside its teams.
-INVITABLE_RULE = All(
-    ACTIVE,
-    AnyOf(
-        ADMIN,
-        HOST,
-        ORGANISER,
-        All(AnyOf(SESSION_OPEN, SessionIs(Visibility.INVITE_ONLY)), PROGRAMME_OPEN),
-    ),
-)
+INVITABLE_OPEN = All(AnyOf(SESSION_OPEN, SessionIs(Visibility.INVITE_ONLY)), PROGRAMME_OPEN)
+INVITABLE_RULE = All(ACTIVE, AnyOf(ADMIN, HOST, ORGANISER, INVITABLE_OPEN))
 
 # Who may see a programme, and so propose a session into it.
 PROGRAMME_RULE = All(ACTIVE, AnyOf(ADMIN, ORGANISER, PROGRAMME_OPEN))
@@ -735,6 +728,25 @@ def open_to_teams(facts: SessionFacts) -> frozenset[int] | None:
     )
 
 
+def invitable_teams(*, session: Session) -> QuerySet[Team]:
+    """The teams whose members ``INVITABLE_OPEN`` lets in: the teams "invite the whole team"
+    offers for ``session`` (every team when it lets everyone in)."""
+    facts = session_facts([session])[session.pk]
+    teams = Team.objects.order_by("name")
+    if INVITABLE_OPEN.holds(_NOBODY, facts):
+        return teams
+    candidates = Team.objects.filter(pk__in=facts.teams | facts.programme.teams)
+    return teams.filter(
+        pk__in=[
+            team.pk
+            for team in candidates
+            if INVITABLE_OPEN.holds(
+                PersonFacts(pk=0, team_id=team.pk, is_active=True, is_admin=False), facts
+            )
+        ]
+    )
+
+
 RESTRICTED = "restr"
 _PERSONAL_ATOMS: tuple[_PersonalLink | Organiser, ...] = (HOST, INVITEE, ORGANISER)
 
@@ -798,6 +810,7 @@ def rule_text(rule: Any = SESSION_RULE) -> str:
 
 
 __all__ = [
+    "INVITABLE_OPEN",
     "INVITABLE_RULE",
     "OPEN",
     "PROGRAMME_RULE",
@@ -807,6 +820,7 @@ __all__ = [
     "ProgrammeFacts",
     "SessionFacts",
     "Sql",
+    "invitable_teams",
     "may_see",
     "may_see_programme",
     "open_to_teams",

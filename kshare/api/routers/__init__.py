@@ -16,6 +16,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/sessions", "kshare.api.routers.sessions"),
     ("/sessions", "kshare.api.routers.rsvp"),
     ("/sessions", "kshare.api.routers.attendance"),
+    ("/cohosting", "kshare.api.routers.cohosting"),
     ("/programmes", "kshare.api.routers.programmes"),
     ("/people", "kshare.api.routers.people"),
     # api-more

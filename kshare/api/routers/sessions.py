@@ -31,6 +31,7 @@ from kshare.api.schemas import (
 from kshare.api.util import PathId, form_valid, service_call
 from kshare.people.models import Person
 from kshare.sessions import selectors, services
+from kshare.sessions.cohosting import cohost_names_pending
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
 from kshare.sessions.models import (
     ABSTRACT_MAX_LENGTH,
@@ -140,7 +141,12 @@ class SessionIn(Schema):
     start: UtcDatetime | None = Field(None, description="preferred start (a wish, not a schedule)")
     level: LevelName = "all"
     tags: list[TagName] = Field(default_factory=list, max_length=15)
-    cohosts: list[Id] = Field(default_factory=list, max_length=10, description="person ids")
+    cohosts: list[Id] = Field(
+        default_factory=list,
+        max_length=10,
+        description="person ids, asked to co-host: each becomes a co-host by accepting "
+        "(see /cohosting)",
+    )
     location: Text(200) = ""
     call_url: Text(500) = ""
     capacity: StrictInt | None = Field(None, ge=1, le=1_000_000)
@@ -377,10 +383,11 @@ def session_create(request: HttpRequest, payload: SessionIn):
             "teams": [str(t) for t in data["teams"]],
             "tags_text": _tags_text(data["tags"]),
             "cohosts_text": _cohost_emails(data["cohosts"]),
-        }
+        },
+        person=request.user,
     )
     form_valid(form, rename=RENAME)
-    session = form.propose(by=request.user)
+    session = service_call(form.propose, by=request.user)
     return Status(201, session_detail_out(request, session_visible(request, session.pk)))
 
 
@@ -451,11 +458,13 @@ def session_update(request: HttpRequest, session_id: PathId, payload: SessionPat
     if "cohosts" in sent:
         form_data["cohosts_text"] = _cohost_emails(sent["cohosts"])
     else:
+        # Unchanged: the co-hosts and those asked who have not answered yet.
         form_data["cohosts_text"] = ", ".join(
-            link.person.email for link in session.host_links.all() if link.role == "cohost"
+            [link.person.email for link in session.host_links.all() if link.role == "cohost"]
+            + [p.email for p in cohost_names_pending(session=session)]
         )
     instance = Session.objects.get(pk=session.pk)
-    form = SessionEditForm(data=form_data, instance=instance)
+    form = SessionEditForm(data=form_data, instance=instance, person=request.user)
     cleaned = form_valid(form, rename=RENAME)
     result = service_call(
         services.session_update,

@@ -16,7 +16,7 @@ from kshare.people.tests.factories import (
     TeamFactory,
 )
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.sessions.models import Invitation, Session, SessionChange, State
+from kshare.sessions.models import CohostInvitation, Invitation, Session, SessionChange, State
 from kshare.sessions.tests.factories import (
     AttendanceFactory,
     InvitationFactory,
@@ -235,10 +235,10 @@ def test_propose(world):
     assert session.format == "workshop" and session.capacity == 12
     assert session.programme == world["programme"]
     assert {t.name for t in session.tags.all()} == {"Python", "data science"}
-    assert [(h["id"], h["role"]) for h in body["hosts"]] == [
-        (person.pk, "host"),
-        (world["red_member"].pk, "cohost"),
-    ]
+    # The named co-host is asked (a pending invitation), not a host until they accept.
+    assert [(h["id"], h["role"]) for h in body["hosts"]] == [(person.pk, "host")]
+    invitation = CohostInvitation.objects.get(session=session)
+    assert (invitation.person, invitation.status) == (world["red_member"], "pending")
     assert [a["title"] for a in body["agenda"]] == [
         "Introduction",
         "Hands-on exercises",

@@ -8,7 +8,15 @@ from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.models import Programme
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services
-from kshare.sessions.models import Format, Invitation, SessionChange, SessionHost, State
+from kshare.sessions.cohosting import cohost_answer
+from kshare.sessions.models import (
+    CohostInvitation,
+    Format,
+    Invitation,
+    SessionChange,
+    SessionHost,
+    State,
+)
 from kshare.sessions.tests.factories import (
     InvitationFactory,
     PastSessionFactory,
@@ -35,6 +43,13 @@ def test_propose_creates_host_default_agenda_and_history(person):
     )
     assert session.state == State.PROPOSED
     assert session.programme == Programme.objects.get(is_default=True)
+    # The co-host is asked, not added: a host only once they accept.
+    assert [(h.person, h.role) for h in session.host_links.all()] == [
+        (person, SessionHost.Role.HOST),
+    ]
+    invitation = CohostInvitation.objects.get(session=session)
+    assert (invitation.person, invitation.status) == (cohost, "pending")
+    cohost_answer(invitation=invitation, person=cohost, accept=True)
     assert [(h.person, h.role) for h in session.host_links.all()] == [
         (person, SessionHost.Role.HOST),
         (cohost, SessionHost.Role.COHOST),
@@ -171,10 +186,13 @@ def test_update_of_scheduled_start_is_a_reschedule(person):
 def test_update_replaces_cohosts_but_keeps_the_host(person):
     first, second = PersonFactory(), PersonFactory()
     session = services.session_propose(by=person, title="T", cohosts=[first])
+    cohost_answer(invitation=CohostInvitation.objects.get(person=first), person=first, accept=True)
     services.session_update(session=session, by=person, cohosts=[second], title="T2")
-    assert sorted((h.person_id, h.role) for h in session.host_links.all()) == sorted(
-        [(person.pk, "host"), (second.pk, "cohost")]
-    )
+    # The first co-host is removed; the second is asked, not yet a host.
+    assert sorted((h.person_id, h.role) for h in session.host_links.all()) == [(person.pk, "host")]
+    assert list(
+        CohostInvitation.objects.filter(session=session).values_list("person_id", "status")
+    ) == [(second.pk, "pending")]
     assert session.changes.last().kind == SessionChange.Kind.EDITED
 
 

@@ -19,7 +19,8 @@ from kshare.people.tests.factories import OrganiserFactory, PersonFactory, Skill
 from kshare.programmes.models import Programme
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services
-from kshare.sessions.models import Format, Session
+from kshare.sessions.cohosting import cohost_answer
+from kshare.sessions.models import CohostInvitation, Format, Session
 from kshare.sessions.tests.factories import PastSessionFactory, ScheduledSessionFactory
 from kshare.tags.tests.factories import TagFactory
 from kshare.topics.models import TopicRequest
@@ -64,6 +65,9 @@ def world(server: str) -> World:
         location="Room 4.12",
         call_url="https://meet.example.com/abc",
         capacity=20,
+    )
+    cohost_answer(
+        invitation=CohostInvitation.objects.get(session=hosted), person=organiser, accept=True
     )
     services.session_schedule(session=hosted, start=timezone.now() + timedelta(days=21), by=member)
     proposed = services.session_propose(by=member, title="An idea for later", programme=programme)
