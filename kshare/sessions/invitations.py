@@ -110,13 +110,6 @@ def invitations_create(
             "Leave them out, or change who may see the session.",
             code="not_visible",
         )
-    outside = sorted(set(teams) - set(rules.invitable_teams(session=locked)), key=lambda t: t.name)
-    if outside:
-        raise ValidationError(
-            f"{', '.join(t.name for t in outside)} cannot see this session, so nobody was "
-            "invited. Leave the team out, or change who may see the session.",
-            code="team_not_visible",
-        )
     wanted = set(named_ids)
     result = InviteResult()
     if everyone or teams:

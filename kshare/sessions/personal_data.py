@@ -11,6 +11,7 @@ from kshare.people.models import Person
 from kshare.sessions.invitations import waitlist_promote
 from kshare.sessions.models import (
     Attendance,
+    CohostInvitation,
     Invitation,
     Session,
     SessionChange,
@@ -27,6 +28,8 @@ HANDLES = {
     "talks.Invitation.invited_by": "moved to the former member",
     "talks.Attendance.person": "deleted",
     "talks.Star.person": "deleted",
+    "talks.CohostInvitation.person": "deleted",
+    "talks.CohostInvitation.invited_by": "moved to the former member",
 }
 
 
@@ -72,6 +75,11 @@ def export(person: Person) -> dict[str, Any]:
             .order_by("recorded_at", "pk")
             .values("session_id", "session__title", "method", "recorded_at")
         ),
+        "cohost_invitations": list(
+            CohostInvitation.objects.filter(person=person)
+            .order_by("created_at", "pk")
+            .values("session_id", "session__title", "status", "created_at", "answered_at")
+        ),
         "stars": list(
             Star.objects.filter(person=person)
             .order_by("created_at", "pk")
@@ -104,3 +112,5 @@ def erase(person: Person, placeholder: Person) -> None:
         waitlist_promote(session=session)
     Attendance.objects.filter(person=person).delete()
     Star.objects.filter(person=person).delete()
+    CohostInvitation.objects.filter(person=person).delete()
+    CohostInvitation.objects.filter(invited_by=person).update(invited_by=placeholder)

@@ -28,7 +28,7 @@ from kshare.people.tests.factories import (
     TeamFactory,
 )
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.sessions.models import Session
+from kshare.sessions.models import CohostInvitation, Session
 from kshare.sessions.tests.factories import (
     AttendanceFactory,
     InvitationFactory,
@@ -59,6 +59,7 @@ class World:
     topic: object = None
     programme: object = None
     webhook: object = None
+    cohost_invitation: object = None
 
     def ids(self) -> dict[str, list[int]]:
         """Existing ids by kind, for steering generated path parameters at real objects."""
@@ -72,6 +73,7 @@ class World:
             "topic": [self.topic.pk],
             "programme": [self.programme.pk],
             "webhook": [self.webhook.pk],
+            "cohost_invitation": [self.cohost_invitation.pk],
         }
 
 
@@ -133,6 +135,10 @@ def world_build() -> World:
         events=["session.scheduled"],
         programme=programme,
         created_by=p["organiser"],
+    )
+    # The invitee was asked to co-host the public upcoming session.
+    w.cohost_invitation = CohostInvitation.objects.create(
+        session=w.upcoming["public"], person=p["invitee"], invited_by=p["host"]
     )
     for role, person in p.items():
         w.tokens[role] = token_create(person, scope="write", name=f"{role} write")

@@ -115,6 +115,7 @@ def _path_ids(w: World, entry: Entry, vis: str | None) -> dict[str, Any]:
         "programme": lambda: w.programme,
         "person": lambda: w.people["host"],
         "webhook": lambda: w.webhook,
+        "cohost_invitation": lambda: w.cohost_invitation,
     }
     obj = objects[entry.obj]() if entry.obj else None
     ids = {"id": obj.pk if obj is not None else None}
@@ -150,6 +151,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/programmes/{programme_id}"): Entry(everyone(), "programme"),
     ("GET", "/api/v1/people"): Entry(everyone()),
     ("GET", "/api/v1/people/{person_id}"): Entry(everyone(), "person"),
+    # Co-hosting: the list is the caller's own; only the person asked answers (others: 404).
+    ("GET", "/api/v1/cohosting"): Entry(everyone()),
+    ("POST", "/api/v1/cohosting/{invitation_id}"): Entry(
+        own(200), "cohost_invitation", body={"answer": "decline"}
+    ),
     # Feedback: requests are the invitee's own; forms follow the session; results are for editors.
     ("GET", "/api/v1/feedback/requests"): Entry(everyone()),
     ("GET", "/api/v1/feedback/requests/{request_id}"): Entry(own(), "request"),
@@ -257,6 +263,7 @@ def _url(
         "topic_id",
         "programme_id",
         "webhook_id",
+        "invitation_id",
     ):
         url = url.replace("{" + name + "}", str(ids["id"]))
     if "{person_id}" in url:

@@ -75,6 +75,7 @@ KINDS = {
     "programme_id": "programme",
     "programme": "programme",
     "webhook_id": "webhook",
+    "invitation_id": "cohost_invitation",
 }
 
 

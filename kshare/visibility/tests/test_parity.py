@@ -411,6 +411,18 @@ class VisibilityParity(TestCase):
                     continue
                 if session.pk in self.expected[person.pk]:
                     self.assertIn(person.pk, predicate, (person, session))
+            # "Invite the whole team" offers exactly the teams whose plain members (no link,
+            # not admin) may be invited.
+            plain_invitable_teams = {
+                p.team_id
+                for p in self.people
+                if p.pk in predicate
+                and p.team_id is not None
+                and not p.is_admin
+                and p.pk not in facts.hosts | facts.programme.organisers
+            }
+            offered = set(rules.invitable_teams(session=session).values_list("pk", flat=True))
+            self.assertEqual(offered, plain_invitable_teams, session)
             compared += N_PEOPLE
         self.assertEqual(compared, N_SESSIONS * N_PEOPLE)
 
