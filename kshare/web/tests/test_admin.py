@@ -46,5 +46,6 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
         "feedback.feedbackrelease",
         "feedback.hostanswerheld",
         "audit.auditentry",
+        "talks.cohostinvitation",
     }
     assert add_status == (403 if opts.label_lower in read_only else 200)
