@@ -55,7 +55,7 @@ ARCHIVE_RESPONSE = {
     "/export",
     response={200: None, **ERRORS},
     summary="Everything kshare holds about the token's owner (ZIP)",
-    openapi_extra={"responses": {"200": ARCHIVE_RESPONSE}},
+    openapi_extra={"responses": {200: ARCHIVE_RESPONSE}},
 )
 def me_export(request: HttpRequest):
     """The same archive as the web page *Your data*, under the same hourly limit

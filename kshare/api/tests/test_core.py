@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -426,6 +427,22 @@ def test_openapi_schema_is_valid_openapi_3():
     assert schema["info"]["title"] == "kshare API"
     OPENAPI_31_VALIDATOR.validate(schema)
     assert schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
+
+
+def test_openapi_json_has_no_duplicate_keys():
+    """YAML parsers (the docs page's among them) refuse a mapping with a key twice; json.loads
+    keeps the last one silently, so the served text is read with a hook that counts keys."""
+    duplicates: list[list[str]] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in items]
+        if len(set(keys)) != len(keys):
+            duplicates.append(keys)
+        return dict(items)
+
+    response = Client().get("/api/v1/openapi.json")
+    json.loads(response.content, object_pairs_hook=pairs)
+    assert duplicates == []
 
 
 def test_docs_page_works_offline_under_the_csp():
