@@ -143,7 +143,7 @@ def checkin(
     """
     with transaction.atomic():
         locked = (
-            Session.objects.select_for_update()
+            Session.objects.select_for_update(no_key=True)
             .only("pk", "state", "start", "end")
             .get(pk=session.pk)
         )

@@ -54,7 +54,11 @@ def attendance_log_add(
     Refused (ValidationError, nothing changed) outside the log's window or for someone who may
     not see the session. Someone already on the log keeps their row: created is then False.
     """
-    locked = Session.objects.select_for_update().select_related("programme").get(pk=session.pk)
+    locked = (
+        Session.objects.select_for_update(no_key=True)
+        .select_related("programme")
+        .get(pk=session.pk)
+    )
     refusal = attendance_add_refusal(session=locked, now=now)
     if refusal:
         raise ValidationError(refusal)

@@ -24,7 +24,7 @@ def attendance_add(
     Idempotent: someone already on the log keeps their row (and its method and time), and no
     history is written for the repeat.
     """
-    locked = Session.objects.select_for_update().only("pk", "state").get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).only("pk", "state").get(pk=session.pk)
     attendance, created = Attendance.objects.get_or_create(
         session=locked, person=person, defaults={"method": method}
     )
@@ -53,7 +53,7 @@ def _feedback_dispatch(*, session_id: int) -> None:
 @transaction.atomic
 def attendance_take_off(*, session: Session, person: Person, by: Person | None) -> bool:
     """Take ``person`` off ``session``'s attendance log; False when they were not on it."""
-    locked = Session.objects.select_for_update().only("pk", "state").get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).only("pk", "state").get(pk=session.pk)
     deleted, _ = Attendance.objects.filter(session=locked, person=person).delete()
     if not deleted:
         return False

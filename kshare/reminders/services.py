@@ -93,7 +93,7 @@ def reminders_plan(*, session: Session, now: datetime | None = None) -> None:
     """
     now = now or timezone.now()
     locked = (
-        Session.objects.select_for_update(of=("self",))
+        Session.objects.select_for_update(of=("self",), no_key=True)
         .select_related("programme")
         .get(pk=session.pk)
     )
@@ -303,7 +303,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
         return False
     # The session's lock first, as reminders_plan and the session services take it.
     session = (
-        Session.objects.select_for_update(of=("self",))
+        Session.objects.select_for_update(of=("self",), no_key=True)
         .select_related("programme")
         .filter(pk=session_id)
         .first()

@@ -92,7 +92,7 @@ def invitations_create(
     people who may edit the session invite, and only to an upcoming scheduled one.
     """
     locked = (
-        Session.objects.select_for_update(of=("self",))
+        Session.objects.select_for_update(of=("self",), no_key=True)
         .select_related("programme")
         .get(pk=session.pk)
     )

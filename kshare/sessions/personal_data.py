@@ -108,7 +108,9 @@ def erase(person: Person, placeholder: Person) -> None:
         ).values_list("session_id", flat=True)
     )
     Invitation.objects.filter(person=person).delete()
-    for session in Session.objects.select_for_update().filter(pk__in=seats).order_by("pk"):
+    for session in (
+        Session.objects.select_for_update(no_key=True).filter(pk__in=seats).order_by("pk")
+    ):
         waitlist_promote(session=session)
     Attendance.objects.filter(person=person).delete()
     Star.objects.filter(person=person).delete()

@@ -128,7 +128,7 @@ def session_update(
     **fields: object,
 ) -> ScheduleResult:
     """Change a session's details. A new start time of a scheduled session is a reschedule."""
-    locked = Session.objects.select_for_update().get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     old_start = locked.start
     moved_to = fields.get("programme")
     if isinstance(moved_to, Programme) and moved_to.pk != locked.programme_id:
@@ -197,7 +197,7 @@ def session_schedule(
 
     Warns, without blocking, when fewer than the programme's lead-time days are left.
     """
-    locked = Session.objects.select_for_update().get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state not in (State.PROPOSED, State.SCHEDULED):
         raise ValidationError(
             f"A {locked.get_state_display().lower()} session cannot be scheduled."
@@ -239,7 +239,7 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
     changes to the log are kept as corrections (``AttendanceChange.after_held``). ``automatic``
     is the clock's mark (``by`` None), refused for a session without check-ins.
     """
-    locked = Session.objects.select_for_update().get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state != State.SCHEDULED:
         raise ValidationError("Only a scheduled session can be marked as held.")
     if locked.start is None or locked.start > timezone.now():
@@ -269,7 +269,7 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
 @transaction.atomic
 def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session:
     """proposed/scheduled → cancelled, with the reason in the history."""
-    locked = Session.objects.select_for_update().get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state not in (State.PROPOSED, State.SCHEDULED):
         raise ValidationError(
             f"A {locked.get_state_display().lower()} session cannot be cancelled."
@@ -316,11 +316,15 @@ def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
     A "yes" to a full session joins the waitlist (``waitlisted_at``) instead of taking a seat.
     When a seat holder changes to maybe or no, the first on the waitlist gets the seat and a mail;
     a waitlisted person answering maybe or no leaves the waitlist. The session row is locked
-    first (SQLite: the IMMEDIATE transaction), so concurrent answers never overbook.
+    first (SQLite: the IMMEDIATE transaction), so concurrent answers never overbook. On
+    PostgreSQL the lock is FOR NO KEY UPDATE, as for every lock on a session: it orders the
+    session's writers but lets a transaction that inserted a row referring to the session pass
+    its foreign-key check at commit (FOR UPDATE would block that KEY SHARE lock and deadlock
+    with a worker that claimed an invitation's owed mail).
     """
     from kshare.sessions.invitations import seats_taken, waitlist_promote
 
-    locked = Session.objects.select_for_update().get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if response not in Invitation.Response.values or response == Invitation.Response.PENDING:
         raise ValidationError("Answer yes, maybe or no.")
     if locked.state == State.CANCELLED:
@@ -365,7 +369,7 @@ def attendance_record(
     """
     from kshare.attendance.services import attendance_add
 
-    locked = Session.objects.select_for_update().get(pk=session.pk)
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     _check_attendance_open(locked)
     created: list[Attendance] = []
     for person in people:
