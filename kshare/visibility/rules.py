@@ -173,6 +173,20 @@ class Sql:
     def col(self, alias: str, column: str) -> str:
         return f"{alias}.{self.q(column)}"
 
+    def link_exists(self, model: Any, *, key: str, key_value: str, person_value: str) -> str:
+        """``EXISTS`` a row of the link table ``model`` joining ``key`` to ``person_id``."""
+        return (
+            f"EXISTS (SELECT 1 FROM {self.table(model)} x WHERE "  # noqa: S608
+            f"x.{self.q(key)} = {key_value} AND x.{self.q('person_id')} = {person_value})"
+        )
+
+    def link_keys(self, model: Any, *, key: str, person_value: str) -> str:
+        """The ``key`` column of the link table ``model`` for one person."""
+        return (
+            f"SELECT x.{self.q(key)} FROM {self.table(model)} x "  # noqa: S608
+            f"WHERE x.{self.q('person_id')} = {person_value}"
+        )
+
 
 # A rendering is a query expression or, when what is at hand decides it, a constant.
 Rendered = Any  # Q | Exists | str | bool
@@ -270,25 +284,24 @@ class _PersonalLink(Atom):
         return Exists(self.model.objects.filter(session_id=facts.pk, person_id=OuterRef("pk")))
 
     def sessions_sql(self, person: PersonFacts, sql: Sql) -> Rendered:
-        return (
-            f"EXISTS (SELECT 1 FROM {sql.table(self.model)} x WHERE "  # noqa: S608
-            f"x.{sql.q('session_id')} = {sql.col(sql.session, 'id')} AND "
-            f"x.{sql.q('person_id')} = {sql.param('me', person.pk)})"
+        return sql.link_exists(
+            self.model,
+            key="session_id",
+            key_value=sql.col(sql.session, "id"),
+            person_value=sql.param("me", person.pk),
         )
 
     def people_sql(self, facts: Facts, sql: Sql) -> Rendered:
-        return (
-            f"EXISTS (SELECT 1 FROM {sql.table(self.model)} x WHERE "  # noqa: S608
-            f"x.{sql.q('session_id')} = {sql.param('session', facts.pk)} AND "
-            f"x.{sql.q('person_id')} = {sql.col(sql.person, 'id')})"
+        return sql.link_exists(
+            self.model,
+            key="session_id",
+            key_value=sql.param("session", facts.pk),
+            person_value=sql.col(sql.person, "id"),
         )
 
     def grants_sql(self, person: PersonFacts, sql: Sql) -> str:
         """The session ids this link opens to ``person``."""
-        return (
-            f"SELECT x.{sql.q('session_id')} FROM {sql.table(self.model)} x "  # noqa: S608
-            f"WHERE x.{sql.q('person_id')} = {sql.param('me', person.pk)}"
-        )
+        return sql.link_keys(self.model, key="session_id", person_value=sql.param("me", person.pk))
 
 
 class Host(_PersonalLink):
@@ -333,24 +346,25 @@ class Organiser(Atom):
         )
 
     def sessions_sql(self, person: PersonFacts, sql: Sql) -> Rendered:
-        return (
-            f"EXISTS (SELECT 1 FROM {sql.table(self.through)} x WHERE "  # noqa: S608
-            f"x.{sql.q('programme_id')} = {sql.col(sql.session, 'programme_id')} AND "
-            f"x.{sql.q('person_id')} = {sql.param('me', person.pk)})"
+        return sql.link_exists(
+            self.through,
+            key="programme_id",
+            key_value=sql.col(sql.session, "programme_id"),
+            person_value=sql.param("me", person.pk),
         )
 
     def people_sql(self, facts: Facts, sql: Sql) -> Rendered:
-        return (
-            f"EXISTS (SELECT 1 FROM {sql.table(self.through)} x WHERE "  # noqa: S608
-            f"x.{sql.q('programme_id')} = {sql.param('programme', _programme_of(facts).pk)} "
-            f"AND x.{sql.q('person_id')} = {sql.col(sql.person, 'id')})"
+        return sql.link_exists(
+            self.through,
+            key="programme_id",
+            key_value=sql.param("programme", _programme_of(facts).pk),
+            person_value=sql.col(sql.person, "id"),
         )
 
     def grants_sql(self, person: PersonFacts, sql: Sql) -> str:
         """The programme ids this link opens to ``person``."""
-        return (
-            f"SELECT x.{sql.q('programme_id')} FROM {sql.table(self.through)} x "  # noqa: S608
-            f"WHERE x.{sql.q('person_id')} = {sql.param('me', person.pk)}"
+        return sql.link_keys(
+            self.through, key="programme_id", person_value=sql.param("me", person.pk)
         )
 
 
