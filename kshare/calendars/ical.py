@@ -41,7 +41,10 @@ def rhythm_uid(event: RhythmEvent) -> str:
 def calendar_new(*, name: str, method: str | None = None) -> Calendar:
     """An empty VCALENDAR with PRODID, VERSION, X-WR-CALNAME and, for invitations, METHOD.
 
-    The name goes in both X-WR-CALNAME (what Apple, Google and Outlook read) and NAME (RFC 7986).
+    The name goes in both X-WR-CALNAME (what Apple, Google and Outlook read) and NAME (RFC 7986),
+    as TEXT values: escaped, so a title with a comma, a semicolon, a backslash or a line break
+    reads back as written (icalendar writes a plain ``str`` of an unknown or X- property as it
+    is, and refuses one with a line break).
     """
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -49,8 +52,8 @@ def calendar_new(*, name: str, method: str | None = None) -> Calendar:
     cal.add("calscale", "GREGORIAN")
     if method:
         cal.add("method", method)
-    cal.add("x-wr-calname", name)
-    cal.add("name", name)
+    cal.add("x-wr-calname", vText(name))
+    cal.add("name", vText(name))
     return cal
 
 
@@ -71,8 +74,8 @@ def feed_calendar(
     bytes and can be answered with 304 Not Modified."""
     cal = calendar_new(name=name)
     if description:
-        cal.add("x-wr-caldesc", description)
-        cal.add("description", description)
+        cal.add("x-wr-caldesc", vText(description))
+        cal.add("description", vText(description))
     cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
     for session in sessions:
@@ -84,7 +87,7 @@ def feed_calendar(
 
 
 # Bump when the feed's bytes change for the same rows (a new property, another layout).
-FEED_FORMAT = 1
+FEED_FORMAT = 2
 
 
 def _row(instance: Any) -> tuple:

@@ -89,6 +89,12 @@ def _when(session: Session, tz: ZoneInfo) -> str:
     return f"{text} ({tz.key})"
 
 
+def _one_line(title: str) -> str:
+    """A title for a subject: one line, since a title typed with a line break (the API allows
+    one) must not stop its mail (a header with a line break is refused)."""
+    return " ".join(title.split())
+
+
 def _ics(session: Session, invitation: Invitation, method: str) -> bytes:
     from kshare.calendars.ical import calendar_bytes, calendar_new, session_event
 
@@ -209,7 +215,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"Invitation: {session.title} — {when}",
+                subject=f"Invitation: {_one_line(session.title)} — {when}",
                 method="REQUEST",
                 extra={"inviter": inviter.display_name if inviter else None},
             )
@@ -217,7 +223,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"New time: {session.title} — {when}",
+                subject=f"New time: {_one_line(session.title)} — {when}",
                 method="REQUEST",
                 extra={"reason": ""},
             )
@@ -226,7 +232,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"Cancelled: {session.title} — {when}",
+                subject=f"Cancelled: {_one_line(session.title)} — {when}",
                 method="CANCEL",
                 extra={"reason": change.note if change else ""},
             )
@@ -253,7 +259,7 @@ def invitation_mail_promoted_send(*, invitation_id: int) -> bool:
         _mail(
             kind="promoted",
             invitation=invitation,
-            subject=f"A seat opened up: you are going to {invitation.session.title}",
+            subject=f"A seat opened up: you are going to {_one_line(invitation.session.title)}",
         )
         return True
 
