@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.utils import timezone
 
 from kshare.rhythm import recurrence
 from kshare.rhythm.models import RhythmEvent, RhythmException
@@ -68,7 +69,10 @@ class RhythmEventAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change:
             # Calendar programs replace an event only when its SEQUENCE goes up.
-            RhythmEvent.objects.filter(pk=obj.pk).update(sequence=F("sequence") + 1)
+            # update() skips auto_now: updated_at (the DTSTAMP) moves with it.
+            RhythmEvent.objects.filter(pk=obj.pk).update(
+                sequence=F("sequence") + 1, updated_at=timezone.now()
+            )
 
 
 class RhythmExceptionAdminForm(forms.ModelForm):

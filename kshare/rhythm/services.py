@@ -1,7 +1,7 @@
 """Writing rhythm events: the series and its exceptions (one occurrence cancelled or moved).
 
 Every change that a calendar program would see increments ``RhythmEvent.sequence`` (iCalendar
-SEQUENCE), so subscribed calendars replace the old version.
+SEQUENCE) and moves ``updated_at`` (the DTSTAMP), so subscribed calendars replace the old version.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.timezone import now
 
 from kshare.people.models import Person, Team
 from kshare.rhythm import recurrence
@@ -190,7 +191,8 @@ def _locked_occurrence(*, event: RhythmEvent, original_start: datetime) -> Rhyth
 
 
 def _bump(event: RhythmEvent, locked: RhythmEvent) -> None:
-    RhythmEvent.objects.filter(pk=locked.pk).update(sequence=F("sequence") + 1)
+    # update() skips auto_now: updated_at is the feed's DTSTAMP and must move with SEQUENCE.
+    RhythmEvent.objects.filter(pk=locked.pk).update(sequence=F("sequence") + 1, updated_at=now())
     event.refresh_from_db(fields=["sequence", "updated_at"])
 
 
