@@ -31,9 +31,7 @@ def stamps(client, feed) -> set[tuple]:
 
 
 def an_hour_ago(event: RhythmEvent) -> None:
-    RhythmEvent.objects.filter(pk=event.pk).update(
-        updated_at=timezone.now() - timedelta(hours=1)
-    )
+    RhythmEvent.objects.filter(pk=event.pk).update(updated_at=timezone.now() - timedelta(hours=1))
     event.refresh_from_db()
 
 
