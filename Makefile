@@ -1,7 +1,7 @@
 # kshare developer tasks (GNU make). `make help` lists them.
 # Everything installs itself into .venv from a fresh clone; nothing outside the repository is
-# touched except Debian's chromium (browser tests), wrk (the HTTP benchmark and its test) and
-# nginx (the proxy test).
+# touched except Debian's chromium (browser tests), wrk (the HTTP benchmark and its test),
+# nginx (the proxy test) and dovecot (the IMAP server the calendar-reply test reads from).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,6 +22,8 @@ CHROMIUM := /usr/bin/chromium
 # Debian's nginx (and openssl for a test certificate): the proxy test runs kshare serve behind it.
 NGINX := /usr/sbin/nginx
 OPENSSL := /usr/bin/openssl
+# Debian's dovecot: the IMAP mailbox `kshare mail-in` reads calendar replies from, in its test.
+DOVECOT := /usr/sbin/dovecot
 # khal, the calendar client a feed test imports into; in its own virtualenv (khal 0.14 pins
 # icalendar<8, which kshare must stay free to leave).
 KHAL_VERSION := 0.14.1
@@ -35,7 +37,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx axe khal wrk
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot axe khal wrk
 
 help:
 	@echo "kshare: make targets"
@@ -102,6 +104,19 @@ nginx:
 	fi; \
 	[ -x $(NGINX) ] || { echo "apt-get finished but $(NGINX) is still missing." >&2; exit 1; }
 
+dovecot:
+	@if [ -x $(DOVECOT) ]; then exit 0; fi; \
+	echo "The calendar-reply test reads an IMAP mailbox: installing Debian's dovecot-imapd with apt-get…"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; \
+	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; \
+	else \
+		echo "Cannot install dovecot (not root and no sudo): run 'apt-get install dovecot-imapd' as root, then make test again." >&2; \
+		exit 1; \
+	fi; \
+	[ -x $(DOVECOT) ] || { echo "apt-get finished but $(DOVECOT) is still missing." >&2; exit 1; }
+
 axe: $(AXE_JS)
 
 khal: $(KHAL)
@@ -136,7 +151,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium nginx $(AXE_JS) $(KHAL) wrk
+test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(KHAL) wrk
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -145,7 +160,7 @@ test: $(DEV_STAMP) chromium nginx $(AXE_JS) $(KHAL) wrk
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP) nginx $(KHAL) wrk
+test-python: $(DEV_STAMP) nginx dovecot $(KHAL) wrk
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
 	KSHARE_AXE_JS=$(AXE_JS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)

@@ -217,6 +217,20 @@ def build_parser() -> Parser:
     )
     delete_person.add_argument("email", metavar="EMAIL", help="the person's e-mail address")
 
+    mail_in = commands.add_parser(
+        "mail-in",
+        help="save Accept/Decline answers from calendar programs (iMIP replies) as RSVPs",
+        description=(
+            "Read the calendar replies (Accept, Maybe, Decline pressed in Outlook, Google or "
+            "Apple Calendar) from the mailbox of KSHARE_IMAP_URL and save each as the RSVP; "
+            "read mail is moved to KSHARE_IMAP_DONE_FOLDER. With `-`, read one message from "
+            "stdin instead (a mail server's pipe). Bad mail is counted and skipped (exit 0); a "
+            "mailbox that cannot be read is exit 2. The worker reads the mailbox every tick "
+            "when KSHARE_IMAP_URL is set."
+        ),
+    )
+    mail_in.add_argument("source", nargs="?", choices=["-"], help="`-`: one message from stdin")
+
     commands.add_parser(
         "migrate",
         help="apply database migrations",
@@ -379,6 +393,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     _setup()
     _call("reindex", chunk=args.chunk)
+    return 0
+
+
+def cmd_mail_in(args: argparse.Namespace) -> int:
+    _setup()
+    _call("mail_in", *([args.source] if args.source else []))
     return 0
 
 
@@ -875,6 +895,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "delete-person": cmd_delete_person,
     "reindex": cmd_reindex,
     "recommend": cmd_recommend,
+    "mail-in": cmd_mail_in,
     "migrate": cmd_migrate,
     "check": cmd_check,
     "manage": cmd_manage,

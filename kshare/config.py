@@ -251,6 +251,44 @@ def mailers(url: str, *, var_dir: Path) -> dict:
     )
 
 
+def imap(url: str) -> dict | None:
+    """The mailbox ``kshare mail-in`` reads calendar replies from, from ``KSHARE_IMAP_URL``.
+
+    ``imaps://user:password@host:993/INBOX`` (implicit TLS), ``imap://user:password@host:143/INBOX
+    ?tls=1`` (STARTTLS) or plain ``imap://`` (only sensible on this machine). The path is the folder
+    to read (default ``INBOX``); user and password are percent-encoded. Empty: no mailbox.
+    """
+    if not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("imap", "imaps"):
+        raise ConfigError(
+            "KSHARE_IMAP_URL must start with imaps:// or imap://, e.g. "
+            "imaps://kshare%40example.com:password@mail.example.com/INBOX; "
+            f"got {parts.scheme or 'no scheme'}."
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"KSHARE_IMAP_URL has a port that is not a number ({exc}).") from exc
+    if not parts.hostname or not parts.username:
+        raise ConfigError(
+            "KSHARE_IMAP_URL needs a user and a host, e.g. "
+            "imaps://kshare%40example.com:password@mail.example.com/INBOX."
+        )
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    tls = parts.scheme == "imaps"
+    return {
+        "host": parts.hostname,
+        "port": port or (993 if tls else 143),
+        "ssl": tls,
+        "starttls": not tls and query.get("tls", "").lower() in TRUE,
+        "username": unquote(parts.username),
+        "password": unquote(parts.password or ""),
+        "folder": unquote(parts.path.strip("/")) or "INBOX",
+    }
+
+
 def _file_mailer(path: Path) -> dict:
     return {
         "BACKEND": "django.core.mail.backends.filebased.EmailBackend",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from email.utils import parseaddr
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -170,6 +171,29 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MAILERS = config.mailers(os.environ.get("EMAIL_URL", ""), var_dir=VAR_DIR)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kshare <kshare@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The ORGANIZER of calendar invitations: where Outlook, Google and Apple Calendar send the answer
+# when someone presses Accept or Decline (an iMIP REPLY). `kshare mail-in` reads that mailbox
+# (KSHARE_IMAP_URL) and saves each answer as the RSVP. Default: the address of DEFAULT_FROM_EMAIL.
+KSHARE_CALENDAR_REPLY_ADDRESS = (
+    config.env_str("KSHARE_CALENDAR_REPLY_ADDRESS", "").strip()
+    or parseaddr(DEFAULT_FROM_EMAIL)[1]
+    or "kshare@localhost"
+)
+if "@" not in KSHARE_CALENDAR_REPLY_ADDRESS or any(
+    c.isspace() or c in '<>,;:"' for c in KSHARE_CALENDAR_REPLY_ADDRESS
+):
+    raise config.ConfigError(
+        "KSHARE_CALENDAR_REPLY_ADDRESS must be one plain e-mail address such as "
+        f"calendar@example.com; got {KSHARE_CALENDAR_REPLY_ADDRESS!r}."
+    )
+# The mailbox those replies arrive in (imaps://user:password@host/INBOX); None: not read.
+KSHARE_IMAP = config.imap(config.env_str("KSHARE_IMAP_URL", ""))
+# Where read mail is moved so that it is never read twice.
+KSHARE_IMAP_DONE_FOLDER = config.env_str("KSHARE_IMAP_DONE_FOLDER", "kshare-done").strip()
+if not KSHARE_IMAP_DONE_FOLDER:
+    raise config.ConfigError(
+        "KSHARE_IMAP_DONE_FOLDER must name a folder, e.g. kshare-done; it is empty."
+    )
 
 TASKS = {
     "default": {

@@ -11,7 +11,6 @@ import hashlib
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,7 +86,8 @@ def feed_calendar(
 
 
 # Bump when the feed's bytes change for the same rows (a new property, another layout).
-FEED_FORMAT = 2
+# 3: ORGANIZER is the calendar reply address (KSHARE_CALENDAR_REPLY_ADDRESS), CN the site name.
+FEED_FORMAT = 3
 
 
 def _row(instance: Any) -> tuple:
@@ -113,7 +113,7 @@ def feed_fingerprint(
         name,
         description,
         settings.SITE_URL,
-        settings.DEFAULT_FROM_EMAIL,
+        settings.KSHARE_CALENDAR_REPLY_ADDRESS,
         settings.KSHARE_ORGANISATION_NAME,
     )
     digest.update(repr(head).encode())
@@ -130,11 +130,17 @@ def session_event(
     *,
     cancelled: bool | None = None,
     attendees: Iterable[tuple[str, str, str]] = (),
+    chairs: Iterable[tuple[str, str]] = (),
     stamp: datetime | None = None,
 ) -> Event:
     """The VEVENT of a scheduled (or cancelled) session.
 
-    ``attendees``: (e-mail, display name, PARTSTAT) for invitations (METHOD:REQUEST/CANCEL).
+    ``attendees``: (e-mail, display name, PARTSTAT) of the invitee an invitation
+    (METHOD:REQUEST/CANCEL) is for, asked to answer (``RSVP=TRUE``). ``chairs``: (e-mail,
+    display name) of the hosts and co-hosts, ``ROLE=CHAIR`` and already ``ACCEPTED``, never
+    asked. A feed passes neither: it is one person's view and names nobody else.
+    ORGANIZER is ``KSHARE_CALENDAR_REPLY_ADDRESS``, the mailbox ``kshare mail-in`` reads, so an
+    Accept or Decline pressed in a calendar program comes back as the RSVP (iMIP, RFC 6047).
     ``stamp``: the DTSTAMP; by default now (right for a METHOD message). A feed without METHOD
     passes the session's last change (RFC 5545 3.8.7.2).
     """
@@ -162,10 +168,15 @@ def session_event(
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("categories", ["Knowledge sharing"])
     event.add("transp", "OPAQUE")
-    from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    organiser = vCalAddress(f"mailto:{from_address}")
-    organiser.params["cn"] = vText(from_name or settings.KSHARE_ORGANISATION_NAME)
+    organiser = vCalAddress(f"mailto:{settings.KSHARE_CALENDAR_REPLY_ADDRESS}")
+    organiser.params["cn"] = vText(settings.KSHARE_ORGANISATION_NAME)
     event.add("organizer", organiser)
+    for email, name in chairs:
+        chair = vCalAddress(f"mailto:{email}")
+        chair.params["cn"] = vText(name)
+        chair.params["role"] = vText("CHAIR")
+        chair.params["partstat"] = vText("ACCEPTED")
+        event.add("attendee", chair, encode=False)
     for email, name, partstat in attendees:
         attendee = vCalAddress(f"mailto:{email}")
         attendee.params["cn"] = vText(name)
@@ -174,6 +185,28 @@ def session_event(
         attendee.params["rsvp"] = vText("TRUE")
         event.add("attendee", attendee, encode=False)
     return event
+
+
+def session_chairs(session: Session) -> list[tuple[str, str]]:
+    """(e-mail, display name) of the session's hosts and co-hosts who still have an account,
+    the host first: the ``ROLE=CHAIR`` attendees of its invitations."""
+    return [
+        (link.person.email, link.person.display_name)
+        for link in session.host_links.select_related("person").order_by("-role", "id")
+        if link.person.is_active
+    ]
+
+
+def session_pk_from_uid(uid: str) -> int | None:
+    """The session a UID written by ``session_uid`` names on this site, or None (another
+    site's, a rhythm event's, or not ours at all)."""
+    local, at, domain = uid.strip().rpartition("@")
+    if not at or domain.lower() != uid_domain().lower() or not local.startswith("session-"):
+        return None
+    number = local.removeprefix("session-")
+    if not number.isascii() or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number) or None
 
 
 def rhythm_event_components(event: RhythmEvent) -> list[Event]:

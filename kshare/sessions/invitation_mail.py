@@ -96,18 +96,22 @@ def _one_line(title: str) -> str:
 
 
 def _ics(session: Session, invitation: Invitation, method: str) -> bytes:
-    from kshare.calendars.ical import calendar_bytes, calendar_new, session_event
+    from kshare.calendars.ical import calendar_bytes, calendar_new, session_chairs, session_event
 
     person = invitation.person
     cal = calendar_new(name=session.title, method=method)
     partstat = PARTSTAT.get(invitation.response, "NEEDS-ACTION")
     if invitation_answer(invitation) == "waitlisted":
         partstat = "TENTATIVE"
+    # The hosts are in every invitation as chairs; the other invitees are in none (nobody's
+    # address goes to everyone invited).
+    chairs = [c for c in session_chairs(session) if c[0].lower() != person.email.lower()]
     cal.add_component(
         session_event(
             session,
             cancelled=method == "CANCEL",
             attendees=[(person.email, person.display_name, partstat)],
+            chairs=chairs,
         )
     )
     return calendar_bytes(cal)

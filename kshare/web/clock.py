@@ -32,6 +32,7 @@ PERIODIC_TASKS: list[str] = [
     "kshare.feedback.tasks.feedback_tick_task",
     "kshare.outbox.tasks.outbox_tick_task",
     "kshare.sessions.tasks.invitations_sweep_task",
+    "kshare.calendars.tasks.mail_in_tick_task",
     "kshare.reminders.tasks.reminders_tick",
     "kshare.reminders.cadence.cadence_nudge_task",
     "kshare.library.tasks.catchup_weekly_task",

@@ -252,9 +252,26 @@ def test_each_new_invitee_gets_one_mail_with_a_calendar_request(
     assert event["SEQUENCE"] == 0
     assert event["STATUS"] == "CONFIRMED"
     assert event.decoded("DTSTART") == session.start
-    attendee = event["ATTENDEE"]
-    assert str(attendee) == "mailto:gus@example.com"
-    assert (attendee.params["CN"], attendee.params["PARTSTAT"]) == ("Gus Guest", "NEEDS-ACTION")
+    # The host is in it as the chair (never asked), the invitee is asked; nobody else is named.
+    assert [(str(a), dict(a.params)) for a in event["ATTENDEE"]] == [
+        (
+            f"mailto:{host.email}",
+            {"CN": "Hana Host", "ROLE": "CHAIR", "PARTSTAT": "ACCEPTED"},
+        ),
+        (
+            "mailto:gus@example.com",
+            {
+                "CN": "Gus Guest",
+                "ROLE": "REQ-PARTICIPANT",
+                "PARTSTAT": "NEEDS-ACTION",
+                "RSVP": "TRUE",
+            },
+        ),
+    ]
+    assert (str(event["ORGANIZER"]), dict(event["ORGANIZER"].params)) == (
+        f"mailto:{settings.KSHARE_CALENDAR_REPLY_ADDRESS}",
+        {"CN": settings.KSHARE_ORGANISATION_NAME},
+    )
     invitation = Invitation.objects.get(person=guest)
     assert invitation.mailed_at is not None
     assert invitation.invited_by == host
@@ -324,12 +341,12 @@ def test_reschedule_sends_a_request_with_the_next_sequence_to_those_not_declined
         [event] = cal.walk("VEVENT")
         assert (event["SEQUENCE"], event.decoded("DTSTART")) == (1, new_start)
         assert str(event["UID"]).startswith(f"session-{session.pk}@")
-    partstats = {
-        str(calendar_of(m)[1].walk("VEVENT")[0]["ATTENDEE"]): calendar_of(m)[1]
-        .walk("VEVENT")[0]["ATTENDEE"]
-        .params["PARTSTAT"]
-        for m in mail.outbox
-    }
+    host = host_of(session)
+    partstats = {}
+    for m in mail.outbox:
+        chair, invitee = calendar_of(m)[1].walk("VEVENT")[0]["ATTENDEE"]
+        assert (str(chair), chair.params["ROLE"]) == (f"mailto:{host.email}", "CHAIR")
+        partstats[str(invitee)] = invitee.params["PARTSTAT"]
     assert partstats == {
         "mailto:yes@example.com": "ACCEPTED",
         "mailto:maybe@example.com": "TENTATIVE",

@@ -32,6 +32,7 @@ SUBCOMMANDS = [
     "backup",
     "restore",
     "delete-person",
+    "mail-in",
     "migrate",
     "check",
     "manage",
@@ -65,6 +66,9 @@ SETTINGS_VARIABLES = {
     "KSHARE_MEDIA_S3_DELIVERY",
     "KSHARE_MEDIA_S3_URL_SECONDS",
     "KSHARE_MEDIA_S3_ADDRESSING_STYLE",
+    "KSHARE_CALENDAR_REPLY_ADDRESS",
+    "KSHARE_IMAP_URL",
+    "KSHARE_IMAP_DONE_FOLDER",
 }
 
 

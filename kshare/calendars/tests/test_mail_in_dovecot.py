@@ -1,0 +1,204 @@
+"""End to end with a real IMAP server: the invitations kshare mailed are answered in Outlook,
+Google Calendar and Apple Calendar, the replies land in the reply mailbox (dovecot on loopback),
+and `kshare mail-in` — the real command, in its own process, against the test database — turns
+them into RSVPs and moves them out of the way, so a second run reads nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import override_settings
+
+from kshare.calendars.tasks import mail_in_tick_task
+from kshare.calendars.tests.dovecot import DOVECOT, Dovecot, dovecot_start, dovecot_stop
+from kshare.calendars.tests.imip_mail import apple_reply, google_reply, outlook_reply, plain_mail
+from kshare.people.tests.factories import PersonFactory
+from kshare.sessions.invitations import invitations_create
+from kshare.sessions.models import Invitation
+from kshare.sessions.tests.factories import ScheduledSessionFactory
+from kshare.sessions.tests.test_worker_killed import _database_url
+from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the command sees committed rows only
+
+ANN, BEN, CAT, DAN = "ann@example.com", "ben@example.com", "cat@example.com", "dan@example.com"
+
+
+@pytest.fixture
+def dovecot():
+    if not Path(DOVECOT).exists():
+        pytest.fail(
+            f"This test reads replies from a real IMAP server, Debian's dovecot ({DOVECOT} is "
+            "missing). Run `make test`: it installs dovecot-imapd."
+        )
+    # Not under pytest's basetemp (mode 0700): dovecot's own users must reach the mail folder.
+    root = Path(tempfile.mkdtemp(prefix="kshare-dovecot-"))
+    server, process = dovecot_start(root)
+    try:
+        yield server
+    finally:
+        dovecot_stop(process)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def mail_in(home: Path, server: Dovecot, *args: str, stdin: bytes | None = None, **env: str):
+    environment = kshare_env(
+        home,
+        **{
+            "DATABASE_URL": _database_url(),
+            "SITE_URL": settings.SITE_URL,  # the UIDs name the site's host
+            "KSHARE_IMAP_URL": server.url() if server else "",
+            **env,
+        },
+    )
+    return subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "kshare.cli", "mail-in", *args],
+        cwd=PROJECT_DIR,
+        env=environment,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def invited(django_capture_on_commit_callbacks):
+    session = ScheduledSessionFactory(title="Intro to SQL", capacity=2)
+    people = [
+        PersonFactory(email=ANN, display_name="Ann Archer"),
+        PersonFactory(email=BEN, display_name="Ben Baker"),
+        PersonFactory(email=CAT, display_name="Cat Cole"),
+        PersonFactory(email=DAN, display_name="Dan Dale"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_create(session=session, by=session.host_links.get().person, people=people)
+    return session, {message.to[0]: message for message in mail.outbox}
+
+
+def answers(session) -> dict[str, tuple[str, bool]]:
+    return {
+        i.person.email: (i.response, i.waitlisted_at is not None)
+        for i in Invitation.objects.filter(session=session).select_related("person")
+    }
+
+
+def test_replies_from_outlook_google_and_apple_in_the_mailbox_become_rsvps(
+    invited, dovecot, tmp_path
+):
+    session, mails = invited
+    dovecot.deliver(
+        outlook_reply(mails[ANN], attendee=ANN, name="Ann Archer", partstat="ACCEPTED"),
+        google_reply(mails[BEN], attendee=BEN, name="Ben Baker", partstat="DECLINED"),
+        apple_reply(mails[CAT], attendee=CAT, name="Cat Cole", partstat="TENTATIVE"),
+        # Someone else's mailbox answering for Dan: changes nothing.
+        outlook_reply(mails[DAN], attendee=DAN, name="Dan", partstat="DECLINED", sender=ANN),
+        plain_mail(sender=DAN, to="kshare@localhost", subject="Thanks!", body="See you there."),
+        b"\x00 not even a mail \xff",
+    )
+    result = mail_in(tmp_path, dovecot)
+    assert (result.returncode, result.stderr.decode()[-2000:].count("Traceback")) == (0, 0)
+    assert result.stdout.decode() == (
+        "Calendar replies: 6 messages read: 3 answers saved, 1 refused, "
+        "2 without a calendar reply.\n"
+    )
+    assert answers(session) == {
+        ANN: ("yes", False),
+        BEN: ("no", False),
+        CAT: ("maybe", False),
+        DAN: ("pending", False),
+    }
+    # Everything read was moved: the inbox is empty, nothing is read twice.
+    assert dovecot.subjects("INBOX") == []
+    assert len(dovecot.subjects("kshare-done")) == 6
+    assert dovecot.subjects("kshare-done")[:3] == [
+        "Accepted: Intro to SQL",
+        dovecot.subjects("kshare-done")[1],
+        "Invitation: Intro to SQL (Tentative)",
+    ]
+    assert dovecot.subjects("kshare-done")[1].startswith("Declined: Intro to SQL @ ")
+    again = mail_in(tmp_path, dovecot)
+    assert (again.returncode, again.stdout.decode()) == (
+        0,
+        "Calendar replies: 0 messages read: 0 answers saved, 0 refused, "
+        "0 without a calendar reply.\n",
+    )
+
+
+def test_the_worker_task_reads_the_mailbox_when_one_is_configured(invited, dovecot):
+    session, mails = invited
+    dovecot.deliver(google_reply(mails[DAN], attendee=DAN, name="Dan Dale"))
+    with override_settings(KSHARE_IMAP=None):
+        assert mail_in_tick_task.call() == {"skipped": "KSHARE_IMAP_URL is not set"}
+    assert answers(session)[DAN] == ("pending", False)
+    with override_settings(KSHARE_IMAP=dovecot.imap(), KSHARE_IMAP_DONE_FOLDER="Done"):
+        assert mail_in_tick_task.call() == {
+            "messages": 1,
+            "saved": 1,
+            "refused": 0,
+            "ignored": 0,
+            "failed": 0,
+        }
+    assert answers(session)[DAN] == ("yes", False)
+    assert (dovecot.subjects("INBOX"), len(dovecot.subjects("Done"))) == ([], 1)
+
+
+def test_a_mail_server_pipe_hands_over_one_message_on_stdin(invited, tmp_path):
+    session, mails = invited
+    raw = outlook_reply(mails[BEN], attendee=BEN, name="Ben Baker", partstat="TENTATIVE")
+    result = mail_in(tmp_path, None, "-", stdin=raw)
+    assert (result.returncode, result.stdout.decode()) == (
+        0,
+        "Calendar replies: 1 message read: 1 answer saved, 0 refused, "
+        "0 without a calendar reply.\n",
+    )
+    assert answers(session)[BEN] == ("maybe", False)
+    bad = mail_in(tmp_path, None, "-", stdin=b"\xff\xfe garbage")
+    assert (bad.returncode, bad.stdout.decode()) == (
+        0,
+        "Calendar replies: 1 message read: 0 answers saved, 0 refused, "
+        "1 without a calendar reply.\n",
+    )
+
+
+def test_a_mailbox_that_cannot_be_read_is_one_sentence_and_exit_code_2(dovecot, tmp_path):
+    def run(**env):
+        result = mail_in(tmp_path, dovecot, **env)
+        return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+    assert run(KSHARE_IMAP_URL="") == (
+        2,
+        "",
+        "kshare: KSHARE_IMAP_URL is not set, so there is no mailbox to read.\n",
+    )
+    assert run(KSHARE_IMAP_URL="pop3://user@mail.example.com") == (
+        2,
+        "",
+        "kshare: KSHARE_IMAP_URL must start with imaps:// or imap://, e.g. "
+        "imaps://kshare%40example.com:password@mail.example.com/INBOX; got pop3.\n",
+    )
+    assert run(KSHARE_IMAP_URL=dovecot.url(password="wrong")) == (
+        2,
+        "",
+        f"kshare: the IMAP server 127.0.0.1:{dovecot.port} refused the login of "
+        "kshare@example.com: [AUTHENTICATIONFAILED] Authentication failed.\n",
+    )
+    assert run(KSHARE_IMAP_URL=dovecot.url(folder="Nowhere")) == (
+        2,
+        "",
+        "kshare: the folder 'Nowhere' does not exist on the IMAP server 127.0.0.1.\n",
+    )
+    closed = dovecot.url().replace(f":{dovecot.port}/", ":1/")
+    assert run(KSHARE_IMAP_URL=closed) == (
+        2,
+        "",
+        "kshare: cannot connect to the IMAP server 127.0.0.1:1: Connection refused.\n",
+    )
