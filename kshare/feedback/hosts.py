@@ -87,7 +87,8 @@ def prospect_status_set(*, prospect: ProspectiveHost, status: str) -> Prospectiv
 
 
 def _draft_title(prospect: ProspectiveHost) -> str:
-    lines = [line.strip(" \t-•*") for line in prospect.topics.splitlines()]
+    """The topic the person said they would host (never the topics they would like to hear)."""
+    lines = [line.strip(" \t-•*") for line in prospect.topic.splitlines()]
     first = next((line for line in lines if line), "")
     title = first or f"Session by {prospect.person.display_name}"
     return title[:200]
@@ -120,8 +121,8 @@ def prospect_session_propose(*, prospect: ProspectiveHost, by: Person) -> Sessio
     if locked.source_session is not None:
         note += f" in the feedback on “{locked.source_session.title}”"
     note += "."
-    if locked.topics:
-        note += f"\n\nTopics they named: {locked.topics}"
+    if locked.topic:
+        note += f"\n\nThe topic they would host: {locked.topic}"
     session = session_propose(
         by=locked.person, title=_draft_title(locked), programme=locked.programme, abstract=note
     )

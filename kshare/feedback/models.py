@@ -58,6 +58,7 @@ class Question(models.Model):
         OVERALL = "overall", "Overall rating"
         TOPICS_WANTED = "topics_wanted", "Topics wanted next"
         HOST_INTEREST = "host_interest", "Would you like to host?"
+        HOST_TOPIC = "host_topic", "Topic they would host"
 
     form = models.ForeignKey(FeedbackForm, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField()
@@ -183,7 +184,12 @@ class ProspectiveHost(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="host_prospects"
     )
     answer = models.CharField(max_length=10, help_text="yes or maybe")
-    topics = models.TextField(blank=True, max_length=2000, help_text="Topics the person named.")
+    topics = models.TextField(
+        blank=True, max_length=2000, help_text="Topics the person would like next (context)."
+    )
+    topic = models.TextField(
+        blank=True, max_length=2000, help_text="The topic the person would host, in their words."
+    )
     source_session = models.ForeignKey(
         "talks.Session", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -196,10 +202,13 @@ class ProspectiveHost(models.Model):
         related_name="host_prospects",
     )
     created_on = models.DateField(default=timezone.localdate)
+    # The day of the latest yes/maybe (for anonymous programmes: the day it was released).
+    answered_on = models.DateField(default=timezone.localdate)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["status", "-created_on", "id"]
+        # Newest answers first: the people most likely to still want to host.
+        ordering = ["-answered_on", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "person"], name="prospect_once")
         ]
@@ -220,6 +229,7 @@ class HostAnswerHeld(models.Model):
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     answer = models.CharField(max_length=10, help_text="yes or maybe")
     topics = models.TextField(blank=True, max_length=2000)
+    topic = models.TextField(blank=True, max_length=2000)
 
     class Meta:
         constraints = [

@@ -209,6 +209,7 @@ def feedback_release_due(*, now: datetime | None = None) -> ReleaseResult:
                     person=row.person,
                     answer=row.answer,
                     topics=row.topics,
+                    topic=row.topic,
                     source_session=session,
                 )
                 row.delete()

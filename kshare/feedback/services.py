@@ -36,6 +36,13 @@ DEFAULT_QUESTIONS: list[tuple[str, str, bool, list[str], str]] = [
         ["Yes", "Maybe", "No"],
         "host_interest",
     ),
+    (
+        Question.Kind.SHORT_TEXT,
+        "If yes or maybe: what would you talk about?",
+        False,
+        [],
+        "host_topic",
+    ),
 ]
 
 
@@ -169,16 +176,18 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
         raise ValidationError(f"“{missing[0]}” needs an answer.")
 
     answers = [_answer(questions[pk], value) for pk, value in data.items()]
-    host_answer, topics = "", ""
+    host_answer, topics, topic = "", "", ""
     for answer in answers:
         if answer.question.purpose == Question.Purpose.HOST_INTEREST:
             host_answer = _host_answer(answer.question, data[answer.question.pk])
         elif answer.question.purpose == Question.Purpose.TOPICS_WANTED:
             topics = answer.text
+        elif answer.question.purpose == Question.Purpose.HOST_TOPIC:
+            topic = answer.text
     if anonymous:
-        # The host answer is never part of an anonymous response; the topics only when they
-        # travel with a name to the prospective-host list.
-        private = {Question.Purpose.HOST_INTEREST}
+        # The host answer and the topic they would host are never part of an anonymous
+        # response; the topics wanted only when they travel with a name to the list.
+        private = {Question.Purpose.HOST_INTEREST, Question.Purpose.HOST_TOPIC}
         if host_answer:
             private.add(Question.Purpose.TOPICS_WANTED)
         answers = [a for a in answers if a.question.purpose not in private]
@@ -211,7 +220,11 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
             HostAnswerHeld.objects.update_or_create(
                 session=session,
                 person=person,
-                defaults={"answer": host_answer, "topics": topics[:2000]},
+                defaults={
+                    "answer": host_answer,
+                    "topics": topics[:2000],
+                    "topic": topic[:2000],
+                },
             )
         feedback_release_if_batch(session_id=session.pk)
         return response
@@ -221,6 +234,7 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
             person=person,
             answer=host_answer,
             topics=topics,
+            topic=topic,
             source_session=session,
         )
     # Webhooks (feedback.received), one per named response; anonymous ones per released batch.

@@ -72,7 +72,7 @@ def hosts_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "programme": programme,
             "proposable": hosts.PROPOSABLE,
-            "nav": "programmes",
+            "nav": "hosts",
         },
     )
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import pickle  # only ever our own ExpertIndex rows, written by experts_fit_and_store
+import re
 import threading
 import time
 from collections import defaultdict
@@ -52,6 +53,12 @@ TRANSCRIPT_CHARS = 2_000
 CANDIDATES = 3  # times the number asked for, re-ordered by feedback then filtered
 RATING_WEIGHT = 0.15  # per point of mean rating above (below) 3, on scores scaled to the best 1
 LEVELS = {1: "basic", 2: "working", 3: "expert"}
+_WORD = re.compile(r"[\w+#]+")
+
+
+def _words(text: str) -> set[str]:
+    """The lower-case words of ``text`` ("C++" and "C#" stay words)."""
+    return set(_WORD.findall(text.lower()))
 
 
 @dataclass
@@ -87,7 +94,7 @@ class RankedHost:
     person_id: int
     score: float
     talk_id: int | None  # the best-matching session by the finder's explanation, if a talk
-    term: str | None = None  # the word that matched best (a skill's, for a skill explanation)
+    term: str | None = None  # the word of the query that matched the evidence best
 
 
 def experts_data() -> ExpertData:
@@ -342,8 +349,9 @@ def _evidence(
     finder: ExpertFinder, query: str, people: list[int]
 ) -> list[tuple[int | None, str | None]]:
     """``ExpertFinder.explain`` for many people at once, the query embedded once: per person
-    (the best-matching talk's document index, None) when a talk matches best, (None, the
-    best-matching term) when their skills do, (None, None) when nothing matches."""
+    (the best-matching talk's document index, the term it shares most with the query) when a
+    talk matches best, (None, the best-matching term) when their skills do, (None, None) when
+    nothing matches."""
     f = finder.fitted_
     q = finder.vectorizer_.transform([query]).tocsr()
     people_arr = np.asarray(people, dtype=np.int64)
@@ -361,12 +369,12 @@ def _evidence(
             out.append((None, None))
             continue
         row = int(own[int(np.argmax(seg))])
+        product = q.multiply(f.X[row]).tocsr()
+        term = str(finder.terms_[product.indices[int(np.argmax(product.data))]])
         if f.is_skill_row[row]:
-            product = q.multiply(f.X[row]).tocsr()
-            term = str(finder.terms_[product.indices[int(np.argmax(product.data))]])
             out.append((None, term))
         else:
-            out.append((int(f.row_doc[row]), None))
+            out.append((int(f.row_doc[row]), term))
     return out
 
 
@@ -378,9 +386,12 @@ def host_reasons(
     tag_ids: dict[int, str],
     words: set[str],
 ) -> dict[int, list[str]]:
-    """Per person pk, at most two reasons: the best talk (only if ``viewer`` may see it) with
-    its rating, and a declared skill on the topic's tags, else one named by its words or by the
-    finder's best term, highest level first. Two queries."""
+    """Per person pk, at most two reasons, each naming what ties it to the topic: the best talk
+    (only if ``viewer`` may see it) with its rating, and the word it shares with the topic when
+    its title has none of the topic's words or tags; a declared skill on the topic's tags, else
+    one named by its words or by the finder's best term (a whole word of the skill's name),
+    highest level first; without either, the shared term itself. Two queries."""
+    topic_words = words | {word for name in tag_ids.values() for word in _words(name)}
     talk_ids = {h.talk_id for h in ranked if h.talk_id is not None}
     titles = dict(
         sessions_visible_to(person=viewer).filter(pk__in=talk_ids).values_list("pk", "title")
@@ -395,22 +406,26 @@ def host_reasons(
     out: dict[int, list[str]] = {}
     for h in ranked:
         reasons = []
+        term = (h.term or "").lower()
         if h.talk_id in titles:
+            title = titles[h.talk_id]  # type: ignore[index]
             rated = fitted.ratings.get(h.talk_id)  # type: ignore[arg-type]
-            text = f"gave '{titles[h.talk_id]}'"  # type: ignore[index]
+            text = f"gave '{title}'"
+            if term and not (_words(title) & topic_words):
+                text += f" on “{term}”"  # the title alone would not say why
             if rated is not None:
                 text += f" (rated {rated[0]:.1f})"
             reasons.append(text)
-        term = (h.term or "").lower()
         matching = [
             (tag_id in tag_ids, name.lower() in words, level, name)
             for tag_id, level, name in skills.get(h.person_id, [])
-            if tag_id in tag_ids or name.lower() in words or (term and term in name.lower())
+            if tag_id in tag_ids or name.lower() in words or (term and term in _words(name))
         ]
         if matching:
             *_, level, name = max(matching)
             reasons.append(f"skill: {name} ({LEVELS.get(level, 'declared')})")
         if not reasons:  # the talk is one the viewer may not see, or a skill not on the topic
-            reasons.append("hosted a session on this" if h.talk_id else "skills match the topic")
+            on = f"“{term}”" if term else "this"
+            reasons.append(f"hosted a session on {on}" if h.talk_id else f"knows {on}")
         out[h.person_id] = reasons
     return out

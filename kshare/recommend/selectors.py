@@ -365,7 +365,7 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
     attended: dict[int, tuple[float, str]] = {}
     team_yes: dict[int, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(*_invitee_sql(session))
+        cursor.execute(*_invitee_sql(session, _invitee_tags(session)))
         rows = cursor.fetchall()
         for kind, person_id, team_id, value, label in rows:
             if kind == "y":
@@ -446,9 +446,20 @@ def _may_be_invited(session: Session, params: dict) -> str:
     )
 
 
-def _invitee_sql(session: Session) -> tuple[str, dict]:
+def _invitee_tags(session: Session) -> list[int]:
+    """The session's tags; for a session without tags, the known tags its title and abstract
+    name (``tags_in_text``), so that skills and interests still find the people for it."""
+    from kshare.tags.selectors import tags_in_text
+
+    tagged = [tag.pk for tag in session.tags.all()]  # prefetched by the session page
+    if tagged:
+        return tagged
+    return [tag.pk for tag in tags_in_text(text=f"{session.title}\n{session.abstract or ''}")]
+
+
+def _invitee_sql(session: Session, tag_ids: list[int]) -> tuple[str, dict]:
     """The first SQL of ``invitees_for``: rows of (kind, person, team, value, label), kind "s" a
-    skill on one of the session's tags (value: level, label: tag), "i" an interest (label: tag),
+    skill on one of ``tag_ids`` (value: level, label: tag), "i" an interest (label: tag),
     "a" an attendance of one of the 10 sessions the training stored as most similar (value:
     similarity, label: title), each only of people ``_may_be_invited``; "y" a team's yeses
     (value: how many). Only table and column names from the models' meta are put in the text
@@ -456,23 +467,30 @@ def _invitee_sql(session: Session) -> tuple[str, dict]:
     from kshare.tags.models import Tag
 
     q, table = _q, _table
-    tags, similar = table(Session.tags.through), table(SimilarSession)
+    similar = table(SimilarSession)
     params: dict = {"yes": Invitation.Response.YES}
     visible = _may_be_invited(session, params)
     person = f"p.{q('id')}, p.{q('team_id')}"
+    params.update({f"tag{n}": tag_id for n, tag_id in enumerate(tag_ids)})
+    in_tags = ", ".join(f"%(tag{n})s" for n in range(len(tag_ids)))
 
     def on_tags(kind: str, through: str, value: str) -> str:
         return (
             f"SELECT '{kind}', {person}, {value}, t.{q('name')} FROM {through} k "  # noqa: S608
-            f"JOIN {tags} st ON st.{q('tag_id')} = k.{q('tag_id')} "
-            f"AND st.{q('session_id')} = %(session)s "
             f"JOIN {table(Tag)} t ON t.{q('id')} = k.{q('tag_id')} "
-            f"JOIN {table(Person)} p ON p.{q('id')} = k.{q('person_id')} WHERE {visible}"
+            f"JOIN {table(Person)} p ON p.{q('id')} = k.{q('person_id')} "
+            f"WHERE k.{q('tag_id')} IN ({in_tags}) AND {visible}"
         )
 
     parts = [
-        on_tags("s", table(Skill), f"k.{q('level')}"),
-        on_tags("i", table(Person.interests.through), "0"),
+        *(
+            [
+                on_tags("s", table(Skill), f"k.{q('level')}"),
+                on_tags("i", table(Person.interests.through), "0"),
+            ]
+            if tag_ids
+            else []
+        ),
         f"SELECT 'a', {person}, ss.{q('score')}, o.{q('title')} FROM {similar} ss "  # noqa: S608
         f"JOIN {table(Attendance)} a ON a.{q('session_id')} = ss.{q('other_id')} "
         f"JOIN {table(Session)} o ON o.{q('id')} = ss.{q('other_id')} "
@@ -617,10 +635,10 @@ def hosts_for(
     """People who could host a topic, best first: their declared skills on its ``tags``, the held
     sessions they hosted on its tags or the longest words of its ``title`` (only sessions
     ``viewer`` may see count; a talk given weighs more than a declared skill) and those sessions'
-    overall feedback. Five queries whatever the number of people."""
+    overall feedback. Six queries whatever the number of people."""
     from kshare.feedback.models import Answer, Question
 
-    words = sorted(set(_WORD.findall(title.lower())) - _STOP, key=len, reverse=True)[:3]
+    words = sorted(_title_words(title) - _STOP, key=len, reverse=True)[:3]
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
     levels = {1: "basic", 2: "working", 3: "expert"}
@@ -634,6 +652,15 @@ def hosts_for(
     for word in words:
         on_topic |= Q(session__title__icontains=word)
     held = sessions_visible_to(person=viewer).filter(state=State.HELD)
+    tagged = (
+        set(
+            Session.tags.through.objects.filter(tag_id__in=tags, session__in=held)
+            .values_list("session_id", flat=True)
+            .order_by()
+        )
+        if tags
+        else set()
+    )
     hosted: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for person_id, session_id, title in (
         SessionHost.objects.filter(on_topic, session__in=held)
@@ -641,7 +668,9 @@ def hosts_for(
         .order_by("-session__start", "-session_id")
         .values_list("person_id", "session_id", "session__title")[:2000]
     ):
-        hosted[person_id].append((session_id, title))
+        # ``icontains`` finds "go" in "Django": only a whole word of the title counts.
+        if session_id in tagged or _title_words(title) & set(words):
+            hosted[person_id].append((session_id, title))
     sessions = {sid for talks in hosted.values() for sid, _ in talks}
     ratings = dict(
         Answer.objects.filter(
@@ -688,6 +717,11 @@ def hosts_for(
 # --- topics for a host --------------------------------------------------------------------
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]{1,}")
+
+
+def _title_words(title: str) -> set[str]:
+    """Lower-case words of a title, a sentence's full stop not part of the last one."""
+    return {word.rstrip(".-") for word in _WORD.findall(title.lower())} - {""}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, Ses
 from kshare.sessions.keyset import keyset_page
 from kshare.sessions.models import Invitation, Session
 from kshare.tags.models import Tag
+from kshare.tags.services import TagError, tag_names_parse, tag_slug
 
 PAGE_SIZE = 20
 
@@ -176,6 +177,26 @@ def _propose_initial(request: HttpRequest, topic_request) -> dict:
     return {"tags_text": tag.name} if tag else {}
 
 
+def _with_suggested_tags(request: HttpRequest) -> tuple[SessionProposeForm, list[str]]:
+    """The propose form as typed (unbound: no errors shown for a half-filled form), its tags
+    field extended with the known tags the title and abstract name."""
+    from kshare.tags.selectors import tags_in_text
+
+    typed = {name: request.POST.get(name, "") for name in SessionProposeForm.base_fields}
+    typed["teams"] = request.POST.getlist("teams")
+    text = f"{typed['title']}\n{typed['abstract']}"
+    suggested = [tag.name for tag in tags_in_text(text=text)]
+    try:
+        current = tag_names_parse(typed["tags_text"])
+    except TagError:
+        current = [typed["tags_text"]] if typed["tags_text"].strip() else []
+    have = {tag_slug(name) for name in current}
+    added = [name for name in suggested if tag_slug(name) not in have]
+    typed["tags_text"] = ", ".join([*current, *added])
+    form = SessionProposeForm(initial=typed, person=request.user)
+    return form, added
+
+
 def session_propose(request: HttpRequest) -> HttpResponse:
     from kshare.recommend.selectors import topics_for_host
     from kshare.topics.services import topic_request_link
@@ -187,7 +208,12 @@ def session_propose(request: HttpRequest) -> HttpResponse:
         initial=_propose_initial(request, topic_request),
         person=request.user,
     )
-    if request.method == "POST" and form.is_valid():
+    suggested: list[str] | None = None
+    if request.method == "POST" and "suggest_tags" in request.POST:
+        # "Suggest tags" (works without JavaScript): the same form again, nothing saved, the
+        # tags its title and abstract name added to the tags field for the proposer to keep.
+        form, suggested = _with_suggested_tags(request)
+    elif request.method == "POST" and form.is_valid():
         session = form.propose(by=request.user)
         messages.success(
             request, "Thanks! Your session is proposed. Schedule it when you have a slot."
@@ -209,6 +235,7 @@ def session_propose(request: HttpRequest) -> HttpResponse:
             "form": form,
             "topic_request": topic_request,
             "suggestions": topics_for_host(person=request.user),
+            "suggested_tags": suggested,
             "nav": "propose",
         },
     )

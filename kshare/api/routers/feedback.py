@@ -34,7 +34,7 @@ from kshare.feedback.services import feedback_form_current, response_submit
 router = Router(tags=["feedback"])
 
 KindName = Literal["rating", "nps", "single", "multiple", "short_text", "long_text", "yes_no"]
-PurposeName = Literal["", "overall", "topics_wanted", "host_interest"]
+PurposeName = Literal["", "overall", "topics_wanted", "host_interest", "host_topic"]
 AnswerText = Annotated[str, StringConstraints(strict=True, max_length=5000)]
 ChoiceText = Annotated[str, StringConstraints(strict=True, max_length=300)]
 

@@ -58,7 +58,7 @@ def test_request_detail_lists_the_questions(person):
     request = FeedbackRequestFactory(person=person)
     body = api_for(person).get(f"feedback/requests/{request.pk}").json()
     assert body["form_version"] == 1
-    assert [q["position"] for q in body["questions"]] == [1, 2, 3, 4, 5]
+    assert [q["position"] for q in body["questions"]] == [1, 2, 3, 4, 5, 6]
     overall = body["questions"][0]
     assert (overall["kind"], overall["required"], overall["purpose"]) == ("rating", True, "overall")
     assert body["questions"][4]["choices"] == ["Yes", "Maybe", "No"]

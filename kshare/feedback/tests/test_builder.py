@@ -57,9 +57,10 @@ def test_without_responses_changes_edit_the_form_in_place(programme, organiser) 
         "Overall, how useful was the session?",
         "Which topics would you like next?",
         "Would you like to host a session yourself?",
+        "If yes or maybe: what would you talk about?",
         "Room?",
     ]
-    assert _positions(form) == [1, 2, 3, 4, 5]
+    assert _positions(form) == [1, 2, 3, 4, 5, 6]
     assert form.questions.get(text="Room?").choices == ["A", "B"]
 
 
@@ -76,7 +77,7 @@ def test_with_responses_a_change_makes_a_new_version_and_the_old_one_stays(
     assert (v1.version, v1.is_current, v2.version, v2.is_current) == (1, False, 2, True)
     assert _texts(v1) == [q[1] for q in DEFAULT_QUESTIONS]
     assert "What could be improved?" not in _texts(v2)
-    assert _positions(v2) == [1, 2, 3, 4]
+    assert _positions(v2) == [1, 2, 3, 4, 5]
     assert v2.questions.get(position=1).purpose == "overall"
     # No responses on v2 yet: the next change edits v2 in place.
     builder.question_add(programme=programme, by=organiser, kind="yes_no", text="Again?")
@@ -105,7 +106,7 @@ def test_bad_choices_are_refused_and_change_nothing(
             programme=programme, by=organiser, kind=kind, text="Q", choices=choices
         )
     assert error.value.messages == [message]
-    assert len(_texts(form)) == 5
+    assert len(_texts(form)) == 6
 
 
 def test_questions_with_a_purpose_keep_their_kind(programme, organiser) -> None:
@@ -126,7 +127,7 @@ def test_builder_page_adds_edits_moves_and_deletes(client, programme, organiser)
     assert response.status_code == 302
     form = feedback_form_current(programme=programme)
     added = form.questions.get(text="Formats?")
-    assert (added.kind, added.choices, added.position) == ("multiple", ["Talks", "Workshops"], 6)
+    assert (added.kind, added.choices, added.position) == ("multiple", ["Talks", "Workshops"], 7)
     edit = reverse("feedback:builder_question_edit", args=["talks", added.pk])
     assert client.get(edit).status_code == 200
     client.post(edit, {"kind": "multiple", "text": "Which formats?", "choices": "A\nB\nC"})
@@ -134,7 +135,7 @@ def test_builder_page_adds_edits_moves_and_deletes(client, programme, organiser)
     assert (added.text, added.choices) == ("Which formats?", ["A", "B", "C"])
     move = reverse("feedback:builder_question_move", args=["talks", added.pk])
     client.post(move, {"direction": "up"})
-    assert _texts(form)[4] == "Which formats?"
+    assert _texts(form)[5] == "Which formats?"
     assert client.post(move, {"direction": "sideways"}).status_code == 302
     client.post(reverse("feedback:builder_question_delete", args=["talks", added.pk]))
     assert "Which formats?" not in _texts(form)
@@ -153,7 +154,7 @@ def test_builder_shows_clear_errors_for_bad_input(client, programme, organiser) 
     assert "Select a valid choice." in response.content.decode()
     response = client.post(url, {"kind": "rating", "text": "Q" * 301})
     assert "Ensure this value has at most 300 characters" in response.content.decode()
-    assert Question.objects.filter(form__programme=programme).count() == 5
+    assert Question.objects.filter(form__programme=programme).count() == 6
 
 
 def test_old_version_questions_and_members_are_refused(

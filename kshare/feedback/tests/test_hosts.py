@@ -1,13 +1,19 @@
 """The prospective-host pipeline: who sees it, status steps, a session draft in one click."""
 
+import datetime
+
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from kshare.feedback.hosts import TRANSITIONS
 from kshare.feedback.models import ProspectiveHost
+from kshare.feedback.prospects import prospective_host_record
+from kshare.feedback.services import response_submit
+from kshare.feedback.tests.factories import FeedbackRequestFactory
 from kshare.people.tests.factories import (
     AdminFactory,
     PersonFactory,
@@ -27,13 +33,14 @@ HOSTS = reverse("feedback:hosts")
 QUERIES = 6
 
 
-def make_prospect(*, programme, status=Status.NEW, topics="", person=None, **kwargs):
+def make_prospect(*, programme, status=Status.NEW, topics="", topic="", person=None, **kwargs):
     person = person or PersonFactory()
     return ProspectiveHost.objects.create(
         programme=programme,
         person=person,
         answer=kwargs.pop("answer", "yes"),
         topics=topics,
+        topic=topic,
         status=status,
         source_session=kwargs.pop("source_session", None),
         **kwargs,
@@ -63,7 +70,11 @@ def test_the_page_shows_team_skills_topics_and_source_session(organiser_client, 
     SkillFactory(person=person, tag=TagFactory(name="SQL"), level=1)
     source = PastSessionFactory(programme=programme, title="Data contracts")
     make_prospect(
-        programme=programme, person=person, topics="dbt for analysts", source_session=source
+        programme=programme,
+        person=person,
+        topic="dbt for analysts",
+        topics="Kafka",
+        source_session=source,
     )
 
     response = organiser_client.get(HOSTS)
@@ -76,7 +87,8 @@ def test_the_page_shows_team_skills_topics_and_source_session(organiser_client, 
     assert "Team: Data" in html
     assert '<span class="chip">dbt · Expert</span>' in html
     assert '<span class="chip">SQL · Basic</span>' in html
-    assert "Topics they named: dbt for analysts" in html
+    assert "<p>Would host: dbt for analysts</p>" in html
+    assert "<p>Would like to hear about next: Kafka</p>" in html
     assert f'<a href="{source.get_absolute_url()}">Data contracts</a>' in html
 
 
@@ -211,7 +223,8 @@ def test_propose_creates_a_proposed_session_hosted_by_the_prospect(organiser_cli
         programme=programme,
         person=person,
         status=Status.CONTACTED,
-        topics="dbt for analysts\nSQL style",
+        topic="dbt for analysts\nSQL style",
+        topics="Kafka internals",
         source_session=source,
     )
 
@@ -228,7 +241,8 @@ def test_propose_creates_a_proposed_session_hosted_by_the_prospect(organiser_cli
     assert hosts == [(person.pk, "host")]
     assert session.abstract == (
         "Draft proposed by Olga Organiser after Ann Analyst said “yes” to hosting a session "
-        "in the feedback on “Data contracts”.\n\nTopics they named: dbt for analysts\nSQL style"
+        "in the feedback on “Data contracts”.\n\n"
+        "The topic they would host: dbt for analysts\nSQL style"
     )
     prospect.refresh_from_db()
     assert (prospect.proposed_session, prospect.status) == (session, Status.AGREED)
@@ -312,3 +326,86 @@ def test_the_page_makes_the_same_number_of_queries_for_5_and_50_prospects(
         assert len(organiser_client.get(HOSTS).context["rows"]) == 50
 
     assert (len(small.captured_queries), len(large.captured_queries)) == (QUERIES, QUERIES)
+
+
+def test_the_list_shows_the_newest_answers_first_with_the_date_of_each_answer(
+    organiser_client, programme
+):
+    """Sorted by the day of the answer, newest first, whatever the status; each row says when."""
+    make_prospect(
+        programme=programme,
+        person=PersonFactory(display_name="Old Answer"),
+        status=Status.NEW,
+        answered_on=datetime.date(2026, 3, 2),
+    )
+    make_prospect(
+        programme=programme,
+        person=PersonFactory(display_name="New Answer"),
+        status=Status.CONTACTED,
+        answered_on=datetime.date(2026, 11, 20),
+    )
+    make_prospect(
+        programme=programme,
+        person=PersonFactory(display_name="Mid Answer"),
+        status=Status.AGREED,
+        answered_on=datetime.date(2026, 7, 9),
+    )
+
+    response = organiser_client.get(HOSTS)
+
+    names = [prospect.person.display_name for prospect, _ in response.context["rows"]]
+    assert names == ["New Answer", "Mid Answer", "Old Answer"]
+    html = response.content.decode()
+    assert '<span>Answered <time datetime="2026-11-20">20 Nov 2026</time></span>' in html
+    assert '<span>Answered <time datetime="2026-03-02">2 Mar 2026</time></span>' in html
+
+
+def test_a_later_answer_moves_the_person_to_the_top_with_its_date(programme):
+    person = PersonFactory()
+    session = PastSessionFactory(programme=programme)
+    older = make_prospect(programme=programme, answered_on=datetime.date(2026, 1, 5))
+    make_prospect(programme=programme, person=person, answered_on=datetime.date(2025, 12, 1))
+
+    prospective_host_record(
+        programme=programme, person=person, answer="maybe", topics="", source_session=session
+    )
+
+    first, second = ProspectiveHost.objects.all()
+    assert (first.person, first.answered_on) == (person, timezone.localdate())
+    assert second == older
+
+
+def test_the_main_navigation_links_organisers_to_the_pipeline(client, organiser, programme):
+    link = f'<li><a href="{HOSTS}" >Hosts</a></li>'
+    home = reverse("sessions:list")
+
+    client.force_login(organiser)
+    assert link in client.get(home).content.decode()
+    assert f'<a href="{HOSTS}" aria-current="page">Hosts</a>' in client.get(HOSTS).content.decode()
+    client.force_login(PersonFactory())
+    assert HOSTS not in client.get(home).content.decode()
+
+
+def test_a_draft_from_a_feedback_answer_uses_the_topic_they_would_host(organiser_client, programme):
+    """End to end: the default form's answers, then "Propose a session draft"."""
+    source = PastSessionFactory(programme=programme, title="Data contracts")
+    request = FeedbackRequestFactory(session=source)
+    questions = {q.purpose: q.pk for q in request.form.questions.exclude(purpose="")}
+    response_submit(
+        request=request,
+        person=request.person,
+        data={
+            questions["overall"]: "5",
+            questions["topics_wanted"]: "Kubernetes operators",
+            questions["host_interest"]: "Yes",
+            questions["host_topic"]: "Testing dbt models",
+        },
+    )
+    [prospect] = ProspectiveHost.objects.all()
+
+    organiser_client.post(reverse("feedback:host_propose", args=[prospect.pk]))
+
+    draft = Session.objects.exclude(pk=source.pk).get()
+    assert draft.title == "Testing dbt models"
+    assert draft.abstract.endswith("\n\nThe topic they would host: Testing dbt models")
+    assert "Kubernetes" not in draft.abstract

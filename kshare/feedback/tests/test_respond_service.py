@@ -205,13 +205,21 @@ def test_anonymous_response_is_dated_by_the_send_day_not_the_answer_day():
     assert signed.submitted_on == timezone.localdate()
 
 
-def test_yes_creates_a_prospective_host_with_the_topics_named():
+def test_yes_creates_a_prospective_host_with_the_topic_they_would_host():
+    """The topic they would host and the topics they would like next are kept apart (a draft
+    made from the entry was titled with the topics wanted)."""
     request = open_request()
 
     response_submit(
         request=request,
         person=request.person,
-        data=answers(request, overall="5", topics_wanted="dbt for analysts", host_interest="Yes"),
+        data=answers(
+            request,
+            overall="5",
+            topics_wanted="Kafka internals",
+            host_interest="Yes",
+            host_topic="dbt for analysts",
+        ),
     )
 
     [prospect] = ProspectiveHost.objects.all()
@@ -220,11 +228,13 @@ def test_yes_creates_a_prospective_host_with_the_topics_named():
         request.person,
         "yes",
     )
-    assert (prospect.topics, prospect.source_session, prospect.status) == (
+    assert (prospect.topic, prospect.topics, prospect.source_session, prospect.status) == (
         "dbt for analysts",
+        "Kafka internals",
         request.session,
         "new",
     )
+    assert prospect.answered_on == timezone.localdate()
 
 
 def test_maybe_creates_one_and_no_creates_none():
@@ -284,17 +294,19 @@ def test_anonymous_yes_goes_to_the_named_entry_only_and_nothing_links_it_to_the_
             text3="Too long",
             topics_wanted="Kafka for beginners",
             host_interest="Yes",
+            host_topic="Kafka at scale",
         ),
     )
 
     # Held until the form has closed (test_anonymity has the timing); then the named entry.
     assert ProspectiveHost.objects.count() == 0
     [held] = HostAnswerHeld.objects.values()
-    assert sorted(held) == ["answer", "id", "person_id", "session_id", "topics"]
-    assert (held["person_id"], held["answer"], held["topics"]) == (
+    assert sorted(held) == ["answer", "id", "person_id", "session_id", "topic", "topics"]
+    assert (held["person_id"], held["answer"], held["topics"], held["topic"]) == (
         request.person_id,
         "yes",
         "Kafka for beginners",
+        "Kafka at scale",
     )
     after_close = request.closes_at + timedelta(minutes=1)
     feedback_release_due(now=after_close)  # the closing decision (one answer: stays held)
@@ -302,7 +314,7 @@ def test_anonymous_yes_goes_to_the_named_entry_only_and_nothing_links_it_to_the_
     feedback_release_due(now=after_close)  # a tick later, the name
     [prospect] = ProspectiveHost.objects.values()
     assert prospect["person_id"] == request.person_id
-    assert prospect["topics"] == "Kafka for beginners"
+    assert (prospect["topics"], prospect["topic"]) == ("Kafka for beginners", "Kafka at scale")
     # No column of the prospect refers to a response, and the response holds neither the
     # host answer nor the topics, so the two cannot be matched by their content either.
     assert sorted(prospect) == sorted(
@@ -312,10 +324,12 @@ def test_anonymous_yes_goes_to_the_named_entry_only_and_nothing_links_it_to_the_
             "person_id",
             "answer",
             "topics",
+            "topic",
             "source_session_id",
             "status",
             "proposed_session_id",
             "created_on",
+            "answered_on",
             "updated_at",
         ]
     )

@@ -249,8 +249,8 @@ def test_the_form_page_query_count_does_not_grow_with_questions(member_client, p
         )
     SessionHost.objects.create(session=large.session, person=PersonFactory(), role="cohost")
 
-    assert small.form.questions.count() == 5
-    assert large.form.questions.count() == 20
+    assert small.form.questions.count() == 6
+    assert large.form.questions.count() == 21
     assert count_queries(member_client, url(small)) == count_queries(member_client, url(large))
 
 

@@ -164,7 +164,7 @@ def test_responses_to_an_old_version_keep_their_questions(world, organiser) -> N
     assert (v2.version, v2.is_current, v1.is_current) == (2, True, False)
     overall_v1.refresh_from_db()
     assert overall_v1.text == "Overall, how useful was the session?"
-    assert v1.questions.count() == v2.questions.count() == 8
+    assert v1.questions.count() == v2.questions.count() == 9
     respond(second, v2, {"overall": 1}, PersonFactory())
     results = session_results(session=second)
     assert results.several_versions is True

@@ -193,6 +193,7 @@ def test_csv_is_rfc_4180_with_names_only_for_organisers(client, named_world) -> 
         "What could be improved?",
         "Which topics would you like next?",
         "Would you like to host a session yourself?",
+        "If yes or maybe: what would you talk about?",
     ]
     assert rows[1][0] == "Commas, quotes"
     assert rows[1][2:] == [
@@ -202,6 +203,7 @@ def test_csv_is_rfc_4180_with_names_only_for_organisers(client, named_world) -> 
         "'=HYPERLINK(1)",
         "",
         "Maybe",
+        "",
     ]
     host_rows = _rows(_get(client, host, url))
     assert "person" not in host_rows[0]

@@ -120,7 +120,7 @@ def test_a_talk_the_viewer_may_not_see_is_not_named(org):
     org["pia_talk"].save()
     experts_adapter.experts_fit_and_store()
     found = dict(_hosts(org["Rita"], org["topic"]))
-    assert found["Pia"] == "hosted a session on this"
+    assert found["Pia"] == "hosted a session on “pandas”"  # the topic word, not "this"
     # Its host may see it: named for her.
     assert dict(_hosts(org["Pia"], org["topic"]))["Pia"] == (
         "gave 'Pandas performance tips' (rated 4.6)"

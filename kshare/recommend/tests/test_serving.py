@@ -177,6 +177,34 @@ def test_invitees_team_going(world):
     assert found[teammate.display_name] == "1 from your team is going"
 
 
+def test_invitees_for_a_session_without_tags_come_from_its_title_and_abstract(world):
+    """No tags, no training yet: the known tags its text names find the people with those
+    skills and interests (before, nobody was suggested)."""
+    from kshare.sessions.tests.factories import ScheduledSessionFactory
+    from kshare.tags.models import Tag
+
+    session = ScheduledSessionFactory(
+        title="Window functions in practice",
+        abstract="Ranking rows with SQL, and when Kubernetes jobs should not do it.",
+        host=world.host,
+    )
+    assert session.tags.count() == 0
+    expert = PersonFactory(display_name="Erin Expert")
+    skill(expert, "sql", level=3)
+    curious = PersonFactory(display_name="Cory Curious")
+    curious.interests.add(Tag.objects.get(name="kubernetes"))
+    unrelated = PersonFactory(display_name="Una Unrelated")
+    Tag.objects.create(name="go", slug="go")  # "go" is not a word of this text
+    skill(unrelated, "go", level=3)
+
+    found = [(i.person.display_name, i.reason) for i in invitees_for(session=session)]
+
+    assert found == [
+        ("Erin Expert", "skill: sql (expert)"),
+        ("Cory Curious", "interested in kubernetes"),
+    ]
+
+
 # --- hosts and topics ----------------------------------------------------------------------
 
 
@@ -192,6 +220,29 @@ def test_hosts_for_a_topic_by_skill_and_hosted_sessions(world):
     assert [(h.person.display_name, h.reason) for h in found] == [
         ("Hana Host", "hosted 'Intro to SQL'; rated 5.0/5 by attendees"),
         ("Erin Expert", "skill: sql (expert)"),
+    ]
+
+
+def test_host_reasons_name_a_talk_only_when_a_whole_word_of_the_topic_is_in_it(world):
+    """A topic on Go testing: the host of "Django at scale" is no candidate because of the
+    letters "go" in Django (before: "hosted 'Django at scale'")."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kshare.sessions.tests.factories import PastSessionFactory
+
+    past = timezone.now() - timedelta(days=10)
+    djangonaut = PersonFactory(display_name="Dan Django")
+    PastSessionFactory(title="Django at scale", host=djangonaut, start=past)
+    gopher = PersonFactory(display_name="Gil Gopher")
+    PastSessionFactory(title="Table tests in Go.", host=gopher, start=past)
+    topic = TopicRequestFactory(title="Testing in Go")
+
+    found = hosts_for_topic(viewer=world.alice, topic=topic)
+
+    assert [(h.person.display_name, h.reason) for h in found] == [
+        ("Gil Gopher", "hosted 'Table tests in Go.'"),
     ]
 
 

@@ -196,10 +196,10 @@ def test_invitees_are_a_fixed_number_of_queries(world, django_assert_num_queries
         for _ in range(n_people):
             skill(PersonFactory(team=world.ops_team), "kubernetes", level=1)
         session = Session.objects.select_related("programme").get(pk=world.k8s_next.pk)
-        # Every signal in one query (skills, interests, who attended the similar sessions, yeses
-        # per team), only of people who may be invited; the first few of the team that said
-        # yes; the best as people.
-        with django_assert_num_queries(3):
+        # The session's tags; every signal in one query (skills, interests, who attended the
+        # similar sessions, yeses per team), only of people who may be invited; the first few
+        # of the team that said yes; the best as people.
+        with django_assert_num_queries(4):
             return [i.person.display_name for i in invitees_for(session=session)]
 
     found = count_for(2)

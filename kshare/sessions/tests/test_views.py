@@ -335,3 +335,48 @@ def test_rsvp_with_htmx_to_a_full_session_shows_the_waitlist_inline(member_clien
     ) in html
     assert "you are on the waitlist, number 1.</p>" in html
     assert "<span>1 going</span><span>0 of 1 seat left</span><span>1 on the waitlist</span>" in html
+
+
+def test_suggest_tags_fills_the_tags_field_from_the_text_without_saving(member_client):
+    """Server-side (no JavaScript): the form comes back as typed, the tags its title and
+    abstract name added after the ones already typed; nothing is proposed yet."""
+    for name in ("SQL", "window functions", "pandas", "go"):
+        TagFactory(name=name)
+    data = _propose_data(
+        title="Window functions in SQL",
+        abstract="Ranking with SQL, then the same in pandas. Django is not a tag.",
+        tags_text="analytics",
+        suggest_tags="1",
+    )
+
+    response = member_client.post("/sessions/propose/", data)
+
+    assert response.status_code == 200
+    assert Session.objects.count() == 0
+    form = response.context["form"]
+    assert form.initial["tags_text"] == "analytics, SQL, window functions, pandas"
+    assert form.initial["title"] == "Window functions in SQL"
+    assert response.context["suggested_tags"] == ["SQL", "window functions", "pandas"]
+    html = response.content.decode()
+    assert (
+        'value="analytics, SQL, window functions, pandas"' in html
+        and "Tags suggested from your title and abstract: SQL, window functions, pandas." in html
+    )
+    assert "This field is required" not in html
+    # Then proposing keeps them.
+    del data["suggest_tags"]
+    data["tags_text"] = form.initial["tags_text"]
+    member_client.post("/sessions/propose/", data)
+    assert sorted(Session.objects.get().tags.values_list("name", flat=True)) == [
+        "SQL",
+        "analytics",
+        "pandas",
+        "window functions",
+    ]
+
+
+def test_the_propose_page_offers_the_suggestion_button_after_the_default_one(member_client):
+    html = member_client.get("/sessions/propose/").content.decode()
+    propose = html.index('<button class="button button-primary" type="submit">Propose session')
+    suggest = html.index('name="suggest_tags" value="1" formnovalidate>Suggest tags from the text')
+    assert propose < suggest  # Enter in a field still proposes
