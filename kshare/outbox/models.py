@@ -8,7 +8,8 @@ class OutboxMessage(models.Model):
     """One outgoing e-mail, stored before it is sent so that nothing is ever dropped.
 
     The message is kept in parts (not as rendered MIME) so that it is rebuilt as an
-    ``EmailMultiAlternatives`` when sent: text body, optional HTML alternative, attachments.
+    ``EmailMultiAlternatives`` when sent: text body, optional HTML alternative, other text
+    alternatives (an invitation's ``text/calendar; method=REQUEST``), attachments.
     """
 
     class Status(models.TextChoices):
@@ -25,6 +26,8 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=998)
     body = models.TextField()
     html = models.TextField(blank=True)
+    # After the HTML, in order: [{"mimetype": "text/calendar; method=REQUEST", "content": ...}]
+    alternatives = models.JSONField(default=list, blank=True)
     # [{"filename": ..., "content_b64": ..., "mimetype": ...}]
     attachments = models.JSONField(default=list, blank=True)
     headers = models.JSONField(default=dict, blank=True)

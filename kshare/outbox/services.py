@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import EmailAlternative
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.utils import timezone
@@ -113,13 +114,29 @@ def _attachment_parts(message: EmailMessage) -> list[dict[str, str]]:
     return parts
 
 
-def _html_alternative(message: EmailMessage) -> str:
-    html = ""
+# Alternatives besides the HTML one that the outbox keeps (after it, in the order given).
+OTHER_ALTERNATIVES = frozenset({"text/calendar"})
+
+
+def _alternatives(message: EmailMessage) -> tuple[str, list[dict[str, str]]]:
+    """The HTML alternative and the others (an invitation's ``text/calendar; method=…``, the
+    third part of ``multipart/alternative`` as Outlook and Google send it), content types
+    with their parameters."""
+    html, others = "", list[dict[str, str]]()
     for content, mimetype in getattr(message, "alternatives", []) or []:
-        if mimetype.split(";")[0].strip().lower() != "text/html" or html:
-            raise ValueError("The outbox stores one text/html alternative only.")
-        html = str(content)
-    return html
+        kind = mimetype.split(";")[0].strip().lower()
+        text = content.decode() if isinstance(content, bytes) else str(content)
+        if kind == "text/html" and not html and not others:
+            html = text
+        elif kind in OTHER_ALTERNATIVES:
+            header = email.message.Message()
+            header["Content-Type"] = mimetype
+            others.append({"mimetype": _content_type(header), "content": text})
+        else:
+            raise ValueError(
+                "The outbox stores one text/html alternative, then text/calendar ones only."
+            )
+    return html, others
 
 
 def message_id_domain() -> str:
@@ -148,8 +165,9 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
     """Store ``message`` in the outbox and enqueue its delivery; returns the stored row.
 
     Refuses (``ValueError``) what it could not store faithfully — Bcc, an HTML body without a
-    text one, alternatives other than one HTML part, multipart attachments, a header with a
-    line break — so that nothing is silently dropped and nothing fails on every attempt.
+    text one, alternatives other than one HTML part then text/calendar ones, multipart
+    attachments, a header with a line break — so that nothing is silently dropped and nothing
+    fails on every attempt.
     """
     if message.bcc:
         raise ValueError("The outbox does not store Bcc: send one message per recipient.")
@@ -158,6 +176,7 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
     if not message.to and not message.cc:
         raise ValueError("A message needs at least one recipient.")
     message.message()  # raises BadHeaderError now rather than on every attempt
+    html, alternatives = _alternatives(message)
     subject = str(message.subject)
     if len(subject) > SUBJECT_MAX_LENGTH:
         subject = subject[: SUBJECT_MAX_LENGTH - 1] + "…"
@@ -169,7 +188,8 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
         reply_to=list(message.reply_to),
         subject=subject,
         body=str(message.body),
-        html=_html_alternative(message),
+        html=html,
+        alternatives=alternatives,
         attachments=_attachment_parts(message),
         headers=_headers(message),
     )
@@ -220,13 +240,49 @@ def _attachment_build(part: dict[str, str]) -> tuple[str, bytes, str] | email.me
     return mime
 
 
+class _Alternatives(EmailMultiAlternatives):
+    """Alternatives keep the parameters of their content type: ``text/calendar;
+    method=REQUEST`` arrives as exactly that (Django's ``attach_alternative`` takes a bare
+    type)."""
+
+    def _add_bodies(self, msg: email.message.EmailMessage) -> email.message.EmailMessage:
+        # Django's private hook (EmailMessage.message() builds the bodies with it).
+        given = list(self.alternatives)
+        self.alternatives = [
+            EmailAlternative(content, mimetype.split(";")[0].strip()) for content, mimetype in given
+        ]
+        try:
+            super()._add_bodies(msg)  # type: ignore[misc]
+        finally:
+            self.alternatives = given
+        if given:
+            parts = list(msg.iter_parts())[-len(given) :]
+            for part, (content, mimetype) in zip(parts, given, strict=True):
+                header = email.message.Message()
+                header["Content-Type"] = mimetype
+                params = {k: v for k, v in (header.get_params() or [])[1:] if k != "charset"}
+                if not params:
+                    continue
+                # As Outlook writes it (text/calendar; method=REQUEST; charset=…), and the
+                # bytes as given: base64 keeps iCalendar's CRLF line ends.
+                charset = part.get_param("charset")
+                data = content.encode() if isinstance(content, str) else content
+                part.set_content(
+                    data,
+                    maintype=header.get_content_maintype(),
+                    subtype=header.get_content_subtype(),
+                    params={**params, "charset": str(charset or "utf-8")},
+                )
+        return msg
+
+
 def message_build(stored: OutboxMessage) -> EmailMultiAlternatives:
     """Rebuild the Django message from its stored parts.
 
-    Attachment content types keep their parameters: a ``text/calendar; method=REQUEST``
-    invitation arrives as exactly that.
+    Alternatives and attachments keep the parameters of their content types: a
+    ``text/calendar; method=REQUEST`` invitation arrives as exactly that.
     """
-    message = EmailMultiAlternatives(
+    message = _Alternatives(
         subject=stored.subject,
         body=stored.body,
         from_email=stored.from_email or None,
@@ -237,6 +293,8 @@ def message_build(stored: OutboxMessage) -> EmailMultiAlternatives:
     )
     if stored.html:
         message.attach_alternative(stored.html, "text/html")
+    for alternative in stored.alternatives:
+        message.attach_alternative(alternative["content"], alternative["mimetype"])
     for part in stored.attachments:
         built = _attachment_build(part)
         if isinstance(built, email.message.MIMEPart):

@@ -81,6 +81,13 @@ def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "message": message,
             "secret": message.kind in services.ONE_TIME_LINK_KINDS,
             "attachments": _attachment_rows(message),
+            "alternatives": [
+                {
+                    "mimetype": part.get("mimetype", ""),
+                    "size": len(part.get("content", "").encode()),
+                }
+                for part in message.alternatives
+            ],
         },
     )
 

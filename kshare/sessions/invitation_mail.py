@@ -27,6 +27,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import MIMEPart
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 SWEEP_AFTER = timedelta(minutes=1)
 # At most this many invitations per kind and sweep; the next sweep takes the rest.
 SWEEP_BATCH = 500
+ICS_FILENAME = "invite.ics"
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,22 @@ def _mail(
         render_to_string(f"sessions/email/{kind}.html", context), "text/html"
     )
     if method:
-        message.attach(
-            "invite.ics",
-            _ics(session, invitation, method).decode("utf-8"),
-            f"text/calendar; method={method}; charset=utf-8",
+        # Laid out as Outlook and Google send invitations: the calendar is the third
+        # alternative (text, HTML, text/calendar; method=…), which clients apply as an
+        # invitation, an update or a cancellation; the same file is attached as invite.ics
+        # for clients (and people) that look for a file.
+        ics = _ics(session, invitation, method)
+        message.attach_alternative(ics.decode(), f"text/calendar; method={method}")
+        attachment = MIMEPart()
+        attachment.set_content(
+            ics,
+            maintype="application",
+            subtype="ics",
+            disposition="attachment",
+            filename=ICS_FILENAME,
+            params={"name": ICS_FILENAME},
         )
+        message.attach(attachment)
     mail_queue(message, kind=kind)
 
 

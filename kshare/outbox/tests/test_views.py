@@ -223,6 +223,7 @@ def test_the_detail_shows_text_and_html_source_escaped(admin_client):
         attachments=[
             {"filename": "invite.ics", "content_b64": "QkVHSU4=", "mimetype": "text/calendar"}
         ],
+        alternatives=[{"mimetype": 'text/calendar; method="REQUEST"', "content": "BEGIN:"}],
     )
 
     response = admin_client.get(f"/outbox/{message.pk}/")
@@ -233,6 +234,7 @@ def test_the_detail_shows_text_and_html_source_escaped(admin_client):
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in response.text
     assert "<script>alert(2)" not in response.text
     assert "invite.ics — text/calendar, 5" in response.text
+    assert "<li>text/calendar; method=&quot;REQUEST&quot;, 6\xa0bytes</li>" in response.text
     assert "Retry now" in response.text
 
 

@@ -44,11 +44,20 @@ def mime(message) -> Message:
 
 
 def calendar_of(message) -> tuple[str, icalendar.Calendar]:
-    """(method and charset parameters of the text/calendar part, the parsed calendar)."""
-    parts = [p for p in mime(message).walk() if p.get_content_type() == "text/calendar"]
+    """(method and charset parameters of the text/calendar part, the parsed calendar).
+
+    The calendar is the last part of the multipart/alternative (after text and HTML), and the
+    same bytes are attached as invite.ics (application/ics)."""
+    parsed = mime(message)
+    parts = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
     assert len(parts) == 1
     part = parts[0]
-    assert part.get_filename() == "invite.ics"
+    [alternative] = [p for p in parsed.walk() if p.get_content_type() == "multipart/alternative"]
+    assert alternative.get_payload()[-1] is part
+    assert part.get_filename() is None
+    [attached] = [p for p in parsed.iter_attachments() if p.get_filename() == "invite.ics"]
+    assert attached.get_content_type() == "application/ics"
+    assert attached.get_payload(decode=True) == part.get_payload(decode=True)
     params = (part.get_param("method"), part.get_content_charset())
     return params, icalendar.Calendar.from_ical(part.get_payload(decode=True))
 
