@@ -258,6 +258,11 @@ def _quoted(name: str) -> str:
 
 
 def _text(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"the server's certificate is not trusted ({exc.verify_message}); trust its CA on "
+            "this machine, or point SSL_CERT_FILE at it."
+        )
     if isinstance(exc, socket.timeout | TimeoutError):
         text = f"no answer within {IMAP_TIMEOUT} s"
     elif isinstance(exc, OSError) and exc.strerror:

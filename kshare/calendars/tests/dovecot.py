@@ -27,7 +27,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 instance_name = kshare-test-{port}
 log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -50,7 +50,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -63,10 +64,13 @@ service anvil {{
 class Dovecot:
     port: int
     root: Path
+    tls_port: int = 0  # IMAPS; the IMAP port then offers STARTTLS
+    certificate: Path | None = None  # self-signed, for 127.0.0.1: trust it with SSL_CERT_FILE
 
-    def url(self, folder: str = "INBOX", *, password: str = PASSWORD) -> str:
+    def url(self, folder: str = "INBOX", *, password: str = PASSWORD, scheme="imap") -> str:
         user, secret = quote(USER, safe=""), quote(password, safe="")
-        return f"imap://{user}:{secret}@127.0.0.1:{self.port}/{folder}"
+        port = self.tls_port if scheme == "imaps" else self.port
+        return f"{scheme}://{user}:{secret}@127.0.0.1:{port}/{folder}"
 
     def imap(self) -> dict:
         """``settings.KSHARE_IMAP`` for this server."""
@@ -118,8 +122,38 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def dovecot_start(root: Path) -> tuple[Dovecot, subprocess.Popen]:
-    """Configure and start dovecot in ``root``; returns once it accepts connections."""
+def _certificate(root: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl, which `make test` installs with nginx)."""
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(  # noqa: S603 - Debian's openssl, our arguments
+        [
+            "/usr/bin/openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def dovecot_start(root: Path, *, tls: bool = False) -> tuple[Dovecot, subprocess.Popen]:
+    """Configure and start dovecot in ``root``; returns once it accepts connections. With
+    ``tls`` it also listens for IMAPS and offers STARTTLS, with a self-signed certificate."""
     if os.geteuid() == 0:
         # dovecot refuses to run its login and mail processes as root: Debian's own users.
         internal, login, mail_user = "dovecot", "dovenull", "dovecot"
@@ -131,11 +165,18 @@ def dovecot_start(root: Path) -> tuple[Dovecot, subprocess.Popen]:
     shutil.chown(root / "home", mail_user, group)
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     port = _free_port()
+    tls_port, certificate, ssl = 0, None, "ssl = no"
+    if tls:
+        tls_port = _free_port()
+        certificate, key = _certificate(root)
+        ssl = f"ssl = yes\nssl_cert = <{certificate}\nssl_key = <{key}"
     config = root / "dovecot.conf"
     config.write_text(
         CONFIG.format(
             root=root,
             port=port,
+            tls_port=tls_port,
+            ssl=ssl,
             internal=internal,
             login=login,
             mail_user=mail_user,
@@ -162,7 +203,7 @@ def dovecot_start(root: Path) -> tuple[Dovecot, subprocess.Popen]:
                 process.kill()
                 raise RuntimeError("dovecot did not listen within 20 s.") from None
             time.sleep(0.05)
-    return Dovecot(port=port, root=root), process
+    return Dovecot(port=port, root=root, tls_port=tls_port, certificate=certificate), process
 
 
 def dovecot_stop(process: subprocess.Popen) -> None:

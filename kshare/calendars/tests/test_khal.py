@@ -162,3 +162,50 @@ def test_khal_imports_the_personal_feed(client, person, tmp_path, tz_name):
     # khal stored one file per UID: three sessions and the huddle (series and its override).
     assert len(list(vdir.glob("*.ics"))) == 4
     assert datetime.now(UTC) < talk.start  # the feed window really held what khal listed
+
+
+def test_khal_imports_an_invitation_with_its_organizer_and_chairs(
+    tmp_path, django_capture_on_commit_callbacks, settings
+):
+    """The iMIP invitation (METHOD:REQUEST, ORGANIZER = the reply address, the host as a CHAIR
+    attendee, the invitee asked) is a calendar khal imports, and it reads those properties."""
+    from django.core import mail
+
+    from kshare.calendars.tests.imip_mail import invitation_calendar
+    from kshare.people.tests.factories import PersonFactory
+    from kshare.sessions.invitations import invitations_create
+
+    khal = _khal()
+    settings.KSHARE_ORGANISATION_NAME = "Acme, Knowledge"
+    settings.KSHARE_CALENDAR_REPLY_ADDRESS = "calendar@kshare.example.com"
+    start = (timezone.now() + timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    host = PersonFactory(email="hana@example.com", display_name="Hana Host")
+    session = ScheduledSessionFactory(title="Intro; to, SQL", host=host, start=start)
+    guest = PersonFactory(email="gus@example.com", display_name="Gus Guest")
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_create(session=session, by=host, people=[guest])
+    ics = tmp_path / "invite.ics"
+    ics.write_bytes(invitation_calendar(mail.outbox[0]).to_ical())
+    vdir = tmp_path / "calendar"
+    vdir.mkdir()
+    config = tmp_path / "khal.conf"
+    config.write_text(KHAL_CONFIG.format(vdir=vdir, tz="UTC", db=tmp_path / "khal.db"))
+
+    _run(khal, config, "import", "--batch", str(ics), home=tmp_path)
+    listed = _run(
+        khal,
+        config,
+        "--no-color",
+        "list",
+        "--format",
+        "{start-end-time-style} {title} | {organizer} | {attendees}",
+        "--day-format",
+        "",
+        f"{start:%Y-%m-%d}",
+        "1d",
+        home=tmp_path,
+    )
+    assert listed.strip().splitlines() == [
+        f"{start:%H:%M}-{session.end:%H:%M} Intro; to, SQL | "
+        "Acme, Knowledge (calendar@kshare.example.com) | hana@example.com, gus@example.com"
+    ]

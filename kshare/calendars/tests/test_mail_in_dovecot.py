@@ -32,8 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the command sees committ
 ANN, BEN, CAT, DAN = "ann@example.com", "ben@example.com", "cat@example.com", "dan@example.com"
 
 
-@pytest.fixture
-def dovecot():
+def _dovecot(*, tls: bool):
     if not Path(DOVECOT).exists():
         pytest.fail(
             f"This test reads replies from a real IMAP server, Debian's dovecot ({DOVECOT} is "
@@ -41,12 +40,22 @@ def dovecot():
         )
     # Not under pytest's basetemp (mode 0700): dovecot's own users must reach the mail folder.
     root = Path(tempfile.mkdtemp(prefix="kshare-dovecot-"))
-    server, process = dovecot_start(root)
+    server, process = dovecot_start(root, tls=tls)
     try:
         yield server
     finally:
         dovecot_stop(process)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot():
+    yield from _dovecot(tls=False)
+
+
+@pytest.fixture
+def dovecot_tls():
+    yield from _dovecot(tls=True)
 
 
 def mail_in(home: Path, server: Dovecot, *args: str, stdin: bytes | None = None, **env: str):
@@ -202,3 +211,37 @@ def test_a_mailbox_that_cannot_be_read_is_one_sentence_and_exit_code_2(dovecot, 
         "",
         "kshare: cannot connect to the IMAP server 127.0.0.1:1: Connection refused.\n",
     )
+
+
+def test_imaps_and_starttls_check_the_server_certificate(invited, dovecot_tls, tmp_path):
+    session, mails = invited
+    server = dovecot_tls
+    trusted = {"SSL_CERT_FILE": str(server.certificate)}  # as a company CA would be trusted
+    server.deliver(outlook_reply(mails[ANN], attendee=ANN, name="Ann Archer"))
+    result = mail_in(tmp_path, server, KSHARE_IMAP_URL=server.url(scheme="imaps"), **trusted)
+    assert (result.returncode, result.stdout.decode()) == (
+        0,
+        "Calendar replies: 1 message read: 1 answer saved, 0 refused, "
+        "0 without a calendar reply.\n",
+    )
+    server.deliver(google_reply(mails[BEN], attendee=BEN, name="Ben Baker", partstat="DECLINED"))
+    starttls = server.url() + "?tls=1"
+    result = mail_in(tmp_path, server, KSHARE_IMAP_URL=starttls, **trusted)
+    assert (result.returncode, result.stdout.decode()) == (
+        0,
+        "Calendar replies: 1 message read: 1 answer saved, 0 refused, "
+        "0 without a calendar reply.\n",
+    )
+    assert (answers(session)[ANN], answers(session)[BEN]) == (("yes", False), ("no", False))
+    # A certificate nobody vouched for: nothing is read, one sentence, exit 2.
+    server.deliver(apple_reply(mails[CAT], attendee=CAT, name="Cat Cole"))
+    for url in (server.url(scheme="imaps"), starttls):
+        result = mail_in(tmp_path, server, KSHARE_IMAP_URL=url, SSL_CERT_FILE="/nonexistent")
+        port = server.tls_port if url.startswith("imaps") else server.port
+        assert (result.returncode, result.stderr.decode()) == (
+            2,
+            f"kshare: cannot connect to the IMAP server 127.0.0.1:{port}: the server's "
+            "certificate is not trusted (self-signed certificate); trust its CA on this "
+            "machine, or point SSL_CERT_FILE at it.\n",
+        )
+    assert answers(session)[CAT] == ("pending", False)
