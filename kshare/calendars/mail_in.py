@@ -180,7 +180,7 @@ def mail_in_imap(
             raise MailInError(f"the IMAP server {imap['host']} did not list the folder's mail.")
         uids = [uid.decode() for uid in (data[0] or b"").split()[:batch]]
         movable = "MOVE" in client.capabilities
-        copied = False
+        copied: list[str] = []
         for uid in uids:
             raw = _fetch(client, uid)
             if raw is None:
@@ -197,8 +197,10 @@ def mail_in_imap(
             else:
                 client.uid("COPY", uid, _quoted(done))
                 client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
-                copied = True
-        if copied:
+                copied.append(uid)
+        if copied and "UIDPLUS" in client.capabilities:
+            client.uid("EXPUNGE", ",".join(copied))  # only ours, not what a person deleted
+        elif copied:
             client.expunge()
     except (OSError, imaplib.IMAP4.error) as exc:
         raise MailInError(

@@ -34,6 +34,7 @@ default_internal_user = {internal}
 default_internal_group = {group}
 default_login_user = {login}
 first_valid_uid = 1
+{capability}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
@@ -151,9 +152,12 @@ def _certificate(root: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def dovecot_start(root: Path, *, tls: bool = False) -> tuple[Dovecot, subprocess.Popen]:
+def dovecot_start(
+    root: Path, *, tls: bool = False, capability: str = ""
+) -> tuple[Dovecot, subprocess.Popen]:
     """Configure and start dovecot in ``root``; returns once it accepts connections. With
-    ``tls`` it also listens for IMAPS and offers STARTTLS, with a self-signed certificate."""
+    ``tls`` it also listens for IMAPS and offers STARTTLS, with a self-signed certificate;
+    ``capability`` replaces the CAPABILITY list it announces (a server without MOVE)."""
     if os.geteuid() == 0:
         # dovecot refuses to run its login and mail processes as root: Debian's own users.
         internal, login, mail_user = "dovecot", "dovenull", "dovecot"
@@ -177,6 +181,7 @@ def dovecot_start(root: Path, *, tls: bool = False) -> tuple[Dovecot, subprocess
             port=port,
             tls_port=tls_port,
             ssl=ssl,
+            capability=f"imap_capability = {capability}" if capability else "",
             internal=internal,
             login=login,
             mail_user=mail_user,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import override_settings
 
+from kshare.calendars.mail_in import mail_in_imap
 from kshare.calendars.tasks import mail_in_tick_task
 from kshare.calendars.tests.dovecot import DOVECOT, Dovecot, dovecot_start, dovecot_stop
 from kshare.calendars.tests.imip_mail import apple_reply, google_reply, outlook_reply, plain_mail
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the command sees committ
 ANN, BEN, CAT, DAN = "ann@example.com", "ben@example.com", "cat@example.com", "dan@example.com"
 
 
-def _dovecot(*, tls: bool):
+def _dovecot(*, tls: bool, capability: str = ""):
     if not Path(DOVECOT).exists():
         pytest.fail(
             f"This test reads replies from a real IMAP server, Debian's dovecot ({DOVECOT} is "
@@ -40,7 +41,7 @@ def _dovecot(*, tls: bool):
         )
     # Not under pytest's basetemp (mode 0700): dovecot's own users must reach the mail folder.
     root = Path(tempfile.mkdtemp(prefix="kshare-dovecot-"))
-    server, process = dovecot_start(root, tls=tls)
+    server, process = dovecot_start(root, tls=tls, capability=capability)
     try:
         yield server
     finally:
@@ -56,6 +57,12 @@ def dovecot():
 @pytest.fixture
 def dovecot_tls():
     yield from _dovecot(tls=True)
+
+
+@pytest.fixture
+def dovecot_without_move():
+    """A server that does not announce MOVE (RFC 6851), as older ones do."""
+    yield from _dovecot(tls=False, capability="IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE UIDPLUS")
 
 
 def mail_in(home: Path, server: Dovecot, *args: str, stdin: bytes | None = None, **env: str):
@@ -248,3 +255,29 @@ def test_imaps_and_starttls_check_the_server_certificate(invited, dovecot_tls, t
             "machine, or point SSL_CERT_FILE at it.\n",
         )
     assert answers(session)[CAT] == ("pending", False)
+
+
+def test_without_move_read_mail_is_copied_and_only_it_expunged(invited, dovecot_without_move):
+    session, mails = invited
+    server = dovecot_without_move
+    server.deliver(
+        plain_mail(sender=DAN, to="kshare@localhost", subject="Deleted by a person", body="x")
+    )
+    client = server.client()
+    client.select("INBOX")
+    client.uid("STORE", "1", "+FLAGS.SILENT", r"(\Deleted)")  # not expunged yet
+    assert "MOVE" not in client.capabilities
+    client.logout()
+    server.deliver(
+        apple_reply(mails[CAT], attendee=CAT, name="Cat Cole", partstat="ACCEPTED"),
+        plain_mail(sender=DAN, to="kshare@localhost", subject="Thanks!", body="See you."),
+    )
+    result = mail_in_imap(imap=server.imap(), done_folder="kshare-done")
+    assert (result.messages, result.saved, result.ignored) == (2, 1, 1)
+    assert answers(session)[CAT] == ("yes", False)
+    assert server.subjects("kshare-done") == [
+        "Invitation: Intro to SQL (Accepted)",
+        "Thanks!",
+    ]
+    # The message a person had marked deleted is left to them.
+    assert server.subjects("INBOX") == ["Deleted by a person"]
