@@ -31,7 +31,30 @@ def descriptions() -> list[str]:
     return [
         f"Cache: {config.cache_description(settings.CACHES['default'])}",
         f"Media: {media_description()}",
+        f"Calendar replies: {calendar_replies_description()}",
     ]
+
+
+def calendar_replies_description() -> str:
+    """Where Accept/Decline from calendar programs goes and whether kshare reads it."""
+    address, imap = settings.KSHARE_CALENDAR_REPLY_ADDRESS, settings.KSHARE_IMAP
+    if imap is None:
+        return (
+            f"mailed to {address} and not read (set KSHARE_IMAP_URL, or pipe that address to "
+            "`kshare mail-in -`)."
+        )
+    scheme = "imaps" if imap["ssl"] else "imap"
+    tls = "?tls=1" if imap["starttls"] else ""
+    mailbox = f"{scheme}://{imap['host']}:{imap['port']}/{imap['folder']}{tls}"
+    every = (
+        f"every {settings.KSHARE_TICK_SECONDS} s by the worker"
+        if settings.KSHARE_TICK_SECONDS
+        else "by `kshare mail-in` (the worker's clock is off)"
+    )
+    return (
+        f"mailed to {address}, read from {mailbox} {every}; read mail moves to "
+        f"{settings.KSHARE_IMAP_DONE_FOLDER}."
+    )
 
 
 @register(Tags.caches, deploy=True)

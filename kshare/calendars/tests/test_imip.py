@@ -396,3 +396,22 @@ def test_the_imap_url_names_server_tls_login_and_folder():
         with pytest.raises(config.ConfigError) as error:
             config.imap(url)
         assert str(error.value) == message
+
+
+def test_kshare_check_says_where_calendar_replies_go_and_whether_they_are_read(settings):
+    from kshare import config
+    from kshare.web.backends import descriptions
+
+    settings.KSHARE_CALENDAR_REPLY_ADDRESS = "calendar@kshare.example.com"
+    settings.KSHARE_IMAP = None
+    assert descriptions()[2] == (
+        "Calendar replies: mailed to calendar@kshare.example.com and not read (set "
+        "KSHARE_IMAP_URL, or pipe that address to `kshare mail-in -`)."
+    )
+    settings.KSHARE_IMAP = config.imap("imaps://calendar:secret@mail.example.com/INBOX")
+    settings.KSHARE_TICK_SECONDS = 60
+    assert descriptions()[2] == (
+        "Calendar replies: mailed to calendar@kshare.example.com, read from "
+        "imaps://mail.example.com:993/INBOX every 60 s by the worker; read mail moves to "
+        "kshare-done."
+    )
