@@ -18,6 +18,10 @@ PIP := $(PY) -m pip install -qq --disable-pip-version-check
 
 AXE_VERSION := 4.14.1
 AXE_JS := $(CURDIR)/.cache/axe/axe.min.js
+# Mozilla's ical.js (the parser of Thunderbird's web relatives and many web calendars): the DST
+# test reads our feeds with it beside icalendar, recurring-ical-events and khal.
+ICALJS_VERSION := 2.2.1
+ICALJS := $(CURDIR)/.cache/icaljs/ical.js
 CHROMIUM := /usr/bin/chromium
 # Debian's nginx (and openssl for a test certificate): the proxy test runs kshare serve behind it.
 NGINX := /usr/sbin/nginx
@@ -37,7 +41,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot axe khal wrk
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot axe icaljs khal wrk
 
 help:
 	@echo "kshare: make targets"
@@ -119,6 +123,18 @@ dovecot:
 
 axe: $(AXE_JS)
 
+icaljs: $(ICALJS)
+
+# ical.js from the npm registry: its ES module (one file, no dependencies).
+$(ICALJS):
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch ical.js $(ICALJS_VERSION); install Node.js and npm." >&2; exit 1; }
+	@echo "Fetching ical.js $(ICALJS_VERSION) from the npm registry…"
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		(cd "$$tmp" && npm pack --silent ical.js@$(ICALJS_VERSION) >/dev/null); \
+		tar -xzf "$$tmp/ical.js-$(ICALJS_VERSION).tgz" -C "$$tmp"; \
+		mkdir -p $(dir $@); \
+		cp "$$tmp/package/dist/ical.js" $@.part && mv $@.part $@
+
 khal: $(KHAL)
 
 $(KHAL): | $(PY)
@@ -151,7 +167,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(KHAL) wrk
+test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(ICALJS) $(KHAL) wrk
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -160,10 +176,10 @@ test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(KHAL) wrk
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP) nginx dovecot $(KHAL) wrk
+test-python: $(DEV_STAMP) nginx dovecot $(ICALJS) $(KHAL) wrk
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
-	KSHARE_AXE_JS=$(AXE_JS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
+	KSHARE_AXE_JS=$(AXE_JS) KSHARE_ICALJS=$(ICALJS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
 
 # Playwright drives Chromium against pytest-django's live server; one process, so serially.
 test-browser: $(DEV_STAMP) chromium $(AXE_JS)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
 
+from kshare.calendars.vtimezone import calendar_add_timezones
 from kshare.rhythm.models import RhythmEvent
 from kshare.sessions.models import Session, State
 
@@ -287,6 +288,7 @@ def _rrule_dict(rrule: str, *, tz: zoneinfo.ZoneInfo) -> vRecur:
 
 
 def calendar_bytes(cal: Calendar) -> bytes:
-    """Serialise, adding the VTIMEZONE components that TZID parameters refer to."""
-    cal.add_missing_timezones()
+    """Serialise, adding the VTIMEZONE components that TZID parameters refer to (RRULE-based,
+    one sub-component per earlier transition: see ``kshare.calendars.vtimezone``)."""
+    calendar_add_timezones(cal)
     return cal.to_ical()
