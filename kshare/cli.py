@@ -615,7 +615,16 @@ def _refuse_production_without_site_url() -> None:
         raise UsageError(refusal)
 
 
+def _default_site_url(host: str, port: int) -> None:
+    """Without SITE_URL, links in mail, calendar feeds and QR codes point where this server
+    listens: set before the settings load, and inherited by the worker `up` starts and by
+    gunicorn's processes. Production still refuses to start without SITE_URL itself."""
+    os.environ["KSHARE_DEFAULT_SITE_URL"] = _url(_link_host(host), port)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    listener = _listen(args.host, args.port)
+    _default_site_url(args.host, listener.getsockname()[1])
     _setup()
     _refuse_production_without_site_url()
     missing = _static_manifest_missing()
@@ -627,7 +636,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.access_log != "-":
         _check_writable(Path(args.access_log))
     workers = args.workers or default_workers()
-    listener = _listen(args.host, args.port)
     port = listener.getsockname()[1]
     print(
         f"kshare is serving on {_url(args.host, port)} with gunicorn: {workers} processes "
@@ -702,15 +710,11 @@ def _exec_gunicorn(listener: socket.socket, args: argparse.Namespace, *, workers
 def cmd_up(args: argparse.Namespace) -> int:
     if args.port == 0:
         args.port = _free_port(args.host)
-    # Links in mail, calendar feeds and QR codes point where this server listens, unless SITE_URL
-    # says otherwise (the worker, a child process, inherits it).
-    defaulted = not os.environ.get("SITE_URL", "").strip()
-    if defaulted:
-        os.environ["SITE_URL"] = _url(_link_host(args.host), args.port)
+    _default_site_url(args.host, args.port)
     _setup()
     from kshare.web.production import in_production
 
-    if defaulted and in_production():
+    if not os.environ.get("SITE_URL", "").strip() and in_production():
         raise UsageError(
             "SITE_URL is not set and kshare is in production mode (https): set SITE_URL to the "
             "https address people use, or KSHARE_INSECURE_HTTP=1 for plain http on this "

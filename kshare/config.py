@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from email.utils import parseaddr
 from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -65,6 +66,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_addresses(name: str) -> list[str]:
+    """Comma-separated mail addresses (``Name <a@b.example>`` or ``a@b.example``); empty: none."""
+    addresses = env_list(name, [])
+    for entry in addresses:
+        _display, address = parseaddr(entry)
+        local, _at, domain = address.rpartition("@")
+        if not local or "." not in domain:
+            raise ConfigError(
+                f"{name}: {entry!r} is not a mail address such as Team <team@acme.example>."
+            )
+    return addresses
 
 
 _RATE_PERIODS = {"second", "minute", "hour", "day", "s", "sec", "m", "min", "h", "d"}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.utils.csp import CSP
 
@@ -29,9 +30,15 @@ SECRET_KEY = config.secret_key(VAR_DIR)
 KSHARE_SECRET_KEY_GENERATED = not config.env_str("SECRET_KEY")
 ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS", [])
-# Where links in mail, calendar feeds and QR codes point. `kshare up` sets it from --host/--port
-# when it is unset; production (`kshare serve`, `kshare worker`) refuses to start without it.
-SITE_URL = (os.environ.get("SITE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+# Where links in mail, calendar feeds, QR codes and webhooks point. When it is unset, `kshare up`
+# and `kshare serve` put the address they listen on in KSHARE_DEFAULT_SITE_URL before the
+# settings load (the worker `up` starts inherits it); production (`kshare serve`, `kshare
+# worker`) refuses to start without SITE_URL.
+SITE_URL = (
+    os.environ.get("SITE_URL", "").strip()
+    or os.environ.get("KSHARE_DEFAULT_SITE_URL", "").strip()
+    or "http://127.0.0.1:8000"
+).rstrip("/")
 KSHARE_SITE_URL_SET = bool(os.environ.get("SITE_URL", "").strip())
 
 INSTALLED_APPS = [
@@ -169,8 +176,17 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 MAILERS = config.mailers(os.environ.get("EMAIL_URL", ""), var_dir=VAR_DIR)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kshare <kshare@localhost>")
+# Who mail is from ("Name <address>") and where answers go (comma-separated; empty: to From).
+# Unset, mail is from kshare@ SITE_URL's host when SITE_URL is set (so never from localhost in
+# production, which requires SITE_URL), else from kshare@localhost.
+_SITE_HOST = urlsplit(SITE_URL).hostname if KSHARE_SITE_URL_SET else None
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or (
+    formataddr((os.environ.get("KSHARE_ORGANISATION_NAME", "kshare"), f"kshare@{_SITE_HOST}"))
+    if _SITE_HOST and "." in _SITE_HOST
+    else "kshare <kshare@localhost>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+KSHARE_MAIL_REPLY_TO = config.env_addresses("KSHARE_MAIL_REPLY_TO")
 # The ORGANIZER of calendar invitations: where Outlook, Google and Apple Calendar send the answer
 # when someone presses Accept or Decline (an iMIP REPLY). `kshare mail-in` reads that mailbox
 # (KSHARE_IMAP_URL) and saves each answer as the RSVP. Default: the address of DEFAULT_FROM_EMAIL.

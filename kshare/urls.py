@@ -17,6 +17,7 @@ urlpatterns = [
     path("calendar/", include("kshare.calendars.urls")),
     path("rhythm/", include("kshare.rhythm.urls")),
     path("outbox/", include("kshare.outbox.urls")),
+    path("mail/", include("kshare.outbox.urls_unsubscribe")),
     path("search/", include("kshare.search.urls")),
     path("library/", include("kshare.library.urls")),
     path("dashboard/", include("kshare.dashboard.urls")),

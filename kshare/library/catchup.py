@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kshare.library.models import CatchUpSignal, CatchUpSubscription, Material, Transcript
+from kshare.outbox.preferences import mail_category_set
 from kshare.outbox.services import mail_queue
 from kshare.people.models import Person
 from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
@@ -249,7 +250,19 @@ def catchup_subscription_set(*, person: Person, weekly_email: bool) -> CatchUpSu
     if subscription.weekly_email != weekly_email:
         subscription.weekly_email = weekly_email
         subscription.save(update_fields=["weekly_email"])
+    if weekly_email:
+        # Choosing the mail here also turns its category on in the notification settings.
+        mail_category_set(person_id=person.pk, category="catchup", on=True)
     return subscription
+
+
+def catchup_follow_mail_settings(*, person_id: int, category: str, on: bool, **kwargs) -> None:
+    """Receiver: "Weekly catch-up" turned off (notification settings or the mail's one-click
+    unsubscribe) switches the weekly e-mail off here too, so the catch-up page says so."""
+    if category == "catchup" and not on:
+        CatchUpSubscription.objects.filter(person_id=person_id, weekly_email=True).update(
+            weekly_email=False
+        )
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -49,3 +50,25 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {', '.join(self.to)}: {self.subject}"
+
+
+class MailOptOut(models.Model):
+    """A category of notification mail (``kshare/outbox/categories.py``) a person turned off.
+
+    No row means the category is on. ``mail_queue`` reads it for every notification mail, so a
+    sender never has to remember to.
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_opt_outs"
+    )
+    category = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "category"], name="mail_opt_out_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: no {self.category} mail"

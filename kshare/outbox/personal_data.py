@@ -10,10 +10,13 @@ from typing import Any
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
-from kshare.outbox.models import OutboxMessage
+from kshare.outbox.models import MailOptOut, OutboxMessage
 from kshare.people.models import Person
 
-HANDLES = {"outbox.OutboxMessage (no key: the to/cc addresses)": "deleted, sent or not"}
+HANDLES = {
+    "outbox.OutboxMessage (no key: the to/cc addresses)": "deleted, sent or not",
+    "outbox.MailOptOut.person": "deleted (the notification settings)",
+}
 
 
 def _addressed_to(person: Person) -> list[int]:
@@ -45,9 +48,15 @@ def export(person: Person) -> dict[str, Any]:
             OutboxMessage.objects.filter(pk__in=_addressed_to(person))
             .order_by("created_at", "pk")
             .values("kind", "subject", "status", "created_at", "sent_at")
-        )
+        ),
+        "notifications_turned_off": list(
+            MailOptOut.objects.filter(person=person)
+            .order_by("category")
+            .values("category", "created_at")
+        ),
     }
 
 
 def erase(person: Person, placeholder: Person) -> None:
+    MailOptOut.objects.filter(person=person).delete()
     OutboxMessage.objects.filter(pk__in=_addressed_to(person)).delete()

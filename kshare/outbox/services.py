@@ -46,9 +46,12 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailAlternative
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kshare.outbox.categories import CATEGORIES, category_for
 from kshare.outbox.models import OutboxMessage
+from kshare.outbox.preferences import mail_recipient, settings_link, unsubscribe_link
 from kshare.web.claims import STALE_AFTER, backoff, claims_recover_lost, claims_recover_stale
 from kshare.web.leases import current_worker_id
 
@@ -160,14 +163,55 @@ def _headers(message: EmailMessage) -> dict[str, str]:
     return headers
 
 
+def _footer_add(text: str, footer: str, *, html: bool) -> str:
+    """``footer`` at the end of a mail's text, or inside the HTML layout's ``<footer>``."""
+    if not html:
+        return f"{text.rstrip()}\n\n{footer.strip()}\n"
+    for closing in ("</footer>", "</body>"):
+        at = text.rfind(closing)
+        if at != -1:
+            return f"{text[:at]}{footer.strip()}\n{text[at:]}"
+    return f"{text}\n{footer.strip()}\n"
+
+
+def _notification_dress(message: EmailMessage, *, category: str, person_id: int) -> None:
+    """The one-click unsubscribe headers (RFC 2369, RFC 8058) and a footer with both links."""
+    link = unsubscribe_link(person_id=person_id, category=category)
+    message.extra_headers["List-Unsubscribe"] = f"<{link}>"
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    context = {
+        "category": CATEGORIES[category],
+        "unsubscribe_link": link,
+        "settings_link": settings_link(),
+    }
+    message.body = _footer_add(
+        str(message.body),
+        render_to_string("outbox/email/notification_footer.txt", context),
+        html=False,
+    )
+    alternatives = getattr(message, "alternatives", None) or []
+    for index, (content, mimetype) in enumerate(alternatives):
+        if mimetype.split(";")[0].strip().lower() == "text/html":
+            html = render_to_string("outbox/email/notification_footer.html", context)
+            alternatives[index] = type(alternatives[index])(
+                _footer_add(str(content), html, html=True), mimetype
+            )
+            break
+
+
 @transaction.atomic
-def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
+def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage | None:
     """Store ``message`` in the outbox and enqueue its delivery; returns the stored row.
 
     Refuses (``ValueError``) what it could not store faithfully — Bcc, an HTML body without a
     text one, alternatives other than one HTML part then text/calendar ones, multipart
     attachments, a header with a line break — so that nothing is silently dropped and nothing
     fails on every attempt.
+
+    A notification (a ``kind`` with a category in ``categories.py``) to one person is not
+    stored when that person turned its category off (returns None); otherwise it gets the
+    ``List-Unsubscribe`` headers and a footer linking the person's notification settings.
+    Every mail gets the installation's Reply-To (``KSHARE_MAIL_REPLY_TO``) unless it has one.
     """
     if message.bcc:
         raise ValueError("The outbox does not store Bcc: send one message per recipient.")
@@ -175,6 +219,15 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage:
         raise ValueError("Give the text body as body and HTML with attach_alternative().")
     if not message.to and not message.cc:
         raise ValueError("A message needs at least one recipient.")
+    category = category_for(kind)
+    if category is not None and len(message.to) == 1 and not message.cc:
+        recipient = mail_recipient(address=message.to[0], category=category)
+        if recipient is not None:
+            if recipient.opted_out:
+                return None
+            _notification_dress(message, category=category, person_id=recipient.person_id)
+    if not message.reply_to and settings.KSHARE_MAIL_REPLY_TO:
+        message.reply_to = list(settings.KSHARE_MAIL_REPLY_TO)
     message.message()  # raises BadHeaderError now rather than on every attempt
     html, alternatives = _alternatives(message)
     subject = str(message.subject)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
 
+from kshare.outbox.categories import CATEGORIES
 from kshare.people import throttle
 from kshare.people.models import Person, Role, Team
 from kshare.people.parsing import SkillsError, skills_format, skills_parse, timezone_names
@@ -288,3 +289,15 @@ class AccountDeleteForm(forms.Form):
             raise ValidationError("That is not your password.", code="password")
         throttle.throttle_forget(ids=ids)
         return password
+
+
+class NotificationSettingsForm(forms.Form):
+    """Which categories of notification mail the person gets (``kshare/outbox/categories.py``)."""
+
+    on = forms.MultipleChoiceField(
+        label="Mail you get",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(key, category.label) for key, category in CATEGORIES.items()],
+        error_messages={"invalid_choice": "Unknown kind of mail “%(value)s”."},
+    )

@@ -12,6 +12,7 @@ from kshare.library.catchup import catchup_weekly_send
 from kshare.library.models import CatchUpSubscription
 from kshare.library.tasks import catchup_weekly_task
 from kshare.library.tests.factories import MaterialFactory, RecordingMaterialFactory
+from kshare.outbox.preferences import unsubscribe_link
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions.tests.factories import InvitationFactory, PastSessionFactory
@@ -54,6 +55,7 @@ def test_the_mail_lists_the_missed_sessions_with_reasons_materials_and_links():
     assert catchup_weekly_send(now=NOW) == 1
 
     [message] = mail.outbox
+    unsubscribe = unsubscribe_link(person_id=mia.pk, category="catchup")
     assert message.to == ["mia@example.com"]
     assert message.subject == "Catch up: 2 sessions you missed now have material"
     assert message.body == (
@@ -69,7 +71,10 @@ def test_the_mail_lists_the_missed_sessions_with_reasons_materials_and_links():
         f"Your catch-up feed: {BASE}/library/catch-up/\n\n"
         "You get this e-mail on Mondays because you switched on the weekly catch-up e-mail. "
         f"Switch it off on your catch-up page: {BASE}/library/catch-up/#weekly-email\n"
-        "— kshare\n"
+        "— kshare\n\n"
+        "You get this mail because “Weekly catch-up” is on in your notification settings.\n"
+        f"Turn off “Weekly catch-up”: {unsubscribe}\n"
+        f"All your notification settings: {BASE}/people/me/notifications/\n"
     )
     html = message.alternatives[0][0]
     assert re.findall(r'href="([^"]+)"', html) == [
@@ -77,6 +82,8 @@ def test_the_mail_lists_the_missed_sessions_with_reasons_materials_and_links():
         f"{BASE}/sessions/{older.pk}/#materials",
         f"{BASE}/library/catch-up/",
         f"{BASE}/library/catch-up/#weekly-email",
+        unsubscribe,
+        f"{BASE}/people/me/notifications/",
     ]
     assert "Pandas &lt;tricks&gt;" in html
     assert CatchUpSubscription.objects.get(person=mia).last_sent_on == date(2026, 11, 30)

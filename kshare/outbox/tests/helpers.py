@@ -47,3 +47,18 @@ def refusing_smtp(reply: str) -> Iterator[dict]:
         yield smtp_mailers(port)
     finally:
         controller.stop()
+
+
+def notification_footer(*, person_id: int, category: str) -> str:
+    """The end of a notification mail's text: what the outbox adds to it (RFC 8058 links)."""
+    from django.conf import settings
+
+    from kshare.outbox.categories import CATEGORIES
+    from kshare.outbox.preferences import unsubscribe_link
+
+    label = CATEGORIES[category].label
+    return (
+        f"\n\nYou get this mail because “{label}” is on in your notification settings.\n"
+        f"Turn off “{label}”: {unsubscribe_link(person_id=person_id, category=category)}\n"
+        f"All your notification settings: {settings.SITE_URL}/people/me/notifications/\n"
+    )

@@ -3,12 +3,14 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.template import engines
 from django.test import override_settings
 from django.urls import reverse
 
 from kshare.outbox.models import OutboxMessage
+from kshare.outbox.preferences import unsubscribe_link
 from kshare.outbox.tests.helpers import unreachable_smtp
 from kshare.people.models import AccountInvite
 from kshare.people.services import account_invite_create
@@ -88,7 +90,12 @@ def test_the_topic_scheduled_notice():
     [message] = mail.outbox
     text, html = _text_and_html(message)
     links = _same_links(text, html)
-    assert [link.rsplit("/", 2)[-2] for link in links] == [str(session.pk), str(request.pk)]
+    assert [link.rsplit("/", 2)[-2] for link in links[:2]] == [str(session.pk), str(request.pk)]
+    # A notification: its footer turns its category off with one click, or opens the settings.
+    assert links[2:] == [
+        unsubscribe_link(person_id=request.requester_id, category="topics"),
+        f"{settings.SITE_URL}/people/me/notifications/",
+    ]
     assert "dbt & friends" in text
     assert "dbt &amp; friends" in html
     assert OutboxMessage.objects.get().kind == "topic_scheduled"

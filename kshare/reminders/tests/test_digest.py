@@ -8,6 +8,8 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kshare.outbox.tests.helpers import notification_footer
+from kshare.people.models import Person
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.reminders.models import OrganiserDigest
@@ -69,10 +71,13 @@ def test_one_mail_per_organiser_lists_the_unclosed_sessions_with_links(tech):
         f"  Mark as held: {base}/{newer.pk}/\n"
         f"  Cancel: {base}/{newer.pk}/cancel/\n\n"
         "You get this daily digest as an organiser, on days when sessions are left to close.\n"
-        "— kshare\n"
+        "— kshare"
+        + notification_footer(
+            person_id=Person.objects.get(email="olga@example.com").pk, category="digests"
+        )
     )
     html = message.alternatives[0][0]
-    assert re.findall(r'href="([^"]+)"', html) == [
+    assert re.findall(r'href="([^"]+)"', html)[:4] == [
         f"{base}/{older.pk}/",
         f"{base}/{older.pk}/cancel/",
         f"{base}/{newer.pk}/",

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kshare.outbox.models import OutboxMessage
+from kshare.outbox.tests.helpers import notification_footer
 from kshare.people.models import Person
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
@@ -376,10 +377,11 @@ def test_times_are_in_each_recipients_timezone_across_the_dst_change():
             f"{when}\nWhere: Room 4\nVideo call: https://meet.example.com/pandas\n\n"
             "If your plans changed, please update your answer so others can take your seat:\n\n"
             f"RSVP\n\nThe session page: {link}\n\n"
-            f"You get this because you answered {answer}.\n— kshare\n"
+            f"You get this because you answered {answer}.\n— kshare"
+            + notification_footer(person_id=invitation.person_id, category="reminders")
         )
         assert f"<strong>{when}</strong>" in html
-        assert [re.sub(RSVP, "RSVP", h) for h in re.findall(r'href="([^"]+)"', html)] == [
+        assert [re.sub(RSVP, "RSVP", h) for h in re.findall(r'href="([^"]+)"', html)][:3] == [
             "https://meet.example.com/pandas",
             "RSVP",
             link,
@@ -401,8 +403,9 @@ def test_the_host_mail_counts_the_answers_and_links_the_session():
     assert message.subject == "Your session “Pandas tricks” is in 1 day: time to prepare"
     assert "So far 2 going, 1 maybe, 3 not answered yet." in message.body
     link = f"http://127.0.0.1:8000/sessions/{session.pk}/"
-    assert re.findall(r"http://\S+", message.body) == [link]
-    assert re.findall(r'href="([^"]+)"', message.alternatives[0][0]) == [link]
+    # The session, then the notification footer's two links (turn reminders off, settings).
+    assert re.findall(r"http://\S+", message.body)[:-2] == [link]
+    assert re.findall(r'href="([^"]+)"', message.alternatives[0][0])[:-2] == [link]
 
 
 def test_titles_are_escaped_in_html_and_not_in_text():

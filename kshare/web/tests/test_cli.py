@@ -52,6 +52,7 @@ SETTINGS_VARIABLES = {
     "KSHARE_ADMIN_PASSWORD",
     "SECURE_SSL_REDIRECT",
     "SITE_URL",
+    "KSHARE_DEFAULT_SITE_URL",
     "KSHARE_PROXY_ADDRESSES",
     "KSHARE_MEDIA_ACCEL_REDIRECT",
     "USE_X_FORWARDED_PROTO",
@@ -164,6 +165,12 @@ def test_an_unreachable_database_is_one_line_and_exit_code_2(home):
             "_protected_media",
             "KSHARE_MEDIA_ACCEL_REDIRECT must be a path that starts and ends with /, such as "
             "/_protected_media/; got '_protected_media'.",
+        ),
+        (
+            "KSHARE_MAIL_REPLY_TO",
+            "Team <team@acme.example>, nobody",
+            "KSHARE_MAIL_REPLY_TO: 'nobody' is not a mail address such as "
+            "Team <team@acme.example>.",
         ),
     ],
 )
@@ -288,6 +295,42 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(home):
     )
 
 
+def test_serve_without_site_url_puts_the_port_it_listens_on_in_links(home):
+    env = {"KSHARE_INSECURE_HTTP": "1", "SITE_URL": ""}
+    for command in (
+        ["migrate"],
+        ["manage", "collectstatic", "--noinput", "--verbosity", "0"],
+        ["createadmin", "--email", "member@brightwater.example"],
+    ):
+        done = kshare(home, *command, KSHARE_ADMIN_PASSWORD="kshare-demo", **env)
+        assert (done.returncode, done.stderr) == (0, "")
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "kshare.cli", "serve", "--port", str(port), "--workers", "1"],
+        cwd=PROJECT_DIR,
+        env=kshare_env(home, **env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_health(port, server)
+        page = signed_in_page(
+            port,
+            "member@brightwater.example",
+            "/calendar/subscribe/",
+            post={"action": "create"},  # the person's secret feed address
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=15)
+
+    assert re.search(rf'href="webcal://127\.0\.0\.1:{port}/calendar/feed/[\w-]+\.ics"', page)
+    assert re.search(rf'value="http://127\.0\.0\.1:{port}/calendar/feed/[\w-]+\.ics"', page)
+    assert "127.0.0.1:8000" not in page
+
+
 def wait_for_health(port: int, process: subprocess.Popen, *, seconds: float = 60) -> tuple:
     deadline = time.monotonic() + seconds
     while True:
@@ -299,8 +342,9 @@ def wait_for_health(port: int, process: subprocess.Popen, *, seconds: float = 60
             time.sleep(0.2)
 
 
-def signed_in_page(port: int, email: str, path: str) -> str:
-    """``path`` as the demo person ``email`` sees it (signed in through the sign-in form)."""
+def signed_in_page(port: int, email: str, path: str, *, post: dict | None = None) -> str:
+    """``path`` as the demo person ``email`` sees it (signed in through the sign-in form);
+    with ``post``, the page after posting that form to ``path``."""
     import http.cookiejar
 
     jar = http.cookiejar.CookieJar()
@@ -312,8 +356,36 @@ def signed_in_page(port: int, email: str, path: str) -> str:
         {"csrfmiddlewaretoken": token, "username": email, "password": "kshare-demo"}
     ).encode()
     opener.open(urllib.request.Request(f"{base}/signin/", data=form), timeout=30).read()  # noqa: S310
-    with opener.open(f"{base}{path}", timeout=30) as response:
+    request = urllib.request.Request(f"{base}{path}")  # noqa: S310 - our own server
+    if post is not None:
+        token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+        request.data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **post}).encode()
+    with opener.open(request, timeout=30) as response:
         return response.read().decode()
+
+
+def password_reset_mail(port: int, home: Path, address: str, *, seconds: float = 60) -> str:
+    """Ask for a password reset on the form, then wait for the worker to write the mail (no
+    EMAIL_URL: mail goes to files under var/mail/); returns its text part."""
+    import email.policy
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    opener.open(f"{base}/password/reset/", timeout=30).read()
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": address}).encode()
+    opener.open(urllib.request.Request(f"{base}/password/reset/", data=form), timeout=30).read()  # noqa: S310
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for path in sorted((home / "var" / "mail").glob("*")):
+            raw = path.read_text().split("\n" + "-" * 79 + "\n")[0]
+            message = email.message_from_string(raw, policy=email.policy.default)
+            if address in str(message["To"]):
+                return message.get_body(preferencelist=("plain",)).get_content()
+        time.sleep(0.3)
+    raise AssertionError("the worker wrote no password-reset mail")
 
 
 def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
@@ -333,13 +405,17 @@ def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
     try:
         health = wait_for_health(port, up)
         subscribe_page = signed_in_page(port, "member@brightwater.example", "/calendar/subscribe/")
+        reset_mail = password_reset_mail(port, home, "member@brightwater.example")
     finally:
         up.send_signal(signal.SIGTERM)
         stdout, stderr = up.communicate(timeout=30)
 
     assert health[0] == 200
-    # Without SITE_URL, links point where `kshare up` listens (issue: links on the wrong port).
+    # Without SITE_URL, links point where `kshare up` listens (issue: links on the wrong port):
+    # in the pages, and in the mail its worker builds and sends (here: into var/mail/).
     assert f'href="http://127.0.0.1:{port}/calendar/programme/' in subscribe_page
+    assert f"http://127.0.0.1:{port}/password/reset/" in reset_mail
+    assert "127.0.0.1:8000" not in reset_mail
     assert up.returncode == 0, stderr
     with pytest.raises(ProcessLookupError):
         os.killpg(up.pid, 0)  # nothing of the group is left: the worker stopped too
@@ -365,13 +441,17 @@ def test_up_prepares_an_empty_database_serves_and_stops_with_its_worker(home):
 PRODUCTION = {"ALLOWED_HOSTS": "kshare.example.com", "SECRET_KEY": "x" * 50}
 
 
-@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker", "--batch"]])
+@pytest.mark.parametrize("command", ["serve", "worker"])
 def test_production_refuses_to_start_without_a_site_url(home, command):
-    result = kshare(home, *command, SITE_URL="", **PRODUCTION)
+    port = free_port()
+    arguments = ["serve", "--port", str(port)] if command == "serve" else ["worker", "--batch"]
+    result = kshare(home, *arguments, SITE_URL="", **PRODUCTION)
     assert (result.returncode, result.stdout) == (2, "")
+    # serve names where links would point: the address it listens on.
+    fallback = f"http://127.0.0.1:{port}" if command == "serve" else "http://127.0.0.1:8000"
     assert result.stderr == (
         "kshare: SITE_URL is not set, so links in mail, calendar feeds and QR codes would point "
-        "to http://127.0.0.1:8000. Set SITE_URL to the https address people use, e.g. "
+        f"to {fallback}. Set SITE_URL to the https address people use, e.g. "
         "https://kshare.example.com. kshare does not start in production without it.\n"
     )
 

@@ -24,6 +24,7 @@ PRODUCTION_UNSET = {
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
     "SITE_URL",
+    "KSHARE_DEFAULT_SITE_URL",
     "DEFAULT_FROM_EMAIL",
     "KSHARE_PROXY_ADDRESSES",
     "KSHARE_MEDIA_ACCEL_REDIRECT",
@@ -68,8 +69,11 @@ def deploy_check(home: Path, **extra: str | None) -> tuple[int, list[str], str]:
 PROBE = """
 import sys
 from django.core.management import execute_from_command_line
+import os
 import kshare.settings as s
 assert not s.TESTING and not s.DEBUG, "production mode expected"
+if os.environ.get("PROBE_PRINT"):
+    print(getattr(s, os.environ["PROBE_PRINT"]))
 execute_from_command_line(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
 """
 
@@ -80,6 +84,18 @@ def test_production_settings_pass_the_deploy_check_but_for_hsts_preload(tmp_path
     )
     # HSTS preload commits the whole domain to HTTPS for good: an operator's decision, not ours.
     assert (issues, code) == (["security.W021"], 1), output
+
+
+def test_without_a_sender_production_mail_is_from_the_site_host_never_localhost(tmp_path):
+    code, issues, output = deploy_check(
+        tmp_path,
+        EMAIL_URL="smtp://kshare:secret@mail.example.com:587?tls=1",
+        DEFAULT_FROM_EMAIL=None,
+        KSHARE_ORGANISATION_NAME="Acme, Inc.",
+        PROBE_PRINT="DEFAULT_FROM_EMAIL",
+    )
+    assert (issues, code) == (["security.W021"], 1), output
+    assert '"Acme, Inc." <kshare@kshare.example.com>' in output
 
 
 def test_without_email_url_the_deploy_check_asks_for_smtp(tmp_path):
