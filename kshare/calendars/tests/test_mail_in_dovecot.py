@@ -108,7 +108,7 @@ def answers(session) -> dict[str, tuple[str, bool]]:
 
 
 def test_replies_from_outlook_google_and_apple_in_the_mailbox_become_rsvps(
-    invited, dovecot, tmp_path
+    invited, dovecot, tmp_path, client
 ):
     session, mails = invited
     dovecot.deliver(
@@ -132,6 +132,14 @@ def test_replies_from_outlook_google_and_apple_in_the_mailbox_become_rsvps(
         CAT: ("maybe", False),
         DAN: ("pending", False),
     }
+    # What each of them sees on the session page.
+    for address, shown in [(ANN, "Going"), (BEN, "Not going"), (CAT, "Maybe"), (DAN, None)]:
+        client.force_login(Invitation.objects.get(session=session, person__email=address).person)
+        html = client.get(session.get_absolute_url()).content.decode()
+        assert ("Will you come?" in html, f"Your answer: <strong>{shown}</strong>" in html) == (
+            shown is None,
+            shown is not None,
+        )
     # Everything read was moved: the inbox is empty, nothing is read twice.
     assert dovecot.subjects("INBOX") == []
     assert len(dovecot.subjects("kshare-done")) == 6
