@@ -35,6 +35,13 @@ def _month_url(day: date) -> str:
     return reverse("calendars:month_of", kwargs=kwargs)
 
 
+def _month_of_week(chosen: date, monday: date) -> date:
+    """The month a week view belongs to: the day asked for (today, or a date in the address),
+    or for a week addressed by its Monday the month holding most of its days (its Thursday's,
+    as ISO weeks count), so "Month view" of 29 Dec to 4 Jan opens January."""
+    return chosen if chosen != monday else monday + timedelta(days=3)
+
+
 def _options(request: HttpRequest) -> tuple[bool, str]:
     all_teams = request.GET.get("teams") == "all"
     return all_teams, "?teams=all" if all_teams else ""
@@ -86,7 +93,7 @@ def calendar_week(
             "next_url": week_url(monday + timedelta(days=7)) + query,
             "today_url": reverse("calendars:week") + query,
             "is_this_week": monday <= today <= monday + timedelta(days=6),
-            "month_url": _month_url(monday) + query,
+            "month_url": _month_url(_month_of_week(chosen, monday)) + query,
         },
     )
 
@@ -121,7 +128,13 @@ def calendar_month(
             "next_url": _month_url(next_month) + query if next_month.year <= MAX_YEAR else "",
             "today_url": reverse("calendars:month") + query,
             "is_this_month": first.year == today.year and first.month == today.month,
-            "week_url": reverse("calendars:week_of", kwargs=_date_kwargs(first)) + query,
+            "week_url": reverse(
+                "calendars:week_of",
+                kwargs=_date_kwargs(
+                    today if first.year == today.year and first.month == today.month else first
+                ),
+            )
+            + query,
             "sessions_total": sum(day.sessions for day in days),
         },
     )

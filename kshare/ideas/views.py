@@ -255,13 +255,17 @@ def idea_vote(request: HttpRequest, pk: int) -> HttpResponse:
         idea = selectors.idea_row(person=request.user, pk=pk)
         if idea is None:
             return _gone(request, pk)
+        layout = request.POST.get("compact")
         return render(
             request,
-            "ideas/_idea_list.html#idea-row",
+            "ideas/_idea_list.html#idea-alone"
+            if layout == "alone"
+            else "ideas/_idea_list.html#idea-row",
             {
                 "idea": idea,
                 "idea_next_url": _next_url(request, idea.get_absolute_url()),
-                "idea_compact": request.POST.get("compact") == "1",
+                "idea_compact": layout == "1",
+                "idea_alone": layout == "alone",
             },
         )
     messages.success(request, "Your vote is counted." if voted else "Your vote is withdrawn.")

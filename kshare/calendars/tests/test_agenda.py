@@ -211,6 +211,36 @@ def test_week_navigation_and_today(viewer_client):
     assert 'aria-current="date"' in response.content.decode()
 
 
+def test_calendar_address_goes_to_this_week(viewer_client):
+    response = viewer_client.get("/calendar/")
+    assert (response.status_code, response["Location"]) == (302, "/calendar/week/")
+
+
+@pytest.mark.parametrize(
+    ("week", "month"),
+    [
+        # Addressed by its Monday (the previous/next links): the month holding most of its days.
+        ("2029-12-31", "2030/01"),
+        ("2029-12-24", "2029/12"),
+        ("2026-03-30", "2026/04"),
+        # Addressed by a day: that day's month.
+        ("2026-03-31", "2026/03"),
+        ("2030-01-01", "2030/01"),
+    ],
+)
+def test_month_view_opens_the_month_being_viewed(viewer_client, week, month):
+    html = viewer_client.get(f"/calendar/week/{week}/").content.decode()
+    assert f'<a href="/calendar/month/{month}/">Month view</a>' in html
+
+
+def test_week_view_from_this_month_opens_this_week(viewer_client):
+    today = timezone.localdate(timezone=ZoneInfo("Europe/Berlin"))
+    html = viewer_client.get("/calendar/month/").content.decode()
+    assert f'<a href="/calendar/week/{today:%Y-%m-%d}/">Week view</a>' in html
+    html = viewer_client.get("/calendar/month/2030/01/").content.decode()
+    assert '<a href="/calendar/week/2030-01-01/">Week view</a>' in html
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -43,7 +43,11 @@ class World:
 
 @pytest.fixture
 def world(server: str) -> World:
-    """A small organisation with every kind of thing the pages show."""
+    return make_world()
+
+
+def make_world() -> World:
+    """A small organisation with every kind of thing the pages show (also test_pages.py's)."""
     team = TeamFactory(name="Platform", slug="platform")
     member = PersonFactory(display_name="Mia Member", team=team)
     organiser = OrganiserFactory(display_name="Olga Organiser", team=team)

@@ -1,0 +1,251 @@
+"""Pages as people see them: on a phone, at a desk, and under the strict Content-Security-Policy.
+
+- On a phone (390 x 844) a session page shows what you do first (answer, check in, join), the
+  navigation folds behind a "Menu" button that works without JavaScript.
+- The dashboard reads at a glance and is not a 5,700-px scroll; wide tables scroll in their box.
+- No page triggers a CSP violation, for a member, an organiser or an admin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from kshare.people.tests.factories import AdminFactory, PersonFactory
+from kshare.sessions.models import Session
+from kshare.web.tests.browser.conftest import sign_in
+from kshare.web.tests.browser.test_accessibility import PAGE_GROUPS, World, make_world
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1280, "height": 900}
+
+# Collects every securitypolicyviolation the page reports, before any of its own script runs.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`
+    + ` at ${e.sourceFile || ''}:${e.lineNumber}`
+  );
+});
+"""
+
+
+@pytest.fixture
+def world(server: str) -> World:
+    return make_world()
+
+
+def _phone(browser: Browser) -> Page:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    return context.new_page()
+
+
+# -- phone -----------------------------------------------------------------------------------------
+
+
+def test_on_a_phone_the_rsvp_comes_before_the_description(
+    browser: Browser, server: str, world: World
+) -> None:
+    page = _phone(browser)
+    sign_in(page, server, PersonFactory(display_name="Pia Phone"))
+    # A colleague's session, with an abstract, an agenda, history and ideas.
+    page.goto(f"{server}/sessions/{world.hosted.pk}/")
+    yes = page.get_by_role("button", name="Going", exact=True)
+    expect(yes).to_be_visible()
+    rsvp = yes.bounding_box()
+    about = page.get_by_role("heading", name="About", exact=True).bounding_box()
+    agenda = page.get_by_role("heading", name="Agenda", exact=True).bounding_box()
+    join = page.get_by_role("link", name="Join the video call").bounding_box()
+    assert rsvp is not None and about is not None and agenda is not None and join is not None
+    assert rsvp["y"] + rsvp["height"] <= PHONE["height"], rsvp
+    assert rsvp["y"] < about["y"] < agenda["y"]
+    # The join link is one of the actions too: before the description.
+    assert join["y"] < about["y"]
+    # Nothing on the page is wider than the phone.
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+def test_on_a_phone_the_navigation_folds_behind_a_menu_button(
+    browser: Browser, server: str, world: World
+) -> None:
+    page = _phone(browser)
+    sign_in(page, server, world.member)
+    page.goto(f"{server}/sessions/")
+    nav = page.get_by_role("navigation", name="Main")
+    ideas = nav.get_by_role("link", name="Ideas", exact=True)
+    expect(ideas).to_be_hidden()
+    menu = nav.get_by_text("Menu", exact=True)
+    expect(menu).to_be_visible()
+    box = menu.bounding_box()
+    assert box is not None and box["y"] < 120
+    # Keyboard: focus the button and press Enter.
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(ideas).to_be_visible()
+    ideas.click()
+    expect(page).to_have_url(f"{server}/ideas/")
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_text("Menu", exact=True)
+    ).to_be_visible()
+    page.context.close()
+
+
+def test_the_phone_menu_opens_without_javascript(
+    browser: Browser, server: str, world: World
+) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, server, world.member)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Topics", exact=True)).to_be_hidden()
+    nav.get_by_text("Menu", exact=True).click()
+    expect(nav.get_by_role("link", name="Topics", exact=True)).to_be_visible()
+    context.close()
+
+
+def test_at_a_desk_the_navigation_shows_its_links_without_a_menu(
+    page: Page, server: str, world: World
+) -> None:
+    page.set_viewport_size(DESK)
+    sign_in(page, server, world.member)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Ideas", exact=True)).to_be_visible()
+    expect(nav.get_by_text("Menu", exact=True)).to_be_hidden()
+
+
+# -- calendar, header, ideas -----------------------------------------------------------------------
+
+
+def test_calendar_goes_to_this_week_and_month_view_opens_the_month_being_viewed(
+    page: Page, server: str, world: World
+) -> None:
+    sign_in(page, server, world.member)
+    page.goto(f"{server}/calendar/")
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    expect(page).to_have_url(f"{server}/calendar/week/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Week of {monday.day} ")
+    # A week that starts in December and is mostly January belongs to January.
+    page.goto(f"{server}/calendar/week/2029-12-31/")
+    page.get_by_role("link", name="Month view").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("January 2030")
+    page.goto(f"{server}/calendar/week/2029-12-24/")
+    page.get_by_role("link", name="Month view").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("December 2029")
+
+
+def test_signed_out_header_shows_the_product_name(page: Page, server: str, settings) -> None:
+    # Django's sign-in view names the site after the request's host ("localhost:54321"); the
+    # header shows the product (or the organisation's name for it) on every signed-out page.
+    for path in ("/signin/", "/password/reset/"):
+        page.goto(server + path)
+        brand = page.get_by_role("banner").get_by_role("link").first
+        expect(brand).to_have_accessible_name("kshare")
+        expect(page).to_have_title(re.compile(r" · kshare$"))
+    settings.KSHARE_ORGANISATION_NAME = "Acme Knowledge"
+    page.goto(f"{server}/signin/")
+    expect(page.get_by_role("banner").get_by_role("link").first).to_have_accessible_name(
+        "Acme Knowledge"
+    )
+
+
+def test_an_idea_page_shows_its_title_once(page: Page, server: str, world: World) -> None:
+    sign_in(page, server, world.member)
+    page.goto(f"{server}/ideas/{world.idea.pk}/")
+    main = page.locator("main")
+    expect(main.get_by_text("Record every talk", exact=True)).to_have_count(1)
+    expect(main.get_by_role("heading", name="Record every talk", level=1)).to_be_visible()
+
+
+# -- Content-Security-Policy -----------------------------------------------------------------------
+
+
+def _organiser_pages(w: World) -> list[str]:
+    held = Session.objects.get(programme=w.programme, title="Last month's talk")
+    return [
+        "/dashboard/",
+        "/feedback/hosts/",
+        f"/feedback/sessions/{held.pk}/",
+        f"/feedback/programmes/{w.programme.slug}/",
+        f"/feedback/programmes/{w.programme.slug}/form/",
+        f"/sessions/{w.hosted.pk}/",
+        f"/sessions/{w.hosted.pk}/invite/",
+        f"/sessions/{w.hosted.pk}/attendance/",
+        f"/sessions/{w.hosted.pk}/check-in/",
+        f"/sessions/{w.hosted.pk}/questions/",
+        f"/calendar/slots/{w.proposed.pk}/",
+        "/programmes/new/",
+        f"/programmes/{w.programme.slug}/edit/",
+        "/people/invite/",
+        "/people/import/",
+        "/webhooks/",
+        "/rhythm/",
+        "/rhythm/new/",
+    ]
+
+
+ADMIN_PAGES = ["/outbox/", "/audit/", "/retention/", "/api/tokens/", "/api/v1/docs"]
+
+MEMBER_PAGES: list[str | Callable[[World], str]] = [
+    *(
+        path
+        for group, pages in PAGE_GROUPS.items()
+        if group != "signed-out"
+        for _, path, _, _ in pages
+    ),
+    "/calendar/week/",
+    "/calendar/month/",
+    "/calendar/agenda/",
+    "/calendar/subscribe/",
+    "/library/catch-up/",
+    "/feedback/",
+    "/search/?q=playwright",
+    "/people/me/edit/",
+    "/topics/scheduled/",
+    "/sessions/mine/hosting/",
+]
+
+
+def _violations(page: Page, server: str, paths: list[str]) -> list[str]:
+    found = []
+    for path in paths:
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+        found += [f"{path}: {v}" for v in page.evaluate("window.__cspViolations || []")]
+    return found
+
+
+@pytest.mark.parametrize("who", ["signed-out", "member", "organiser", "admin"])
+def test_no_page_violates_the_content_security_policy(
+    browser: Browser, server: str, world: World, who: str
+) -> None:
+    context = browser.new_context(viewport=DESK)
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    console = []
+    page.on(
+        "console",
+        lambda m: console.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    if who == "signed-out":
+        paths = ["/signin/", "/password/reset/"]
+    elif who == "member":
+        sign_in(page, server, world.member)
+        paths = [p if isinstance(p, str) else p(world) for p in MEMBER_PAGES]
+    elif who == "organiser":
+        sign_in(page, server, world.organiser)
+        paths = _organiser_pages(world)
+    else:
+        sign_in(page, server, AdminFactory(display_name="Ada Admin"))
+        paths = [*ADMIN_PAGES, "/dashboard/", "/"]
+    found = _violations(page, server, paths)
+    context.close()
+    assert (found, console) == ([], [])
