@@ -88,7 +88,8 @@ def feed_calendar(
 
 # Bump when the feed's bytes change for the same rows (a new property, another layout).
 # 3: ORGANIZER is the calendar reply address (KSHARE_CALENDAR_REPLY_ADDRESS), CN the site name.
-FEED_FORMAT = 3
+# 4: VTIMEZONE from RRULE-based STANDARD/DAYLIGHT blocks (both changes landed as "3" the same day).
+FEED_FORMAT = 4
 
 
 def _row(instance: Any) -> tuple:
