@@ -226,3 +226,52 @@ def test_every_parser_reads_the_dst_changes_of_berlin_and_new_york(client, perso
     assert ordered(by_recurring_ical_events(cal)) == expected
     assert by_icalendar_vtimezone(cal, expected) == expected
     assert ordered(by_khal(ics, tmp_path)) == expected
+
+
+def _blocks(key: str, first_year: int) -> list[tuple[str, str, str, str, str]]:
+    from kshare.calendars.vtimezone import vtimezone_for
+
+    component = vtimezone_for(key, first_year=first_year)
+    assert str(component["TZID"]) == key
+
+    def text(value) -> str:
+        raw = value.to_ical()
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    return [
+        (
+            block.name,
+            text(block["DTSTART"]),
+            text(block["TZOFFSETFROM"]),
+            text(block["TZOFFSETTO"]),
+            text(block["RRULE"]) if "RRULE" in block else "",
+        )
+        for block in component.subcomponents
+    ]
+
+
+def test_vtimezone_blocks_follow_the_rules_of_each_era():
+    # New York from 2005: what was in force, the 2005 and 2006 changes one block each (the rule
+    # before 2007), then the current rule as RRULEs.
+    assert _blocks(NEW_YORK, 2005) == [
+        ("STANDARD", "20041231T190000", "-0500", "-0500", ""),
+        ("DAYLIGHT", "20050403T020000", "-0500", "-0400", ""),
+        ("STANDARD", "20051030T020000", "-0400", "-0500", ""),
+        ("DAYLIGHT", "20060402T020000", "-0500", "-0400", ""),
+        ("STANDARD", "20061029T020000", "-0400", "-0500", ""),
+        ("DAYLIGHT", "20070311T020000", "-0500", "-0400", "FREQ=YEARLY;BYDAY=2SU;BYMONTH=3"),
+        ("STANDARD", "20071104T020000", "-0400", "-0500", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=11"),
+    ]
+    assert _blocks(BERLIN, 2026) == [
+        ("STANDARD", "20260101T010000", "+0100", "+0100", ""),
+        ("DAYLIGHT", "20260329T020000", "+0100", "+0200", "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3"),
+        ("STANDARD", "20261025T030000", "+0200", "+0100", "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10"),
+    ]
+    # Southern hemisphere: summer time over the new year.
+    assert _blocks("Australia/Sydney", 2026) == [
+        ("DAYLIGHT", "20260101T110000", "+1100", "+1100", ""),
+        ("DAYLIGHT", "20261004T020000", "+1000", "+1100", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=10"),
+        ("STANDARD", "20260405T030000", "+1100", "+1000", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=4"),
+    ]
+    # No daylight saving: one block.
+    assert _blocks("Asia/Tokyo", 2026) == [("STANDARD", "20260101T090000", "+0900", "+0900", "")]
