@@ -241,8 +241,29 @@ class SessionEditForm(SessionProposeForm):
             raise ValidationError("Choose a date in the future.")
         return start
 
+    def clean_end(self):
+        end = self.cleaned_data.get("end")
+        start, length = self.cleaned_data.get("start"), self.instance.duration
+        if start and length and start != self.instance.start and end_left_as_shown(self):
+            # Only the start moved: the session moves and keeps its length (the old end is no
+            # fixed point — keeping it turned a 45-minute talk moved back into a 15-day one).
+            return start + length
+        return end
+
+
+def end_left_as_shown(form: forms.BaseForm) -> bool:
+    """Whether the submitted ``end`` is the one the form showed (the input shows minutes)."""
+    shown = form.get_initial_for_field(form.fields["end"], "end")
+    end = form.cleaned_data.get("end")
+    if shown is None or end is None:
+        return shown is None and end is None
+    return end == shown.replace(second=0, microsecond=0)
+
 
 class ScheduleForm(forms.Form):
+    """A time for the session. An end left as shown moves with the start (the session keeps its
+    length): ``cleaned_data["end"]`` is then None, which the service reads that way."""
+
     start = forms.DateTimeField(
         label="Starts", widget=DateTimeLocalInput(), help_text="In your timezone."
     )
@@ -250,7 +271,7 @@ class ScheduleForm(forms.Form):
         label="Ends",
         required=False,
         widget=DateTimeLocalInput(),
-        help_text="Leave empty to use the format's length.",
+        help_text="Leave it as it is, or empty, to keep the session's length.",
     )
 
     def clean(self) -> dict:
@@ -258,6 +279,8 @@ class ScheduleForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and start <= timezone.now():
             self.add_error("start", "Choose a start time in the future.")
+        if end is not None and end_left_as_shown(self):
+            data["end"] = end = None
         if start and end and end <= start:
             self.add_error("end", "The end must be after the start.")
         return data

@@ -34,6 +34,16 @@ def format_minutes(format: str) -> int:
     return sum(minutes for _, minutes, _ in DEFAULT_AGENDAS[format])
 
 
+# The longest a session of each format may run (minutes): room for a long discussion, never a
+# typo's fifteen days. A session also starts and ends on the same day (``session_length_check``).
+FORMAT_MAX_MINUTES: dict[str, int] = {
+    Format.LIGHTNING: 30,
+    Format.TALK: 120,
+    Format.WORKSHOP: 8 * 60,
+    Format.DISCUSSION: 180,
+}
+
+
 class Level(models.TextChoices):
     ALL = "all", "Everyone"
     BEGINNER = "beginner", "Beginner"

@@ -17,6 +17,7 @@ from kshare.reminders.services import reminders_plan
 from kshare.sessions import cohosting
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
+    FORMAT_MAX_MINUTES,
     AgendaItem,
     Attendance,
     Format,
@@ -42,6 +43,32 @@ class ScheduleResult:
 
 def session_default_end(*, start: datetime, format: str) -> datetime:
     return start + timedelta(minutes=format_minutes(format))
+
+
+def session_length_check(*, start: datetime, end: datetime, format: str) -> None:
+    """Refuse (``ValidationError`` on ``end``) an end not after the start, a session longer than
+    its format allows (``FORMAT_MAX_MINUTES``) or one that ends on another day than it starts
+    (in the installation's ``TIME_ZONE``; an end at midnight closes the day it started)."""
+    if end <= start:
+        raise ValidationError({"end": "The end must be after the start."}, code="end_before_start")
+    tz = timezone.get_default_timezone()
+    if (
+        timezone.localtime(start, tz).date()
+        != timezone.localtime(end - timedelta(microseconds=1), tz).date()
+    ):
+        raise ValidationError(
+            {"end": "A session ends on the day it starts: choose an end on the same day."},
+            code="session_spans_days",
+        )
+    longest = FORMAT_MAX_MINUTES[format]
+    if end - start > timedelta(minutes=longest):
+        label = Format(format).label.lower()
+        hours, minutes = divmod(longest, 60)
+        limit = f"{hours} h {minutes:02d} min" if hours else f"{minutes} minutes"
+        raise ValidationError(
+            {"end": f"A {label} lasts at most {limit}: choose an earlier end."},
+            code="session_too_long",
+        )
 
 
 def _agenda_create(*, session: Session) -> None:
@@ -127,7 +154,11 @@ def session_update(
     teams: Sequence[Team] | None = None,
     **fields: object,
 ) -> ScheduleResult:
-    """Change a session's details. A new start time of a scheduled session is a reschedule."""
+    """Change a session's details. A new start time of a scheduled session is a reschedule.
+
+    A new ``start`` without an ``end`` keeps the session's length; a changed time must fit
+    ``session_length_check`` (else a ``ValidationError`` on ``end``, nothing saved or mailed).
+    """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     old_start = locked.start
     moved_to = fields.get("programme")
@@ -135,9 +166,15 @@ def session_update(
         programme_check(programme=moved_to, by=by)
     for name, value in fields.items():
         setattr(session, name, value)
+    length = locked.duration
+    if "end" not in fields and session.start not in (None, old_start) and length is not None:
+        session.end = session.start + length  # a new start alone moves the session, length kept
     if session.start is not None and session.end is None:
         session.end = session_default_end(start=session.start, format=session.format)
     session.full_clean(exclude=["programme", "created_by"])
+    timing = (session.start, session.end, session.format)
+    if session.start and session.end and timing != (old_start, locked.end, locked.format):
+        session_length_check(start=session.start, end=session.end, format=session.format)
     session.save()
     if tags is not None:
         session.tags.set(tags)
@@ -195,6 +232,8 @@ def session_schedule(
 ) -> ScheduleResult:
     """Commit to a slot: proposed → scheduled, or move a scheduled session (history kept).
 
+    Without an ``end`` the session keeps its length (a proposal without one: the format's). The
+    time must fit ``session_length_check``, else a ``ValidationError`` and nothing is mailed.
     Warns, without blocking, when fewer than the programme's lead-time days are left.
     """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
@@ -204,9 +243,10 @@ def session_schedule(
         )
     if start <= timezone.now():
         raise ValidationError({"start": "Choose a start time in the future."})
-    end = end or session_default_end(start=start, format=locked.format)
-    if end <= start:
-        raise ValidationError({"end": "The end must be after the start."})
+    if end is None:
+        length = locked.duration
+        end = start + length if length else session_default_end(start=start, format=locked.format)
+    session_length_check(start=start, end=end, format=locked.format)
     from_state, old_start = locked.state, locked.start
     session.start, session.end, session.state = start, end, State.SCHEDULED
     rescheduled = from_state == State.SCHEDULED
