@@ -1,8 +1,11 @@
 """Check-in: the window, the signed check-in link and its QR code, and checking in.
 
 The window runs from ``CHECKIN_OPENS_BEFORE`` before a session's start to its end (the end is
-not in it). A scheduled session takes check-ins during its window; so does a session marked held
-early, until its end. Proposed and cancelled sessions take none.
+not in it). A scheduled session takes check-ins during its window. Marking a session held freezes
+its attendance log: from then on a check-in is refused (``HELD``), even inside the window of a
+session marked held early, and requests no feedback; the host or an organiser can still add
+someone on the attendance log, where it shows as a correction. Proposed and cancelled sessions
+take none.
 
 The link carries a token signed with its own salt (``CHECKIN_SALT``): the session's id and the
 link's expiry (the session's end when the link was made, as a Unix time). It has no timestamp,
@@ -35,6 +38,7 @@ NOT_YET = "not_yet"
 OVER = "over"
 CANCELLED = "cancelled"
 NOT_SCHEDULED = "not_scheduled"
+HELD = "held"  # marked held: the attendance log is frozen (only ``checkin`` refuses with it)
 
 
 def checkin_state(session: Session, *, now: datetime | None = None) -> str:
@@ -139,7 +143,8 @@ def checkin(
     The caller has checked that ``person`` may see the session. The window is checked on the
     locked session row, so a check-in never lands on a session cancelled or moved meanwhile.
     Idempotent: a second check-in returns the first row and writes nothing. Raises
-    ``CheckInClosed`` outside the window.
+    ``CheckInClosed`` outside the window, and with ``HELD`` once the session is marked held (the
+    log is frozen: nothing is recorded and no feedback is requested).
     """
     with transaction.atomic():
         locked = (
@@ -148,6 +153,8 @@ def checkin(
             .get(pk=session.pk)
         )
         state = checkin_state(locked, now=now)
+        if state == OPEN and locked.state == State.HELD:
+            state = HELD
         if state != OPEN:
             raise CheckInClosed(state)
         return attendance_add(session=locked, person=person, by=person, method=method)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kshare.attendance.checkin import (
     CANCELLED,
     CHECKIN_OPENS_BEFORE,
+    HELD,
     NOT_YET,
     OPEN,
     OVER,
@@ -104,12 +105,28 @@ def _closed(request: HttpRequest, session: Session, state: str) -> HttpResponse:
         )
     if state == OVER:
         return _expired(request)
+    if state == HELD:
+        return _problem(request, 409, "The attendance list is final", _held_text(session))
     return _problem(
         request,
         409,
         "This session is not scheduled",
         f"“{session.title}” has no confirmed date yet, so nobody can check in to it.",
     )
+
+
+def _held_text(session: Session) -> str:
+    return (
+        f"“{session.title}” was marked as held, so its attendance list is final and takes no "
+        "more check-ins. If you were there, ask the host to add you: the log shows it as a "
+        "correction."
+    )
+
+
+def _checkin_state(session: Session) -> str:
+    """The window state, or ``HELD`` inside the window of a session marked held (frozen log)."""
+    state = checkin_state(session)
+    return HELD if state == OPEN and session.state == State.HELD else state
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
@@ -159,7 +176,7 @@ def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
             "This session does not exist, or it is not open to you (it may be for invited "
             "people only). Ask the host if you think you should be on the list.",
         )
-    state = checkin_state(session)
+    state = _checkin_state(session)
     if state != OPEN:
         return _closed(request, session, state)
     context = {"session": session, "token": token}
@@ -257,7 +274,7 @@ def checkin_context(request: HttpRequest, session: Session, *, can_edit: bool) -
 
     At most one query (whether the reader has checked in), and only during the window.
     """
-    state = checkin_state(session)
+    state = _checkin_state(session)
     attendance = _checked_in_at(session, _reader(request)) if state == OPEN else None
     return {
         # Everybody who may see the session during the window; its hosts before it too.
@@ -283,6 +300,9 @@ def checkin_remote(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except CheckInClosed as closed:
         if not htmx:
+            if closed.state == HELD:  # back to the session page, with the reason
+                messages.error(request, _held_text(session))
+                return redirect(session)
             return _closed(request, session, closed.state)
         context = checkin_context(request, session, can_edit=can_edit)
         context |= {
@@ -311,4 +331,6 @@ def _closed_text(state: str) -> str:
         CANCELLED: "This session was cancelled.",
         NOT_YET: "Check-in has not opened yet.",
         OVER: "The session is over: check-in is closed.",
+        HELD: "The session was marked as held: its attendance list is final. "
+        "Ask the host to add you if you were there.",
     }.get(state, "This session is not scheduled.")

@@ -21,6 +21,7 @@ from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
 
 from kshare.calendars.vtimezone import calendar_add_timezones
 from kshare.rhythm.models import RhythmEvent
+from kshare.rhythm.selectors import rhythm_holiday_exdates
 from kshare.sessions.models import Session, State
 
 PRODID = "-//kshare//kshare knowledge sharing//EN"
@@ -240,6 +241,12 @@ def rhythm_event_components(event: RhythmEvent) -> list[Event]:
     components = [series]
     exceptions = sorted(event.exceptions.all(), key=lambda exc: (exc.original_start, exc.pk))
     cancelled = [exc.original_start.astimezone(tz) for exc in exceptions if exc.cancelled]
+    moved_starts = {exc.original_start for exc in exceptions if not exc.cancelled}
+    # Occurrences skipped for a holiday (the event's ``skip_holidays``) are EXDATEs too.
+    for skipped in rhythm_holiday_exdates(event=event, now=timezone.now()):
+        if skipped not in moved_starts and skipped.astimezone(tz) not in cancelled:
+            cancelled.append(skipped.astimezone(tz))
+    cancelled.sort()
     if cancelled:
         # One EXDATE property with every cancelled start (a list value).
         series.add("exdate", cancelled)

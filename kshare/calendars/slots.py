@@ -6,6 +6,11 @@ hours of at least one timezone group, then ranked. ``slots_find`` gathers that d
 in a fixed number of queries, however many invitees: people are counted per (timezone, team),
 so 500 invitees in six timezones cost six working-hours checks per candidate, not 500.
 
+Days off: nobody's working hours fall on a company closure day (``closed``, a date in each
+person's own timezone), and people with an office region (``Group.region``, e.g. ``DE-BY``) have
+none on its public holidays (``holidays``), so a slot on 6 January fits nobody in Bavaria and
+one on 25 December (a default closure day) fits nobody at all.
+
 Ranking, best first: inside everyone's working hours; then the most people whose working hours
 it fits; then a slot of the programme's cadence; then slots that leave the lead time for
 invitations; then the earliest. The list is spread over days: at most ``per_day`` slots a day,
@@ -19,8 +24,8 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +46,13 @@ class WorkingHours:
     start: time
     end: time
     weekdays: frozenset[int] = WORKING_DAYS
+
+
+class Group(NamedTuple):
+    """People planned for, counted by their timezone and office region (``""``: none)."""
+
+    timezone: str
+    region: str = ""
 
 
 @dataclass
@@ -89,9 +101,15 @@ def tz_or_utc(name: str) -> zoneinfo.ZoneInfo:
 
 
 def working_windows(
-    *, tz: tzinfo, after: datetime, before: datetime, hours: WorkingHours
+    *,
+    tz: tzinfo,
+    after: datetime,
+    before: datetime,
+    hours: WorkingHours,
+    days_off: Collection[date] = (),
 ) -> list[tuple[datetime, datetime]]:
-    """Working-hours intervals (UTC) of ``tz`` overlapping [after, before), day by day.
+    """Working-hours intervals (UTC) of ``tz`` overlapping [after, before), day by day, none on
+    ``days_off`` (local dates).
 
     Each day's hours are read as local wall-clock time, so 09:00 stays 09:00 local across a
     daylight-saving change (the UTC instant moves instead).
@@ -100,7 +118,7 @@ def working_windows(
     last = before.astimezone(tz).date() + timedelta(days=1)
     windows = []
     while day <= last:
-        if day.weekday() in hours.weekdays:
+        if day.weekday() in hours.weekdays and day not in days_off:
             start = datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
             end = datetime.combine(day, hours.end, tzinfo=tz).astimezone(UTC)
             if end > after and start < before:
@@ -130,9 +148,11 @@ def slots_search(
     after: datetime,
     before: datetime,
     duration: timedelta,
-    groups: Mapping[str, int],
+    groups: Mapping[str, int] | Mapping[Group, int],
     busy: Iterable[tuple[datetime, datetime]] = (),
     cadence_starts: Collection[datetime] = (),
+    closed: Collection[date] = (),
+    holidays: Mapping[str, Collection[date]] | None = None,
     now: datetime,
     lead_time: timedelta = timedelta(days=14),
     hours: WorkingHours | None = None,
@@ -143,22 +163,31 @@ def slots_search(
 ) -> list[Slot]:
     """The best ``limit`` slots of ``duration`` in [after, before), never before ``now``.
 
-    ``groups`` counts people per timezone name. A candidate is kept when it overlaps nothing
-    in ``busy`` and lies inside the working hours of at least one group. Days (for
-    ``per_day``) are those of ``day_tz``, the organiser's timezone.
+    ``groups`` counts people per timezone name, or per ``Group`` (timezone and office region).
+    A candidate is kept when it overlaps nothing in ``busy`` and lies inside the working hours
+    of at least one group, which have none on the company's ``closed`` days nor on the public
+    ``holidays`` of the group's region (region → dates). Days (for ``per_day``) are those of
+    ``day_tz``, the organiser's timezone.
     """
     hours = hours or working_hours()
-    total = sum(groups.values())
-    if not groups:
+    holidays = holidays or {}
+    counted = {
+        key if isinstance(key, Group) else Group(key): count for key, count in groups.items()
+    }
+    total = sum(counted.values())
+    if not counted:
         # Nobody to plan for: the organiser's own working hours still apply.
-        groups = {str(day_tz): 0}
+        counted = {Group(str(day_tz)): 0}
     first = _ceil(max(after, now), step)
     last = before - duration
     if first > last:
         return []
     windows: list[tuple[int, list[datetime], list[datetime]]] = []
-    for name, count in groups.items():
-        spans = working_windows(tz=tz_or_utc(name), after=first, before=before, hours=hours)
+    for group, count in counted.items():
+        off = set(closed).union(holidays.get(group.region, ()))
+        spans = working_windows(
+            tz=tz_or_utc(group.timezone), after=first, before=before, hours=hours, days_off=off
+        )
         windows.append((count, [s for s, _ in spans], [e for _, e in spans]))
     blocked = _merged(busy)
     blocked_starts = [s for s, _ in blocked]
@@ -239,25 +268,29 @@ def _slot(
 
 def invitee_groups(
     invitees: QuerySet[Person] | Sequence[Person],
-) -> tuple[dict[str, int], set[int]]:
-    """People per timezone, and the teams they belong to: one query for a queryset."""
+) -> tuple[dict[Group, int], set[int]]:
+    """People per timezone and office region, and the teams they belong to: one query for a
+    queryset."""
     from django.db.models import Count
 
     from kshare.people.models import Person
+    from kshare.people.offices import office_region
 
     groups: Counter = Counter()
     teams: set[int] = set()
     if isinstance(invitees, Sequence):
-        rows: Iterable[tuple[str, int | None, int]] = [(p.timezone, p.team_id, 1) for p in invitees]
+        rows: Iterable[tuple[str, int | None, str, str, int]] = [
+            (p.timezone, p.team_id, p.office_country, p.office_subdivision, 1) for p in invitees
+        ]
     else:
         assert invitees.model is Person
         rows = (
             invitees.order_by()
-            .values_list("timezone", "team_id")
+            .values_list("timezone", "team_id", "office_country", "office_subdivision")
             .annotate(n=Count("id", distinct=True))
         )
-    for name, team_id, n in rows:
-        groups[str(tz_or_utc(name))] += n
+    for name, team_id, country, subdivision, n in rows:
+        groups[Group(str(tz_or_utc(name)), office_region(country, subdivision))] += n
         if team_id is not None:
             teams.add(team_id)
     return dict(groups), teams
@@ -337,11 +370,15 @@ def slots_find(
     length (or its format's); ``tz`` (the organiser's timezone, for spreading over days)
     to the current one. Avoids rhythm events (company-wide ones, and those of the invitees'
     teams), other scheduled sessions of the programme and sessions the hosts host or attend.
-    Warns when a slot leaves less than the programme's lead time. Five queries at most.
+    No slot on the company's closure days, nor on the public holidays of the invitees'
+    offices for them. Warns when a slot leaves less than the programme's lead time. Six
+    queries at most.
     """
     from django.utils import timezone
 
+    from kshare.people.offices import public_holidays
     from kshare.programmes.selectors import programme_cadence_starts
+    from kshare.rhythm.daysoff import closure_days
     from kshare.rhythm.selectors import rhythm_occurrences
     from kshare.sessions.models import format_minutes
 
@@ -356,6 +393,13 @@ def slots_find(
         (o.start, o.end) for o in rhythm_occurrences(after=after, before=before, team_ids=teams)
     )
     cadence = programme_cadence_starts(programme=programme, after=after, before=before)
+    # Local dates in every timezone: a day's margin on each side of the UTC window.
+    first_day, last_day = (after - timedelta(days=1)).date(), (before + timedelta(days=1)).date()
+    holidays = {
+        region: set(public_holidays(region=region, first=first_day, last=last_day))
+        for region in {group.region for group in groups}
+        if region
+    }
     return slots_search(
         after=after,
         before=before,
@@ -363,6 +407,8 @@ def slots_find(
         groups=groups,
         busy=busy,
         cadence_starts=cadence,
+        closed=set(closure_days(first=first_day, last=last_day)),
+        holidays=holidays,
         now=now,
         lead_time=timedelta(days=programme.lead_time_days),
         day_tz=tz,

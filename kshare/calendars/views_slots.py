@@ -62,6 +62,7 @@ def slot_finder_context(request: HttpRequest, session: Session) -> dict:
     form = SlotFinderForm(request.GET if searched else _defaults(session))
     slots: list[dict] = []
     planned = None
+    team = None
     if form.is_valid():
         data = form.cleaned_data
         after, before = form.window()
@@ -73,6 +74,7 @@ def slot_finder_context(request: HttpRequest, session: Session) -> dict:
                 Q(team=data["team"]) | Q(Exists(hosts))
             )
             planned = f"the {data['team'].name} team and the hosts"
+            team = data["team"]  # chosen with the slot: pre-selected on the invite page
         elif data["plan_for"] == PLAN_EVERYONE:
             invitees = Person.objects.filter(is_active=True)
             planned = "everyone"
@@ -100,6 +102,7 @@ def slot_finder_context(request: HttpRequest, session: Session) -> dict:
         "slot_form": form,
         "slots": slots,
         "slot_planned_for": planned,
+        "slot_team": team,
         "slot_searched": searched,
         "working_hours": getattr(settings, "KSHARE_WORKING_HOURS", DEFAULT_WORKING_HOURS),
         "viewer_timezone": timezone.get_current_timezone_name(),

@@ -125,6 +125,20 @@ CITY = {
     "Asia/Singapore": "Singapore",
     "Africa/Lagos": "Lagos",
 }
+# Each city's office, for public holidays (``kshare.people.offices``): country and region.
+OFFICE = {
+    "Europe/Berlin": ("DE", "BE"),
+    "Europe/London": ("GB", "ENG"),
+    "America/New_York": ("US", "NY"),
+    "Asia/Kolkata": ("IN", "KA"),
+    "Europe/Lisbon": ("PT", ""),
+    "Europe/Warsaw": ("PL", ""),
+    "Europe/Stockholm": ("SE", ""),
+    "America/Chicago": ("US", "IL"),
+    "America/Los_Angeles": ("US", "CA"),
+    "Asia/Singapore": ("SG", ""),
+    "Africa/Lagos": ("NG", ""),
+}
 
 
 class DemoError(ValueError):
@@ -417,6 +431,8 @@ class _Builder:
                     display_name=name,
                     team_id=team_id,
                     timezone=tz,
+                    office_country=OFFICE[tz][0],
+                    office_subdivision=OFFICE[tz][1],
                     role=role,
                     bio=bio,
                     password=self.password,
@@ -1022,6 +1038,10 @@ class _Builder:
             30,
             location="Berlin office, kitchen stage, and online",
             description="Company news, numbers and announcements for everyone.",
+            # No huddle on Berlin's public holidays (Easter Monday, Whit Monday …).
+            skip_holidays=True,
+            holiday_country="DE",
+            holiday_subdivision="BE",
         )
         figure = event(
             "Figure Friday",
@@ -1039,6 +1059,7 @@ class _Builder:
                 15,
                 team=Team(pk=self.team_id[spec.name], name=spec.name),
                 description="The team's daily stand-up.",
+                skip_holidays=True,  # not on the company's closure days
             )
         offsite = self.today + timedelta(days=7 - self.today.weekday() + 7)  # Monday after next
         rhythm.rhythm_occurrence_cancel(

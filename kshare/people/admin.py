@@ -28,7 +28,20 @@ class PersonAdmin(UserAdmin):
     inlines = [SkillInline]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["display_name", "team", "timezone", "bio", "interests"]}),
+        (
+            "Profile",
+            {
+                "fields": [
+                    "display_name",
+                    "team",
+                    "timezone",
+                    "office_country",
+                    "office_subdivision",
+                    "bio",
+                    "interests",
+                ]
+            },
+        ),
         ("Access", {"fields": ["role", "is_active", "is_staff", "is_superuser", "groups"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]

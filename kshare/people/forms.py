@@ -14,6 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from kshare.outbox.categories import CATEGORIES
 from kshare.people import throttle
 from kshare.people.models import Person, Role, Team
+from kshare.people.offices import country_choices, office_region_error
 from kshare.people.parsing import SkillsError, skills_format, skills_parse, timezone_names
 from kshare.people.services import email_normalise
 from kshare.tags.services import TagError, tag_names_parse
@@ -168,6 +169,18 @@ class ProfileForm(forms.Form):
         queryset=Team.objects.all(), required=False, empty_label="No team"
     )
     timezone = TimezoneField()
+    office_country = forms.ChoiceField(
+        label="Office country",
+        required=False,
+        choices=lambda: [("", "Not set (only the company's closure days)"), *country_choices()],
+        help_text="No session time is proposed on its public holidays for you.",
+    )
+    office_subdivision = forms.CharField(
+        label="Office region",
+        required=False,
+        max_length=10,
+        help_text="Optional: a state or region with its own holidays, e.g. BY (Bavaria).",
+    )
     bio = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
     interests_text = forms.CharField(
         label="Interests",
@@ -190,6 +203,8 @@ class ProfileForm(forms.Form):
             "display_name": person.display_name,
             "team": person.team_id,
             "timezone": person.timezone,
+            "office_country": person.office_country,
+            "office_subdivision": person.office_subdivision,
             "bio": person.bio,
             "interests_text": ", ".join(tag.name for tag in person.interests.all()),
             "skills_text": skills_format(
@@ -203,6 +218,13 @@ class ProfileForm(forms.Form):
         if not name:
             raise ValidationError("Enter a display name.")
         return name
+
+    def clean_office_subdivision(self) -> str:
+        subdivision = self.cleaned_data["office_subdivision"].strip().upper()
+        error = office_region_error(self.cleaned_data.get("office_country", ""), subdivision)
+        if error:
+            raise ValidationError(error)
+        return subdivision
 
     def clean_interests_text(self) -> list[str]:
         try:

@@ -4,9 +4,12 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now
+
+from kshare.people import offices
 
 
 class Team(models.Model):
@@ -60,6 +63,17 @@ class Person(AbstractBaseUser, PermissionsMixin):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     timezone = models.CharField(max_length=64, default="UTC")
+    # The office's public holidays (``kshare.people.offices``): no slot, cadence slot or reminder
+    # is put on them for this person. Empty: only the company's closure days apply.
+    office_country = models.CharField(
+        "office country", max_length=2, blank=True, help_text="For public holidays, e.g. DE."
+    )
+    office_subdivision = models.CharField(
+        "office region",
+        max_length=10,
+        blank=True,
+        help_text="A state or region with its own public holidays, e.g. BY (Bavaria).",
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     bio = models.TextField(blank=True, max_length=2000)
     interests = models.ManyToManyField("tags.Tag", blank=True, related_name="interested_people")
@@ -100,6 +114,22 @@ class Person(AbstractBaseUser, PermissionsMixin):
     @property
     def is_organiser(self) -> bool:
         return self.role == Role.ORGANISER or self.is_admin
+
+    @property
+    def office_region(self) -> str:
+        """The key of this person's holiday calendar (``"DE-BY"``), or ``""``."""
+        return offices.office_region(self.office_country, self.office_subdivision)
+
+    def clean(self) -> None:
+        super().clean()
+        error = offices.office_region_error(self.office_country, self.office_subdivision)
+        if error:
+            field = (
+                "office_country"
+                if not self.office_country or (self.office_country not in offices.SUPPORTED)
+                else "office_subdivision"
+            )
+            raise ValidationError({field: error})
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

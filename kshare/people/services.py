@@ -25,6 +25,7 @@ from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
 from kshare.people import emails
 from kshare.people.models import AccountInvite, Person, Role, Skill, Team
+from kshare.people.offices import office_region_error
 from kshare.people.parsing import SkillsError, skills_parse, timezone_is_known
 from kshare.tags.models import Tag
 from kshare.tags.services import TagError, tag_names_parse, tag_slug, tags_get_or_create
@@ -155,8 +156,14 @@ def profile_update(
     timezone: str,
     bio: str = "",
     interests: Iterable[str] = (),
+    office_country: str = "",
+    office_subdivision: str = "",
 ) -> Person:
-    """Save the profile fields a person edits themselves; ``interests`` are tag names."""
+    """Save the profile fields a person edits themselves; ``interests`` are tag names.
+
+    ``office_country``/``office_subdivision`` name the office's public-holiday calendar
+    (``kshare.people.offices``); a calendar that does not exist is a ValidationError.
+    """
     display_name = " ".join(display_name.split())
     if not display_name:
         raise ValidationError("Enter a display name.", code="display_name")
@@ -164,12 +171,25 @@ def profile_update(
         raise ValidationError(
             "Unknown timezone “%(tz)s”.", code="timezone", params={"tz": timezone}
         )
+    region_error = office_region_error(office_country, office_subdivision)
+    if region_error:
+        raise ValidationError(region_error, code="office_region")
     person.display_name = display_name[:DISPLAY_NAME_MAX_LENGTH]
     person.team = team
     person.timezone = timezone
+    person.office_country, person.office_subdivision = office_country, office_subdivision
     person.bio = bio[:BIO_MAX_LENGTH]
     with transaction.atomic():
-        person.save(update_fields=["display_name", "team", "timezone", "bio"])
+        person.save(
+            update_fields=[
+                "display_name",
+                "team",
+                "timezone",
+                "office_country",
+                "office_subdivision",
+                "bio",
+            ]
+        )
         person.interests.set(tags_get_or_create(names=interests))
     return person
 

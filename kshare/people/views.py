@@ -121,6 +121,8 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             display_name=data["display_name"],
             team=data["team"],
             timezone=data["timezone"],
+            office_country=data["office_country"],
+            office_subdivision=data["office_subdivision"],
             bio=data["bio"],
             interests=data["interests_text"],
         )

@@ -16,6 +16,10 @@ The rules, in one place:
   scheduled and has not started. It locks the session row (as the session services do), then
   claims the reminder with ``UPDATE … WHERE sent_at IS NULL`` and queues the mails in the same
   transaction: a crash loses nothing and sends nothing twice, and of two workers only one claims.
+- **Days off.** A reminder that would fall on a company closure day or a public holiday of the
+  host's office (``kshare.rhythm.daysoff``, the date in the host's timezone) moves to the same
+  time on the previous working day (a weekday that is neither), so "your session is in two
+  days" is not read after a long weekend. A reminder on the session's own day stays where it is.
 - **Never a late burst.** A reminder goes out at most half its lead time late (a 24-hour
   reminder until 12 hours before the start, the 1-hour one until 30 minutes before); after that
   it is dropped, and so is a reminder overtaken by a later one of the same kind that is due too
@@ -34,8 +38,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -51,6 +56,7 @@ from kshare.people.models import Person, Role
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_reminder_offsets
 from kshare.reminders.models import OrganiserDigest, Reminder
+from kshare.rhythm.daysoff import ClosureRule, closure_dates, closure_rules, previous_working_day
 from kshare.sessions.invitations import invitation_counts, rsvp_link
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 
@@ -83,6 +89,51 @@ def _offsets(programme: Programme) -> list[tuple[str, int]]:
     return sorted((kind, minutes) for kind, values in offsets.items() for minutes in values)
 
 
+@dataclass(frozen=True)
+class DaysOff:
+    """The days a session's reminders avoid, as local dates of ``tz`` (the host's timezone)."""
+
+    tz: ZoneInfo
+    days: Collection[date] = ()
+
+
+def reminders_days_off(
+    *, session: Session, host: Person | None, rules: list[ClosureRule] | None = None
+) -> DaysOff:
+    """Closure days and the public holidays of ``host``'s office, in the host's timezone, over
+    the reach of any reminder (``SYNC_HORIZON``) before ``session``. ``rules``: the closure days
+    already read (else one query)."""
+    from kshare.people.offices import public_holidays
+
+    tz = host.tzinfo if host is not None else ZoneInfo("UTC")
+    if session.start is None:
+        return DaysOff(tz)
+    last = session.start.astimezone(tz).date()
+    first = last - SYNC_HORIZON - timedelta(days=7)  # room to step back over a holiday week
+    days = set(closure_dates(closure_rules() if rules is None else rules, first=first, last=last))
+    if host is not None:
+        days |= set(public_holidays(region=host.office_region, first=first, last=last))
+    return DaysOff(tz, days)
+
+
+def _due(start: datetime, minutes: int, off: DaysOff) -> datetime:
+    """``minutes`` before ``start``, moved to the previous working day when that is a day off
+    (and not the session's own day)."""
+    due = start - timedelta(minutes=minutes)
+    local = due.astimezone(off.tz)
+    if local.date() not in off.days or local.date() == start.astimezone(off.tz).date():
+        return due
+    day = previous_working_day(local.date(), off=off.days)
+    return datetime.combine(day, local.time(), tzinfo=off.tz).astimezone(UTC)
+
+
+def _host(session: Session) -> Person | None:
+    """The session's host (the first host link), whose office's days off reminders avoid."""
+    links = session.host_links.all()  # prefetched by reminders_sync
+    host = next((link for link in links if link.role == SessionHost.Role.HOST), None)
+    return host.person if host is not None else None
+
+
 @transaction.atomic
 def reminders_plan(*, session: Session, now: datetime | None = None) -> None:
     """Create, move or drop the pending reminders of ``session`` to match its state and start.
@@ -102,9 +153,15 @@ def reminders_plan(*, session: Session, now: datetime | None = None) -> None:
         pending.delete()
         return
     start = locked.start
+    host = (
+        SessionHost.objects.filter(session=locked, role=SessionHost.Role.HOST)
+        .select_related("person")
+        .order_by("id")
+        .first()
+    )
+    off = reminders_days_off(session=locked, host=host.person if host else None)
     wanted = {
-        (kind, minutes): start - timedelta(minutes=minutes)
-        for kind, minutes in _offsets(locked.programme)
+        (kind, minutes): _due(start, minutes, off) for kind, minutes in _offsets(locked.programme)
     }
     existing = {(r.kind, r.offset_minutes): r for r in Reminder.objects.filter(session=locked)}
     new: list[Reminder] = []
@@ -138,11 +195,14 @@ def reminders_plan_programme(*, programme: Programme, now: datetime | None = Non
     return len(ids)
 
 
-def _in_sync(session: Session, reminders: list[Reminder], now: datetime) -> bool:
+def _in_sync(
+    session: Session, reminders: list[Reminder], now: datetime, rules: list[ClosureRule]
+) -> bool:
     """True when ``reminders_plan`` would change nothing for ``session``."""
     assert session.start is not None  # scheduled sessions have a start
+    off = reminders_days_off(session=session, host=_host(session), rules=rules)
     wanted = {
-        (kind, minutes): session.start - timedelta(minutes=minutes)
+        (kind, minutes): _due(session.start, minutes, off)
         for kind, minutes in _offsets(session.programme)
     }
     have = {(r.kind, r.offset_minutes): r for r in reminders}
@@ -160,7 +220,7 @@ def reminders_sync(*, now: datetime | None = None) -> int:
     """Re-plan the upcoming scheduled sessions whose reminders do not match their programme.
 
     The safety net behind the services: a programme whose reminder settings changed, sessions
-    scheduled outside the services (imports, the demo) or before reminders existed. Two
+    scheduled outside the services (imports, the demo) or before reminders existed. Five
     queries when everything is in sync; looks only as far ahead as the longest reminder
     setting allows (60 days), so nothing due can be missed. Returns the sessions re-planned.
     """
@@ -168,12 +228,13 @@ def reminders_sync(*, now: datetime | None = None) -> int:
     sessions = (
         Session.objects.filter(state=State.SCHEDULED, start__gt=now, start__lte=now + SYNC_HORIZON)
         .select_related("programme")
-        .prefetch_related("reminders")
+        .prefetch_related("reminders", "host_links__person")
         .order_by("start", "id")
     )
     planned = 0
+    rules = closure_rules()
     for session in sessions:
-        if not _in_sync(session, list(session.reminders.all()), now):
+        if not _in_sync(session, list(session.reminders.all()), now, rules):
             reminders_plan(session=session, now=now)
             planned += 1
     return planned

@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 
+from kshare.people.offices import office_region_error
 from kshare.rhythm import recurrence
-from kshare.rhythm.models import RhythmEvent, RhythmException
+from kshare.rhythm.models import ClosureDay, RhythmEvent, RhythmException
 from kshare.rhythm.selectors import rhythm_is_occurrence
 from kshare.rhythm.services import FIRST_YEAR, LAST_YEAR
 
@@ -25,11 +26,18 @@ class RhythmEventAdminForm(forms.ModelForm):
             "timezone",
             "team",
             "location",
+            "skip_holidays",
+            "holiday_country",
+            "holiday_subdivision",
             "created_by",
         ]
 
     def clean(self) -> dict:
         data = super().clean()
+        country, subdivision = data.get("holiday_country", ""), data.get("holiday_subdivision", "")
+        error = office_region_error(country or "", subdivision or "")
+        if error:
+            self.add_error("holiday_country" if not country else "holiday_subdivision", error)
         try:
             tz = recurrence.timezone_get(data.get("timezone") or "")
         except recurrence.RecurrenceError as exc:
@@ -95,3 +103,11 @@ class RhythmExceptionAdmin(admin.ModelAdmin):
     list_select_related = ["event"]
     list_filter = ["cancelled"]
     search_fields = ["event__name", "note"]
+
+
+@admin.register(ClosureDay)
+class ClosureDayAdmin(admin.ModelAdmin):
+    """The same list as /rhythm/closures/ (the organisers' page)."""
+
+    list_display = ["name", "day", "month", "year"]
+    list_filter = ["year"]

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import calendar
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from kshare.people.forms import TimezoneField
 from kshare.people.models import Team
+from kshare.people.offices import country_choices
 from kshare.rhythm.models import RhythmEvent
 from kshare.rhythm.services import MAX_DURATION_MINUTES
 from kshare.sessions.forms import DateTimeLocalInput
@@ -104,6 +107,23 @@ class RhythmEventForm(forms.Form):
     timezone = TimezoneField(
         help_text="The event keeps this wall-clock time when daylight-saving time changes."
     )
+    skip_holidays = forms.BooleanField(
+        label="Skip holidays",
+        required=False,
+        help_text="No occurrence on the company's closure days, nor on the public holidays of "
+        "the country and region below.",
+    )
+    holiday_country = forms.ChoiceField(
+        label="Public holidays of",
+        required=False,
+        choices=lambda: [("", "No country (closure days only)"), *country_choices()],
+    )
+    holiday_subdivision = forms.CharField(
+        label="Region",
+        required=False,
+        max_length=10,
+        help_text="Optional: a state or region with its own holidays, e.g. BY (Bavaria).",
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -131,6 +151,9 @@ class RhythmEventForm(forms.Form):
             "start_time": data["start_time"],
             "duration_minutes": data["duration_minutes"],
             "timezone": data["timezone"],
+            "skip_holidays": data["skip_holidays"],
+            "holiday_country": data["holiday_country"],
+            "holiday_subdivision": data["holiday_subdivision"].strip().upper(),
         }
 
     @classmethod
@@ -150,6 +173,9 @@ class RhythmEventForm(forms.Form):
             "start_time": local.time().replace(second=0, microsecond=0),
             "duration_minutes": event.duration_minutes,
             "timezone": event.timezone,
+            "skip_holidays": event.skip_holidays,
+            "holiday_country": event.holiday_country,
+            "holiday_subdivision": event.holiday_subdivision,
         }
 
 
@@ -175,3 +201,16 @@ class OccurrenceMoveForm(forms.Form):
         if start and end and end <= start:
             self.add_error("new_end", "The end must be after the start.")
         return data
+
+
+class ClosureDayForm(forms.Form):
+    """A closure day: day and month, every year or one year only."""
+
+    name = forms.CharField(max_length=100, help_text="e.g. “Company retreat”.")
+    month = forms.TypedChoiceField(
+        coerce=int, choices=[(m, calendar.month_name[m]) for m in range(1, 13)]
+    )
+    day = forms.IntegerField(min_value=1, max_value=31)
+    year = forms.IntegerField(
+        required=False, min_value=2000, max_value=2999, help_text="Empty: every year."
+    )

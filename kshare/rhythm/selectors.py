@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from dateutil.rrule import rrule
 from django.db.models import Q
 
+from kshare.people.offices import office_region
 from kshare.rhythm import recurrence
+from kshare.rhythm.daysoff import ClosureRule, closure_dates, closure_rules, days_off
 from kshare.rhythm.models import RhythmEvent, RhythmException
 
 
@@ -68,6 +70,27 @@ def rhythm_series_starts(
     return [s.astimezone(UTC) for s in starts if s + duration > after and s < before]
 
 
+def rhythm_holiday_skips(
+    *,
+    event: RhythmEvent,
+    starts: list[datetime],
+    rules: list[ClosureRule] | None = None,
+) -> dict[datetime, str]:
+    """The series starts of ``event`` that fall on a day off, with the day's name: none unless
+    the event skips holidays; else those on a company closure day or a public holiday of the
+    event's country/region, by the date in the event's own timezone. ``rules``: the closure days
+    already read (else one query)."""
+    if not event.skip_holidays or not starts:
+        return {}
+    tz = zoneinfo.ZoneInfo(event.timezone)
+    days = [start.astimezone(tz).date() for start in starts]
+    first, last = min(days), max(days)
+    closures = closure_dates(closure_rules() if rules is None else rules, first=first, last=last)
+    region = office_region(event.holiday_country, event.holiday_subdivision)
+    off = days_off(first=first, last=last, region=region, closures=closures)
+    return {start: off[day] for start, day in zip(starts, days, strict=True) if day in off}
+
+
 def rhythm_occurrences(
     *,
     after: datetime,
@@ -81,7 +104,9 @@ def rhythm_occurrences(
     ``team_ids`` given: company-wide events plus those teams' events; otherwise all events.
     Cancelled occurrences are left out (``include_cancelled``: kept, marked ``cancelled``, for
     calendars that show them struck through); moved ones appear at their new time (also when
-    the move brings them into the window from outside it).
+    the move brings them into the window from outside it). An event that skips holidays has no
+    occurrence on a day off (``rhythm_holiday_skips``; with ``include_cancelled`` it is kept as
+    cancelled, the holiday's name as its note).
     """
     if events is None:
         queryset = RhythmEvent.objects.all()
@@ -102,10 +127,28 @@ def rhythm_occurrences(
         for exc in RhythmException.objects.filter(nearby, event__in=events)
     }
     found: list[Occurrence] = []
+    rules = closure_rules() if any(event.skip_holidays for event in events) else []
     for event in events:
         duration = timedelta(minutes=event.duration_minutes)
-        for start in rhythm_series_starts(event=event, after=after, before=before):
+        starts = rhythm_series_starts(event=event, after=after, before=before)
+        skipped = rhythm_holiday_skips(event=event, starts=starts, rules=rules)
+        for start in starts:
             exc = exceptions.get((event.pk, start))
+            if start in skipped and (exc is None or exc.cancelled):
+                if include_cancelled:
+                    found.append(
+                        Occurrence(
+                            event.pk,
+                            event.name,
+                            start,
+                            start + duration,
+                            event.team_id,
+                            start,
+                            cancelled=True,
+                            note=skipped[start],
+                        )
+                    )
+                continue
             if exc is None or (exc.cancelled and include_cancelled):
                 found.append(
                     Occurrence(
@@ -150,6 +193,7 @@ class ScheduledOccurrence:
     cancelled: bool = False
     moved: bool = False
     note: str = ""
+    holiday: bool = False  # skipped: a closure day or public holiday (``note`` names it)
 
     @property
     def stamp(self) -> str:
@@ -186,10 +230,23 @@ def rhythm_event_schedule(
         exc.original_start: exc
         for exc in RhythmException.objects.filter(event=event, original_start__in=starts)
     }
+    skipped = rhythm_holiday_skips(event=event, starts=starts)
     found = []
     for start in starts:
         exc = exceptions.get(start)
-        if exc is None:
+        if start in skipped and (exc is None or exc.cancelled):
+            # Skipped for the holiday; a move made by hand still wins.
+            found.append(
+                ScheduledOccurrence(
+                    start,
+                    start,
+                    start + duration,
+                    cancelled=True,
+                    note=skipped[start],
+                    holiday=True,
+                )
+            )
+        elif exc is None:
             found.append(ScheduledOccurrence(start, start, start + duration))
         elif exc.cancelled:
             found.append(
@@ -210,3 +267,19 @@ def rhythm_can_manage(*, person: object) -> bool:
         and getattr(person, "is_active", False)
         and getattr(person, "is_organiser", False)
     )
+
+
+# How far the feeds list skipped holidays as EXDATEs: a month back, thirteen months ahead (a
+# subscribed calendar refreshes long before the end; the series itself is unbounded).
+HOLIDAY_EXDATES_BEFORE = timedelta(days=31)
+HOLIDAY_EXDATES_AFTER = timedelta(days=400)
+
+
+def rhythm_holiday_exdates(*, event: RhythmEvent, now: datetime) -> list[datetime]:
+    """Series starts (UTC) skipped for holidays around ``now``, for the feed's EXDATE."""
+    if not event.skip_holidays:
+        return []
+    starts = rhythm_series_starts(
+        event=event, after=now - HOLIDAY_EXDATES_BEFORE, before=now + HOLIDAY_EXDATES_AFTER
+    )
+    return sorted(rhythm_holiday_skips(event=event, starts=starts))

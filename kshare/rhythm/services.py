@@ -14,8 +14,9 @@ from django.db.models import F
 from django.utils.timezone import now
 
 from kshare.people.models import Person, Team
+from kshare.people.offices import SUPPORTED, office_region_error
 from kshare.rhythm import recurrence
-from kshare.rhythm.models import RhythmEvent, RhythmException
+from kshare.rhythm.models import ClosureDay, RhythmEvent, RhythmException
 from kshare.rhythm.selectors import rhythm_is_occurrence
 
 MAX_DURATION_MINUTES = 24 * 60
@@ -75,6 +76,31 @@ def _series_fields(
     return name, normalised, first.astimezone(UTC)
 
 
+def _holidays_check(*, country: str, subdivision: str) -> None:
+    error = office_region_error(country, subdivision)
+    if error:
+        field = "holiday_subdivision" if country in SUPPORTED else "holiday_country"
+        raise ValidationError({field: error})
+
+
+@transaction.atomic
+def closure_day_add(*, month: int, day: int, name: str, year: int | None = None) -> ClosureDay:
+    """Close the company on ``day``/``month`` (every year, or in ``year`` only). Raises
+    ValidationError for a day that does not exist or is a closure day already."""
+    name = " ".join(name.split())[:100]
+    if not name:
+        raise ValidationError({"name": "Name the day, e.g. “Company retreat”."})
+    closure = ClosureDay(month=month, day=day, year=year, name=name)
+    closure.full_clean()  # the day exists; unique per date (or per day of every year)
+    closure.save()
+    return closure
+
+
+def closure_day_delete(*, closure: ClosureDay) -> None:
+    """The company works on that day again."""
+    closure.delete()
+
+
 @transaction.atomic
 def rhythm_event_create(
     *,
@@ -88,12 +114,18 @@ def rhythm_event_create(
     team: Team | None = None,
     description: str = "",
     location: str = "",
+    skip_holidays: bool = False,
+    holiday_country: str = "",
+    holiday_subdivision: str = "",
 ) -> RhythmEvent:
     """Create a series that starts at the first occurrence of ``rrule`` on or after
     ``start_date`` at ``start_time`` wall-clock time in ``timezone``.
 
-    Raises ValidationError (keyed by field) for a bad name, rule, timezone, time or duration.
+    Raises ValidationError (keyed by field) for a bad name, rule, timezone, time or duration,
+    or a holiday calendar (``holiday_country``/``holiday_subdivision``) that does not exist.
+    ``skip_holidays``: no occurrence on closure days and those public holidays.
     """
+    _holidays_check(country=holiday_country, subdivision=holiday_subdivision)
     name, normalised, first = _series_fields(
         name=name,
         rrule=rrule,
@@ -111,6 +143,9 @@ def rhythm_event_create(
         team=team,
         description=description.strip(),
         location=location.strip(),
+        skip_holidays=skip_holidays,
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
         created_by=by,
     )
 
@@ -128,13 +163,17 @@ def rhythm_event_update(
     team: Team | None = None,
     description: str = "",
     location: str = "",
+    skip_holidays: bool = False,
+    holiday_country: str = "",
+    holiday_subdivision: str = "",
 ) -> int:
     """Change the series; returns how many exceptions were dropped.
 
     A cancelled or moved occurrence that is no longer an occurrence of the changed series is
     dropped (a calendar program would not know which occurrence it belongs to). The sequence
-    goes up by one when anything changed.
+    goes up by one when anything changed (skipping holidays changes the feed's EXDATEs too).
     """
+    _holidays_check(country=holiday_country, subdivision=holiday_subdivision)
     name, normalised, first = _series_fields(
         name=name,
         rrule=rrule,
@@ -153,6 +192,9 @@ def rhythm_event_update(
         "team_id": team.pk if team else None,
         "description": description.strip(),
         "location": location.strip(),
+        "skip_holidays": skip_holidays,
+        "holiday_country": holiday_country,
+        "holiday_subdivision": holiday_subdivision,
     }
     if all(getattr(locked, field) == value for field, value in new.items()):
         event.refresh_from_db()

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kshare.attendance.views_checkin import checkin_context
@@ -298,6 +299,13 @@ def session_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             for warning in result.warnings:
                 messages.warning(request, warning)
+            team = request.POST.get("invite_team", "")
+            if team.isdigit() and len(team) < 12:
+                # A slot found for a team: the next step, inviting, starts with that team ticked.
+                messages.success(
+                    request, "Scheduled. Now invite the people the slot was found for."
+                )
+                return redirect(reverse("sessions:invite", args=[session.pk]) + f"?team={team}")
             messages.success(request, "Scheduled. It now appears on the upcoming list.")
             return redirect(session)
     from kshare.calendars.views_slots import slot_finder_context

@@ -130,10 +130,23 @@ def _invited(session: Session) -> QuerySet[Invitation]:
     )
 
 
+def _initial(session: Session, team: str) -> dict:
+    """``?team=<id>`` (the team the slot finder planned for) ticks that team, when the session
+    may be opened to it; any other value is ignored."""
+    if not (team.isdigit() and len(team) < 12):
+        return {}
+    teams = rules.invitable_teams(session=session).filter(pk=int(team))
+    return {"teams": [t.pk for t in teams]} if teams else {}
+
+
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Invite people (search or e-mail addresses), teams or everyone; see who answered what."""
     session = _editable_session(request, pk)
-    form = InviteForm(request.POST if request.method == "POST" else None, session=session)
+    form = InviteForm(
+        request.POST if request.method == "POST" else None,
+        session=session,
+        initial=_initial(session, request.GET.get("team", "")),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         people = {p.pk: p for p in [*data["people"], *data["emails"]]}

@@ -15,6 +15,7 @@ from kshare.attendance.checkin import (
     CANCELLED,
     CHECKIN_OPENS_BEFORE,
     CHECKIN_SALT,
+    HELD,
     NOT_SCHEDULED,
     NOT_YET,
     OPEN,
@@ -215,7 +216,9 @@ def test_the_window_is_checked_on_the_session_as_it_is_in_the_database():
     assert Attendance.objects.count() == 0
 
 
-def test_a_check_in_after_held_is_marked_as_such_in_the_history():
+def test_a_check_in_after_held_is_refused_and_records_nothing():
     session = scheduled(state=State.HELD)
-    checkin(session=session, person=PersonFactory(), method="remote", now=START)
-    assert list(AttendanceChange.objects.values_list("method", "after_held")) == [("remote", True)]
+    with pytest.raises(CheckInClosed) as closed:
+        checkin(session=session, person=PersonFactory(), method="remote", now=START)
+    assert closed.value.state == HELD
+    assert (Attendance.objects.count(), AttendanceChange.objects.count()) == (0, 0)

@@ -295,3 +295,91 @@ def test_organisers_set_the_auto_held_hours_on_the_programme_form(client):
     assert client.post(edit, base).status_code == 302  # an older form keeps the value
     programme.refresh_from_db()
     assert programme.auto_held_after_hours == 0
+
+
+# -- the frozen log: a late "I'm here" ----------------------------------------------------------
+
+HELD_MESSAGE = (
+    "“{title}” was marked as held, so its attendance list is final and takes no more check-ins. "
+    "If you were there, ask the host to add you: the log shows it as a correction."
+)
+
+
+def _held_early(django_capture_on_commit_callbacks):
+    """A session still running (its end is in 30 minutes), Ann checked in, marked held early."""
+    now = timezone.now()
+    session = ScheduledSessionFactory(
+        title="Kafka basics",
+        start=now - timedelta(minutes=15),
+        end=now + timedelta(minutes=30),
+        host=PersonFactory(display_name="Hana Host"),
+    )
+    ann = PersonFactory(display_name="Ann")
+    check_in(session, ann)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.session_mark_held(session=session, by=host_of(session))
+    assert list(FeedbackRequest.objects.values_list("person", flat=True)) == [ann.pk]
+    return session, ann
+
+
+@pytest.mark.django_db
+def test_a_late_im_here_after_held_is_refused_with_a_message_and_requests_no_feedback(
+    client, django_capture_on_commit_callbacks
+):
+    session, ann = _held_early(django_capture_on_commit_callbacks)
+    late = PersonFactory(display_name="Leo Late")
+    client.force_login(late)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/sessions/{session.pk}/here/", follow=True)
+    assert response.redirect_chain == [(f"/sessions/{session.pk}/", 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        HELD_MESSAGE.format(title="Kafka basics")
+    ]
+    assert callbacks == []  # no feedback dispatch queued
+    assert list(Attendance.objects.filter(session=session).values_list("person", flat=True)) == [
+        ann.pk
+    ]
+    assert list(FeedbackRequest.objects.values_list("person", flat=True)) == [ann.pk]
+    assert AttendanceChange.objects.filter(session=session, person=late).count() == 0
+    # With htmx the check-in card says so, and the "I'm here" button is gone.
+    response = client.post(f"/sessions/{session.pk}/here/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert (
+        "The session was marked as held: its attendance list is final. "
+        "Ask the host to add you if you were there." in html
+    )
+    assert "I'm here</button>" not in html
+    assert "I'm here</button>" not in client.get(f"/sessions/{session.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_check_in_link_after_held_answers_409_and_records_nothing(
+    client, django_capture_on_commit_callbacks
+):
+    from kshare.attendance.checkin import checkin_token
+
+    session, _ann = _held_early(django_capture_on_commit_callbacks)
+    client.force_login(PersonFactory())
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/check-in/{checkin_token(session)}/")
+    assert response.status_code == 409
+    assert HELD_MESSAGE.format(title="Kafka basics") in response.content.decode()
+    assert callbacks == []
+    assert Attendance.objects.filter(session=session).count() == 1
+
+
+@pytest.mark.django_db
+def test_after_a_refused_check_in_the_host_adds_the_person_as_a_correction(
+    client, django_capture_on_commit_callbacks
+):
+    session, _ann = _held_early(django_capture_on_commit_callbacks)
+    late = PersonFactory(display_name="Leo Late")
+    client.force_login(late)
+    client.post(f"/sessions/{session.pk}/here/")
+    client.force_login(host_of(session))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/sessions/{session.pk}/attendance/add/", {"person": late.pk})
+    change = AttendanceChange.objects.get(session=session, person=late)
+    assert (change.action, change.after_held, change.by) == ("added", True, host_of(session))
+    html = client.get(f"/sessions/{session.pk}/attendance/").content.decode()
+    assert html.count('<span class="badge">Correction after held</span>') == 1

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from kshare.people.models import Team
 from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.sessions.models import Session, State
 from kshare.sessions.tests.factories import SessionFactory
@@ -52,10 +53,22 @@ def test_find_a_slot_with_htmx_and_choose_it(page: Page, server: str, session: S
     assert axe(page) == ""
     first = finder.get_by_role("button", name=re.compile(r"^Choose this slot")).first
     first.click()
-    page.wait_for_url(f"{server}/sessions/{session.pk}/")
+    # The next step is inviting, with the team the slot was found for already ticked.
+    team = Team.objects.get(slug="data")
+    page.wait_for_url(f"{server}/sessions/{session.pk}/invite/?team={team.pk}")
+    expect(
+        page.get_by_text("Scheduled. Now invite the people the slot was found for.")
+    ).to_be_visible()
+    expect(page.get_by_role("checkbox", name="Data")).to_be_checked()
     session.refresh_from_db()
     assert session.state == State.SCHEDULED
     assert session.end - session.start == timedelta(minutes=60)
+    page.get_by_role("button", name="Send invitations").click()
+    page.wait_for_url(f"{server}/sessions/{session.pk}/invite/")
+    assert sorted(session.invitations.values_list("person__team__slug", flat=True)) == [
+        "data",
+        "data",
+    ]
 
 
 def test_find_a_slot_without_javascript(browser: Browser, server: str, session: Session, axe):

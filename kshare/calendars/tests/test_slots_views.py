@@ -174,7 +174,7 @@ def test_slot_page_query_count_does_not_grow_with_invitees(
     url = f"/calendar/slots/{session.pk}/"
     InvitationFactory.create_batch(2, session=session)
     client.get(url, _search())  # warm caches (content types, sessions)
-    with django_assert_num_queries(8) as few:
+    with django_assert_num_queries(9) as few:  # 8, and the closure days since issue 14
         client.get(url, _search())
     InvitationFactory.create_batch(10, session=session)
     with django_assert_num_queries(len(few.captured_queries)):
@@ -217,3 +217,35 @@ def test_proposed_slots_are_shown_and_chosen_in_the_viewers_timezone(client):
     assert rows[0]["start_input"] == rows[0]["slot"].start.astimezone(new_york).strftime(
         "%Y-%m-%dT%H:%M"
     )
+
+
+def test_the_team_chosen_in_the_slot_finder_is_ticked_on_the_invite_page(client, host, session):
+    data_team, other = TeamFactory(name="Data"), TeamFactory(name="Web")
+    PersonFactory.create_batch(2, team=data_team)
+    client.force_login(host)
+    page = client.get(
+        f"/sessions/{session.pk}/schedule/", _search(plan_for="team", team=str(data_team.pk))
+    )
+    row = page.context["slots"][0]
+    html = page.content.decode()
+    assert html.count(f'<input type="hidden" name="invite_team" value="{data_team.pk}">') == 10
+    response = client.post(
+        f"/sessions/{session.pk}/schedule/",
+        {"start": row["start_input"], "end": row["end_input"], "invite_team": str(data_team.pk)},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/sessions/{session.pk}/invite/?team={data_team.pk}"
+    invite = client.get(response["Location"])
+    form = invite.context["form"]
+    assert form["teams"].value() == [data_team.pk]
+    html = invite.content.decode()
+    assert html.count(" checked") == 1
+    assert [str(m) for m in invite.context["messages"]] == [
+        "Scheduled. Now invite the people the slot was found for."
+    ]
+    # Planned for invited people or everyone: no team comes along; an unknown team is ignored.
+    for query in ("?team=99999", "?team=x", ""):
+        blank = client.get(f"/sessions/{session.pk}/invite/{query}")
+        assert blank.context["form"]["teams"].value() is None
+        assert " checked" not in blank.content.decode()
+    assert other.pk not in form["teams"].value()

@@ -17,6 +17,7 @@ from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.reminders.models import Reminder
 from kshare.reminders.services import reminders_send_due, reminders_tick
 from kshare.reminders.tasks import reminders_tick as reminders_tick_task
+from kshare.rhythm.models import ClosureDay
 from kshare.sessions.invitations import rsvp_token_read
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 from kshare.sessions.services import session_schedule
@@ -24,6 +25,14 @@ from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 from kshare.web.tests.race import race
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_closure_days():
+    """These tests time reminders from "now"; without this they would change around Christmas
+    (the default closure days). Days off are tested in test_days_off.py."""
+    ClosureDay.objects.all().delete()
+
 
 DAY = 24 * 60
 
