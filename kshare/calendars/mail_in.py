@@ -192,10 +192,15 @@ def mail_in_imap(
                 result.failed += 1
                 result.messages += 1
                 continue
-            if movable:
-                client.uid("MOVE", uid, _quoted(done))
-            else:
-                client.uid("COPY", uid, _quoted(done))
+            typ, data = client.uid("MOVE" if movable else "COPY", uid, _quoted(done))
+            if typ != "OK":
+                # Left where it is, it would be read again on every run.
+                raise MailInError(
+                    f"the IMAP server {imap['host']} did not put read mail into the folder "
+                    f"{done!r} ({_text(imaplib.IMAP4.error(data[0] if data else b''))[:-1]}); "
+                    "set KSHARE_IMAP_DONE_FOLDER to a folder kshare may create or write."
+                )
+            if not movable:
                 client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
                 copied.append(uid)
         if copied and "UIDPLUS" in client.capabilities:

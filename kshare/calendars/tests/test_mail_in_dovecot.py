@@ -6,6 +6,7 @@ them into RSVPs and moves them out of the way, so a second run reads nothing.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -289,3 +290,21 @@ def test_without_move_read_mail_is_copied_and_only_it_expunged(invited, dovecot_
     ]
     # The message a person had marked deleted is left to them.
     assert server.subjects("INBOX") == ["Deleted by a person"]
+
+
+def test_a_done_folder_the_server_refuses_stops_the_run_with_one_sentence(invited, dovecot):
+    from kshare.calendars.mail_in import MailInError
+
+    session, mails = invited
+    dovecot.deliver(outlook_reply(mails[ANN], attendee=ANN, name="Ann Archer"))
+    with pytest.raises(MailInError) as error:
+        mail_in_imap(imap=dovecot.imap(), done_folder="done/../../etc")
+    # dovecot ends its answers with its timing: "(0.001 + 0.000 secs)".
+    assert re.sub(r" \(\d[\d.+ ]* secs\)", "", str(error.value)) == (
+        "the IMAP server 127.0.0.1 did not put read mail into the folder 'done/../../etc' "
+        "([CANNOT] Invalid mailbox name: Has adjacent hierarchy separators); set "
+        "KSHARE_IMAP_DONE_FOLDER to a folder kshare may create or write."
+    )
+    # The answer was saved; the mail stays, and reading it again changes nothing.
+    assert answers(session)[ANN] == ("yes", False)
+    assert dovecot.subjects("INBOX") == ["Accepted: Intro to SQL"]
