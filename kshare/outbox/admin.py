@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from kshare.outbox.models import OutboxMessage
+from kshare.outbox.models import MailOptOut, OutboxMessage
 from kshare.outbox.services import outbox_retry
 
 
@@ -45,3 +45,15 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"{count} mail(s) queued to be sent now.", level=messages.SUCCESS
         )
+
+
+@admin.register(MailOptOut)
+class MailOptOutAdmin(admin.ModelAdmin):
+    """Kinds of mail people turned off (their notification settings): to answer "why did Ann
+    get no reminder?". People change them themselves; an admin may remove one on request."""
+
+    list_display = ("person", "category", "created_at")
+    list_filter = ("category",)
+    search_fields = ("person__email", "person__display_name")
+    list_select_related = ("person",)
+    raw_id_fields = ("person",)

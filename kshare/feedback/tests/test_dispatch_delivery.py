@@ -18,6 +18,7 @@ from django.utils import timezone
 from kshare.feedback.dispatch import feedback_dispatch
 from kshare.feedback.models import FeedbackRequest
 from kshare.feedback.tests import clock_probe
+from kshare.outbox.preferences import unsubscribe_link
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.tests.factories import AttendanceFactory, PastSessionFactory
 from kshare.web.clock import clock_start
@@ -45,8 +46,12 @@ def test_the_form_mail_goes_through_a_real_smtp_server_with_text_and_html(smtp_s
     html = received.get_body(preferencelist=("html",)).get_content()
     request = FeedbackRequest.objects.get()
     link = f"http://127.0.0.1:8000/feedback/r/{request.pk}/"
-    assert re.findall(r"http://\S+", text) == [link]
-    assert re.findall(r'href="([^"]+)"', html) == [link]
+    # The form, then the notification footer: turn feedback requests off, all settings.
+    unsubscribe = unsubscribe_link(person_id=request.person_id, category="feedback")
+    settings_page = "http://127.0.0.1:8000/people/me/notifications/"
+    assert re.findall(r"http://\S+", text) == [link, unsubscribe, settings_page]
+    assert re.findall(r'href="([^"]+)"', html) == [link, unsubscribe, settings_page]
+    assert received["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert request.mail_pending is False
 
 
