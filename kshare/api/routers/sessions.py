@@ -162,7 +162,11 @@ class SessionPatch(Schema):
     format: FormatName = None
     programme: Id = None
     start: UtcDatetime | None = None
-    end: UtcDatetime | None = None
+    end: UtcDatetime | None = Field(
+        None,
+        description="not sent with a new start: the session keeps its length; the same limits "
+        "as when scheduling (same day, the format's maximum length), else 400",
+    )
     level: LevelName = None
     tags: list[TagName] = Field(None, max_length=15)
     cohosts: list[Id] = Field(None, max_length=10)
@@ -175,7 +179,12 @@ class SessionPatch(Schema):
 
 class ScheduleIn(Schema):
     start: UtcDatetime
-    end: UtcDatetime | None = Field(None, description="empty: the format's length")
+    end: UtcDatetime | None = Field(
+        None,
+        description="empty: the session keeps its length (without one: the format's). A session "
+        "ends on the day it starts (TIME_ZONE) and lasts at most its format's maximum (lightning "
+        "30 min, talk 2 h, discussion 3 h, workshop 8 h): else 400 with the error on `end`.",
+    )
 
 
 class CancelIn(Schema):

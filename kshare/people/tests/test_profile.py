@@ -202,3 +202,45 @@ def test_skills_set_replaces_previous_skills(person):
         ("python", 3),
         ("rust", 1),
     ]
+
+
+def test_the_office_country_and_region_are_saved_for_public_holidays(member_client, person):
+    response = _edit(member_client, office_country="DE", office_subdivision="by")
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert (person.office_country, person.office_subdivision, person.office_region) == (
+        "DE",
+        "BY",
+        "DE-BY",
+    )
+    form = member_client.get(reverse("people:edit_profile")).context["form"]
+    assert (form.initial["office_country"], form.initial["office_subdivision"]) == ("DE", "BY")
+
+
+@pytest.mark.parametrize(
+    ("country", "region", "field", "message"),
+    [
+        (
+            "DE",
+            "XX",
+            "office_subdivision",
+            "DE has no region “XX”; its regions include BB, BE, "
+            "BW, BY, HB, HE, HH, MV, NI, NW, RP and SH.",
+        ),
+        ("", "BY", "office_subdivision", "Choose the country before its region."),
+        (
+            "ZZ",
+            "",
+            "office_country",
+            "Select a valid choice. ZZ is not one of the available choices.",
+        ),
+    ],
+)
+def test_an_unknown_office_region_is_a_form_error(
+    member_client, person, country, region, field, message
+):
+    response = _edit(member_client, office_country=country, office_subdivision=region)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    person.refresh_from_db()
+    assert (person.office_country, person.office_subdivision) == ("", "")
