@@ -48,9 +48,9 @@ def grouped_bar_chart(
         for j, (name, values) in enumerate(series):
             value = values[i]
             width = 0.0 if value is None or largest <= 0 else float(value) * VALUE_AREA / largest
-            alt = " chart-bar-alt" if j % 2 else ""
+            # One colour per series (kshare.css), the same in the page's legend.
             body.append(
-                f'<rect class="chart-bar{alt}" x="{LABEL_WIDTH}" y="{y}" '
+                f'<rect class="chart-bar chart-series-{j}" x="{LABEL_WIDTH}" y="{y}" '
                 f'width="{_num(width)}" height="{BAR}" rx="2"/>'
                 f'<text class="chart-value" x="{_num(LABEL_WIDTH + width + 6)}" y="{y + 10}">'
                 f"{_x(_shown(value))} {_x(name.lower())}</text>"

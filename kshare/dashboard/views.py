@@ -25,6 +25,19 @@ from kshare.feedback.charts import trend_chart
 from kshare.web.csv_export import csv_writer
 
 FILTER_KEYS = ("programme", "team", "period", "start", "end")
+# The order the page shows the figures in: what is happening (sessions, who comes, who hosts,
+# how it is received) before the slower-moving ratios.
+DISPLAY_ORDER = (
+    "sessions",
+    "reach",
+    "hosts",
+    "feedback",
+    "conversion",
+    "catch_up",
+    "lead_time",
+    "idea_to_session",
+    "hours",
+)
 
 
 def _allowed(request: HttpRequest) -> None:
@@ -91,7 +104,10 @@ def _figures_html(figures: list[dict[str, Any]]) -> str:
             (
                 get_language(),
                 timezone.get_current_timezone_name(),
-                [(f["result"], f["formula"], f["chart"], f["csv_url"]) for f in figures],
+                [
+                    (f["result"], f["formula"], f["chart"], f["csv_url"], f["legend"])
+                    for f in figures
+                ],
             )
         ).encode()
     ).hexdigest()
@@ -112,12 +128,21 @@ def index(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         filters = form.filters()
         query = _query(request)
-        for name, result in figures_cached(filters, stale_ok=True).items():
+        results = figures_cached(filters, stale_ok=True)
+        shown = [n for n in DISPLAY_ORDER if n in results] + [
+            n for n in results if n not in DISPLAY_ORDER
+        ]
+        for name in shown:
+            result = results[name]
             figures.append(
                 {
                     "result": result,
                     "formula": FIGURES[name].formula,
                     "chart": mark_safe(chart_for(result)),  # noqa: S308 - built escaped
+                    # Bar charts name each series in a legend (the trend line has one).
+                    "legend": []
+                    if result.chart == "trend"
+                    else [(j, result.columns[i]) for j, i in enumerate(result.series)],
                     "csv_url": reverse("dashboard:csv", args=[name])
                     + (f"?{query}" if query else ""),
                 }

@@ -51,7 +51,7 @@ def test_organisers_and_admins_see_it(client, db, factory):
     html = response.content.decode()
     assert 'aria-current="page">Dashboard</a>' in html
     for title in ["Sessions per month", "Reach by team", "Hosts per quarter"]:
-        assert f">{title}</h2>" in html
+        assert f">{title}</h3>" in html
     assert "style=" not in html and "<script>" not in html
 
 
