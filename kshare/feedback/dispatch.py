@@ -27,7 +27,7 @@ from django.utils import timezone
 from kshare.feedback.models import FeedbackForm, FeedbackRequest
 from kshare.feedback.release import feedback_release_due
 from kshare.feedback.services import feedback_form_current
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
@@ -92,7 +92,7 @@ def _mail(*, request: FeedbackRequest, reminder: bool) -> None:
         "reminder": reminder,
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
-    subject = f"How was “{session.title}”? Your feedback"
+    subject = f"How was “{one_line(session.title)}”? Your feedback"
     if reminder:
         subject = f"Reminder: {subject}"
     message = EmailMultiAlternatives(

@@ -200,6 +200,16 @@ def _notification_dress(message: EmailMessage, *, category: str, person_id: int)
 
 
 @transaction.atomic
+def one_line(text: str) -> str:
+    """``text`` (a title, a name) fit for a subject: one line, runs of white space as one space.
+
+    Titles and names typed through the API or the admin may hold line breaks, and a header
+    with a line break is refused (it could inject headers); every subject built from them
+    goes through here so that no mail is lost to one.
+    """
+    return " ".join(str(text).split())
+
+
 def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage | None:
     """Store ``message`` in the outbox and enqueue its delivery; returns the stored row.
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import AccountInvite, Person
 
 
@@ -26,7 +26,7 @@ def account_invite_send(*, invite: AccountInvite, token: str) -> None:
         "site_name": settings.KSHARE_ORGANISATION_NAME,
         "days": settings.KSHARE_ACCOUNT_INVITE_DAYS,
     }
-    subject = "".join(render_to_string("people/email/invite_subject.txt", context).splitlines())
+    subject = one_line(render_to_string("people/email/invite_subject.txt", context))
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("people/email/invite_body.txt", context),
@@ -57,9 +57,7 @@ def password_reset_send(*, email: str) -> int:
             "site_url": settings.SITE_URL,
             "site_name": settings.KSHARE_ORGANISATION_NAME,
         }
-        subject = "".join(
-            render_to_string("people/email/password_reset_subject.txt", context).splitlines()
-        )
+        subject = one_line(render_to_string("people/email/password_reset_subject.txt", context))
         message = EmailMultiAlternatives(
             subject=subject,
             body=render_to_string("people/email/password_reset_body.txt", context),

@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.people.offices import public_holidays
 from kshare.programmes.models import Programme
@@ -119,9 +119,8 @@ def _mail(
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
     count = len(slots)
-    subject = (
-        f"{programme.name}: {count} open slot{'' if count == 1 else 's'} in the next four weeks"
-    )
+    slots_text = f"{count} open slot{'' if count == 1 else 's'}"
+    subject = f"{one_line(programme.name)}: {slots_text} in the next four weeks"
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("reminders/email/cadence_nudge.txt", context),

@@ -51,7 +51,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person, Role
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_reminder_offsets
@@ -284,11 +284,12 @@ def _recipients(reminder: Reminder, session: Session) -> list[tuple[Person, Invi
 
 def _reminder_subject(reminder: Reminder, session: Session) -> str:
     lead = reminder.lead
+    title = one_line(session.title)
     if reminder.kind == Kind.HOST_PREP:
-        return f"Your session “{session.title}” is in {lead}: time to prepare"
+        return f"Your session “{title}” is in {lead}: time to prepare"
     if reminder.kind == Kind.INVITEE:
-        return f"Reminder: “{session.title}” starts in {lead}"
-    return f"Will you come to “{session.title}”? Please answer"
+        return f"Reminder: “{title}” starts in {lead}"
+    return f"Will you come to “{title}”? Please answer"
 
 
 def _reminder_mail(

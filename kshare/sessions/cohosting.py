@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.sessions.models import CohostInvitation, Session, SessionHost
@@ -58,7 +58,7 @@ def _mail(invitation: CohostInvitation) -> None:
     }
     inviter = invitation.invited_by.display_name if invitation.invited_by else "Someone"
     message = EmailMultiAlternatives(
-        subject=f"{inviter} asks you to co-host “{invitation.session.title}”",
+        subject=one_line(f"{inviter} asks you to co-host “{invitation.session.title}”"),
         body=render_to_string("sessions/email/cohost_invitation.txt", context),
         to=[invitation.person.email],
     )

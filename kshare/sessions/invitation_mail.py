@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kshare.outbox.services import one_line
 from kshare.sessions.invitations import PARTSTAT, invitation_answer, rsvp_link
 from kshare.sessions.models import Invitation, Session, SessionChange, State
 
@@ -89,12 +90,6 @@ def _when(session: Session, tz: ZoneInfo) -> str:
     else:
         text = f"{start.strftime(day)} {start:%H:%M} {dash} {end.strftime(day)} {end:%H:%M}"
     return f"{text} ({tz.key})"
-
-
-def _one_line(title: str) -> str:
-    """A title for a subject: one line, since a title typed with a line break (the API allows
-    one) must not stop its mail (a header with a line break is refused)."""
-    return " ".join(title.split())
 
 
 def _ics(session: Session, invitation: Invitation, method: str) -> bytes:
@@ -232,7 +227,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"Invitation: {_one_line(session.title)} — {when}",
+                subject=f"Invitation: {one_line(session.title)} — {when}",
                 method="REQUEST",
                 extra={"inviter": inviter.display_name if inviter else None},
             )
@@ -240,7 +235,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"New time: {_one_line(session.title)} — {when}",
+                subject=f"New time: {one_line(session.title)} — {when}",
                 method="REQUEST",
                 extra={"reason": ""},
             )
@@ -249,7 +244,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"Cancelled: {_one_line(session.title)} — {when}",
+                subject=f"Cancelled: {one_line(session.title)} — {when}",
                 method="CANCEL",
                 extra={"reason": change.note if change else ""},
             )
@@ -276,7 +271,7 @@ def invitation_mail_promoted_send(*, invitation_id: int) -> bool:
         _mail(
             kind="promoted",
             invitation=invitation,
-            subject=f"A seat opened up: you are going to {_one_line(invitation.session.title)}",
+            subject=f"A seat opened up: you are going to {one_line(invitation.session.title)}",
         )
         return True
 

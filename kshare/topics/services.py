@@ -10,7 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.sessions.models import Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
@@ -158,7 +158,7 @@ def _notification_send(*, person: Person, request: TopicRequest, session: Sessio
         "request_link": settings.SITE_URL + request.get_absolute_url(),
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
-    subject = "".join(render_to_string("topics/email/scheduled_subject.txt", context).splitlines())
+    subject = one_line(render_to_string("topics/email/scheduled_subject.txt", context))
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("topics/email/scheduled_body.txt", context),

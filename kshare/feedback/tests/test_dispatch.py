@@ -200,6 +200,16 @@ def test_the_mail_has_subject_link_close_date_and_both_parts():
     assert "anonymous" not in message.body
 
 
+def test_a_title_with_a_line_break_is_one_line_in_the_subject_and_the_form_is_mailed():
+    session = held_session(title="Pandas\ntricks")
+    AttendanceFactory(session=session, person=PersonFactory(email="ann@example.com"))
+
+    assert feedback_dispatch(session=session) == 1
+
+    assert [m.subject for m in mail.outbox] == ["How was “Pandas tricks”? Your feedback"]
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
+
+
 def test_the_mail_says_so_when_the_programme_is_anonymous():
     session = held_session(programme__feedback_anonymous=True, programme__name="Tech talks")
     AttendanceFactory(session=session)

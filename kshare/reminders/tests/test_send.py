@@ -468,3 +468,28 @@ def test_text_and_html_carry_the_same_links_in_the_same_order(kind, minutes, ans
     assert re.findall(r'href="([^"]+)"', message.alternatives[0][0]) == [
         link.replace("&", "&amp;") for link in links
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "minutes", "subject"),
+    [
+        (
+            "host_prep",
+            7 * DAY,
+            "Your session “Pandas tricks, part 2” is in 7 days: time to prepare",
+        ),
+        ("invitee", 24 * 60, "Reminder: “Pandas tricks, part 2” starts in 24 hours"),
+    ],
+)
+def test_a_title_with_a_line_break_is_one_line_in_the_subject_and_the_mail_goes(
+    kind, minutes, subject
+):
+    # Titles typed through the API may hold line breaks; a header with one is refused, so
+    # before the subject was made one line the reminder failed and nobody was reminded.
+    session = upcoming(programme=only(kind), title="Pandas tricks,\r\n  part 2")
+    invite(session, "ivy@example.com", "yes")
+
+    assert reminders_send_due(now=at(session, kind, minutes)) == 1
+
+    assert [m.subject for m in mail.outbox] == [subject]
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
