@@ -209,7 +209,7 @@ def test_grouped_chart_is_accessible_and_escaped():
 
 def _headline(response, figure: str = "sessions") -> str:
     section = response.content.decode().split(f'id="fig-{figure}-h"', 1)[1]
-    return re.search(r'<p class="headline">([^<]*)</p>', section).group(1)
+    return re.search(r'<p class="headline" id="[^"]*">([^<]*)</p>', section).group(1)
 
 
 def test_page_shows_the_previous_figures_while_a_task_recomputes(

@@ -150,6 +150,12 @@ def test_the_dashboard_fits_a_couple_of_screens_and_its_sections_fold(
     expect(reach.locator("svg.chart")).to_be_hidden()
     reach.locator("summary").first.click()
     expect(reach.locator("svg.chart")).to_be_visible()
+    # A figure at a glance links to its section and opens it.
+    hosts = page.locator("details#fig-hosts")
+    expect(hosts).not_to_have_attribute("open", "")
+    glance.get_by_role("link", name=re.compile("^Hosts per quarter")).click()
+    expect(hosts).to_have_attribute("open", "")
+    expect(hosts.locator("svg.chart")).to_be_in_viewport()
     # Distinct series have distinct colours.
     page.locator("details#fig-sessions > summary").click()
     fills = page.evaluate(
