@@ -50,7 +50,34 @@ class ObjectParser(Parser):
         return data
 
 
-api = NinjaAPI(
+# pydantic's names for numeric bounds, which django-ninja leaves in query and path parameters,
+# and JSON Schema's: clients and Schemathesis read only the latter.
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_schema_bounds(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for name, keyword in _BOUNDS.items():
+                if name in node:
+                    node[keyword] = node.pop(name)
+        for value in node.values():
+            _json_schema_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _json_schema_bounds(value)
+
+
+class KshareApi(NinjaAPI):
+    """The schema states every bound the server enforces in JSON Schema's own words."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        _json_schema_bounds(schema)
+        return schema
+
+
+api = KshareApi(
     title="kshare API",
     version="1",
     description=(

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import ApiError, not_found
-from kshare.api.schemas import ERRORS, QueryId
+from kshare.api.schemas import ERRORS, Day, QueryId
 from kshare.api.util import form_valid
 from kshare.dashboard.figures import FIGURES, FigureResult, Filters, figure_compute
 from kshare.dashboard.forms import FilterForm
@@ -27,8 +27,9 @@ from kshare.dashboard.selectors import dashboard_allowed, figures_cached
 router = Router(tags=["dashboard"])
 
 Cell = str | int | float | None
-# Days outside these are refused (a period ending on 9999-12-31 would overflow).
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+# Days outside 1970-2999 are refused, as by the dashboard's form (a period ending on
+# 9999-12-31 would overflow); the schema's pattern says so.
+PeriodDay = Day(1970, 2999, r"^(19[7-9][0-9]|2[0-9]{3})-")
 
 
 class FigureInfo(Schema):
@@ -63,12 +64,8 @@ class FiguresOut(Schema):
 class FigureFilters(Schema):
     programme: QueryId | None = Field(None, description="programme id")
     team: QueryId | None = Field(None, description="team id")
-    start: dt.date | None = Field(
-        None, ge=FIRST_DAY, le=LAST_DAY, description="first day (with end)"
-    )
-    end: dt.date | None = Field(
-        None, ge=FIRST_DAY, le=LAST_DAY, description="last day (with start)"
-    )
+    start: PeriodDay | None = Field(None, description="first day (with end)")
+    end: PeriodDay | None = Field(None, description="last day (with start)")
 
 
 def _allowed(request: HttpRequest) -> None:

@@ -23,7 +23,7 @@ from kshare.api.auth import require_write
 from kshare.api.errors import ApiError, not_found
 from kshare.api.pagination import PageQuery, cursor_page
 from kshare.api.routers.sessions import session_visible
-from kshare.api.schemas import ERRORS, Id, Page, StrictInt
+from kshare.api.schemas import ERRORS, Id, JsonInt, Page
 from kshare.api.util import PathId
 from kshare.feedback.forms import ResponseForm
 from kshare.feedback.models import FeedbackRequest, Question
@@ -82,7 +82,7 @@ class FormOut(Schema):
 
 class AnswerIn(Schema):
     question: Id
-    value: StrictInt | AnswerText | Annotated[list[ChoiceText], Field(max_length=100)] = Field(
+    value: JsonInt | AnswerText | Annotated[list[ChoiceText], Field(max_length=100)] = Field(
         description=(
             "rating 1-5 / NPS 0-10: a number; yes_no: 'yes' or 'no'; single: one of the choices; "
             "multiple: a list of choices; short_text / long_text: text"

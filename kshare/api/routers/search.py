@@ -24,7 +24,7 @@ from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import ApiError
 from kshare.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from kshare.api.schemas import ERRORS, QueryId
+from kshare.api.schemas import ERRORS, Day, QueryId
 from kshare.programmes.selectors import programmes_visible_to
 from kshare.search.forms import SearchForm
 from kshare.search.selectors import search
@@ -35,13 +35,19 @@ KindName = Literal["session", "material", "transcript", "idea", "person"]
 SALT = "kshare.api.search"
 
 
+# 1900-2999, as the search form refuses other days.
+SearchDay = Day(1900, 2999, r"^(19[0-9]{2}|2[0-9]{3})-")
+
+
 class SearchQuery(Schema):
     q: str = Field(..., min_length=1, max_length=1000, description="the words to look for")
     kind: KindName | None = None
-    tag: str | None = Field(None, max_length=60, description="tag slug")
+    tag: str | None = Field(
+        None, max_length=60, pattern=r"^[-a-zA-Z0-9_]*$", description="tag slug"
+    )
     programme: QueryId | None = Field(None, description="programme id")
-    after: dt.date | None = Field(None, description="from this day (included)")
-    before: dt.date | None = Field(None, description="until this day (included)")
+    after: SearchDay | None = Field(None, description="from this day (included)")
+    before: SearchDay | None = Field(None, description="until this day (included)")
     cursor: str | None = Field(None, max_length=1000)
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 

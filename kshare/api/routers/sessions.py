@@ -20,10 +20,10 @@ from kshare.api.pagination import PageQuery, cursor_page_nulls_last
 from kshare.api.schemas import (
     ERRORS,
     Id,
+    JsonInt,
     Page,
     QueryId,
     QueryText,
-    StrictInt,
     TeamRef,
     Text,
     UtcDatetime,
@@ -149,7 +149,7 @@ class SessionIn(Schema):
     )
     location: Text(200) = ""
     call_url: Text(500) = ""
-    capacity: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    capacity: JsonInt | None = Field(None, ge=1, le=1_000_000)
     visibility: VisibilityName = "public"
     teams: list[Id] = Field(default_factory=list, max_length=100, description="team ids")
 
@@ -172,7 +172,7 @@ class SessionPatch(Schema):
     cohosts: list[Id] = Field(None, max_length=10)
     location: Text(200) = None
     call_url: Text(500) = None
-    capacity: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    capacity: JsonInt | None = Field(None, ge=1, le=1_000_000)
     visibility: VisibilityName = None
     teams: list[Id] = Field(None, max_length=100)
 
