@@ -27,6 +27,7 @@ from django.utils import timezone
 from kshare.feedback.models import FeedbackForm, FeedbackRequest
 from kshare.feedback.release import feedback_release_due
 from kshare.feedback.services import feedback_form_current
+from kshare.feedback.summary import host_summaries_send
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
@@ -49,6 +50,7 @@ class TickResult:
     retried: int
     released: int = 0
     hosts_released: int = 0
+    summaries: int = 0  # hosts' summary mails queued (``summary``)
 
 
 def _ended(now: datetime) -> Q:
@@ -249,13 +251,16 @@ def feedback_retry_pending(*, now: datetime | None = None) -> int:
 
 def feedback_tick(*, now: datetime | None = None) -> TickResult:
     """The periodic work: dispatch ended sessions, send due reminders, retry failed mails,
-    release anonymous responses and held host answers (``release``)."""
+    release anonymous responses and held host answers (``release``), then the hosts'
+    summaries of sessions whose feedback has closed (``summary``)."""
     now = now or timezone.now()
     sessions = list(sessions_to_dispatch(now=now)[:TICK_BATCH])
     sent = sum(feedback_dispatch(session=session, now=now) for session in sessions)
     retried = feedback_retry_pending(now=now)
     reminded = feedback_remind_due(now=now)
     release = feedback_release_due(now=now)
+    # After the release: a summary waits for the last batch and the held host answers.
+    summaries = host_summaries_send(now=now)
     return TickResult(
         sessions=len(sessions),
         sent=sent,
@@ -263,4 +268,5 @@ def feedback_tick(*, now: datetime | None = None) -> TickResult:
         retried=retried,
         released=release.responses,
         hosts_released=release.hosts,
+        summaries=summaries,
     )

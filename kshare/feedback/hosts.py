@@ -124,7 +124,11 @@ def prospect_session_propose(*, prospect: ProspectiveHost, by: Person) -> Sessio
     if locked.topic:
         note += f"\n\nThe topic they would host: {locked.topic}"
     session = session_propose(
-        by=locked.person, title=_draft_title(locked), programme=locked.programme, abstract=note
+        by=locked.person,
+        title=_draft_title(locked),
+        programme=locked.programme,
+        abstract=note,
+        proposed_by=by,  # the prospective host is asked to accept (kshare.sessions.drafts)
     )
     locked.proposed_session = session
     if locked.status in (Status.NEW, Status.CONTACTED):

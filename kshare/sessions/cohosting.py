@@ -136,11 +136,16 @@ def cohost_answer(*, invitation: CohostInvitation, person: Person, accept: bool)
     locked.answered_at = timezone.now()
     locked.save(update_fields=["status", "answered_at"])
     if accept:
-        SessionHost.objects.get_or_create(
+        link, _ = SessionHost.objects.get_or_create(
             session_id=locked.session_id,
             person=person,
             defaults={"role": SessionHost.Role.COHOST},
         )
+        session = Session.objects.get(pk=locked.session_id)
+        if session.is_upcoming:  # scheduled already: the new co-host's calendar gets it now
+            from kshare.sessions.host_mail import hosts_mark_owed
+
+            hosts_mark_owed(session=session, links=SessionHost.objects.filter(pk=link.pk))
     invitation.status, invitation.answered_at = locked.status, locked.answered_at
 
 

@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from kshare.outbox.services import one_line
 from kshare.sessions.invitations import PARTSTAT, invitation_answer, rsvp_link
-from kshare.sessions.models import Invitation, Session, SessionChange, State
+from kshare.sessions.models import Invitation, Session, SessionChange, SessionHost, State
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +183,9 @@ def _calendar_kind(invitation: Invitation) -> str:
     session = invitation.session
     first = invitation.mailed_at is None
     if not invitation.person.is_active:
+        return ""
+    if SessionHost.objects.filter(session=session, person=invitation.person).exists():
+        # Invited before they became a co-host: hosts get their own mails (host_mail.py).
         return ""
     if session.state == State.CANCELLED:
         # Never told of the session: nothing to take out of their calendar.

@@ -100,10 +100,31 @@ class Session(models.Model):
     # iCalendar SEQUENCE: incremented on every reschedule and on cancellation, so calendar clients
     # replace the event they already have (its UID is stable).
     sequence = models.PositiveIntegerField(default=0)
+    # A draft proposed on the host's behalf (from the prospective-host pipeline): who proposed it.
+    # Until the host accepts (``host_accepted_at``) it waits for their answer; declining
+    # withdraws it (kshare/sessions/host_mail.py).
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    host_accepted_at = models.DateTimeField(null=True, blank=True)
+    # The hosts' summary after the session is owed from the moment it is marked held; cleared
+    # in the transaction that queues it (kshare/feedback/summary.py), so it goes out once.
+    host_summary_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["start", "id"]
-        indexes = [models.Index(fields=["state", "start"], name="session_state_start")]
+        indexes = [
+            models.Index(fields=["state", "start"], name="session_state_start"),
+            models.Index(
+                fields=["host_summary_due_at"],
+                name="session_host_summary_due",
+                condition=models.Q(host_summary_due_at__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end__isnull=True)
@@ -138,6 +159,15 @@ class Session(models.Model):
     def is_upcoming(self) -> bool:
         return self.state == State.SCHEDULED and self.end is not None and self.end > timezone.now()
 
+    @property
+    def awaits_host(self) -> bool:
+        """A draft proposed on someone's behalf that they have not accepted yet."""
+        return (
+            self.proposed_by_id is not None
+            and self.host_accepted_at is None
+            and self.state == State.PROPOSED
+        )
+
 
 class SessionHost(models.Model):
     class Role(models.TextChoices):
@@ -149,11 +179,24 @@ class SessionHost(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="host_links"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.HOST)
+    # The host's own calendar mail (confirmation, new time, cancellation), owed like an
+    # invitee's (``Invitation.mail_due_at``): marked in the transaction that schedules,
+    # reschedules or cancels, cleared in the one that queues it (kshare/sessions/host_mail.py).
+    mail_due_at = models.DateTimeField(null=True, blank=True)
+    # The session's SEQUENCE in the last calendar mail queued to this host; empty = none yet.
+    mailed_sequence = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-role", "id"]  # "host" sorts after "cohost": descending puts the host first
         constraints = [
             models.UniqueConstraint(fields=["session", "person"], name="host_session_person_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["mail_due_at"],
+                name="host_mail_due",
+                condition=models.Q(mail_due_at__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:

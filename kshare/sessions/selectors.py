@@ -119,6 +119,7 @@ def session_detail(*, person: Person, pk: int) -> Session | None:
     """The session with all its page shows, or ``None`` when it does not exist for ``person``."""
     return (
         _for_list(sessions_visible_to(person=person))
+        .select_related("proposed_by")
         .prefetch_related("agenda", "teams", "changes__by")
         .filter(pk=pk)
         .first()

@@ -107,8 +107,12 @@ def session_propose(
     capacity: int | None = None,
     visibility: str = Visibility.PUBLIC,
     teams: Sequence[Team] = (),
+    proposed_by: Person | None = None,
 ) -> Session:
     """Create a proposed session hosted by ``by`` with the format's default agenda.
+
+    ``proposed_by`` someone else: a draft proposed on ``by``'s behalf. It records the
+    proposer and mails ``by`` to accept or decline hosting it (``kshare.sessions.drafts``).
 
     A date given with the proposal is a wish: the session stays *proposed* until it is scheduled.
     Only into a programme ``by`` may see (``rules.PROGRAMME_RULE``), else a ``ValidationError``
@@ -117,6 +121,8 @@ def session_propose(
     """
     programme = programme or programme_default()
     programme_check(programme=programme, by=by)
+    if proposed_by is not None and proposed_by.pk == by.pk:
+        proposed_by = None  # proposing for oneself is just proposing
     if start is not None and end is None:
         end = session_default_end(start=start, format=format)
     session = Session.objects.create(
@@ -131,7 +137,8 @@ def session_propose(
         call_url=call_url,
         capacity=capacity,
         visibility=visibility,
-        created_by=by,
+        created_by=proposed_by or by,
+        proposed_by=proposed_by,
     )
     session.tags.set(tags)
     session.teams.set(teams)
@@ -139,8 +146,16 @@ def session_propose(
     cohosting.cohosts_name(session=session, people=cohosts, by=by)
     _agenda_create(session=session)
     SessionChange.objects.create(
-        session=session, kind=SessionChange.Kind.CREATED, by=by, to_state=State.PROPOSED
+        session=session,
+        kind=SessionChange.Kind.CREATED,
+        by=proposed_by or by,
+        to_state=State.PROPOSED,
+        note=f"on behalf of {by.display_name}" if proposed_by else "",
     )
+    if proposed_by is not None:
+        from kshare.sessions.drafts import draft_host_ask
+
+        draft_host_ask(session=session, host=by, proposed_by=proposed_by)
     return session
 
 
@@ -208,6 +223,7 @@ def _invitations_after_update(*, session: Session, locked: Session, moved: bool)
         session.sequence = locked.sequence + 1
         session.save(update_fields=["sequence"])
         invitations_mark_changed(session=session)
+        _hosts_notify(session=session)
     if session.capacity != locked.capacity and session.state == State.SCHEDULED:
         waitlist_promote(session=session)  # more seats (or no limit): the waitlist moves up
 
@@ -265,6 +281,7 @@ def session_schedule(
     reminders_plan(session=session)  # plans the reminders, or moves the pending ones
     if rescheduled:
         _invitations_notify(session=session)  # REQUEST with the new time to invitees
+    _hosts_notify(session=session)  # the hosts' confirmation or new time
     # People who asked for this topic hear about it once the schedule is committed.
     transaction.on_commit(lambda: notify_topic_requesters.enqueue(session.pk))
     _webhooks_emit(event="session.scheduled", session_id=session.pk, rescheduled=rescheduled)
@@ -297,6 +314,9 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
         to_state=State.HELD,
         note=("marked held automatically; " if automatic else "") + f"{attended} attended",
     )
+    # The hosts' summary is owed from now on, sent once the feedback has closed
+    # (kshare/feedback/summary.py).
+    Session.objects.filter(pk=session.pk).update(host_summary_due_at=timezone.now())
     # Imported here: the feedback app imports the sessions models.
     from kshare.feedback.tasks import feedback_dispatch_session
 
@@ -328,6 +348,7 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
     )
     reminders_plan(session=session)  # drops the pending reminders
     _invitations_notify(session=session)  # METHOD:CANCEL to everyone mailed an invitation
+    _hosts_notify(session=session)  # and to the hosts who had it in their calendar
     _webhooks_emit(event="session.cancelled", session_id=session.pk)
     return session
 
@@ -340,6 +361,13 @@ def _webhooks_emit(*, event: str, session_id: int, rescheduled: bool = False) ->
         lambda: webhooks_emit_session(event=event, session_id=session_id, rescheduled=rescheduled),
         robust=True,
     )
+
+
+def _hosts_notify(*, session: Session) -> None:
+    """The hosts are owed the session's new state (kshare/sessions/host_mail.py)."""
+    from kshare.sessions.host_mail import hosts_mark_owed
+
+    hosts_mark_owed(session=session)
 
 
 def _invitations_notify(*, session: Session) -> None:
@@ -371,6 +399,8 @@ def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
         raise ValidationError("This session was cancelled, so it takes no answers.")
     if locked.state != State.SCHEDULED or (locked.end and locked.end <= timezone.now()):
         raise ValidationError("Only upcoming scheduled sessions take answers.")
+    if SessionHost.objects.filter(session=locked, person=person).exists():
+        raise ValidationError("You host this session, so there is nothing to answer.")
     invitation, _ = Invitation.objects.get_or_create(session=locked, person=person)
     now = timezone.now()
     held_seat = invitation.response == Invitation.Response.YES and invitation.waitlisted_at is None

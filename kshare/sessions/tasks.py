@@ -29,10 +29,21 @@ def invitation_mail_promoted(invitation_id: int) -> bool:
 
 
 @task
+def host_mail_due(session_id: int) -> int:
+    """The hosts' calendar mails (confirmation, new time, cancellation) owed for a session."""
+    from kshare.sessions.host_mail import hosts_mail_due
+
+    return hosts_mail_due(session_id=session_id)
+
+
+@task
 def invitations_sweep_task() -> dict[str, int]:
-    """Periodic (the clock): send the invitation mails still owed after their task's time."""
+    """Periodic (the clock): send the invitation and host mails still owed after their task's
+    time."""
     from dataclasses import asdict
 
+    from kshare.sessions.host_mail import hosts_sweep
     from kshare.sessions.invitation_mail import invitations_sweep
 
-    return asdict(invitations_sweep())
+    hosts = hosts_sweep()
+    return {**asdict(invitations_sweep()), "hosts": hosts.sent, "hosts_expired": hosts.expired}

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/held/", views.session_mark_held, name="held"),
     path("<int:pk>/cancel/", views.session_cancel, name="cancel"),
     path("<int:pk>/rsvp/", views.session_rsvp, name="rsvp"),
+    path("<int:pk>/hosting/", views_cohosting.draft_hosting, name="hosting"),
     path("<int:pk>/invite/", views_invitations.invite, name="invite"),
     path("<int:pk>/invite/people/", views_invitations.invite_people, name="invite_people"),
     path("rsvp/<str:token>/", views_invitations.rsvp_link, name="rsvp_link"),

@@ -138,8 +138,13 @@ def _rsvp_context(request: HttpRequest, session: Session) -> dict:
     from kshare.sessions.invitations import waitlist_position
 
     invitation = selectors.session_invitation_for(person=request.user, session=session)
+    # Hosts are never asked "Will you come?" (nor counted as invitees).
+    hosting = next(
+        (link for link in session.host_links.all() if link.person_id == request.user.pk), None
+    )
     return {
         "session": session,
+        "hosting": hosting,
         "invitation": invitation,
         "waitlist_position": waitlist_position(invitation=invitation) if invitation else None,
         "counts": selectors.session_counts(session=session),

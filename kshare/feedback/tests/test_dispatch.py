@@ -434,6 +434,6 @@ def test_the_tick_query_is_bounded(django_assert_num_queries):
         held_session(end=now - timedelta(days=20), start=now - timedelta(days=20, hours=1))
 
     # Sessions to dispatch, pending mails, due reminders; then release.py: host answers due,
-    # closing decisions due, batches due.
-    with django_assert_num_queries(6):
+    # closing decisions due, batches due; then summary.py: hosts' summaries due.
+    with django_assert_num_queries(7):
         feedback_tick(now=now)

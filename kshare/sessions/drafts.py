@@ -1,0 +1,140 @@
+"""Drafts proposed on someone's behalf: the prospective host is asked, and answers.
+
+An organiser who turns a prospective host's "I'd like to host" into a draft
+(``feedback.hosts.prospect_session_propose``) proposes a session *hosted by someone else*. The
+draft records who proposed it (``Session.proposed_by``, shown on the session page) and the host
+gets a mail with a link to ``/sessions/<id>/hosting/``, where two buttons (plain forms, no
+JavaScript needed) accept or decline:
+
+- accepting confirms they host it (``host_accepted_at``) and tells the proposer;
+- declining withdraws the draft (cancelled, with "declined to host" in its history) and tells
+  the proposer, who can find someone else.
+
+The mails are queued in the outbox inside the transaction that proposes or answers, so they
+exist exactly when the change does.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from kshare.outbox.services import mail_queue
+from kshare.people.models import Person
+from kshare.sessions.models import Session, SessionChange, SessionHost, State
+
+REQUEST = "draft_host_request"
+ACCEPTED = "draft_host_accepted"
+DECLINED = "draft_host_declined"
+
+
+def draft_answer_link(session: Session) -> str:
+    return settings.SITE_URL + reverse("sessions:hosting", args=[session.pk])
+
+
+def _send(*, kind: str, to: Person, subject: str, session: Session, **extra: object) -> None:
+    context = {
+        "person": to,
+        "session": session,
+        "programme": session.programme,
+        "session_link": settings.SITE_URL + session.get_absolute_url(),
+        "answer_link": draft_answer_link(session),
+        "site_name": settings.KSHARE_ORGANISATION_NAME,
+        **extra,
+    }
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"sessions/email/{kind}.txt", context),
+        to=[to.email],
+    )
+    message.attach_alternative(
+        render_to_string(f"sessions/email/{kind}.html", context), "text/html"
+    )
+    mail_queue(message, kind=kind)
+
+
+def draft_host_ask(*, session: Session, host: Person, proposed_by: Person) -> None:
+    """Mail ``host`` that ``proposed_by`` proposed ``session`` for them to host; call inside the
+    transaction that created the draft."""
+    if not host.is_active:
+        return
+    _send(
+        kind=REQUEST,
+        to=host,
+        subject=f"{proposed_by.display_name} proposes that you host “{session.title}”",
+        session=session,
+        proposed_by=proposed_by,
+    )
+
+
+def draft_host(session: Session) -> SessionHost | None:
+    """The main host's link of ``session`` (the person the draft was proposed for)."""
+    return (
+        SessionHost.objects.filter(session=session, role=SessionHost.Role.HOST)
+        .select_related("person")
+        .order_by("id")
+        .first()
+    )
+
+
+@transaction.atomic
+def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
+    """``person`` accepts or declines hosting the draft ``session`` proposed on their behalf.
+
+    Only its host answers, once, while it is still a proposal. Declining withdraws the draft
+    (cancelled, the reason in its history); either way the proposer gets a mail.
+    """
+    locked = (
+        Session.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("programme", "proposed_by")
+        .get(pk=session.pk)
+    )
+    link = draft_host(locked)
+    if link is None or link.person_id != person.pk or locked.proposed_by_id is None:
+        raise PermissionDenied("Only the person this draft was proposed for can answer.")
+    if locked.host_accepted_at is not None:
+        raise ValidationError("You accepted to host this session already.", code="answered")
+    if locked.state != State.PROPOSED:
+        raise ValidationError(
+            f"This draft is {locked.get_state_display().lower()}: there is nothing to answer.",
+            code="answered",
+        )
+    proposer = locked.proposed_by
+    if accept:
+        locked.host_accepted_at = timezone.now()
+        locked.save(update_fields=["host_accepted_at", "updated_at"])
+        SessionChange.objects.create(
+            session=locked,
+            kind=SessionChange.Kind.EDITED,
+            by=person,
+            from_state=State.PROPOSED,
+            to_state=State.PROPOSED,
+            note="accepted to host it",
+        )
+        if proposer is not None and proposer.is_active:
+            _send(
+                kind=ACCEPTED,
+                to=proposer,
+                subject=f"{person.display_name} will host “{locked.title}”",
+                session=locked,
+                host=person,
+            )
+    else:
+        from kshare.sessions.services import session_cancel
+
+        session_cancel(session=locked, by=person, reason="declined to host it")
+        if proposer is not None and proposer.is_active:
+            _send(
+                kind=DECLINED,
+                to=proposer,
+                subject=f"{person.display_name} declined to host “{locked.title}”",
+                session=locked,
+                host=person,
+            )
+    session.host_accepted_at, session.state = locked.host_accepted_at, locked.state
+    return locked
