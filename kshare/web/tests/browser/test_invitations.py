@@ -77,7 +77,15 @@ def test_organiser_schedules_via_slot_finder_invites_a_team_and_the_invitee_rsvp
 
     # The mail Ines received, with its calendar invitation.
     received = {m["To"]: m for m in smtp_server.messages}
-    assert sorted(received) == ["dan@example.com", "ines@example.com", "sam@example.com"]
+    host = session.host_links.get().person.email
+    assert sorted(received) == sorted(
+        ["dan@example.com", host, "ines@example.com", "sam@example.com"]
+    )
+    # The host is not invited: they got their own confirmation when the session was scheduled.
+    host_mail = email.message_from_bytes(received[host].as_bytes(), policy=default_policy)
+    assert host_mail["Subject"].startswith(
+        "Scheduled: your session “Event sourcing in practice” — "
+    )
     message = email.message_from_bytes(
         received["ines@example.com"].as_bytes(), policy=default_policy
     )
