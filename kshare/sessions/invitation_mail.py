@@ -102,14 +102,14 @@ def _ics(session: Session, invitation: Invitation, method: str) -> bytes:
         partstat = "TENTATIVE"
     # The hosts are in every invitation as chairs; the other invitees are in none (nobody's
     # address goes to everyone invited).
-    chairs = [c for c in session_chairs(session) if c[0].lower() != person.email.lower()]
+    chairs = session_chairs(session)
+    attendees = [(person.email, person.display_name, partstat)]
+    if any(c[0].lower() == person.email.lower() for c in chairs):
+        attendees = []  # a host's own mail (host_mail.py): a chair, never asked to answer
+    else:
+        chairs = [c for c in chairs if c[0].lower() != person.email.lower()]
     cal.add_component(
-        session_event(
-            session,
-            cancelled=method == "CANCEL",
-            attendees=[(person.email, person.display_name, partstat)],
-            chairs=chairs,
-        )
+        session_event(session, cancelled=method == "CANCEL", attendees=attendees, chairs=chairs)
     )
     return calendar_bytes(cal)
 

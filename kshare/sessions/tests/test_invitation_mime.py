@@ -73,10 +73,16 @@ def test_invitation_new_time_and_cancellation_arrive_as_calendar_clients_expect(
             services.session_cancel(session=session, by=host, reason="Host is ill")
 
     assert mail.outbox == []  # through SMTP, not the in-memory backend
-    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT).count() == 3
-    received = [
+    # Three to the guest; two to the host, whose own calendar mails (host_mail.py: the
+    # session in their calendar at the first change, then its cancellation) are laid out alike.
+    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT).count() == 5
+    everyone = [
         email.message_from_bytes(m.as_bytes(), policy=default_policy) for m in smtp_server.messages
     ]
+    to_host = [m for m in everyone if m["To"] == host.email]
+    assert [m["Subject"].split(":")[0] for m in to_host] == ["Scheduled", "Cancelled"]
+    assert [tree(m) for m in to_host] == [layout("REQUEST"), layout("CANCEL")]
+    received = [m for m in everyone if m["To"] == "guest@example.com"]
     subjects = [m["Subject"].split(":")[0] for m in received]
     assert subjects == ["Invitation", "New time", "Cancelled"]
     expected = [
