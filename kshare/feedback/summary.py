@@ -156,7 +156,8 @@ def summary_context(*, session: Session) -> dict:
     }
 
 
-def _mail(*, person, context: dict) -> None:
+def _mail(*, person, context: dict) -> bool:
+    """Queue one host's summary; False when they turned host summaries off."""
     context = {**context, "person": person}
     session = context["session"]
     message = EmailMultiAlternatives(
@@ -167,7 +168,7 @@ def _mail(*, person, context: dict) -> None:
     message.attach_alternative(
         render_to_string("feedback/email/host_summary.html", context), "text/html"
     )
-    mail_queue(message, kind=KIND)
+    return mail_queue(message, kind=KIND) is not None
 
 
 def host_summary_send(*, session_id: int, now: datetime | None = None) -> int:
@@ -189,13 +190,13 @@ def host_summary_send(*, session_id: int, now: datetime | None = None) -> int:
         ):
             try:
                 with transaction.atomic():
-                    _mail(person=link.person, context=context)
+                    queued = _mail(person=link.person, context=context)
             except ValueError:
                 # The outbox refuses what it cannot send (a header with a line break): one bad
                 # address must not hold back the other hosts' summary.
                 logger.exception("Host summary of %s: no mail for %s", session_id, link.person_id)
                 continue
-            sent += 1
+            sent += queued
         return sent
 
 

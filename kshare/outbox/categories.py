@@ -50,6 +50,12 @@ CATEGORIES: dict[str, Category] = {
             "The feedback form after a session you attended, and its one reminder.",
         ),
         Category(
+            "summaries",
+            "Host summaries",
+            "After a session you hosted, once its feedback has closed: attendance, feedback "
+            "results, questions asked, ideas raised and who would like to host.",
+        ),
+        Category(
             "topics",
             "Topic news",
             "A session was scheduled on a topic you asked for.",
@@ -76,6 +82,7 @@ KIND_CATEGORIES: dict[str, str] = {
     "reminder_organiser_digest": "digests",
     "feedback_request": "feedback",
     "feedback_reminder": "feedback",
+    "host_summary": "summaries",
     "topic_scheduled": "topics",
     "catchup_weekly": "catchup",
 }
@@ -90,6 +97,14 @@ TRANSACTIONAL_KINDS: frozenset[str] = frozenset(
         "cancelled",
         "promoted",
         "cohost_invitation",
+        # The host's own calendar: their session scheduled, moved, cancelled (host_mail.py).
+        "host_confirmation",
+        "host_update",
+        "host_cancelled",
+        # A draft proposed on someone's behalf: the question to them, their answer to the proposer.
+        "draft_host_request",
+        "draft_host_accepted",
+        "draft_host_declined",
     }
 )
 

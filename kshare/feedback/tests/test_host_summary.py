@@ -182,3 +182,20 @@ def test_bars_scale_to_the_largest_count_and_never_hide_a_count():
         ("b", 1, 2, 1),
     ]
     assert bars([("a", 0)])[0].share is None
+
+
+def test_a_host_who_turned_summaries_off_gets_none_and_the_cohost_still_does():
+    from kshare.outbox.categories import category_for
+    from kshare.outbox.models import MailOptOut
+
+    assert category_for("host_summary") == "summaries"
+    assert [category_for(k) for k in ("host_confirmation", "draft_host_request")] == [None, None]
+    session, _people = _held(anonymous=False, attendees=1)
+    MailOptOut.objects.create(
+        person=session.host_links.get(role="host").person, category="summaries"
+    )
+    feedback_tick(now=timezone.now())
+    [request] = FeedbackRequest.objects.filter(session=session)
+    assert feedback_tick(now=request.closes_at + timedelta(minutes=1)).summaries == 1
+    assert sorted(_summaries()) == ["co@example.com"]
+    assert "List-Unsubscribe" in mail.outbox[-1].extra_headers

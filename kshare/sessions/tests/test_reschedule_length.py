@@ -71,8 +71,13 @@ def test_changing_only_the_start_on_the_schedule_page_keeps_the_45_minutes(
     assert response.status_code == 302
     talk.refresh_from_db()
     assert (talk.start, talk.end) == (new_start, new_start + timedelta(minutes=45))
-    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.com", "ben@example.com"]
-    for message in mail.outbox:  # the invitees' calendars get the new 45 minutes
+    # The invitees, and the host (member@: their own new time, host_mail.py).
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "ana@example.com",
+        "ben@example.com",
+        "member@example.com",
+    ]
+    for message in mail.outbox:  # every calendar gets the new 45 minutes
         [event] = calendar_of(message)[1].walk("VEVENT")
         assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (talk.start, talk.end)
 
