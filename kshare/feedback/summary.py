@@ -47,7 +47,7 @@ from kshare.feedback.models import (
 from kshare.feedback.models import Question as FeedbackQuestion
 from kshare.feedback.results import SessionResults, percent, session_results
 from kshare.ideas.models import Idea
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.questions.models import Question
 from kshare.sessions.invitations import invitation_counts
 from kshare.sessions.models import Attendance, Session, SessionHost, State
@@ -161,7 +161,7 @@ def _mail(*, person, context: dict) -> bool:
     context = {**context, "person": person}
     session = context["session"]
     message = EmailMultiAlternatives(
-        subject=f"How “{session.title}” went: attendance, feedback, questions and ideas",
+        subject=f"How “{one_line(session.title)}” went: attendance, feedback, questions and ideas",
         body=render_to_string("feedback/email/host_summary.txt", context),
         to=[person.email],
     )

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from kshare.outbox.services import mail_queue
+from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.sessions.models import Session, SessionChange, SessionHost, State
 
@@ -66,7 +66,10 @@ def draft_host_ask(*, session: Session, host: Person, proposed_by: Person) -> No
     _send(
         kind=REQUEST,
         to=host,
-        subject=f"{proposed_by.display_name} proposes that you host “{session.title}”",
+        subject=(
+            f"{one_line(proposed_by.display_name)} proposes that you host "
+            f"“{one_line(session.title)}”"
+        ),
         session=session,
         proposed_by=proposed_by,
     )
@@ -120,7 +123,7 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
             _send(
                 kind=ACCEPTED,
                 to=proposer,
-                subject=f"{person.display_name} will host “{locked.title}”",
+                subject=(f"{one_line(person.display_name)} will host “{one_line(locked.title)}”"),
                 session=locked,
                 host=person,
             )
@@ -132,7 +135,9 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
             _send(
                 kind=DECLINED,
                 to=proposer,
-                subject=f"{person.display_name} declined to host “{locked.title}”",
+                subject=(
+                    f"{one_line(person.display_name)} declined to host “{one_line(locked.title)}”"
+                ),
                 session=locked,
                 host=person,
             )

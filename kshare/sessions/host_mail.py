@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kshare.outbox.services import one_line
 from kshare.sessions.invitation_mail import SWEEP_AFTER, SWEEP_BATCH, _mail, _when
 from kshare.sessions.models import Invitation, Session, SessionChange, SessionHost, State
 
@@ -104,16 +105,16 @@ def host_mail_due_send(*, link_id: int) -> str:
         ]
         extra = {"role": link.get_role_display().lower(), "cohosts": others}
         if kind == CONFIRMATION:
-            subject = f"Scheduled: your session “{session.title}” — {when}"
+            subject = f"Scheduled: your session “{one_line(session.title)}” — {when}"
             _mail(kind=kind, invitation=own, subject=subject, method="REQUEST", extra=extra)
         elif kind == UPDATE:
-            subject = f"New time for your session “{session.title}” — {when}"
+            subject = f"New time for your session “{one_line(session.title)}” — {when}"
             _mail(kind=kind, invitation=own, subject=subject, method="REQUEST", extra=extra)
         else:
             change = session.changes.filter(kind=SessionChange.Kind.CANCELLED).last()
             extra["reason"] = change.note if change else ""
             extra["cancelled_by"] = change.by.display_name if change and change.by else ""
-            subject = f"Cancelled: your session “{session.title}” — {when}"
+            subject = f"Cancelled: your session “{one_line(session.title)}” — {when}"
             _mail(kind=kind, invitation=own, subject=subject, method="CANCEL", extra=extra)
         return kind
 
