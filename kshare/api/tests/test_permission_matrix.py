@@ -53,6 +53,17 @@ def read(ok: int = 200, *, hidden: int = 404):
     return rule
 
 
+def answer(ok: int = 200):
+    """Viewers answer ``ok``; the host gets 409: a host is never asked "Will you come?"."""
+    seen = read(ok)
+
+    def rule(role: str, vis: str | None) -> int:
+        status = seen(role, vis)
+        return 409 if role == "host" and status == ok else status
+
+    return rule
+
+
 def edit(ok: int = 200, *, editor_status: dict[str, int] | None = None):
     """Editors get ``ok`` (or ``editor_status[role]``), other viewers 403, the rest 404."""
 
@@ -139,7 +150,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", S + "/held"): Entry(edit(409), "held"),
     # RSVP: whoever sees an upcoming session may answer (the host too).
     ("GET", S + "/rsvp"): Entry(read(), "upcoming"),
-    ("POST", S + "/rsvp"): Entry(read(), "upcoming", body={"response": "yes"}),
+    ("POST", S + "/rsvp"): Entry(answer(), "upcoming", body={"response": "yes"}),
     # Attendance: viewers list (their own row), editors record and remove.
     ("GET", S + "/attendance"): Entry(read(), "held"),
     ("POST", S + "/attendance"): Entry(edit(201), "held", body={"people": ["$member"]}),

@@ -294,7 +294,12 @@ def test_update_reschedules_and_tells_invitees(world, django_capture_on_commit_c
     assert session.start == new_start
     assert session.end == new_start + dt.timedelta(minutes=45)  # the length is kept
     assert session.changes.filter(kind="rescheduled").exists()
-    assert [m.to for m in mail.outbox] == [[world["blue_member"].email]]
+    # The invitee their new time; the hosts their own (kshare/sessions/host_mail.py).
+    hosts = sorted(session.host_links.values_list("person__email", flat=True))
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([world["blue_member"].email, *hosts])
+    assert [m.subject.split(" “")[0] for m in mail.outbox if m.to[0] in hosts] == [
+        "Scheduled: your session"
+    ] * len(hosts)
 
 
 @pytest.mark.parametrize("role", ["host", "organiser", "admin"])
