@@ -24,7 +24,7 @@ from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import ApiError
 from kshare.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from kshare.api.schemas import ERRORS, Day, QueryId
+from kshare.api.schemas import ERRORS, NO_NUL, Day, QueryId
 from kshare.programmes.selectors import programmes_visible_to
 from kshare.search.forms import SearchForm
 from kshare.search.selectors import search
@@ -40,7 +40,9 @@ SearchDay = Day(1900, 2999, r"^(19[0-9]{2}|2[0-9]{3})-")
 
 
 class SearchQuery(Schema):
-    q: str = Field(..., min_length=1, max_length=1000, description="the words to look for")
+    q: str = Field(
+        ..., min_length=1, max_length=1000, pattern=NO_NUL, description="the words to look for"
+    )
     kind: KindName | None = None
     tag: str | None = Field(
         None, max_length=60, pattern=r"^[-a-zA-Z0-9_]*$", description="tag slug"

@@ -45,6 +45,7 @@ DOCUMENTED_REJECTIONS = {
     ("invalid_cursor", "cursor"),  # opaque: only a next_cursor the server issued
     ("invalid", "start"),  # a proposal's wished date / a schedule's start: in the future
     ("invalid", "end"),  # after the start, within the format's length
+    ("invalid", "before"),  # a search's last day not before its first
     ("invalid", "teams"),  # ids of existing teams
     ("invalid", "team"),  # the id of an existing team (dashboard filter)
     ("invalid", "call_url"),  # a web address (http or https) of at most 500 characters as stored
@@ -86,12 +87,12 @@ def positive_data_acceptance_documented(ctx, response, case):
 
 
 CHECKS.append(positive_data_acceptance_documented)
-# Examples per operation. Measured on the 2-core CI machine shared with other jobs: 40 took
-# 6.5 minutes for the organiser's 54 operations, 17 minutes with the member's pass; 200 takes
-# about five times as long, so it runs on the SQLite leg only and the PostgreSQL leg (for what
-# only PostgreSQL refuses) fuzzes with fewer. ``KSHARE_FUZZ_EXAMPLES`` sets it for a run.
+# Examples per operation: 200 on the SQLite leg, as issue 14 asks. Measured on the 2-core CI
+# machine shared with other jobs: the organiser's 54 operations took 21.4 minutes at 200
+# (6.5 at 40), so the PostgreSQL leg (for what only PostgreSQL refuses) fuzzes with 25.
+# ``KSHARE_FUZZ_EXAMPLES`` sets it for a run.
 ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgres")
-EXAMPLES = int(os.environ.get("KSHARE_FUZZ_EXAMPLES", "25" if ON_POSTGRESQL else "40"))
+EXAMPLES = int(os.environ.get("KSHARE_FUZZ_EXAMPLES", "25" if ON_POSTGRESQL else "200"))
 STATELESS = settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -394,6 +395,7 @@ def test_a_search_tag_is_a_slug_in_the_schema_too():
         "^[-a-zA-Z0-9_]*$"
     )
     client = ApiClient(token_create(PersonFactory()))
+    assert client.get("search", {"q": "a\x00b"}).status_code == 422  # the pattern, not a 400
     response = client.get("search", {"q": "x", "tag": "dé"})
     assert response.status_code == 422, response.content
     assert client.get("search", {"q": "x", "tag": "data-science"}).status_code == 200
