@@ -306,6 +306,23 @@ def _violations(page: Page, server: str, paths: list[str]) -> list[str]:
     return found
 
 
+def _htmx_actions(page: Page, server: str, w: World) -> list[str]:
+    """What htmx swaps in must keep to the policy too: an answer, a star, a vote, a comment."""
+    page.goto(f"{server}/sessions/{w.not_mine.pk}/")
+    page.get_by_role("button", name="Maybe", exact=True).click()
+    expect(page.locator("#rsvp")).to_contain_text("Your answer: Maybe")
+    page.locator(".star-button").first.click()
+    expect(page.locator(".star-button").first).to_have_attribute("aria-pressed", "true")
+    page.goto(f"{server}/ideas/{w.idea.pk}/")
+    page.locator(".vote-button").click()
+    expect(page.locator(".vote-button")).to_have_attribute("aria-pressed", "false")
+    page.get_by_role("textbox", name="Comment").fill("And captions.")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator("#comments")).to_contain_text("And captions.")
+    page.wait_for_load_state("networkidle")
+    return [f"after htmx: {v}" for v in page.evaluate("window.__cspViolations || []")]
+
+
 @pytest.mark.parametrize("who", ["signed-out", "member", "organiser", "admin"])
 def test_no_page_violates_the_content_security_policy(
     browser: Browser, server: str, world: World, who: str
@@ -330,5 +347,7 @@ def test_no_page_violates_the_content_security_policy(
         sign_in(page, server, AdminFactory(display_name="Ada Admin"))
         paths = [*ADMIN_PAGES, "/dashboard/", "/"]
     found = _violations(page, server, paths)
+    if who == "member":
+        found += _htmx_actions(page, server, world)
     context.close()
     assert (found, console) == ([], [])
