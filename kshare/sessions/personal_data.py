@@ -23,6 +23,7 @@ from kshare.sessions.models import (
 HANDLES = {
     "talks.SessionHost.person": "a host stays as the former member; co-host links are removed",
     "talks.Session.created_by": "moved to the former member",
+    "talks.Session.proposed_by": "moved to the former member (drafts proposed for someone else)",
     "talks.SessionChange.by": "moved to the former member",
     "talks.Invitation.person": "deleted (a seat it held goes to the waitlist)",
     "talks.Invitation.invited_by": "moved to the former member",
@@ -51,6 +52,11 @@ def export(person: Person) -> dict[str, Any]:
             Session.objects.filter(created_by=person)
             .order_by("pk")
             .values("id", "title", "created_at")
+        ),
+        "sessions_proposed_for_others": list(
+            Session.objects.filter(proposed_by=person)
+            .order_by("pk")
+            .values("id", "title", "state", "created_at", "host_accepted_at")
         ),
         "session_history": list(
             SessionChange.objects.filter(by=person)
@@ -95,6 +101,7 @@ def erase(person: Person, placeholder: Person) -> None:
     links.filter(session__host_links__person=placeholder).delete()
     links.update(person=placeholder)
     Session.objects.filter(created_by=person).update(created_by=placeholder)
+    Session.objects.filter(proposed_by=person).update(proposed_by=placeholder)
     SessionChange.objects.filter(by=person).update(by=placeholder)
     Invitation.objects.filter(invited_by=person).update(invited_by=placeholder)
 

@@ -36,6 +36,7 @@ from kshare.sessions.tests.factories import (
     InvitationFactory,
     PastSessionFactory,
     ScheduledSessionFactory,
+    SessionFactory,
 )
 from kshare.tags.tests.factories import TagFactory
 from kshare.topics.tests.factories import (
@@ -114,6 +115,9 @@ def world_build() -> World:
     cohosted = PastSessionFactory(programme=named, title="Hosted by other", host=other)
     SessionHost.objects.create(session=cohosted, person=subject, role=SessionHost.Role.COHOST)
     upcoming = ScheduledSessionFactory(programme=named, title="Upcoming", host=other, capacity=1)
+    drafted = SessionFactory(programme=named, title="Drafted for other", host=other)
+    drafted.proposed_by = subject
+    drafted.save()
     InvitationFactory(
         session=upcoming,
         person=subject,

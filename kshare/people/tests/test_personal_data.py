@@ -100,6 +100,9 @@ def test_export_holds_the_persons_data(world):
     ]
     assert [i["session__title"] for i in data["talks"]["invitations"]] == ["Upcoming"]
     assert data["talks"]["invitations_sent"] == 2
+    assert [s["title"] for s in data["talks"]["sessions_proposed_for_others"]] == [
+        "Drafted for other"
+    ]
     assert [s["session__title"] for s in data["talks"]["stars"]] == ["Hosted by other"]
     assert [i["title"] for i in data["ideas"]["ideas"]] == ["Idea by subject"]
     assert [c["body"] for c in data["ideas"]["idea_comments"]] == ["Comment by subject"]
