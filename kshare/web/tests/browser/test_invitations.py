@@ -51,21 +51,20 @@ def test_organiser_schedules_via_slot_finder_invites_a_team_and_the_invitee_rsvp
         ).to_be_visible()
         first = finder.get_by_role("button", name=re.compile(r"^Choose this slot")).first
         first.click()
-        expect(page).to_have_url(f"{server}/sessions/{session.pk}/")
+        # Straight on to inviting, with the team the slot was found for already ticked.
+        expect(page).to_have_url(f"{server}/sessions/{session.pk}/invite/?team={data.pk}")
         expect(page.locator(".message-success")).to_contain_text("Scheduled.")
         session.refresh_from_db()
         assert session.state == State.SCHEDULED
-
-        # Invite the team.
-        page.get_by_role("link", name="Invite people").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Invite people to “Event sourcing in practice”"
         )
+        teams = page.get_by_role("group", name="Teams (optional)")
+        expect(teams.get_by_label("Data")).to_be_checked()
         assert axe(page) == ""
         # A colleague from another team, found with the live search (htmx), and the Data team.
         page.get_by_label("Name or e-mail address").fill("sam")
         page.get_by_role("checkbox", name=re.compile("Sam Sales")).check()
-        page.get_by_role("group", name="Teams (optional)").get_by_label("Data").check()
         page.get_by_role("button", name="Send invitations").click()
         expect(page.locator(".message-success")).to_have_text(
             "Invited 3 people: the invitations are on their way."
