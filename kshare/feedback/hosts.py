@@ -14,6 +14,7 @@ from kshare.feedback.models import ProspectiveHost
 from kshare.people.models import Person, Skill
 from kshare.programmes.models import Programme
 from kshare.sessions.models import Session
+from kshare.sessions.models import State as SessionState
 from kshare.sessions.services import session_propose
 
 Status = ProspectiveHost.Status
@@ -99,14 +100,16 @@ def prospect_session_propose(*, prospect: ProspectiveHost, by: Person) -> Sessio
     """Propose a session draft hosted by the prospective host, on the topic they named.
 
     The prospect becomes *agreed* (when new or contacted) and links to the draft. A second
-    click does not make a second draft.
+    click does not make a second draft while the first stands; once it was cancelled (the host
+    declined it, or an organiser withdrew it) a new one may be proposed.
     """
     locked = (
         ProspectiveHost.objects.select_for_update(of=("self",))
         .select_related("person", "programme", "source_session", "proposed_session")
         .get(pk=prospect.pk)
     )
-    if locked.proposed_session_id is not None:
+    draft = locked.proposed_session
+    if draft is not None and draft.state != SessionState.CANCELLED:
         raise ValidationError(
             f"A session draft for {locked.person.display_name} exists already: "
             f"“{locked.proposed_session}”."

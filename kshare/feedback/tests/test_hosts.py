@@ -21,6 +21,7 @@ from kshare.people.tests.factories import (
     TeamFactory,
 )
 from kshare.programmes.tests.factories import ProgrammeFactory
+from kshare.sessions.drafts import draft_answer
 from kshare.sessions.models import Session, SessionHost, State
 from kshare.sessions.tests.factories import PastSessionFactory
 from kshare.tags.tests.factories import TagFactory
@@ -409,3 +410,27 @@ def test_a_draft_from_a_feedback_answer_uses_the_topic_they_would_host(organiser
     assert draft.title == "Testing dbt models"
     assert draft.abstract.endswith("\n\nThe topic they would host: Testing dbt models")
     assert "Kubernetes" not in draft.abstract
+
+
+def test_after_the_host_declines_the_draft_a_new_one_can_be_proposed(
+    organiser_client, organiser, programme
+):
+    bo = PersonFactory(display_name="Bo")
+    prospect = make_prospect(programme=programme, person=bo)
+    url = reverse("feedback:host_propose", args=[prospect.pk])
+    organiser_client.post(url)
+    first = Session.objects.get()
+    draft_answer(session=first, person=bo, accept=False)
+    first.refresh_from_db()
+    assert first.state == State.CANCELLED
+
+    organiser_client.post(url)
+
+    second = Session.objects.exclude(pk=first.pk).get()
+    assert (second.title, second.state, second.proposed_by_id) == (
+        "Session by Bo",
+        State.PROPOSED,
+        organiser.pk,
+    )
+    prospect.refresh_from_db()
+    assert prospect.proposed_session == second
