@@ -55,6 +55,11 @@ class _Recorder(Message):
     def __init__(self) -> None:
         super().__init__()
         self.messages: list = []
+        self.raw: list[bytes] = []  # the bytes as they came over the wire
+
+    def prepare_message(self, session, envelope):
+        self.raw.append(envelope.original_content or envelope.content)
+        return super().prepare_message(session, envelope)
 
     def handle_message(self, message) -> None:
         self.messages.append(message)
@@ -64,6 +69,7 @@ class _Recorder(Message):
 class SMTPServer:
     port: int
     messages: list = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
 
     @property
     def mailers(self) -> dict:
@@ -91,7 +97,7 @@ def smtp_server():
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield SMTPServer(port=port, messages=recorder.messages)
+        yield SMTPServer(port=port, messages=recorder.messages, raw=recorder.raw)
     finally:
         controller.stop()
 

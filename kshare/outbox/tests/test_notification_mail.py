@@ -36,9 +36,9 @@ LINK = re.compile(r"https?://[^\s\"<]+")
 
 
 def _received(smtp_server, index: int = 0) -> email.message.EmailMessage:
-    return email.message_from_bytes(
-        smtp_server.messages[index].as_bytes(), policy=email.policy.default
-    )
+    # The bytes as sent, not aiosmtpd's re-serialised copy (which folds long lines again).
+    wire = smtp_server.raw[index].replace(b"\r\n", b"\n")
+    return email.message_from_bytes(wire, policy=email.policy.default)
 
 
 def _session_with_invitee_reminders(*invitees: str):
@@ -83,6 +83,10 @@ def test_a_reminder_arrives_with_the_sender_identity_and_one_click_unsubscribe(s
     assert re.fullmatch(r"<[^@<>]+@kshare\.acme\.example>", got["Message-ID"]) is not None
     assert got["List-Unsubscribe"] == f"<{link}>"
     assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # On the wire the link is itself, on one line: folded into RFC 2047 encoded words
+    # (=?utf-8?q?=3Chttp…) mail clients would not offer one-click unsubscribe.
+    assert len(link) > 78
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in smtp_server.raw[0]
     text = got.get_body(preferencelist=("plain",)).get_content()
     assert text.endswith(
         "You get this mail because “Reminders” is on in your notification settings.\n"
