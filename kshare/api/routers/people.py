@@ -63,9 +63,9 @@ def person_list(
     team = None
     if filters.team:
         team = Team.objects.filter(pk=filters.team).first()
-        if team is None:
-            return {"items": [], "next_cursor": None}
     people = people_directory(query=filters.q or "", team=team)
+    if filters.team and team is None:
+        people = people.none()  # an unknown team: no one, but the cursor is still checked
     result = cursor_page(people, cursor=page.cursor, limit=page.limit, order=("display_name", "id"))
     viewer = request.user
     return {

@@ -349,6 +349,14 @@ def test_invalid_cursor_is_400(person, cursor):
     assert error["fields"] == {"cursor": ["Invalid cursor."]}
 
 
+def test_a_bad_cursor_is_400_also_when_the_team_filter_names_no_team(person):
+    # Found by Schemathesis: the unknown team answered an empty page before reading the cursor.
+    client = ApiClient(token_create(person))
+    error = _error(client.get("people", {"team": 999999, "cursor": "false"}), 400, "invalid_cursor")
+    assert error["fields"] == {"cursor": ["Invalid cursor."]}
+    assert client.get("people", {"team": 999999}).json() == {"items": [], "next_cursor": None}
+
+
 def test_a_cursor_of_another_list_is_400(person):
     SessionFactory(host=person)
     other = cursor_encode(person, ("display_name", "id"))

@@ -13,7 +13,7 @@ from kshare.people.tests.factories import PersonFactory
 pytestmark = pytest.mark.django_db
 
 URL = "/people/me/notifications/"
-ALL = ["reminders", "nudges", "digests", "feedback", "topics", "catchup", "other"]
+ALL = ["reminders", "nudges", "digests", "feedback", "summaries", "topics", "catchup", "other"]
 
 
 def _checked(html: str) -> list[str]:
@@ -40,6 +40,7 @@ def test_saving_turns_off_what_is_unticked_and_the_page_shows_it(member_client, 
         "catchup",
         "digests",
         "nudges",
+        "summaries",
     ]
     page = member_client.get(URL)
     assert "Your notification settings are saved." in page.text
