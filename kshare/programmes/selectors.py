@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from kshare.people.models import Person
+from kshare.people.offices import public_holidays
 from kshare.programmes.models import Programme
+from kshare.rhythm.daysoff import closure_days
 from kshare.sessions.models import Session, State
 from kshare.visibility import rules
 
@@ -138,6 +141,31 @@ def programme_cadence_slots(
         )
         slots.append(CadenceSlot(start, end, occupying))
     return slots
+
+
+def programme_cadence_tz(programme: Programme) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(programme.cadence_timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def programme_cadence_days_off(
+    *, programme: Programme, organisers: list[Person], slots: list[CadenceSlot]
+) -> set[date]:
+    """The cadence's local dates (``programme.cadence_timezone``) among ``slots`` that are off:
+    closure days, and public holidays every organiser with an office set has (one query)."""
+    if not slots:
+        return set()
+    tz = programme_cadence_tz(programme)
+    days = [slot.start.astimezone(tz).date() for slot in slots]
+    first, last = min(days), max(days)
+    off = set(closure_days(first=first, last=last))
+    regions = {o.office_region for o in organisers if o.office_region}
+    calendars = [set(public_holidays(region=r, first=first, last=last)) for r in regions]
+    if calendars:
+        off |= set.intersection(*calendars)
+    return off
 
 
 def programme_nudge_material(*, programme: Programme, limit: int = 5) -> dict[str, list]:

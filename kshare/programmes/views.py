@@ -61,13 +61,27 @@ def _cadence_context(request: HttpRequest, programme: Programme, *, can_edit: bo
         if taken
         else ()
     )
-    open_soon = [s for s in slots if s.is_open and s.start < now + NUDGE_HORIZON]
+    # A slot on a day off (closure day, or a public holiday of every organiser's office) is no
+    # open slot, here as in the nudge mail (kshare.reminders.cadence).
+    organisers = [o for o in programme.organisers.all() if o.is_active]
+    off = selectors.programme_cadence_days_off(
+        programme=programme, organisers=organisers, slots=[s for s in slots if s.is_open]
+    )
+    tz = selectors.programme_cadence_tz(programme)
+    day_off = {slot.start for slot in slots if slot.start.astimezone(tz).date() in off}
+    open_soon = [
+        s for s in slots if s.is_open and s.start not in day_off and s.start < now + NUDGE_HORIZON
+    ]
     material = (
         selectors.programme_nudge_material(programme=programme) if can_edit and open_soon else {}
     )
     return {
         "cadence_slots": [
-            {"slot": slot, "visible": slot.session is not None and slot.session.pk in visible}
+            {
+                "slot": slot,
+                "visible": slot.session is not None and slot.session.pk in visible,
+                "day_off": slot.is_open and slot.start in day_off,
+            }
             for slot in slots
         ],
         "open_soon": open_soon,

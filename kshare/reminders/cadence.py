@@ -14,9 +14,8 @@ and the next tick tries again.
 from __future__ import annotations
 
 import logging
-import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -28,15 +27,15 @@ from django.utils import timezone
 
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
-from kshare.people.offices import public_holidays
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import (
     CadenceSlot,
+    programme_cadence_days_off,
     programme_cadence_slots,
+    programme_cadence_tz,
     programme_nudge_material,
 )
 from kshare.reminders.models import CadenceNudge
-from kshare.rhythm.daysoff import closure_days
 
 logger = logging.getLogger(__name__)
 
@@ -50,31 +49,6 @@ class CadenceNudgeResult:
     programmes: int = 0
     slots: int = 0
     mails: int = 0
-
-
-def _cadence_tz(programme: Programme) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(programme.cadence_timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def cadence_days_off(
-    *, programme: Programme, organisers: list[Person], slots: list[CadenceSlot]
-) -> set[date]:
-    """The cadence's local dates (``programme.cadence_timezone``) among ``slots`` that are off:
-    closure days, and public holidays every organiser with an office set has (one query)."""
-    if not slots:
-        return set()
-    tz = _cadence_tz(programme)
-    days = [slot.start.astimezone(tz).date() for slot in slots]
-    first, last = min(days), max(days)
-    off = set(closure_days(first=first, last=last))
-    regions = {o.office_region for o in organisers if o.office_region}
-    calendars = [set(public_holidays(region=r, first=first, last=last)) for r in regions]
-    if calendars:
-        off |= set.intersection(*calendars)
-    return off
 
 
 def _claim(*, programme: Programme, slots: list[CadenceSlot]) -> list[CadenceSlot]:
@@ -154,9 +128,11 @@ def cadence_nudges_send(*, now: datetime | None = None) -> CadenceNudgeResult:
             programme=programme, after=now, before=now + NUDGE_HORIZON, count=MAX_SLOTS
         )
         open_slots = [s for s in slots if s.is_open and s.start > now]
-        off = cadence_days_off(programme=programme, organisers=organisers, slots=open_slots)
+        off = programme_cadence_days_off(
+            programme=programme, organisers=organisers, slots=open_slots
+        )
         if off:
-            tz = _cadence_tz(programme)
+            tz = programme_cadence_tz(programme)
             open_slots = [s for s in open_slots if s.start.astimezone(tz).date() not in off]
         if not open_slots:
             continue

@@ -16,6 +16,7 @@ from kshare.programmes.models import Programme
 from kshare.programmes.reminder_offsets import OffsetsError, offsets_parse
 from kshare.programmes.selectors import programme_cadence_slots, programme_reminder_offsets
 from kshare.programmes.tests.factories import ProgrammeFactory
+from kshare.rhythm.models import ClosureDay
 from kshare.sessions.models import State
 from kshare.sessions.tests.factories import SessionFactory
 from kshare.topics.models import TopicRequest, TopicVote
@@ -362,6 +363,13 @@ def test_no_cadence_no_slots():
     assert programme_cadence_slots(programme=ProgrammeFactory(), after=timezone.now()) == []
 
 
+@pytest.fixture
+def no_closure_days(db):
+    """The page tests count open slots from "now": without this they would change around
+    Christmas (the default closure days). Days off are tested below on their own."""
+    ClosureDay.objects.all().delete()
+
+
 def _weekly_programme():
     """A weekly cadence from tomorrow 16:00 Amsterdam: four slots in the next 28 days."""
     first = timezone.now().astimezone(AMS) + timedelta(days=1)
@@ -375,7 +383,7 @@ def _weekly_programme():
 
 
 @pytest.mark.django_db
-def test_programme_page_shows_next_slots_with_open_ones_marked(client):
+def test_programme_page_shows_next_slots_with_open_ones_marked(client, no_closure_days):
     programme, first = _weekly_programme()
     session = SessionFactory(
         programme=programme, state=State.SCHEDULED, start=first, title="Typing Python"
@@ -405,7 +413,7 @@ def test_programme_page_shows_next_slots_with_open_ones_marked(client):
 
 
 @pytest.mark.django_db
-def test_organisers_see_who_could_host_and_the_most_wanted_topics(client):
+def test_organisers_see_who_could_host_and_the_most_wanted_topics(client, no_closure_days):
     programme, _ = _weekly_programme()
     organiser = OrganiserFactory()
     programme.organisers.add(organiser)
@@ -437,7 +445,9 @@ def test_organisers_see_who_could_host_and_the_most_wanted_topics(client):
 
 
 @pytest.mark.django_db
-def test_programme_page_query_count_does_not_grow_with_slots_hosts_or_topics(client):
+def test_programme_page_query_count_does_not_grow_with_slots_hosts_or_topics(
+    client, no_closure_days
+):
     programme, first = _weekly_programme()
     organiser = OrganiserFactory()
     programme.organisers.add(organiser)
@@ -462,3 +472,22 @@ def test_programme_page_query_count_does_not_grow_with_slots_hosts_or_topics(cli
     with CaptureQueriesContext(connection) as many:
         client.get(f"/programmes/{programme.slug}/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_slot_on_a_day_off_is_shown_as_such_and_is_no_open_slot(client, no_closure_days):
+    programme, first = _weekly_programme()
+    organiser = OrganiserFactory()
+    programme.organisers.add(organiser)
+    second = (first + timedelta(days=7)).astimezone(AMS).date()
+    ClosureDay.objects.create(month=second.month, day=second.day, year=second.year)
+    client.force_login(organiser)
+
+    response = client.get(f"/programmes/{programme.slug}/")
+
+    assert [r["day_off"] for r in response.context["cadence_slots"]] == [False, True] + [False] * 4
+    assert len(response.context["open_soon"]) == 3
+    html = response.content.decode()
+    assert html.count('<span class="badge">Open</span>') == 5
+    assert html.count('<span class="badge">Day off</span>') == 1
+    assert "3 open slots in the next four weeks" in html
