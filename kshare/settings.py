@@ -42,6 +42,7 @@ SITE_URL = (
 KSHARE_SITE_URL_SET = bool(os.environ.get("SITE_URL", "").strip())
 
 INSTALLED_APPS = [
+    "kshare.core",
     "kshare.web",
     "kshare.people",
     "kshare.tags",

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Machinery shared by every app; the lowest layer (it imports no other kshare app)."""
+
+    name = "kshare.core"
+    label = "core"
