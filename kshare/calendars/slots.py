@@ -19,7 +19,6 @@ at least two hours apart, so ten suggestions are not ten 15-minute steps of one 
 
 from __future__ import annotations
 
-import zoneinfo
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -29,6 +28,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from kshare.core.timezones import timezone_or_utc
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -91,13 +92,6 @@ def working_hours() -> WorkingHours:
         return working_hours_parse(text)
     except ValueError as exc:
         raise ImproperlyConfigured(f"KSHARE_WORKING_HOURS: {exc}") from exc
-
-
-def tz_or_utc(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def working_windows(
@@ -186,7 +180,11 @@ def slots_search(
     for group, count in counted.items():
         off = set(closed).union(holidays.get(group.region, ()))
         spans = working_windows(
-            tz=tz_or_utc(group.timezone), after=first, before=before, hours=hours, days_off=off
+            tz=timezone_or_utc(group.timezone),
+            after=first,
+            before=before,
+            hours=hours,
+            days_off=off,
         )
         windows.append((count, [s for s, _ in spans], [e for _, e in spans]))
     blocked = _merged(busy)
@@ -290,7 +288,7 @@ def invitee_groups(
             .annotate(n=Count("id", distinct=True))
         )
     for name, team_id, country, subdivision, n in rows:
-        groups[Group(str(tz_or_utc(name)), office_region(country, subdivision))] += n
+        groups[Group(str(timezone_or_utc(name)), office_region(country, subdivision))] += n
         if team_id is not None:
             teams.add(team_id)
     return dict(groups), teams

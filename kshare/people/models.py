@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now
 
+from kshare.core.timezones import timezone_or_utc
 from kshare.people import offices
 
 
@@ -133,10 +134,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
-        try:
-            return zoneinfo.ZoneInfo(self.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo("UTC")
+        return timezone_or_utc(self.timezone)
 
 
 class Skill(models.Model):

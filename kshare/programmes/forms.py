@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils import timezone
 
+from kshare.core import recurrence
+from kshare.core.timezones import timezone_or_utc
 from kshare.people.forms import TimezoneField
 from kshare.people.models import Team
-from kshare.programmes import cadence
 from kshare.programmes.models import Programme, Visibility
 from kshare.programmes.reminder_offsets import (
     HOST_REMINDER_MAX_DAYS,
@@ -44,11 +45,14 @@ class ProgrammeForm(forms.ModelForm):
         label="Cadence",
         required=False,
         choices=[
-            (cadence.PRESET_NONE, "No fixed cadence"),
-            (cadence.PRESET_WEEKLY, "Every week, on the first slot's weekday and time"),
-            (cadence.PRESET_FORTNIGHTLY, "Every second week, on the first slot's weekday and time"),
-            (cadence.PRESET_MONTHLY, "The first of that weekday each month"),
-            (cadence.PRESET_CUSTOM, "Custom recurrence rule (RRULE)"),
+            (recurrence.PRESET_NONE, "No fixed cadence"),
+            (recurrence.PRESET_WEEKLY, "Every week, on the first slot's weekday and time"),
+            (
+                recurrence.PRESET_FORTNIGHTLY,
+                "Every second week, on the first slot's weekday and time",
+            ),
+            (recurrence.PRESET_MONTHLY, "The first of that weekday each month"),
+            (recurrence.PRESET_CUSTOM, "Custom recurrence rule (RRULE)"),
         ],
         widget=forms.RadioSelect,
     )
@@ -119,13 +123,13 @@ class ProgrammeForm(forms.ModelForm):
         )
         self.initial.setdefault("cadence_timezone", tz_name)
         if programme.cadence_rrule and programme.cadence_starts:
-            first = programme.cadence_starts.astimezone(cadence.tz_get(programme.cadence_timezone))
+            first = programme.cadence_starts.astimezone(timezone_or_utc(programme.cadence_timezone))
             self.initial["cadence_first"] = first.replace(tzinfo=None)
-            self.initial["cadence_preset"] = cadence.preset_for(
+            self.initial["cadence_preset"] = recurrence.preset_for(
                 programme.cadence_rrule, first=first
             )
         else:
-            self.initial["cadence_preset"] = cadence.PRESET_NONE
+            self.initial["cadence_preset"] = recurrence.PRESET_NONE
 
     def _missing(self, name: str) -> bool:
         return self.is_bound and name not in self.data
@@ -186,8 +190,8 @@ class ProgrammeForm(forms.ModelForm):
             data["cadence_rrule"] = self.instance.cadence_rrule
             self.cadence_starts = self.instance.cadence_starts
             return
-        preset = data.get("cadence_preset") or cadence.PRESET_NONE
-        if preset == cadence.PRESET_NONE:
+        preset = data.get("cadence_preset") or recurrence.PRESET_NONE
+        if preset == recurrence.PRESET_NONE:
             data["cadence_rrule"], self.cadence_starts = "", None
             return
         first: datetime | None = data.get("cadence_first")
@@ -208,21 +212,21 @@ class ProgrammeForm(forms.ModelForm):
         # cadence's timezone.
         naive = timezone.make_naive(first) if timezone.is_aware(first) else first
         local = naive.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
-        if preset == cadence.PRESET_CUSTOM:
+        if preset == recurrence.PRESET_CUSTOM:
             rule = data.get("cadence_rrule") or ""
             field = "cadence_rrule"
         else:
-            rule = cadence.preset_rule(preset, first=local)
+            rule = recurrence.preset_rule(preset, first=local)
             field = "cadence_preset"
         try:
-            cadence.rule_parse(rule, first=local)
-        except cadence.CadenceError as exc:
+            recurrence.rule_parse(rule, first=local)
+        except recurrence.RecurrenceError as exc:
             self.add_error(field, str(exc))
             return
-        data["cadence_rrule"] = cadence.rule_normalise(rule)
+        data["cadence_rrule"] = recurrence.rrule_normalise(rule, tz=local.tzinfo)
         self.cadence_starts = local.astimezone(UTC)
         if not data.get("cadence"):
-            data["cadence"] = cadence.describe(rule=data["cadence_rrule"], first=local)[:200]
+            data["cadence"] = recurrence.describe(rule=data["cadence_rrule"], first=local)[:200]
 
     def _post_clean(self) -> None:
         super()._post_clean()

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
+from kshare.core import recurrence
+from kshare.core.timezones import timezone_or_utc
 from kshare.people.models import Person
 from kshare.people.offices import public_holidays
 from kshare.programmes.models import Programme
@@ -95,12 +97,10 @@ def programme_cadence_starts(
     count: int | None = None,
 ) -> list[datetime]:
     """Cadence slot starts (UTC) from ``after``; none without a cadence (or a broken one)."""
-    from kshare.programmes.cadence import CadenceError, cadence_starts
-
     if not programme.cadence_rrule or programme.cadence_starts is None:
         return []
     try:
-        return cadence_starts(
+        return recurrence.series_starts(
             rule=programme.cadence_rrule,
             first=programme.cadence_starts,
             timezone=programme.cadence_timezone,
@@ -108,7 +108,7 @@ def programme_cadence_starts(
             before=before,
             count=count,
         )
-    except CadenceError:
+    except recurrence.RecurrenceError:
         return []
 
 
@@ -144,10 +144,7 @@ def programme_cadence_slots(
 
 
 def programme_cadence_tz(programme: Programme) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(programme.cadence_timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return timezone_or_utc(programme.cadence_timezone)
 
 
 def programme_cadence_days_off(

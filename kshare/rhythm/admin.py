@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 
+from kshare.core import recurrence
 from kshare.people.offices import office_region_error
-from kshare.rhythm import recurrence
 from kshare.rhythm.models import ClosureDay, RhythmEvent, RhythmException
 from kshare.rhythm.selectors import rhythm_is_occurrence
 from kshare.rhythm.services import FIRST_YEAR, LAST_YEAR

@@ -5,6 +5,7 @@ import calendar
 from django import forms
 from django.core.exceptions import ValidationError
 
+from kshare.core.recurrence import timezone_get
 from kshare.people.forms import TimezoneField
 from kshare.people.models import Team
 from kshare.people.offices import country_choices
@@ -158,8 +159,6 @@ class RhythmEventForm(forms.Form):
 
     @classmethod
     def initial_for(cls, event: RhythmEvent) -> dict:
-        from kshare.rhythm.recurrence import timezone_get
-
         local = event.starts.astimezone(timezone_get(event.timezone))
         preset = preset_for(event.rrule)
         return {

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from dateutil.rrule import rrule
 from django.db.models import Q
 
+from kshare.core import recurrence
 from kshare.people.offices import office_region
-from kshare.rhythm import recurrence
 from kshare.rhythm.daysoff import ClosureRule, closure_dates, closure_rules, days_off
 from kshare.rhythm.models import RhythmEvent, RhythmException
 

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.timezone import now
 
+from kshare.core import recurrence
 from kshare.people.models import Person, Team
 from kshare.people.offices import SUPPORTED, office_region_error
-from kshare.rhythm import recurrence
 from kshare.rhythm.models import ClosureDay, RhythmEvent, RhythmException
 from kshare.rhythm.selectors import rhythm_is_occurrence
 

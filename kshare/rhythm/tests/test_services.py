@@ -61,7 +61,7 @@ def test_create_stores_the_first_occurrence_and_the_normalised_rule():
             {
                 "rrule": [
                     "The recurrence rule is not valid: FREQ=SOMETIMES is not one of DAILY, "
-                    "WEEKLY, MONTHLY, YEARLY (rhythm events happen at most once a day)."
+                    "WEEKLY, MONTHLY, YEARLY (a series happens at most once a day)."
                 ]
             },
         ),

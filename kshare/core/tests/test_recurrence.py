@@ -3,17 +3,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kshare.rhythm.recurrence import (
+from kshare.core.recurrence import (
     RecurrenceError,
+    describe,
     first_occurrence,
     local_start,
     occurrences_after,
+    preset_for,
+    preset_rule,
     rrule_normalise,
     rule_build,
+    rule_parse,
+    series_starts,
     timezone_get,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
+AMS = ZoneInfo("Europe/Amsterdam")
+FORTNIGHTLY_TH = "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
 
 
 @pytest.mark.parametrize(
@@ -40,14 +47,14 @@ def test_rrule_normalise(raw, normalised):
         (
             "FREQ=SOMETIMES",
             "The recurrence rule is not valid: FREQ=SOMETIMES is not one of "
-            "DAILY, WEEKLY, MONTHLY, YEARLY (rhythm events happen at most once a day).",
+            "DAILY, WEEKLY, MONTHLY, YEARLY (a series happens at most once a day).",
         ),
         ("", "The recurrence rule is empty; give one such as FREQ=WEEKLY;BYDAY=MO."),
         ("BYDAY=MO", "The recurrence rule is not valid: FREQ is missing."),
         (
             "FREQ=HOURLY",
             "The recurrence rule is not valid: FREQ=HOURLY is not one of "
-            "DAILY, WEEKLY, MONTHLY, YEARLY (rhythm events happen at most once a day).",
+            "DAILY, WEEKLY, MONTHLY, YEARLY (a series happens at most once a day).",
         ),
         ("FREQ=WEEKLY;FOO=1", "The recurrence rule is not valid: unknown part “FOO”."),
         ("FREQ=WEEKLY;BYDAY", "The recurrence rule is not valid: “BYDAY” is not NAME=VALUE."),
@@ -143,3 +150,131 @@ def test_local_start_refuses_a_time_the_clocks_skip():
         "02:30 does not exist on 29 March 2026 in Europe/Berlin: the clocks change that night. "
         "Choose another time or day."
     )
+
+
+# --- A programme's cadence: presets, the same rules, expansion ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("preset", "rule"),
+    [
+        ("weekly", "FREQ=WEEKLY;BYDAY=TH"),
+        ("fortnightly", FORTNIGHTLY_TH),
+        ("monthly", "FREQ=MONTHLY;BYDAY=1TH"),
+    ],
+)
+def test_presets_recur_on_the_first_slots_weekday(preset, rule):
+    first = datetime(2026, 3, 5, 16, tzinfo=AMS)  # a Thursday
+    assert preset_rule(preset, first=first) == rule
+    assert preset_for(rule, first=first) == preset
+    assert preset_for("FREQ=DAILY", first=first) == "custom"
+    assert preset_for("", first=first) == ""
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("", "The recurrence rule is empty; give one such as FREQ=WEEKLY;BYDAY=MO."),
+        ("BYDAY=TH", "The recurrence rule is not valid: FREQ is missing."),
+        (
+            "FREQ=HOURLY",
+            "The recurrence rule is not valid: FREQ=HOURLY is not one of "
+            "DAILY, WEEKLY, MONTHLY, YEARLY (a series happens at most once a day).",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=XX",
+            "The recurrence rule is not valid: invalid 'BYDAY': XX.",
+        ),
+        (
+            "FREQ=FORTNIGHTLY",
+            "The recurrence rule is not valid: FREQ=FORTNIGHTLY is not one of "
+            "DAILY, WEEKLY, MONTHLY, YEARLY (a series happens at most once a day).",
+        ),
+        (
+            "FREQ=WEEKLY;UNTIL=20200101T000000Z",
+            "The recurrence rule produces no occurrence from the first day on (within 10 "
+            "years): check UNTIL, COUNT and the BY… parts.",
+        ),
+        # Rules a cadence accepted before the two rule sets became one (docs/architecture.md).
+        (
+            "FREQ=DAILY;BYHOUR=9,15",
+            "The recurrence rule is not valid: BYHOUR is not supported; "
+            "the time of day comes from the start time.",
+        ),
+        (
+            "FREQ=WEEKLY;COUNT=3;UNTIL=20270101T000000Z",
+            "The recurrence rule is not valid: give COUNT or UNTIL, not both.",
+        ),
+        (
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            "The recurrence rule produces no occurrence from the first day on (within 10 "
+            "years): check UNTIL, COUNT and the BY… parts.",
+        ),
+        (
+            "DTSTART:20260101T000000Z;FREQ=WEEKLY",
+            "The recurrence rule is not valid: give one RRULE line only, such as "
+            "FREQ=WEEKLY;BYDAY=MO (no DTSTART, EXDATE or line breaks).",
+        ),
+        (
+            "FREQ=WEEKLY;" + "BYDAY=TH;" * 60,
+            "The recurrence rule is too long (at most 500 characters).",
+        ),
+    ],
+)
+def test_unusable_rules_are_refused_with_a_message(rule, message):
+    with pytest.raises(RecurrenceError) as raised:
+        rule_parse(rule, first=datetime(2026, 3, 5, 16, tzinfo=AMS))
+    assert str(raised.value) == message
+
+
+def test_cadence_keeps_local_time_across_spring_forward():
+    starts = series_starts(
+        rule=FORTNIGHTLY_TH,
+        first=datetime(2026, 3, 5, 16, tzinfo=AMS),
+        timezone="Europe/Amsterdam",
+        after=datetime(2026, 3, 6, tzinfo=UTC),
+        count=3,
+    )
+    assert starts == [
+        datetime(2026, 3, 19, 15, tzinfo=UTC),  # 16:00 CET
+        datetime(2026, 4, 2, 14, tzinfo=UTC),  # 16:00 CEST
+        datetime(2026, 4, 16, 14, tzinfo=UTC),
+    ]
+    assert describe(rule=FORTNIGHTLY_TH, first=datetime(2026, 3, 5, 16, tzinfo=AMS)) == (
+        "every second Thursday, 16:00 (Europe/Amsterdam)"
+    )
+
+
+def test_cadence_starts_stop_before_the_end_of_a_window():
+    starts = series_starts(
+        rule="FREQ=WEEKLY;BYDAY=TH",
+        first=datetime(2026, 3, 5, 16, tzinfo=AMS),
+        timezone="Europe/Amsterdam",
+        after=datetime(2026, 3, 5, 15, tzinfo=UTC),  # the first slot itself is included
+        before=datetime(2026, 3, 19, 15, tzinfo=UTC),  # exclusive
+    )
+    assert starts == [datetime(2026, 3, 5, 15, tzinfo=UTC), datetime(2026, 3, 12, 15, tzinfo=UTC)]
+
+
+def test_a_first_occurrence_the_clocks_skip_is_refused():
+    with pytest.raises(RecurrenceError) as raised:
+        rule_parse("FREQ=WEEKLY", first=datetime(2026, 3, 29, 2, 30, tzinfo=AMS))
+    assert str(raised.value) == (
+        "02:30 does not exist on 29 March 2026 in Europe/Amsterdam: the clocks change that "
+        "night. Choose another time or day."
+    )
+
+
+def test_a_local_until_is_read_in_the_series_zone():
+    first = datetime(2026, 3, 5, 16, tzinfo=AMS)
+    assert rrule_normalise("byday=th; freq=weekly; until=20260319T160000", tz=AMS) == (
+        "FREQ=WEEKLY;BYDAY=TH;UNTIL=20260319T150000Z"
+    )
+    starts = series_starts(
+        rule="FREQ=WEEKLY;UNTIL=20260319T160000",
+        first=first,
+        timezone="Europe/Amsterdam",
+        after=first,
+        count=5,
+    )
+    assert len(starts) == 3
