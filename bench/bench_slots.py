@@ -36,7 +36,7 @@ def run(bench) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from kshare.calendars.slots import slots_find
+    from kshare.scheduling.slots_loader import slots_find
     from kshare.people.models import Person, Team
     from kshare.programmes.models import Programme
     from kshare.rhythm.models import RhythmEvent

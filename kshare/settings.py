@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kshare.rhythm",
     "kshare.reminders",
     "kshare.calendars",
+    "kshare.scheduling",
     "kshare.library",
     "kshare.search",
     "kshare.recommend",

@@ -22,8 +22,9 @@ from kshare.calendars.forms_slots import (
     PLAN_TEAM,
     SlotFinderForm,
 )
-from kshare.calendars.slots import DEFAULT_WORKING_HOURS, slots_find
 from kshare.people.models import Person
+from kshare.scheduling.slots import DEFAULT_WORKING_HOURS
+from kshare.scheduling.slots_loader import slots_find
 from kshare.sessions.models import Session, SessionHost, format_minutes
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
 

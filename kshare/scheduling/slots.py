@@ -1,8 +1,9 @@
 """The slot finder: the best free times for a session, for people in several timezones.
 
-Two layers. ``slots_search`` is plain data in, plain data out (no database): candidate starts
-every ``step`` minutes, each kept when it clashes with nothing busy and falls inside the working
-hours of at least one timezone group, then ranked. ``slots_find`` gathers that data for a session
+Two layers. ``slots_search`` (here) is plain data in, plain data out (no database, no Django
+settings): candidate starts every ``step`` minutes, each kept when it clashes with nothing busy
+and falls inside the working hours of at least one timezone group, then ranked.
+``slots_loader.slots_find`` gathers that data for a session, the working hours setting included,
 in a fixed number of queries, however many invitees: people are counted per (timezone, team),
 so 500 invitees in six timezones cost six working-hours checks per candidate, not 500.
 
@@ -21,21 +22,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, NamedTuple
-
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from typing import NamedTuple
 
 from kshare.core.timezones import timezone_or_utc
-
-if TYPE_CHECKING:
-    from django.db.models import QuerySet
-
-    from kshare.people.models import Person
-    from kshare.sessions.models import Session
 
 DEFAULT_WORKING_HOURS = "09:00-17:30"
 WORKING_DAYS = frozenset(range(5))  # Monday to Friday, in each person's own timezone
@@ -83,15 +75,6 @@ def working_hours_parse(text: str) -> WorkingHours:
     if end <= start:
         raise ValueError(f"Working hours must end after they start (“{text}”).")
     return WorkingHours(start, end)
-
-
-def working_hours() -> WorkingHours:
-    """The KSHARE_WORKING_HOURS setting (default 09:00-17:30), Monday to Friday."""
-    text = getattr(settings, "KSHARE_WORKING_HOURS", DEFAULT_WORKING_HOURS)
-    try:
-        return working_hours_parse(text)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"KSHARE_WORKING_HOURS: {exc}") from exc
 
 
 def working_windows(
@@ -148,8 +131,8 @@ def slots_search(
     closed: Collection[date] = (),
     holidays: Mapping[str, Collection[date]] | None = None,
     now: datetime,
+    hours: WorkingHours,
     lead_time: timedelta = timedelta(days=14),
-    hours: WorkingHours | None = None,
     day_tz: tzinfo = UTC,
     limit: int = 10,
     per_day: int = 2,
@@ -163,7 +146,6 @@ def slots_search(
     ``holidays`` of the group's region (region → dates). Days (for ``per_day``) are those of
     ``day_tz``, the organiser's timezone.
     """
-    hours = hours or working_hours()
     holidays = holidays or {}
     counted = {
         key if isinstance(key, Group) else Group(key): count for key, count in groups.items()
@@ -259,158 +241,3 @@ def _slot(
     share = fits / total if total else 1.0
     score = round(100 * share + (10 if is_cadence else 0) - (10 if warnings else 0), 1)
     return Slot(start, start + duration, score, fits, total, is_cadence, warnings)
-
-
-# --- Gathering the data for a session (a fixed number of queries) ---------------------------
-
-
-def invitee_groups(
-    invitees: QuerySet[Person] | Sequence[Person],
-) -> tuple[dict[Group, int], set[int]]:
-    """People per timezone and office region, and the teams they belong to: one query for a
-    queryset."""
-    from django.db.models import Count
-
-    from kshare.people.models import Person
-    from kshare.people.offices import office_region
-
-    groups: Counter = Counter()
-    teams: set[int] = set()
-    if isinstance(invitees, Sequence):
-        rows: Iterable[tuple[str, int | None, str, str, int]] = [
-            (p.timezone, p.team_id, p.office_country, p.office_subdivision, 1) for p in invitees
-        ]
-    else:
-        assert invitees.model is Person
-        rows = (
-            invitees.order_by()
-            .values_list("timezone", "team_id", "office_country", "office_subdivision")
-            .annotate(n=Count("id", distinct=True))
-        )
-    for name, team_id, country, subdivision, n in rows:
-        groups[Group(str(timezone_or_utc(name)), office_region(country, subdivision))] += n
-        if team_id is not None:
-            teams.add(team_id)
-    return dict(groups), teams
-
-
-def session_invitees(session: Session) -> QuerySet[Person]:
-    """Who a session is planned for by default: its invitees and its hosts (active people)."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from kshare.people.models import Person
-    from kshare.sessions.models import Invitation, SessionHost
-
-    return Person.objects.filter(is_active=True).filter(
-        Q(Exists(Invitation.objects.filter(session=session, person=OuterRef("pk"))))
-        | Q(Exists(SessionHost.objects.filter(session=session, person=OuterRef("pk"))))
-    )
-
-
-def busy_sessions(
-    *, session: Session, after: datetime, before: datetime
-) -> list[tuple[datetime, datetime]]:
-    """Intervals of other scheduled sessions of the programme, and of sessions a host of
-    ``session`` hosts or said yes to. One query.
-    """
-    from django.db.models import Exists, OuterRef, Q
-
-    from kshare.sessions.models import Invitation, Session, SessionHost, State, format_minutes
-
-    hosts = SessionHost.objects.filter(session=session).values("person_id")
-    # A session's end may be empty (its format's length then applies): look back a day.
-    rows = (
-        Session.objects.filter(
-            state=State.SCHEDULED, start__lt=before, start__gt=after - timedelta(days=1)
-        )
-        .exclude(pk=session.pk)
-        .filter(
-            Q(programme_id=session.programme_id)
-            | Q(Exists(SessionHost.objects.filter(session=OuterRef("pk"), person_id__in=hosts)))
-            | Q(
-                Exists(
-                    Invitation.objects.filter(
-                        session=OuterRef("pk"),
-                        person_id__in=hosts,
-                        response=Invitation.Response.YES,
-                    )
-                )
-            )
-        )
-        .values_list("start", "end", "format")
-    )
-    intervals = []
-    for start, end, format in rows:
-        if start is None:
-            continue
-        until = end or start + timedelta(minutes=format_minutes(format))
-        if until > after:
-            intervals.append((start, until))
-    return intervals
-
-
-def slots_find(
-    *,
-    session: Session,
-    after: datetime,
-    before: datetime,
-    invitees: QuerySet[Person] | Sequence[Person] | None = None,
-    duration: timedelta | None = None,
-    limit: int = 10,
-    step_minutes: int = 15,
-    per_day: int = 2,
-    now: datetime | None = None,
-    tz: tzinfo | None = None,
-) -> list[Slot]:
-    """The best free slots for ``session`` in [after, before), best first.
-
-    ``invitees`` defaults to the session's invitees and hosts; ``duration`` to the session's
-    length (or its format's); ``tz`` (the organiser's timezone, for spreading over days)
-    to the current one. Avoids rhythm events (company-wide ones, and those of the invitees'
-    teams), other scheduled sessions of the programme and sessions the hosts host or attend.
-    No slot on the company's closure days, nor on the public holidays of the invitees'
-    offices for them. Warns when a slot leaves less than the programme's lead time. Six
-    queries at most.
-    """
-    from django.utils import timezone
-
-    from kshare.people.offices import public_holidays
-    from kshare.programmes.selectors import programme_cadence_starts
-    from kshare.rhythm.daysoff import closure_days
-    from kshare.rhythm.selectors import rhythm_occurrences
-    from kshare.sessions.models import format_minutes
-
-    now = now or timezone.now()
-    tz = tz or timezone.get_current_timezone()
-    if duration is None:
-        duration = session.duration or timedelta(minutes=format_minutes(session.format))
-    programme = session.programme
-    groups, teams = invitee_groups(session_invitees(session) if invitees is None else invitees)
-    busy = busy_sessions(session=session, after=after, before=before)
-    busy.extend(
-        (o.start, o.end) for o in rhythm_occurrences(after=after, before=before, team_ids=teams)
-    )
-    cadence = programme_cadence_starts(programme=programme, after=after, before=before)
-    # Local dates in every timezone: a day's margin on each side of the UTC window.
-    first_day, last_day = (after - timedelta(days=1)).date(), (before + timedelta(days=1)).date()
-    holidays = {
-        region: set(public_holidays(region=region, first=first_day, last=last_day))
-        for region in {group.region for group in groups}
-        if region
-    }
-    return slots_search(
-        after=after,
-        before=before,
-        duration=duration,
-        groups=groups,
-        busy=busy,
-        cadence_starts=cadence,
-        closed=set(closure_days(first=first_day, last=last_day)),
-        holidays=holidays,
-        now=now,
-        lead_time=timedelta(days=programme.lead_time_days),
-        day_tz=tz,
-        limit=limit,
-        per_day=per_day,
-        step=timedelta(minutes=step_minutes),
-    )

@@ -5,16 +5,16 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from kshare.calendars.slots import (
+from kshare.people.tests.factories import PersonFactory, TeamFactory
+from kshare.programmes.tests.factories import ProgrammeFactory
+from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.slots import (
     WorkingHours,
-    slots_find,
     slots_search,
     working_hours_parse,
     working_windows,
 )
-from kshare.people.tests.factories import PersonFactory, TeamFactory
-from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.slots_loader import slots_find
 from kshare.sessions.models import Invitation, State
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 

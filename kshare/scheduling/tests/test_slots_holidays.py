@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from kshare.calendars.slots import Group, WorkingHours, slots_find, slots_search
 from kshare.people.tests.factories import PersonFactory
 from kshare.rhythm.models import ClosureDay
+from kshare.scheduling.slots import Group, WorkingHours, slots_search
+from kshare.scheduling.slots_loader import slots_find
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
