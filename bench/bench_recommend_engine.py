@@ -17,7 +17,7 @@ def run(bench) -> None:  # bench: results.Recorder
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from django.conf import settings
 
-    from kshare.recommend.engine.evaluate import evaluate_movietweetings, evaluate_synthetic
+    from kshare.recommend.evaluation.evaluate import evaluate_movietweetings, evaluate_synthetic
 
     reports = [evaluate_synthetic()]
     movietweetings = Path(settings.KSHARE_DATA_DIR) / "movietweetings-100k"

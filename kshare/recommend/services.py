@@ -56,6 +56,7 @@ from kshare.recommend.engine.models import (
     log_scale,
     normalise_rows,
 )
+from kshare.recommend.engine.split import split_by_time
 from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun, TrainingState
 
 logger = logging.getLogger(__name__)
@@ -115,14 +116,12 @@ def _hybrid(
 def recommend_models(data: TrainData | None = None) -> Hybrid:
     """The hybrid the adapter trains, its weights tuned on ``data`` when there is enough of it.
 
-    Tuning: each person's latest 20% of interactions (``evaluate_demo.split_by_time``) is the
+    Tuning: each person's latest 20% of interactions (``engine.split.split_by_time``) is the
     validation set for at most ``TUNE_USERS`` people; ``Hybrid.tune`` searches the weights for
     the best NDCG@10 there. With fewer than ``TUNE_MIN_USERS`` such people the fixed
     ``WEIGHTS`` are kept (a tiny organisation has nothing to tune on)."""
     if data is None:
         return _hybrid(0)
-    from kshare.recommend.evaluate_demo import split_by_time
-
     text = TextCache()  # the split keeps the texts: one TF-IDF for the tuning and the final fit
     train, held = split_by_time(data)
     users = np.array([u for u, h in enumerate(held) if len(h)], dtype=np.int64)

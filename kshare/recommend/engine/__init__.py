@@ -1,6 +1,7 @@
 """The recommender engine: pure numpy / scipy / scikit-learn, no Django.
 
 ``base`` (TrainData, the Recommender protocol, top_k), ``models`` (Popularity, ContentTfidf, EASE,
-ItemKNN, PureSVD, GroupPopularity, Hybrid), ``metrics``, ``movietweetings`` and ``synthetic`` (the
-offline data sets) and ``evaluate`` (every model on one data set, for `kshare recommend evaluate`).
+ItemKNN, PureSVD, GroupPopularity, Hybrid), ``batched``, ``split`` (the time split the hybrid is
+tuned on), ``metrics`` (the ranking metrics the tuning and the evaluation share) and ``experts``
+(the host finder). The offline evaluation lives in ``kshare.recommend.evaluation``.
 """

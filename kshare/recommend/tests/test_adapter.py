@@ -260,7 +260,8 @@ def io_sink():
 
 
 def test_evaluate_demo_splits_by_time_and_reports_every_model(world):
-    from kshare.recommend.evaluate_demo import evaluate_demo, split_by_time
+    from kshare.recommend.engine.split import split_by_time
+    from kshare.recommend.evaluation.demo import evaluate_demo
 
     s = sig.signals_load()
     train, held = split_by_time(s.data, min_interactions=2)

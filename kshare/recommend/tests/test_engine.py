@@ -20,17 +20,16 @@ from kshare.recommend.engine.models import (
     GroupPopularity,
     Hybrid,
     ItemKNN,
-    Oracle,
     Popularity,
     PureSVD,
-    SideSVD,
     log_scale,
     normalise_rows,
-    side_columns,
     user_recency_weights,
 )
+from kshare.recommend.evaluation.baselines import Oracle, SideSVD, side_columns
 
 ENGINE_DIR = Path(__file__).resolve().parents[1] / "engine"
+EVALUATION_DIR = ENGINE_DIR.parent / "evaluation"
 NOW = 1_700_000_000.0
 
 
@@ -72,11 +71,30 @@ def test_no_module_of_the_engine_imports_django():
     assert "kshare" not in imported
 
 
+def test_the_offline_evaluation_is_pure_except_the_demo_data_set():
+    imported: set[str] = set()
+    for path in EVALUATION_DIR.glob("*.py"):
+        if path.name == "demo.py":  # evaluates the current database
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module)
+    assert {m for m in imported if m.split(".")[0] == "django"} == set()
+    assert {
+        m
+        for m in imported
+        if m.startswith("kshare.")
+        and not m.startswith(("kshare.recommend.engine", "kshare.recommend.evaluation"))
+    } == set()
+
+
 def test_engine_imports_with_django_unconfigured():
     code = (
         "import sys\n"
         "import kshare.recommend.engine.models, kshare.recommend.engine.metrics\n"
-        "import kshare.recommend.engine.evaluate, kshare.recommend.engine.synthetic\n"
+        "import kshare.recommend.evaluation.evaluate, kshare.recommend.evaluation.synthetic\n"
         "print('django.conf' in sys.modules)\n"
     )
     env = {"PATH": "/usr/bin:/bin"}
@@ -420,7 +438,7 @@ def test_oracle_ranks_by_true_preference_and_pushes_dismissed_items_last():
 
 
 def test_synthetic_organisation_is_consistent():
-    from kshare.recommend.engine.synthetic import generate
+    from kshare.recommend.evaluation.synthetic import generate
 
     org = generate(seed=3)
     assert org.train.negatives is not None
@@ -449,7 +467,7 @@ def test_synthetic_organisation_is_consistent():
 
 
 def test_models_are_deterministic():
-    from kshare.recommend.engine.synthetic import generate
+    from kshare.recommend.evaluation.synthetic import generate
 
     org_a, org_b = (
         generate(seed=5, n_people=60, n_sessions=40),

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from kshare.recommend.engine.base import TrainData
-from kshare.recommend.engine.evaluate import hold_out
-from kshare.recommend.engine.movietweetings import (
+from kshare.recommend.evaluation.evaluate import hold_out
+from kshare.recommend.evaluation.movietweetings import (
     DatasetMissing,
     Ratings,
     build_split,
@@ -296,7 +296,7 @@ def test_unknown_dataset_and_missing_directory():
 
 def test_pyvideo_experts_needs_its_evaluation_and_data(settings, tmp_path):
     settings.KSHARE_DATA_DIR = tmp_path
-    available = importlib.util.find_spec("kshare.recommend.engine.eval_pyvideo") is not None
+    available = importlib.util.find_spec("kshare.recommend.evaluation.pyvideo") is not None
     expected = (
         f"The pyvideo data set is missing: expected {tmp_path / 'pyvideo' / 'talks.jsonl.gz'}."
         if available

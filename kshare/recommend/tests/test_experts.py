@@ -288,7 +288,7 @@ def test_tuning_levels_add_each_persons_next_latest_talk():
 
 def test_engine_modules_do_not_import_django():
     code = (
-        "import sys; import kshare.recommend.engine.experts, kshare.recommend.engine.eval_pyvideo;"
+        "import sys; import kshare.recommend.engine.experts, kshare.recommend.evaluation.pyvideo;"
         "print(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": "."}

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from django.conf import settings
 
-from kshare.recommend.engine.eval_pyvideo import (
+from kshare.recommend.engine.experts import holdout_latest
+from kshare.recommend.evaluation.pyvideo import (
     _metrics,
     evaluate_pyvideo,
     load_talks,
 )
-from kshare.recommend.engine.experts import holdout_latest
 
 TALKS = Path(settings.KSHARE_DATA_DIR) / "pyvideo" / "talks.jsonl.gz"
 needs_pyvideo = pytest.mark.skipif(not TALKS.is_file(), reason=f"pyvideo not found at {TALKS}")

@@ -79,12 +79,12 @@ class Command(BaseCommand):
         if dataset == "movietweetings":
             return _movietweetings(data_dir / "movietweetings-100k")
         if dataset == "synthetic":
-            from kshare.recommend.engine.evaluate import evaluate_synthetic
+            from kshare.recommend.evaluation.evaluate import evaluate_synthetic
 
             return evaluate_synthetic(seed=seed)
         if dataset == "pyvideo-experts":
             try:
-                from kshare.recommend.engine.eval_pyvideo import evaluate_pyvideo
+                from kshare.recommend.evaluation.pyvideo import evaluate_pyvideo
             except ImportError:
                 raise _fail("The pyvideo-experts evaluation is not available yet.") from None
             path = data_dir / "pyvideo" / "talks.jsonl.gz"
@@ -93,7 +93,7 @@ class Command(BaseCommand):
             return evaluate_pyvideo(path)
         if dataset == "demo":
             try:
-                from kshare.recommend.evaluate_demo import evaluate_demo
+                from kshare.recommend.evaluation.demo import evaluate_demo
             except ImportError:
                 raise _fail("The demo evaluation is not available yet.") from None
             return evaluate_demo()
@@ -109,8 +109,8 @@ class Command(BaseCommand):
 
 
 def _movietweetings(directory: Path) -> dict:
-    from kshare.recommend.engine.evaluate import evaluate_movietweetings
-    from kshare.recommend.engine.movietweetings import DatasetMissing
+    from kshare.recommend.evaluation.evaluate import evaluate_movietweetings
+    from kshare.recommend.evaluation.movietweetings import DatasetMissing
 
     ratings = directory / "ratings.dat"
     if not ratings.is_file():

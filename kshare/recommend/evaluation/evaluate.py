@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from . import metrics
-from .base import TrainData, top_k
-from .models import EASE, Hybrid, ItemKNN, Popularity
+from kshare.recommend.engine import metrics
+from kshare.recommend.engine.base import TrainData, top_k
+from kshare.recommend.engine.models import EASE, Hybrid, ItemKNN, Popularity
 
 K = 10
 
@@ -185,7 +185,9 @@ def evaluate_movietweetings(directory: Path | str) -> dict:
 
 
 def evaluate_synthetic(seed: int = 0) -> dict:
-    from .models import ContentTfidf, GroupPopularity, Oracle, PureSVD, SideSVD
+    from kshare.recommend.engine.models import ContentTfidf, GroupPopularity, PureSVD
+
+    from .baselines import Oracle, SideSVD
     from .synthetic import generate
 
     started = time.perf_counter()

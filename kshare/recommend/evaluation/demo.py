@@ -18,7 +18,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from kshare.recommend.engine.base import TrainData
-from kshare.recommend.engine.evaluate import K, measure
 from kshare.recommend.engine.models import (
     EASE,
     ContentTfidf,
@@ -27,63 +26,18 @@ from kshare.recommend.engine.models import (
     Popularity,
     PureSVD,
 )
+from kshare.recommend.engine.split import MIN_INTERACTIONS, TEST_SHARE, split_by_time
+from kshare.recommend.evaluation.evaluate import K, measure
+from kshare.recommend.services import EASE_MAX_ITEMS, SVD_FACTORS, recommend_models
+from kshare.recommend.signals import signals_load
 
-MIN_INTERACTIONS = 3
-TEST_SHARE = 0.2
 MAX_TEST_USERS = 1000
 SEED = 0
 ITEMKNN_MAX_PAIRS = 30_000_000
 
 
-def split_by_time(
-    data: TrainData, min_interactions: int = MIN_INTERACTIONS, share: float = TEST_SHARE
-) -> tuple[TrainData, list[np.ndarray]]:
-    """(training data, held-out item ids per user): each user's latest ``share`` of
-    interactions (rounded, at least 1; ties by item id) when they have ``min_interactions``."""
-    x = sp.csr_matrix(data.interactions)
-    x.sort_indices()
-    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-    cols = x.indices
-    if data.interaction_time is not None:
-        when = np.asarray(data.interaction_time.tocsr()[rows, cols], dtype=np.float64).ravel()
-    else:
-        when = np.zeros(len(cols))
-    keep = np.ones(len(cols), dtype=bool)
-    held: list[np.ndarray] = []
-    for user in range(x.shape[0]):
-        start, end = x.indptr[user], x.indptr[user + 1]
-        if end - start < min_interactions:
-            held.append(np.zeros(0, dtype=np.int64))
-            continue
-        order = np.lexsort((cols[start:end], when[start:end]))  # oldest first, ties by item
-        n_test = max(1, round(share * (end - start)))
-        test = start + order[-n_test:]
-        keep[test] = False
-        held.append(np.sort(cols[test]).astype(np.int64))
-
-    def matrix(values: np.ndarray) -> sp.csr_matrix:
-        return sp.csr_matrix((values[keep], (rows[keep], cols[keep])), shape=x.shape)
-
-    train = TrainData(
-        interactions=matrix(x.data),
-        negatives=data.negatives,
-        item_text=data.item_text,
-        user_text=data.user_text,
-        item_time=data.item_time,
-        interaction_time=matrix(np.maximum(when, 1.0)),
-        user_group=data.user_group,
-        now=data.now,
-        seed=data.seed,
-    )
-    return train, held
-
-
 def _models(train: TrainData) -> tuple[dict[str, object], dict[str, float]]:
-    from kshare.recommend.services import recommend_models
-
     hybrid = recommend_models(train)  # weights tuned on a split of the training part
-    from kshare.recommend.services import EASE_MAX_ITEMS, SVD_FACTORS
-
     counts = np.diff(sp.csr_matrix(train.interactions).indptr).astype(np.float64)
     models: dict[str, object] = {
         "popularity": Popularity(),
@@ -141,6 +95,4 @@ def evaluate_signals(data: TrainData, *, max_users: int = MAX_TEST_USERS) -> dic
 
 def evaluate_demo() -> dict:
     """Evaluate every model and baseline on the current database (see the module)."""
-    from kshare.recommend.signals import signals_load
-
     return evaluate_signals(signals_load().data)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .base import DAY, TrainData
+from kshare.recommend.engine.base import DAY, TrainData
 
 CLUSTERS = {
     "python": "python django flask asyncio typing packaging pytest pandas notebooks wheel pip",

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .base import TrainData
+from kshare.recommend.engine.base import TrainData
 
 
 class DatasetMissing(FileNotFoundError):

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from .experts import ExpertFinder, holdout_latest
+from kshare.recommend.engine.experts import ExpertFinder, holdout_latest
 
 PROTOCOL = (
     "pyvideo talks: language eng, description >= 50 chars, >= 1 speaker; speakers with >= 2 "
