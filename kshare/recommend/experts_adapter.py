@@ -6,7 +6,8 @@ documents are the held sessions with their hosts — title, tags, abstract and t
 programme as metadata, the start as time — and each active person's declared skills are their
 own text, a skill's name repeated by its level (basic once, expert three times). The fitted
 finder, the people and sessions its rows stand for and each session's mean overall rating are
-pickled into one ``ExpertIndex`` row (only the newest is kept).
+stored as numpy arrays in one npz (``numpy.savez``) in one ``ExpertIndex`` row (only the newest is
+kept); loading reads it with ``allow_pickle=False``, so the row holds data, never code.
 
 Serving (``hosts_ranked``): the newest index is loaded once per process and kept while it is the
 newest (one indexed query per call checks that); the finder ranks people by the topic's title,
@@ -22,14 +23,14 @@ the database scorer (``selectors.hosts_for``).
 
 from __future__ import annotations
 
+import io
 import logging
-import pickle  # only ever our own ExpertIndex rows, written by experts_fit_and_store
 import re
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from django.db import transaction
@@ -207,15 +208,7 @@ def experts_fit_and_store(*, run: TrainingRun | None = None) -> ExpertIndex | No
     if fitted is None:
         ExpertIndex.objects.all().delete()
         return None
-    blob = pickle.dumps(
-        {
-            "finder": fitted.finder,
-            "person_ids": fitted.person_ids,
-            "session_ids": fitted.session_ids,
-            "ratings": fitted.ratings,
-        },
-        protocol=pickle.HIGHEST_PROTOCOL,
-    )
+    blob = experts_dumps(fitted)
     seconds = time.perf_counter() - started
     index = ExpertIndex.objects.create(
         run=run,
@@ -255,6 +248,48 @@ def _after_training(sender, instance: TrainingRun, created: bool, **kwargs) -> N
         transaction.on_commit(lambda: experts_fit_task.enqueue(run_id))
 
 
+def experts_dumps(fitted: FittedExperts) -> bytes:
+    """The fitted finder and what its rows stand for as one npz (arrays only, see the module)."""
+    rated = sorted(fitted.ratings.items())
+    arrays = {
+        **{f"finder.{name}": value for name, value in fitted.finder.to_arrays().items()},
+        "person_ids": np.asarray(fitted.person_ids, dtype=np.int64),
+        "session_ids": np.asarray(fitted.session_ids, dtype=np.int64),
+        "rated_sessions": np.asarray([pk for pk, _ in rated], dtype=np.int64),
+        "rated_mean": np.asarray([mean for _, (mean, _) in rated], dtype=np.float64),
+        "rated_n": np.asarray([n for _, (_, n) in rated], dtype=np.int64),
+    }
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def experts_loads(blob: bytes) -> FittedExperts:
+    """``experts_dumps``' inverse; raises on anything but such an npz (an old pickled row too)."""
+    from kshare.recommend.engine.experts import ExpertFinder
+
+    with np.load(io.BytesIO(blob), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    finder = ExpertFinder.from_arrays(
+        {name[len("finder.") :]: v for name, v in arrays.items() if name.startswith("finder.")}
+    )
+    ratings = {
+        int(pk): (float(mean), int(n))
+        for pk, mean, n in zip(
+            arrays["rated_sessions"].tolist(),
+            arrays["rated_mean"].tolist(),
+            arrays["rated_n"].tolist(),
+            strict=True,
+        )
+    }
+    return FittedExperts(
+        finder=finder,
+        person_ids=cast(list[int], arrays["person_ids"].tolist()),
+        session_ids=cast(list[int], arrays["session_ids"].tolist()),
+        ratings=ratings,
+    )
+
+
 def experts_stored() -> bool:
     return ExpertIndex.objects.exists()
 
@@ -270,7 +305,7 @@ _loaded: tuple[int, FittedExperts | None] | None = None  # (index id, finder or 
 
 
 def experts_loaded() -> FittedExperts | None:
-    """The newest stored index, unpickled once per process (one query to see it is still the
+    """The newest stored index, loaded once per process (one query to see it is still the
     newest); ``None`` when there is none or it cannot be loaded (tried once per index)."""
     global _loaded
     newest = ExpertIndex.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -286,13 +321,7 @@ def experts_loaded() -> FittedExperts | None:
         if blob is None:  # replaced in between: the next call loads the newer one
             return None
         try:
-            stored = pickle.loads(bytes(blob))  # noqa: S301 - our own rows, see the import
-            fitted = FittedExperts(
-                finder=stored["finder"],
-                person_ids=stored["person_ids"],
-                session_ids=stored["session_ids"],
-                ratings=stored["ratings"],
-            )
+            fitted = experts_loads(bytes(blob))
         except Exception:  # written by another version, or damaged: the database scorer answers
             logger.exception("Host finder index %s cannot be loaded", newest)
             fitted = None

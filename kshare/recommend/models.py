@@ -102,8 +102,9 @@ class TrainingState(models.Model):
 
 class ExpertIndex(models.Model):
     """The host finder (``engine.experts.ExpertFinder``) fitted on the organisation after a
-    training run, pickled: "who could host this" is served from it (``experts_adapter``). Only
-    the newest is kept."""
+    training run, stored as numpy arrays in an npz (``experts_adapter.experts_dumps``, read back
+    with ``allow_pickle=False``): "who could host this" is served from it (``experts_adapter``).
+    Only the newest is kept."""
 
     created_at = models.DateTimeField(default=timezone.now)
     run = models.ForeignKey(

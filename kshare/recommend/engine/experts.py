@@ -23,16 +23,26 @@ A fixed linear blend ranks everyone; when document times are given and the data 
 ``fit`` builds a validation split from the fitted documents themselves (each person's latest
 document held out, exactly like the evaluation protocol) and trains a small gradient-boosted
 re-ranker over the blend's top candidates. Deterministic: fixed seeds, ties broken by person id.
+
+A fitted finder is plain arrays: ``to_arrays()`` gives a dict of numpy arrays (numbers, and
+strings as UTF-8 bytes with offsets) that ``numpy.savez`` stores and ``np.load(...,
+allow_pickle=False)`` reads back; ``ExpertFinder.from_arrays`` rebuilds a finder that ranks
+exactly as the fitted one. The re-ranker's trees are kept as flat node arrays (``_Trees``) and
+evaluated here, so nothing of scikit-learn's object layout is stored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -208,7 +218,7 @@ class ExpertFinder:
             n = max([p for ps in doc_people for p in ps], default=-1) + 1
             if people_text is not None:
                 n = max(n, len(people_text))
-        self.reranker_: HistGradientBoostingClassifier | None = None
+        self.reranker_: _Trees | None = None
         self.tuning_queries_ = 0
         if self.rerank and doc_time is not None:  # first: its inner model is freed before _build
             self._tune_reranker(
@@ -341,13 +351,13 @@ class ExpertFinder:
             XG = self.tag_vec_.fit_transform(tags).tocsr()
         except ValueError:
             self.tag_vec_, XG = None, None
-        self.svd_ = None
+        self.lsa_basis_: np.ndarray | None = None
         XL = None
         if self.lsa_dims and X.shape[0] >= 4 * self.lsa_dims and X.shape[1] > self.lsa_dims:
-            self.svd_ = TruncatedSVD(self.lsa_dims, n_iter=4, random_state=self.seed)
-            XL = normalize(self.svd_.fit_transform(X)).astype(np.float32)
+            svd = TruncatedSVD(self.lsa_dims, n_iter=4, random_state=self.seed)
+            XL = normalize(svd.fit_transform(X)).astype(np.float32)
             # svd.transform would copy the (terms x dims) components on every call.
-            self.lsa_basis_ = np.ascontiguousarray(self.svd_.components_.T, dtype=np.float32)
+            self.lsa_basis_ = np.ascontiguousarray(svd.components_.T, dtype=np.float32)
         # Pairs restricted to real documents (titles and tags exist only for them).
         real = row_doc_arr = np.array(row_doc, dtype=np.int64)
         dmask = real[pc] >= 0
@@ -404,7 +414,7 @@ class ExpertFinder:
             counts = np.diff(np.append(f.person_start, len(f.pair_row)))
             G2 = np.where(np.repeat(top, counts, axis=1) > G, G, 0.0)
             mx2[:, f.people_with_rows] = np.maximum.reduceat(G2, f.person_start, axis=1)
-            if f.XL is not None and self.svd_ is not None:
+            if f.XL is not None and self.lsa_basis_ is not None:
                 ZQ = normalize(np.asarray(Q @ self.lsa_basis_)).astype(np.float32)
                 L = (ZQ @ f.XL.T)[:, f.pair_row]
                 lsa[:, f.people_with_rows] = np.maximum.reduceat(L, f.person_start, axis=1)
@@ -548,7 +558,7 @@ class ExpertFinder:
         # One thread: on a shared 2-core machine OpenMP's spinning threads cost 5-10x wall time.
         with threadpool_limits(1):
             model.fit(Xa, ya)
-        self.reranker_ = model
+        self.reranker_ = _Trees.from_model(model)
         self.tuning_queries_ = queries
 
     def _validation_pairs(
@@ -621,9 +631,7 @@ class ExpertFinder:
             k = min(self.candidates, f.n_people)
             cand = order[:, :k]
             pm = self._pair_matrix(feats, first, cand)
-            with threadpool_limits(1):
-                prob = self.reranker_.predict_proba(pm.reshape(-1, pm.shape[2]))[:, 1]
-            prob = prob.reshape(cand.shape)
+            prob = self.reranker_.predict_proba(pm.reshape(-1, pm.shape[2])).reshape(cand.shape)
             for q in range(first.shape[0]):
                 o = np.argsort(-prob[q], kind="stable")
                 head = cand[q, o]
@@ -721,6 +729,78 @@ class ExpertFinder:
         order = np.argsort(-score, kind="stable")[:k]
         return order, score[order]
 
+    # -- stored as arrays -------------------------------------------------------------------------
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted finder as named numpy arrays (no objects: ``numpy.savez`` stores them and
+        ``np.load(..., allow_pickle=False)`` reads them); ``from_arrays`` is the inverse."""
+        f = self.fitted_
+        params = {
+            field.name: getattr(self, field.name) for field in dataclasses.fields(ExpertFinder)
+        }
+        out: dict[str, np.ndarray] = {
+            "format": np.array(STATE_FORMAT),
+            "params": _json_array({**params, "tuning_queries": self.tuning_queries_}),
+        }
+        for name, vectorizer in (
+            ("vectorizer", self.vectorizer_),
+            ("counter", self.counter_),
+            ("title_vec", self.title_vec_),
+            ("tag_vec", self.tag_vec_),
+        ):
+            if vectorizer is not None:
+                out.update(_vectorizer_arrays(name, vectorizer))
+        if self.lsa_basis_ is not None:
+            out["lsa_basis"] = self.lsa_basis_
+        if self.reranker_ is not None:
+            out.update(self.reranker_.to_arrays("reranker"))
+        out["f.n_people"] = np.array(f.n_people, dtype=np.int64)
+        for name in _FITTED_SPARSE:
+            matrix = getattr(f, name)
+            if matrix is not None:
+                out.update(_sparse_arrays(f"f.{name}", matrix))
+        for name in _FITTED_ARRAYS:
+            value = getattr(f, name)
+            if value is not None:
+                out[f"f.{name}"] = value
+        for name in ("ser_index", "ev_index"):
+            index: dict[str, int] = getattr(f, name)
+            out.update(_string_arrays(f"f.{name}", sorted(index, key=index.__getitem__)))
+        out.update(_string_arrays("f.titles", f.titles))
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> ExpertFinder:
+        """A fitted finder from ``to_arrays``' output: ranks and explains as the original did."""
+        if int(arrays["format"]) != STATE_FORMAT:
+            raise ValueError(f"unknown finder format {int(arrays['format'])}")
+        params = json.loads(str(arrays["params"]))
+        tuning_queries = params.pop("tuning_queries")
+        finder = cls(**params)
+        finder.tuning_queries_ = tuning_queries
+        finder.vectorizer_ = _vectorizer_from(arrays, "vectorizer")
+        finder.terms_ = np.asarray(_strings_from(arrays, "vectorizer.terms"), dtype=object)
+        finder.counter_ = _vectorizer_from(arrays, "counter")
+        finder.title_vec_ = (
+            _vectorizer_from(arrays, "title_vec") if "title_vec.params" in arrays else None
+        )
+        finder.tag_vec_ = (
+            _vectorizer_from(arrays, "tag_vec") if "tag_vec.params" in arrays else None
+        )
+        finder.lsa_basis_ = arrays.get("lsa_basis")
+        finder.reranker_ = (
+            _Trees.from_arrays(arrays, "reranker") if "reranker.value" in arrays else None
+        )
+        values: dict[str, object] = {"n_people": int(arrays["f.n_people"])}
+        for name in _FITTED_SPARSE:
+            values[name] = _sparse_from(arrays, f"f.{name}") if f"f.{name}.data" in arrays else None
+        for name in _FITTED_ARRAYS:
+            values[name] = arrays.get(f"f.{name}")
+        for name in ("ser_index", "ev_index"):
+            values[name] = {key: i for i, key in enumerate(_strings_from(arrays, f"f.{name}"))}
+        values["titles"] = _strings_from(arrays, "f.titles")
+        finder.fitted_ = _Fitted(**values)  # type: ignore[arg-type]
+        return finder
+
 
 def rank_topics_for_text(
     person_text: str, topics_text: list[str], k: int = 10
@@ -755,7 +835,7 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _tag_analyzer(tags: list[str]) -> list[str]:
-    """Tags as tokens: lower-cased, stripped, de-duplicated (a module function so models pickle)."""
+    """Tags as tokens: lower-cased, stripped, de-duplicated (stored by name: ``"tags"``)."""
     return sorted({t.strip().lower() for t in tags if t and t.strip()})
 
 
@@ -790,3 +870,182 @@ class _Subset:
         self.meta = [meta[d] for d in docs] if meta is not None else None
         self.titles = [titles[d] for d in docs] if titles is not None else None
         self.tags = [tags[d] for d in docs] if tags is not None else None
+
+
+# -- stored as arrays ------------------------------------------------------------------------------
+
+STATE_FORMAT = 1  # bump when the arrays change meaning; an older index is then not loaded
+_FITTED_SPARSE = ("X", "P", "W", "ser_counts", "ev_counts", "XT", "XG")
+_FITTED_ARRAYS = (
+    "pair_person",
+    "pair_row",
+    "person_start",
+    "people_with_rows",
+    "n_docs",
+    "ser_size",
+    "years_idle",
+    "is_skill_row",
+    "row_doc",
+    "XL",
+    "doc_pair_doc",
+    "doc_person_start",
+    "people_with_docs",
+)
+_VECTORIZERS = {"TfidfVectorizer": TfidfVectorizer, "CountVectorizer": CountVectorizer}
+
+
+@dataclass
+class _Trees:
+    """The re-ranker's gradient-boosted trees as flat node arrays (every tree's nodes one after
+    the other, child indices global). P(relevant) = expit(baseline + the sum of each tree's leaf
+    value), evaluated as scikit-learn's predictor does for numerical splits: ``x <= threshold``
+    goes left, a missing value (NaN) where ``missing_left`` says; leaf values added tree by tree
+    in float64 from the baseline, so the probabilities are the fitted model's to the last bit."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    is_leaf: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
+    baseline: float
+
+    _FIELDS = ("feature", "threshold", "missing_left", "left", "right", "is_leaf", "value", "roots")
+    _BATCH = 4096  # rows per step: the (rows x trees) node matrix stays a few MB
+
+    @classmethod
+    def from_model(cls, model: HistGradientBoostingClassifier) -> _Trees:
+        trees = [iteration[0].nodes for iteration in model._predictors]  # binary: one per step
+        sizes = np.array([len(t) for t in trees], dtype=np.int64)
+        roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        nodes = np.concatenate(trees)
+        if nodes["is_categorical"].any():  # never: every feature is numerical
+            raise ValueError("categorical splits are not supported")
+        shift = np.repeat(roots, sizes)
+        return cls(
+            feature=nodes["feature_idx"].astype(np.int64),
+            threshold=nodes["num_threshold"].astype(np.float64),
+            missing_left=nodes["missing_go_to_left"].astype(bool),
+            left=nodes["left"].astype(np.int64) + shift,
+            right=nodes["right"].astype(np.int64) + shift,
+            is_leaf=nodes["is_leaf"].astype(bool),
+            value=nodes["value"].astype(np.float64),
+            roots=roots,
+            baseline=float(np.asarray(model._baseline_prediction).ravel()[0]),
+        )
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """P(relevant) per row of ``X`` (n_rows x n_features)."""
+        X = np.asarray(X, dtype=np.float64)
+        out = np.empty(len(X), dtype=np.float64)
+        for lo in range(0, len(X), self._BATCH):
+            out[lo : lo + self._BATCH] = self._predict(X[lo : lo + self._BATCH])
+        return out
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        n_trees = len(self.roots)
+        node = np.tile(self.roots, len(X))  # row-major: (row, tree) -> row * n_trees + tree
+        row = np.repeat(np.arange(len(X)), n_trees)
+        active = np.flatnonzero(~self.is_leaf[node])
+        while len(active):  # only the paths still inside a tree move down a level
+            at = node[active]
+            x = X[row[active], self.feature[at]]
+            left = np.where(np.isnan(x), self.missing_left[at], x <= self.threshold[at])
+            at = np.where(left, self.left[at], self.right[at])
+            node[active] = at
+            active = active[~self.is_leaf[at]]
+        leaves = self.value[node].reshape(len(X), n_trees)
+        raw = np.zeros(len(X), dtype=np.float64)
+        raw += self.baseline
+        for tree in range(n_trees):  # in order, as scikit-learn sums them
+            raw += leaves[:, tree]
+        return expit(raw)
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        out = {f"{prefix}.{name}": getattr(self, name) for name in self._FIELDS}
+        out[f"{prefix}.baseline"] = np.array(self.baseline, dtype=np.float64)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> _Trees:
+        return cls(
+            **{name: arrays[f"{prefix}.{name}"] for name in cls._FIELDS},
+            baseline=float(arrays[f"{prefix}.baseline"]),
+        )
+
+
+def _json_array(value: object) -> np.ndarray:
+    return np.array(json.dumps(value, sort_keys=True))
+
+
+def _string_arrays(prefix: str, values: list[str]) -> dict[str, np.ndarray]:
+    """Strings as their UTF-8 bytes end to end and where each ends (exact, whatever they hold)."""
+    encoded = [v.encode() for v in values]
+    return {
+        f"{prefix}.bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        f"{prefix}.ends": np.cumsum([len(b) for b in encoded], dtype=np.int64),
+    }
+
+
+def _strings_from(arrays: Mapping[str, np.ndarray], prefix: str) -> list[str]:
+    data = arrays[f"{prefix}.bytes"].tobytes()
+    ends = arrays[f"{prefix}.ends"].tolist()
+    return [data[a:b].decode() for a, b in zip([0, *ends][:-1], ends, strict=True)]
+
+
+def _sparse_arrays(prefix: str, matrix: sp.spmatrix) -> dict[str, np.ndarray]:
+    m = sp.csr_matrix(matrix)
+    return {
+        f"{prefix}.data": m.data,
+        f"{prefix}.indices": m.indices,
+        f"{prefix}.indptr": m.indptr,
+        f"{prefix}.shape": np.array(m.shape, dtype=np.int64),
+    }
+
+
+def _sparse_from(arrays: Mapping[str, np.ndarray], prefix: str) -> sp.csr_matrix:
+    shape = tuple(int(n) for n in arrays[f"{prefix}.shape"])
+    return sp.csr_matrix(
+        (arrays[f"{prefix}.data"], arrays[f"{prefix}.indices"], arrays[f"{prefix}.indptr"]),
+        shape=shape,
+    )
+
+
+def _vectorizer_arrays(
+    prefix: str, vectorizer: TfidfVectorizer | CountVectorizer
+) -> dict[str, np.ndarray]:
+    """A fitted vectorizer as its parameters, its terms in column order and (TF-IDF) its idf."""
+    params = vectorizer.get_params()
+    if callable(params["analyzer"]):
+        if params["analyzer"] is not _tag_analyzer:
+            raise ValueError("only the tag analyzer is stored by name")
+        params["analyzer"] = "tags"
+    params["dtype"] = np.dtype(params["dtype"]).name
+    vocabulary = vectorizer.vocabulary_
+    out = {
+        f"{prefix}.params": _json_array({"class": type(vectorizer).__name__, **params}),
+        **_string_arrays(f"{prefix}.terms", sorted(vocabulary, key=vocabulary.__getitem__)),
+    }
+    if isinstance(vectorizer, TfidfVectorizer):
+        out[f"{prefix}.idf"] = vectorizer.idf_
+    return out
+
+
+def _vectorizer_from(
+    arrays: Mapping[str, np.ndarray], prefix: str
+) -> TfidfVectorizer | CountVectorizer:
+    params = json.loads(str(arrays[f"{prefix}.params"]))
+    kind = _VECTORIZERS[params.pop("class")]
+    if params["analyzer"] == "tags":
+        params["analyzer"] = _tag_analyzer
+    params["dtype"] = getattr(np, params["dtype"])
+    params["ngram_range"] = tuple(params["ngram_range"])
+    terms = _strings_from(arrays, f"{prefix}.terms")
+    params["vocabulary"] = {term: i for i, term in enumerate(terms)}
+    vectorizer = kind(**params)
+    vectorizer._validate_vocabulary()  # sets vocabulary_ as fit would
+    if isinstance(vectorizer, TfidfVectorizer):
+        vectorizer.idf_ = arrays[f"{prefix}.idf"]
+    return vectorizer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 import subprocess
 import sys
@@ -284,6 +285,67 @@ def test_tuning_levels_add_each_persons_next_latest_talk():
     assert finder.tuning_queries_ == 180
     ids, _ = finder.rank(" ".join(f"t3w{w}" for w in range(6)), k=3)
     assert sorted(ids.tolist()) == [9, 10, 11]
+
+
+def _npz_round_trip(finder: ExpertFinder) -> ExpertFinder:
+    buffer = io.BytesIO()
+    np.savez(buffer, **finder.to_arrays())
+    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as stored:
+        return ExpertFinder.from_arrays({name: stored[name] for name in stored.files})
+
+
+def test_a_finder_stored_as_arrays_ranks_explains_and_suggests_topics_the_same():
+    text, people, times, meta = _synthetic()
+    skills = [""] * 90 + ["t5w0 t5w1 t5w2 t5w3 t5w4 t5w5 pandas"]
+    tags = [[f"tag{i % 7}", "Shared Tag"] for i in range(len(text))]
+    finder = ExpertFinder(min_tune_queries=50, candidates=30, lsa_dims=10).fit(
+        text, people, doc_time=times, doc_meta=meta, people_text=skills, doc_tags=tags
+    )
+    assert finder.reranker_ is not None and finder.lsa_basis_ is not None  # every part stored
+    again = _npz_round_trip(finder)
+    queries = [" ".join(f"t{t}w{w}" for w in range(6)) for t in range(30)] + ["pandas", "zzz"]
+    metas = [f"conf{q % 5}-2099" for q in range(len(queries))]
+    assert [(i.tolist(), s.tolist()) for i, s in again.scores_many(queries, metas)] == [
+        (i.tolist(), s.tolist()) for i, s in finder.scores_many(queries, metas)
+    ]
+    for person in (0, 45, 90):
+        assert again.explain(person, "t5w1 t5w2", "conf0-2099") == finder.explain(
+            person, "t5w1 t5w2", "conf0-2099"
+        )
+        ids, scores = finder.rank_topics(person, queries, k=5, person_text="pandas")
+        again_ids, again_scores = again.rank_topics(person, queries, k=5, person_text="pandas")
+        assert (again_ids.tolist(), again_scores.tolist()) == (ids.tolist(), scores.tolist())
+    assert again.rank("t3w0 t3w1", query_tags=["tag3"], exclude=[9])[0].tolist() == (
+        finder.rank("t3w0 t3w1", query_tags=["tag3"], exclude=[9])[0].tolist()
+    )
+    # Arrays only: nothing that would need pickle to be read back.
+    assert [name for name, value in finder.to_arrays().items() if value.dtype.hasobject] == []
+
+
+def test_a_small_finder_without_reranker_or_latent_space_round_trips():
+    finder = fit()
+    assert finder.reranker_ is None and finder.lsa_basis_ is None
+    again = _npz_round_trip(finder)
+    assert again.rank("pandas", k=5)[0].tolist() == finder.rank("pandas", k=5)[0].tolist()
+    assert again.explain(4, "postgresql planner") == finder.explain(4, "postgresql planner")
+
+
+def test_the_reranker_trees_predict_as_scikit_learn_does():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from kshare.recommend.engine.experts import _Trees
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 6)).astype(np.float32)
+    x[::37, 2] = np.nan  # missing values take the side the tree learnt
+    y = (x[:, 0] + x[:, 3] * x[:, 5] + rng.normal(size=3000) > 0.5).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=50, max_leaf_nodes=15, random_state=0)
+    model.fit(x, y)
+    test = rng.normal(size=(5000, 6)).astype(np.float32)
+    test[::11, 2] = np.nan
+    assert _Trees.from_model(model).predict_proba(test).tolist() == (
+        model.predict_proba(test)[:, 1].tolist()
+    )
 
 
 def test_engine_modules_do_not_import_django():

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import pickle
 from datetime import timedelta
 
+import numpy as np
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from kshare.feedback.models import Answer, Question
@@ -14,8 +19,9 @@ from kshare.people.models import Person
 from kshare.people.tests.factories import PersonFactory, SkillFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.recommend import experts_adapter
-from kshare.recommend.models import ExpertIndex
+from kshare.recommend.models import ExpertIndex, TrainingState
 from kshare.recommend.selectors import hosts_for_idea, hosts_for_topic
+from kshare.recommend.services import recommend_training_due
 from kshare.sessions.models import Visibility
 from kshare.sessions.tests.factories import PastSessionFactory
 from kshare.tags.tests.factories import TagFactory
@@ -197,3 +203,61 @@ def test_a_damaged_index_falls_back_to_the_database_scorer(org, caplog):
     found = _hosts(org["Rita"], org["topic"])
     assert found[0] == ("Pia", "hosted 'Pandas performance tips'; rated 4.6/5 by attendees")
     assert "cannot be loaded" in caplog.text
+
+
+def test_the_stored_index_is_an_npz_read_without_pickle(org):
+    index = experts_adapter.experts_fit_and_store()
+    blob = bytes(ExpertIndex.objects.values_list("data", flat=True).get(pk=index.pk))
+    assert blob[:4] == b"PK\x03\x04"
+    with np.load(io.BytesIO(blob), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    assert [name for name, value in arrays.items() if value.dtype.hasobject] == []
+    person_ids = sorted(Person.objects.filter(is_active=True).values_list("pk", flat=True))
+    assert arrays["person_ids"].tolist() == person_ids
+    assert index.details["bytes"] == len(blob)
+
+
+def test_a_round_trip_through_the_database_gives_the_same_hosts(org):
+    fitted = experts_adapter.experts_fit(experts_adapter.experts_data())
+    experts_adapter.experts_fit_and_store()
+    loaded = experts_adapter.experts_loaded()
+    assert loaded is not None and loaded is not fitted
+    for query, tags in (("Faster pandas data frames", ["pandas"]), ("Kubernetes", []), ("x", [])):
+        assert experts_adapter.hosts_ranked(
+            loaded, query=query, tags=tags, exclude={org["Rita"].pk}, limit=5
+        ) == experts_adapter.hosts_ranked(
+            fitted, query=query, tags=tags, exclude={org["Rita"].pk}, limit=5
+        )
+    assert loaded.ratings == fitted.ratings
+    assert (loaded.person_ids, loaded.session_ids) == (fitted.person_ids, fitted.session_ids)
+    assert _hosts(org["Rita"], org["topic"]) == [
+        ("Pia", "gave 'Pandas performance tips' (rated 4.6)"),
+        ("Quinn", "gave 'Pandas performance tricks' (rated 2.0)"),
+        ("Sam", "skill: pandas (expert)"),
+    ]
+
+
+def test_an_index_pickled_by_an_older_version_is_not_loaded(org, caplog):
+    index = experts_adapter.experts_fit_and_store()
+    ExpertIndex.objects.filter(pk=index.pk).update(data=pickle.dumps({"finder": None}))
+    found = _hosts(org["Rita"], org["topic"])
+    assert found[0] == ("Pia", "hosted 'Pandas performance tips'; rated 4.6/5 by attendees")
+    assert "cannot be loaded" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_drops_pickled_indexes_and_asks_for_a_retraining():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("recommend", "0002_expert_index")])
+    apps = executor.loader.project_state([("recommend", "0002_expert_index")]).apps
+    old = apps.get_model("recommend", "ExpertIndex")
+    pickled = old.objects.create(data=pickle.dumps({"finder": None}), people=3, talks=2)
+    arrays = io.BytesIO()
+    np.savez(arrays, person_ids=np.arange(3))
+    kept = old.objects.create(data=arrays.getvalue(), people=3, talks=2)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("recommend"))
+    assert list(ExpertIndex.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert pickled.pk != kept.pk
+    assert TrainingState.objects.get().stale_reason == "host finder index stored as arrays"
+    assert recommend_training_due() in ("first run", "marked stale")
