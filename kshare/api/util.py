@@ -12,6 +12,7 @@ from pydantic import BeforeValidator, Field
 
 from kshare.api.errors import ApiError, django_fields
 from kshare.api.schemas import MAX_ID, digits_only
+from kshare.core.inputs import InputError
 
 # A path id: a positive integer in bigint range (anything else is a 422, not a 500).
 PathId = Annotated[int, BeforeValidator(digits_only), Path(ge=1, le=MAX_ID)]
@@ -28,6 +29,17 @@ def form_valid(form: forms.BaseForm, *, rename: dict[str, str] | None = None) ->
     }
     message = " ".join(m for messages in fields.values() for m in messages)
     raise ApiError(400, "invalid", message or "Invalid input.", fields)
+
+
+def input_valid[T](check: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run an app's input rules (``<app>/inputs.py``): their ``InputError`` is a 400 ``invalid``
+    with the same fields and messages a web form shows."""
+    try:
+        return check(*args, **kwargs)
+    except InputError as exc:
+        fields = exc.fields
+        message = " ".join(m for messages in fields.values() for m in messages)
+        raise ApiError(400, "invalid", message or "Invalid input.", fields) from None
 
 
 def service_call[T](call: Callable[..., T], /, **kwargs: Any) -> T:

@@ -2,12 +2,21 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
-from django.utils import timezone
 
+from kshare.core.inputs import InputError, form_add_input_error, form_failed
 from kshare.people.models import Person, Team
-from kshare.programmes.models import Programme
-from kshare.programmes.selectors import programmes_visible_to
+from kshare.sessions.cohosting import cohost_names_pending
+from kshare.sessions.inputs import (
+    MAX_TAGS,
+    SESSION_EDIT_FIELDS,
+    SESSION_FIELDS,
+    SessionInput,
+    cohosts_too_many,
+    schedule_input_check,
+    session_input_check,
+    session_programme_choices,
+    session_propose_input,
+)
 from kshare.sessions.models import (
     ABSTRACT_MAX_LENGTH,
     Format,
@@ -17,10 +26,6 @@ from kshare.sessions.models import (
     format_minutes,
 )
 from kshare.tags.forms import TagsField
-from kshare.tags.models import Tag
-from kshare.tags.services import tags_get_or_create
-
-MAX_COHOSTS = 10
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -32,11 +37,17 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
+# The typed input's field names -> the forms' (text fields parsed into the input's lists).
+RENAME = {"tags": "tags_text", "cohosts": "cohosts_text"}
+
+
 class SessionFieldsMixin(forms.Form):
-    """Fields shared by the propose and edit forms, with their cleaning."""
+    """Fields shared by the propose and edit forms: text parsed into a ``SessionInput``, whose
+    rules (``kshare.sessions.inputs``) the forms show next to their fields."""
 
     tags_text = TagsField(
         label="Tags or skills",
+        max_tags=MAX_TAGS,
         help_text="Comma-separated, e.g. python, recommender systems.",
     )
     cohosts_text = forms.CharField(
@@ -47,18 +58,11 @@ class SessionFieldsMixin(forms.Form):
         "asked by mail and becomes a co-host on accepting.",
     )
 
-    def clean_title(self) -> str:
-        # NUL characters are refused by Django's form fields already (PostgreSQL would reject them).
-        title = " ".join(self.cleaned_data["title"].split())
-        if not title:
-            raise ValidationError("Give the session a title.")
-        return title
-
     def clean_cohosts_text(self) -> list[Person]:
         raw = self.cleaned_data["cohosts_text"]
         emails = [e.strip().lower() for e in raw.replace(";", ",").split(",") if e.strip()]
-        if len(emails) > MAX_COHOSTS:
-            raise ValidationError(f"Add at most {MAX_COHOSTS} co-hosts.")
+        if too_many := cohosts_too_many(len(emails)):
+            raise ValidationError(too_many)
         people = {p.email: p for p in Person.objects.filter(email__in=emails, is_active=True)}
         unknown = [e for e in emails if e not in people]
         if unknown:
@@ -66,18 +70,6 @@ class SessionFieldsMixin(forms.Form):
                 "Nobody here has the e-mail address " + ", ".join(unknown[:3]) + "."
             )
         return list(people.values())
-
-    def clean(self) -> dict:
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end <= start:
-            self.add_error("end", "The end must be after the start.")
-        if data.get("visibility") == Visibility.TEAMS and not data.get("teams"):
-            self.add_error("teams", "Choose at least one team, or make the session public.")
-        return data
-
-    def tags(self) -> list[Tag]:
-        return tags_get_or_create(names=self.cleaned_data["tags_text"])
 
 
 class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
@@ -92,19 +84,7 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = [
-            "title",
-            "abstract",
-            "format",
-            "start",
-            "programme",
-            "level",
-            "location",
-            "call_url",
-            "capacity",
-            "visibility",
-            "teams",
-        ]
+        fields = list(SESSION_FIELDS)
         widgets = {
             "title": forms.TextInput(attrs={"autofocus": True, "maxlength": 200}),
             "abstract": forms.Textarea(attrs={"rows": 5, "maxlength": ABSTRACT_MAX_LENGTH}),
@@ -116,15 +96,15 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
     def __init__(self, *args: object, person: Person, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.person = person
+        self.input: SessionInput | None = None
         self.fields["programme"].required = False
         self.fields["programme"].empty_label = "Default programme"
         # Only programmes the person may propose into (the one rule: kshare.visibility.rules).
-        self.fields["programme"].queryset = programmes_visible_to(person=person).order_by("name")
+        self.fields["programme"].queryset = session_programme_choices(person=person)
         self.fields["teams"].queryset = Team.objects.order_by("name")
         self.fields["teams"].required = False
-        self.fields["capacity"].validators = [
-            MinValueValidator(1, "Capacity must be at least 1, or empty for no limit.")
-        ]
+        # At least 1: the rule (and its message) is the input's, not the integer field's 0.
+        self.fields["capacity"].validators = []
         self.fields["capacity"].widget.attrs["min"] = 1
         self.fields["format"].initial = Format.TALK
         self.fields["level"].initial = Level.ALL
@@ -133,72 +113,41 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
             (value, f"{label} · {format_minutes(value)} min") for value, label in Format.choices
         ]
 
-    def clean_start(self):
-        start = self.cleaned_data.get("start")
-        if start and start <= timezone.now():
-            raise ValidationError("Choose a date in the future.")
-        return start
+    def edited(self) -> Session | None:
+        """The session being edited; None for a proposal."""
+        return None
 
     def clean(self) -> dict:
-        from kshare.sessions.cohosting import cohosts_check
-        from kshare.sessions.services import programme_check
-
         data = super().clean()
-        if "programme" not in data:
-            return data  # refused already (not one of the choices)
-        programme = data["programme"] or self.programme_when_empty()
-        if programme is None:
-            return data
+        form_names = {name: RENAME.get(name, name) for name in [*self.Meta.fields, *RENAME]}
+        values = {
+            name: data[form_name] for name, form_name in form_names.items() if form_name in data
+        }
+        values["teams"] = list(values.get("teams", []))
         try:
-            if self.programme_is_new(programme):
-                programme_check(programme=programme, by=self.person)
-            if data.get("cohosts_text"):
-                cohosts_check(programme=programme, people=data["cohosts_text"])
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    self.add_error(field, errors)
-            else:
-                self.add_error("cohosts_text", exc)
+            self.input = session_input_check(
+                SessionInput(**values),
+                by=self.person,
+                session=self.edited(),
+                skip=form_failed(self, RENAME),
+            )
+        except InputError as exc:
+            form_add_input_error(self, exc, RENAME)
+        else:
+            data["title"] = self.input.title
         return data
 
-    def programme_when_empty(self) -> Programme | None:
-        """The programme a proposal without one lands in."""
-        from kshare.programmes.services import programme_default
-
-        return programme_default()
-
-    def programme_is_new(self, programme: Programme) -> bool:
-        return True
-
     def propose(self, *, by: Person) -> Session:
-        """Propose the session this valid form describes (the web page and the API alike)."""
-        from kshare.sessions import services
-
-        data = self.cleaned_data
-        return services.session_propose(
-            by=by,
-            title=data["title"],
-            abstract=data["abstract"],
-            format=data["format"],
-            programme=data["programme"],
-            start=data["start"],
-            level=data["level"],
-            tags=self.tags(),
-            cohosts=data["cohosts_text"],
-            location=data["location"],
-            call_url=data["call_url"],
-            capacity=data["capacity"],
-            visibility=data["visibility"],
-            teams=list(data["teams"]),
-        )
+        """Propose the session this valid form describes."""
+        assert self.input is not None
+        return session_propose_input(by=by, data=self.input)
 
 
 class SessionEditForm(SessionProposeForm):
     end = forms.DateTimeField(label="Ends", required=False, widget=DateTimeLocalInput())
 
     class Meta(SessionProposeForm.Meta):
-        fields = [*SessionProposeForm.Meta.fields, "end"]
+        fields = list(SESSION_EDIT_FIELDS)
 
     def __init__(self, *args: object, person: Person, **kwargs: object) -> None:
         super().__init__(*args, person=person, **kwargs)
@@ -208,15 +157,12 @@ class SessionEditForm(SessionProposeForm):
         self.fields["programme"].empty_label = None
         if self.instance.pk:
             # The session's own programme stays a choice, whoever edits it.
-            self.fields["programme"].queryset = (
-                programmes_visible_to(person=person)
-                | Programme.objects.filter(pk=self.instance.programme_id)
-            ).order_by("name")
+            self.fields["programme"].queryset = session_programme_choices(
+                person=person, session=self.instance
+            )
             self.initial.setdefault(
                 "tags_text", ", ".join(t.name for t in self.instance.tags.all())
             )
-            from kshare.sessions.cohosting import cohost_names_pending
-
             # Co-hosts and those asked who have not answered: saving keeps both.
             cohosts = [
                 link.person for link in self.instance.host_links.all() if link.role == "cohost"
@@ -228,18 +174,8 @@ class SessionEditForm(SessionProposeForm):
                 ),
             )
 
-    def programme_when_empty(self) -> Programme | None:
-        return None
-
-    def programme_is_new(self, programme: Programme) -> bool:
-        return programme.pk != self.instance.programme_id
-
-    def clean_start(self):
-        start = self.cleaned_data.get("start")
-        # Past start times are allowed while editing a session that already happened.
-        if start and start <= timezone.now() and start != self.instance.start:
-            raise ValidationError("Choose a date in the future.")
-        return start
+    def edited(self) -> Session | None:
+        return self.instance
 
     def clean_end(self):
         end = self.cleaned_data.get("end")
@@ -277,12 +213,12 @@ class ScheduleForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         start, end = data.get("start"), data.get("end")
-        if start and start <= timezone.now():
-            self.add_error("start", "Choose a start time in the future.")
         if end is not None and end_left_as_shown(self):
             data["end"] = end = None
-        if start and end and end <= start:
-            self.add_error("end", "The end must be after the start.")
+        try:
+            schedule_input_check(start=start, end=end)
+        except InputError as exc:
+            form_add_input_error(self, exc)
         return data
 
 

@@ -17,6 +17,7 @@ from kshare.library.views import materials_context
 from kshare.questions.views import questions_context
 from kshare.sessions import selectors, services
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
+from kshare.sessions.inputs import session_update_input
 from kshare.sessions.keyset import keyset_page
 from kshare.sessions.models import Invitation, Session
 from kshare.tags.models import Tag
@@ -251,31 +252,10 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _editable_session(request, pk)
     form = SessionEditForm(request.POST or None, instance=session, person=request.user)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        fields = {
-            name: data[name]
-            for name in (
-                "title",
-                "abstract",
-                "format",
-                "programme",
-                "level",
-                "location",
-                "call_url",
-                "capacity",
-                "visibility",
-                "start",
-                "end",
-            )
-        }
+        assert form.input is not None
         try:
-            result = services.session_update(
-                session=Session.objects.get(pk=session.pk),
-                by=request.user,
-                tags=form.tags(),
-                cohosts=data["cohosts_text"],
-                teams=list(data["teams"]),
-                **fields,
+            result = session_update_input(
+                session=Session.objects.get(pk=session.pk), by=request.user, data=form.input
             )
         except ValidationError as exc:
             form.add_error(None, exc)

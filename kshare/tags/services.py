@@ -21,9 +21,15 @@ def tag_slug(name: str) -> str:
 
 def tag_names_parse(raw: str) -> list[str]:
     """Split "python, Data science; sql" into clean, de-duplicated names (case-insensitive)."""
+    return tag_names_clean(raw.split(","))
+
+
+def tag_names_clean(names_given: Iterable[str]) -> list[str]:
+    """Clean, de-duplicated names (case-insensitive) from a list of names; a semicolon separates
+    names as in the forms' text ("python; sql" is two), blank names are left out."""
     names: list[str] = []
     seen: set[str] = set()  # slugs
-    for part in raw.replace(";", ",").split(","):
+    for part in (piece for given in names_given for piece in given.split(";")):
         name = " ".join(part.split())
         if not name:
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django import forms
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -28,11 +29,21 @@ from kshare.api.schemas import (
     Text,
     UtcDatetime,
 )
-from kshare.api.util import PathId, form_valid, service_call
-from kshare.people.models import Person
+from kshare.api.util import PathId, input_valid, service_call
+from kshare.core.inputs import InputErrors
+from kshare.people.models import Person, Team
+from kshare.programmes.models import Programme
 from kshare.sessions import selectors, services
 from kshare.sessions.cohosting import cohost_names_pending
-from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
+from kshare.sessions.inputs import (
+    SESSION_EDIT_FIELDS,
+    SessionInput,
+    schedule_input_check,
+    session_input_check,
+    session_programme_choices,
+    session_propose_input,
+    session_update_input,
+)
 from kshare.sessions.models import (
     ABSTRACT_MAX_LENGTH,
     Attendance,
@@ -52,8 +63,17 @@ TagName = Text(60, min_length=1)
 FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 ORDER = ("sort_start", "id")
 
-# Form field names -> API field names.
-RENAME = {"tags_text": "tags", "cohosts_text": "cohosts"}
+# Fields a PATCH may not set to null (``capacity: null`` removes the limit; a start may be cleared).
+NOT_NULL = (
+    "title",
+    "abstract",
+    "format",
+    "programme",
+    "level",
+    "location",
+    "call_url",
+    "visibility",
+)
 
 
 class ProgrammeRef(Schema):
@@ -336,13 +356,14 @@ def session_detail(request: HttpRequest, session_id: PathId) -> dict[str, Any]:
 
 
 # --- writing -------------------------------------------------------------------------------
+# The JSON is read into ``SessionInput`` (lists stay lists, ids become objects) and checked by
+# the rules the web forms use (``kshare.sessions.inputs``); only what JSON alone can get wrong
+# (ids of nothing, a comma inside a tag name) is checked here.
 
 
-def _cohost_emails(ids: list[int] | None) -> str:
-    if not ids:
-        return ""
-    people = dict(Person.objects.filter(pk__in=ids, is_active=True).values_list("pk", "email"))
-    unknown = [str(i) for i in ids if i not in people]
+def _cohosts(ids: list[int]) -> list[Person]:
+    people = Person.objects.in_bulk(ids) if ids else {}
+    unknown = [str(i) for i in ids if i not in people or not people[i].is_active]
     if unknown:
         raise ApiError(
             400,
@@ -350,69 +371,68 @@ def _cohost_emails(ids: list[int] | None) -> str:
             "Unknown co-hosts.",
             {"cohosts": [f"No such person: {', '.join(unknown)}."]},
         )
-    return ", ".join(people[i] for i in ids)
+    return list({i: people[i] for i in ids}.values())
 
 
-def _tags_text(names: list[str] | None) -> str:
-    names = names or []
-    bad = [n for n in names if "," in n]
-    if bad:
+def _tags(names: list[str]) -> list[str]:
+    # A comma would split the name in the web form's text of tags.
+    if any("," in n for n in names):
         raise ApiError(
             400, "invalid", "Invalid tags.", {"tags": ["A tag must not contain a comma."]}
         )
-    return ", ".join(names)
+    return names
 
 
-def _form_value(value: Any) -> Any:
-    return "" if value is None else value
+# The messages of Django's choice fields, as the web form gave them.
+NOT_A_CHOICE = forms.ModelChoiceField.default_error_messages["invalid_choice"]
+NOT_CHOICES = forms.ModelMultipleChoiceField.default_error_messages["invalid_choice"]
+
+
+def _programme(
+    pk: int | None, *, person: Person, errors: InputErrors, session: Session | None = None
+) -> Programme | None:
+    if pk is None:
+        return None
+    programme = session_programme_choices(person=person, session=session).filter(pk=pk).first()
+    if programme is None:
+        errors.add("programme", str(NOT_A_CHOICE))
+    return programme
+
+
+def _teams(ids: list[int], *, errors: InputErrors) -> list[Team]:
+    teams = Team.objects.in_bulk(ids) if ids else {}
+    for pk in ids:
+        if pk not in teams:
+            errors.add("teams", str(NOT_CHOICES) % {"value": pk})
+            return []
+    return list({pk: teams[pk] for pk in ids}.values())
 
 
 @router.post("", response={201: SessionDetailOut, **ERRORS}, summary="Propose a session")
 def session_create(request: HttpRequest, payload: SessionIn):
     """Propose a session hosted by the caller (state ``proposed``); needs the write scope."""
     require_write(request)
-    data = payload.model_dump()
-    form = SessionProposeForm(
-        data={
-            **{
-                k: _form_value(data[k])
-                for k in (
-                    "title",
-                    "abstract",
-                    "format",
-                    "programme",
-                    "start",
-                    "level",
-                    "location",
-                    "call_url",
-                    "capacity",
-                    "visibility",
-                )
-            },
-            "teams": [str(t) for t in data["teams"]],
-            "tags_text": _tags_text(data["tags"]),
-            "cohosts_text": _cohost_emails(data["cohosts"]),
-        },
-        person=request.user,
+    person = request.user
+    tags, cohosts = _tags(payload.tags), _cohosts(payload.cohosts)
+    errors = InputErrors()
+    data = SessionInput(
+        title=payload.title,
+        abstract=payload.abstract,
+        format=payload.format,
+        start=payload.start,
+        programme=_programme(payload.programme, person=person, errors=errors),
+        level=payload.level,
+        location=payload.location,
+        call_url=payload.call_url,
+        capacity=payload.capacity,
+        visibility=payload.visibility,
+        teams=_teams(payload.teams, errors=errors),
+        tags=tags,
+        cohosts=cohosts,
     )
-    form_valid(form, rename=RENAME)
-    session = service_call(form.propose, by=request.user)
+    data = input_valid(session_input_check, data, by=person, errors=errors)
+    session = service_call(session_propose_input, by=person, data=data)
     return Status(201, session_detail_out(request, session_visible(request, session.pk)))
-
-
-EDIT_FIELDS = (
-    "title",
-    "abstract",
-    "format",
-    "programme",
-    "level",
-    "location",
-    "call_url",
-    "capacity",
-    "visibility",
-    "start",
-    "end",
-)
 
 
 @router.patch(
@@ -423,66 +443,39 @@ def session_update(request: HttpRequest, session_id: PathId, payload: SessionPat
     A new start of a scheduled session is a reschedule (invitees are told); sent without an end,
     the session keeps its length."""
     require_write(request)
+    person = request.user
     session = session_editable(request, session_id)
     sent = payload.model_dump(exclude_unset=True)
-    data: dict[str, Any] = {
-        "title": session.title,
-        "abstract": session.abstract,
-        "format": session.format,
-        "programme": session.programme_id,
-        "level": session.level,
-        "location": session.location,
-        "call_url": session.call_url,
-        "capacity": session.capacity,
-        "visibility": session.visibility,
-        "start": session.start,
-        "end": session.end,
-    }
-    data.update({k: v for k, v in sent.items() if k in EDIT_FIELDS})
-    if "start" in sent and "end" not in sent:
-        # A new start without an end keeps the session's length (or the format's default).
-        length = session.duration
-        data["end"] = sent["start"] + length if sent["start"] and length else None
-    for name in (
-        "title",
-        "abstract",
-        "format",
-        "programme",
-        "level",
-        "location",
-        "call_url",
-        "visibility",
-    ):
-        if data[name] is None:
+    for name in NOT_NULL:
+        if name in sent and sent[name] is None:
             raise ApiError(
                 422, "validation_error", f"Invalid input: {name}.", {name: ["May not be null."]}
             )
-    form_data = {k: _form_value(v) for k, v in data.items()}
-    form_data["teams"] = [
-        str(t) for t in (sent["teams"] if "teams" in sent else [t.pk for t in session.teams.all()])
-    ]
-    form_data["tags_text"] = _tags_text(
-        sent["tags"] if "tags" in sent else [t.name for t in session.tags.all()]
-    )
+    tags = _tags(sent["tags"]) if "tags" in sent else [t.name for t in session.tags.all()]
     if "cohosts" in sent:
-        form_data["cohosts_text"] = _cohost_emails(sent["cohosts"])
+        cohosts = _cohosts(sent["cohosts"])
     else:
         # Unchanged: the co-hosts and those asked who have not answered yet.
-        form_data["cohosts_text"] = ", ".join(
-            [link.person.email for link in session.host_links.all() if link.role == "cohost"]
-            + [p.email for p in cohost_names_pending(session=session)]
+        cohosts = [link.person for link in session.host_links.all() if link.role == "cohost"]
+        cohosts += cohost_names_pending(session=session)
+    errors = InputErrors()
+    values: dict[str, Any] = {name: getattr(session, name) for name in SESSION_EDIT_FIELDS}
+    values.update({k: v for k, v in sent.items() if k in SESSION_EDIT_FIELDS})
+    if "programme" in sent:
+        values["programme"] = _programme(
+            sent["programme"], person=person, errors=errors, session=session
         )
-    instance = Session.objects.get(pk=session.pk)
-    form = SessionEditForm(data=form_data, instance=instance, person=request.user)
-    cleaned = form_valid(form, rename=RENAME)
+    values["teams"] = (
+        _teams(sent["teams"], errors=errors) if "teams" in sent else list(session.teams.all())
+    )
+    if "start" in sent and "end" not in sent:
+        # A new start without an end keeps the session's length (or the format's default).
+        length = session.duration
+        values["end"] = sent["start"] + length if sent["start"] and length else None
+    data = SessionInput(**values, tags=tags, cohosts=cohosts)
+    data = input_valid(session_input_check, data, by=person, session=session, errors=errors)
     result = service_call(
-        services.session_update,
-        session=Session.objects.get(pk=session.pk),
-        by=request.user,
-        tags=form.tags(),
-        cohosts=cleaned["cohosts_text"],
-        teams=list(cleaned["teams"]),
-        **{name: cleaned[name] for name in EDIT_FIELDS},
+        session_update_input, session=Session.objects.get(pk=session.pk), by=person, data=data
     )
     return session_detail_out(
         request, session_visible(request, session.pk), warnings=result.warnings
@@ -499,13 +492,12 @@ def session_schedule(request: HttpRequest, session_id: PathId, payload: Schedule
     are returned, not errors. A held or cancelled session is a 409."""
     require_write(request)
     session = session_editable(request, session_id)
-    form = ScheduleForm(data={"start": payload.start, "end": _form_value(payload.end)})
-    cleaned = form_valid(form)
+    input_valid(schedule_input_check, start=payload.start, end=payload.end)
     result = service_call(
         services.session_schedule,
         session=Session.objects.get(pk=session.pk),
-        start=cleaned["start"],
-        end=cleaned["end"],
+        start=payload.start,
+        end=payload.end,
         by=request.user,
     )
     return session_detail_out(
@@ -520,12 +512,11 @@ def session_cancel(request: HttpRequest, session_id: PathId, payload: CancelIn):
     """proposed/scheduled -> cancelled (invitees get a calendar CANCEL); otherwise a 409."""
     require_write(request)
     session = session_editable(request, session_id)
-    cleaned = form_valid(CancelForm(data={"reason": payload.reason}))
     service_call(
         services.session_cancel,
         session=Session.objects.get(pk=session.pk),
         by=request.user,
-        reason=cleaned["reason"],
+        reason=payload.reason,
     )
     return session_detail_out(request, session_visible(request, session.pk))
 
