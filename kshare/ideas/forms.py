@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
+from kshare.core.inputs import InputError, form_add_input_error, form_failed
+from kshare.ideas.inputs import IdeaInput, idea_input_check
 from kshare.ideas.models import (
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -34,11 +35,16 @@ class IdeaForm(forms.Form):
         error_messages=_too_long("description", DESCRIPTION_MAX_LENGTH),
     )
 
-    def clean_title(self) -> str:
-        title = " ".join(self.cleaned_data["title"].split())
-        if not title:
-            raise ValidationError("Give the idea a title.")
-        return title
+    def clean(self) -> dict:
+        data = super().clean()
+        values = {name: data[name] for name in ("title", "description") if name in data}
+        try:
+            checked = idea_input_check(IdeaInput(**values), skip=form_failed(self))
+        except InputError as exc:
+            form_add_input_error(self, exc)
+        else:
+            data["title"] = checked.title
+        return data
 
 
 class NewIdeaForm(IdeaForm):

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
+from kshare.core.inputs import InputError, form_add_input_error, form_failed
 from kshare.tags.forms import TagsField
-from kshare.tags.models import Tag
-from kshare.tags.services import tags_get_or_create
+from kshare.topics.inputs import MAX_TAGS, TopicInput, topic_input_check
 from kshare.topics.models import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, TITLE_MAX_LENGTH
 
-MAX_TAGS = 10
+RENAME = {"tags": "tags_text"}
 
 
 class TopicRequestForm(forms.Form):
+    """Text parsed into a ``TopicInput``, whose rules (``kshare.topics.inputs``) it shows."""
+
+    input: TopicInput | None = None
+
     # NUL characters are refused by Django's form fields already (PostgreSQL would reject them).
     title = forms.CharField(
         label="Which topic would you like a session on?",
@@ -32,14 +35,20 @@ class TopicRequestForm(forms.Form):
         help_text="Comma-separated, e.g. dbt, sql. People with these skills see your request.",
     )
 
-    def clean_title(self) -> str:
-        title = " ".join(self.cleaned_data["title"].split())
-        if not title:
-            raise ValidationError("Name the topic you would like a session on.")
-        return title
-
-    def tags(self) -> list[Tag]:
-        return tags_get_or_create(names=self.cleaned_data["tags_text"])
+    def clean(self) -> dict:
+        data = super().clean()
+        values = {
+            name: data[RENAME.get(name, name)]
+            for name in ("title", "description", "tags")
+            if RENAME.get(name, name) in data
+        }
+        try:
+            self.input = topic_input_check(TopicInput(**values), skip=form_failed(self, RENAME))
+        except InputError as exc:
+            form_add_input_error(self, exc, RENAME)
+        else:
+            data["title"] = self.input.title
+        return data
 
 
 class VolunteerForm(forms.Form):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kshare.topics import selectors, services
 from kshare.topics.forms import TopicRequestForm, VolunteerForm
+from kshare.topics.inputs import topic_request_create_input
 from kshare.topics.models import TopicRequest
 
 PAGE_SIZE = 20
@@ -47,12 +48,8 @@ def topic_list(request: HttpRequest, tab: str = "open") -> HttpResponse:
 def topic_create(request: HttpRequest) -> HttpResponse:
     form = TopicRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        topic = services.topic_request_create(
-            requester=request.user,
-            title=form.cleaned_data["title"],
-            description=form.cleaned_data["description"],
-            tags=form.tags(),
-        )
+        assert form.input is not None
+        topic = topic_request_create_input(requester=request.user, data=form.input)
         messages.success(request, "Your request is up. Colleagues can +1 it or offer to host it.")
         return redirect(topic)
     return render(request, "topics/new.html", {"form": form, "nav": "topics"})

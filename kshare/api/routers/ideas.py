@@ -14,9 +14,9 @@ from kshare.api.auth import require_write
 from kshare.api.errors import ApiError, not_found
 from kshare.api.pagination import PageQuery, cursor_page
 from kshare.api.schemas import ERRORS, Id, Page, PersonRef, QueryId, QueryText, Text
-from kshare.api.util import PathId, form_valid, service_call
+from kshare.api.util import PathId, input_valid, service_call
 from kshare.ideas import selectors, services
-from kshare.ideas.forms import IdeaForm
+from kshare.ideas.inputs import IdeaInput, idea_input_check
 from kshare.ideas.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Idea, ProductArea
 from kshare.sessions.selectors import sessions_visible_to
 
@@ -159,8 +159,9 @@ def idea_detail(request: HttpRequest, idea_id: PathId) -> dict[str, Any]:
 def idea_create(request: HttpRequest, payload: IdeaIn):
     """An idea from a session the caller may see and/or for a product area (one is required)."""
     require_write(request)
-    form = IdeaForm(data={"title": payload.title, "description": payload.description})
-    cleaned = form_valid(form)
+    text = input_valid(
+        idea_input_check, IdeaInput(title=payload.title, description=payload.description)
+    )
     session = area = None
     if payload.session is not None:
         session = sessions_visible_to(person=request.user).filter(pk=payload.session).first()
@@ -182,8 +183,8 @@ def idea_create(request: HttpRequest, payload: IdeaIn):
     idea = service_call(
         services.idea_create,
         author=request.user,
-        title=cleaned["title"],
-        description=cleaned["description"],
+        title=text.title,
+        description=text.description,
         session=session,
         area=area,
     )

@@ -1,8 +1,9 @@
 """Sessions: list with filters, detail, propose, update, schedule, cancel, mark held.
 
-Visibility and edit rights come from ``kshare.sessions.selectors``; input is validated by the same
-forms as the web UI and written by ``kshare.sessions.services``. A session the caller may not see
-is the same 404 as a missing one; a visible session the caller may not change is a 403.
+Visibility and edit rights come from ``kshare.sessions.selectors``; input is checked by the rules
+the web forms use (``kshare.sessions.inputs``) and written by ``kshare.sessions.services``. A
+session the caller may not see is the same 404 as a missing one; a visible session the caller may
+not change is a 403.
 """
 
 from __future__ import annotations

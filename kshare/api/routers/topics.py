@@ -2,7 +2,7 @@
 
 Reads are ``kshare.topics.selectors`` (requests are company-wide; the session that answers one
 is shown only to people who may see it), writes ``kshare.topics.services`` with the web form's
-validation (``TopicRequestForm``). A closed or scheduled request takes no +1 or volunteer: 409.
+rules (``kshare.topics.inputs``). A closed or scheduled request takes no +1 or volunteer: 409.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ from kshare.api.auth import require_write
 from kshare.api.errors import ApiError, not_found
 from kshare.api.pagination import PageQuery, cursor_page
 from kshare.api.schemas import ERRORS, Page, PersonRef, Text
-from kshare.api.util import PathId, form_valid, service_call
+from kshare.api.util import PathId, input_valid, service_call
 from kshare.topics import selectors, services
-from kshare.topics.forms import MAX_TAGS, TopicRequestForm, VolunteerForm
+from kshare.topics.inputs import (
+    MAX_TAGS,
+    TopicInput,
+    topic_input_check,
+    topic_request_create_input,
+)
 from kshare.topics.models import (
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -155,20 +160,11 @@ def topic_create(request: HttpRequest, payload: TopicIn):
         raise ApiError(
             400, "invalid", "Invalid tags.", {"tags": ["A tag must not contain a comma."]}
         )
-    form = TopicRequestForm(
-        data={
-            "title": payload.title,
-            "description": payload.description,
-            "tags_text": ", ".join(payload.tags),
-        }
+    data = input_valid(
+        topic_input_check,
+        TopicInput(title=payload.title, description=payload.description, tags=payload.tags),
     )
-    cleaned = form_valid(form, rename={"tags_text": "tags"})
-    topic = services.topic_request_create(
-        requester=request.user,
-        title=cleaned["title"],
-        description=cleaned["description"],
-        tags=form.tags(),
-    )
+    topic = topic_request_create_input(requester=request.user, data=data)
     return Status(201, topic_detail_out(_topic(request, topic.pk)))
 
 
@@ -200,13 +196,8 @@ def topic_volunteer(request: HttpRequest, topic_id: PathId, payload: VolunteerIn
     """Offer to host (a second offer updates the note); only open requests (else 409)."""
     require_write(request)
     topic = _topic(request, topic_id)
-    cleaned = form_valid(VolunteerForm(data={"note": payload.note}))
     service_call(
-        services.topic_volunteer_set,
-        request=topic,
-        person=request.user,
-        on=True,
-        note=cleaned["note"],
+        services.topic_volunteer_set, request=topic, person=request.user, on=True, note=payload.note
     )
     return topic_detail_out(_topic(request, topic_id))
 
