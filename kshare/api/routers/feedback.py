@@ -1,8 +1,9 @@
 """Feedback: my pending requests, a request's questions, submitting my answers, a session's form,
 and a session's aggregated results for its hosts, its programme's organisers and admins.
 
-Everything goes through ``kshare.feedback``: answers are validated by the same form as the web
-page (``ResponseForm``) and stored by ``response_submit`` (so anonymity is the service's: in an
+Everything goes through ``kshare.feedback``: answers are checked by the questions' own rules, which
+the web page's ``ResponseForm`` is made of (``kshare.feedback.inputs.answers_check``), and stored
+by ``response_submit`` (so anonymity is the service's: in an
 anonymous programme the response keeps no person). Results come from
 ``kshare.feedback.results.session_results``: counts, means and distributions, and free-text
 comments in a keyed-shuffled order, never with a name, whatever the programme.
@@ -25,7 +26,8 @@ from kshare.api.pagination import PageQuery, cursor_page
 from kshare.api.routers.sessions import session_visible
 from kshare.api.schemas import ERRORS, Id, JsonInt, Page
 from kshare.api.util import PathId
-from kshare.feedback.forms import ResponseForm
+from kshare.core.inputs import InputError
+from kshare.feedback.inputs import answers_check
 from kshare.feedback.models import FeedbackRequest, Question
 from kshare.feedback.results import session_results, session_results_allowed
 from kshare.feedback.selectors import feedback_requests_open
@@ -204,8 +206,7 @@ def request_detail(request: HttpRequest, request_id: PathId) -> dict[str, Any]:
     }
 
 
-def _form_data(answers: list[AnswerIn], questions: dict[int, Question]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
+def _answer_values(answers: list[AnswerIn], questions: dict[int, Question]) -> dict[int, Any]:
     unknown = [str(a.question) for a in answers if a.question not in questions]
     if unknown:
         raise ApiError(
@@ -214,13 +215,7 @@ def _form_data(answers: list[AnswerIn], questions: dict[int, Question]) -> dict[
             "Some answers belong to questions that are not on this form.",
             {"answers": [f"Not on this form: {', '.join(unknown[:10])}."]},
         )
-    for answer in answers:
-        value = answer.value
-        if isinstance(value, list):
-            data[f"q{answer.question}"] = [str(v) for v in value]
-        else:
-            data[f"q{answer.question}"] = str(value)
-    return data
+    return {answer.question: answer.value for answer in answers}
 
 
 @router.post(
@@ -235,20 +230,18 @@ def response_create(request: HttpRequest, request_id: PathId, payload: ResponseI
     item = _own_request(request, request_id)
     anonymous = item.session.programme.feedback_anonymous
     questions = {q.pk: q for q in item.form.questions.order_by("position", "id")}
-    form = ResponseForm(
-        data=_form_data(payload.answers, questions),
-        questions=list(questions.values()),
-        anonymous=anonymous,
-    )
-    if not form.is_valid():
-        fields = {
-            "answers." + name.removeprefix("q"): [str(m) for m in messages]
-            for name, messages in form.errors.items()
-        }
-        message = " ".join(m for messages in fields.values() for m in messages)
-        raise ApiError(400, "invalid", message or "Invalid answers.", fields)
     try:
-        response_submit(request=item, person=request.user, data=form.answers())
+        answers = answers_check(
+            questions=questions.values(),
+            values=_answer_values(payload.answers, questions),
+            anonymous=anonymous,
+        )
+    except InputError as exc:
+        fields = {f"answers.{pk}": messages for pk, messages in exc.fields.items()}
+        message = " ".join(m for messages in fields.values() for m in messages)
+        raise ApiError(400, "invalid", message or "Invalid answers.", fields) from None
+    try:
+        response_submit(request=item, person=request.user, data=answers)
     except PermissionDenied:
         raise not_found("feedback request") from None
     except ValidationError as exc:
