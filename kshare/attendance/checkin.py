@@ -26,8 +26,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from kshare.attendance.services import attendance_add
 from kshare.people.models import Person
+from kshare.sessions.attendance import attendance_add
 from kshare.sessions.models import Attendance, Session, State
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=15)

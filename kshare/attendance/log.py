@@ -1,6 +1,6 @@
 """The attendance log's rules: when a host may add someone, who may be added, automatic "held".
 
-The writes themselves go through ``kshare.attendance.services`` (which keeps the history); this
+The writes themselves go through ``kshare.sessions.attendance`` (which keeps the history); this
 module checks the request first and refuses bad input with a ValidationError that says why,
 changing nothing.
 """
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE
 from kshare.attendance.selectors import sessions_auto_held_due
-from kshare.attendance.services import attendance_add, attendance_take_off
 from kshare.people.models import Person
+from kshare.sessions.attendance import attendance_add, attendance_take_off
 from kshare.sessions.models import Attendance, Session, State
 from kshare.visibility import rules
 

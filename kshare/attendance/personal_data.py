@@ -1,16 +1,20 @@
 """The attendance log's part of "Your data" and of deleting an account (see
-``kshare.people.personal_data_registry``)."""
+``kshare.people.personal_data_registry``).
+
+``AttendanceChange`` is a sessions model now (``talks.AttendanceChange``), but its part of the
+export stays here, under the "attendance" key of ``data.json``: the archive people download keeps
+its layout across the move."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kshare.attendance.models import AttendanceChange
 from kshare.people.models import Person
+from kshare.sessions.models import AttendanceChange
 
 HANDLES = {
-    "attendance.AttendanceChange.person": "deleted (the person's own attendance history)",
-    "attendance.AttendanceChange.by": "moved to the former member",
+    "talks.AttendanceChange.person": "deleted (the person's own attendance history)",
+    "talks.AttendanceChange.by": "moved to the former member",
 }
 
 

@@ -11,10 +11,16 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
-from kshare.attendance.models import AttendanceChange
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
-from kshare.sessions.models import Attendance, Invitation, Session, SessionChange, State
+from kshare.sessions.models import (
+    Attendance,
+    AttendanceChange,
+    Invitation,
+    Session,
+    SessionChange,
+    State,
+)
 from kshare.visibility import rules
 
 SEARCH_RESULTS = 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import models
@@ -135,22 +134,6 @@ def programme_for_feed(*, person: Person, slug: str) -> Programme | None:
 def feed_programmes(*, person: Person) -> QuerySet[Programme]:
     """Programmes whose feed ``person`` may subscribe to."""
     return programmes_visible_to(person=person).order_by("name")
-
-
-def star_exists(*, person: Person, session: Session) -> bool:
-    if not person.is_authenticated:
-        return False
-    return Star.objects.filter(person=person, session=session).exists()
-
-
-def star_ids(*, person: Person, session_ids: Iterable[int]) -> set[int]:
-    """Which of ``session_ids`` ``person`` starred (one query for a whole list)."""
-    ids = list(session_ids)
-    if not ids or not person.is_authenticated:
-        return set()
-    return set(
-        Star.objects.filter(person=person, session_id__in=ids).values_list("session_id", flat=True)
-    )
 
 
 def agenda_sessions(*, person: Person, now: datetime | None = None) -> QuerySet[Session]:

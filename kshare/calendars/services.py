@@ -1,4 +1,4 @@
-"""Writes for calendar feeds and stars."""
+"""Writes for calendar feeds (stars are sessions' own: ``kshare.sessions.stars``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from django.db import IntegrityError, transaction
 
 from kshare.calendars.models import CalendarFeed, feed_token
 from kshare.people.models import Person
-from kshare.sessions.models import Session, Star
 
 
 def feed_create(*, person: Person, include_rhythm: bool | None = None) -> CalendarFeed:
@@ -48,22 +47,3 @@ def feed_settings_set(*, person: Person, include_rhythm: bool) -> CalendarFeed:
     """Whether the feed carries the information-sharing rhythm (company-wide and the person's
     team), creating the feed when needed."""
     return feed_create(person=person, include_rhythm=include_rhythm)
-
-
-def star_set(*, session: Session, person: Person, on: bool) -> bool:
-    """Make ``person``'s star on ``session`` exist (``on``) or not; returns whether it exists.
-
-    The desired state, not a toggle: a double click or a repeated request keeps exactly one
-    star, and the unique constraint holds it when two requests race. The caller checks that
-    ``person`` may see ``session``.
-    """
-    if not on:
-        Star.objects.filter(session=session, person=person).delete()
-        return False
-    try:
-        with transaction.atomic():
-            Star.objects.get_or_create(session=session, person=person)
-    except IntegrityError:
-        # A concurrent request inserted the same star first (or the session was just deleted).
-        pass
-    return Star.objects.filter(session=session, person=person).exists()

@@ -31,6 +31,7 @@ from kshare.people.models import Person
 from kshare.rhythm.models import RhythmEvent
 from kshare.sessions.models import Session, State
 from kshare.sessions.selectors import sessions_visible_to
+from kshare.sessions.stars import star_set
 
 AGENDA_PAGE_SIZE = 20
 # Feeds change when a session does; an hour-old copy is what subscribed clients live with anyway.
@@ -274,7 +275,7 @@ def star(request: HttpRequest, pk: int) -> HttpResponse:
     wanted = request.POST.get("star")
     if wanted not in ("on", "off"):
         return _error(request, 400, "Bad request", "Send star=on or star=off.")
-    starred = services.star_set(session=session, person=request.user, on=wanted == "on")
+    starred = star_set(session=session, person=request.user, on=wanted == "on")
     if request.headers.get("HX-Request"):
         return render(
             request,

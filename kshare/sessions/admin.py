@@ -3,11 +3,13 @@ from django.contrib import admin
 from kshare.sessions.models import (
     AgendaItem,
     Attendance,
+    AttendanceChange,
     CohostInvitation,
     Invitation,
     Session,
     SessionChange,
     SessionHost,
+    Star,
 )
 
 
@@ -112,3 +114,20 @@ class CohostInvitationAdmin(admin.ModelAdmin):
 class AgendaItemAdmin(admin.ModelAdmin):
     list_display = ["session", "position", "title", "minutes", "is_discussion"]
     list_select_related = ["session"]
+
+
+@admin.register(AttendanceChange)
+class AttendanceChangeAdmin(admin.ModelAdmin):
+    list_display = ["session", "person", "action", "method", "by", "at", "after_held"]
+    list_filter = ["action", "method", "after_held"]
+    list_select_related = ["session", "person", "by"]
+    raw_id_fields = ["session", "person", "by"]
+    date_hierarchy = "at"
+
+
+@admin.register(Star)
+class StarAdmin(admin.ModelAdmin):
+    list_display = ["person", "session", "created_at"]
+    list_select_related = ["person", "session"]
+    search_fields = ["person__email", "session__title"]
+    autocomplete_fields = ["person", "session"]

@@ -16,7 +16,7 @@ from kshare.api.routers.sessions import session_editable, session_visible
 from kshare.api.schemas import ERRORS, Id, Page, PersonRef
 from kshare.api.util import PathId, service_call
 from kshare.people.models import Person
-from kshare.sessions import selectors, services
+from kshare.sessions import attendance, selectors
 from kshare.sessions.models import Attendance
 
 router = Router(tags=["attendance"])
@@ -85,7 +85,7 @@ def attendance_record(request: HttpRequest, session_id: PathId, payload: Attenda
             {"people": [f"No such person: {', '.join(unknown[:10])}."]},
         )
     created = service_call(
-        services.attendance_record,
+        attendance.attendance_record,
         session=session,
         people=[people[i] for i in ids],
         by=request.user,
@@ -102,7 +102,7 @@ def attendance_delete(request: HttpRequest, session_id: PathId, person_id: PathI
     require_write(request)
     session = session_editable(request, session_id)
     person = Person.objects.filter(pk=person_id).first()
-    if person is None or not services.attendance_remove(
+    if person is None or not attendance.attendance_take_off(
         session=session, person=person, by=request.user
     ):
         raise not_found("attendance")

@@ -20,11 +20,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from kshare.attendance.checkin import checkin_url
-from kshare.attendance.models import AttendanceChange
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.questions.models import Question
-from kshare.sessions.models import Attendance, State
+from kshare.sessions.models import Attendance, AttendanceChange, State
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.web.tests.browser import conftest as browser_conftest
 from kshare.web.tests.browser.conftest import PASSWORD, sign_in

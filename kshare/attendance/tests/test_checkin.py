@@ -31,9 +31,8 @@ from kshare.attendance.checkin import (
     checkin_token_read,
     checkin_url,
 )
-from kshare.attendance.models import AttendanceChange
 from kshare.people.tests.factories import PersonFactory
-from kshare.sessions.models import Attendance, State
+from kshare.sessions.models import Attendance, AttendanceChange, State
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,8 @@ from django.test import Client
 from django.utils import timezone
 
 from kshare.attendance.checkin import checkin, checkin_token
-from kshare.attendance.models import AttendanceChange
 from kshare.people.tests.factories import PersonFactory
-from kshare.sessions.models import Attendance
+from kshare.sessions.models import Attendance, AttendanceChange
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.web.tests.race import race
 

@@ -15,9 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kshare.attendance.checkin import checkin_qr_svg, checkin_token, checkin_url
-from kshare.attendance.models import AttendanceChange
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
-from kshare.sessions.models import Attendance, State, Visibility
+from kshare.sessions.models import Attendance, AttendanceChange, State, Visibility
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,16 +12,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kshare.attendance.log import attendance_auto_held
-from kshare.attendance.models import AttendanceChange
 from kshare.attendance.selectors import attendance_frozen, sessions_auto_held_due
-from kshare.attendance.services import attendance_add
 from kshare.attendance.tasks import attendance_auto_held_task
 from kshare.feedback.models import FeedbackRequest
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.reminders.services import sessions_unclosed
 from kshare.sessions import services
-from kshare.sessions.models import Attendance, Session, SessionChange, State
+from kshare.sessions.attendance import attendance_add
+from kshare.sessions.models import Attendance, AttendanceChange, Session, SessionChange, State
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 from kshare.web.clock import PERIODIC_TASKS
 from kshare.web.tests.race import race

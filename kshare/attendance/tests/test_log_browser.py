@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from kshare.attendance.services import attendance_add
 from kshare.people.tests.factories import PersonFactory
+from kshare.sessions.attendance import attendance_add
 from kshare.sessions.models import Attendance
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.web.tests.browser import conftest as browser_conftest

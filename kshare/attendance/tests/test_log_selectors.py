@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kshare.attendance.services import attendance_add
 from kshare.people.tests.factories import AdminFactory, PersonFactory, TeamFactory
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.programmes.tests.factories import ProgrammeFactory
+from kshare.sessions.attendance import attendance_add
 from kshare.sessions.models import Attendance, Visibility
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.sessions.tests.factories import InvitationFactory, ScheduledSessionFactory

@@ -12,10 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kshare.attendance.models import AttendanceChange
-from kshare.attendance.services import attendance_add, attendance_take_off
 from kshare.people.tests.factories import PersonFactory, TeamFactory
-from kshare.sessions.models import Attendance, Invitation, State, Visibility
+from kshare.sessions.attendance import attendance_add, attendance_take_off
+from kshare.sessions.models import Attendance, AttendanceChange, Invitation, State, Visibility
 from kshare.sessions.tests.factories import InvitationFactory, ScheduledSessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from kshare.calendars import selectors
+from kshare.sessions import stars
 
 register = template.Library()
 
@@ -13,7 +13,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def session_starred(context, session) -> bool:
     """Whether the signed-in person starred ``session`` (one query)."""
-    return selectors.star_exists(person=context["request"].user, session=session)
+    return stars.star_exists(person=context["request"].user, session=session)
 
 
 @register.simple_tag(takes_context=True)
@@ -21,7 +21,7 @@ def starred_ids(context, sessions) -> set[int]:
     """The ids of ``sessions`` the signed-in person starred: one query for a whole list."""
     if not sessions:
         return set()
-    return selectors.star_ids(
+    return stars.star_ids(
         person=context["request"].user, session_ids=[session.pk for session in sessions]
     )
 

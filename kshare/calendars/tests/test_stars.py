@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kshare.calendars import services
 from kshare.people.tests.factories import PersonFactory
+from kshare.sessions import stars
 from kshare.sessions.models import Star, State, Visibility
 from kshare.sessions.tests.factories import (
     InvitationFactory,
@@ -33,11 +33,11 @@ def _starred(person) -> list[str]:
 def test_star_set_is_idempotent(person):
     session = ScheduledSessionFactory()
 
-    assert services.star_set(session=session, person=person, on=True) is True
-    assert services.star_set(session=session, person=person, on=True) is True
+    assert stars.star_set(session=session, person=person, on=True) is True
+    assert stars.star_set(session=session, person=person, on=True) is True
     assert Star.objects.filter(session=session, person=person).count() == 1
-    assert services.star_set(session=session, person=person, on=False) is False
-    assert services.star_set(session=session, person=person, on=False) is False
+    assert stars.star_set(session=session, person=person, on=False) is False
+    assert stars.star_set(session=session, person=person, on=False) is False
     assert Star.objects.count() == 0
 
 
@@ -47,7 +47,7 @@ def test_concurrent_stars_of_one_person_store_exactly_one():
     results: list[bool] = []
 
     errors = race(
-        lambda i: results.append(services.star_set(session=session, person=person, on=True)),
+        lambda i: results.append(stars.star_set(session=session, person=person, on=True)),
         threads=THREADS,
     )
 

@@ -20,7 +20,7 @@ from kshare.ideas.tests.factories import IdeaFactory, IdeaVoteFactory
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.questions.models import Question as AskedQuestion
-from kshare.sessions import services
+from kshare.sessions import attendance, services
 from kshare.sessions.models import Invitation, Session, SessionHost
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 
@@ -45,7 +45,7 @@ def _held(*, anonymous: bool, attendees: int = 4):
         PersonFactory(email=f"a{i}@example.com", display_name=f"Attendee {i}")
         for i in range(attendees)
     ]
-    services.attendance_record(session=session, people=people, by=host)
+    attendance.attendance_record(session=session, people=people, by=host)
     Invitation.objects.create(
         session=session, person=PersonFactory(), response=Invitation.Response.YES
     )

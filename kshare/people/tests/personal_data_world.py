@@ -11,7 +11,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from kshare.api.models import ApiToken
-from kshare.attendance.models import AttendanceChange
 from kshare.audit.models import AuditEntry
 from kshare.calendars.models import CalendarFeed
 from kshare.feedback.models import Answer, HostAnswerHeld, ProspectiveHost
@@ -30,7 +29,7 @@ from kshare.questions.tests.factories import QuestionFactory
 from kshare.recommend.models import Recommendation
 from kshare.reminders.models import OrganiserDigest
 from kshare.rhythm.models import RhythmEvent
-from kshare.sessions.models import Invitation, SessionChange, SessionHost, Star
+from kshare.sessions.models import AttendanceChange, Invitation, SessionChange, SessionHost, Star
 from kshare.sessions.tests.factories import (
     AttendanceFactory,
     InvitationFactory,

@@ -8,7 +8,6 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from kshare.api.models import ApiToken
-from kshare.attendance.models import AttendanceChange
 from kshare.audit.models import AuditEntry
 from kshare.calendars.models import CalendarFeed
 from kshare.feedback.models import (
@@ -38,7 +37,15 @@ from kshare.recommend.models import Recommendation
 from kshare.reminders.models import OrganiserDigest
 from kshare.rhythm.models import RhythmEvent
 from kshare.search.models import SearchDocument
-from kshare.sessions.models import Attendance, Invitation, Session, SessionChange, SessionHost, Star
+from kshare.sessions.models import (
+    Attendance,
+    AttendanceChange,
+    Invitation,
+    Session,
+    SessionChange,
+    SessionHost,
+    Star,
+)
 from kshare.sessions.tests.factories import PastSessionFactory
 from kshare.topics.models import TopicNotification, TopicRequest, TopicVolunteer, TopicVote
 from kshare.webhooks.models import Webhook

@@ -1,18 +1,25 @@
-"""The attendance log's write path: every change goes through here and leaves a history row.
+"""The attendance log's write path: every change goes through here and leaves a history row
+(``AttendanceChange``).
 
-Callers decide *whether* a change is allowed (the check-in window, the host's rights); these
-functions make it atomically: the session row is locked first (on SQLite the IMMEDIATE
-transaction takes the write lock), so concurrent check-ins to one session are serialised and a
-double check-in is a no-op rather than an error.
+Sessions owns the log (``Attendance``) and its history, so these are sessions' services; the
+pages around them — check-in, the host's log page, automatic "held" — are the attendance app's,
+which calls them. Callers decide *whether* a change is allowed (the check-in window, the host's
+rights); ``attendance_add`` and ``attendance_take_off`` make it atomically: the session row is
+locked first (on SQLite the IMMEDIATE transaction takes the write lock), so concurrent check-ins
+to one session are serialised and a double check-in is a no-op rather than an error.
+``attendance_record`` is the API's bulk "these people came", with its own window rule.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Iterable
 
-from kshare.attendance.models import AttendanceChange
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
 from kshare.people.models import Person
-from kshare.sessions.models import Attendance, Session, State
+from kshare.sessions.models import Attendance, AttendanceChange, Session, State
 
 
 @transaction.atomic
@@ -65,3 +72,33 @@ def attendance_take_off(*, session: Session, person: Person, by: Person | None) 
         after_held=locked.state == State.HELD,
     )
     return True
+
+
+def _check_attendance_open(session: Session) -> None:
+    if session.state == State.HELD:
+        return
+    if session.state == State.SCHEDULED and session.start and session.start <= timezone.now():
+        return
+    raise ValidationError("Attendance can be recorded once the session has started.")
+
+
+@transaction.atomic
+def attendance_record(
+    *,
+    session: Session,
+    people: Iterable[Person],
+    by: Person,
+    method: str = Attendance.Method.HOST_LIST,
+) -> list[Attendance]:
+    """Record that ``people`` came to a started or held session; already recorded ones are kept.
+
+    Returns the new rows. Raises ValidationError before the session has started.
+    """
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
+    _check_attendance_open(locked)
+    created: list[Attendance] = []
+    for person in people:
+        attendance, new = attendance_add(session=locked, person=person, by=by, method=method)
+        if new:
+            created.append(attendance)
+    return created
