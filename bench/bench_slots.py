@@ -36,10 +36,10 @@ def run(bench) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from kshare.scheduling.slots_loader import slots_find
     from kshare.people.models import Person, Team
     from kshare.programmes.models import Programme
-    from kshare.rhythm.models import RhythmEvent
+    from kshare.scheduling.rhythm.models import RhythmEvent
+    from kshare.scheduling.slots_loader import slots_find
     from kshare.sessions.models import Invitation, Session, SessionHost, State
 
     ams = zoneinfo.ZoneInfo("Europe/Amsterdam")

@@ -15,7 +15,7 @@ urlpatterns = [
     path("topics/", include("kshare.topics.urls")),
     path("feedback/", include("kshare.feedback.urls")),
     path("calendar/", include("kshare.calendars.urls")),
-    path("rhythm/", include("kshare.rhythm.urls")),
+    path("rhythm/", include("kshare.scheduling.rhythm.urls")),
     path("outbox/", include("kshare.outbox.urls")),
     path("mail/", include("kshare.outbox.urls_unsubscribe")),
     path("search/", include("kshare.search.urls")),

@@ -37,14 +37,14 @@ LAYERS: dict[str, int] = {
     "audit": 2,
     "outbox": 2,
     "programmes": 3,
-    "rhythm": 3,  # until it becomes part of scheduling
+    "rhythm": 3,  # migration history only: its models are in scheduling
     "sessions": 4,
     # the one rule for sessions: imports people, programmes and sessions models only
     "visibility": 4,
     "scheduling": 5,
     "attendance": 5,
     "calendars": 5,
-    "reminders": 5,
+    "reminders": 5,  # migration history only: its models are in scheduling
     "questions": 5,
     "ideas": 5,
     "topics": 5,

@@ -24,7 +24,7 @@ TRACKED: dict[str, tuple[str, ...] | str] = {
     "programmes.programme": ALL,
     "feedback.feedbackform": ALL,
     "feedback.question": ALL,
-    "rhythm.rhythmevent": ALL,
+    "scheduling.rhythmevent": ALL,
     "people.person": (
         "email",
         "display_name",

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from kshare.people.models import Person
-from kshare.rhythm.models import RhythmEvent
-from kshare.rhythm.selectors import rhythm_occurrences
+from kshare.scheduling.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.selectors import rhythm_occurrences
 from kshare.sessions.models import State, format_minutes
 from kshare.sessions.selectors import sessions_visible_to
 

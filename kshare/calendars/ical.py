@@ -20,8 +20,8 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
 
 from kshare.calendars.vtimezone import calendar_add_timezones
-from kshare.rhythm.models import RhythmEvent
-from kshare.rhythm.selectors import rhythm_holiday_exdates
+from kshare.scheduling.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.selectors import rhythm_holiday_exdates
 from kshare.sessions.models import Session, State
 
 PRODID = "-//kshare//kshare knowledge sharing//EN"

@@ -12,7 +12,7 @@ from kshare.calendars.models import CalendarFeed
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programmes_visible_to
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.sessions.models import (
     Attendance,
     Invitation,

@@ -28,7 +28,7 @@ from icalendar import Calendar
 from kshare.calendars import ical, selectors, services
 from kshare.calendars.models import CalendarFeed
 from kshare.people.models import Person
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.sessions.models import Session, State
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.sessions.stars import star_set

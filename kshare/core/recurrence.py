@@ -1,6 +1,6 @@
 """Recurrence: RFC 5545 RRULE values checked, normalised and expanded (no Django, no database).
 
-The one set of rules for every series kshare keeps: rhythm events (``kshare.rhythm``) and a
+The one set of rules for every series kshare keeps: rhythm events (``kshare.scheduling``) and a
 programme's cadence (``kshare.programmes``). A series starts at its first occurrence, a
 timezone-aware datetime in the series' zone, and recurs in that zone's wall-clock time, so
 "every second Thursday 16:00 Europe/Amsterdam" stays at 16:00 local time across

@@ -37,7 +37,7 @@ from kshare.ideas.models import Idea
 from kshare.library.models import CatchUpSignal, Material
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
-from kshare.rhythm.selectors import rhythm_occurrences
+from kshare.scheduling.rhythm.selectors import rhythm_occurrences
 from kshare.sessions.models import (
     Attendance,
     Invitation,

@@ -30,8 +30,8 @@ WATCHED_MODELS = (
     "feedback.Question",
     "ideas.Idea",
     "topics.TopicRequest",
-    "rhythm.RhythmEvent",
-    "rhythm.RhythmException",
+    "scheduling.RhythmEvent",
+    "scheduling.RhythmException",
     "library.Material",
     "library.CatchUpSignal",
 )

@@ -46,7 +46,7 @@ from kshare.ideas.models import Status as IdeaStatus
 from kshare.people.models import Person, Role, Skill, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.models import Visibility as ProgrammeVisibility
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
     AgendaItem,
@@ -1012,7 +1012,7 @@ class _Builder:
         Weekly Huddle, Figure Friday and a 09:00 kick-off per team, in Berlin time, from half a
         year back; the huddle two Mondays ahead cancelled and the next Figure Friday moved an
         hour later, as examples. No randomness: only the date depends on ``now``."""
-        from kshare.rhythm import services as rhythm
+        from kshare.scheduling.rhythm import services as rhythm
 
         start = self.today - timedelta(weeks=26)
         start -= timedelta(days=start.weekday())  # a Monday
@@ -1078,8 +1078,8 @@ class _Builder:
             new_end=usual + timedelta(hours=2),
             note="An hour later this month: the board meets until five.",
         )
-        self.writer.counts["rhythm.RhythmEvent"] += 2 + len(c.TEAMS)
-        self.writer.counts["rhythm.RhythmException"] += 2
+        self.writer.counts["scheduling.RhythmEvent"] += 2 + len(c.TEAMS)
+        self.writer.counts["scheduling.RhythmException"] += 2
         self.report(f"rhythm events: {2 + len(c.TEAMS)}")
 
     def _feedback(self) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -11,7 +12,6 @@ from kshare.core.timezones import timezone_or_utc
 from kshare.people.models import Person
 from kshare.people.offices import public_holidays
 from kshare.programmes.models import Programme
-from kshare.rhythm.daysoff import closure_days
 from kshare.sessions.models import Session, State
 from kshare.visibility import rules
 
@@ -147,6 +147,17 @@ def programme_cadence_tz(programme: Programme) -> zoneinfo.ZoneInfo:
     return timezone_or_utc(programme.cadence_timezone)
 
 
+# The company's closure days are kept by the scheduling app (``ClosureDay``), a layer above this
+# one: it registers its reader here when it is ready (``SchedulingConfig.ready``), so programmes
+# imports nothing above it. Each reader takes ``first``/``last`` dates, both inclusive.
+CLOSURE_DAY_READERS: list[Callable[..., Mapping[date, str]]] = []
+
+
+def closure_days(*, first: date, last: date) -> set[date]:
+    """The closure days from ``first`` to ``last`` inclusive (one query per reader)."""
+    return {day for read in CLOSURE_DAY_READERS for day in read(first=first, last=last)}
+
+
 def programme_cadence_days_off(
     *, programme: Programme, organisers: list[Person], slots: list[CadenceSlot]
 ) -> set[date]:
@@ -157,7 +168,7 @@ def programme_cadence_days_off(
     tz = programme_cadence_tz(programme)
     days = [slot.start.astimezone(tz).date() for slot in slots]
     first, last = min(days), max(days)
-    off = set(closure_days(first=first, last=last))
+    off = closure_days(first=first, last=last)
     regions = {o.office_region for o in organisers if o.office_region}
     calendars = [set(public_holidays(region=r, first=first, last=last)) for r in regions]
     if calendars:

@@ -62,7 +62,7 @@ def _cadence_context(request: HttpRequest, programme: Programme, *, can_edit: bo
         else ()
     )
     # A slot on a day off (closure day, or a public holiday of every organiser's office) is no
-    # open slot, here as in the nudge mail (kshare.reminders.cadence).
+    # open slot, here as in the nudge mail (kshare.scheduling.reminders.cadence).
     organisers = [o for o in programme.organisers.all() if o.is_active]
     off = selectors.programme_cadence_days_off(
         programme=programme, organisers=organisers, slots=[s for s in slots if s.is_open]

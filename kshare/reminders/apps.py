@@ -2,8 +2,11 @@ from django.apps import AppConfig
 
 
 class RemindersConfig(AppConfig):
-    """Accountability: host/invitee reminders, RSVP nudges, organiser digests, cadence nudges."""
+    """Migration history only: reminders, organiser digests and cadence nudges now live in
+    ``kshare.scheduling`` (the same tables). Kept installed so that existing databases, whose
+    ``django_migrations`` rows name this app, migrate forward, and new ones replay the history
+    that created the tables (docs/architecture.md, "Reminders")."""
 
     name = "kshare.reminders"
     label = "reminders"
-    verbose_name = "Reminders"
+    verbose_name = "Reminders (migration history)"

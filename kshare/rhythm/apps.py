@@ -2,8 +2,11 @@ from django.apps import AppConfig
 
 
 class RhythmConfig(AppConfig):
-    """Rhythm events: the recurring information-sharing events sessions are scheduled around."""
+    """Migration history only: rhythm events, their exceptions and closure days now live in
+    ``kshare.scheduling`` (the same tables). Kept installed so that existing databases, whose
+    ``django_migrations`` rows name this app, migrate forward, and new ones replay the history
+    that created the tables (docs/architecture.md, "Rhythm, calendars and the slot finder")."""
 
     name = "kshare.rhythm"
     label = "rhythm"
-    verbose_name = "Rhythm events"
+    verbose_name = "Rhythm events (migration history)"

@@ -22,8 +22,8 @@ from kshare.core.timezones import timezone_or_utc
 from kshare.people.models import Person
 from kshare.people.offices import office_region, public_holidays
 from kshare.programmes.selectors import programme_cadence_starts
-from kshare.rhythm.daysoff import closure_days
-from kshare.rhythm.selectors import rhythm_occurrences
+from kshare.scheduling.rhythm.daysoff import closure_days
+from kshare.scheduling.rhythm.selectors import rhythm_occurrences
 from kshare.scheduling.slots import (
     DEFAULT_WORKING_HOURS,
     Group,

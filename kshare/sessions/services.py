@@ -13,7 +13,7 @@ from django.utils import timezone
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.services import programme_default
-from kshare.reminders.services import reminders_plan
+from kshare.scheduling.reminders.services import reminders_plan
 from kshare.sessions import cohosting
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,

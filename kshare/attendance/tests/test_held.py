@@ -17,7 +17,7 @@ from kshare.attendance.tasks import attendance_auto_held_task
 from kshare.feedback.models import FeedbackRequest
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.reminders.services import sessions_unclosed
+from kshare.scheduling.reminders.services import sessions_unclosed
 from kshare.sessions import services
 from kshare.sessions.attendance import attendance_add
 from kshare.sessions.models import Attendance, AttendanceChange, Session, SessionChange, State

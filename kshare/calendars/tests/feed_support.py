@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar
 
 from kshare.calendars.models import CalendarFeed
-from kshare.rhythm.models import RhythmEvent, RhythmException
+from kshare.scheduling.rhythm.models import RhythmEvent, RhythmException
 
 
 def local(tz_name: str, day: date, hour: int, minute: int = 0) -> datetime:

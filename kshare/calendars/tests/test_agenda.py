@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kshare.people.tests.factories import PersonFactory, TeamFactory
-from kshare.rhythm.services import rhythm_occurrence_cancel, rhythm_occurrence_move
-from kshare.rhythm.tests.factories import rhythm_event
+from kshare.scheduling.rhythm.services import rhythm_occurrence_cancel, rhythm_occurrence_move
+from kshare.scheduling.rhythm.tests.factories import rhythm_event
 from kshare.sessions.models import State, Visibility
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
 from kshare.people.tests.factories import OrganiserFactory, TeamFactory
-from kshare.rhythm.models import RhythmException
-from kshare.rhythm.tests.factories import rhythm_event
+from kshare.scheduling.rhythm.models import RhythmException
+from kshare.scheduling.rhythm.tests.factories import rhythm_event
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.web.tests.browser import conftest as browser_conftest
 from kshare.web.tests.browser.conftest import sign_in

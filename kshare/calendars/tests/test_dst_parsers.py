@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from kshare.calendars.tests.feed_support import feed_of, local, parse
 from kshare.calendars.tests.test_khal import KHAL_CONFIG, _khal, _run
-from kshare.rhythm.models import RhythmEvent, RhythmException
+from kshare.scheduling.rhythm.models import RhythmEvent, RhythmException
 
 pytestmark = pytest.mark.django_db
 

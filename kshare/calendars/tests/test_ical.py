@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from kshare.calendars import ical
 from kshare.calendars.tests.feed_support import events, local, weekly_huddle
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.sessions.models import State
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kshare.calendars.tests.feed_support import events, feed_of, local, parse, weekly_huddle
-from kshare.rhythm.models import RhythmEvent
-from kshare.rhythm.services import (
+from kshare.scheduling.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.services import (
     rhythm_occurrence_cancel,
     rhythm_occurrence_move,
     rhythm_occurrence_restore,

@@ -9,7 +9,7 @@ from kshare.library.models import CatchUpSignal, Material
 from kshare.people.models import Role
 from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.rhythm.models import RhythmEvent, RhythmException
+from kshare.scheduling.rhythm.models import RhythmEvent, RhythmException
 from kshare.sessions.models import (
     Attendance,
     Invitation,

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from kshare.demo import content as c
 from kshare.demo.generator import demo_organisation_create
-from kshare.rhythm.models import RhythmEvent, RhythmException
-from kshare.rhythm.selectors import rhythm_occurrences
+from kshare.scheduling.rhythm.models import RhythmEvent, RhythmException
+from kshare.scheduling.rhythm.selectors import rhythm_occurrences
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A fixed "now" (Wednesday 11 November 2026, Berlin): the examples' dates follow from it.
@@ -53,7 +53,7 @@ def test_demo_has_the_huddle_figure_friday_and_a_kick_off_per_team():
         )
         for spec in c.TEAMS
     }
-    assert summary.counts["rhythm.RhythmEvent"] == 2 + len(c.TEAMS)
+    assert summary.counts["scheduling.RhythmEvent"] == 2 + len(c.TEAMS)
     exceptions = [
         (
             e.event.name,

@@ -24,8 +24,8 @@ from kshare.outbox.preferences import (
 from kshare.outbox.services import mail_queue
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.reminders.models import Reminder
-from kshare.reminders.services import reminders_send_due
+from kshare.scheduling.reminders.models import Reminder
+from kshare.scheduling.reminders.services import reminders_send_due
 from kshare.sessions.services import session_schedule
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 

@@ -27,8 +27,8 @@ from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.questions.models import QuestionVote
 from kshare.questions.tests.factories import QuestionFactory
 from kshare.recommend.models import Recommendation
-from kshare.reminders.models import OrganiserDigest
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.reminders.models import OrganiserDigest
+from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.sessions.models import AttendanceChange, Invitation, SessionChange, SessionHost, Star
 from kshare.sessions.tests.factories import (
     AttendanceFactory,

@@ -34,8 +34,8 @@ from kshare.people.tests.personal_data_world import world_build
 from kshare.programmes.models import Programme
 from kshare.questions.models import Question, QuestionVote
 from kshare.recommend.models import Recommendation
-from kshare.reminders.models import OrganiserDigest
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.reminders.models import OrganiserDigest
+from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.search.models import SearchDocument
 from kshare.sessions.models import (
     Attendance,

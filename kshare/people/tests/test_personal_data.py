@@ -65,8 +65,7 @@ def test_registry_finds_the_apps_modules_and_runs_the_audit_log_last():
         "programmes",
         "questions",
         "recommend",
-        "reminders",
-        "rhythm",
+        "scheduling",
         "talks",
         "topics",
         "webhooks",
@@ -127,7 +126,7 @@ def test_export_holds_the_persons_data(world):
         "Programme edited by subject"
     ]
     assert [m["title"] for m in data["library"]["materials_added"]] == ["Recording by subject"]
-    assert data["rhythm"]["rhythm_events_created"][0]["name"] == "Rhythm by subject"
+    assert data["scheduling"]["rhythm_events_created"][0]["name"] == "Rhythm by subject"
 
 
 def test_export_holds_nothing_of_anyone_else(world):

@@ -16,7 +16,7 @@ from kshare.programmes.models import Programme
 from kshare.programmes.reminder_offsets import OffsetsError, offsets_parse
 from kshare.programmes.selectors import programme_cadence_slots, programme_reminder_offsets
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.rhythm.models import ClosureDay
+from kshare.scheduling.rhythm.models import ClosureDay
 from kshare.sessions.models import State
 from kshare.sessions.tests.factories import SessionFactory
 from kshare.topics.models import TopicRequest, TopicVote

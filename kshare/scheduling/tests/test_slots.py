@@ -7,7 +7,7 @@ import pytest
 
 from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.rhythm.models import RhythmEvent
+from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.scheduling.slots import (
     WorkingHours,
     slots_search,

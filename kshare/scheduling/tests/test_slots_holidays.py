@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from kshare.people.tests.factories import PersonFactory
-from kshare.rhythm.models import ClosureDay
+from kshare.scheduling.rhythm.models import ClosureDay
 from kshare.scheduling.slots import Group, WorkingHours, slots_search
 from kshare.scheduling.slots_loader import slots_find
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory

@@ -349,8 +349,8 @@ def test_a_draft_from_the_prospective_host_pipeline_is_proposed_on_their_behalf(
 
 def test_a_cohost_gets_the_preparation_reminder_and_no_nudge_or_invitee_reminder():
     """Reminders to RSVP never reach a host, even one invited before becoming co-host."""
-    from kshare.reminders.services import reminders_send_due
-    from kshare.reminders.tests.test_send import DAY, at, only, upcoming
+    from kshare.scheduling.reminders.services import reminders_send_due
+    from kshare.scheduling.reminders.tests.test_send import DAY, at, only, upcoming
 
     programme = only("host_prep", host_reminder_days="7", invitee_reminder_hours="24", nudge_days=3)
     session = upcoming(programme=programme)

@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from kshare.outbox.models import MailOptOut
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
-from kshare.reminders.models import Reminder
-from kshare.reminders.services import reminders_send_due
+from kshare.scheduling.reminders.models import Reminder
+from kshare.scheduling.reminders.services import reminders_send_due
 from kshare.sessions.services import session_schedule
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 from kshare.web.tests.browser.conftest import sign_in

@@ -1,0 +1,319 @@
+"""Writing rhythm events: the series and its exceptions (one occurrence cancelled or moved).
+
+Every change that a calendar program would see increments ``RhythmEvent.sequence`` (iCalendar
+SEQUENCE) and moves ``updated_at`` (the DTSTAMP), so subscribed calendars replace the old version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.timezone import now
+
+from kshare.core import recurrence
+from kshare.people.models import Person, Team
+from kshare.people.offices import SUPPORTED, office_region_error
+from kshare.scheduling.rhythm.models import ClosureDay, RhythmEvent, RhythmException
+from kshare.scheduling.rhythm.selectors import rhythm_is_occurrence
+
+MAX_DURATION_MINUTES = 24 * 60
+MAX_MOVED_MINUTES = 24 * 60
+MAX_MOVE = timedelta(days=366)
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+NAME_MAX_LENGTH = 120
+
+
+def _series_fields(
+    *,
+    name: str,
+    rrule: str,
+    start_date: date,
+    start_time: time,
+    timezone: str,
+    duration_minutes: int,
+) -> tuple[str, str, datetime]:
+    """Checked name, normalised rule and first occurrence (UTC); ValidationError per field."""
+    errors: dict[str, str] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = "Give the event a name."
+    elif len(name) > NAME_MAX_LENGTH:
+        errors["name"] = f"Keep the name under {NAME_MAX_LENGTH} characters."
+    if not isinstance(duration_minutes, int) or duration_minutes <= 0:
+        errors["duration_minutes"] = "The duration must be at least one minute."
+    elif duration_minutes > MAX_DURATION_MINUTES:
+        errors["duration_minutes"] = "A rhythm event lasts at most 24 hours (1,440 minutes)."
+    if not FIRST_YEAR <= start_date.year <= LAST_YEAR:
+        errors["start_date"] = f"Choose a first day between {FIRST_YEAR} and {LAST_YEAR}."
+        raise ValidationError(errors)
+    try:
+        tz = recurrence.timezone_get(timezone)
+    except recurrence.RecurrenceError as exc:
+        errors["timezone"] = str(exc)
+        raise ValidationError(errors) from None
+    try:
+        normalised = recurrence.rrule_normalise(rrule, tz=tz)
+    except recurrence.RecurrenceError as exc:
+        errors["rrule"] = str(exc)
+        raise ValidationError(errors) from None
+    try:
+        dtstart = recurrence.local_start(day=start_date, at=start_time, tz=tz)
+    except recurrence.RecurrenceError as exc:
+        errors["start_time"] = str(exc)
+        raise ValidationError(errors) from None
+    try:
+        rule = recurrence.rule_build(normalised, dtstart=dtstart)
+        first = recurrence.first_occurrence(rule, dtstart=dtstart)
+    except recurrence.RecurrenceError as exc:
+        errors["rrule"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    # The stored start is the first real occurrence, so that DTSTART agrees with the RRULE
+    # (RFC 5545 counts DTSTART as an occurrence; dateutil does not when it does not match).
+    return name, normalised, first.astimezone(UTC)
+
+
+def _holidays_check(*, country: str, subdivision: str) -> None:
+    error = office_region_error(country, subdivision)
+    if error:
+        field = "holiday_subdivision" if country in SUPPORTED else "holiday_country"
+        raise ValidationError({field: error})
+
+
+@transaction.atomic
+def closure_day_add(*, month: int, day: int, name: str, year: int | None = None) -> ClosureDay:
+    """Close the company on ``day``/``month`` (every year, or in ``year`` only). Raises
+    ValidationError for a day that does not exist or is a closure day already."""
+    name = " ".join(name.split())[:100]
+    if not name:
+        raise ValidationError({"name": "Name the day, e.g. “Company retreat”."})
+    closure = ClosureDay(month=month, day=day, year=year, name=name)
+    closure.full_clean()  # the day exists; unique per date (or per day of every year)
+    closure.save()
+    return closure
+
+
+def closure_day_delete(*, closure: ClosureDay) -> None:
+    """The company works on that day again."""
+    closure.delete()
+
+
+@transaction.atomic
+def rhythm_event_create(
+    *,
+    by: Person | None,
+    name: str,
+    rrule: str,
+    start_date: date,
+    start_time: time,
+    timezone: str,
+    duration_minutes: int,
+    team: Team | None = None,
+    description: str = "",
+    location: str = "",
+    skip_holidays: bool = False,
+    holiday_country: str = "",
+    holiday_subdivision: str = "",
+) -> RhythmEvent:
+    """Create a series that starts at the first occurrence of ``rrule`` on or after
+    ``start_date`` at ``start_time`` wall-clock time in ``timezone``.
+
+    Raises ValidationError (keyed by field) for a bad name, rule, timezone, time or duration,
+    or a holiday calendar (``holiday_country``/``holiday_subdivision``) that does not exist.
+    ``skip_holidays``: no occurrence on closure days and those public holidays.
+    """
+    _holidays_check(country=holiday_country, subdivision=holiday_subdivision)
+    name, normalised, first = _series_fields(
+        name=name,
+        rrule=rrule,
+        start_date=start_date,
+        start_time=start_time,
+        timezone=timezone,
+        duration_minutes=duration_minutes,
+    )
+    return RhythmEvent.objects.create(
+        name=name,
+        rrule=normalised,
+        starts=first,
+        duration_minutes=duration_minutes,
+        timezone=timezone,
+        team=team,
+        description=description.strip(),
+        location=location.strip(),
+        skip_holidays=skip_holidays,
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def rhythm_event_update(
+    *,
+    event: RhythmEvent,
+    name: str,
+    rrule: str,
+    start_date: date,
+    start_time: time,
+    timezone: str,
+    duration_minutes: int,
+    team: Team | None = None,
+    description: str = "",
+    location: str = "",
+    skip_holidays: bool = False,
+    holiday_country: str = "",
+    holiday_subdivision: str = "",
+) -> int:
+    """Change the series; returns how many exceptions were dropped.
+
+    A cancelled or moved occurrence that is no longer an occurrence of the changed series is
+    dropped (a calendar program would not know which occurrence it belongs to). The sequence
+    goes up by one when anything changed (skipping holidays changes the feed's EXDATEs too).
+    """
+    _holidays_check(country=holiday_country, subdivision=holiday_subdivision)
+    name, normalised, first = _series_fields(
+        name=name,
+        rrule=rrule,
+        start_date=start_date,
+        start_time=start_time,
+        timezone=timezone,
+        duration_minutes=duration_minutes,
+    )
+    locked = RhythmEvent.objects.select_for_update().get(pk=event.pk)
+    new = {
+        "name": name,
+        "rrule": normalised,
+        "starts": first,
+        "duration_minutes": duration_minutes,
+        "timezone": timezone,
+        "team_id": team.pk if team else None,
+        "description": description.strip(),
+        "location": location.strip(),
+        "skip_holidays": skip_holidays,
+        "holiday_country": holiday_country,
+        "holiday_subdivision": holiday_subdivision,
+    }
+    if all(getattr(locked, field) == value for field, value in new.items()):
+        event.refresh_from_db()
+        return 0
+    for field, value in new.items():
+        setattr(locked, field, value)
+    locked.sequence = F("sequence") + 1
+    locked.save()
+    locked.refresh_from_db()
+    dropped = [
+        exc.pk
+        for exc in locked.exceptions.all()
+        if not rhythm_is_occurrence(event=locked, start=exc.original_start)
+    ]
+    if dropped:
+        RhythmException.objects.filter(pk__in=dropped).delete()
+    event.refresh_from_db()
+    return len(dropped)
+
+
+@transaction.atomic
+def rhythm_event_delete(*, event: RhythmEvent) -> None:
+    """Delete the series and its exceptions."""
+    event.delete()
+
+
+def _locked_occurrence(*, event: RhythmEvent, original_start: datetime) -> RhythmEvent:
+    locked = RhythmEvent.objects.select_for_update().get(pk=event.pk)
+    if not rhythm_is_occurrence(event=locked, start=original_start):
+        local = original_start.astimezone(recurrence.timezone_get(locked.timezone))
+        raise ValidationError(
+            f"{local:%A %d %B %Y, %H:%M} ({locked.timezone}) is not an occurrence of "
+            f"“{locked.name}”."
+        )
+    return locked
+
+
+def _bump(event: RhythmEvent, locked: RhythmEvent) -> None:
+    # update() skips auto_now: updated_at is the feed's DTSTAMP and must move with SEQUENCE.
+    RhythmEvent.objects.filter(pk=locked.pk).update(sequence=F("sequence") + 1, updated_at=now())
+    event.refresh_from_db(fields=["sequence", "updated_at"])
+
+
+@transaction.atomic
+def rhythm_occurrence_cancel(
+    *, event: RhythmEvent, original_start: datetime, note: str = ""
+) -> RhythmException:
+    """Cancel one occurrence (an EXDATE); the series is untouched. Cancelling a cancelled
+    occurrence changes nothing; cancelling a moved one cancels it (the move is forgotten)."""
+    locked = _locked_occurrence(event=event, original_start=original_start)
+    original_start = original_start.astimezone(UTC)
+    note = " ".join(note.split())[:200]
+    exc = RhythmException.objects.filter(event=locked, original_start=original_start).first()
+    if exc is not None and exc.cancelled and exc.note == note:
+        return exc
+    exc, _ = RhythmException.objects.update_or_create(
+        event=locked,
+        original_start=original_start,
+        defaults={"cancelled": True, "new_start": None, "new_end": None, "note": note},
+    )
+    _bump(event, locked)
+    return exc
+
+
+@transaction.atomic
+def rhythm_occurrence_move(
+    *,
+    event: RhythmEvent,
+    original_start: datetime,
+    new_start: datetime,
+    new_end: datetime,
+    note: str = "",
+) -> RhythmException:
+    """Move one occurrence (a RECURRENCE-ID override with its own start and end)."""
+    if new_start.tzinfo is None or new_end.tzinfo is None:
+        raise ValueError("new_start and new_end must be aware datetimes.")
+    errors: dict[str, str] = {}
+    if new_end <= new_start:
+        errors["new_end"] = "The end must be after the start."
+    elif new_end - new_start > timedelta(minutes=MAX_MOVED_MINUTES):
+        errors["new_end"] = "A rhythm event lasts at most 24 hours."
+    # Aware subtraction works on any date; converting year-1 or year-9999 times to UTC does not.
+    if abs(new_start - original_start) > MAX_MOVE:
+        errors["new_start"] = "Move an occurrence by at most a year."
+    if errors:
+        raise ValidationError(errors)
+    locked = _locked_occurrence(event=event, original_start=original_start)
+    original_start = original_start.astimezone(UTC)
+    new_start, new_end = new_start.astimezone(UTC), new_end.astimezone(UTC)
+    note = " ".join(note.split())[:200]
+    usual_end = original_start + timedelta(minutes=locked.duration_minutes)
+    if new_start == original_start and new_end == usual_end:
+        raise ValidationError(
+            {"new_start": "That is the occurrence's usual time: restore it instead of moving it."}
+        )
+    exc = RhythmException.objects.filter(event=locked, original_start=original_start).first()
+    if (
+        exc is not None
+        and not exc.cancelled
+        and (exc.new_start, exc.new_end, exc.note) == (new_start, new_end, note)
+    ):
+        return exc
+    exc, _ = RhythmException.objects.update_or_create(
+        event=locked,
+        original_start=original_start,
+        defaults={"cancelled": False, "new_start": new_start, "new_end": new_end, "note": note},
+    )
+    _bump(event, locked)
+    return exc
+
+
+@transaction.atomic
+def rhythm_occurrence_restore(*, event: RhythmEvent, original_start: datetime) -> bool:
+    """Undo a cancel or a move; returns False when the occurrence was neither."""
+    locked = RhythmEvent.objects.select_for_update().get(pk=event.pk)
+    deleted, _ = RhythmException.objects.filter(
+        event=locked, original_start=original_start.astimezone(UTC)
+    ).delete()
+    if not deleted:
+        return False
+    _bump(event, locked)
+    return True
