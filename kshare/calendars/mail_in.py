@@ -33,8 +33,8 @@ from django.core.exceptions import ValidationError
 
 from kshare.calendars.ical import session_pk_from_uid
 from kshare.calendars.imip import Reply, replies_read
+from kshare.sessions.invitations import rsvp_set
 from kshare.sessions.models import Invitation
-from kshare.sessions.services import rsvp_set
 
 logger = logging.getLogger(__name__)
 

@@ -49,8 +49,8 @@ from kshare.feedback.results import SessionResults, percent, session_results
 from kshare.ideas.models import Idea
 from kshare.outbox.services import mail_queue, one_line
 from kshare.questions.models import Question
-from kshare.sessions.invitations import invitation_counts
 from kshare.sessions.models import Attendance, Session, SessionHost, State
+from kshare.sessions.selectors import invitation_counts
 
 logger = logging.getLogger(__name__)
 

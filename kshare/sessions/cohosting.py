@@ -24,6 +24,7 @@ from django.utils import timezone
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
+from kshare.sessions.mail_owed import hosts_mark_owed
 from kshare.sessions.models import CohostInvitation, Session, SessionHost
 from kshare.visibility import rules
 
@@ -143,8 +144,6 @@ def cohost_answer(*, invitation: CohostInvitation, person: Person, accept: bool)
         )
         session = Session.objects.get(pk=locked.session_id)
         if session.is_upcoming:  # scheduled already: the new co-host's calendar gets it now
-            from kshare.sessions.host_mail import hosts_mark_owed
-
             hosts_mark_owed(session=session, links=SessionHost.objects.filter(pk=link.pk))
     invitation.status, invitation.answered_at = locked.status, locked.answered_at
 

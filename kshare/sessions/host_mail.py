@@ -7,7 +7,8 @@ moves, and a CANCEL when it is cancelled. A co-host who accepts after the sessio
 gets the confirmation then.
 
 Owed exactly as the invitation mails are (``kshare/sessions/invitation_mail.py``): the
-transaction that schedules, reschedules or cancels marks ``SessionHost.mail_due_at``; a task
+transaction that schedules, reschedules or cancels marks ``SessionHost.mail_due_at``
+(``mail_owed.hosts_mark_owed``); a task
 enqueued on commit claims the marker (the UPDATE that clears it), reads the rows again and
 queues the mail in the outbox, one transaction per host; the periodic sweep sends what a lost
 task left owed. ``mailed_sequence`` keeps repeated marks harmless.
@@ -23,15 +24,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from kshare.outbox.services import one_line
 from kshare.sessions.invitation_mail import SWEEP_AFTER, SWEEP_BATCH, _mail, _when
-from kshare.sessions.models import Invitation, Session, SessionChange, SessionHost, State
+from kshare.sessions.models import Invitation, SessionChange, SessionHost, State
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +45,6 @@ KINDS = (CONFIRMATION, UPDATE, CANCELLED)
 class HostSweepResult:
     sent: int
     expired: int
-
-
-def hosts_mark_owed(*, session: Session, links: QuerySet[SessionHost] | None = None) -> int:
-    """Every host of ``session`` (or only ``links``) is owed its current state from this
-    transaction on: call inside the transaction that scheduled, moved or cancelled it."""
-    now = timezone.now()
-    rows = SessionHost.objects.filter(session=session) if links is None else links
-    marked = rows.filter(mail_due_at__isnull=True).update(mail_due_at=now)
-    from kshare.sessions.tasks import host_mail_due as task
-
-    transaction.on_commit(partial(task.enqueue, session.pk))
-    return marked
 
 
 def _kind(link: SessionHost) -> str:

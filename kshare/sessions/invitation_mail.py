@@ -4,9 +4,10 @@ is lost when a worker dies.
 What a person is owed is written on their invitation row, in the transaction that decided it:
 ``mail_due_at`` (their calendar should show the session's current state: the first invitation,
 or after a reschedule or a cancellation the next SEQUENCE) and ``promoted_mail_due_at`` (their
-waitlisted "yes" now holds a seat). A task enqueued on commit sends them at once; the periodic
-sweep (``invitations_sweep``) sends whatever is still owed a minute later — the task was lost
-with its worker, or its worker was killed half-way through a batch of 65.
+waitlisted "yes" now holds a seat); the writes that decide mark them (``invitations``,
+``mail_owed``). A task enqueued on commit (``tasks``, which calls this module) sends them at
+once; the periodic sweep (``invitations_sweep``) sends whatever is still owed a minute later —
+the task was lost with its worker, or its worker was killed half-way through a batch of 65.
 
 Each mail is one transaction: the UPDATE that clears the marker (the claim: of two workers, the
 one whose UPDATE changes the row sends), then the rows are read again and the mail goes to the
@@ -28,20 +29,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import MIMEPart
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import DateTimeField, F, Q, QuerySet, Value
+from django.db.models import DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from kshare.outbox.services import one_line
-from kshare.sessions.invitations import PARTSTAT, invitation_answer, rsvp_link
+from kshare.outbox.services import mail_queue, one_line
 from kshare.sessions.models import Invitation, Session, SessionChange, SessionHost, State
+from kshare.sessions.rsvp_tokens import rsvp_link
+from kshare.sessions.selectors import invitation_answer
 
 logger = logging.getLogger(__name__)
 
@@ -52,30 +53,19 @@ SWEEP_AFTER = timedelta(minutes=1)
 SWEEP_BATCH = 500
 ICS_FILENAME = "invite.ics"
 
+PARTSTAT: dict[str, str] = {
+    Invitation.Response.PENDING: "NEEDS-ACTION",
+    Invitation.Response.YES: "ACCEPTED",
+    Invitation.Response.MAYBE: "TENTATIVE",
+    Invitation.Response.NO: "DECLINED",
+}
+
 
 @dataclass(frozen=True)
 class SweepResult:
     calendar: int  # invitation, new-time and cancellation mails queued
     promoted: int  # "a seat opened up" mails queued
     expired: int  # markers dropped: the session is over, there is nothing left to tell
-
-
-# -- marking: in the transaction that decides -----------------------------------------------------
-
-
-def invitations_mark_changed(*, session: Session) -> int:
-    """After a reschedule or cancellation raised ``session.sequence``: everyone who was mailed,
-    or is still owed a mail, is owed the new state. Call inside that transaction."""
-    now = timezone.now()
-    marked = (
-        Invitation.objects.filter(session=session)
-        .filter(Q(mailed_at__isnull=False) | Q(mail_due_at__isnull=False))
-        .update(mail_due_at=Coalesce(F("mail_due_at"), Value(now), output_field=DateTimeField()))
-    )
-    from kshare.sessions.tasks import invitations_mail_changed as task
-
-    transaction.on_commit(partial(task.enqueue, session.pk, session.sequence))
-    return marked
 
 
 # -- the mails ------------------------------------------------------------------------------------
@@ -122,8 +112,6 @@ def _mail(
     method: str | None = None,
     extra: dict | None = None,
 ) -> None:
-    from kshare.outbox.services import mail_queue
-
     session, person = invitation.session, invitation.person
     rsvp = {
         value: rsvp_link(invitation, value)

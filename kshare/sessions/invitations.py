@@ -1,4 +1,4 @@
-"""Invitations: who may be invited, inviting, the waitlist and RSVP links.
+"""Invitations and answers, the writes: inviting, RSVP (``rsvp_set``) and the waitlist.
 
 Every invitee gets one mail with an iCalendar REQUEST (stable UID, the session's SEQUENCE) and
 three signed RSVP links that work without signing in. A reschedule sends a new REQUEST with the
@@ -7,7 +7,10 @@ next SEQUENCE to everyone mailed who has not declined; a cancellation sends a CA
 The mails are owed on the invitation rows in the transaction that decides them and built by a
 task after it commits (``kshare/sessions/invitation_mail.py``), so a large "invite everyone"
 answers at once, a rolled-back change mails nobody, and a worker killed half-way through a batch
-loses nothing.
+loses nothing. The pieces, one job each: these writes; the reads (waitlist position, counts,
+the answer shown) in ``selectors``; the signed links in ``rsvp_tokens``; marking the mails a
+reschedule or cancellation owes in ``mail_owed``; building and sending them in
+``invitation_mail`` and ``host_mail``, run by ``tasks``.
 """
 
 from __future__ import annotations
@@ -15,37 +18,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import partial
 
-from django.conf import settings
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
 from kshare.people.models import Person, Team
-from kshare.sessions.models import Invitation, Session, State
-from kshare.sessions.selectors import session_can_edit
+from kshare.sessions.models import Invitation, Session, SessionHost, State
+from kshare.sessions.selectors import seats_taken, session_can_edit
+from kshare.sessions.tasks import invitation_mail_promoted, invitations_mail
 from kshare.visibility import rules
 
 logger = logging.getLogger(__name__)
-
-RSVP_SALT = "kshare.rsvp"
-# An RSVP link stops working when its session ends, and in any case after this long.
-RSVP_MAX_AGE = timedelta(days=365)
-
-PARTSTAT: dict[str, str] = {
-    Invitation.Response.PENDING: "NEEDS-ACTION",
-    Invitation.Response.YES: "ACCEPTED",
-    Invitation.Response.MAYBE: "TENTATIVE",
-    Invitation.Response.NO: "DECLINED",
-}
-
 
 # -- who may be invited: kshare.visibility.rules.INVITABLE_RULE ------------------------------------
 
@@ -150,20 +137,50 @@ def invitations_create(
                 "everyone": everyone,
             },
         )
-        from kshare.sessions.tasks import invitations_mail
-
         ids = [invitation.pk for invitation in result.invited]
         transaction.on_commit(lambda: invitations_mail.enqueue(ids))
     return result
 
 
-# -- the waitlist ---------------------------------------------------------------------------------
+# -- answers and the waitlist ----------------------------------------------------------------------
 
 
-def seats_taken(*, session: Session) -> int:
-    return Invitation.objects.filter(
-        session=session, response=Invitation.Response.YES, waitlisted_at__isnull=True
-    ).count()
+@transaction.atomic
+def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
+    """Answer for ``person`` (creating their invitation for open sessions).
+
+    A "yes" to a full session joins the waitlist (``waitlisted_at``) instead of taking a seat.
+    When a seat holder changes to maybe or no, the first on the waitlist gets the seat and a mail;
+    a waitlisted person answering maybe or no leaves the waitlist. The session row is locked
+    first (SQLite: the IMMEDIATE transaction), so concurrent answers never overbook. On
+    PostgreSQL the lock is FOR NO KEY UPDATE, as for every lock on a session: it orders the
+    session's writers but lets a transaction that inserted a row referring to the session pass
+    its foreign-key check at commit (FOR UPDATE would block that KEY SHARE lock and deadlock
+    with a worker that claimed an invitation's owed mail).
+    """
+    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
+    if response not in Invitation.Response.values or response == Invitation.Response.PENDING:
+        raise ValidationError("Answer yes, maybe or no.")
+    if locked.state == State.CANCELLED:
+        raise ValidationError("This session was cancelled, so it takes no answers.")
+    if locked.state != State.SCHEDULED or (locked.end and locked.end <= timezone.now()):
+        raise ValidationError("Only upcoming scheduled sessions take answers.")
+    if SessionHost.objects.filter(session=locked, person=person).exists():
+        raise ValidationError("You host this session, so there is nothing to answer.")
+    invitation, _ = Invitation.objects.get_or_create(session=locked, person=person)
+    now = timezone.now()
+    held_seat = invitation.response == Invitation.Response.YES and invitation.waitlisted_at is None
+    if response != Invitation.Response.YES:
+        invitation.waitlisted_at = None
+    elif invitation.response != Invitation.Response.YES:  # a new "yes": a seat or the waitlist
+        full = locked.capacity is not None and seats_taken(session=locked) >= locked.capacity
+        invitation.waitlisted_at = now if full else None
+    invitation.response = response
+    invitation.responded_at = now
+    invitation.save(update_fields=["response", "responded_at", "waitlisted_at"])
+    if held_seat and response != Invitation.Response.YES:
+        waitlist_promote(session=locked)
+    return invitation
 
 
 def waitlist_promote(*, session: Session) -> list[Invitation]:
@@ -186,89 +203,7 @@ def waitlist_promote(*, session: Session) -> list[Invitation]:
     Invitation.objects.filter(pk__in=[i.pk for i in promoted]).update(
         waitlisted_at=None, promoted_mail_due_at=timezone.now()
     )
-    from kshare.sessions.tasks import invitation_mail_promoted
-
     for invitation in promoted:
         invitation.waitlisted_at = None
         transaction.on_commit(partial(invitation_mail_promoted.enqueue, invitation.pk))
     return promoted
-
-
-def waitlist_position(*, invitation: Invitation) -> int | None:
-    """1 for the first in line; None when not on the waitlist."""
-    if invitation.response != Invitation.Response.YES or invitation.waitlisted_at is None:
-        return None
-    ahead = Invitation.objects.filter(
-        Q(waitlisted_at__lt=invitation.waitlisted_at)
-        | Q(waitlisted_at=invitation.waitlisted_at, pk__lt=invitation.pk),
-        session_id=invitation.session_id,
-        response=Invitation.Response.YES,
-    ).count()
-    return ahead + 1
-
-
-def invitation_answer(invitation: Invitation) -> str:
-    """going / waitlisted / maybe / no / pending, as the invite page shows it."""
-    if invitation.response == Invitation.Response.YES and invitation.waitlisted_at is not None:
-        return "waitlisted"
-    labels: dict[str, str] = {
-        Invitation.Response.YES: "going",
-        Invitation.Response.MAYBE: "maybe",
-        Invitation.Response.NO: "no",
-    }
-    return labels.get(invitation.response, "pending")
-
-
-def invitation_counts(*, session: Session) -> dict[str, int]:
-    """One query: how many invitations are in each state."""
-    yes, maybe, no = (Invitation.Response.YES, Invitation.Response.MAYBE, Invitation.Response.NO)
-    return Invitation.objects.filter(session=session).aggregate(
-        total=Count("id"),
-        going=Count("id", filter=Q(response=yes, waitlisted_at__isnull=True)),
-        waitlisted=Count("id", filter=Q(response=yes, waitlisted_at__isnull=False)),
-        maybe=Count("id", filter=Q(response=maybe)),
-        no=Count("id", filter=Q(response=no)),
-        pending=Count("id", filter=Q(response=Invitation.Response.PENDING)),
-    )
-
-
-# -- RSVP tokens ----------------------------------------------------------------------------------
-
-
-class RSVPTokenInvalid(Exception):
-    pass
-
-
-class RSVPTokenExpired(Exception):
-    pass
-
-
-def rsvp_token(invitation: Invitation) -> str:
-    """A signed, timestamped token naming the invitation and its person."""
-    return signing.dumps([invitation.pk, invitation.person_id], salt=RSVP_SALT)
-
-
-def rsvp_token_read(token: str) -> tuple[int, int]:
-    """(invitation id, person id) from a token; raises RSVPTokenInvalid / RSVPTokenExpired."""
-    try:
-        value = signing.loads(token, salt=RSVP_SALT, max_age=RSVP_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise RSVPTokenExpired from exc
-    except (signing.BadSignature, ValueError, UnicodeDecodeError) as exc:
-        raise RSVPTokenInvalid from exc
-    if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or not all(type(v) is int and v > 0 for v in value)
-    ):
-        raise RSVPTokenInvalid
-    return value[0], value[1]
-
-
-def rsvp_link(invitation: Invitation, answer: str | None = None) -> str:
-    url = settings.SITE_URL + reverse("sessions:rsvp_link", args=[rsvp_token(invitation)])
-    return f"{url}?answer={answer}" if answer else url
-
-
-def rsvp_link_expired(*, session: Session, now: datetime | None = None) -> bool:
-    return session.end is not None and session.end <= (now or timezone.now())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kshare.people.models import Person
@@ -132,8 +132,6 @@ def session_invitation_for(*, person: Person, session: Session) -> Invitation | 
 
 def session_counts(*, session: Session) -> dict[str, int | None]:
     """RSVP and attendance numbers for a session page; "going" holds seats (not the waitlist)."""
-    from django.db.models import Count
-
     yes = Invitation.Response.YES
     counts = session.invitations.aggregate(
         invited=Count("id"),
@@ -147,3 +145,50 @@ def session_counts(*, session: Session) -> dict[str, int | None]:
         "seats_left": max(session.capacity - going, 0) if session.capacity else None,
         "attended": session.attendances.count(),
     }
+
+
+# -- invitations and the waitlist -----------------------------------------------------------------
+
+
+def seats_taken(*, session: Session) -> int:
+    return Invitation.objects.filter(
+        session=session, response=Invitation.Response.YES, waitlisted_at__isnull=True
+    ).count()
+
+
+def waitlist_position(*, invitation: Invitation) -> int | None:
+    """1 for the first in line; None when not on the waitlist."""
+    if invitation.response != Invitation.Response.YES or invitation.waitlisted_at is None:
+        return None
+    ahead = Invitation.objects.filter(
+        Q(waitlisted_at__lt=invitation.waitlisted_at)
+        | Q(waitlisted_at=invitation.waitlisted_at, pk__lt=invitation.pk),
+        session_id=invitation.session_id,
+        response=Invitation.Response.YES,
+    ).count()
+    return ahead + 1
+
+
+def invitation_answer(invitation: Invitation) -> str:
+    """going / waitlisted / maybe / no / pending, as the invite page shows it."""
+    if invitation.response == Invitation.Response.YES and invitation.waitlisted_at is not None:
+        return "waitlisted"
+    labels: dict[str, str] = {
+        Invitation.Response.YES: "going",
+        Invitation.Response.MAYBE: "maybe",
+        Invitation.Response.NO: "no",
+    }
+    return labels.get(invitation.response, "pending")
+
+
+def invitation_counts(*, session: Session) -> dict[str, int]:
+    """One query: how many invitations are in each state."""
+    yes, maybe, no = (Invitation.Response.YES, Invitation.Response.MAYBE, Invitation.Response.NO)
+    return Invitation.objects.filter(session=session).aggregate(
+        total=Count("id"),
+        going=Count("id", filter=Q(response=yes, waitlisted_at__isnull=True)),
+        waitlisted=Count("id", filter=Q(response=yes, waitlisted_at__isnull=False)),
+        maybe=Count("id", filter=Q(response=maybe)),
+        no=Count("id", filter=Q(response=no)),
+        pending=Count("id", filter=Q(response=Invitation.Response.PENDING)),
+    )

@@ -15,13 +15,14 @@ from kshare.programmes.models import Programme
 from kshare.programmes.services import programme_default
 from kshare.scheduling.reminders.services import reminders_plan
 from kshare.sessions import cohosting
+from kshare.sessions.invitations import waitlist_promote
+from kshare.sessions.mail_owed import hosts_mark_owed, invitations_mark_changed
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
     FORMAT_MAX_MINUTES,
     AgendaItem,
     Attendance,
     Format,
-    Invitation,
     Level,
     Session,
     SessionChange,
@@ -216,9 +217,6 @@ def session_update(
 
 
 def _invitations_after_update(*, session: Session, locked: Session, moved: bool) -> None:
-    from kshare.sessions.invitation_mail import invitations_mark_changed
-    from kshare.sessions.invitations import waitlist_promote
-
     if moved:  # invitees' calendars get the new time (next SEQUENCE)
         session.sequence = locked.sequence + 1
         session.save(update_fields=["sequence"])
@@ -365,53 +363,9 @@ def _webhooks_emit(*, event: str, session_id: int, rescheduled: bool = False) ->
 
 def _hosts_notify(*, session: Session) -> None:
     """The hosts are owed the session's new state (kshare/sessions/host_mail.py)."""
-    from kshare.sessions.host_mail import hosts_mark_owed
-
     hosts_mark_owed(session=session)
 
 
 def _invitations_notify(*, session: Session) -> None:
     """Every invitee mailed (or owed a mail) is owed the new state, from this transaction on."""
-    from kshare.sessions.invitation_mail import invitations_mark_changed
-
     invitations_mark_changed(session=session)
-
-
-@transaction.atomic
-def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
-    """Answer for ``person`` (creating their invitation for open sessions).
-
-    A "yes" to a full session joins the waitlist (``waitlisted_at``) instead of taking a seat.
-    When a seat holder changes to maybe or no, the first on the waitlist gets the seat and a mail;
-    a waitlisted person answering maybe or no leaves the waitlist. The session row is locked
-    first (SQLite: the IMMEDIATE transaction), so concurrent answers never overbook. On
-    PostgreSQL the lock is FOR NO KEY UPDATE, as for every lock on a session: it orders the
-    session's writers but lets a transaction that inserted a row referring to the session pass
-    its foreign-key check at commit (FOR UPDATE would block that KEY SHARE lock and deadlock
-    with a worker that claimed an invitation's owed mail).
-    """
-    from kshare.sessions.invitations import seats_taken, waitlist_promote
-
-    locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
-    if response not in Invitation.Response.values or response == Invitation.Response.PENDING:
-        raise ValidationError("Answer yes, maybe or no.")
-    if locked.state == State.CANCELLED:
-        raise ValidationError("This session was cancelled, so it takes no answers.")
-    if locked.state != State.SCHEDULED or (locked.end and locked.end <= timezone.now()):
-        raise ValidationError("Only upcoming scheduled sessions take answers.")
-    if SessionHost.objects.filter(session=locked, person=person).exists():
-        raise ValidationError("You host this session, so there is nothing to answer.")
-    invitation, _ = Invitation.objects.get_or_create(session=locked, person=person)
-    now = timezone.now()
-    held_seat = invitation.response == Invitation.Response.YES and invitation.waitlisted_at is None
-    if response != Invitation.Response.YES:
-        invitation.waitlisted_at = None
-    elif invitation.response != Invitation.Response.YES:  # a new "yes": a seat or the waitlist
-        full = locked.capacity is not None and seats_taken(session=locked) >= locked.capacity
-        invitation.waitlisted_at = now if full else None
-    invitation.response = response
-    invitation.responded_at = now
-    invitation.save(update_fields=["response", "responded_at", "waitlisted_at"])
-    if held_seat and response != Invitation.Response.YES:
-        waitlist_promote(session=locked)
-    return invitation

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.tasks import task
+
+from kshare.sessions.host_mail import hosts_mail_due, hosts_sweep
+from kshare.sessions.invitation_mail import (
+    invitations_mail_due,
+    invitations_mail_promoted,
+    invitations_sweep,
+)
 
 
 @task
 def invitations_mail(invitation_ids: list[int]) -> int:
     """The invitation mails of one "invite": those still owed (a re-run sends the rest)."""
-    from kshare.sessions.invitation_mail import invitations_mail_due
-
     return invitations_mail_due(invitation_ids=invitation_ids)
 
 
 @task
 def invitations_mail_changed(session_id: int, sequence: int) -> int:
     """The new-time or cancellation mails owed after the change that produced ``sequence``."""
-    from kshare.sessions.invitation_mail import invitations_mail_due
-
     return invitations_mail_due(session_id=session_id)
 
 
 @task
 def invitation_mail_promoted(invitation_id: int) -> bool:
-    from kshare.sessions.invitation_mail import invitations_mail_promoted
-
     return invitations_mail_promoted(invitation_ids=[invitation_id]) == 1
 
 
 @task
 def host_mail_due(session_id: int) -> int:
     """The hosts' calendar mails (confirmation, new time, cancellation) owed for a session."""
-    from kshare.sessions.host_mail import hosts_mail_due
-
     return hosts_mail_due(session_id=session_id)
 
 
@@ -40,10 +41,5 @@ def host_mail_due(session_id: int) -> int:
 def invitations_sweep_task() -> dict[str, int]:
     """Periodic (the clock): send the invitation and host mails still owed after their task's
     time."""
-    from dataclasses import asdict
-
-    from kshare.sessions.host_mail import hosts_sweep
-    from kshare.sessions.invitation_mail import invitations_sweep
-
     hosts = hosts_sweep()
     return {**asdict(invitations_sweep()), "hosts": hosts.sent, "hosts_expired": hosts.expired}

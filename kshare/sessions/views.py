@@ -18,6 +18,7 @@ from kshare.questions.views import questions_context
 from kshare.sessions import selectors, services
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
 from kshare.sessions.inputs import session_update_input
+from kshare.sessions.invitations import rsvp_set
 from kshare.sessions.keyset import keyset_page
 from kshare.sessions.models import Invitation, Session
 from kshare.tags.models import Tag
@@ -136,8 +137,6 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rsvp_context(request: HttpRequest, session: Session) -> dict:
-    from kshare.sessions.invitations import waitlist_position
-
     invitation = selectors.session_invitation_for(person=request.user, session=session)
     # Hosts are never asked "Will you come?" (nor counted as invitees).
     hosting = next(
@@ -147,7 +146,9 @@ def _rsvp_context(request: HttpRequest, session: Session) -> dict:
         "session": session,
         "hosting": hosting,
         "invitation": invitation,
-        "waitlist_position": waitlist_position(invitation=invitation) if invitation else None,
+        "waitlist_position": selectors.waitlist_position(invitation=invitation)
+        if invitation
+        else None,
         "counts": selectors.session_counts(session=session),
         "rsvp_choices": [
             c for c in Invitation.Response.choices if c[0] != Invitation.Response.PENDING
@@ -339,17 +340,15 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def session_rsvp(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer yes/maybe/no. With htmx only the answer card is swapped (template partial)."""
     session = _visible_session(request, pk)
-    from kshare.sessions.invitations import waitlist_position
-
     error = False
     try:
-        invitation = services.rsvp_set(
+        invitation = rsvp_set(
             session=session, person=request.user, response=request.POST.get("response", "")
         )
     except ValidationError as exc:
         text, error = " ".join(exc.messages), True
     else:
-        position = waitlist_position(invitation=invitation)
+        position = selectors.waitlist_position(invitation=invitation)
         text = (
             f"The session is full: you are on the waitlist, number {position}. "
             "You get a mail when a seat frees up."

@@ -16,18 +16,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from kshare.people.models import Person, Team
-from kshare.sessions import services
-from kshare.sessions.invitations import (
+from kshare.sessions.invitations import invitations_create, rsvp_set
+from kshare.sessions.models import Invitation, Session, State
+from kshare.sessions.rsvp_tokens import (
     RSVPTokenExpired,
     RSVPTokenInvalid,
-    invitation_answer,
-    invitation_counts,
-    invitations_create,
     rsvp_link_expired,
     rsvp_token_read,
-    waitlist_position,
 )
-from kshare.sessions.models import Invitation, Session, State
+from kshare.sessions.selectors import invitation_answer, invitation_counts, waitlist_position
 from kshare.sessions.views import _editable_session
 from kshare.visibility import rules
 
@@ -283,9 +280,7 @@ def rsvp_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         answer = request.POST.get("response", "")
         try:
-            saved = services.rsvp_set(
-                session=invitation.session, person=invitation.person, response=answer
-            )
+            saved = rsvp_set(session=invitation.session, person=invitation.person, response=answer)
         except ValidationError as exc:
             status = 400 if answer not in dict(choices) else 409
             context |= {"chosen": invitation.response, "error": " ".join(exc.messages)}

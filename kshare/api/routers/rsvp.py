@@ -12,9 +12,10 @@ from kshare.api.auth import require_write
 from kshare.api.routers.sessions import session_visible
 from kshare.api.schemas import ERRORS
 from kshare.api.util import PathId, service_call
-from kshare.sessions import selectors, services
-from kshare.sessions.invitations import waitlist_position
+from kshare.sessions import selectors
+from kshare.sessions.invitations import rsvp_set
 from kshare.sessions.models import Invitation
+from kshare.sessions.selectors import waitlist_position
 
 router = Router(tags=["rsvp"])
 
@@ -83,6 +84,6 @@ def rsvp_post(request: HttpRequest, session_id: PathId, payload: RsvpIn) -> dict
     require_write(request)
     session = session_visible(request, session_id)
     invitation = service_call(
-        services.rsvp_set, session=session, person=request.user, response=payload.response
+        rsvp_set, session=session, person=request.user, response=payload.response
     )
     return rsvp_out(session.pk, invitation)

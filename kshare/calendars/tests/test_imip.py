@@ -27,7 +27,7 @@ from kshare.calendars.tests.imip_mail import (
 )
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
-from kshare.sessions.invitations import invitations_create
+from kshare.sessions.invitations import invitations_create, rsvp_set
 from kshare.sessions.models import Invitation, State
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 
@@ -134,7 +134,7 @@ def test_a_feed_names_no_attendee_only_the_organizer(invited, client, settings):
 
     session, _mails = invited
     ann = Invitation.objects.get(session=session, person__email=ANN).person
-    services.rsvp_set(session=session, person=ann, response="yes")
+    rsvp_set(session=session, person=ann, response="yes")
     response = client.get(reverse("calendars:person_feed", args=[feed_of(ann).token]))
     assert response.status_code == 200
     [event] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
@@ -320,7 +320,7 @@ def test_a_calendar_reply_written_before_a_later_web_answer_does_not_undo_it(inv
     session, mails = invited
     ann = Invitation.objects.get(session=session, person__email=ANN).person
     written = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    services.rsvp_set(session=session, person=ann, response="no")  # on the web, just now
+    rsvp_set(session=session, person=ann, response="no")  # on the web, just now
     raw = outlook_reply(mails[ANN], attendee=ANN, name="Ann Archer", stamp=written)
     assert counts(mail_in_message(raw)) == (1, 0, 1, 0, 0)
     assert answers(session)[ANN] == ("no", False)

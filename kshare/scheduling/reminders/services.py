@@ -62,8 +62,9 @@ from kshare.scheduling.rhythm.daysoff import (
     closure_rules,
     previous_working_day,
 )
-from kshare.sessions.invitations import invitation_counts, rsvp_link
 from kshare.sessions.models import Invitation, Session, SessionHost, State
+from kshare.sessions.rsvp_tokens import rsvp_link
+from kshare.sessions.selectors import invitation_counts
 
 logger = logging.getLogger(__name__)
 

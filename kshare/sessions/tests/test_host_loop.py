@@ -18,7 +18,7 @@ from kshare.sessions.cohosting import cohost_answer, cohosts_name
 from kshare.sessions.drafts import draft_answer
 from kshare.sessions.host_mail import hosts_mail_due, hosts_sweep
 from kshare.sessions.invitation_mail import SWEEP_AFTER
-from kshare.sessions.invitations import invitations_create
+from kshare.sessions.invitations import invitations_create, rsvp_set
 from kshare.sessions.models import (
     CohostInvitation,
     Invitation,
@@ -213,7 +213,7 @@ def test_a_host_cannot_answer_their_own_session(client):
     host = PersonFactory()
     session = ScheduledSessionFactory(host=host)
     with pytest.raises(ValidationError) as caught:
-        services.rsvp_set(session=session, person=host, response="yes")
+        rsvp_set(session=session, person=host, response="yes")
     assert caught.value.messages == ["You host this session, so there is nothing to answer."]
     client.force_login(host)
     response = client.post(f"/sessions/{session.pk}/rsvp/", {"response": "no"}, follow=True)

@@ -19,7 +19,7 @@ from kshare.sessions.invitation_mail import (
     invitations_mail_due,
     invitations_sweep,
 )
-from kshare.sessions.invitations import invitations_create
+from kshare.sessions.invitations import invitations_create, rsvp_set
 from kshare.sessions.models import Invitation, Session
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.sessions.tests.test_invitations import host_of
@@ -120,10 +120,10 @@ def test_a_lost_promotion_mail_is_sent_by_the_sweep_once(django_capture_on_commi
         PersonFactory(email="seated@example.com"),
         PersonFactory(email="w@example.com"),
     )
-    services.rsvp_set(session=session, person=seated, response="yes")
-    services.rsvp_set(session=session, person=waiting, response="yes")
+    rsvp_set(session=session, person=seated, response="yes")
+    rsvp_set(session=session, person=waiting, response="yes")
     with django_capture_on_commit_callbacks():  # the promotion mail's task is lost
-        services.rsvp_set(session=session, person=seated, response="no")
+        rsvp_set(session=session, person=seated, response="no")
     promoted = Invitation.objects.get(person=waiting)
     assert (promoted.waitlisted_at, promoted.promoted_mail_due_at is not None) == (None, True)
     later = timezone.now() + SWEEP_AFTER + timedelta(seconds=1)

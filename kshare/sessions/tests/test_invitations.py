@@ -18,7 +18,7 @@ from kshare.people.tests.factories import AdminFactory, PersonFactory, TeamFacto
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services
-from kshare.sessions.invitations import invitations_create
+from kshare.sessions.invitations import invitations_create, rsvp_set
 from kshare.sessions.models import Invitation, State, Visibility
 from kshare.sessions.tests.factories import (
     PastSessionFactory,
@@ -166,7 +166,7 @@ def test_people_who_answered_on_their_own_are_not_invited_again(
 ):
     session = ScheduledSessionFactory()
     keen = PersonFactory()
-    services.rsvp_set(session=session, person=keen, response="yes")
+    rsvp_set(session=session, person=keen, response="yes")
     result = invite(session, [keen], capture=django_capture_on_commit_callbacks)
     assert (result.invited, result.already) == ([], 1)
     assert mail.outbox == []
@@ -328,7 +328,7 @@ def _invited_session(capture, answers):
     invite(session, people, capture=capture)
     for person, answer in zip(people, answers, strict=True):
         if answer != "pending":
-            services.rsvp_set(session=session, person=person, response=answer)
+            rsvp_set(session=session, person=person, response=answer)
     mail.outbox.clear()
     return session, people
 
@@ -384,7 +384,7 @@ def test_cancel_sends_a_cancel_with_the_same_uid_and_the_next_sequence(
 ):
     session, _ = _invited_session(django_capture_on_commit_callbacks, ["yes", "no"])
     # Someone who answered on the page without being mailed gets no calendar cancellation.
-    services.rsvp_set(session=session, person=PersonFactory(), response="yes")
+    rsvp_set(session=session, person=PersonFactory(), response="yes")
     with django_capture_on_commit_callbacks(execute=True):
         services.session_cancel(session=session, by=host_of(session), reason="Host is ill")
     assert sorted(m.to[0] for m in mail.outbox) == ["no@example.com", "yes@example.com"]

@@ -13,16 +13,16 @@ from django.utils import timezone
 
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
-from kshare.sessions.invitations import (
+from kshare.sessions.invitations import invitations_create, rsvp_set
+from kshare.sessions.models import Invitation, State
+from kshare.sessions.rsvp_tokens import (
     RSVP_MAX_AGE,
     RSVP_SALT,
     RSVPTokenExpired,
     RSVPTokenInvalid,
-    invitations_create,
     rsvp_token,
     rsvp_token_read,
 )
-from kshare.sessions.models import Invitation, State
 from kshare.sessions.tests.factories import InvitationFactory, ScheduledSessionFactory
 from kshare.sessions.tests.test_invitations import calendar_of, host_of, mime, text_body
 
@@ -97,7 +97,7 @@ def test_get_shows_the_answer_so_far_with_the_waitlist_position(anonymous):
     session = ScheduledSessionFactory(capacity=1)
     InvitationFactory(session=session, response="yes")
     invitation = InvitationFactory(session=session)
-    services.rsvp_set(session=session, person=invitation.person, response="yes")
+    rsvp_set(session=session, person=invitation.person, response="yes")
     page = html(anonymous.get(url(invitation, "no")))
     assert "<p>Your answer so far: <strong>Going</strong> (on the waitlist, number 1).</p>" in page
     assert 'value="no" checked>' in page

@@ -9,6 +9,7 @@ from kshare.programmes.models import Programme
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services
 from kshare.sessions.cohosting import cohost_answer
+from kshare.sessions.invitations import rsvp_set
 from kshare.sessions.models import (
     CohostInvitation,
     Format,
@@ -198,23 +199,23 @@ def test_update_replaces_cohosts_but_keeps_the_host(person):
 
 def test_rsvp_over_capacity_goes_to_waitlist(person):
     session = ScheduledSessionFactory(capacity=1)
-    first = services.rsvp_set(session=session, person=person, response="yes")
+    first = rsvp_set(session=session, person=person, response="yes")
     assert (first.response, first.waitlisted_at) == (Invitation.Response.YES, None)
-    second = services.rsvp_set(session=session, person=PersonFactory(), response="yes")
+    second = rsvp_set(session=session, person=PersonFactory(), response="yes")
     assert second.response == Invitation.Response.YES
     assert second.waitlisted_at is not None
     # Saying yes again keeps the seat; maybe is always possible.
-    again = services.rsvp_set(session=session, person=person, response="yes")
+    again = rsvp_set(session=session, person=person, response="yes")
     assert (again.response, again.waitlisted_at) == ("yes", None)
-    other = services.rsvp_set(session=session, person=PersonFactory(), response="maybe")
+    other = rsvp_set(session=session, person=PersonFactory(), response="maybe")
     assert other.response == "maybe"
 
 
 def test_rsvp_refuses_bad_answer_and_past_sessions(person):
     invitation = InvitationFactory(person=person)
     with pytest.raises(ValidationError) as exc:
-        services.rsvp_set(session=invitation.session, person=person, response="pending")
+        rsvp_set(session=invitation.session, person=person, response="pending")
     assert exc.value.messages == ["Answer yes, maybe or no."]
     with pytest.raises(ValidationError) as exc:
-        services.rsvp_set(session=PastSessionFactory(), person=person, response="yes")
+        rsvp_set(session=PastSessionFactory(), person=person, response="yes")
     assert exc.value.messages == ["Only upcoming scheduled sessions take answers."]

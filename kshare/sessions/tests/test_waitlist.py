@@ -8,9 +8,9 @@ from django.db.models import Count, Q
 
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
-from kshare.sessions.invitations import waitlist_position
+from kshare.sessions.invitations import rsvp_set
 from kshare.sessions.models import Invitation, Session
-from kshare.sessions.selectors import session_counts
+from kshare.sessions.selectors import session_counts, waitlist_position
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.sessions.tests.test_invitations import host_of, text_body
 from kshare.web.tests.race import race
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 def answer(session, person, response, capture=None):
     if capture is None:
-        return services.rsvp_set(session=session, person=person, response=response)
+        return rsvp_set(session=session, person=person, response=response)
     with capture(execute=True):
-        return services.rsvp_set(session=session, person=person, response=response)
+        return rsvp_set(session=session, person=person, response=response)
 
 
 def full_session(capacity=2, waiting=2):
@@ -152,7 +152,7 @@ def test_fifty_concurrent_yes_answers_fill_ten_seats_exactly():
     people = [PersonFactory() for _ in range(50)]
 
     errors = race(
-        lambda i: services.rsvp_set(session=session, person=people[i], response="yes"),
+        lambda i: rsvp_set(session=session, person=people[i], response="yes"),
         threads=50,
     )
 
@@ -176,16 +176,16 @@ def test_concurrent_declines_and_answers_never_overbook():
     seated = [PersonFactory() for _ in range(5)]
     queued = [PersonFactory() for _ in range(10)]
     for person in seated + queued:
-        services.rsvp_set(session=session, person=person, response="yes")
+        rsvp_set(session=session, person=person, response="yes")
     newcomers = [PersonFactory() for _ in range(10)]
 
     def act(i: int) -> None:
         if i < 5:
-            services.rsvp_set(session=session, person=seated[i], response="no")
+            rsvp_set(session=session, person=seated[i], response="no")
         elif i < 10:
-            services.rsvp_set(session=session, person=queued[i - 5], response="maybe")
+            rsvp_set(session=session, person=queued[i - 5], response="maybe")
         else:
-            services.rsvp_set(session=session, person=newcomers[i - 10], response="yes")
+            rsvp_set(session=session, person=newcomers[i - 10], response="yes")
 
     errors = race(act, threads=20)
 

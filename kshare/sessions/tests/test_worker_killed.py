@@ -35,7 +35,7 @@ from kshare.conftest import _Recorder
 from kshare.outbox.models import OutboxMessage
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
-from kshare.sessions.invitations import invitations_create
+from kshare.sessions.invitations import invitations_create, rsvp_set
 from kshare.sessions.models import Invitation, Session
 from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.web.models import WorkerLease
@@ -345,7 +345,7 @@ def test_a_worker_killed_mid_waitlist_promotions_loses_no_seat_mail(smtp, worker
         TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     ):
         for person in [seated, *people]:
-            services.rsvp_set(session=session, person=person, response="yes")
+            rsvp_set(session=session, person=person, response="yes")
     assert Invitation.objects.filter(session=session, waitlisted_at__isnull=False).count() == 65
     first = workers.start()
     services.session_update(session=Session.objects.get(pk=session.pk), by=host, capacity=None)

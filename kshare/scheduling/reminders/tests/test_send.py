@@ -18,8 +18,8 @@ from kshare.scheduling.reminders.models import Reminder
 from kshare.scheduling.reminders.services import reminders_send_due, reminders_tick
 from kshare.scheduling.reminders.tasks import reminders_tick as reminders_tick_task
 from kshare.scheduling.rhythm.models import ClosureDay
-from kshare.sessions.invitations import rsvp_token_read
 from kshare.sessions.models import Invitation, Session, SessionHost, State
+from kshare.sessions.rsvp_tokens import rsvp_token_read
 from kshare.sessions.services import session_schedule
 from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 from kshare.web.tests.race import race
