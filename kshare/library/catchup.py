@@ -180,15 +180,6 @@ def catchup_item(*, person: Person, session_id: int) -> CatchUpItem | None:
 # --- signals -------------------------------------------------------------------------------
 
 
-def catchup_signals_for(*, person: Person, session: Session) -> set[str]:
-    """The signal kinds ``person`` gave ``session`` (empty for someone signed out)."""
-    if not person.is_authenticated:
-        return set()
-    return set(
-        CatchUpSignal.objects.filter(person=person, session=session).values_list("kind", flat=True)
-    )
-
-
 def _visible(person: Person, session: Session | int) -> Session:
     pk = session.pk if isinstance(session, Session) else session
     found = sessions_visible_to(person=person).filter(pk=pk).first()

@@ -52,15 +52,6 @@ def transcript_save(
     return transcript
 
 
-def transcript_upload(
-    *, material: Material, data: bytes, filename: str = "", language: str = ""
-) -> Transcript:
-    """A WebVTT or SRT file; raises ``TranscriptError`` (naming the line) for a bad file."""
-    return transcript_save(
-        material=material, parsed=transcripts.parse_file(data, filename), language=language
-    )
-
-
 def transcript_paste(*, material: Material, text: str, language: str = "") -> Transcript:
     """Pasted text: one cue per paragraph, without times (pasted WebVTT keeps its times)."""
     return transcript_save(

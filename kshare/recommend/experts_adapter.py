@@ -377,7 +377,7 @@ def hosts_ranked(
 def _evidence(
     finder: ExpertFinder, query: str, people: list[int]
 ) -> list[tuple[int | None, str | None]]:
-    """``ExpertFinder.explain`` for many people at once, the query embedded once: per person
+    """The evidence for many people at once, the query embedded once: per person
     (the best-matching talk's document index, the term it shares most with the query) when a
     talk matches best, (None, the best-matching term) when their skills do, (None, None) when
     nothing matches."""

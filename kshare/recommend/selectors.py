@@ -798,10 +798,6 @@ _STOP = frozenset(
 )
 
 
-def recommendation_exists(*, person: Person) -> bool:
-    return Recommendation.objects.filter(person=person).exists()
-
-
 __all__ = [
     "Invitee",
     "Recommended",

@@ -6,14 +6,6 @@ from django.tasks import task
 
 
 @task
-def recommend_train_task(reason: str = "requested") -> int:
-    """Retrain now (after a bulk change, or from the admin); returns the run's id."""
-    from kshare.recommend.services import recommend_train
-
-    return recommend_train(reason=reason).pk
-
-
-@task
 def recommend_tick_task() -> int | None:
     """From the clock: train when due (never trained, older than the nightly interval, or marked
     stale); otherwise nothing. Idempotent: a run in progress is left alone."""

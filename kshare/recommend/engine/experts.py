@@ -1,4 +1,4 @@
-"""Expertise finding: who could host a talk on X, and which topics suit a host.
+"""Expertise finding: who could host a talk on X.
 
 Pure engine code (numpy, scipy, scikit-learn; no Django). People are integer ids
 ``0..n_people-1``; documents are the talks/sessions they hosted (several people may share one
@@ -51,10 +51,8 @@ from threadpoolctl import threadpool_limits
 
 __all__ = [
     "ExpertFinder",
-    "Explanation",
     "holdout_latest",
     "meta_series",
-    "rank_topics_for_text",
 ]
 
 # Weights of the first-stage linear blend (chosen on the pyvideo validation split).
@@ -121,35 +119,6 @@ def holdout_latest(
 
 
 @dataclass
-class Explanation:
-    """Why a person suits a query: the strongest signal, ready for a sentence.
-
-    ``kind``: ``"talk"`` (best-matching past document, ``title`` set), ``"skill"`` (their
-    declared skills text matches best, ``term`` set), ``"event"`` (no text overlap, but they
-    spoke in the same series, ``title`` = the series) or ``"none"``.
-    """
-
-    kind: str
-    term: str | None = None
-    title: str | None = None
-    doc: int | None = None
-    score: float = 0.0
-
-    @property
-    def message(self) -> str:
-        if self.kind == "talk":
-            return f"hosted '{self.title}'"
-        if self.kind == "skill":
-            return f"matches your skill: {self.term}"
-        if self.kind == "event":
-            return f"spoke at {self.title} before"
-        return ""
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
 class _Fitted:
     n_people: int
     X: sp.csr_matrix  # (docs + skill pseudo-docs) x terms, rows l2-normalised
@@ -166,7 +135,6 @@ class _Fitted:
     ev_counts: sp.csr_matrix  # people x exact meta
     ev_index: dict[str, int]
     years_idle: np.ndarray  # per person, years since their last document (inf = never)
-    titles: list[str]
     is_skill_row: np.ndarray
     row_doc: np.ndarray  # X row → original document index (-1 for skill rows)
     XT: sp.csr_matrix | None  # documents x title terms
@@ -179,12 +147,11 @@ class _Fitted:
 
 @dataclass
 class ExpertFinder:
-    """Rank people for a query text (expertise finding) and topics for a person.
+    """Rank people for a query text (expertise finding).
 
     ``fit(docs_text, doc_people, doc_time=None, doc_meta=None, people_text=None, doc_titles=None,
     n_people=None)``; ``rank(query_text, query_meta=None, k=10)`` → ``(person_ids, scores)``;
-    ``explain(person, query_text, query_meta=None)`` → :class:`Explanation`;
-    ``rank_topics(person, topics_text, k)`` → ``(topic_ids, scores)``.
+    ``to_arrays()`` / ``ExpertFinder.from_arrays(arrays)`` store and restore a fitted finder.
     """
 
     min_df: int = 2
@@ -379,7 +346,6 @@ class ExpertFinder:
             ev_counts=ev_counts,
             ev_index=ev_index,
             years_idle=years_idle,
-            titles=titles,
             is_skill_row=np.array(skill_rows, dtype=bool),
             row_doc=row_doc_arr,
             XT=XT,
@@ -669,66 +635,6 @@ class ExpertFinder:
         ids, scores = ids[keep], scores[keep]
         return ids[:k], scores[:k]
 
-    # -- explanations -----------------------------------------------------------------------------
-    def explain(self, person: int, query_text: str, query_meta: str | None = None) -> Explanation:
-        """The strongest evidence that ``person`` suits the query.
-
-        The best-matching row of the person (a past document or their skills text) by cosine,
-        the term contributing most to that match, and for a document its title. Falls back to the
-        series of the query's metadata when the person spoke there, else ``kind="none"``.
-        """
-        f = self.fitted_
-        q = self.vectorizer_.transform([query_text]).tocsr()
-        mask = f.pair_person == person
-        rows = f.pair_row[mask]
-        best_row, best = -1, 0.0
-        for r in rows:  # few rows per person
-            s = float(q.multiply(f.X[r]).sum())
-            if s > best + 1e-9:
-                best_row, best = int(r), s
-        if best_row >= 0:
-            prod = q.multiply(f.X[best_row]).tocsr()
-            term = str(self.terms_[prod.indices[int(np.argmax(prod.data))]]) if prod.nnz else None
-            if f.is_skill_row[best_row]:
-                return Explanation(kind="skill", term=term, score=best)
-            doc = int(f.row_doc[best_row])
-            return Explanation(kind="talk", term=term, title=f.titles[doc], doc=doc, score=best)
-        series = f.ser_index.get(meta_series(query_meta))
-        if series is not None and f.ser_counts[person, series] > 0:
-            return Explanation(kind="event", title=meta_series(query_meta))
-        return Explanation(kind="none")
-
-    # -- topics for a host ------------------------------------------------------------------------
-    def rank_topics(
-        self,
-        person: int | None,
-        topics_text: list[str],
-        k: int = 10,
-        person_text: str | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Rank candidate topics (topic requests, ideas) for a host.
-
-        The host is a fitted person (their profile and best-matching document count equally)
-        and/or a free ``person_text`` (skills, past talk titles) embedded in the same space.
-        Ties by topic index.
-        """
-        if not topics_text:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        f = self.fitted_
-        T = self.vectorizer_.transform(topics_text)
-        score = np.zeros(len(topics_text), dtype=np.float32)
-        if person is not None and 0 <= person < f.n_people:
-            score += np.asarray((T @ f.P[person].T).todense(), dtype=np.float32).ravel()
-            rows = f.pair_row[f.pair_person == person]
-            if len(rows):
-                sims = np.asarray((T @ f.X[rows].T).todense(), dtype=np.float32)
-                score += sims.max(axis=1)
-        if person_text:
-            v = self.vectorizer_.transform([person_text])
-            score += 2.0 * np.asarray((T @ v.T).todense(), dtype=np.float32).ravel()
-        order = np.argsort(-score, kind="stable")[:k]
-        return order, score[order]
-
     # -- stored as arrays -------------------------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The fitted finder as named numpy arrays (no objects: ``numpy.savez`` stores them and
@@ -765,12 +671,11 @@ class ExpertFinder:
         for name in ("ser_index", "ev_index"):
             index: dict[str, int] = getattr(f, name)
             out.update(_string_arrays(f"f.{name}", sorted(index, key=index.__getitem__)))
-        out.update(_string_arrays("f.titles", f.titles))
         return out
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> ExpertFinder:
-        """A fitted finder from ``to_arrays``' output: ranks and explains as the original did."""
+        """A fitted finder from ``to_arrays``' output: ranks exactly as the original did."""
         if int(arrays["format"]) != STATE_FORMAT:
             raise ValueError(f"unknown finder format {int(arrays['format'])}")
         params = json.loads(str(arrays["params"]))
@@ -797,27 +702,8 @@ class ExpertFinder:
             values[name] = arrays.get(f"f.{name}")
         for name in ("ser_index", "ev_index"):
             values[name] = {key: i for i, key in enumerate(_strings_from(arrays, f"f.{name}"))}
-        values["titles"] = _strings_from(arrays, "f.titles")
         finder.fitted_ = _Fitted(**values)  # type: ignore[arg-type]
         return finder
-
-
-def rank_topics_for_text(
-    person_text: str, topics_text: list[str], k: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
-    """Topics for a host known only by text: TF-IDF fitted on the topics and the text."""
-    if not topics_text:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    vec = TfidfVectorizer(sublinear_tf=True, stop_words="english", dtype=np.float32)
-    try:
-        M = vec.fit_transform([*topics_text, person_text])
-    except ValueError:
-        return np.arange(min(k, len(topics_text))), np.zeros(
-            min(k, len(topics_text)), dtype=np.float32
-        )
-    score = np.asarray((M[:-1] @ M[-1].T).todense(), dtype=np.float32).ravel()
-    order = np.argsort(-score, kind="stable")[:k]
-    return order, score[order]
 
 
 def _dot(Q: sp.spmatrix, M: sp.csr_matrix) -> np.ndarray:

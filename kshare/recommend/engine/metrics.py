@@ -2,64 +2,13 @@
 
 ``ranked``: a list of ranked item ids per user (best first, -1 = padding); ``relevant``: the set /
 array of held-out items per user. Every ``*_at_k`` function returns the mean over users that have
-at least one relevant item; the per-user helpers are exposed for tests.
+at least one relevant item. ``Hybrid.tune`` uses the per-user NDCG while training; the offline
+evaluation (``kshare.recommend.evaluation``) reports them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 import numpy as np
-
-
-def _hits(ranked: Sequence[int], relevant: set[int], k: int) -> np.ndarray:
-    return np.array([1.0 if int(i) in relevant else 0.0 for i in list(ranked)[:k]])
-
-
-def ndcg_user(ranked: Sequence[int], relevant: Iterable[int], k: int) -> float:
-    rel = set(int(i) for i in relevant)
-    if not rel:
-        return 0.0
-    hits = _hits(ranked, rel, k)
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = float((hits * discounts[: len(hits)]).sum())
-    idcg = float(discounts[: min(len(rel), k)].sum())
-    return dcg / idcg
-
-
-def recall_user(ranked: Sequence[int], relevant: Iterable[int], k: int) -> float:
-    rel = set(int(i) for i in relevant)
-    if not rel:
-        return 0.0
-    return float(_hits(ranked, rel, k).sum()) / len(rel)
-
-
-def precision_user(ranked: Sequence[int], relevant: Iterable[int], k: int) -> float:
-    rel = set(int(i) for i in relevant)
-    if k <= 0:
-        return 0.0
-    return float(_hits(ranked, rel, k).sum()) / k
-
-
-def ap_user(ranked: Sequence[int], relevant: Iterable[int], k: int) -> float:
-    """Average precision at k, normalised by min(|relevant|, k)."""
-    rel = set(int(i) for i in relevant)
-    if not rel:
-        return 0.0
-    hits = _hits(ranked, rel, k)
-    if not hits.any():
-        return 0.0
-    precisions = np.cumsum(hits) / np.arange(1, len(hits) + 1)
-    return float((precisions * hits).sum()) / min(len(rel), k)
-
-
-def rr_user(ranked: Sequence[int], relevant: Iterable[int], k: int | None = None) -> float:
-    rel = set(int(i) for i in relevant)
-    items = list(ranked) if k is None else list(ranked)[:k]
-    for position, item in enumerate(items, start=1):
-        if int(item) in rel:
-            return 1.0 / position
-    return 0.0
 
 
 def hit_matrix(ranked, relevant, k: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]

@@ -197,13 +197,6 @@ class ItemKNN:
         self.sim = keep_top_k_per_row(co, self.k).astype(np.float32)
         return self
 
-    def neighbours(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """The (up to) k most similar items to ``item``, best first, and their similarities."""
-        assert self.sim is not None, "fit first"
-        row = self.sim[item]
-        order = np.lexsort((row.indices, -row.data))[:k]
-        return row.indices[order].astype(np.int64), row.data[order]
-
     def raw_score(self, users: np.ndarray) -> np.ndarray:
         assert self.x is not None and self.sim is not None, "fit first"
         users = np.asarray(users, dtype=np.int64)
@@ -296,15 +289,6 @@ class ContentTfidf:
     def score(self, users: np.ndarray) -> np.ndarray:
         users = np.asarray(users, dtype=np.int64)
         return penalise_negatives(self.raw_score(users), self.data, users).astype(np.float32)
-
-    def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Items whose text is closest to ``item``'s (best first, the item itself excluded)."""
-        assert self.items is not None, "fit first"
-        sims = np.asarray((self.items[item] @ self.items.T).toarray()).ravel()
-        sims[item] = -np.inf
-        ids, scores = top_k(sims[None, :], k)
-        keep = np.isfinite(scores[0]) & (scores[0] > 0)
-        return ids[0][keep], scores[0][keep]
 
 
 def normalise_rows(scores: np.ndarray) -> np.ndarray:

@@ -203,17 +203,17 @@ def test_ease_falls_back_to_itemknn_above_max_items():
 def test_itemknn_neighbours_are_cosine_similar_items_best_first():
     x = matrix([[1, 1, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 1]])
     model = ItemKNN(k=2).fit(TrainData(x))
-    ids, sims = model.neighbours(0)
+    row = model.sim[0]
     # cos(0,1) = 2 / (sqrt 3 sqrt 2), cos(0,2) = 1 / sqrt 3, item 3 shares no user.
-    assert ids.tolist() == [1, 2]
-    assert sims.tolist() == pytest.approx([2 / np.sqrt(6), 1 / np.sqrt(3)], rel=1e-5)
-    assert model.neighbours(3)[0].tolist() == []
+    assert row.indices.tolist() == [1, 2]
+    assert row.data.tolist() == pytest.approx([2 / np.sqrt(6), 1 / np.sqrt(3)], rel=1e-5)
+    assert model.sim[3].nnz == 0
 
 
 def test_itemknn_keeps_only_k_neighbours():
     x = matrix([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 1, 0]])
     model = ItemKNN(k=1).fit(TrainData(x))
-    assert model.neighbours(0)[0].tolist() == [1]  # items 1 and 2 tie; the lower index stays
+    assert model.sim[0].indices.tolist() == [1]  # items 1 and 2 tie; the lower index stays
     assert model.sim is not None
     assert model.sim.getnnz(axis=1).tolist() == [1, 1, 1, 1]
 
@@ -279,14 +279,6 @@ ITEMS = [
     "Kubernetes basics: pods deployments services",
     "Kubernetes operators for deployments",
 ]
-
-
-def test_content_similar_items_share_words():
-    model = ContentTfidf().fit(TrainData(sp.csr_matrix((1, 4)), item_text=ITEMS))
-    ids, sims = model.similar_items(0, k=3)
-    assert ids.tolist() == [1]  # no shared word with the Kubernetes talks
-    assert sims[0] > 0
-    assert model.similar_items(2, k=3)[0].tolist() == [3]
 
 
 def test_content_profile_from_history_and_cold_start_from_declared_skills():

@@ -17,9 +17,10 @@ def test_ndcg_per_user_and_mean():
     # user 0: hits at ranks 2 and 4; ideal: 3 relevant at ranks 1-3 (k = 4)
     dcg = 1 / math.log2(3) + 1 / math.log2(5)
     idcg = 1 + 1 / math.log2(3) + 1 / math.log2(4)
-    assert metrics.ndcg_user(RANKED[0], RELEVANT[0], 4) == pytest.approx(dcg / idcg)
     # user 1: one hit at rank 4, ideal 1 at rank 1
-    assert metrics.ndcg_user(RANKED[1], RELEVANT[1], 4) == pytest.approx(1 / math.log2(5))
+    assert metrics._per_user("ndcg", RANKED, RELEVANT, 4).tolist() == pytest.approx(
+        [dcg / idcg, 1 / math.log2(5)]
+    )
     assert metrics.ndcg_at_k(RANKED, RELEVANT, 4) == pytest.approx(
         (dcg / idcg + 1 / math.log2(5)) / 2
     )
