@@ -64,10 +64,6 @@ def _answered(person: Person) -> Exists:
     )
 
 
-def _attended(person: Person) -> Exists:
-    return Exists(Attendance.objects.filter(session=OuterRef("pk"), person=person))
-
-
 def _in_feed_window(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:
     return sessions.filter(
         state__in=FEED_STATES, start__isnull=False, end__isnull=False, end__gte=now - FEED_PAST

@@ -86,12 +86,6 @@ def idea_vote_set(*, idea: Idea, person: Person, on: bool) -> bool:
     return IdeaVote.objects.filter(idea=idea, person=person).exists()
 
 
-def idea_vote_toggle(*, idea: Idea, person: Person) -> bool:
-    """Flip ``person``'s vote; returns whether they vote for the idea now."""
-    voted = IdeaVote.objects.filter(idea=idea, person=person).exists()
-    return idea_vote_set(idea=idea, person=person, on=not voted)
-
-
 def idea_comment_add(*, idea: Idea, author: Person, body: str) -> IdeaComment:
     body = _clean_text(body, label="comment", max_length=COMMENT_MAX_LENGTH, required=True)
     return IdeaComment.objects.create(idea=idea, author=author, body=body)

@@ -18,10 +18,6 @@ from kshare.sessions.models import (
 from kshare.visibility import rules
 
 
-def _is_host(person: Person) -> Exists:
-    return Exists(SessionHost.objects.filter(session=OuterRef("pk"), person=person))
-
-
 def sessions_visible_to(*, person: Person) -> QuerySet[Session]:
     """Sessions ``person`` may see: ``kshare.visibility.rules.SESSION_RULE`` (hosts and co-hosts,
     invitees, the programme's organisers and admins; otherwise the session's and the programme's

@@ -86,15 +86,6 @@ def test_vote_off_withdraws_and_is_idempotent(person):
     assert IdeaVote.objects.filter(idea=idea).count() == 0
 
 
-def test_vote_toggle_flips_the_vote(person):
-    idea = IdeaFactory()
-
-    assert services.idea_vote_toggle(idea=idea, person=person) is True
-    assert services.idea_vote_toggle(idea=idea, person=person) is False
-    assert services.idea_vote_toggle(idea=idea, person=person) is True
-    assert IdeaVote.objects.filter(idea=idea, person=person).count() == 1
-
-
 def test_comment_is_stripped_and_empty_comment_refused(person):
     idea = IdeaFactory()
 
