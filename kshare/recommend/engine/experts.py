@@ -863,7 +863,9 @@ class _Trees:
 
 
 def _json_array(value: object) -> np.ndarray:
-    return np.array(json.dumps(value, sort_keys=True))
+    # Keys keep their order: the blend adds its weights in the order of ``weights`` (float32
+    # sums in another order differ in the last bit).
+    return np.array(json.dumps(value))
 
 
 def _string_arrays(prefix: str, values: list[str]) -> dict[str, np.ndarray]:
