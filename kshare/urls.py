@@ -6,6 +6,8 @@ from kshare.api.api import urls as api_urls
 urlpatterns = [
     path("", include("kshare.web.urls")),
     path("", include("kshare.people.auth_urls")),
+    # The expertise directory sits among the people pages but ranks by feedback (feedback app).
+    path("people/experts/", include("kshare.feedback.urls_experts")),
     path("people/", include("kshare.people.urls")),
     path("programmes/", include("kshare.programmes.urls")),
     path("sessions/", include("kshare.sessions.urls")),

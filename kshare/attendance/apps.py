@@ -7,3 +7,8 @@ class AttendanceConfig(AppConfig):
     name = "kshare.attendance"
     label = "attendance"
     verbose_name = "Attendance"
+
+    def ready(self) -> None:
+        from kshare.attendance import parts
+
+        parts.register()  # its parts of other apps' pages (attendance/parts.py)

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kshare.attendance import selectors
@@ -30,16 +29,17 @@ from kshare.web.csv_export import csv_writer
 POLL_SECONDS = 5
 
 
-def attendance_log_context(request: HttpRequest, session: Session, *, can_edit: bool) -> dict:
-    """Attendance-log panel on the session page, for hosts and organisers: no queries (the
-    attended count is the RSVP card's, ``counts.attended``)."""
+def attendance_log_context(
+    request: HttpRequest, session: Session, *, can_edit: bool
+) -> dict | None:
+    """Attendance-log panel on the session page (the part ``attendance.log``), for hosts and
+    organisers; ``None`` (not shown) for anybody else and before the session is scheduled. No
+    queries: the attended count is the RSVP card's, ``counts.attended``."""
     if not can_edit or session.state == State.PROPOSED:
-        return {}
-    started = session.start is not None and session.start <= timezone.now()
+        return None
     return {
         "attendance_log_url": reverse("attendance:log", args=[session.pk]),
         "attendance_csv_url": reverse("attendance:csv", args=[session.pk]),
-        "can_mark_held": session.state == State.SCHEDULED and started,
     }
 
 

@@ -7,3 +7,8 @@ class CalendarsConfig(AppConfig):
     name = "kshare.calendars"
     label = "calendars"
     verbose_name = "Calendars"
+
+    def ready(self) -> None:
+        from kshare.calendars import parts
+
+        parts.register()  # its parts of other apps' pages (calendars/parts.py)

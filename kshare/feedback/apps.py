@@ -7,3 +7,9 @@ class FeedbackConfig(AppConfig):
     name = "kshare.feedback"
     label = "feedback"
     verbose_name = "Feedback"
+
+    def ready(self) -> None:
+        from kshare.feedback import parts, receivers
+
+        receivers.connect()  # lower apps' announcements (feedback/receivers.py)
+        parts.register()  # its parts of other apps' pages (feedback/parts.py)

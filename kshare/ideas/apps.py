@@ -7,3 +7,8 @@ class IdeasConfig(AppConfig):
     name = "kshare.ideas"
     label = "ideas"
     verbose_name = "Ideas"
+
+    def ready(self) -> None:
+        from kshare.ideas import parts
+
+        parts.register()  # its parts of other apps' pages (ideas/parts.py)

@@ -9,6 +9,7 @@ class LibraryConfig(AppConfig):
     verbose_name = "Session library"
 
     def ready(self) -> None:
-        from kshare.library import checks, signals  # noqa: F401 - checks registers itself
+        from kshare.library import checks, parts, signals  # noqa: F401 - checks registers itself
 
         signals.connect()
+        parts.register()  # its parts of other apps' pages (library/parts.py)

@@ -7,6 +7,7 @@ class PeopleConfig(AppConfig):
     verbose_name = "People"
 
     def ready(self) -> None:
-        from kshare.people import receivers
+        from kshare.people import parts, receivers
 
         receivers.connect()
+        parts.declare()  # the profile's region higher apps fill (people/parts.py)

@@ -27,6 +27,7 @@ from kshare.people import emails
 from kshare.people.models import AccountInvite, Person, Role, Skill, Team
 from kshare.people.offices import office_region_error
 from kshare.people.parsing import SkillsError, skills_parse, timezone_is_known
+from kshare.people.signals import people_imported
 from kshare.tags.models import Tag
 from kshare.tags.services import TagError, tag_names_parse, tag_slug, tags_get_or_create
 
@@ -478,9 +479,8 @@ def people_import_csv(
         raise PeopleImportError(problems)
 
     report = _people_insert(rows)
-    from kshare.recommend.services import recommend_mark_stale
-
-    recommend_mark_stale(reason="people imported from CSV")  # the clock retrains soon
+    # Bulk inserts send no post_save: say so (the recommender marks itself stale).
+    people_imported.send(sender=Person, report=report)
     if progress:
         progress(total, total)
     return report

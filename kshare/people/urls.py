@@ -1,11 +1,10 @@
 from django.urls import path
 
-from kshare.people import views, views_data, views_experts, views_notifications
+from kshare.people import views, views_data, views_notifications
 
 app_name = "people"
 urlpatterns = [
     path("", views.person_list, name="list"),
-    path("experts/", views_experts.experts, name="experts"),
     path("<int:pk>/", views.person_detail, name="profile"),
     path("me/edit/", views.profile_edit, name="edit_profile"),
     path("me/notifications/", views_notifications.notifications, name="notifications"),

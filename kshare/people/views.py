@@ -15,7 +15,6 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from kshare.ideas.selectors import PROFILE_IDEAS, ideas_by_author
 from kshare.people import selectors, services, throttle
 from kshare.people.forms import (
     IMPORT_MAX_BYTES,
@@ -93,21 +92,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {"status": 404, "title": "Not found", "text": "There is no such person here."},
             status=404,
         )
-    limit = selectors.PROFILE_SESSIONS
-    hosted = list(selectors.person_sessions_hosted(viewer=request.user, person=person)[:limit])
-    attended = list(selectors.person_sessions_attended(viewer=request.user, person=person)[:limit])
-    ideas = list(ideas_by_author(viewer=request.user, author=person)[:PROFILE_IDEAS])
+    # The sessions hosted and attended and the ideas are parts the sessions and ideas apps
+    # register for the profile's region (people/parts.py, kshare/core/pages.py).
     return render(
         request,
         "people/detail.html",
-        {
-            "person": person,
-            "hosted": hosted,
-            "attended": attended,
-            "ideas": ideas,
-            "is_me": person.pk == request.user.pk,
-            "nav": "people",
-        },
+        {"person": person, "is_me": person.pk == request.user.pk, "nav": "people"},
     )
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from kshare.core import recurrence
 from kshare.core.timezones import timezone_or_utc
+from kshare.core.widgets import DateTimeLocalInput
 from kshare.people.forms import TimezoneField
 from kshare.people.models import Team
 from kshare.programmes.models import Programme, Visibility
@@ -31,13 +32,6 @@ KEEP_WHEN_MISSING = (
 )
 # Far-off years would overflow when converted between timezones (and mean a typo anyway).
 FIRST_SLOT_YEARS = (2000, 2100)
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
 class ProgrammeForm(forms.ModelForm):

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Protocol
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 
 from kshare.core import recurrence
 from kshare.core.timezones import timezone_or_utc
 from kshare.people.models import Person
 from kshare.people.offices import public_holidays
 from kshare.programmes.models import Programme
-from kshare.sessions.models import Session, State
 from kshare.visibility import rules
 
 
@@ -76,19 +75,6 @@ def programme_reminder_offsets(programme: Programme) -> dict[str, list[int]]:
     }
 
 
-@dataclass(frozen=True)
-class CadenceSlot:
-    """One slot of a programme's cadence (UTC) and the session in it, if any."""
-
-    start: datetime
-    end: datetime
-    session: Session | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.session is None
-
-
 def programme_cadence_starts(
     *,
     programme: Programme,
@@ -112,37 +98,6 @@ def programme_cadence_starts(
         return []
 
 
-def programme_cadence_slots(
-    *, programme: Programme, after: datetime, count: int = 6, before: datetime | None = None
-) -> list[CadenceSlot]:
-    """The next ``count`` cadence slots starting at or after ``after`` (or those before
-    ``before``), each with the scheduled or held session of the programme overlapping it.
-
-    One query, however many slots.
-    """
-    starts = programme_cadence_starts(programme=programme, after=after, before=before, count=count)
-    if not starts:
-        return []
-    length = timedelta(minutes=programme.cadence_minutes)
-    sessions = list(
-        Session.objects.filter(
-            programme=programme,
-            state__in=[State.SCHEDULED, State.HELD],
-            start__lt=starts[-1] + length,
-            end__gt=starts[0],
-        ).order_by("start", "id")
-    )
-    spans = [(s.start, s.end, s) for s in sessions if s.start is not None and s.end is not None]
-    slots = []
-    for start in starts:
-        end = start + length
-        occupying = next(
-            (s for s_start, s_end, s in spans if s_start < end and s_end > start), None
-        )
-        slots.append(CadenceSlot(start, end, occupying))
-    return slots
-
-
 def programme_cadence_tz(programme: Programme) -> zoneinfo.ZoneInfo:
     return timezone_or_utc(programme.cadence_timezone)
 
@@ -158,8 +113,15 @@ def closure_days(*, first: date, last: date) -> set[date]:
     return {day for read in CLOSURE_DAY_READERS for day in read(first=first, last=last)}
 
 
+class _Slot(Protocol):
+    """A cadence slot as far as days off go (``reminders.cadence.CadenceSlot``)."""
+
+    @property
+    def start(self) -> datetime: ...
+
+
 def programme_cadence_days_off(
-    *, programme: Programme, organisers: list[Person], slots: list[CadenceSlot]
+    *, programme: Programme, organisers: list[Person], slots: Sequence[_Slot]
 ) -> set[date]:
     """The cadence's local dates (``programme.cadence_timezone``) among ``slots`` that are off:
     closure days, and public holidays every organiser with an office set has (one query)."""
@@ -174,41 +136,3 @@ def programme_cadence_days_off(
     if calendars:
         off |= set.intersection(*calendars)
     return off
-
-
-def programme_nudge_material(*, programme: Programme, limit: int = 5) -> dict[str, list]:
-    """What an organiser needs to fill an open slot: prospective hosts of the programme who
-    have not declined nor been scheduled yet, and the most wanted open topic requests
-    (company-wide: requests belong to no programme). Two queries.
-    """
-    from kshare.feedback.models import ProspectiveHost
-    from kshare.topics.models import TopicRequest
-
-    hosts = list(
-        ProspectiveHost.objects.filter(
-            programme=programme,
-            status__in=[
-                ProspectiveHost.Status.NEW,
-                ProspectiveHost.Status.CONTACTED,
-                ProspectiveHost.Status.AGREED,
-            ],
-            person__is_active=True,
-        )
-        .select_related("person")
-        .order_by(
-            # Who agreed to host first, then those already contacted, then the new ones.
-            Case(
-                When(status=ProspectiveHost.Status.AGREED, then=Value(0)),
-                When(status=ProspectiveHost.Status.CONTACTED, then=Value(1)),
-                default=Value(2),
-            ),
-            "-created_on",
-            "id",
-        )[:limit]
-    )
-    requests = list(
-        TopicRequest.objects.filter(status=TopicRequest.Status.OPEN, session__isnull=True)
-        .annotate(n_votes=Count("votes", distinct=True))
-        .order_by("-n_votes", "-created_at", "-id")[:limit]
-    )
-    return {"prospective_hosts": hosts, "topic_requests": requests}

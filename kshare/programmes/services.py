@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from kshare.feedback.services import feedback_form_create_default
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
+from kshare.programmes.signals import programme_created
 
 DEFAULT_PROGRAMME_NAME = "Knowledge Sharing"
 
@@ -23,7 +23,7 @@ def programme_default() -> Programme:
                 description="Talks, workshops and lightning talks by colleagues, for colleagues.",
                 is_default=True,
             )
-            feedback_form_create_default(programme=programme, by=None)
+            programme_created.send(sender=Programme, programme=programme, by=None)
             return programme
     except IntegrityError:
         # Another request created it (or a programme of that name exists): use that one.
@@ -34,12 +34,14 @@ def programme_default() -> Programme:
 
 @transaction.atomic
 def programme_create(*, by: Person, name: str, **fields: object) -> Programme:
-    """Create a programme; its creator becomes its first organiser."""
+    """Create a programme; its creator becomes its first organiser. Announces
+    ``programme_created`` in the transaction (the feedback app adds the default form)."""
     base = slugify(name)[:100] or "programme"
     slug, n = base, 2
     while Programme.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     programme = Programme.objects.create(name=name, slug=slug, **fields)
     programme.organisers.add(by)
-    feedback_form_create_default(programme=programme, by=by)
+    # The feedback app gives it its default form, in this transaction (feedback/receivers.py).
+    programme_created.send(sender=Programme, programme=programme, by=by)
     return programme

@@ -7,3 +7,8 @@ class QuestionsConfig(AppConfig):
     name = "kshare.questions"
     label = "questions"
     verbose_name = "Live questions"
+
+    def ready(self) -> None:
+        from kshare.questions import parts
+
+        parts.register()  # its parts of other apps' pages (questions/parts.py)

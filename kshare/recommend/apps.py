@@ -11,4 +11,6 @@ class RecommendConfig(AppConfig):
 
     def ready(self) -> None:
         # A finished training run queues the host finder's refit (experts_adapter).
-        from kshare.recommend import experts_adapter  # noqa: F401
+        from kshare.recommend import experts_adapter, receivers  # noqa: F401
+
+        receivers.connect()  # lower apps' announcements (recommend/receivers.py)

@@ -17,3 +17,6 @@ class SchedulingConfig(AppConfig):
         # Programmes (a lower layer) learns the closure days without importing this app.
         if closure_days not in programme_selectors.CLOSURE_DAY_READERS:
             programme_selectors.CLOSURE_DAY_READERS.append(closure_days)
+        from kshare.scheduling import parts
+
+        parts.register()  # its parts of other apps' pages (scheduling/parts.py)

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from kshare.core.inputs import InputError, form_add_input_error, form_failed
+from kshare.core.widgets import DateTimeLocalInput
 from kshare.people.models import Person, Team
 from kshare.sessions.cohosting import cohost_names_pending
 from kshare.sessions.inputs import (
@@ -26,16 +27,6 @@ from kshare.sessions.models import (
     format_minutes,
 )
 from kshare.tags.forms import TagsField
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """``<input type=datetime-local>``, shown and read in the reader's timezone."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
-
 
 # The typed input's field names -> the forms' (text fields parsed into the input's lists).
 RENAME = {"tags": "tags_text", "cohosts": "cohosts_text"}

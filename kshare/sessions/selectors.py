@@ -188,3 +188,34 @@ def invitation_counts(*, session: Session) -> dict[str, int]:
         no=Count("id", filter=Q(response=no)),
         pending=Count("id", filter=Q(response=Invitation.Response.PENDING)),
     )
+
+
+# -- a person's profile (the parts sessions registers for the people app's profile page) -------
+
+PROFILE_SESSIONS = 20
+
+
+def _profile_sessions(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    return (
+        sessions.exclude(state=State.CANCELLED)
+        .select_related("programme")
+        .order_by(models.F("start").desc(nulls_first=True), "-id")
+    )
+
+
+def person_sessions_hosted(*, viewer: Person, person: Person) -> QuerySet[Session]:
+    """Sessions ``person`` hosts or co-hosts that ``viewer`` may see, newest first."""
+    return _profile_sessions(
+        sessions_visible_to(person=viewer).filter(
+            Exists(SessionHost.objects.filter(session=OuterRef("pk"), person=person))
+        )
+    )
+
+
+def person_sessions_attended(*, viewer: Person, person: Person) -> QuerySet[Session]:
+    """Sessions ``person`` attended that ``viewer`` may see, newest first."""
+    return _profile_sessions(
+        sessions_visible_to(person=viewer).filter(
+            Exists(Attendance.objects.filter(session=OuterRef("pk"), person=person))
+        )
+    )

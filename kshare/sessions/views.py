@@ -7,20 +7,15 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kshare.attendance.views_checkin import checkin_context
-from kshare.attendance.views_log import attendance_log_context
-from kshare.feedback.results import session_feedback_due
-from kshare.ideas.views import idea_context
-from kshare.library.views import materials_context
-from kshare.questions.views import questions_context
 from kshare.sessions import selectors, services
 from kshare.sessions.forms import CancelForm, ScheduleForm, SessionEditForm, SessionProposeForm
 from kshare.sessions.inputs import session_update_input
 from kshare.sessions.invitations import rsvp_set
 from kshare.sessions.keyset import keyset_page
-from kshare.sessions.models import Invitation, Session
+from kshare.sessions.models import Invitation, Session, State
 from kshare.tags.models import Tag
 from kshare.tags.services import TagError, tag_names_parse, tag_slug
 
@@ -117,20 +112,19 @@ def session_tag(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The session page. Other apps' cards (check-in, catch-up, calendar, materials, questions,
+    ideas, attendance log, reminders, the feedback button) are parts they register for its
+    regions (sessions/parts.py, kshare/core/pages.py); the template renders them."""
     session = _visible_session(request, pk)
     can_edit = selectors.session_can_edit(person=request.user, session=session)
+    started = session.start is not None and session.start <= timezone.now()
     return render(
         request,
         "sessions/detail.html",
         {
             **_rsvp_context(request, session),
-            **idea_context(request, session),
-            **materials_context(request, session, can_edit=can_edit),
-            **checkin_context(request, session, can_edit=can_edit),
-            **attendance_log_context(request, session, can_edit=can_edit),
-            **questions_context(request, session, can_edit=can_edit),
             "can_edit": can_edit,
-            "can_see_feedback": can_edit and session_feedback_due(session=session),
+            "can_mark_held": can_edit and session.state == State.SCHEDULED and started,
             "nav": "sessions",
         },
     )
@@ -294,17 +288,11 @@ def session_schedule(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(reverse("sessions:invite", args=[session.pk]) + f"?team={team}")
             messages.success(request, "Scheduled. It now appears on the upcoming list.")
             return redirect(session)
-    from kshare.calendars.views_slots import slot_finder_context
-
+    # The slot finder under the form is the calendars app's part (region "session.schedule").
     return render(
         request,
         "sessions/schedule.html",
-        {
-            "form": form,
-            "session": session,
-            "lead_days": session.programme.lead_time_days,
-            **slot_finder_context(request, session),
-        },
+        {"form": form, "session": session, "lead_days": session.programme.lead_time_days},
     )
 
 

@@ -14,8 +14,9 @@ from kshare.feedback.models import ProspectiveHost
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
 from kshare.programmes.models import Programme
 from kshare.programmes.reminder_offsets import OffsetsError, offsets_parse
-from kshare.programmes.selectors import programme_cadence_slots, programme_reminder_offsets
+from kshare.programmes.selectors import programme_reminder_offsets
 from kshare.programmes.tests.factories import ProgrammeFactory
+from kshare.scheduling.reminders.cadence import programme_cadence_slots
 from kshare.scheduling.rhythm.models import ClosureDay
 from kshare.sessions.models import State
 from kshare.sessions.tests.factories import SessionFactory

@@ -20,28 +20,114 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, Value, When
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from kshare.feedback.models import ProspectiveHost
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import (
-    CadenceSlot,
     programme_cadence_days_off,
-    programme_cadence_slots,
+    programme_cadence_starts,
     programme_cadence_tz,
-    programme_nudge_material,
 )
 from kshare.scheduling.reminders.models import CadenceNudge
+from kshare.sessions.models import Session, State
+from kshare.topics.models import TopicRequest
 
 logger = logging.getLogger(__name__)
 
 NUDGE_HORIZON = timedelta(days=28)
 # At most this many slots of one programme are looked at per run (a daily cadence has 20).
 MAX_SLOTS = 40
+
+
+# -- the slots and what fills them (read by the nudge and by the programme page's cadence card,
+# reminders/parts.py); here rather than in programmes, which sits below sessions, feedback and
+# topics
+
+
+@dataclass(frozen=True)
+class CadenceSlot:
+    """One slot of a programme's cadence (UTC) and the session in it, if any."""
+
+    start: datetime
+    end: datetime
+    session: Session | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.session is None
+
+
+def programme_cadence_slots(
+    *, programme: Programme, after: datetime, count: int = 6, before: datetime | None = None
+) -> list[CadenceSlot]:
+    """The next ``count`` cadence slots starting at or after ``after`` (or those before
+    ``before``), each with the scheduled or held session of the programme overlapping it.
+
+    One query, however many slots.
+    """
+    starts = programme_cadence_starts(programme=programme, after=after, before=before, count=count)
+    if not starts:
+        return []
+    length = timedelta(minutes=programme.cadence_minutes)
+    sessions = list(
+        Session.objects.filter(
+            programme=programme,
+            state__in=[State.SCHEDULED, State.HELD],
+            start__lt=starts[-1] + length,
+            end__gt=starts[0],
+        ).order_by("start", "id")
+    )
+    spans = [(s.start, s.end, s) for s in sessions if s.start is not None and s.end is not None]
+    slots = []
+    for start in starts:
+        end = start + length
+        occupying = next(
+            (s for s_start, s_end, s in spans if s_start < end and s_end > start), None
+        )
+        slots.append(CadenceSlot(start, end, occupying))
+    return slots
+
+
+def programme_nudge_material(*, programme: Programme, limit: int = 5) -> dict[str, list]:
+    """What an organiser needs to fill an open slot: prospective hosts of the programme who
+    have not declined nor been scheduled yet, and the most wanted open topic requests
+    (company-wide: requests belong to no programme). Two queries.
+    """
+    hosts = list(
+        ProspectiveHost.objects.filter(
+            programme=programme,
+            status__in=[
+                ProspectiveHost.Status.NEW,
+                ProspectiveHost.Status.CONTACTED,
+                ProspectiveHost.Status.AGREED,
+            ],
+            person__is_active=True,
+        )
+        .select_related("person")
+        .order_by(
+            # Who agreed to host first, then those already contacted, then the new ones.
+            Case(
+                When(status=ProspectiveHost.Status.AGREED, then=Value(0)),
+                When(status=ProspectiveHost.Status.CONTACTED, then=Value(1)),
+                default=Value(2),
+            ),
+            "-created_on",
+            "id",
+        )[:limit]
+    )
+    requests = list(
+        TopicRequest.objects.filter(status=TopicRequest.Status.OPEN, session__isnull=True)
+        .annotate(n_votes=Count("votes", distinct=True))
+        .order_by("-n_votes", "-created_at", "-id")[:limit]
+    )
+    return {"prospective_hosts": hosts, "topic_requests": requests}
 
 
 @dataclass

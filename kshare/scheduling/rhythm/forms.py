@@ -6,12 +6,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from kshare.core.recurrence import timezone_get
+from kshare.core.widgets import DateTimeLocalInput
 from kshare.people.forms import TimezoneField
 from kshare.people.models import Team
 from kshare.people.offices import country_choices
 from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.scheduling.rhythm.services import MAX_DURATION_MINUTES
-from kshare.sessions.forms import DateTimeLocalInput
 
 CUSTOM = "custom"
 # (value, label, RRULE); "custom" reads the rule field.

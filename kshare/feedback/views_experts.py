@@ -1,4 +1,5 @@
-"""The expertise directory: "who knows Kubernetes?"."""
+"""The expertise directory: "who knows Kubernetes?" (``/people/experts/``; the ranking reads
+feedback, so the page lives here rather than in people: kshare/feedback/experts.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from kshare.people.selectors import experts_for, skill_tag_find, skills_most_common
+from kshare.feedback.experts import experts_for
+from kshare.people.selectors import skill_tag_find, skills_most_common
 from kshare.tags.models import Tag
 from kshare.tags.services import MAX_TAG_LENGTH
 
@@ -32,4 +34,4 @@ def experts(request: HttpRequest) -> HttpResponse:
             .distinct()
             .order_by("name")[:10]
         )
-    return render(request, "people/experts.html", context)
+    return render(request, "feedback/experts.html", context)
