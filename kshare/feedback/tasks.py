@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.tasks import task
+
+from kshare.feedback.dispatch import feedback_dispatch, feedback_tick
+from kshare.sessions.models import Session
 
 
 @task
 def feedback_dispatch_session(session_id: int) -> int:
     """Send the feedback form for a session that has just ended; returns the mails sent."""
-    # Imported here: kshare.sessions.services enqueues this task.
-    from kshare.feedback.dispatch import feedback_dispatch
-    from kshare.sessions.models import Session
-
     session = Session.objects.filter(pk=session_id).first()
     if session is None:
         return 0
@@ -21,8 +22,4 @@ def feedback_dispatch_session(session_id: int) -> int:
 @task
 def feedback_tick_task() -> dict[str, int]:
     """The periodic feedback work (dispatch, reminders, retries); enqueued by the clock."""
-    from dataclasses import asdict
-
-    from kshare.feedback.dispatch import feedback_tick
-
     return asdict(feedback_tick())

@@ -12,6 +12,7 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from kshare.programmes import selectors as programme_selectors
+        from kshare.scheduling.reminders import receivers  # noqa: F401 - connects the receivers
         from kshare.scheduling.rhythm.daysoff import closure_days
 
         # Programmes (a lower layer) learns the closure days without importing this app.

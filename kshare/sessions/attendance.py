@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kshare.people.models import Person
+from kshare.sessions import signals
 from kshare.sessions.models import Attendance, AttendanceChange, Session, State
 
 
@@ -44,17 +45,15 @@ def attendance_add(
             by=by,
             after_held=locked.state == State.HELD,
         )
-        if locked.state == State.HELD:
-            _feedback_dispatch(session_id=locked.pk)
+        # Someone added after "held" gets the feedback form now (kshare.feedback's receiver).
+        after_held = locked.state == State.HELD
+        transaction.on_commit(
+            lambda: signals.attendance_added.send_robust(
+                Session, session_id=locked.pk, person_id=person.pk, by=by, after_held=after_held
+            ),
+            robust=True,
+        )
     return attendance, created
-
-
-def _feedback_dispatch(*, session_id: int) -> None:
-    """Someone added after "held" gets the feedback form now, not at the clock's next round (the
-    dispatch sends only to those without a request, so the others get nothing twice)."""
-    from kshare.feedback.tasks import feedback_dispatch_session
-
-    transaction.on_commit(lambda: feedback_dispatch_session.enqueue(session_id), robust=True)
 
 
 @transaction.atomic

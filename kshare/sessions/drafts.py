@@ -11,68 +11,21 @@ JavaScript needed) accept or decline:
   the proposer, who can find someone else.
 
 The mails are queued in the outbox inside the transaction that proposes or answers, so they
-exist exactly when the change does.
+exist exactly when the change does (``kshare.sessions.draft_mail``, which ``session_propose``
+calls as well).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from kshare.outbox.services import mail_queue, one_line
+from kshare.outbox.services import one_line
 from kshare.people.models import Person
+from kshare.sessions.draft_mail import ACCEPTED, DECLINED, draft_mail_send
 from kshare.sessions.models import Session, SessionChange, SessionHost, State
-
-REQUEST = "draft_host_request"
-ACCEPTED = "draft_host_accepted"
-DECLINED = "draft_host_declined"
-
-
-def draft_answer_link(session: Session) -> str:
-    return settings.SITE_URL + reverse("sessions:hosting", args=[session.pk])
-
-
-def _send(*, kind: str, to: Person, subject: str, session: Session, **extra: object) -> None:
-    context = {
-        "person": to,
-        "session": session,
-        "programme": session.programme,
-        "session_link": settings.SITE_URL + session.get_absolute_url(),
-        "answer_link": draft_answer_link(session),
-        "site_name": settings.KSHARE_ORGANISATION_NAME,
-        **extra,
-    }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"sessions/email/{kind}.txt", context),
-        to=[to.email],
-    )
-    message.attach_alternative(
-        render_to_string(f"sessions/email/{kind}.html", context), "text/html"
-    )
-    mail_queue(message, kind=kind)
-
-
-def draft_host_ask(*, session: Session, host: Person, proposed_by: Person) -> None:
-    """Mail ``host`` that ``proposed_by`` proposed ``session`` for them to host; call inside the
-    transaction that created the draft."""
-    if not host.is_active:
-        return
-    _send(
-        kind=REQUEST,
-        to=host,
-        subject=(
-            f"{one_line(proposed_by.display_name)} proposes that you host "
-            f"“{one_line(session.title)}”"
-        ),
-        session=session,
-        proposed_by=proposed_by,
-    )
+from kshare.sessions.services import session_cancel
 
 
 def draft_host(session: Session) -> SessionHost | None:
@@ -120,7 +73,7 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
             note="accepted to host it",
         )
         if proposer is not None and proposer.is_active:
-            _send(
+            draft_mail_send(
                 kind=ACCEPTED,
                 to=proposer,
                 subject=(f"{one_line(person.display_name)} will host “{one_line(locked.title)}”"),
@@ -128,11 +81,9 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
                 host=person,
             )
     else:
-        from kshare.sessions.services import session_cancel
-
         session_cancel(session=locked, by=person, reason="declined to host it")
         if proposer is not None and proposer.is_active:
-            _send(
+            draft_mail_send(
                 kind=DECLINED,
                 to=proposer,
                 subject=(

@@ -27,6 +27,7 @@ from django.utils import timezone
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
 from kshare.people.models import Person, Team
+from kshare.sessions import signals
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 from kshare.sessions.selectors import seats_taken, session_can_edit
 from kshare.sessions.tasks import invitation_mail_promoted, invitations_mail
@@ -180,6 +181,17 @@ def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
     invitation.save(update_fields=["response", "responded_at", "waitlisted_at"])
     if held_seat and response != Invitation.Response.YES:
         waitlist_promote(session=locked)
+    waitlisted = invitation.waitlisted_at is not None
+    transaction.on_commit(
+        lambda: signals.rsvp_changed.send_robust(
+            Session,
+            session_id=locked.pk,
+            person_id=person.pk,
+            response=response,
+            waitlisted=waitlisted,
+        ),
+        robust=True,
+    )
     return invitation
 
 

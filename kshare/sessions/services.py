@@ -1,4 +1,8 @@
-"""Every write to sessions: views, commands, tasks and the demo all call these."""
+"""Every write to sessions: views, commands, tasks and the demo all call these.
+
+What other apps do about a change (reminders, topic mails, feedback, webhooks) they do in their
+own receivers of the domain signals these services send (``kshare.sessions.signals``).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from django.utils import timezone
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.services import programme_default
-from kshare.scheduling.reminders.services import reminders_plan
-from kshare.sessions import cohosting
+from kshare.sessions import cohosting, signals
+from kshare.sessions.draft_mail import draft_host_ask
 from kshare.sessions.invitations import waitlist_promote
 from kshare.sessions.mail_owed import hosts_mark_owed, invitations_mark_changed
 from kshare.sessions.models import (
@@ -32,7 +36,6 @@ from kshare.sessions.models import (
     format_minutes,
 )
 from kshare.tags.models import Tag
-from kshare.topics.tasks import notify_topic_requesters
 from kshare.visibility import rules
 
 
@@ -154,9 +157,12 @@ def session_propose(
         note=f"on behalf of {by.display_name}" if proposed_by else "",
     )
     if proposed_by is not None:
-        from kshare.sessions.drafts import draft_host_ask
-
         draft_host_ask(session=session, host=by, proposed_by=proposed_by)
+    proposer = proposed_by or by
+    transaction.on_commit(
+        lambda: signals.session_proposed.send_robust(Session, session_id=session.pk, by=proposer),
+        robust=True,
+    )
     return session
 
 
@@ -208,11 +214,23 @@ def session_update(
         old_start=old_start if moved else None,
         new_start=session.start if moved else None,
     )
-    if session.state == State.SCHEDULED:  # a new start or programme: reminders follow
-        reminders_plan(session=session)
+    # A scheduled session's reminders follow a new start or programme (in this transaction).
+    signals.session_changing.send(
+        Session, session=session, change=signals.RESCHEDULED if moved else signals.EDITED
+    )
     _invitations_after_update(session=session, locked=locked, moved=moved)
+    transaction.on_commit(
+        lambda: signals.session_changed.send_robust(Session, session_id=session.pk, by=by),
+        robust=True,
+    )
     if moved:
-        _webhooks_emit(event="session.scheduled", session_id=session.pk, rescheduled=True)
+        new_start = session.start
+        transaction.on_commit(
+            lambda: signals.session_rescheduled.send_robust(
+                Session, session_id=session.pk, by=by, old_start=old_start, new_start=new_start
+            ),
+            robust=True,
+        )
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session) if moved else [])
 
 
@@ -276,13 +294,27 @@ def session_schedule(
         old_start=old_start,
         new_start=start,
     )
-    reminders_plan(session=session)  # plans the reminders, or moves the pending ones
+    # The reminders are planned, or the pending ones moved, in this transaction.
+    signals.session_changing.send(
+        Session, session=session, change=signals.RESCHEDULED if rescheduled else signals.SCHEDULED
+    )
     if rescheduled:
         _invitations_notify(session=session)  # REQUEST with the new time to invitees
     _hosts_notify(session=session)  # the hosts' confirmation or new time
-    # People who asked for this topic hear about it once the schedule is committed.
-    transaction.on_commit(lambda: notify_topic_requesters.enqueue(session.pk))
-    _webhooks_emit(event="session.scheduled", session_id=session.pk, rescheduled=rescheduled)
+    if rescheduled:
+        transaction.on_commit(
+            lambda: signals.session_rescheduled.send_robust(
+                Session, session_id=session.pk, by=by, old_start=old_start, new_start=start
+            ),
+            robust=True,
+        )
+    else:
+        transaction.on_commit(
+            lambda: signals.session_scheduled.send_robust(
+                Session, session_id=session.pk, by=by, start=start
+            ),
+            robust=True,
+        )
     return ScheduleResult(session=session, warnings=_lead_time_warnings(session))
 
 
@@ -315,12 +347,14 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
     # The hosts' summary is owed from now on, sent once the feedback has closed
     # (kshare/feedback/summary.py).
     Session.objects.filter(pk=session.pk).update(host_summary_due_at=timezone.now())
-    # Imported here: the feedback app imports the sessions models.
-    from kshare.feedback.tasks import feedback_dispatch_session
-
-    # Attendees get the feedback form once the session is committed as held.
-    transaction.on_commit(lambda: feedback_dispatch_session.enqueue(session.pk))
-    _webhooks_emit(event="session.held", session_id=session.pk)
+    signals.session_changing.send(Session, session=session, change=signals.HELD)
+    # Attendees get the feedback form once the session is committed as held (kshare.feedback).
+    transaction.on_commit(
+        lambda: signals.session_held.send_robust(
+            Session, session_id=session.pk, by=by, automatic=automatic
+        ),
+        robust=True,
+    )
     return session
 
 
@@ -344,21 +378,17 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
         to_state=State.CANCELLED,
         note=reason[:500],
     )
-    reminders_plan(session=session)  # drops the pending reminders
+    # The pending reminders are dropped in this transaction.
+    signals.session_changing.send(Session, session=session, change=signals.CANCELLED)
     _invitations_notify(session=session)  # METHOD:CANCEL to everyone mailed an invitation
     _hosts_notify(session=session)  # and to the hosts who had it in their calendar
-    _webhooks_emit(event="session.cancelled", session_id=session.pk)
-    return session
-
-
-def _webhooks_emit(*, event: str, session_id: int, rescheduled: bool = False) -> None:
-    """Announce a session event to webhook subscribers once the change is committed."""
-    from kshare.webhooks.services import webhooks_emit_session
-
     transaction.on_commit(
-        lambda: webhooks_emit_session(event=event, session_id=session_id, rescheduled=rescheduled),
+        lambda: signals.session_cancelled.send_robust(
+            Session, session_id=session.pk, by=by, from_state=from_state
+        ),
         robust=True,
     )
+    return session
 
 
 def _hosts_notify(*, session: Session) -> None:

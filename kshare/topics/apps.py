@@ -7,3 +7,6 @@ class TopicsConfig(AppConfig):
     name = "kshare.topics"
     label = "topics"
     verbose_name = "Topic requests"
+
+    def ready(self) -> None:
+        from kshare.topics import receivers  # noqa: F401 - connects the receivers

@@ -6,12 +6,40 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from kshare.sessions import signals
 from kshare.web.leases import workers_lost
+from kshare.webhooks.models import Event
+from kshare.webhooks.services import webhooks_emit_session, webhooks_recover_lost
 
 
 @receiver(workers_lost, dispatch_uid="webhooks_workers_lost")
 def take_back_lost_deliveries(*, worker_ids: tuple[str, ...], **kwargs: Any) -> None:
     """A dead worker's deliveries in flight are queued again at once (one attempt counted)."""
-    from kshare.webhooks.services import webhooks_recover_lost
-
     webhooks_recover_lost(worker_ids=worker_ids)
+
+
+# Session events, sent on commit: a rolled-back change announces nothing, and a webhook problem
+# never fails the change (the signals are sent robustly).
+
+
+@receiver(signals.session_scheduled, dispatch_uid="webhooks_session_scheduled")
+def session_scheduled(*, session_id: int, **kwargs: Any) -> None:
+    webhooks_emit_session(event=Event.SESSION_SCHEDULED.value, session_id=session_id)
+
+
+@receiver(signals.session_rescheduled, dispatch_uid="webhooks_session_rescheduled")
+def session_rescheduled(*, session_id: int, **kwargs: Any) -> None:
+    """A move is announced as ``session.scheduled`` with ``"rescheduled": true``."""
+    webhooks_emit_session(
+        event=Event.SESSION_SCHEDULED.value, session_id=session_id, rescheduled=True
+    )
+
+
+@receiver(signals.session_cancelled, dispatch_uid="webhooks_session_cancelled")
+def session_cancelled(*, session_id: int, **kwargs: Any) -> None:
+    webhooks_emit_session(event=Event.SESSION_CANCELLED.value, session_id=session_id)
+
+
+@receiver(signals.session_held, dispatch_uid="webhooks_session_held")
+def session_held(*, session_id: int, **kwargs: Any) -> None:
+    webhooks_emit_session(event=Event.SESSION_HELD.value, session_id=session_id)
