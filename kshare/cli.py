@@ -513,11 +513,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_lease(*, reload: bool):  # -> kshare.web.leases.LeaseKeeper | None
+def _start_lease(*, reload: bool):  # -> kshare.core.leases.LeaseKeeper | None
     """The worker's lease: a killed worker's running task is taken back by the others."""
     from django.db import DatabaseError
 
-    from kshare.web.leases import lease_start
+    from kshare.core.leases import lease_start
 
     # With --reload the parent process only restarts its child; the child runs the tasks.
     if reload and os.environ.get("RUN_MAIN") != "true":
@@ -531,11 +531,11 @@ def _start_lease(*, reload: bool):  # -> kshare.web.leases.LeaseKeeper | None
         ) from None
 
 
-def _start_clock(*, reload: bool):  # -> kshare.web.clock.Clock | None
+def _start_clock(*, reload: bool):  # -> kshare.core.clock.Clock | None
     """The periodic tasks (feedback dispatch, reminders): the database backend has no scheduler."""
     from django.conf import settings
 
-    from kshare.web.clock import clock_start
+    from kshare.core.clock import clock_start
 
     # With --reload the parent process only restarts its child; the child runs the clock.
     if reload and os.environ.get("RUN_MAIN") != "true":

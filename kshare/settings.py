@@ -279,7 +279,7 @@ KSHARE_ACCOUNT_INVITE_DAYS = config.env_int("KSHARE_ACCOUNT_INVITE_DAYS", 14, mi
 # Seconds between the worker clock's periodic tasks (feedback dispatch, reminders); 0 = off.
 KSHARE_TICK_SECONDS = config.env_int("KSHARE_TICK_SECONDS", 60, minimum=0)
 # A worker that has not renewed its lease for this long is taken for dead: the tasks it left
-# running are queued again (kshare/web/leases.py). Renewed every quarter of it.
+# running are queued again (kshare/core/leases.py). Renewed every quarter of it.
 KSHARE_WORKER_LEASE_SECONDS = config.env_int("KSHARE_WORKER_LEASE_SECONDS", 60, minimum=1)
 # Working hours the slot finder proposes times in, Monday to Friday in each person's timezone.
 KSHARE_WORKING_HOURS = config.env_str("KSHARE_WORKING_HOURS", "09:00-17:30")

@@ -20,10 +20,10 @@ from kshare.attendance import selectors
 from kshare.attendance.log import attendance_add_refusal, attendance_log_add, attendance_log_remove
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
+from kshare.core.csv_export import csv_writer
 from kshare.people.models import Person
 from kshare.sessions.models import Attendance, Session, State
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
-from kshare.web.csv_export import csv_writer
 
 # The live list asks the server again this often (htmx polling; without JS: reload the page).
 POLL_SECONDS = 5

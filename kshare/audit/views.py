@@ -13,7 +13,7 @@ from kshare.audit.forms import AuditFilterForm
 from kshare.audit.models import AuditEntry
 from kshare.audit.selectors import audit_allowed, audit_entries, audit_target_types
 from kshare.audit.services import audit_record
-from kshare.web.csv_export import csv_writer
+from kshare.core.csv_export import csv_writer
 
 PAGE_SIZE = 50
 

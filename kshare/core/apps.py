@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
 
     name = "kshare.core"
     label = "core"
+
+    def ready(self) -> None:
+        from kshare.core import leases  # noqa: F401 - registers the check of the lease length

@@ -17,12 +17,12 @@ from django.utils.translation import get_language
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
+from kshare.core.csv_export import csv_writer
 from kshare.dashboard.charts import grouped_bar_chart
 from kshare.dashboard.figures import FIGURES, FigureResult
 from kshare.dashboard.forms import FilterForm
 from kshare.dashboard.selectors import dashboard_allowed, figures_cached
 from kshare.feedback.charts import trend_chart
-from kshare.web.csv_export import csv_writer
 
 FILTER_KEYS = ("programme", "team", "period", "start", "end")
 # The order the page shows the figures in: what is happening (sessions, who comes, who hosts,

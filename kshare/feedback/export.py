@@ -1,4 +1,4 @@
-"""CSV export of feedback responses (RFC 4180, through the one safe writer ``web.csv_export``).
+"""CSV export of feedback responses (RFC 4180, through the one safe writer ``core.csv_export``).
 
 One row per response: session, date submitted, optionally the person (only when the caller
 says names are allowed — organisers and admins of programmes without anonymity), then one
@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from kshare.core.csv_export import csv_writer
 from kshare.feedback.models import Answer, Question, Response
 from kshare.feedback.results import shuffle_key
-from kshare.web.csv_export import csv_writer
 
 
 def _cell(question: Question, row: dict) -> str:

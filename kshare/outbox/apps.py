@@ -12,4 +12,5 @@ class OutboxConfig(AppConfig):
         from kshare.outbox import (
             checks,  # noqa: F401 - registers the production check
             receivers,  # noqa: F401 - connects the receivers
+            tasks,  # noqa: F401 - binds the tasks to the outbox queue
         )

@@ -4,20 +4,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kshare.core.models import ClaimedItem
 
-class OutboxMessage(models.Model):
+
+class OutboxMessage(ClaimedItem):
     """One outgoing e-mail, stored before it is sent so that nothing is ever dropped.
 
     The message is kept in parts (not as rendered MIME) so that it is rebuilt as an
     ``EmailMultiAlternatives`` when sent: text body, optional HTML alternative, other text
     alternatives (an invitation's ``text/calendar; method=REQUEST``), attachments.
     """
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
 
     kind = models.CharField(max_length=60, db_index=True, help_text="The message template.")
     from_email = models.CharField(max_length=320, blank=True)
@@ -32,17 +28,10 @@ class OutboxMessage(models.Model):
     # [{"filename": ..., "content_b64": ..., "mimetype": ...}]
     attachments = models.JSONField(default=list, blank=True)
     headers = models.JSONField(default=dict, blank=True)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
+    # status, attempts, last_error, claimed_at, claimed_by: ClaimedItem (the queue's columns).
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
-    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    # The lease id of the worker sending it (kshare.web.leases); empty outside a worker.
-    claimed_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

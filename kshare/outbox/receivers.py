@@ -6,7 +6,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from kshare.web.leases import workers_lost
+from kshare.core.leases import workers_lost
 
 
 @receiver(workers_lost, dispatch_uid="outbox_workers_lost")

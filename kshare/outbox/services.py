@@ -17,7 +17,7 @@ A failed attempt is never the end of a message:
 
 Every state change is a conditional UPDATE, so two workers never send one message twice; a
 message whose worker died while sending is put back, counted as an attempt: at once when that
-worker's lease expires (``kshare.web.leases`` announces it, ``outbox_recover_lost``), else by the
+worker's lease expires (``kshare.core.leases`` announces it, ``outbox_recover_lost``), else by the
 tick once it has been *sending* for more than ``STALE_AFTER``.
 
 Delivery is at least once, and a duplicate is recognisable: each row gets its Message-ID when it
@@ -37,7 +37,6 @@ import email.policy
 import logging
 import smtplib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -51,18 +50,18 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+# STALE_AFTER and backoff are named in this module's rules; TickResult is outbox_tick's answer.
+from kshare.core.queue import STALE_AFTER as STALE_AFTER
+from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
+from kshare.core.queue import backoff as backoff
 from kshare.outbox.categories import CATEGORIES, category_for
 from kshare.outbox.models import OutboxMessage
 from kshare.outbox.preferences import mail_recipient, settings_link, unsubscribe_link
-from kshare.web.claims import STALE_AFTER, backoff, claims_recover_lost, claims_recover_stale
-from kshare.web.leases import current_worker_id
 
 logger = logging.getLogger(__name__)
 
 Status = OutboxMessage.Status
 
-# Upper bound of messages one tick sends; the rest wait for the next tick.
-TICK_BATCH = 100
 ERROR_MAX_LENGTH = 2000
 SUBJECT_MAX_LENGTH = 998
 # Kinds whose text holds a one-time secret link (sign-up, password reset): not shown on the
@@ -71,16 +70,12 @@ ONE_TIME_LINK_KINDS = frozenset({"account_invite", "password_reset"})
 LINK_REMOVED_TEXT = "(Removed after sending: this mail held a one-time link.)"
 
 
-@dataclass(frozen=True)
-class TickResult:
-    recovered: int
-    sent: int
-    retrying: int
-    failed: int
-
-
 def _max_attempts() -> int:
     return int(settings.KSHARE_MAIL_MAX_ATTEMPTS)
+
+
+# The claim/retry queue of the outbox; ``outbox.tasks`` binds ``outbox_send`` and the tick.
+OUTBOX = ClaimQueue(OutboxMessage, max_attempts=_max_attempts, what="outbox message")
 
 
 # --- storing ------------------------------------------------------------------------------
@@ -258,9 +253,7 @@ def mail_queue(message: EmailMessage, *, kind: str) -> OutboxMessage | None:
         attachments=_attachment_parts(message),
         headers=_headers(message),
     )
-    from kshare.outbox.tasks import outbox_send
-
-    outbox_send.enqueue(stored.pk)
+    OUTBOX.enqueue(stored.pk)
     return stored
 
 
@@ -414,30 +407,13 @@ def error_is_connection(error: BaseException) -> bool:
     return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
-def _defer(message_id: int, when: datetime) -> None:
-    """Also enqueue a task for the exact retry time, where the task backend can defer."""
-    from kshare.outbox.tasks import outbox_send
-
-    try:
-        if outbox_send.get_backend().supports_defer:
-            outbox_send.using(run_after=when).enqueue(message_id)
-    except Exception:  # the tick sends it anyway
-        logger.exception("Could not enqueue the retry of outbox message %s", message_id)
-
-
 def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | None]:
     """Claim and send one due message: ("", None) when not claimed, else its new status."""
-    # The claim is stamped with the real time (a long tick's ``now`` would age it).
-    claimed_at = timezone.now()
-    claimed = OutboxMessage.objects.filter(
-        pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, claimed_at=claimed_at, claimed_by=current_worker_id())
-    if claimed != 1:  # sent, failed, not due yet, or another worker has it
+    claimed_at = OUTBOX.claim(message_id, now=now)
+    if claimed_at is None:  # sent, failed, not due yet, or another worker has it
         return "", None
     stored = OutboxMessage.objects.get(pk=message_id)
-    # Only the holder of this claim records the result: a claim the tick took back as stale
-    # (and someone else took since) is left alone.
-    mine = OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, claimed_at=claimed_at)
+    mine = OUTBOX.mine(message_id, claimed_at)
     attempts = stored.attempts + 1
     mailer = mailers.default
     try:
@@ -447,7 +423,7 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
         mailer.send_messages([message_build(stored)])
     except Exception as error:  # SMTP and network errors alike: kept, retried later
         _close(mailer, message_id)
-        if error_is_permanent(error) or attempts >= _max_attempts():
+        if error_is_permanent(error) or OUTBOX.is_last(attempts):
             logger.warning("Outbox message %s failed for good: %s", message_id, error)
             mine.update(
                 status=Status.FAILED,
@@ -456,7 +432,9 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
                 claimed_at=None,
             )
             return Status.FAILED, error
-        when = timezone.now() + backoff(attempts)
+        when = OUTBOX.retry_later(
+            mine, pk=message_id, attempts=attempts, last_error=_error_text(error)
+        )
         logger.warning(
             "Outbox message %s: attempt %s failed (%s); next at %s",
             message_id,
@@ -464,14 +442,6 @@ def _deliver(message_id: int, *, now: datetime) -> tuple[str, BaseException | No
             error,
             when.isoformat(),
         )
-        if mine.update(
-            status=Status.QUEUED,
-            attempts=attempts,
-            last_error=_error_text(error),
-            next_attempt_at=when,
-            claimed_at=None,
-        ):
-            _defer(message_id, when)
         return Status.QUEUED, error
     # A success keeps last_error: it tells why earlier attempts failed.
     secret = {"body": LINK_REMOVED_TEXT, "html": ""} if stored.kind in ONE_TIME_LINK_KINDS else {}
@@ -509,30 +479,14 @@ def outbox_recover_stale(*, now: datetime | None = None) -> int:
     The interrupted send counts as an attempt (it may have reached the server, and a message
     that crashes its worker every time must not be tried forever).
     """
-    return claims_recover_stale(
-        OutboxMessage,
-        now=now or timezone.now(),
-        stale_after=STALE_AFTER,
-        max_attempts=_max_attempts(),
-    )
+    return OUTBOX.recover_stale(now=now)
 
 
 def outbox_recover_lost(*, worker_ids: Iterable[str], now: datetime | None = None) -> int:
     """Put messages that workers whose lease expired were sending back in the queue, and send
     them now; returns how many. Counted as an attempt, as a stale claim is; the resend carries
     the row's Message-ID."""
-    from kshare.outbox.tasks import outbox_send
-
-    queued = claims_recover_lost(
-        OutboxMessage,
-        worker_ids=worker_ids,
-        now=now or timezone.now(),
-        max_attempts=_max_attempts(),
-    )
-    # The message's own task may already have run and found it *sending*: a new one sends it.
-    for message_id in queued:
-        outbox_send.enqueue(message_id)
-    return len(queued)
+    return OUTBOX.recover_lost(worker_ids=worker_ids, now=now)
 
 
 def outbox_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:
@@ -541,25 +495,11 @@ def outbox_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> Tick
     Oldest due first. When the mail server cannot be reached, the rest of the batch waits for
     the next tick instead of each waiting for its own connection timeout.
     """
-    now = now or timezone.now()
-    recovered = outbox_recover_stale(now=now)
-    due = list(
-        OutboxMessage.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:batch]
-    )
-    counts = {Status.SENT: 0, Status.QUEUED: 0, Status.FAILED: 0}
-    for message_id in due:
-        status, error = _deliver(message_id, now=now)
-        if status:
-            counts[Status(status)] += 1
-        if error is not None and error_is_connection(error):
-            break
-    return TickResult(
-        recovered=recovered,
-        sent=counts[Status.SENT],
-        retrying=counts[Status.QUEUED],
-        failed=counts[Status.FAILED],
+    return OUTBOX.tick(
+        lambda message_id, now: _deliver(message_id, now=now),
+        now=now,
+        batch=batch,
+        stop=error_is_connection,
     )
 
 
@@ -573,19 +513,9 @@ def outbox_retry(*, message_ids: list[int], now: datetime | None = None) -> int:
     Sent messages and those being sent are left alone. The attempts count is kept: a failed
     message that fails again is failed again.
     """
-    now = now or timezone.now()
-    ids = list(
-        OutboxMessage.objects.filter(
-            pk__in=message_ids, status__in=[Status.QUEUED, Status.FAILED]
-        ).values_list("pk", flat=True)
-    )
-    count = OutboxMessage.objects.filter(
-        pk__in=ids, status__in=[Status.QUEUED, Status.FAILED]
-    ).update(status=Status.QUEUED, next_attempt_at=now)
-    from kshare.outbox.tasks import outbox_send
-
+    count, ids = OUTBOX.retry(message_ids, now=now)
     for message_id in ids:
-        outbox_send.enqueue(message_id)
+        OUTBOX.enqueue(message_id)
     return count
 
 
@@ -595,12 +525,4 @@ def outbox_retry_failed(*, now: datetime | None = None) -> int:
 
     The tick sends them in batches (one tick is enqueued at once), not one task each.
     """
-    now = now or timezone.now()
-    count = OutboxMessage.objects.filter(status=Status.FAILED).update(
-        status=Status.QUEUED, next_attempt_at=now
-    )
-    if count:
-        from kshare.outbox.tasks import outbox_tick_task
-
-        outbox_tick_task.enqueue()
-    return count
+    return OUTBOX.retry_failed(now=now)

@@ -10,6 +10,5 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from kshare.web import (
             backends,  # noqa: F401 - registers the deploy check of the shared cache
-            leases,  # noqa: F401 - registers the check of the lease length
             production,  # noqa: F401 - registers the production checks
         )

@@ -9,4 +9,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from kshare.webhooks import receivers  # noqa: F401 - connects the receivers
+        from kshare.webhooks import (
+            receivers,  # noqa: F401 - connects the receivers
+            tasks,  # noqa: F401 - binds the tasks to the deliveries' queue
+        )

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from kshare.core.leases import workers_lost
 from kshare.sessions import signals
-from kshare.web.leases import workers_lost
 from kshare.webhooks.models import Event
 from kshare.webhooks.services import webhooks_emit_session, webhooks_recover_lost
 

@@ -38,7 +38,6 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,11 +50,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
+from kshare.core.queue import backoff as backoff
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_can_edit
-from kshare.web.claims import STALE_AFTER, backoff, claims_recover_lost, claims_recover_stale
-from kshare.web.leases import current_worker_id
 from kshare.webhooks import transport
 from kshare.webhooks.addresses import AddressRefused, AllowList, addresses_check, host_problem
 from kshare.webhooks.models import URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
@@ -64,23 +63,18 @@ logger = logging.getLogger(__name__)
 
 Status = WebhookDelivery.Status
 EVENTS = tuple(e.value for e in Event)
-TICK_BATCH = 100
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_TIMEOUT = 10
 USER_AGENT = "kshare-webhooks/1"
 SIGNATURE_HEADER = "X-Kshare-Signature"
 
 
-@dataclass(frozen=True)
-class TickResult:
-    recovered: int
-    sent: int
-    retrying: int
-    failed: int
-
-
 def _max_attempts() -> int:
     return int(getattr(settings, "KSHARE_WEBHOOK_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+
+
+# The claim/retry queue of deliveries; ``webhooks.tasks`` binds ``webhook_deliver_task``.
+DELIVERIES = ClaimQueue(WebhookDelivery, max_attempts=_max_attempts, what="webhook delivery")
 
 
 def _timeout() -> float:
@@ -290,11 +284,9 @@ def webhooks_emit(event: str, payload: dict[str, Any], *, session: Any = None) -
 
 
 def _enqueue(ids: list[int]) -> None:
-    from kshare.webhooks.tasks import webhook_deliver_task
-
     for delivery_id in ids:
         try:
-            webhook_deliver_task.enqueue(delivery_id)
+            DELIVERIES.enqueue(delivery_id)
         except Exception:  # the tick sends it anyway
             logger.exception("Could not enqueue webhook delivery %s", delivery_id)
 
@@ -393,22 +385,17 @@ def _post(delivery: WebhookDelivery, *, attempt: int) -> int:
     )
 
 
-def _deliver(delivery_id: int, *, now: datetime) -> str:
+def _deliver(delivery_id: int, *, now: datetime) -> tuple[str, None]:
     """Claim and send one due delivery: "" when not claimed, else its new status."""
-    claimed_at = timezone.now()
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, claimed_at=claimed_at, claimed_by=current_worker_id())
-    if claimed != 1:
-        return ""
+    claimed_at = DELIVERIES.claim(delivery_id, now=now)
+    if claimed_at is None:
+        return "", None
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
-    mine = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=Status.SENDING, claimed_at=claimed_at
-    )
+    mine = DELIVERIES.mine(delivery_id, claimed_at)
     attempts = delivery.attempts + 1
     if not delivery.webhook.active:
         mine.update(status=Status.FAILED, last_error="The webhook is paused.", claimed_at=None)
-        return Status.FAILED
+        return Status.FAILED, None
     response_status: int | None = None
     try:
         response_status = _post(delivery, attempt=attempts)
@@ -427,8 +414,8 @@ def _deliver(delivery_id: int, *, now: datetime) -> str:
             delivered_at=timezone.now(),
             claimed_at=None,
         )
-        return Status.SENT
-    if attempts >= _max_attempts():
+        return Status.SENT, None
+    if DELIVERIES.is_last(attempts):
         logger.warning("Webhook delivery %s failed for good: %s", delivery_id, error)
         mine.update(
             status=Status.FAILED,
@@ -437,96 +424,45 @@ def _deliver(delivery_id: int, *, now: datetime) -> str:
             last_error=error,
             claimed_at=None,
         )
-        return Status.FAILED
-    when = timezone.now() + backoff(attempts)
+        return Status.FAILED, None
     logger.info("Webhook delivery %s: attempt %s failed (%s)", delivery_id, attempts, error)
-    if mine.update(
-        status=Status.QUEUED,
+    DELIVERIES.retry_later(
+        mine,
+        pk=delivery_id,
         attempts=attempts,
         response_status=response_status,
         last_error=error,
-        next_attempt_at=when,
-        claimed_at=None,
-    ):
-        _defer(delivery_id, when)
-    return Status.QUEUED
-
-
-def _defer(delivery_id: int, when: datetime) -> None:
-    """Also enqueue a task for the exact retry time, where the task backend can defer."""
-    from kshare.webhooks.tasks import webhook_deliver_task
-
-    try:
-        if webhook_deliver_task.get_backend().supports_defer:
-            webhook_deliver_task.using(run_after=when).enqueue(delivery_id)
-    except Exception:  # the tick sends it anyway
-        logger.exception("Could not enqueue the retry of webhook delivery %s", delivery_id)
+    )
+    return Status.QUEUED, None
 
 
 def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> bool:
     """Send one delivery if it is queued and due; True when the receiver took it now."""
-    return _deliver(delivery_id, now=now or timezone.now()) == Status.SENT
+    status, _ = _deliver(delivery_id, now=now or timezone.now())
+    return status == Status.SENT
 
 
 def webhooks_recover_stale(*, now: datetime | None = None) -> int:
     """Put deliveries stuck in *sending* (their worker died) back in the queue."""
-    return claims_recover_stale(
-        WebhookDelivery,
-        now=now or timezone.now(),
-        stale_after=STALE_AFTER,
-        max_attempts=_max_attempts(),
-    )
+    return DELIVERIES.recover_stale(now=now)
 
 
 def webhooks_recover_lost(*, worker_ids: Iterable[str], now: datetime | None = None) -> int:
     """Put deliveries that workers whose lease expired were sending back in the queue, and send
     them now; returns how many."""
-    from kshare.webhooks.tasks import webhook_deliver_task
-
-    queued = claims_recover_lost(
-        WebhookDelivery,
-        worker_ids=worker_ids,
-        now=now or timezone.now(),
-        max_attempts=_max_attempts(),
-    )
-    for delivery_id in queued:
-        webhook_deliver_task.enqueue(delivery_id)
-    return len(queued)
+    return DELIVERIES.recover_lost(worker_ids=worker_ids, now=now)
 
 
 def webhooks_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> TickResult:
     """The periodic work: recover stale claims, then send up to ``batch`` due deliveries."""
-    now = now or timezone.now()
-    recovered = webhooks_recover_stale(now=now)
-    due = list(
-        WebhookDelivery.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:batch]
-    )
-    counts = {Status.SENT: 0, Status.QUEUED: 0, Status.FAILED: 0}
-    for delivery_id in due:
-        status = _deliver(delivery_id, now=now)
-        if status:
-            counts[Status(status)] += 1
-    return TickResult(
-        recovered=recovered,
-        sent=counts[Status.SENT],
-        retrying=counts[Status.QUEUED],
-        failed=counts[Status.FAILED],
+    return DELIVERIES.tick(
+        lambda delivery_id, now: _deliver(delivery_id, now=now), now=now, batch=batch
     )
 
 
 @transaction.atomic
 def webhook_deliveries_retry(*, delivery_ids: list[int], now: datetime | None = None) -> int:
     """Queue queued or failed deliveries for now ("Retry now"); returns how many."""
-    now = now or timezone.now()
-    ids = list(
-        WebhookDelivery.objects.filter(
-            pk__in=delivery_ids, status__in=[Status.QUEUED, Status.FAILED]
-        ).values_list("pk", flat=True)
-    )
-    count = WebhookDelivery.objects.filter(
-        pk__in=ids, status__in=[Status.QUEUED, Status.FAILED]
-    ).update(status=Status.QUEUED, next_attempt_at=now)
+    count, ids = DELIVERIES.retry(delivery_ids, now=now)
     transaction.on_commit(lambda: _enqueue(ids))
     return count

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kshare.attendance.log import attendance_auto_held
 from kshare.attendance.selectors import attendance_frozen, sessions_auto_held_due
 from kshare.attendance.tasks import attendance_auto_held_task
+from kshare.core.clock import PERIODIC_TASKS
 from kshare.feedback.models import FeedbackRequest
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
@@ -22,7 +23,6 @@ from kshare.sessions import services
 from kshare.sessions.attendance import attendance_add
 from kshare.sessions.models import Attendance, AttendanceChange, Session, SessionChange, State
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
-from kshare.web.clock import PERIODIC_TASKS
 from kshare.web.tests.race import race
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -528,7 +528,7 @@ def test_removing_with_htmx_answers_with_the_live_list(client):
 
 
 def test_csv_export_neutralises_every_formula_start(client):
-    from kshare.web.tests.csv_payloads import EXPECTED, PAYLOADS
+    from kshare.core.tests.csv_payloads import EXPECTED, PAYLOADS
 
     session = running()
     people = [

@@ -159,7 +159,7 @@ def test_replies_from_outlook_google_and_apple_in_the_mailbox_become_rsvps(
 
 
 def test_the_worker_task_reads_the_mailbox_when_one_is_configured(invited, dovecot):
-    from kshare.web.clock import PERIODIC_TASKS
+    from kshare.core.clock import PERIODIC_TASKS
 
     assert "kshare.calendars.tasks.mail_in_tick_task" in PERIODIC_TASKS  # every tick
     session, mails = invited

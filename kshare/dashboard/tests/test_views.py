@@ -269,8 +269,8 @@ def test_signing_in_or_answering_an_invitation_does_not_invalidate(
 
 
 def test_clock_keeps_the_default_dashboard_computed(organiser_client):
+    from kshare.core.clock import PERIODIC_TASKS
     from kshare.dashboard.tasks import dashboard_tick_task
-    from kshare.web.clock import PERIODIC_TASKS
 
     assert "kshare.dashboard.tasks.dashboard_tick_task" in PERIODIC_TASKS
     assert dashboard_tick_task.call() == 9
@@ -281,8 +281,8 @@ def test_clock_keeps_the_default_dashboard_computed(organiser_client):
 
 
 def test_csv_neutralises_every_formula_start_in_team_names(organiser_client):
+    from kshare.core.tests.csv_payloads import EXPECTED, PAYLOADS
     from kshare.people.tests.factories import TeamFactory
-    from kshare.web.tests.csv_payloads import EXPECTED, PAYLOADS
 
     for payload in PAYLOADS:
         PersonFactory(team=TeamFactory(name=payload))

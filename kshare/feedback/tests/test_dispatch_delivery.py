@@ -15,13 +15,13 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
+from kshare.core.clock import clock_start
 from kshare.feedback.dispatch import feedback_dispatch
 from kshare.feedback.models import FeedbackRequest
 from kshare.feedback.tests import clock_probe
 from kshare.outbox.preferences import unsubscribe_link
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.tests.factories import AttendanceFactory, PastSessionFactory
-from kshare.web.clock import clock_start
 from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
 
 

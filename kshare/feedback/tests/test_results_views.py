@@ -274,7 +274,7 @@ def test_session_page_links_to_results_for_hosts_only(client, anonymous_world, p
 
 
 def test_csv_export_neutralises_every_formula_start(client) -> None:
-    from kshare.web.tests.csv_payloads import EXPECTED, PAYLOADS
+    from kshare.core.tests.csv_payloads import EXPECTED, PAYLOADS
 
     programme = ProgrammeFactory(feedback_anonymous=False)
     organiser = OrganiserFactory()

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from kshare.core.clock import PERIODIC_TASKS
 from kshare.library.catchup import catchup_weekly_send
 from kshare.library.models import CatchUpSubscription
 from kshare.library.tasks import catchup_weekly_task
@@ -17,7 +18,6 @@ from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions.tests.factories import InvitationFactory, PastSessionFactory
 from kshare.tags.tests.factories import TagFactory
-from kshare.web.clock import PERIODIC_TASKS
 from kshare.web.tests.race import race
 
 pytestmark = pytest.mark.django_db

@@ -17,10 +17,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from kshare.conftest import _Recorder
+from kshare.core.queue import STALE_AFTER
 from kshare.outbox.models import OutboxMessage
 from kshare.outbox.services import mail_queue, outbox_deliver, outbox_recover_stale
 from kshare.outbox.tests.helpers import smtp_mailers
-from kshare.web.claims import STALE_AFTER
 
 Status = OutboxMessage.Status
 MESSAGE_ID = re.compile(r"<\d+\.\d+\.\d+@kshare\.example\.com>")

@@ -484,7 +484,7 @@ def test_tasks_and_retries_racing_send_one_mail_once(smtp_server):
 
 
 def test_the_clock_runs_the_outbox_tick():
-    from kshare.web.clock import PERIODIC_TASKS, clock_tick
+    from kshare.core.clock import PERIODIC_TASKS, clock_tick
 
     assert "kshare.outbox.tasks.outbox_tick_task" in PERIODIC_TASKS
     due = OutboxMessageFactory()

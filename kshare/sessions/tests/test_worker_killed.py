@@ -32,13 +32,13 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from kshare.conftest import _Recorder
+from kshare.core.models import WorkerLease
 from kshare.outbox.models import OutboxMessage
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
 from kshare.sessions.invitations import invitations_create, rsvp_set
 from kshare.sessions.models import Invitation, Session
 from kshare.sessions.tests.factories import ScheduledSessionFactory
-from kshare.web.models import WorkerLease
 from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers see committed rows only

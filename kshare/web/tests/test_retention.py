@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kshare.core.clock import PERIODIC_TASKS
 from kshare.outbox.models import OutboxMessage
 from kshare.outbox.tests.factories import OutboxMessageFactory
 from kshare.people.models import AuthAttempt
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
-from kshare.web.clock import PERIODIC_TASKS
 from kshare.web.retention import retention_purge, retention_status
 from kshare.webhooks.models import Webhook, WebhookDelivery
 

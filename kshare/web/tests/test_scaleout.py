@@ -291,10 +291,10 @@ def _mails(cluster) -> Counter:
 def test_two_web_processes_and_two_workers_share_one_installation(cluster):
     from django_tasks_db.models import DBTaskResult
 
+    from kshare.core.clock import PERIODIC_TASKS
+    from kshare.core.models import ClockClaim
     from kshare.sessions.models import Invitation
     from kshare.sessions.selectors import waitlist_position
-    from kshare.web.clock import PERIODIC_TASKS
-    from kshare.web.models import ClockClaim
 
     web_a, web_b = cluster["webs"]
     host, invitees, session = cluster["host"], cluster["invitees"], cluster["session"]

@@ -16,14 +16,14 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from kshare.core.clock import PERIODIC_TASKS
+from kshare.core.leases import lease_renew, leases_reclaim
 from kshare.feedback.services import response_submit
 from kshare.feedback.tests.factories import FeedbackRequestFactory
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import services as session_services
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
-from kshare.web.clock import PERIODIC_TASKS
-from kshare.web.leases import lease_renew, leases_reclaim
 from kshare.webhooks.models import Webhook, WebhookDelivery
 from kshare.webhooks.services import (
     backoff,

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from kshare.core.clock import PERIODIC_TASKS
 from kshare.feedback.models import ProspectiveHost
 from kshare.outbox.models import OutboxMessage
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
@@ -16,7 +17,6 @@ from kshare.scheduling.reminders.models import CadenceNudge
 from kshare.sessions.models import State
 from kshare.sessions.tests.factories import SessionFactory
 from kshare.topics.models import TopicRequest, TopicVote
-from kshare.web.clock import PERIODIC_TASKS
 from kshare.web.tests.race import race
 
 AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from kshare.feedback.tests import clock_probe
-from kshare.web.clock import (
+from kshare.core.clock import (
     CLAIMS_KEPT,
     clock_claim,
     clock_tick,
     period_start,
     seconds_to_next_period,
 )
-from kshare.web.models import ClockClaim
+from kshare.core.models import ClockClaim
+from kshare.feedback.tests import clock_probe
 
 PROBE = "kshare.feedback.tests.clock_probe.probe"
 # 2030-01-01 00:01:30 UTC: 30 s into a minute.
@@ -80,9 +80,9 @@ def test_a_tick_by_hand_enqueues_without_claiming():
 @pytest.mark.django_db
 def test_a_task_that_cannot_be_enqueued_leaves_its_period_free():
     # Not a task: enqueue() fails, and the claim goes with it.
-    assert clock_tick(["kshare.web.clock.period_start"], interval=60, now=NOW) == 0
+    assert clock_tick(["kshare.core.clock.period_start"], interval=60, now=NOW) == 0
     assert ClockClaim.objects.count() == 0
-    assert clock_claim(task="kshare.web.clock.period_start", start=datetime.now(UTC)) is True
+    assert clock_claim(task="kshare.core.clock.period_start", start=datetime.now(UTC)) is True
 
 
 @pytest.mark.django_db

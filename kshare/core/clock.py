@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils.module_loading import import_string
 
-from kshare.web.models import ClockClaim
+from kshare.core.models import ClockClaim
 
 logger = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from kshare.web.models import WorkerLease
+from kshare.core.models import WorkerLease
 
 logger = logging.getLogger(__name__)
 

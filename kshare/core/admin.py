@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kshare.web.models import ClockClaim, WorkerLease
+from kshare.core.models import ClockClaim, WorkerLease
 
 
 @admin.register(ClockClaim)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kshare.web.csv_export import cell_neutralise, csv_writer
-from kshare.web.tests.csv_payloads import EXPECTED, PAYLOADS
+from kshare.core.csv_export import cell_neutralise, csv_writer
+from kshare.core.tests.csv_payloads import EXPECTED, PAYLOADS
 
 
 @pytest.mark.parametrize(("payload", "expected"), list(zip(PAYLOADS, EXPECTED, strict=True)))
@@ -58,7 +58,7 @@ def test_writer_is_rfc_4180_with_an_optional_bom():
 
 
 def test_every_export_uses_the_one_writer():
-    """No module but ``web/csv_export.py`` builds a ``csv.writer`` of its own."""
+    """No module but ``core/csv_export.py`` builds a ``csv.writer`` of its own."""
     root = Path(__file__).resolve().parents[2]
     own = re.compile(r"\bcsv\.(writer|DictWriter)\(")
     offenders = [

@@ -4,8 +4,35 @@ from django.db import models
 from django.utils import timezone
 
 
+class ClaimedItem(models.Model):
+    """An item of a claim/retry queue (``kshare.core.queue``): an outbox mail, a webhook delivery.
+
+    Abstract: each app keeps its own table with these columns (the fields both had before the
+    queue moved here, so the tables did not change).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # The lease id of the worker sending it (kshare.core.leases); empty outside a worker.
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
 class ClockClaim(models.Model):
-    """A periodic task enqueued for one period by one worker's clock (``kshare.web.clock``).
+    """A periodic task enqueued for one period by one worker's clock (``kshare.core.clock``).
 
     Every worker runs a clock; the unique constraint lets exactly one of them enqueue each task
     per period (the first to insert the row), however many workers run, on SQLite and PostgreSQL
@@ -20,6 +47,8 @@ class ClockClaim(models.Model):
     claimed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # The table keeps the name it had in ``web`` (moved here as state only).
+        db_table = "web_clockclaim"
         constraints = [
             models.UniqueConstraint(fields=["task", "period_start"], name="clock_claim_once")
         ]
@@ -30,7 +59,7 @@ class ClockClaim(models.Model):
 
 
 class WorkerLease(models.Model):
-    """A running ``kshare worker``, renewing ``heartbeat_at`` while it lives (``web.leases``).
+    """A running ``kshare worker``, renewing ``heartbeat_at`` while it lives (``core.leases``).
 
     A task row left RUNNING by a worker whose lease has expired (killed, out of memory, machine
     gone) is put back in the queue by any other worker. Rows of workers that stopped cleanly are
@@ -47,6 +76,7 @@ class WorkerLease(models.Model):
     )
 
     class Meta:
+        db_table = "web_workerlease"
         ordering = ["-heartbeat_at"]
 
     def __str__(self) -> str:

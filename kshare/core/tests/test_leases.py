@@ -12,9 +12,7 @@ from django.core.checks import Warning
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from kshare.outbox.models import OutboxMessage
-from kshare.outbox.tests.factories import OutboxMessageFactory
-from kshare.web.leases import (
+from kshare.core.leases import (
     TASK_MAX_LOST,
     check_lease_seconds,
     lease_end,
@@ -23,7 +21,9 @@ from kshare.web.leases import (
     worker_id_new,
     workers_lost,
 )
-from kshare.web.models import WorkerLease
+from kshare.core.models import WorkerLease
+from kshare.outbox.models import OutboxMessage
+from kshare.outbox.tests.factories import OutboxMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_a_task_that_lost_its_worker_three_times_fails_with_the_reason():
     assert TASK_MAX_LOST == 3
     assert (leases_reclaim(now=NOW).requeued, _status(row)) == (0, "FAILED")
     row.refresh_from_db()
-    assert (row.exception_class_path, row.finished_at) == ("kshare.web.leases.WorkerLost", NOW)
+    assert (row.exception_class_path, row.finished_at) == ("kshare.core.leases.WorkerLost", NOW)
     assert row.traceback == (
         "The worker running this task stopped 3 times (killed, out of memory, or its machine "
         "went away): a, b, c. It is not run again."
