@@ -24,7 +24,9 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
-from kshare.api.errors import ApiError
+from kshare.api.errors import UNAUTHORIZED as UNAUTHORIZED
+from kshare.api.errors import WWW_AUTHENTICATE as WWW_AUTHENTICATE
+from kshare.api.errors import ApiError, unauthorized
 from kshare.api.models import TOKEN_PREFIX, ApiToken, token_hash
 from kshare.web.busy import database_busy
 
@@ -32,17 +34,8 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{20,100}}$")
 
 
-UNAUTHORIZED = "Invalid or expired token."
-WWW_AUTHENTICATE = 'Bearer realm="kshare"'
 # Hashed and looked up in place of a malformed token, so that it costs what an unknown one does.
 _NO_TOKEN = TOKEN_PREFIX + "0" * 43
-
-
-def unauthorized() -> ApiError:
-    """The one 401 of the API, whatever the reason."""
-    return ApiError(
-        401, "unauthorized", UNAUTHORIZED, headers={"WWW-Authenticate": WWW_AUTHENTICATE}
-    )
 
 
 class TokenAuth(HttpBearer):

@@ -59,6 +59,18 @@ class ApiError(Exception):
         super().__init__(status, self.message)
 
 
+# The one 401 body and challenge, whatever the reason (``api.auth`` explains why).
+UNAUTHORIZED = "Invalid or expired token."
+WWW_AUTHENTICATE = 'Bearer realm="kshare"'
+
+
+def unauthorized() -> ApiError:
+    """The one 401 of the API, whatever the reason."""
+    return ApiError(
+        401, "unauthorized", UNAUTHORIZED, headers={"WWW-Authenticate": WWW_AUTHENTICATE}
+    )
+
+
 def not_found(what: str = "object") -> ApiError:
     return ApiError(404, "not_found", f"No such {what}.")
 
@@ -140,8 +152,6 @@ def register_handlers(api: NinjaAPI) -> None:
                 429, "rate_limited", "Too many requests; retry later.", headers=headers
             )
         if isinstance(exc, AuthenticationError):
-            from kshare.api.auth import unauthorized
-
             return on_api_error(request, unauthorized())
         if isinstance(exc, AuthorizationError):
             return error_response(403, "forbidden", str(exc))

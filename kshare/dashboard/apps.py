@@ -9,6 +9,9 @@ class DashboardConfig(AppConfig):
     verbose_name = "Dashboard"
 
     def ready(self) -> None:
-        from kshare.dashboard import signals
+        from kshare.dashboard import (
+            signals,
+            tasks,  # noqa: F401 - binds the refresh task to selectors.REFRESH
+        )
 
         signals.connect()

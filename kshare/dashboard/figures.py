@@ -14,7 +14,7 @@ Common rules (all figures):
 - "Held" means a session in the held state; shares are percentages with one decimal (half up),
   ``None`` (shown "—") when nothing was counted.
 
-``figure_compute(name, ...)`` computes one figure (through the cache, see
+``selectors.figure_compute(name, ...)`` computes one figure (through the cache, in
 ``kshare.dashboard.selectors``); ``FIGURES`` maps names to definitions, in page order.
 """
 
@@ -754,26 +754,3 @@ def filters_make(
         start=start,
         end=end,
     )
-
-
-def figure_compute(
-    name: str,
-    *,
-    programme: Programme | int | None = None,
-    team: Team | int | None = None,
-    start: date | None = None,
-    end: date | None = None,
-    cached: bool = True,
-) -> FigureResult:
-    """One figure for the filters, through the cache.
-
-    ``KeyError`` for an unknown name; ``ValueError`` for a period that ends before it starts, is
-    longer than five years or lies outside 1970-2999 (the page's form refuses the same).
-    """
-    from kshare.dashboard.selectors import figures_cached
-
-    figure = FIGURES[name]
-    filters = filters_make(programme=programme, team=team, start=start, end=end)
-    if not cached:
-        return figure.compute(filters)
-    return figures_cached(filters, names=[name])[name]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
@@ -30,16 +30,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kshare.dashboard.figures import FIGURES, FigureResult, Filters
+from kshare.core.taskslots import TaskSlot
+from kshare.dashboard.figures import FIGURES, FigureResult, Filters, filters_make
 from kshare.dashboard.models import DataVersion
 from kshare.feedback.models import FeedbackRequest
-from kshare.people.models import Person
+from kshare.people.models import Person, Team
+from kshare.programmes.models import Programme
 from kshare.sessions.models import Invitation
 
 CACHE_SECONDS = 15 * 60
 CACHE_ALIAS = "dashboard"  # a database table: shared by every process and the task worker
 STALE_SECONDS = 10 * 60
 LATEST_SECONDS = 24 * 60 * 60
+# The background recomputation of one filter set; bound by ``dashboard.tasks``.
+REFRESH = TaskSlot("the dashboard refresh")
 
 
 def _cache() -> BaseCache:
@@ -95,9 +99,7 @@ def figures_cached(
             if result is not None and result.computed_at and result.computed_at >= oldest:
                 stale[name] = dataclasses.replace(result, stale=True)
         if stale and _cache().add(f"dashboard:refreshing:{version}:{filters.key()}", 1, 120):
-            from kshare.dashboard.tasks import dashboard_refresh_task
-
-            dashboard_refresh_task.enqueue(
+            REFRESH.enqueue(
                 filters.programme_id, filters.team_id, str(filters.start), str(filters.end)
             )
     todo = [name for name in absent if name not in stale]
@@ -132,3 +134,24 @@ def figures_refresh(filters: Filters) -> int:
         return 0
     latest: dict[str, FigureResult] = _cache().get(_latest_key(filters)) or {}
     return len(_compute(filters, key, entry, latest, todo))
+
+
+def figure_compute(
+    name: str,
+    *,
+    programme: Programme | int | None = None,
+    team: Team | int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    cached: bool = True,
+) -> FigureResult:
+    """One figure for the filters, through the cache.
+
+    ``KeyError`` for an unknown name; ``ValueError`` for a period that ends before it starts, is
+    longer than five years or lies outside 1970-2999 (the page's form refuses the same).
+    """
+    figure = FIGURES[name]
+    filters = filters_make(programme=programme, team=team, start=start, end=end)
+    if not cached:
+        return figure.compute(filters)
+    return figures_cached(filters, names=[name])[name]

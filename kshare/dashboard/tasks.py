@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.tasks import task
 
+from kshare.dashboard.figures import Filters, filters_make
+from kshare.dashboard.selectors import REFRESH, figures_refresh
 
+
+@REFRESH.binds
 @task
 def dashboard_refresh_task(
     programme_id: int | None, team_id: int | None, start: str, end: str
@@ -12,11 +18,6 @@ def dashboard_refresh_task(
     """Compute every figure for the filters at the current data version and cache them.
 
     Idempotent: a second run finds them cached. Returns the number of figures computed."""
-    from datetime import date
-
-    from kshare.dashboard.figures import Filters
-    from kshare.dashboard.selectors import figures_refresh
-
     filters = Filters(programme_id, team_id, date.fromisoformat(start), date.fromisoformat(end))
     return figures_refresh(filters)
 
@@ -27,7 +28,4 @@ def dashboard_tick_task() -> int:
     current data version, so that the first visit after a change finds it ready; from the clock.
 
     Idempotent: computes only the figures missing at the current version (none, usually)."""
-    from kshare.dashboard.figures import filters_make
-    from kshare.dashboard.selectors import figures_refresh
-
     return figures_refresh(filters_make())

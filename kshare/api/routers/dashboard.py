@@ -20,9 +20,9 @@ from ninja import Field, Query, Router, Schema
 from kshare.api.errors import ApiError, not_found
 from kshare.api.schemas import ERRORS, Day, QueryId
 from kshare.api.util import form_valid
-from kshare.dashboard.figures import FIGURES, FigureResult, Filters, figure_compute
+from kshare.dashboard.figures import FIGURES, FigureResult, Filters
 from kshare.dashboard.forms import FilterForm
-from kshare.dashboard.selectors import dashboard_allowed, figures_cached
+from kshare.dashboard.selectors import dashboard_allowed, figure_compute, figures_cached
 
 router = Router(tags=["dashboard"])
 

@@ -5,7 +5,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from kshare.dashboard.figures import FIGURES, figure_compute
+from kshare.dashboard.figures import FIGURES
+from kshare.dashboard.selectors import figure_compute
 from kshare.dashboard.tests.conftest import END, START
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kshare.dashboard.charts import grouped_bar_chart
-from kshare.dashboard.figures import figure_compute
+from kshare.dashboard.selectors import figure_compute
 from kshare.dashboard.tests.conftest import END, START, at
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
