@@ -29,6 +29,20 @@ def _empty_cache():
 
 
 @pytest.fixture
+def closure_days_as_installed(db):
+    """The default closure days a new installation's migration seeds (Christmas, New Year).
+
+    Tests that rely on them ask for this fixture instead of trusting the migrated rows: a
+    ``transaction=True`` test flushes every table, so a later test on the same xdist worker
+    would otherwise find no closure days, depending on the order tests happen to run in."""
+    from kshare.scheduling.rhythm.daysoff import DEFAULT_CLOSURE_DAYS
+    from kshare.scheduling.rhythm.models import ClosureDay
+
+    for month, day, name in DEFAULT_CLOSURE_DAYS:
+        ClosureDay.objects.get_or_create(month=month, day=day, year=None, defaults={"name": name})
+
+
+@pytest.fixture
 def person(db):
     return PersonFactory(email="member@example.com", display_name="Mia Member")
 

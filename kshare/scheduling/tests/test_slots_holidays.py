@@ -107,6 +107,7 @@ def test_epiphany_is_no_holiday_in_berlin_but_martin_luther_king_day_is_one_in_n
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("closure_days_as_installed")
 def test_no_slot_on_the_default_christmas_closure_days_unless_the_company_works_then():
     session = SessionFactory(host=PersonFactory(timezone="Europe/Berlin"))
     # Monday 20 December 2027 to Tuesday 4 January 2028, one slot a day.

@@ -17,7 +17,7 @@ from kshare.scheduling.reminders.services import reminders_sync
 from kshare.sessions.services import session_schedule
 from kshare.sessions.tests.factories import SessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("closure_days_as_installed")]
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")

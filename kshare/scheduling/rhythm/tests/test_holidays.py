@@ -134,6 +134,7 @@ def test_organisers_set_the_flag_and_the_holiday_calendar_on_the_form(client):
     )
 
 
+@pytest.mark.usefixtures("closure_days_as_installed")
 def test_closure_days_are_listed_for_everyone_and_kept_by_organisers(client):
     client.force_login(PersonFactory())
     url = reverse("rhythm:closures")
