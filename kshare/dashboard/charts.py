@@ -1,4 +1,4 @@
-"""The dashboard's charts: grouped horizontal bars, built on kshare.feedback.charts.
+"""The dashboard's charts: grouped horizontal bars, built on the SVG primitives of kshare.core.svg.
 
 Same rules as the feedback charts: ``role="img"`` with ``<title>`` and a ``<desc>`` stating every
 number, no inline styles (classes from kshare.css), and each bar's number and series name printed
@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from kshare.feedback.charts import LABEL_WIDTH, PAD, _num, _svg, _truncate, _x
+from kshare.core.svg import LABEL_WIDTH, PAD
+from kshare.core.svg import label_truncate as _truncate
+from kshare.core.svg import svg_chart as _svg
+from kshare.core.svg import svg_escape as _x
+from kshare.core.svg import svg_number as _num
 
 BAR = 12
 GAP = 8  # between groups

@@ -10,53 +10,27 @@ mode both work; every bar and point has its number printed beside it (nothing by
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
-from html import escape
+from decimal import Decimal
 
-WIDTH = 400
-LABEL_WIDTH = 110  # left column for bar labels
+# The shared primitives (escaping, numbers, the accessible <svg> element) live in core.
+from kshare.core.svg import LABEL_WIDTH as LABEL_WIDTH
+from kshare.core.svg import PAD as PAD
+from kshare.core.svg import WIDTH as WIDTH
+from kshare.core.svg import label_truncate as _truncate
+from kshare.core.svg import svg_chart as _svg
+from kshare.core.svg import svg_escape as _x
+from kshare.core.svg import svg_number as _num
+
 COMPARISON_LABEL_WIDTH = 150  # "Programme average" fits
 COMPARISON_BAR_AREA = 200  # label + bar + value stay inside WIDTH
 BAR_AREA = 240  # the longest bar
 ROW = 24
 BAR_HEIGHT = 16
-PAD = 4
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _x(text: object) -> str:
-    """XML-escaped text (attributes too); control characters, invalid in XML, are dropped."""
-    return escape(_CONTROL.sub("", str(text)), quote=True)
-
-
-def _num(value: float | Decimal) -> str:
-    """A coordinate with at most two decimals and no trailing zeros: 120, 80.5, 33.33."""
-    text = f"{Decimal(str(value)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _truncate(label: str, limit: int = 16) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def _svg(
-    chart_id: str, title: str, desc: str, height: int, body: list[str], width: int = WIDTH
-) -> str:
-    cid = _x(chart_id)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'aria-labelledby="{cid}-t {cid}-d" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" font-size="12" fill="currentColor">'
-        f'<title id="{cid}-t">{_x(title)}</title><desc id="{cid}-d">{_x(desc)}</desc>'
-        + "".join(body)
-        + "</svg>"
-    )
 
 
 def bar_width(count: int, largest: int, area: int = BAR_AREA) -> float:
