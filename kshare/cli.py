@@ -231,6 +231,21 @@ def build_parser() -> Parser:
     )
     mail_in.add_argument("source", nargs="?", choices=["-"], help="`-`: one message from stdin")
 
+    tick = commands.add_parser(
+        "tick",
+        help="run the periodic tasks once (for cron, or when no worker clock runs)",
+        description=(
+            "Run the periodic tasks once: all of them, or the NAMEs given (`--list` names "
+            "them). This is what the worker's clock queues every KSHARE_TICK_SECONDS; each is "
+            "safe to run as often as you like. `--enqueue` queues them for the worker instead."
+        ),
+    )
+    tick.add_argument("names", nargs="*", metavar="NAME", help="the ticks to run (default: all)")
+    tick.add_argument("--list", action="store_true", help="list the ticks and what they do")
+    tick.add_argument(
+        "--enqueue", action="store_true", help="queue them for the worker instead of running them"
+    )
+
     commands.add_parser(
         "migrate",
         help="apply database migrations",
@@ -399,6 +414,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_mail_in(args: argparse.Namespace) -> int:
     _setup()
     _call("mail_in", *([args.source] if args.source else []))
+    return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    _setup()
+    _call("tick", *args.names, list=args.list, enqueue=args.enqueue)
     return 0
 
 
@@ -900,6 +921,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "reindex": cmd_reindex,
     "recommend": cmd_recommend,
     "mail-in": cmd_mail_in,
+    "tick": cmd_tick,
     "migrate": cmd_migrate,
     "check": cmd_check,
     "manage": cmd_manage,

@@ -8,7 +8,8 @@ task, so a periodic task runs once per period however many workers run (and the 
 worker ran it). The tasks stay idempotent all the same: a period whose every clock was late is
 skipped, and the next one catches up.
 
-A feature adds its periodic task to ``PERIODIC_TASKS`` as a dotted path.
+Each app registers its periodic tasks in its ``ticks.py`` (``kshare.core.ticks``); the clock
+enqueues every registered one.
 """
 
 from __future__ import annotations
@@ -25,24 +26,10 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.utils.module_loading import import_string
 
 from kshare.core.models import ClockClaim
+from kshare.core.ticks import periodic_tasks
 
 logger = logging.getLogger(__name__)
 
-PERIODIC_TASKS: list[str] = [
-    "kshare.feedback.tasks.feedback_tick_task",
-    "kshare.outbox.tasks.outbox_tick_task",
-    "kshare.sessions.tasks.invitations_sweep_task",
-    "kshare.calendars.tasks.mail_in_tick_task",
-    "kshare.scheduling.reminders.tasks.reminders_tick",
-    "kshare.scheduling.reminders.cadence.cadence_nudge_task",
-    "kshare.library.tasks.catchup_weekly_task",
-    "kshare.recommend.tasks.recommend_tick_task",
-    "kshare.webhooks.tasks.webhooks_tick_task",
-    "kshare.dashboard.tasks.dashboard_tick_task",
-    "kshare.attendance.tasks.attendance_auto_held_task",
-    "kshare.people.tasks.auth_attempts_prune_task",
-    "kshare.web.tasks.retention_purge_task",
-]
 # Claims older than this are deleted by the clock (they only serve to look back).
 CLAIMS_KEPT = timedelta(days=1)
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
@@ -76,7 +63,7 @@ def clock_tick(tasks: Sequence[str] = (), *, interval: float = 0, now: float | N
     now = time.time() if now is None else now
     start = period_start(now=now, interval=interval) if interval > 0 else None
     enqueued = 0
-    for path in tasks or PERIODIC_TASKS:
+    for path in tasks or periodic_tasks():
         try:
             with transaction.atomic():
                 if start is not None and not clock_claim(task=path, start=start):

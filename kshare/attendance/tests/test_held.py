@@ -14,7 +14,7 @@ from django.utils import timezone
 from kshare.attendance.log import attendance_auto_held
 from kshare.attendance.selectors import attendance_frozen, sessions_auto_held_due
 from kshare.attendance.tasks import attendance_auto_held_task
-from kshare.core.clock import PERIODIC_TASKS
+from kshare.core.ticks import periodic_tasks
 from kshare.feedback.models import FeedbackRequest
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
@@ -213,7 +213,7 @@ def test_the_tick_is_idempotent_and_on_the_clock():
     programme = ProgrammeFactory(auto_held_after_hours=12)
     session = ended(13, programme)
     check_in(session, PersonFactory())
-    assert "kshare.attendance.tasks.attendance_auto_held_task" in PERIODIC_TASKS
+    assert "kshare.attendance.tasks.attendance_auto_held_task" in periodic_tasks()
     assert attendance_auto_held_task.enqueue().return_value == 1
     assert attendance_auto_held_task.enqueue().return_value == 0
     assert SessionChange.objects.filter(session=session, kind="held").count() == 1

@@ -159,9 +159,9 @@ def test_replies_from_outlook_google_and_apple_in_the_mailbox_become_rsvps(
 
 
 def test_the_worker_task_reads_the_mailbox_when_one_is_configured(invited, dovecot):
-    from kshare.core.clock import PERIODIC_TASKS
+    from kshare.core.ticks import periodic_tasks
 
-    assert "kshare.calendars.tasks.mail_in_tick_task" in PERIODIC_TASKS  # every tick
+    assert "kshare.calendars.tasks.mail_in_tick_task" in periodic_tasks()  # every tick
     session, mails = invited
     dovecot.deliver(google_reply(mails[DAN], attendee=DAN, name="Dan Dale"))
     with override_settings(KSHARE_IMAP=None):

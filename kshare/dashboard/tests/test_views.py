@@ -269,10 +269,10 @@ def test_signing_in_or_answering_an_invitation_does_not_invalidate(
 
 
 def test_clock_keeps_the_default_dashboard_computed(organiser_client):
-    from kshare.core.clock import PERIODIC_TASKS
+    from kshare.core.ticks import periodic_tasks
     from kshare.dashboard.tasks import dashboard_tick_task
 
-    assert "kshare.dashboard.tasks.dashboard_tick_task" in PERIODIC_TASKS
+    assert "kshare.dashboard.tasks.dashboard_tick_task" in periodic_tasks()
     assert dashboard_tick_task.call() == 9
     assert dashboard_tick_task.call() == 0  # idempotent
     with CaptureQueriesContext(connection) as ctx:

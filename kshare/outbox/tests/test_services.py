@@ -484,9 +484,10 @@ def test_tasks_and_retries_racing_send_one_mail_once(smtp_server):
 
 
 def test_the_clock_runs_the_outbox_tick():
-    from kshare.core.clock import PERIODIC_TASKS, clock_tick
+    from kshare.core.clock import clock_tick
+    from kshare.core.ticks import periodic_tasks
 
-    assert "kshare.outbox.tasks.outbox_tick_task" in PERIODIC_TASKS
+    assert "kshare.outbox.tasks.outbox_tick_task" in periodic_tasks()
     due = OutboxMessageFactory()
 
     assert clock_tick(["kshare.outbox.tasks.outbox_tick_task"]) == 1

@@ -291,8 +291,8 @@ def _mails(cluster) -> Counter:
 def test_two_web_processes_and_two_workers_share_one_installation(cluster):
     from django_tasks_db.models import DBTaskResult
 
-    from kshare.core.clock import PERIODIC_TASKS
     from kshare.core.models import ClockClaim
+    from kshare.core.ticks import periodic_tasks
     from kshare.sessions.models import Invitation
     from kshare.sessions.selectors import waitlist_position
 
@@ -415,7 +415,7 @@ def test_two_web_processes_and_two_workers_share_one_installation(cluster):
     # Periodic work: each task once per period across both workers, every period it was queued
     # claimed by one worker, and nothing queued beside the claims.
     claims = ClockClaim.objects.filter(claimed_at__gte=cluster["started"] - timedelta(minutes=5))
-    for task in PERIODIC_TASKS:
+    for task in periodic_tasks():
         periods = list(claims.filter(task=task).values_list("period_start", flat=True))
         queued = DBTaskResult.objects.filter(task_path=task).count()
         assert len(periods) == len(set(periods)) >= 3, task

@@ -16,8 +16,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from kshare.core.clock import PERIODIC_TASKS
 from kshare.core.leases import lease_renew, leases_reclaim
+from kshare.core.ticks import periodic_tasks
 from kshare.feedback.services import response_submit
 from kshare.feedback.tests.factories import FeedbackRequestFactory
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory, PersonFactory
@@ -422,7 +422,7 @@ def test_redirects_are_not_followed(django_capture_on_commit_callbacks):
 def test_admin_registers_every_model_and_the_clock_ticks():
     assert admin.site.is_registered(Webhook)
     assert admin.site.is_registered(WebhookDelivery)
-    assert "kshare.webhooks.tasks.webhooks_tick_task" in PERIODIC_TASKS
+    assert "kshare.webhooks.tasks.webhooks_tick_task" in periodic_tasks()
 
 
 def test_a_reschedule_is_announced_as_rescheduled(receiver, django_capture_on_commit_callbacks):

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from kshare.core.clock import PERIODIC_TASKS
+from kshare.core.ticks import periodic_tasks
 from kshare.feedback.models import ProspectiveHost
 from kshare.outbox.models import OutboxMessage
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
@@ -128,7 +128,7 @@ def test_programmes_without_cadence_or_without_open_slots_stay_quiet(db):
 
 @pytest.mark.django_db
 def test_the_nudge_task_runs_from_the_clock(db):
-    assert "kshare.scheduling.reminders.cadence.cadence_nudge_task" in PERIODIC_TASKS
+    assert "kshare.scheduling.reminders.cadence.cadence_nudge_task" in periodic_tasks()
     programme = ProgrammeFactory(
         cadence_rrule="FREQ=WEEKLY",
         cadence_starts=timezone.now() + timedelta(days=1),
