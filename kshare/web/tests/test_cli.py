@@ -33,6 +33,7 @@ SUBCOMMANDS = [
     "restore",
     "delete-person",
     "mail-in",
+    "tick",
     "migrate",
     "check",
     "manage",
