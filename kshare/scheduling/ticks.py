@@ -5,7 +5,7 @@ from kshare.core.ticks import tick_register
 
 tick_register(
     "reminders",
-    "kshare.scheduling.reminders.tasks.reminders_tick",
+    "kshare.scheduling.reminders.tasks.reminders_tick_task",
     help="session reminders and the organisers' daily digests",
     report=(
         "Reminders: {sent} sent, {planned} session(s) planned, {dropped} lapsed dropped, "

@@ -19,7 +19,7 @@ REGISTERED = {
     "outbox": "kshare.outbox.tasks.outbox_tick_task",
     "invitations": "kshare.sessions.tasks.invitations_sweep_task",
     "mail_in": "kshare.calendars.tasks.mail_in_tick_task",
-    "reminders": "kshare.scheduling.reminders.tasks.reminders_tick",
+    "reminders": "kshare.scheduling.reminders.tasks.reminders_tick_task",
     "cadence": "kshare.scheduling.reminders.cadence.cadence_nudge_task",
     "catchup_weekly": "kshare.library.tasks.catchup_weekly_task",
     "recommend": "kshare.recommend.tasks.recommend_tick_task",
@@ -99,3 +99,21 @@ def test_the_cli_has_kshare_tick():
         True,
         False,
     )
+
+
+def test_every_tick_is_named_task_and_old_task_names_still_run():
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    assert [tick.path for tick in ticks_all() if not tick.path.endswith("_task")] == []
+    # Rows queued before the rename name the old path: the database backend imports it.
+    for old, new in [
+        ("kshare.outbox.tasks.outbox_send", "outbox_send_task"),
+        ("kshare.scheduling.reminders.tasks.reminders_tick", "reminders_tick_task"),
+    ]:
+        row = DBTaskResult.objects.create(
+            task_path=old,
+            args_kwargs={"args": [0] if "outbox" in old else [], "kwargs": {}},
+            backend_name="default",
+            run_after=get_date_max(),
+        )
+        assert row.task.name == new

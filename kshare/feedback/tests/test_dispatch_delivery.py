@@ -117,8 +117,8 @@ def test_the_real_worker_runs_the_queued_tick_and_mails_the_attendees(tmp_path):
     # The tick queues the two mails in the outbox; the worker then sends each in its own task.
     assert tasks == [
         ("kshare.feedback.tasks.feedback_tick_task", "SUCCESSFUL"),
-        ("kshare.outbox.tasks.outbox_send", "SUCCESSFUL"),
-        ("kshare.outbox.tasks.outbox_send", "SUCCESSFUL"),
+        ("kshare.outbox.tasks.outbox_send_task", "SUCCESSFUL"),
+        ("kshare.outbox.tasks.outbox_send_task", "SUCCESSFUL"),
     ]
     assert outbox == [("feedback_request", "sent"), ("feedback_request", "sent")]
     written = "".join(path.read_text() for path in sorted(mail_dir.iterdir()))

@@ -434,14 +434,14 @@ def test_a_backend_that_can_defer_also_gets_a_task_for_the_retry_time():
     dummy = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     stored = OutboxMessageFactory()
     with override_settings(TASKS=dummy, MAILERS=unreachable_smtp()):
-        from kshare.outbox.tasks import outbox_send
+        from kshare.outbox.tasks import outbox_send_task
 
         outbox_deliver(message_id=stored.pk)
-        results = outbox_send.get_backend().results
+        results = outbox_send_task.get_backend().results
 
     stored.refresh_from_db()
     assert [(r.task.name, r.args, r.task.run_after) for r in results] == [
-        ("outbox_send", [stored.pk], stored.next_attempt_at)
+        ("outbox_send_task", [stored.pk], stored.next_attempt_at)
     ]
 
 

@@ -51,7 +51,7 @@ def test_the_worker_sends_a_queued_mail_to_the_smtp_server(tmp_path, smtp_server
     # Stored with its task, nothing sent yet: the worker has not run.
     assert _query(tmp_path, "SELECT status, attempts FROM outbox_outboxmessage") == [("queued", 0)]
     assert _query(tmp_path, "SELECT task_path FROM django_tasks_database_dbtaskresult") == [
-        ("kshare.outbox.tasks.outbox_send",)
+        ("kshare.outbox.tasks.outbox_send_task",)
     ]
     assert smtp_server.messages == []
 
@@ -83,7 +83,7 @@ def test_a_mail_the_worker_could_not_send_is_sent_by_a_later_tick(tmp_path, smtp
     deferred = _query(
         tmp_path,
         "SELECT t.status FROM django_tasks_database_dbtaskresult t, outbox_outboxmessage m "
-        "WHERE t.task_path = 'kshare.outbox.tasks.outbox_send' AND t.run_after = "
+        "WHERE t.task_path = 'kshare.outbox.tasks.outbox_send_task' AND t.run_after = "
         "m.next_attempt_at",
     )
     assert deferred == [("READY",)]

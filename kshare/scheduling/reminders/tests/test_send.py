@@ -16,7 +16,7 @@ from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.scheduling.reminders.models import Reminder
 from kshare.scheduling.reminders.services import reminders_send_due, reminders_tick
-from kshare.scheduling.reminders.tasks import reminders_tick as reminders_tick_task
+from kshare.scheduling.reminders.tasks import reminders_tick_task
 from kshare.scheduling.rhythm.models import ClosureDay
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 from kshare.sessions.rsvp_tokens import rsvp_token_read

@@ -147,6 +147,6 @@ def test_a_due_reminder_is_mailed_once_by_the_worker_even_when_it_runs_again(tmp
         "GROUP BY task_path, status ORDER BY task_path",
     )
     assert tasks == [
-        ("kshare.outbox.tasks.outbox_send", "SUCCESSFUL", 3),
-        ("kshare.scheduling.reminders.tasks.reminders_tick", "SUCCESSFUL", 4),
+        ("kshare.outbox.tasks.outbox_send_task", "SUCCESSFUL", 3),
+        ("kshare.scheduling.reminders.tasks.reminders_tick_task", "SUCCESSFUL", 4),
     ]
