@@ -484,3 +484,70 @@ def csp_with_media(csp: dict, *, storage: dict, delivery: str) -> dict:
         "media-src": [*csp.get("media-src", []), *origins],
         "frame-src": [*csp.get("frame-src", csp.get("default-src", [])), *origins],
     }
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def oidc() -> dict | None:
+    """Single sign-on through the company's OpenID Connect provider, from ``KSHARE_OIDC_*``.
+
+    ``None`` when ``KSHARE_OIDC_DISCOVERY_URL`` is unset (password sign-in only). The discovery
+    document must be served over https, except from a loopback address (a provider on the same
+    machine, as in the tests). Client id and secret are required with it; the secret may come
+    from ``KSHARE_OIDC_CLIENT_SECRET_FILE``.
+    """
+    url = env_str("KSHARE_OIDC_DISCOVERY_URL").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            "KSHARE_OIDC_DISCOVERY_URL must be the provider's address, such as "
+            f"https://login.acme.example/.well-known/openid-configuration; got {url!r}."
+        )
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ConfigError(
+            "KSHARE_OIDC_DISCOVERY_URL must use https:// (plain http is allowed only for a "
+            f"provider on this machine); got {url!r}."
+        )
+    if "/.well-known/" not in parts.path:
+        url = url.rstrip("/") + "/.well-known/openid-configuration"
+    client_id = env_str("KSHARE_OIDC_CLIENT_ID").strip()
+    secret = env_str("KSHARE_OIDC_CLIENT_SECRET").strip()
+    if not client_id or not secret:
+        raise ConfigError(
+            "KSHARE_OIDC_DISCOVERY_URL is set, so KSHARE_OIDC_CLIENT_ID and "
+            "KSHARE_OIDC_CLIENT_SECRET (or KSHARE_OIDC_CLIENT_SECRET_FILE) are needed too."
+        )
+    return {
+        "discovery_url": url,
+        "client_id": client_id,
+        "client_secret": secret,
+        "name": env_str("KSHARE_OIDC_NAME", "your company account").strip()
+        or "your company account",
+        "scopes": env_str("KSHARE_OIDC_SCOPES", "openid email profile").strip(),
+        "name_claim": env_str("KSHARE_OIDC_NAME_CLAIM", "name").strip(),
+        "team_claim": env_str("KSHARE_OIDC_TEAM_CLAIM", "").strip(),
+        "groups_claim": env_str("KSHARE_OIDC_GROUPS_CLAIM", "groups").strip(),
+        "admin_groups": env_list("KSHARE_OIDC_ADMIN_GROUPS", []),
+        "organiser_groups": env_list("KSHARE_OIDC_ORGANISER_GROUPS", []),
+    }
+
+
+def signin_domains() -> list[str]:
+    """``KSHARE_SIGNIN_DOMAINS``: the e-mail domains that may sign in (empty: any)."""
+    domains = [d.lower().lstrip("@") for d in env_list("KSHARE_SIGNIN_DOMAINS", [])]
+    for domain in domains:
+        if "." not in domain or "@" in domain or any(c.isspace() for c in domain):
+            raise ConfigError(
+                f"KSHARE_SIGNIN_DOMAINS must list e-mail domains such as acme.example; "
+                f"{domain!r} is not one."
+            )
+    return domains

@@ -150,6 +150,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+# Single sign-on with the company's OpenID Connect provider (kshare/people/sso.py, through
+# mozilla-django-oidc): None without KSHARE_OIDC_DISCOVERY_URL. docs/configuration.md.
+KSHARE_OIDC = config.oidc()
+# Password sign-in off for everyone but the break-glass admins (e-mail addresses) listed.
+KSHARE_SSO_REQUIRED = config.env_bool("KSHARE_SSO_REQUIRED", default=False)
+KSHARE_SSO_BREAK_GLASS = [e.lower() for e in config.env_list("KSHARE_SSO_BREAK_GLASS", [])]
+if KSHARE_SSO_REQUIRED and KSHARE_OIDC is None:
+    raise config.ConfigError(
+        "KSHARE_SSO_REQUIRED is on, but no provider is configured: set KSHARE_OIDC_DISCOVERY_URL."
+    )
+# E-mail domains that may sign in, with a password or through the provider; empty: any.
+KSHARE_SIGNIN_DOMAINS = config.signin_domains()
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Answers only the provider's callback (a code and a state); a no-op without KSHARE_OIDC.
+    "kshare.people.sso.SsoBackend",
+]
+# mozilla-django-oidc: the flow's fixed choices. Endpoints, client and keys come from the
+# discovery document (kshare/people/sso.py), not from these settings.
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = config.env_timezone("TIME_ZONE", "UTC")

@@ -6,10 +6,12 @@ Django's auth views are already marked ``login_not_required``; so is ``signup``.
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kshare.people import views
+from kshare.people import views, views_sso
 
 urlpatterns = [
     path("signin/", views.LoginView.as_view(), name="login"),
+    path("signin/sso/", views_sso.sso_start, name="sso_start"),
+    path("signin/sso/callback/", views_sso.sso_callback, name="sso_callback"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/<str:token>/", views.signup, name="signup"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -17,6 +17,7 @@ from kshare.people.models import Person, Role, Team
 from kshare.people.offices import country_choices, office_region_error
 from kshare.people.parsing import SkillsError, skills_format, skills_parse, timezone_names
 from kshare.people.services import email_normalise
+from kshare.people.sso import password_sign_in_refusal
 from kshare.tags.services import TagError, tag_names_parse
 
 INVITE_MAX_ADDRESSES = 200
@@ -53,6 +54,9 @@ class ThrottledLoginMixin:
         password = self.cleaned_data.get("password")
         if not username or not password:
             return super().clean()
+        refusal = password_sign_in_refusal(email=username)
+        if refusal is not None:
+            raise ValidationError(refusal, code="password_off")
         keys = throttle.throttle_keys(account=username, request=self.request)
         ids, self.lockout = throttle.throttle_allow(limits=throttle.SIGN_IN_LIMITS, keys=keys)
         if self.lockout is not None:

@@ -573,3 +573,140 @@ def _people_insert(rows: list[_Row]) -> ImportReport:
         },
     )
     return report
+
+
+# --- Single sign-on ------------------------------------------------------------------------
+
+
+class SsoRefused(Exception):
+    """A sign-in through the identity provider is refused; ``reason`` names why (the keys of
+    ``kshare.people.sso.REFUSALS``: unverified_email, disabled, domain, no_email, …)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def email_domain_allowed(*, email: str, domains: list[str]) -> bool:
+    """Whether ``email`` may sign in under ``KSHARE_SIGNIN_DOMAINS`` (empty: every domain)."""
+    if not domains:
+        return True
+    return email_normalise(email).rpartition("@")[2] in domains
+
+
+def team_get_or_create(*, name: str) -> Team | None:
+    """The team called ``name`` (matched by slug, then by name), created when missing; ``None``
+    for a blank name or one without a letter or digit."""
+    name = " ".join(name.split())[:TEAM_NAME_MAX_LENGTH]
+    slug = slugify(name)[:100]
+    if not slug:
+        return None
+    team = Team.objects.filter(slug=slug).first() or Team.objects.filter(name__iexact=name).first()
+    if team is None:
+        team, _ = Team.objects.get_or_create(slug=slug, defaults={"name": name})
+    return team
+
+
+def _claim_true(value: object) -> bool:
+    # Some providers send the JSON boolean as a string.
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _claim_groups(value: object) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list | tuple):
+        return {str(v) for v in value}
+    return set()
+
+
+def sso_role(*, claims: dict, config: dict) -> str | None:
+    """The role the provider's groups give (admin, organiser or member), or ``None`` when no
+    group is mapped (``KSHARE_OIDC_ADMIN_GROUPS``/``_ORGANISER_GROUPS`` unset): roles are then
+    kept in kshare."""
+    if not (config["admin_groups"] or config["organiser_groups"]) or not config["groups_claim"]:
+        return None
+    groups = _claim_groups(claims.get(config["groups_claim"]))
+    if groups & set(config["admin_groups"]):
+        return Role.ADMIN
+    if groups & set(config["organiser_groups"]):
+        return Role.ORGANISER
+    return Role.MEMBER
+
+
+def person_sso_sign_in(*, claims: dict, config: dict, domains: list[str]) -> Person:
+    """The person the provider's verified ``claims`` sign in, created at the first sign-in.
+
+    The e-mail address links the account, and only when the provider says it is verified
+    (``email_verified``); a disabled account (``is_active`` off) and an address outside
+    ``domains`` are refused (``SsoRefused``). Name, team and role follow the configured claims
+    at every sign-in (``config`` is ``settings.KSHARE_OIDC``); a person who was invited and signs
+    in for the first time gets the invitation's team and role where no claim says otherwise,
+    and the invitation counts as accepted.
+    """
+    email = claims.get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise SsoRefused("no_email")
+    email = email_normalise(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise SsoRefused("no_email") from None
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise SsoRefused("no_email")
+    if not _claim_true(claims.get("email_verified")):
+        raise SsoRefused("unverified_email")
+    if not email_domain_allowed(email=email, domains=domains):
+        raise SsoRefused("domain")
+
+    name_value = claims.get(config["name_claim"]) if config["name_claim"] else None
+    name = " ".join(name_value.split()) if isinstance(name_value, str) else ""
+    team_value = claims.get(config["team_claim"]) if config["team_claim"] else None
+    role = sso_role(claims=claims, config=config)
+
+    with transaction.atomic():
+        person = Person.objects.select_for_update().filter(email__iexact=email).first()
+        if person is not None:
+            if not person.is_active:
+                raise SsoRefused("disabled")
+            return _person_sso_update(person=person, name=name, team_value=team_value, role=role)
+        invite = (
+            AccountInvite.objects.filter(email__iexact=email, accepted_at__isnull=True)
+            .select_related("team")
+            .first()
+        )
+        team = team_get_or_create(name=team_value) if isinstance(team_value, str) else None
+        person = Person.objects.create_user(
+            email,
+            None,  # no password: the provider signs them in
+            display_name=(name or (invite.display_name if invite else "") or email.split("@")[0])[
+                :DISPLAY_NAME_MAX_LENGTH
+            ],
+            team=team or (invite.team if invite else None),
+            role=role or (invite.role if invite else Role.MEMBER),
+        )
+        if invite is not None:  # saved one by one so that the audit log records it
+            invite.accepted_at = now()
+            invite.person = person
+            invite.save(update_fields=["accepted_at", "person"])
+    return person
+
+
+def _person_sso_update(
+    *, person: Person, name: str, team_value: object, role: str | None
+) -> Person:
+    changes: dict[str, bool] = {}
+    if name and name[:DISPLAY_NAME_MAX_LENGTH] != person.display_name:
+        changes["display_name"] = True
+        person.display_name = name[:DISPLAY_NAME_MAX_LENGTH]
+    if isinstance(team_value, str) and team_value.strip():
+        team = team_get_or_create(name=team_value)
+        if team is not None and team.pk != person.team_id:
+            changes["team"] = True
+            person.team = team
+    if role is not None and role != person.role:
+        changes["role"] = True
+        person.role = role
+    if changes:  # the audit log records the change (audit/receivers.py)
+        person.save(update_fields=list(changes))
+    return person

@@ -235,6 +235,13 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
+        context = super().get_context_data(**kwargs)
+        config = settings.KSHARE_OIDC
+        context["sso_name"] = config["name"] if config else ""
+        context["sso_required"] = settings.KSHARE_SSO_REQUIRED
+        return context
+
     def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_invalid(form)
         return _locked(response, form.lockout) if form.lockout else response
