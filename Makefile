@@ -22,6 +22,11 @@ AXE_JS := $(CURDIR)/.cache/axe/axe.min.js
 # test reads our feeds with it beside icalendar, recurring-ical-events and khal.
 ICALJS_VERSION := 2.2.1
 ICALJS := $(CURDIR)/.cache/icaljs/ical.js
+# panva's oidc-provider (OpenID Certified) from the npm registry, with its dependencies: the real
+# identity provider the single sign-on tests start on loopback (kshare/people/tests/oidc).
+OIDC_PROVIDER_VERSION := 9.13.3
+OIDC_PROVIDER_DIR := $(CURDIR)/.cache/oidc-provider
+OIDC_PROVIDER := $(OIDC_PROVIDER_DIR)/node_modules/oidc-provider/package.json
 CHROMIUM := /usr/bin/chromium
 # Debian's nginx (and openssl for a test certificate): the proxy test runs kshare serve behind it.
 NGINX := /usr/sbin/nginx
@@ -41,7 +46,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot axe icaljs khal wrk
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot axe icaljs oidc khal wrk
 
 help:
 	@echo "kshare: make targets"
@@ -135,6 +140,18 @@ $(ICALJS):
 		mkdir -p $(dir $@); \
 		cp "$$tmp/package/dist/ical.js" $@.part && mv $@.part $@
 
+oidc: $(OIDC_PROVIDER)
+
+# oidc-provider has dependencies (koa, jose, …), so it is installed, not unpacked: into its own
+# folder, without a package.json or lock file of ours.
+$(OIDC_PROVIDER):
+	@command -v npm >/dev/null || { echo "npm is needed once to install oidc-provider $(OIDC_PROVIDER_VERSION); install Node.js and npm." >&2; exit 1; }
+	@echo "Installing oidc-provider $(OIDC_PROVIDER_VERSION) from the npm registry into $(OIDC_PROVIDER_DIR)…"
+	@mkdir -p $(OIDC_PROVIDER_DIR)
+	@cd $(OIDC_PROVIDER_DIR) && npm install --silent --no-audit --no-fund --no-save --no-package-lock \
+		oidc-provider@$(OIDC_PROVIDER_VERSION) >/dev/null
+	@[ -f $@ ] || { echo "npm finished but $@ is still missing." >&2; exit 1; }
+
 khal: $(KHAL)
 
 $(KHAL): | $(PY)
@@ -167,7 +184,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(ICALJS) $(KHAL) wrk
+test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $(KHAL) wrk
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -182,11 +199,12 @@ test-python: $(DEV_STAMP) nginx dovecot $(ICALJS) $(KHAL) wrk
 	KSHARE_AXE_JS=$(AXE_JS) KSHARE_ICALJS=$(ICALJS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
 
 # Playwright drives Chromium against pytest-django's live server; one process, so serially.
-test-browser: $(DEV_STAMP) chromium $(AXE_JS)
+test-browser: $(DEV_STAMP) chromium $(AXE_JS) $(OIDC_PROVIDER)
 	@if ! grep -rqs --include='test_*.py' 'mark.browser' kshare; then \
 		echo "No browser tests (marked @pytest.mark.browser) in kshare/ yet: skipped."; exit 0; fi; \
 	echo "pytest -m browser ($${DATABASE_URL:-SQLite})"; \
-	KSHARE_AXE_JS=$(AXE_JS) DJANGO_ALLOW_ASYNC_UNSAFE=true $(PYTEST) -q -m browser -p no:xdist $(PYTEST_ARGS)
+	KSHARE_AXE_JS=$(AXE_JS) KSHARE_OIDC_PROVIDER=$(OIDC_PROVIDER_DIR) DJANGO_ALLOW_ASYNC_UNSAFE=true \
+		$(PYTEST) -q -m browser -p no:xdist $(PYTEST_ARGS)
 
 # --- benchmarks ----------------------------------------------------------------------------
 
