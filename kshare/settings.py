@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Single sign-on: asks the provider again, silently, whether an SSO session may go on.
+    "kshare.people.middleware.SsoRecheckMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "kshare.audit.context.AuditMiddleware",
     "kshare.people.middleware.PersonTimezoneMiddleware",
@@ -174,6 +176,9 @@ OIDC_USE_NONCE = True
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+# Seconds after which a page load asks the provider again (prompt=none) whether a person signed
+# in through it may stay signed in; someone disabled there is signed out of kshare.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = config.env_int("KSHARE_SSO_RECHECK_SECONDS", 900, minimum=60)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = config.env_timezone("TIME_ZONE", "UTC")

@@ -413,3 +413,34 @@ def test_signin_domains_refuse_password_sign_in_from_other_domains(client, setti
     assert get_user(client).is_authenticated is False
     client.post(reverse("login"), {"username": insider.email, "password": "correct horse battery"})
     assert get_user(client).pk == insider.pk
+
+
+# --- The silent re-check of SSO sessions ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_password_sessions_are_never_rechecked_with_the_provider(client, settings):
+    settings.KSHARE_OIDC = SSO
+    person = PersonFactory()
+    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+
+    response = client.get(reverse("people:list"), headers={"accept": "text/html"})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_htmx_requests_and_media_of_an_sso_session_are_not_rechecked(client, settings):
+    settings.KSHARE_OIDC = SSO
+    person = PersonFactory()
+    client.force_login(person, backend="kshare.people.sso.SsoBackend")
+    session = client.session
+    session["oidc_id_token_expiration"] = 0
+    session.save()
+
+    htmx = client.get(reverse("people:list"), headers={"accept": "text/html", "hx-request": "true"})
+    video = client.get(
+        reverse("people:list"), headers={"accept": "text/html", "sec-fetch-mode": "no-cors"}
+    )
+
+    assert (htmx.status_code, video.status_code) == (200, 200)

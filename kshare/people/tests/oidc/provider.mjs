@@ -18,12 +18,23 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const modules = process.env.OIDC_PROVIDER_MODULES;
-const { default: Provider } = await import(
+const { default: Provider, interactionPolicy } = await import(
   pathToFileURL(path.join(modules, 'node_modules', 'oidc-provider', 'lib', 'index.js')).href
 );
 
 const accounts = JSON.parse(process.env.ACCOUNTS);
 const disabled = new Set();
+
+// A disabled account needs to sign in again, so a silent re-check (prompt=none) of its
+// session answers login_required, and the sign-in form answers access_denied.
+const policy = interactionPolicy.base();
+policy.get('login').checks.add(new interactionPolicy.Check(
+  'account_disabled',
+  'The account is disabled',
+  (ctx) => (disabled.has(ctx.oidc.session.accountId)
+    ? interactionPolicy.Check.REQUEST_PROMPT
+    : interactionPolicy.Check.NO_NEED_TO_PROMPT),
+));
 
 const provider = new Provider(process.env.ISSUER, {
   clients: [
@@ -45,7 +56,7 @@ const provider = new Provider(process.env.ISSUER, {
     profile: ['name', 'team', 'groups'],
   },
   features: { devInteractions: { enabled: false } },
-  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {
     const account = accounts[id];
     if (!account) return undefined;

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from playwright.sync_api import Page, expect
 
@@ -141,3 +142,25 @@ def test_a_disabled_kshare_account_is_refused(page: Page, server: str, sso: Oidc
     provider_sign_in(page, server, "dora")
 
     expect_refusal(page, server, "Your kshare account is disabled")
+
+
+def test_a_person_disabled_at_the_provider_is_signed_out_at_the_recheck_and_refused(
+    page: Page, server: str, sso: OidcProvider
+) -> None:
+    provider_sign_in(page, server, "lea")
+    page.wait_for_url(f"{server}/")
+    lea = Person.objects.get(email="lea@acme.example")
+
+    sso.disable("lea")
+    # The provider's last answer is older than KSHARE_SSO_RECHECK_SECONDS.
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "sessionid"]
+    store = SessionStore(session_key=cookie["value"])
+    store["oidc_id_token_expiration"] = 0
+    store.save()
+    page.goto(f"{server}/people/")
+
+    expect_refusal(page, server, "The identity provider did not sign you in")
+    signed_in = {s.get_decoded().get("_auth_user_id") for s in Session.objects.all()}
+    assert str(lea.pk) not in signed_in
+    provider_sign_in(page, server, "lea")
+    expect_refusal(page, server, "The identity provider did not sign you in")
