@@ -141,6 +141,11 @@ def build_parser() -> Parser:
         ),
     )
     import_people.add_argument("file", metavar="FILE.csv", help="the CSV file to import")
+    import_people.add_argument(
+        "--leavers",
+        action="store_true",
+        help="disable the people the file lists (its email column): people who left lose access",
+    )
 
     reindex = commands.add_parser(
         "reindex",
@@ -463,7 +468,7 @@ def cmd_import_people(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"the file {args.file} does not exist.")
     _setup()
-    _call("import_people", str(path))
+    _call("import_people", str(path), leavers=args.leavers)
     return 0
 
 

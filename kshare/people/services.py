@@ -17,7 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.text import slugify
 from django.utils.timezone import now
 
@@ -710,3 +710,80 @@ def _person_sso_update(
     if changes:  # the audit log records the change (audit/receivers.py)
         person.save(update_fields=list(changes))
     return person
+
+
+# --- People who left -----------------------------------------------------------------------
+
+
+@dataclass
+class LeaversReport:
+    disabled: list[str] = field(default_factory=list)
+    already_disabled: list[str] = field(default_factory=list)
+
+
+def people_leave_csv(*, file: TextIO) -> LeaversReport:
+    """Disable everyone a CSV file lists (its ``email`` column; other columns are ignored).
+
+    All or nothing, like the import: an invalid address, one no account uses, or a file that
+    would leave no active admin raises ``PeopleImportError`` naming the rows, and nobody is
+    disabled. A disabled person cannot sign in (password or identity provider), their sessions
+    end at their next request (Django refuses inactive accounts when it loads the session's
+    person) and their API tokens stop working. Their data stays until an admin erases the
+    account (docs/security.md, "Deleting an account"); each change is in the audit log.
+    """
+    header, raw_rows = _read_rows(file)
+    columns = [h.strip().lower().lstrip("\ufeff") for h in header]
+    if "email" not in columns:
+        raise PeopleImportError([ImportProblem(1, "email", "required column is missing")])
+    at = columns.index("email")
+    problems: list[ImportProblem] = []
+    row_of: dict[str, int] = {}
+    for number, values in raw_rows:
+        if not any(v.strip() for v in values):
+            continue
+        email = email_normalise(values[at] if at < len(values) else "")
+        try:
+            if not email or len(email) > EMAIL_MAX_LENGTH:
+                raise ValidationError("invalid")
+            validate_email(email)
+        except ValidationError:
+            problems.append(
+                ImportProblem(number, "email", f"'{email[:80]}' is not a valid e-mail address")
+            )
+            continue
+        row_of.setdefault(email, number)
+    if not row_of and not problems:
+        problems.append(ImportProblem(None, "", "the file has a header but no people"))
+    people: dict[str, Person] = {}
+    emails = list(row_of)
+    for start in range(0, len(emails), 900):  # stay under SQLite's bound-parameter limit
+        people.update(
+            (p.email, p) for p in Person.objects.filter(email__in=emails[start : start + 900])
+        )
+    for email, number in row_of.items():
+        if email not in people:
+            problems.append(ImportProblem(number, "email", f"no account uses '{email}'"))
+    leaving = {p.pk for p in people.values()}
+    if any(p.is_admin and p.is_active for p in people.values()) and not (
+        Person.objects.filter(is_active=True)
+        .filter(models.Q(role=Role.ADMIN) | models.Q(is_superuser=True))
+        .exclude(pk__in=leaving)
+        .exists()
+    ):
+        problems.append(
+            ImportProblem(None, "", "this would disable every admin; keep at least one")
+        )
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise PeopleImportError(problems)
+    report = LeaversReport()
+    with transaction.atomic():
+        for email in emails:
+            person = people[email]
+            if not person.is_active:
+                report.already_disabled.append(email)
+                continue
+            person.is_active = False
+            person.save(update_fields=["is_active"])  # recorded by the audit log
+            report.disabled.append(email)
+    return report

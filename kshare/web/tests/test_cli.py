@@ -71,6 +71,12 @@ SETTINGS_VARIABLES = {
     "KSHARE_CALENDAR_REPLY_ADDRESS",
     "KSHARE_IMAP_URL",
     "KSHARE_IMAP_DONE_FOLDER",
+    "KSHARE_OIDC_DISCOVERY_URL",
+    "KSHARE_OIDC_CLIENT_ID",
+    "KSHARE_OIDC_CLIENT_SECRET",
+    "KSHARE_SSO_REQUIRED",
+    "KSHARE_SSO_BREAK_GLASS",
+    "KSHARE_SIGNIN_DOMAINS",
 }
 
 
@@ -166,6 +172,12 @@ def test_an_unreachable_database_is_one_line_and_exit_code_2(home):
             "_protected_media",
             "KSHARE_MEDIA_ACCEL_REDIRECT must be a path that starts and ends with /, such as "
             "/_protected_media/; got '_protected_media'.",
+        ),
+        (
+            "KSHARE_SSO_REQUIRED",
+            "1",
+            "KSHARE_SSO_REQUIRED is on, but no provider is configured: set "
+            "KSHARE_OIDC_DISCOVERY_URL.",
         ),
         (
             "KSHARE_MAIL_REPLY_TO",

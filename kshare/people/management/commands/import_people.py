@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kshare.people.services import PeopleImportError, people_import_csv
+from kshare.people.services import PeopleImportError, people_import_csv, people_leave_csv
 
 BAR_WIDTH = 30
 
@@ -17,12 +17,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="CSV with a header: email, display_name, team, ...")
+        parser.add_argument(
+            "--leavers",
+            action="store_true",
+            help="disable the people the file lists (its email column) instead: they lose access",
+        )
 
     def handle(self, *args, file: str, **options) -> None:
         path = Path(file)
         if not path.is_file():
             what = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise CommandError(f"{path} {what}; give the path of a CSV file.")
+        if options["leavers"]:
+            self._leavers(path)
+            return
         progress = self._progress_bar() if options["verbosity"] > 0 else None
         try:
             # utf-8-sig: spreadsheet programs put a byte-order mark before the header.
@@ -38,6 +46,22 @@ class Command(BaseCommand):
         self._finish_bar()
         noun = "person" if report.people == 1 else "people"
         self.stdout.write(f"Imported {report.people} {noun}.")
+
+    def _leavers(self, path: Path) -> None:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                report = people_leave_csv(file=handle)
+        except PermissionError as exc:
+            raise CommandError(f"{path} cannot be read: permission denied.") from exc
+        except PeopleImportError as exc:
+            for problem in exc.errors:
+                self.stderr.write(str(problem))
+            raise CommandError(exc.summary.replace("imported", "changed")) from exc
+        n = len(report.disabled)
+        self.stdout.write(
+            f"Disabled {n} {'person' if n == 1 else 'people'}"
+            f" ({len(report.already_disabled)} already disabled)."
+        )
 
     def _progress_bar(self):
         tty = self.stderr.isatty()
