@@ -125,13 +125,19 @@ def test_a_tampered_expired_or_foreign_id_token_is_refused(
 
 
 def test_an_unverified_email_is_refused_and_not_linked(
-    page: Page, server: str, sso: OidcProvider
+    page: Page, server: str, sso: OidcProvider, axe
 ) -> None:
     uma = PersonFactory(email="uma@acme.example", display_name="Uma U.")
+    page.goto(f"{server}/signin/")
+    problems = [axe(page)]  # the sign-in page with the provider's button
 
     provider_sign_in(page, server, "uma")
 
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your e-mail address is not verified")
+    problems.append(axe(page))  # a refusal page
     expect_refusal(page, server, "Your e-mail address is not verified")
+    if any(problems):
+        pytest.fail("axe found issues:\n" + "\n".join(p for p in problems if p), pytrace=False)
     uma.refresh_from_db()
     assert uma.display_name == "Uma U."
 
