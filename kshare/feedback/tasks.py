@@ -11,7 +11,7 @@ from kshare.sessions.models import Session
 
 
 @task
-def feedback_dispatch_session(session_id: int) -> int:
+def feedback_dispatch_task(session_id: int) -> int:
     """Send the feedback form for a session that has just ended; returns the mails sent."""
     session = Session.objects.filter(pk=session_id).first()
     if session is None:

@@ -30,7 +30,7 @@ from kshare.people.models import Person, Team
 from kshare.sessions import signals
 from kshare.sessions.models import Invitation, Session, SessionHost, State
 from kshare.sessions.selectors import seats_taken, session_can_edit
-from kshare.sessions.tasks import invitation_mail_promoted, invitations_mail
+from kshare.sessions.tasks import invitation_mail_promoted_task, invitations_mail_task
 from kshare.visibility import rules
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def invitations_create(
             },
         )
         ids = [invitation.pk for invitation in result.invited]
-        transaction.on_commit(lambda: invitations_mail.enqueue(ids))
+        transaction.on_commit(lambda: invitations_mail_task.enqueue(ids))
     return result
 
 
@@ -217,5 +217,5 @@ def waitlist_promote(*, session: Session) -> list[Invitation]:
     )
     for invitation in promoted:
         invitation.waitlisted_at = None
-        transaction.on_commit(partial(invitation_mail_promoted.enqueue, invitation.pk))
+        transaction.on_commit(partial(invitation_mail_promoted_task.enqueue, invitation.pk))
     return promoted

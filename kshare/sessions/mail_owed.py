@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kshare.sessions.models import Invitation, Session, SessionHost
-from kshare.sessions.tasks import host_mail_due, invitations_mail_changed
+from kshare.sessions.tasks import host_mail_due_task, invitations_mail_changed_task
 
 
 def invitations_mark_changed(*, session: Session) -> int:
@@ -29,7 +29,9 @@ def invitations_mark_changed(*, session: Session) -> int:
         .filter(Q(mailed_at__isnull=False) | Q(mail_due_at__isnull=False))
         .update(mail_due_at=Coalesce(F("mail_due_at"), Value(now), output_field=DateTimeField()))
     )
-    transaction.on_commit(partial(invitations_mail_changed.enqueue, session.pk, session.sequence))
+    transaction.on_commit(
+        partial(invitations_mail_changed_task.enqueue, session.pk, session.sequence)
+    )
     return marked
 
 
@@ -39,5 +41,5 @@ def hosts_mark_owed(*, session: Session, links: QuerySet[SessionHost] | None = N
     now = timezone.now()
     rows = SessionHost.objects.filter(session=session) if links is None else links
     marked = rows.filter(mail_due_at__isnull=True).update(mail_due_at=now)
-    transaction.on_commit(partial(host_mail_due.enqueue, session.pk))
+    transaction.on_commit(partial(host_mail_due_task.enqueue, session.pk))
     return marked

@@ -15,24 +15,24 @@ from kshare.sessions.invitation_mail import (
 
 
 @task
-def invitations_mail(invitation_ids: list[int]) -> int:
+def invitations_mail_task(invitation_ids: list[int]) -> int:
     """The invitation mails of one "invite": those still owed (a re-run sends the rest)."""
     return invitations_mail_due(invitation_ids=invitation_ids)
 
 
 @task
-def invitations_mail_changed(session_id: int, sequence: int) -> int:
+def invitations_mail_changed_task(session_id: int, sequence: int) -> int:
     """The new-time or cancellation mails owed after the change that produced ``sequence``."""
     return invitations_mail_due(session_id=session_id)
 
 
 @task
-def invitation_mail_promoted(invitation_id: int) -> bool:
+def invitation_mail_promoted_task(invitation_id: int) -> bool:
     return invitations_mail_promoted(invitation_ids=[invitation_id]) == 1
 
 
 @task
-def host_mail_due(session_id: int) -> int:
+def host_mail_due_task(session_id: int) -> int:
     """The hosts' calendar mails (confirmation, new time, cancellation) owed for a session."""
     return hosts_mail_due(session_id=session_id)
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from kshare.sessions import signals
-from kshare.topics.tasks import notify_topic_requesters
+from kshare.topics.tasks import topic_requesters_notify_task
 
 
 @receiver(signals.session_scheduled, dispatch_uid="topics_notify_when_scheduled")
@@ -18,4 +18,4 @@ def notify_requesters(*, session_id: int, **kwargs: Any) -> None:
     Also after a move: ``topic_requests_notify_scheduled`` mails each person at most once per
     session, so only people who asked (or +1'd) since hear of it then.
     """
-    notify_topic_requesters.enqueue(session_id)
+    topic_requesters_notify_task.enqueue(session_id)

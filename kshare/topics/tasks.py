@@ -9,7 +9,7 @@ from kshare.topics.services import topic_requests_notify_scheduled
 
 
 @task
-def notify_topic_requesters(session_id: int) -> int:
+def topic_requesters_notify_task(session_id: int) -> int:
     """Mail requesters and +1s of topics a newly scheduled session answers."""
     session = Session.objects.filter(pk=session_id).first()
     if session is None:

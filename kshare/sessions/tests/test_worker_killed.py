@@ -245,7 +245,7 @@ def test_a_worker_killed_mid_invitation_batch_leaves_a_running_task_that_the_nex
 
     # Killed half-way: the batch task is RUNNING for good (django-tasks-db alone never looks at
     # it again), some invitations are mailed and the rest are still owed on their rows.
-    [task] = DBTaskResult.objects.filter(task_path="kshare.sessions.tasks.invitations_mail")
+    [task] = DBTaskResult.objects.filter(task_path="kshare.sessions.tasks.invitations_mail_task")
     owed = Invitation.objects.filter(session=session, mail_due_at__isnull=False).count()
     assert task.status == "RUNNING"
     assert KILL_AFTER <= INVITEES - owed < INVITEES
@@ -364,7 +364,7 @@ def test_mails_whose_task_was_lost_altogether_are_sent_by_the_sweep(smtp, worker
     first = workers.start()
     invitations_create(session=session, by=session.host_links.get().person, people=people)
     _kill_after_outbox_rows(workers, first, "invitation")
-    [task] = DBTaskResult.objects.filter(task_path="kshare.sessions.tasks.invitations_mail")
+    [task] = DBTaskResult.objects.filter(task_path="kshare.sessions.tasks.invitations_mail_task")
     assert task.status == "RUNNING"  # killed mid-batch
     task.delete()
     # Owed for longer than the sweep leaves to the task (a minute), without waiting one here.

@@ -1,0 +1,31 @@
+"""The feedback dispatch task was renamed to end in ``_task``. A task row stores its task's
+dotted path (django-tasks-db imports it when the row runs), so the rows still waiting to run
+name the new path; finished rows keep the path they ran under. Reversible."""
+
+from django.db import migrations
+
+RENAMED = {
+    "kshare.feedback.tasks.feedback_dispatch_session": "kshare.feedback.tasks.feedback_dispatch_task",
+}
+# READY waits for a worker; RUNNING may be one a dead worker left, which its lease puts back.
+WAITING = ("READY", "RUNNING")
+
+
+def task_paths_rename(apps, schema_editor, *, renamed=RENAMED):
+    DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
+    rows = DBTaskResult.objects.using(schema_editor.connection.alias).filter(status__in=WAITING)
+    for old, new in renamed.items():
+        rows.filter(task_path=old).update(task_path=new)
+
+
+def task_paths_rename_back(apps, schema_editor):
+    task_paths_rename(apps, schema_editor, renamed={new: old for old, new in RENAMED.items()})
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("feedback", "0004_prospect_topic_answered_on"),
+        ("django_tasks_database", "0021_conditional_partial_index_ordering"),
+    ]
+
+    operations = [migrations.RunPython(task_paths_rename, task_paths_rename_back)]
