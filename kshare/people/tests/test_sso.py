@@ -4,8 +4,13 @@ The whole flow against a real OpenID provider is in ``test_sso_provider.py`` (re
 ``test_sso_browser.py`` (Chromium).
 """
 
+import base64
+import hashlib
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 from django.contrib.auth import get_user
+from django.core.cache import cache
 from django.urls import reverse
 
 from kshare import config
@@ -444,3 +449,42 @@ def test_htmx_requests_and_media_of_an_sso_session_are_not_rechecked(client, set
     )
 
     assert (htmx.status_code, video.status_code) == (200, 200)
+
+
+@pytest.mark.django_db
+def test_sso_start_sends_state_nonce_and_an_s256_pkce_challenge(client, settings):
+    settings.KSHARE_OIDC = SSO
+    # The provider's discovery document, as if fetched a moment ago (the browser tests fetch
+    # it from a real provider).
+    cache.set(
+        f"kshare:oidc-discovery:{SSO['discovery_url']}",
+        {
+            "issuer": "https://login.acme.example",
+            "authorization_endpoint": "https://login.acme.example/auth",
+            "token_endpoint": "https://login.acme.example/token",
+            "jwks_uri": "https://login.acme.example/jwks",
+            "userinfo_endpoint": "https://login.acme.example/me",
+        },
+    )
+
+    response = client.get(reverse("sso_start") + "?next=/people/")
+
+    url = urlsplit(response["Location"])
+    params = dict(parse_qsl(url.query))
+    ((state, stored),) = client.session["oidc_states"].items()
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(stored["code_verifier"].encode()).digest()
+    ).rstrip(b"=")
+    assert (response.status_code, url.netloc, url.path) == (302, "login.acme.example", "/auth")
+    assert params == {
+        "response_type": "code",
+        "scope": "openid email profile",
+        "client_id": "kshare",
+        "redirect_uri": "http://testserver/signin/sso/callback/",
+        "state": state,
+        "nonce": stored["nonce"],
+        "code_challenge": challenge.decode(),
+        "code_challenge_method": "S256",
+    }
+    assert len(stored["code_verifier"]) == 64
+    assert client.session["oidc_login_next"] == "/people/"
