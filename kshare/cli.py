@@ -738,7 +738,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         args.port = _free_port(args.host)
     _default_site_url(args.host, args.port)
     _setup()
-    from kshare.web.production import in_production
+    from kshare.core.production import in_production
 
     if not os.environ.get("SITE_URL", "").strip() and in_production():
         raise UsageError(

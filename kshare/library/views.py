@@ -15,6 +15,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from kshare.core.bodylimit import request_body_max
 from kshare.library import selectors, services
 from kshare.library.delivery import media_response
 from kshare.library.forms import FileMaterialForm, LinkForm, NotesForm, TitleForm
@@ -23,7 +24,6 @@ from kshare.library.services_transcripts import materials_with_transcripts
 from kshare.library.uploads import MaterialUploadHandler
 from kshare.sessions import selectors as session_selectors
 from kshare.sessions.models import Session
-from kshare.web.bodylimit import request_body_max
 
 # The multipart framing and text fields around an uploaded file.
 UPLOAD_FORM_ALLOWANCE = 1024 * 1024

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kshare.core.bodylimit import request_body_max
 from kshare.library import services_transcripts as services
 from kshare.library import transcripts
 from kshare.library.forms_transcripts import TranscriptForm
 from kshare.library.models import Cue, Material, Transcript
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
-from kshare.web.bodylimit import request_body_max
 
 
 def _recording(request: HttpRequest, pk: int) -> Material:

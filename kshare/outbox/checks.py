@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from kshare.web.production import in_production
+from kshare.core.production import in_production
 
 LOCAL_DOMAINS = {"localhost", "localhost.localdomain", "example.com", "example.org", "invalid"}
 

@@ -15,6 +15,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from kshare.core.bodylimit import request_body_max
 from kshare.people import selectors, services, throttle
 from kshare.people.forms import (
     IMPORT_MAX_BYTES,
@@ -29,7 +30,6 @@ from kshare.people.models import Team
 from kshare.people.parsing import timezone_is_known
 from kshare.people.services import InviteUnusable, PeopleImportError, email_normalise
 from kshare.people.tasks import password_reset_mail_task
-from kshare.web.bodylimit import request_body_max
 
 logger = logging.getLogger(__name__)
 

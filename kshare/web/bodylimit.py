@@ -5,7 +5,7 @@ short page when a request announces a body larger than its view allows, before a
 body is read: a 4 GB ``POST /signin/`` is refused at once instead of being spooled to disk.
 Every view allows ``settings.REQUEST_BODY_MAX`` (a few MB: forms are text); the upload views
 (material files, transcripts, the people CSV import) allow more, each by the
-``@request_body_max(...)`` decorator, and stream what they accept.
+``@request_body_max(...)`` decorator (``kshare/core/bodylimit.py``), and stream what they accept.
 
 A chunked body (no ``Content-Length``) is counted while it is read: past the view's limit the
 request is refused the same way; within it, the body is handed to Django with its length (Django
@@ -29,6 +29,10 @@ from django.core.handlers.wsgi import get_path_info
 from django.urls import Resolver404, resolve
 from django.utils.html import escape
 
+from kshare.core.bodylimit import request_body_max, view_body_max
+
+__all__ = ["BodyLimitMiddleware", "limit_for", "request_body_max"]
+
 SPOOL_IN_MEMORY = 1024 * 1024
 READ_CHUNK = 64 * 1024
 
@@ -38,26 +42,13 @@ PAGE = """<!doctype html>
 """
 
 
-def request_body_max(limit: Callable[[], int]) -> Callable:
-    """Mark a view as accepting request bodies up to ``limit()`` bytes (read per request).
-
-    Apply it outermost, above ``csrf_exempt`` and the other decorators.
-    """
-
-    def mark(view: Callable) -> Callable:
-        view.request_body_max = limit  # type: ignore[attr-defined]
-        return view
-
-    return mark
-
-
 def limit_for(path_info: str) -> int:
     """The largest body the view at ``path_info`` accepts."""
     try:
         match = resolve(path_info)
     except Resolver404:
         return settings.REQUEST_BODY_MAX
-    limit = getattr(match.func, "request_body_max", None)
+    limit = view_body_max(match.func)
     return max(limit(), settings.REQUEST_BODY_MAX) if limit else settings.REQUEST_BODY_MAX
 
 

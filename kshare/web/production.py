@@ -1,8 +1,8 @@
 """kshare's own production rules: system checks (``kshare check --deploy``) and the start-up
 refusal of `kshare serve` and `kshare worker`.
 
-Production means HTTPS on and not DEBUG (``settings.KSHARE_HTTPS``: neither ``DEBUG=1`` nor
-``KSHARE_INSECURE_HTTP=1``). Every rule says in a sentence what is wrong and what to set.
+Production means HTTPS on and not DEBUG (``in_production``, ``kshare/core/production.py``).
+Every rule says in a sentence what is wrong and what to set.
 Ids ``kshare.E010`` to ``kshare.E013`` and ``kshare.W014`` live here; the mail rule is the outbox's
 (``kshare/outbox/checks.py``), the storage rules the library's (``kshare/library/checks.py``).
 """
@@ -16,11 +16,9 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.http.request import validate_host
 
+from kshare.core.production import in_production
+
 EXAMPLE = "https://kshare.example.com"
-
-
-def in_production() -> bool:
-    return bool(settings.KSHARE_HTTPS) and not settings.DEBUG
 
 
 def site_url_problems() -> list[CheckMessage]:
