@@ -37,6 +37,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from kshare.feedback import signals
 from kshare.feedback.models import (
     FeedbackRelease,
     FeedbackRequest,
@@ -74,10 +75,10 @@ def _release(session_id: int, *, now: datetime, final: bool = False) -> int:
             )
     if not released:
         return 0
-    from kshare.webhooks.services import webhooks_emit_feedback
-
     transaction.on_commit(
-        lambda: webhooks_emit_feedback(session_id=session_id, person_id=None, released=released),
+        lambda: signals.feedback_released.send_robust(
+            Response, session_id=session_id, released=released
+        ),
         robust=True,
     )
     return released

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kshare.feedback import signals
 from kshare.feedback.models import (
     Answer,
     FeedbackForm,
@@ -237,10 +238,11 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
             topic=topic,
             source_session=session,
         )
-    # Webhooks (feedback.received), one per named response; anonymous ones per released batch.
-    from kshare.webhooks.services import webhooks_emit_feedback
-
+    # Announced per named response; anonymous ones only per released batch (feedback/release.py).
     transaction.on_commit(
-        lambda: webhooks_emit_feedback(session_id=session.pk, person_id=person.pk), robust=True
+        lambda: signals.feedback_received.send_robust(
+            Response, session_id=session.pk, person_id=person.pk
+        ),
+        robust=True,
     )
     return response

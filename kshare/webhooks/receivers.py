@@ -7,9 +7,14 @@ from typing import Any
 from django.dispatch import receiver
 
 from kshare.core.leases import workers_lost
+from kshare.feedback import signals as feedback_signals
 from kshare.sessions import signals
 from kshare.webhooks.models import Event
-from kshare.webhooks.services import webhooks_emit_session, webhooks_recover_lost
+from kshare.webhooks.services import (
+    webhooks_emit_feedback,
+    webhooks_emit_session,
+    webhooks_recover_lost,
+)
 
 
 @receiver(workers_lost, dispatch_uid="webhooks_workers_lost")
@@ -43,3 +48,17 @@ def session_cancelled(*, session_id: int, **kwargs: Any) -> None:
 @receiver(signals.session_held, dispatch_uid="webhooks_session_held")
 def session_held(*, session_id: int, **kwargs: Any) -> None:
     webhooks_emit_session(event=Event.SESSION_HELD.value, session_id=session_id)
+
+
+# Feedback events (feedback/signals.py), also sent on commit and robustly: ``feedback.received``
+# once per named response, once per released batch of anonymous ones.
+
+
+@receiver(feedback_signals.feedback_received, dispatch_uid="webhooks_feedback_received")
+def feedback_received(*, session_id: int, person_id: int, **kwargs: Any) -> None:
+    webhooks_emit_feedback(session_id=session_id, person_id=person_id)
+
+
+@receiver(feedback_signals.feedback_released, dispatch_uid="webhooks_feedback_released")
+def feedback_released(*, session_id: int, released: int, **kwargs: Any) -> None:
+    webhooks_emit_feedback(session_id=session_id, person_id=None, released=released)

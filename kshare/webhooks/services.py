@@ -52,9 +52,13 @@ from django.utils import timezone
 
 from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
 from kshare.core.queue import backoff as backoff
+from kshare.feedback.models import FeedbackRequest, Response
+from kshare.feedback.results import session_results_allowed
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_can_edit
+from kshare.sessions.models import Session
+from kshare.sessions.selectors import sessions_visible_to
 from kshare.webhooks import transport
 from kshare.webhooks.addresses import AddressRefused, AllowList, addresses_check, host_problem
 from kshare.webhooks.models import URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
@@ -235,9 +239,6 @@ def _session_data(session: Any) -> dict[str, Any]:
 
 def _audience(webhooks: QuerySet[Webhook], *, event: str, session: Any) -> list[Webhook]:
     """The subscriptions that get ``event`` about ``session``: their creator may see it."""
-    from kshare.feedback.results import session_results_allowed
-    from kshare.sessions.selectors import sessions_visible_to
-
     chosen = []
     for hook in webhooks:
         if event not in (hook.events or []):
@@ -296,8 +297,6 @@ def webhooks_emit_session(*, event: str, session_id: int, rescheduled: bool = Fa
 
     ``session.scheduled`` is also sent when a scheduled session moves, with ``rescheduled`` true.
     """
-    from kshare.sessions.models import Session
-
     session = Session.objects.select_related("programme").filter(pk=session_id).first()
     if session is None:
         return 0
@@ -317,9 +316,6 @@ def webhooks_emit_feedback(
     null, ``released`` says how many responses the batch made visible, and there is never a
     response id or an answer in it — so the delivery time says nothing about who answered.
     """
-    from kshare.feedback.models import FeedbackRequest, Response
-    from kshare.sessions.models import Session
-
     session = Session.objects.select_related("programme").filter(pk=session_id).first()
     if session is None:
         return 0
