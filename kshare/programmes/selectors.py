@@ -11,14 +11,15 @@ from kshare.core import recurrence
 from kshare.core.timezones import timezone_or_utc
 from kshare.people.models import Person
 from kshare.people.offices import public_holidays
+from kshare.programmes import visibility
 from kshare.programmes.models import Programme
-from kshare.visibility import rules
 
 
 def programmes_visible_to(*, person: Person) -> QuerySet[Programme]:
-    """Programmes ``person`` may see and propose into: ``kshare.visibility.rules.PROGRAMME_RULE``
-    (open to the company or to their team, organised by them, or they are an admin)."""
-    return rules.programmes_visible_to(person=person)
+    """Programmes ``person`` may see and propose into: ``PROGRAMME_RULE``
+    (``kshare/programmes/visibility.py``, part of the one rule in ``kshare/visibility/rules.py``:
+    open to the company or to their team, organised by them, or they are an admin)."""
+    return visibility.programmes_visible_to(person=person)
 
 
 def programmes_for_list(*, person: Person) -> QuerySet[Programme]:
