@@ -51,10 +51,12 @@ def test_a_named_response_is_announced_with_its_session_and_person_after_commit(
     django_capture_on_commit_callbacks,
 ):
     [request] = _requests(anonymous=False, people=1)
-    with Heard(signals.feedback_received) as heard:
-        with django_capture_on_commit_callbacks(execute=True):
-            _submit(request, "5")
-            assert heard.calls == []
+    with (
+        Heard(signals.feedback_received) as heard,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        _submit(request, "5")
+        assert heard.calls == []
     assert heard.calls == [
         (Response, {"session_id": request.session_id, "person_id": request.person_id})
     ]
@@ -62,11 +64,14 @@ def test_a_named_response_is_announced_with_its_session_and_person_after_commit(
 
 def test_a_rolled_back_response_announces_nothing(django_capture_on_commit_callbacks):
     [request] = _requests(anonymous=False, people=1)
-    with Heard(signals.feedback_received) as heard:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                _submit(request, "5")
-                raise RuntimeError("the view failed after the response")
+    with (
+        Heard(signals.feedback_received) as heard,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _submit(request, "5")
+        raise RuntimeError("the view failed after the response")
     assert (heard.calls, callbacks) == ([], [])
 
 
