@@ -1,8 +1,10 @@
-"""RFC 5545 building blocks: one VEVENT per session and per rhythm event, calendars around them.
+"""The calendar feeds: one VEVENT per session and per rhythm event, in a subscribable calendar.
 
-Sessions are written in UTC (``DTSTART:...Z``); rhythm events in their own timezone with a
-VTIMEZONE, so that their RRULE keeps its wall-clock time across daylight-saving changes.
-UIDs are stable (``session-<pk>@<domain>``); SEQUENCE comes from the model.
+The session's VEVENT is ``kshare/sessions/ical.py`` (the invitations sessions mails carry the
+same event), the VCALENDAR and VTIMEZONE primitives are ``kshare/core/ical.py`` and
+``kshare/core/vtimezone.py``; this module adds the feeds and the rhythm events. Rhythm events are
+written in their own timezone with a VTIMEZONE, so that their RRULE keeps its wall-clock time
+across daylight-saving changes. UIDs are stable (``rhythm-<pk>@<domain>``).
 """
 
 from __future__ import annotations
@@ -12,50 +14,42 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
+from icalendar import Calendar, Event, vDDDTypes, vRecur, vText
 
-from kshare.calendars.vtimezone import calendar_add_timezones
+from kshare.core.ical import PRODID, calendar_bytes, calendar_new, uid_domain, utc_stamp
 from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.scheduling.rhythm.selectors import rhythm_holiday_exdates
-from kshare.sessions.models import Session, State
+from kshare.sessions.ical import (
+    session_chairs,
+    session_event,
+    session_pk_from_uid,
+    session_uid,
+)
+from kshare.sessions.models import Session
 
-PRODID = "-//kshare//kshare knowledge sharing//EN"
-
-
-def uid_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "kshare.invalid"
-
-
-def session_uid(session: Session) -> str:
-    return f"session-{session.pk}@{uid_domain()}"
+# The session's VEVENT is the sessions app's (its invitations carry it), the VCALENDAR around it
+# core's; they are named here too, for the feeds' readers.
+__all__ = [
+    "PRODID",
+    "calendar_bytes",
+    "calendar_new",
+    "feed_calendar",
+    "feed_fingerprint",
+    "rhythm_event_components",
+    "rhythm_uid",
+    "session_chairs",
+    "session_event",
+    "session_pk_from_uid",
+    "session_uid",
+]
 
 
 def rhythm_uid(event: RhythmEvent) -> str:
     return f"rhythm-{event.pk}@{uid_domain()}"
-
-
-def calendar_new(*, name: str, method: str | None = None) -> Calendar:
-    """An empty VCALENDAR with PRODID, VERSION, X-WR-CALNAME and, for invitations, METHOD.
-
-    The name goes in both X-WR-CALNAME (what Apple, Google and Outlook read) and NAME (RFC 7986),
-    as TEXT values: escaped, so a title with a comma, a semicolon, a backslash or a line break
-    reads back as written (icalendar writes a plain ``str`` of an unknown or X- property as it
-    is, and refuses one with a line break).
-    """
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    if method:
-        cal.add("method", method)
-    cal.add("x-wr-calname", vText(name))
-    cal.add("name", vText(name))
-    return cal
 
 
 # Subscribed feeds: how often clients should fetch again (RFC 7986 REFRESH-INTERVAL; Outlook
@@ -128,90 +122,6 @@ def feed_fingerprint(
     return digest.hexdigest()[:40]
 
 
-def session_event(
-    session: Session,
-    *,
-    cancelled: bool | None = None,
-    attendees: Iterable[tuple[str, str, str]] = (),
-    chairs: Iterable[tuple[str, str]] = (),
-    stamp: datetime | None = None,
-) -> Event:
-    """The VEVENT of a scheduled (or cancelled) session.
-
-    ``attendees``: (e-mail, display name, PARTSTAT) of the invitee an invitation
-    (METHOD:REQUEST/CANCEL) is for, asked to answer (``RSVP=TRUE``). ``chairs``: (e-mail,
-    display name) of the hosts and co-hosts, ``ROLE=CHAIR`` and already ``ACCEPTED``, never
-    asked. A feed passes neither: it is one person's view and names nobody else.
-    ORGANIZER is ``KSHARE_CALENDAR_REPLY_ADDRESS``, the mailbox ``kshare mail-in`` reads, so an
-    Accept or Decline pressed in a calendar program comes back as the RSVP (iMIP, RFC 6047).
-    ``stamp``: the DTSTAMP; by default now (right for a METHOD message). A feed without METHOD
-    passes the session's last change (RFC 5545 3.8.7.2).
-    """
-    if session.start is None or session.end is None:
-        raise ValueError("Only a session with a start and an end has a calendar event.")
-    cancelled = session.state == State.CANCELLED if cancelled is None else cancelled
-    event = Event()
-    event.add("uid", session_uid(session))
-    event.add("sequence", session.sequence)
-    event.add("dtstamp", _utc(stamp or timezone.now()))
-    # UTC on both ends: a session that starts on one day and ends on another (a two-day
-    # workshop) is exact in every client, whatever its timezone.
-    event.add("dtstart", session.start.astimezone(UTC))
-    event.add("dtend", session.end.astimezone(UTC))
-    event.add("summary", session.title)
-    url = settings.SITE_URL + session.get_absolute_url()
-    event.add("url", url)
-    description = f"{session.get_format_display()} — {session.programme.name}\n{url}"
-    if session.call_url:
-        description += f"\nJoin: {session.call_url}"
-    event.add("description", description)
-    location = session.location or session.call_url
-    if location:
-        event.add("location", location)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("categories", ["Knowledge sharing"])
-    event.add("transp", "OPAQUE")
-    organiser = vCalAddress(f"mailto:{settings.KSHARE_CALENDAR_REPLY_ADDRESS}")
-    organiser.params["cn"] = vText(settings.KSHARE_ORGANISATION_NAME)
-    event.add("organizer", organiser)
-    for email, name in chairs:
-        chair = vCalAddress(f"mailto:{email}")
-        chair.params["cn"] = vText(name)
-        chair.params["role"] = vText("CHAIR")
-        chair.params["partstat"] = vText("ACCEPTED")
-        event.add("attendee", chair, encode=False)
-    for email, name, partstat in attendees:
-        attendee = vCalAddress(f"mailto:{email}")
-        attendee.params["cn"] = vText(name)
-        attendee.params["role"] = vText("REQ-PARTICIPANT")
-        attendee.params["partstat"] = vText(partstat)
-        attendee.params["rsvp"] = vText("TRUE")
-        event.add("attendee", attendee, encode=False)
-    return event
-
-
-def session_chairs(session: Session) -> list[tuple[str, str]]:
-    """(e-mail, display name) of the session's hosts and co-hosts who still have an account,
-    the host first: the ``ROLE=CHAIR`` attendees of its invitations."""
-    return [
-        (link.person.email, link.person.display_name)
-        for link in session.host_links.select_related("person").order_by("-role", "id")
-        if link.person.is_active
-    ]
-
-
-def session_pk_from_uid(uid: str) -> int | None:
-    """The session a UID written by ``session_uid`` names on this site, or None (another
-    site's, a rhythm event's, or not ours at all)."""
-    local, at, domain = uid.strip().rpartition("@")
-    if not at or domain.lower() != uid_domain().lower() or not local.startswith("session-"):
-        return None
-    number = local.removeprefix("session-")
-    if not number.isascii() or not number.isdigit() or len(number) > 18:
-        return None
-    return int(number) or None
-
-
 def rhythm_event_components(event: RhythmEvent) -> list[Event]:
     """The series VEVENT (RRULE, EXDATE for cancelled occurrences) and one RECURRENCE-ID
     override per moved occurrence.
@@ -224,7 +134,7 @@ def rhythm_event_components(event: RhythmEvent) -> list[Event]:
     tz = zoneinfo.ZoneInfo(event.timezone)
     duration = timedelta(minutes=event.duration_minutes)
     start = event.starts.astimezone(tz)
-    stamp = _utc(event.updated_at or timezone.now())
+    stamp = utc_stamp(event.updated_at or timezone.now())
     series = Event()
     series.add("uid", rhythm_uid(event))
     series.add("sequence", event.sequence)
@@ -271,10 +181,6 @@ def rhythm_event_components(event: RhythmEvent) -> list[Event]:
     return components
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
 def _rrule_dict(rrule: str, *, tz: zoneinfo.ZoneInfo) -> vRecur:
     """The RRULE value, with UNTIL made valid for a DTSTART with a TZID: RFC 5545 wants it in
     UTC (``...Z``). A date or a floating time is read as wall-clock time in ``tz``."""
@@ -293,10 +199,3 @@ def _rrule_dict(rrule: str, *, tz: zoneinfo.ZoneInfo) -> vRecur:
             raise ValueError(f"Unexpected UNTIL in {rrule!r}")
         recur["UNTIL"] = [local.astimezone(UTC)]
     return recur
-
-
-def calendar_bytes(cal: Calendar) -> bytes:
-    """Serialise, adding the VTIMEZONE components that TZID parameters refer to (RRULE-based,
-    one sub-component per earlier transition: see ``kshare.calendars.vtimezone``)."""
-    calendar_add_timezones(cal)
-    return cal.to_ical()

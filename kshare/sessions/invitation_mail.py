@@ -39,7 +39,9 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kshare.core.ical import calendar_bytes, calendar_new
 from kshare.outbox.services import mail_queue, one_line
+from kshare.sessions.ical import session_chairs, session_event
 from kshare.sessions.models import Invitation, Session, SessionChange, SessionHost, State
 from kshare.sessions.rsvp_tokens import rsvp_link
 from kshare.sessions.selectors import invitation_answer
@@ -83,8 +85,6 @@ def _when(session: Session, tz: ZoneInfo) -> str:
 
 
 def _ics(session: Session, invitation: Invitation, method: str) -> bytes:
-    from kshare.calendars.ical import calendar_bytes, calendar_new, session_chairs, session_event
-
     person = invitation.person
     cal = calendar_new(name=session.title, method=method)
     partstat = PARTSTAT.get(invitation.response, "NEEDS-ACTION")

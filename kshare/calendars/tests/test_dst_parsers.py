@@ -229,7 +229,7 @@ def test_every_parser_reads_the_dst_changes_of_berlin_and_new_york(client, perso
 
 
 def _blocks(key: str, first_year: int) -> list[tuple[str, str, str, str, str]]:
-    from kshare.calendars.vtimezone import vtimezone_for
+    from kshare.core.vtimezone import vtimezone_for
 
     component = vtimezone_for(key, first_year=first_year)
     assert str(component["TZID"]) == key
