@@ -11,6 +11,7 @@ class RecommendConfig(AppConfig):
 
     def ready(self) -> None:
         # A finished training run queues the host finder's refit (experts_adapter).
-        from kshare.recommend import experts_adapter, receivers  # noqa: F401
+        from kshare.recommend import experts_adapter, parts, receivers  # noqa: F401
 
         receivers.connect()  # lower apps' announcements (recommend/receivers.py)
+        parts.register()  # its parts of other apps' pages (recommend/parts.py)

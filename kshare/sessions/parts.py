@@ -6,7 +6,9 @@ apps register their parts in their ``AppConfig.ready`` (``<app>/parts.py``). Par
 here as strings, so sessions imports none of them; a part whose app is not installed is skipped.
 Every session-page region is rendered with ``can_edit`` (may the reader edit the session?), so
 each part's context function takes ``(request, session, *, can_edit)``; the schedule page's
-region passes nothing beyond ``(request, session)``.
+region passes nothing beyond ``(request, session)``, the propose page's regions
+``(request, person)`` (the proposer). What other apps add to the propose *flow* (prefill, linking
+after proposing) is registered in ``sessions/propose_hooks.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "session.hosts": ("attendance.log", "scheduling.reminders"),
     # the schedule page, under the form
     "session.schedule": ("calendars.slot_finder",),
+    # the propose page, inside the form above the fields: what the proposal answers
+    "session.propose.form": ("topics.request",),
+    # the propose page, side column
+    "session.propose.aside": ("recommend.familiar_topics",),
 }
 
 

@@ -16,6 +16,7 @@ from kshare.sessions.inputs import session_update_input
 from kshare.sessions.invitations import rsvp_set
 from kshare.sessions.keyset import keyset_page
 from kshare.sessions.models import Invitation, Session, State
+from kshare.sessions.propose_hooks import propose_done, propose_initial
 from kshare.tags.models import Tag
 from kshare.tags.services import TagError, tag_names_parse, tag_slug
 
@@ -150,29 +151,12 @@ def _rsvp_context(request: HttpRequest, session: Session) -> dict:
     }
 
 
-def _topic_request_for(raw: str | None):
-    """The open, unanswered topic request a proposal starts from (``?request=<pk>``), or None."""
-    from kshare.topics.models import TopicRequest
-
-    if not raw or not raw.isdigit() or len(raw) > 18:
-        return None
-    return (
-        TopicRequest.objects.filter(
-            pk=int(raw), status=TopicRequest.Status.OPEN, session__isnull=True
-        )
-        .prefetch_related("tags")
-        .first()
-    )
-
-
-def _propose_initial(request: HttpRequest, topic_request) -> dict:
-    """Pre-fill from a topic request or a skill ("choose a familiar topic")."""
-    if topic_request is not None:
-        return {
-            "title": topic_request.title,
-            "abstract": topic_request.description,
-            "tags_text": ", ".join(t.name for t in topic_request.tags.all()),
-        }
+def _propose_initial(request: HttpRequest) -> dict:
+    """Pre-fill from what a higher app recognises in the request (a topic request: see
+    ``propose_hooks``), else from a skill ("choose a familiar topic": ``?skill=<slug>``)."""
+    initial = propose_initial(request)
+    if initial:
+        return initial
     slug = request.GET.get("skill", "")[:60]
     # A slug has no NUL (which PostgreSQL refuses in a query): such a value matches nothing.
     tag = Tag.objects.filter(slug=slug).first() if slug and "\x00" not in slug else None
@@ -200,14 +184,11 @@ def _with_suggested_tags(request: HttpRequest) -> tuple[SessionProposeForm, list
 
 
 def session_propose(request: HttpRequest) -> HttpResponse:
-    from kshare.recommend.selectors import topics_for_host
-    from kshare.topics.services import topic_request_link
-
-    source = request.POST if request.method == "POST" else request.GET
-    topic_request = _topic_request_for(source.get("topic_request") or source.get("request"))
+    # The page's familiar topics (recommend) and the topic request a proposal may answer (topics)
+    # are regions of its template and hooks of its flow: this view names neither app.
     form = SessionProposeForm(
         request.POST or None,
-        initial=_propose_initial(request, topic_request),
+        initial=_propose_initial(request),
         person=request.user,
     )
     suggested: list[str] | None = None
@@ -220,26 +201,12 @@ def session_propose(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, "Thanks! Your session is proposed. Schedule it when you have a slot."
         )
-        if topic_request is not None:
-            try:
-                topic_request_link(request=topic_request, session=session, by=request.user)
-            except ValidationError:
-                messages.warning(
-                    request,
-                    f"“{topic_request.title}” was answered by another session meanwhile, so "
-                    "your session is not linked to that request.",
-                )
+        propose_done(request, session)
         return redirect(session)
     return render(
         request,
         "sessions/propose.html",
-        {
-            "form": form,
-            "topic_request": topic_request,
-            "suggestions": topics_for_host(person=request.user),
-            "suggested_tags": suggested,
-            "nav": "propose",
-        },
+        {"form": form, "suggested_tags": suggested, "nav": "propose"},
     )
 
 

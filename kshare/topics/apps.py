@@ -9,4 +9,6 @@ class TopicsConfig(AppConfig):
     verbose_name = "Topic requests"
 
     def ready(self) -> None:
-        from kshare.topics import receivers  # noqa: F401 - connects the receivers
+        from kshare.topics import parts, receivers  # noqa: F401 - receivers connect themselves
+
+        parts.register()  # its part of the propose page and its propose hook (topics/parts.py)
