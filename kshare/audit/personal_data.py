@@ -11,10 +11,12 @@ pseudonymised too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kshare.audit.models import AuditEntry
-from kshare.people.models import Person
+
+if TYPE_CHECKING:  # annotations only: the people app is not needed at run time
+    from kshare.people.models import Person
 
 HANDLES = {"audit.AuditEntry.actor": "kept, the actor becomes the former member"}
 ERASE_ORDER = 90

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kshare.audit.models import AuditEntry
-from kshare.people.models import Person
+
+if TYPE_CHECKING:  # annotations only: the people app is not needed at run time
+    from kshare.people.models import Person
 
 
 @dataclass(frozen=True)

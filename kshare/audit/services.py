@@ -4,14 +4,16 @@ for what is not one row's change (an invitation batch, an import, an export)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from kshare.audit.context import current_actor, current_request
 from kshare.audit.models import AuditEntry
-from kshare.people.models import Person
+
+if TYPE_CHECKING:  # annotations only: the people app is not needed at run time
+    from kshare.people.models import Person
 
 LABEL_MAX = 300
 

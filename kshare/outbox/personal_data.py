@@ -5,13 +5,15 @@ person). Their bodies are not exported: they carry signed links (RSVP, sign-up) 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from kshare.outbox.models import MailOptOut, OutboxMessage
-from kshare.people.models import Person
+
+if TYPE_CHECKING:  # annotations only: the people app is not needed at run time
+    from kshare.people.models import Person
 
 HANDLES = {
     "outbox.OutboxMessage (no key: the to/cc addresses)": "deleted, sent or not",
