@@ -52,7 +52,7 @@ help:
 	@echo "kshare: make targets"
 	@echo "  make run     start kshare on http://$(HOST):$(PORT) with a demo organisation (Ctrl-C stops it)"
 	@echo "  make test    lint, then the whole test suite (installs chromium and axe-core when missing)"
-	@echo "  make lint    ruff check and ruff format --check"
+	@echo "  make lint    ruff check, ruff format --check, mypy and the import layers check"
 	@echo "  make fmt     ruff format and ruff check --fix"
 	@echo "  make bench   run the benchmarks in bench/ and record them in bench/results/"
 	@echo "  make clean   remove caches and build leftovers (keeps .venv and var/, your data)"
@@ -177,6 +177,8 @@ lint: $(DEV_STAMP)
 	@$(RUFF) format --check .
 	@echo "mypy (services, selectors, configuration)"
 	@$(VENV)/bin/mypy
+	@echo "import layers (scripts/import_graph.py --check: no circle, no upward import)"
+	@$(VENV)/bin/python scripts/import_graph.py --check >/dev/null || { $(VENV)/bin/python scripts/import_graph.py >&2; exit 1; }
 
 fmt: $(DEV_STAMP)
 	@$(RUFF) format .
