@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kshare.attendance.views_checkin import checkin_context
+from kshare.attendance.views_checkin import checkin_context, join_context
 from kshare.attendance.views_log import attendance_log_context
 from kshare.core.pages import part_register
 
@@ -14,6 +14,13 @@ def register() -> None:
         name="attendance.checkin",
         template="attendance/_session_checkin.html",
         context=checkin_context,
+    )
+    # The session page's "Where": the join link, through /sessions/<id>/join/ (checks in).
+    part_register(
+        region="session.where",
+        name="attendance.join",
+        template="attendance/_session_join.html",
+        context=join_context,
     )
     part_register(
         region="session.hosts",

@@ -12,5 +12,6 @@ urlpatterns: list[URLPattern] = [
     ),
     path("sessions/<int:pk>/check-in/qr.svg", views_checkin.checkin_qr, name="checkin_qr"),
     path("sessions/<int:pk>/here/", views_checkin.checkin_remote, name="checkin_remote"),
+    path("sessions/<int:pk>/join/", views_checkin.join, name="join"),
     path("check-in/<str:token>/", views_checkin.checkin_link, name="checkin_link"),
 ]

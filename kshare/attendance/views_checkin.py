@@ -3,16 +3,19 @@
 Every view checks the session object: a session the reader may not see is a 404 (as everywhere),
 the host's page and its QR code are for whoever may edit the session (403 for others). GET never
 writes: mail and QR scanners open links before people do, so only the "Check in" button's POST
-checks in.
+checks in. The one exception is the join link (``join``): it writes on GET, because it is a
+redirect people follow from a calendar or a reminder, and it writes only for the signed-in person
+(a mail scanner opening it has no session cookie and lands on the sign-in page).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -334,3 +337,45 @@ def _closed_text(state: str) -> str:
         HELD: "The session was marked as held: its attendance list is final. "
         "Ask the host to add you if you were there.",
     }.get(state, "This session is not scheduled.")
+
+
+# -- the join link of an online session -----------------------------------------------------------
+
+
+def join_context(request: HttpRequest, session: Session, *, can_edit: bool) -> dict | None:
+    """The join link on the session page (no query): shown while the session is not
+    cancelled and has a call to join."""
+    if not session.call_url or session.state == State.CANCELLED:
+        return None
+    return {"join_opens_checkin": _checkin_state(session) in (OPEN, NOT_YET)}
+
+
+@require_GET
+def join(request: HttpRequest, pk: int) -> HttpResponse:
+    """``/sessions/<id>/join/``: the way to the session's call that checks the reader in.
+
+    Whoever may see the session is sent on to its join link (``Session.call_url``); during the
+    check-in window (``checkin_state``) they are first checked in as an online attendee, once
+    (``checkin`` is idempotent). Outside the window, and after the session was marked held, they
+    are sent on without a record (a host testing the call, someone late). A cancelled session,
+    and one without a join link, answer with a page that says so.
+    """
+    session = _visible_session(request, pk)
+    if session.state == State.CANCELLED:
+        return _closed(request, session, CANCELLED)
+    if not session.call_url:
+        return _problem(
+            request,
+            404,
+            "This session has no join link",
+            f"“{session.title}” is not held online: it has no link to a call.",
+        )
+    if _checkin_state(session) == OPEN:
+        # Closed meanwhile (moved, held): nothing is recorded, the way to the call stays open.
+        with contextlib.suppress(CheckInClosed):
+            checkin(session=session, person=_reader(request), method=Attendance.Method.REMOTE)
+    response = HttpResponseRedirect(session.call_url)
+    # The call's address is the session's; nothing here may be cached for another reader.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Event, vCalAddress, vText
+from icalendar import Event, vCalAddress, vText, vUri
 
 from kshare.core.ical import uid_domain, utc_stamp
 from kshare.sessions.models import Session, State
@@ -62,6 +62,13 @@ def session_event(
     location = session.location or session.call_url
     if location:
         event.add("location", location)
+    if session.call_url:
+        # RFC 7986 5.11: clients that know CONFERENCE show a "Join" button for it.
+        event.add(
+            "conference",
+            vUri(session.call_url),
+            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join the call"},
+        )
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("categories", ["Knowledge sharing"])
     event.add("transp", "OPAQUE")

@@ -85,12 +85,21 @@ def cohosts_too_many(count: int) -> str | None:
     return f"Add at most {MAX_COHOSTS} co-hosts." if count > MAX_COHOSTS else None
 
 
+JOIN_LINK_HTTPS = (
+    "Use an https:// join link, as Zoom, Teams, Meet or Jitsi give it: people would reach "
+    "the call unencrypted otherwise."
+)
+
+
 def call_url_clean(value: str) -> str:
-    """The video-call link as stored: an http(s) address (a bare host gets a scheme, as the
-    form's URL field does) of at most the column's length once normalised."""
+    """The join link (video call) as stored: an https address (a bare host gets https, as the
+    form's URL field does) of at most the column's length once normalised. ``http://`` and
+    ``ftp://`` are refused (``JOIN_LINK_HTTPS``); ``javascript:`` is not a URL at all."""
     model_field = Session._meta.get_field("call_url")
     value = model_field.formfield().clean(value)
     model_field.run_validators(value)
+    if value and not value.lower().startswith("https://"):
+        raise ValidationError(JOIN_LINK_HTTPS, code="https")
     return value
 
 
@@ -149,7 +158,9 @@ def session_input_check(
             except ValidationError as exc:
                 errors.add_validation_error(exc, field="cohosts")
     call_url = data.call_url
-    if "call_url" not in skip and call_url:
+    # An edit that leaves the link as it was keeps it (one stored before https was required).
+    unchanged = session is not None and session.pk and call_url == session.call_url
+    if "call_url" not in skip and call_url and not unchanged:
         try:
             call_url = call_url_clean(call_url)
         except ValidationError as exc:

@@ -81,7 +81,15 @@ class Session(models.Model):
     start = models.DateTimeField(null=True, blank=True, db_index=True)
     end = models.DateTimeField(null=True, blank=True)
     location = models.CharField(max_length=200, blank=True)
-    call_url = models.URLField("video-call link", max_length=500, blank=True)
+    # The join link of an online session (kshare/sessions/inputs.py requires https). Readers
+    # who may see the session reach it through /sessions/<id>/join/, which checks them in.
+    call_url = models.URLField(
+        "join link (video call)",
+        max_length=500,
+        blank=True,
+        help_text="An https:// link to the call: Zoom, Teams, Meet, Jitsi… People who join "
+        "from kshare are checked in as online attendees.",
+    )
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Leave empty for no limit."
     )

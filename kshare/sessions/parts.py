@@ -24,6 +24,8 @@ from kshare.sessions import selectors
 REGIONS: dict[str, tuple[str, ...]] = {
     # session page, side column: under the RSVP card (check-in is what you do next)
     "session.aside.top": ("attendance.checkin",),
+    # session page, inside the "Where" card of a session with a join link: the way to the call
+    "session.where": ("attendance.join",),
     # session page, side column: under "Where"
     "session.aside": ("library.catchup", "calendars.session"),
     # session page, the Manage card's buttons after "Edit" (hosts, organisers, admins)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from django import forms
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from kshare.api.auth import require_write
@@ -106,7 +107,11 @@ class SessionOut(Schema):
     start: dt.datetime | None
     end: dt.datetime | None
     location: str
-    call_url: str
+    call_url: str = Field(description="the join link of an online session (https), or empty")
+    join_url: str = Field(
+        description="path of the way to the call through kshare (empty without a join link): "
+        "it checks the signed-in reader in as an online attendee during the check-in window"
+    )
     capacity: int | None
     tags: list[TagOut]
     teams: list[TeamRef]
@@ -246,6 +251,7 @@ def session_out(session: Session) -> dict[str, Any]:
         "end": session.end,
         "location": session.location,
         "call_url": session.call_url,
+        "join_url": reverse("attendance:join", args=[session.pk]) if session.call_url else "",
         "capacity": session.capacity,
         "tags": [{"name": t.name, "slug": t.slug} for t in session.tags.all()],
         "teams": [{"id": t.pk, "name": t.name} for t in session.teams.all()],

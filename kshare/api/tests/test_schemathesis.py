@@ -48,7 +48,7 @@ DOCUMENTED_REJECTIONS = {
     ("invalid", "before"),  # a search's last day not before its first
     ("invalid", "teams"),  # ids of existing teams
     ("invalid", "team"),  # the id of an existing team (dashboard filter)
-    ("invalid", "call_url"),  # a web address (http or https) of at most 500 characters as stored
+    ("invalid", "call_url"),  # an https address of at most 500 characters as stored
     ("invalid", "people"),  # ids of existing people
     ("invalid", "cohosts"),  # ids of existing people other than the host
     ("invalid", "programme"),  # a programme the caller may propose into

@@ -320,6 +320,12 @@ def _reminder_mail(
         # Formatted here: templates would convert aware times back to the active timezone.
         "when": _when(session, tz),
         "link": _session_link(session),
+        # The call through kshare: it checks the invitee in when they join in the window.
+        "join_link": (
+            settings.SITE_URL + reverse("attendance:join", args=[session.pk])
+            if session.call_url
+            else ""
+        ),
         "invitation": invitation,
         "waitlisted": waitlisted,
         # One-click answers that work without signing in (the page asks to confirm).

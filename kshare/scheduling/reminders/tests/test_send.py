@@ -387,7 +387,7 @@ def test_times_are_in_each_recipients_timezone_across_the_dst_change():
         assert re.sub(RSVP, "RSVP", message.body) == (
             f"Hello {message.to[0].split('@')[0].title()},\n\n"
             f"“Pandas tricks” (Tech talks) starts in 24 hours:\n\n"
-            f"{when}\nWhere: Room 4\nVideo call: https://meet.example.com/pandas\n\n"
+            f"{when}\nWhere: Room 4\nJoin online: http://127.0.0.1:8000/sessions/{session.pk}/join/\n\n"
             "If your plans changed, please update your answer so others can take your seat:\n\n"
             f"RSVP\n\nThe session page: {link}\n\n"
             f"You get this because you answered {answer}.\n— kshare"
@@ -395,7 +395,7 @@ def test_times_are_in_each_recipients_timezone_across_the_dst_change():
         )
         assert f"<strong>{when}</strong>" in html
         assert [re.sub(RSVP, "RSVP", h) for h in re.findall(r'href="([^"]+)"', html)][:3] == [
-            "https://meet.example.com/pandas",
+            f"{link}join/",
             "RSVP",
             link,
         ]
