@@ -124,6 +124,15 @@ def post(
     url: str, *, body: bytes, headers: dict[str, str], timeout: float, allow: AllowList
 ) -> int:
     """POST ``body`` to ``url``; the HTTP status, or ``DeliveryFailed`` with its class."""
+    status, _ = post_answer(url, body=body, headers=headers, timeout=timeout, allow=allow)
+    return status
+
+
+def post_answer(
+    url: str, *, body: bytes, headers: dict[str, str], timeout: float, allow: AllowList
+) -> tuple[int, dict[str, str]]:
+    """``post``, with the answer's headers too (names in lower case): a chat platform's 429
+    says in ``Retry-After`` when to come back. The answer's body is never read past 1 KB."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeliveryFailed(ADDRESS_NOT_ALLOWED, f"not an http(s) URL: {url!r}")
@@ -144,7 +153,7 @@ def post(
         connection.request("POST", target, body=body, headers=headers)
         response = connection.getresponse()
         response.read(1024)
-        return int(response.status)
+        return int(response.status), {name.lower(): value for name, value in response.getheaders()}
     except (OSError, http.client.HTTPException) as exc:
         raise DeliveryFailed(failure_class(exc), f"{type(exc).__name__}: {exc}") from None
     finally:
