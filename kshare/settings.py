@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kshare.api",
     "kshare.dashboard",
     "kshare.webhooks",
+    "kshare.chat",
     "kshare.attendance",
     "kshare.questions",
     "kshare.audit",
@@ -339,6 +340,14 @@ try:
     AllowList.parse(KSHARE_WEBHOOK_ALLOW_HOSTS)
 except ValueError as _exc:
     raise config.ConfigError(f"KSHARE_WEBHOOK_ALLOW_HOSTS: {_exc}.") from None
+# Internal hosts, addresses and networks (each optionally :port) chat channels may post to, also
+# over http; by default only the platforms' own https hosts and public Mattermost servers.
+KSHARE_CHAT_ALLOW_HOSTS = config.env_list("KSHARE_CHAT_ALLOW_HOSTS", [])
+try:
+    AllowList.parse(KSHARE_CHAT_ALLOW_HOSTS)
+except ValueError as _exc:
+    raise config.ConfigError(f"KSHARE_CHAT_ALLOW_HOSTS: {_exc}.") from None
+KSHARE_CHAT_MAX_ATTEMPTS = config.env_int("KSHARE_CHAT_MAX_ATTEMPTS", 8, minimum=1)
 # Anonymous feedback is shown in batches of at least this many responses (feedback/release.py).
 KSHARE_FEEDBACK_RELEASE_BATCH = config.env_int("KSHARE_FEEDBACK_RELEASE_BATCH", 3, minimum=2)
 # "Your data" archives one person may download an hour (people/data_export.py).

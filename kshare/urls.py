@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", api_urls()),
     path("api/tokens/", include("kshare.api.urls")),
     path("webhooks/", include("kshare.webhooks.urls")),
+    path("chat/", include("kshare.chat.urls")),
     path("audit/", include("kshare.audit.urls")),
     path("admin/", admin.site.urls),
 ]

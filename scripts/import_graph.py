@@ -51,6 +51,7 @@ LAYERS: dict[str, int] = {
     "library": 5,
     "feedback": 5,
     "webhooks": 6,
+    "chat": 6,
     "search": 6,
     "recommend": 6,
     "dashboard": 7,

@@ -331,12 +331,17 @@ def test_who_listens():
     assert _listeners(signals.session_scheduled) == {
         "kshare.topics.receivers.notify_requesters",
         "kshare.webhooks.receivers.session_scheduled",
+        "kshare.chat.receivers.session_scheduled",
     }
     assert _listeners(signals.session_rescheduled) == {
         "kshare.topics.receivers.notify_requesters",
         "kshare.webhooks.receivers.session_rescheduled",
+        "kshare.chat.receivers.session_rescheduled",
     }
-    assert _listeners(signals.session_cancelled) == {"kshare.webhooks.receivers.session_cancelled"}
+    assert _listeners(signals.session_cancelled) == {
+        "kshare.webhooks.receivers.session_cancelled",
+        "kshare.chat.receivers.session_cancelled",
+    }
     assert _listeners(signals.session_held) == {
         "kshare.feedback.receivers.dispatch_when_held",
         "kshare.webhooks.receivers.session_held",
