@@ -57,6 +57,7 @@ def test_registry_finds_the_apps_modules_and_runs_the_audit_log_last():
         "attendance",
         "audit",
         "calendars",
+        "chat",
         "feedback",
         "ideas",
         "library",
