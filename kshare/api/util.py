@@ -1,4 +1,4 @@
-"""Small helpers shared by the routers: form errors, service errors, path ids."""
+"""Small helpers shared by the routers: input and service errors, path ids."""
 
 from __future__ import annotations
 
@@ -17,18 +17,8 @@ from kshare.core.inputs import InputError
 # A path id: a positive integer in bigint range (anything else is a 422, not a 500).
 PathId = Annotated[int, BeforeValidator(digits_only), Path(ge=1, le=MAX_ID)]
 IdField = Field(ge=1, le=MAX_ID)
-
-
-def form_valid(form: forms.BaseForm, *, rename: dict[str, str] | None = None) -> dict[str, Any]:
-    """The form's cleaned data, or a 400 error body with its errors under the API's field names."""
-    if form.is_valid():
-        return form.cleaned_data
-    rename = rename or {}
-    fields = {
-        rename.get(name, name): [str(m) for m in messages] for name, messages in form.errors.items()
-    }
-    message = " ".join(m for messages in fields.values() for m in messages)
-    raise ApiError(400, "invalid", message or "Invalid input.", fields)
+# The message of Django's choice fields for an id of nothing, as the web forms give it.
+NOT_A_CHOICE = forms.ModelChoiceField.default_error_messages["invalid_choice"]
 
 
 def input_valid[T](check: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

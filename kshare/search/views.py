@@ -6,7 +6,8 @@ from django.views.decorators.http import require_GET
 
 from kshare.programmes.selectors import programmes_visible_to
 from kshare.search.forms import SearchForm
-from kshare.search.selectors import MAX_COUNT, SearchPage, search
+from kshare.search.inputs import search_input_run
+from kshare.search.selectors import MAX_COUNT, SearchPage
 
 
 @require_GET
@@ -16,17 +17,11 @@ def results(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None, programmes=programmes)
     query = ""
     page = SearchPage(query="")
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        query = data["q"]
-        page = search(
+    if form.is_bound and form.is_valid() and form.input is not None:
+        query = form.input.q
+        page = search_input_run(
             person=request.user,
-            query=query,
-            kind=data["kind"] or None,
-            tag=data["tag"] or None,
-            programme=data["programme"],
-            after=SearchForm.start_of(data["after"]),
-            before=SearchForm.end_of(data["before"]),
+            data=form.input,
             page=SearchForm.page_number(request.GET.get("page")),
         )
     elif form.is_bound:

@@ -2,7 +2,8 @@
 ``kshare.dashboard.figures`` (``FIGURES`` and ``figure_compute``, cached and invalidated there).
 
 Filters: ``programme`` and ``team`` ids, ``start`` and ``end`` days (both included, or neither:
-the last 12 months), validated by the dashboard page's own form. Each figure is a table:
+the last 12 months), checked by the rules the dashboard page's form uses
+(``kshare.dashboard.inputs``). Each figure is a table:
 ``columns`` and ``rows`` (the first cell of a row is its label; empty cells are null;
 shares are numbers with one decimal), its ``headline`` number and its ``formula`` (the
 docstring that defines it).
@@ -19,15 +20,18 @@ from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import ApiError, not_found
 from kshare.api.schemas import ERRORS, Day, QueryId
-from kshare.api.util import form_valid
+from kshare.api.util import NOT_A_CHOICE, input_valid
+from kshare.core.inputs import InputErrors
 from kshare.dashboard.figures import FIGURES, FigureResult, Filters
-from kshare.dashboard.forms import FilterForm
+from kshare.dashboard.inputs import DEFAULT_PERIOD, FilterInput, filter_input_check
 from kshare.dashboard.selectors import dashboard_allowed, figure_compute, figures_cached
+from kshare.people.models import Team
+from kshare.programmes.models import Programme
 
 router = Router(tags=["dashboard"])
 
 Cell = str | int | float | None
-# Days outside 1970-2999 are refused, as by the dashboard's form (a period ending on
+# Days outside 1970-2999 are refused, as by the dashboard's input rules (a period ending on
 # 9999-12-31 would overflow); the schema's pattern says so.
 PeriodDay = Day(1970, 2999, r"^(19[7-9][0-9]|2[0-9]{3})-")
 
@@ -73,19 +77,26 @@ def _allowed(request: HttpRequest) -> None:
         raise ApiError(403, "forbidden", "Only organisers and admins can see the dashboard.")
 
 
+def _choice[M: (Programme, Team)](
+    model: type[M], pk: int | None, *, field: str, errors: InputErrors
+) -> M | None:
+    found = model.objects.filter(pk=pk).first() if pk is not None else None
+    if pk is not None and found is None:
+        errors.add(field, str(NOT_A_CHOICE))
+    return found
+
+
 def _filters(params: FigureFilters) -> Filters:
+    errors = InputErrors()
     custom = params.start is not None or params.end is not None
-    form = FilterForm(
-        data={
-            "programme": str(params.programme or ""),
-            "team": str(params.team or ""),
-            "period": "custom" if custom else "12m",
-            "start": params.start.isoformat() if params.start else "",
-            "end": params.end.isoformat() if params.end else "",
-        }
+    data = FilterInput(
+        programme=_choice(Programme, params.programme, field="programme", errors=errors),
+        team=_choice(Team, params.team, field="team", errors=errors),
+        period="custom" if custom else DEFAULT_PERIOD,
+        start=params.start,
+        end=params.end,
     )
-    form_valid(form)
-    return form.filters()
+    return input_valid(filter_input_check, data, errors=errors)
 
 
 def _cell(value: Any) -> Cell:

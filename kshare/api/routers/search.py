@@ -25,9 +25,9 @@ from ninja import Field, Query, Router, Schema
 from kshare.api.errors import ApiError
 from kshare.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kshare.api.schemas import ERRORS, NO_NUL, Day, QueryId
+from kshare.api.util import input_valid
 from kshare.programmes.selectors import programmes_visible_to
-from kshare.search.forms import SearchForm
-from kshare.search.selectors import search
+from kshare.search.inputs import SearchInput, search_input_check, search_input_run
 
 router = Router(tags=["search"])
 
@@ -35,7 +35,7 @@ KindName = Literal["session", "material", "transcript", "idea", "person"]
 SALT = "kshare.api.search"
 
 
-# 1900-2999, as the search form refuses other days.
+# 1900-2999, as the search input rules (kshare.search.inputs) refuse other days.
 SearchDay = Day(1900, 2999, r"^(19[0-9]{2}|2[0-9]{3})-")
 
 
@@ -140,41 +140,25 @@ def search_get(request: HttpRequest, params: Query[SearchQuery]) -> dict[str, An
     """Sessions, materials, transcripts, ideas and people the caller may see, best first."""
     person = request.user
     page_number = _page_from(params)
-    programme_slug = ""
-    programmes = programmes_visible_to(person=person).order_by("name")
+    programme = None
     if params.programme is not None:
-        programme_slug = (
-            programmes.filter(pk=params.programme).values_list("slug", flat=True).first() or ""
-        )
-        if not programme_slug:
+        programme = programmes_visible_to(person=person).filter(pk=params.programme).first()
+        if programme is None:
             raise ApiError(
                 400, "invalid", "No such programme.", {"programme": ["No such programme."]}
             )
+    data = SearchInput(
+        q=params.q,
+        kind=params.kind,
+        tag=params.tag,
+        programme=programme,
+        after=params.after,
+        before=params.before,
+    )
     with timezone.override(person.tzinfo):
-        form = SearchForm(
-            {
-                "q": params.q,
-                "kind": params.kind or "",
-                "tag": params.tag or "",
-                "programme": programme_slug,
-                "after": params.after.isoformat() if params.after else "",
-                "before": params.before.isoformat() if params.before else "",
-            },
-            programmes=programmes,
-        )
-        if not form.is_valid():
-            fields = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
-            message = " ".join(m for msgs in fields.values() for m in msgs)
-            raise ApiError(400, "invalid", message or "Invalid search.", fields)
-        data = form.cleaned_data
-        result = search(
+        result = search_input_run(
             person=person,
-            query=data["q"],
-            kind=data["kind"] or None,
-            tag=data["tag"] or None,
-            programme=data["programme"],
-            after=SearchForm.start_of(data["after"]),
-            before=SearchForm.end_of(data["before"]),
+            data=input_valid(search_input_check, data),
             page=page_number,
             per_page=params.limit,
         )

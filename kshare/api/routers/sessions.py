@@ -31,7 +31,7 @@ from kshare.api.schemas import (
     Text,
     UtcDatetime,
 )
-from kshare.api.util import PathId, input_valid, service_call
+from kshare.api.util import NOT_A_CHOICE, PathId, input_valid, service_call
 from kshare.core.inputs import InputErrors
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
@@ -390,8 +390,7 @@ def _tags(names: list[str]) -> list[str]:
     return names
 
 
-# The messages of Django's choice fields, as the web form gave them.
-NOT_A_CHOICE = forms.ModelChoiceField.default_error_messages["invalid_choice"]
+# The message of Django's multiple-choice field, as the web form gave it.
 NOT_CHOICES = forms.ModelMultipleChoiceField.default_error_messages["invalid_choice"]
 
 
