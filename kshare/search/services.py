@@ -1,6 +1,6 @@
 """Keeping the search index current: build documents from the models, write and remove them.
 
-The signal receivers (``kshare.search.signals``) call these on every save and delete;
+The signal receivers (``kshare.search.receivers``) call these on every save and delete;
 ``search_reindex`` rebuilds everything (``kshare reindex``), e.g. after bulk imports that bypass
 signals (the demo generator uses ``bulk_create``).
 """
@@ -116,42 +116,50 @@ def _tag_names(tags: Iterable[Tag]) -> str:
 # --- documents from objects (the related rows must be loaded, see the querysets below) ----------
 
 
-def session_document(session: Session) -> SearchDocument:
+def _in_session(
+    *, kind: str, object_id: int, title: str, body: str, session: Session
+) -> SearchDocument:
+    """A document of a session or of a part of it (material, transcript): the session's tags."""
+    tags = list(session.tags.all())
     return _doc(
+        kind=kind,
+        object_id=object_id,
+        title=title,
+        body=body,
+        tags=_tag_names(tags),
+        session=session,
+        tag_ids=[tag.pk for tag in tags],
+    )
+
+
+def session_document(session: Session) -> SearchDocument:
+    return _in_session(
         kind=Kind.SESSION,
         object_id=session.pk,
         title=session.title,
         body=session.abstract,
-        tags=_tag_names(session.tags.all()),
         session=session,
-        tag_ids=[tag.pk for tag in session.tags.all()],
     )
 
 
 def material_document(material: Material) -> SearchDocument:
-    session = material.session
-    return _doc(
+    return _in_session(
         kind=Kind.MATERIAL,
         object_id=material.pk,
         title=material.title,
         body=material.notes,
-        tags=_tag_names(session.tags.all()),
-        session=session,
-        tag_ids=[tag.pk for tag in session.tags.all()],
+        session=material.session,
     )
 
 
 def transcript_document(transcript: Transcript) -> SearchDocument:
     material = transcript.material
-    session = material.session
-    return _doc(
+    return _in_session(
         kind=Kind.TRANSCRIPT,
         object_id=transcript.pk,
         title=material.title,
         body=transcript.text,
-        tags=_tag_names(session.tags.all()),
-        session=session,
-        tag_ids=[tag.pk for tag in session.tags.all()],
+        session=material.session,
     )
 
 
