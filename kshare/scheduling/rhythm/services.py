@@ -7,6 +7,7 @@ SEQUENCE) and moves ``updated_at`` (the DTSTAMP), so subscribed calendars replac
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -101,23 +102,55 @@ def closure_day_delete(*, closure: ClosureDay) -> None:
     closure.delete()
 
 
+class SeriesFields(TypedDict):
+    """What a series says, as ``rhythm_event_create`` and ``rhythm_event_update`` take it."""
+
+    name: str
+    rrule: str
+    start_date: date
+    start_time: time
+    timezone: str
+    duration_minutes: int
+    team: NotRequired[Team | None]
+    description: NotRequired[str]
+    location: NotRequired[str]
+    skip_holidays: NotRequired[bool]
+    holiday_country: NotRequired[str]
+    holiday_subdivision: NotRequired[str]
+
+
+def _series_values(fields: SeriesFields) -> dict[str, Any]:
+    """The checked model fields of a series (ValidationError keyed by field): the first
+    occurrence of the rule on or after ``start_date`` at ``start_time`` in ``timezone``."""
+    country = fields.get("holiday_country", "")
+    subdivision = fields.get("holiday_subdivision", "")
+    _holidays_check(country=country, subdivision=subdivision)
+    name, normalised, first = _series_fields(
+        name=fields["name"],
+        rrule=fields["rrule"],
+        start_date=fields["start_date"],
+        start_time=fields["start_time"],
+        timezone=fields["timezone"],
+        duration_minutes=fields["duration_minutes"],
+    )
+    team = fields.get("team")
+    return {
+        "name": name,
+        "rrule": normalised,
+        "starts": first,
+        "duration_minutes": fields["duration_minutes"],
+        "timezone": fields["timezone"],
+        "team_id": team.pk if team else None,
+        "description": fields.get("description", "").strip(),
+        "location": fields.get("location", "").strip(),
+        "skip_holidays": fields.get("skip_holidays", False),
+        "holiday_country": country,
+        "holiday_subdivision": subdivision,
+    }
+
+
 @transaction.atomic
-def rhythm_event_create(
-    *,
-    by: Person | None,
-    name: str,
-    rrule: str,
-    start_date: date,
-    start_time: time,
-    timezone: str,
-    duration_minutes: int,
-    team: Team | None = None,
-    description: str = "",
-    location: str = "",
-    skip_holidays: bool = False,
-    holiday_country: str = "",
-    holiday_subdivision: str = "",
-) -> RhythmEvent:
+def rhythm_event_create(*, by: Person | None, **fields: Unpack[SeriesFields]) -> RhythmEvent:
     """Create a series that starts at the first occurrence of ``rrule`` on or after
     ``start_date`` at ``start_time`` wall-clock time in ``timezone``.
 
@@ -125,77 +158,19 @@ def rhythm_event_create(
     or a holiday calendar (``holiday_country``/``holiday_subdivision``) that does not exist.
     ``skip_holidays``: no occurrence on closure days and those public holidays.
     """
-    _holidays_check(country=holiday_country, subdivision=holiday_subdivision)
-    name, normalised, first = _series_fields(
-        name=name,
-        rrule=rrule,
-        start_date=start_date,
-        start_time=start_time,
-        timezone=timezone,
-        duration_minutes=duration_minutes,
-    )
-    return RhythmEvent.objects.create(
-        name=name,
-        rrule=normalised,
-        starts=first,
-        duration_minutes=duration_minutes,
-        timezone=timezone,
-        team=team,
-        description=description.strip(),
-        location=location.strip(),
-        skip_holidays=skip_holidays,
-        holiday_country=holiday_country,
-        holiday_subdivision=holiday_subdivision,
-        created_by=by,
-    )
+    return RhythmEvent.objects.create(**_series_values(fields), created_by=by)
 
 
 @transaction.atomic
-def rhythm_event_update(
-    *,
-    event: RhythmEvent,
-    name: str,
-    rrule: str,
-    start_date: date,
-    start_time: time,
-    timezone: str,
-    duration_minutes: int,
-    team: Team | None = None,
-    description: str = "",
-    location: str = "",
-    skip_holidays: bool = False,
-    holiday_country: str = "",
-    holiday_subdivision: str = "",
-) -> int:
+def rhythm_event_update(*, event: RhythmEvent, **fields: Unpack[SeriesFields]) -> int:
     """Change the series; returns how many exceptions were dropped.
 
     A cancelled or moved occurrence that is no longer an occurrence of the changed series is
     dropped (a calendar program would not know which occurrence it belongs to). The sequence
     goes up by one when anything changed (skipping holidays changes the feed's EXDATEs too).
     """
-    _holidays_check(country=holiday_country, subdivision=holiday_subdivision)
-    name, normalised, first = _series_fields(
-        name=name,
-        rrule=rrule,
-        start_date=start_date,
-        start_time=start_time,
-        timezone=timezone,
-        duration_minutes=duration_minutes,
-    )
+    new = _series_values(fields)
     locked = RhythmEvent.objects.select_for_update().get(pk=event.pk)
-    new = {
-        "name": name,
-        "rrule": normalised,
-        "starts": first,
-        "duration_minutes": duration_minutes,
-        "timezone": timezone,
-        "team_id": team.pk if team else None,
-        "description": description.strip(),
-        "location": location.strip(),
-        "skip_holidays": skip_holidays,
-        "holiday_country": holiday_country,
-        "holiday_subdivision": holiday_subdivision,
-    }
     if all(getattr(locked, field) == value for field, value in new.items()):
         event.refresh_from_db()
         return 0
