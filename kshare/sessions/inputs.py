@@ -27,7 +27,7 @@ from kshare.programmes.services import programme_default
 from kshare.sessions import services
 from kshare.sessions.cohosting import cohosts_check
 from kshare.sessions.models import Format, Level, Session, Visibility
-from kshare.tags.services import TagError, tag_names_clean, tags_get_or_create
+from kshare.tags.services import TagError, tag_names_check, tags_get_or_create
 
 # The session's fields a proposal sets, in the propose form's order: the form's ``Meta.fields``,
 # the API's proposal and ``session_propose_input`` read this one list.
@@ -132,12 +132,9 @@ def session_input_check(
     tags = data.tags
     if "tags" not in skip:
         try:
-            tags = tag_names_clean(data.tags)
+            tags = tag_names_check(data.tags, most=MAX_TAGS)
         except TagError as exc:
             errors.add("tags", str(exc))
-        else:
-            if len(tags) > MAX_TAGS:
-                errors.add("tags", f"Use at most {MAX_TAGS} tags.")
     if "cohosts" not in skip and (too_many := cohosts_too_many(len(data.cohosts))):
         errors.add("cohosts", too_many)
     end = data.end

@@ -43,6 +43,15 @@ def tag_names_clean(names_given: Iterable[str]) -> list[str]:
     return names
 
 
+def tag_names_check(names_given: Iterable[str], *, most: int) -> list[str]:
+    """``tag_names_clean``, and at most ``most`` names (``TagError`` otherwise): the tags rule of
+    every input that takes tags."""
+    names = tag_names_clean(names_given)
+    if len(names) > most:
+        raise TagError(f"Use at most {most} tags.")
+    return names
+
+
 def tags_get_or_create(*, names: Iterable[str]) -> list[Tag]:
     """The tags for ``names`` in the given order, creating missing ones in one bulk insert."""
     wanted = list(dict.fromkeys(names))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kshare.core.inputs import InputErrors
 from kshare.people.models import Person
-from kshare.tags.services import TagError, tag_names_clean, tags_get_or_create
+from kshare.tags.services import TagError, tag_names_check, tags_get_or_create
 from kshare.topics import services
 from kshare.topics.models import TopicRequest
 
@@ -36,12 +36,9 @@ def topic_input_check(data: TopicInput, *, skip: Collection[str] = ()) -> TopicI
     tags = data.tags
     if "tags" not in skip:
         try:
-            tags = tag_names_clean(data.tags)
+            tags = tag_names_check(data.tags, most=MAX_TAGS)
         except TagError as exc:
             errors.add("tags", str(exc))
-        else:
-            if len(tags) > MAX_TAGS:
-                errors.add("tags", f"Use at most {MAX_TAGS} tags.")
     errors.raise_any()
     return TopicInput(title=title, description=data.description.strip(), tags=tags)
 
