@@ -9,6 +9,6 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self) -> None:
-        from kshare.search import signals
+        from kshare.search import receivers
 
-        signals.connect()
+        receivers.connect()  # model signals of the apps below (search/receivers.py)

@@ -29,22 +29,13 @@ def session_saved(sender, instance: Session, **kwargs) -> None:
         services.search_index_session(session_id=instance.pk)
 
 
-def session_tags_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+def session_links_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """A session's tags or teams changed, from either side (``tag.sessions.add(...)`` too)."""
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
     if not reverse:
         services.search_index_session(session_id=instance.pk)
-    elif pk_set:  # tag.sessions.add(...)
-        for session_id in pk_set:
-            services.search_index_session(session_id=session_id)
-
-
-def session_teams_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
-    if action not in {"post_add", "post_remove", "post_clear"}:
-        return
-    if not reverse:
-        services.search_index_session(session_id=instance.pk)
-    elif pk_set:  # team.sessions.add(...)
+    elif pk_set:
         for session_id in pk_set:
             services.search_index_session(session_id=session_id)
 
@@ -110,10 +101,10 @@ def connect() -> None:
     uid = "kshare.search"
     post_save.connect(session_saved, sender=Session, dispatch_uid=f"{uid}.session")
     m2m_changed.connect(
-        session_tags_changed, sender=Session.tags.through, dispatch_uid=f"{uid}.session_tags"
+        session_links_changed, sender=Session.tags.through, dispatch_uid=f"{uid}.session_tags"
     )
     m2m_changed.connect(
-        session_teams_changed, sender=Session.teams.through, dispatch_uid=f"{uid}.session_teams"
+        session_links_changed, sender=Session.teams.through, dispatch_uid=f"{uid}.session_teams"
     )
     m2m_changed.connect(
         programme_teams_changed,
