@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from kshare.chat.models import ChatChannel, ChatPost
 from kshare.people.models import Person
@@ -28,10 +29,16 @@ def programmes_connectable_by(*, person: Person) -> QuerySet[Programme]:
 
 
 def posts_recent(*, channel_ids: list[int]) -> dict[int, list[ChatPost]]:
-    """The last few posts of each channel (one query per channel: a handful of channels)."""
-    return {
-        pk: list(
-            ChatPost.objects.filter(channel_id=pk).order_by("-created_at", "-id")[:RECENT_POSTS]
+    """The last few posts of each channel, in one query (a window numbers each channel's posts,
+    newest first)."""
+    numbered = ChatPost.objects.filter(channel_id__in=channel_ids).annotate(
+        row=Window(
+            RowNumber(),
+            partition_by=[F("channel_id")],
+            order_by=[F("created_at").desc(), F("id").desc()],
         )
-        for pk in channel_ids
-    }
+    )
+    recent: dict[int, list[ChatPost]] = {pk: [] for pk in channel_ids}
+    for post in numbered.filter(row__lte=RECENT_POSTS).order_by("channel_id", "row"):
+        recent[post.channel_id].append(post)
+    return recent

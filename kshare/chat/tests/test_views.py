@@ -4,6 +4,8 @@ shown back; addresses kshare may not post to are refused with a reason."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kshare.chat.models import ChatChannel, ChatPost, Platform
 from kshare.chat.services import channel_connect
@@ -146,3 +148,30 @@ def test_another_organisers_channel_is_a_404(client, organiser_of):
     assert client.post(f"/chat/{channel.pk}/remove/").status_code == 404
     assert client.post(f"/chat/{channel.pk}/test/").status_code == 404
     assert ChatChannel.objects.count() == 1
+
+
+def test_the_page_takes_as_many_queries_for_one_channel_as_for_many(
+    client, organiser_of, django_assert_num_queries, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    organiser, programme = organiser_of
+    client.force_login(organiser)
+
+    def connect(n):
+        channel = channel_connect(
+            by=organiser, platform=Platform.SLACK, name=f"#c{n}", url=SLACK, programme=programme
+        )
+        for i in range(7):
+            ChatPost.objects.create(channel=channel, kind="test", key=f"test:{n}:{i}")
+        return channel
+
+    connect(0)
+    client.get("/chat/")  # warm the session and caches
+    with CaptureQueriesContext(connection) as one:
+        page = client.get("/chat/").content.decode()
+    assert page.count("Test message: Queued") == 5  # the last five posts
+    for n in range(1, 4):
+        connect(n)
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = client.get("/chat/").content.decode()
+    assert page.count("Test message: Queued") == 20
