@@ -23,3 +23,8 @@ def feedback_dispatch_task(session_id: int) -> int:
 def feedback_tick_task() -> dict[str, int]:
     """The periodic feedback work (dispatch, reminders, retries); enqueued by the clock."""
     return asdict(feedback_tick())
+
+
+# The name before every task ended in ``_task``: feedback 0005 rewrites the rows waiting at upgrade
+# time; the alias runs those an old web process queues during a rolling upgrade, after it.
+feedback_dispatch_session = feedback_dispatch_task
