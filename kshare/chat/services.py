@@ -711,3 +711,11 @@ def chat_digests_post(*, now: datetime | None = None) -> int:
         if made:
             transaction.on_commit(lambda: _enqueue(made))
     return len(made)
+
+
+@transaction.atomic
+def chat_posts_retry(*, post_ids: list[int], now: datetime | None = None) -> int:
+    """Queue queued or failed posts for now ("Retry now" in the admin); returns how many."""
+    count, ids = POSTS.retry(post_ids, now=now)
+    transaction.on_commit(lambda: _enqueue(ids))
+    return count

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kshare.chat.models import ChatChannel, ChatPost, Platform
-from kshare.chat.services import channel_connect
+from kshare.chat.services import channel_connect, chat_posts_retry
 from kshare.people.tests.factories import AdminFactory, OrganiserFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
 
@@ -175,3 +175,17 @@ def test_the_page_takes_as_many_queries_for_one_channel_as_for_many(
     with django_assert_num_queries(len(one.captured_queries)):
         page = client.get("/chat/").content.decode()
     assert page.count("Test message: Queued") == 20
+
+
+def test_retry_now_queues_failed_posts_again_and_leaves_sent_ones(organiser_of, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    organiser, programme = organiser_of
+    channel = channel_connect(
+        by=organiser, platform=Platform.SLACK, name="#x", url=SLACK, programme=programme
+    )
+    failed = ChatPost.objects.create(channel=channel, kind="test", key="a", status="failed")
+    sent = ChatPost.objects.create(channel=channel, kind="test", key="b", status="sent")
+    assert chat_posts_retry(post_ids=[failed.pk, sent.pk]) == 1
+    failed.refresh_from_db()
+    sent.refresh_from_db()
+    assert (failed.status, sent.status) == ("queued", "sent")
