@@ -6,7 +6,7 @@ import csv
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TextIO
@@ -16,13 +16,15 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.color import no_style
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils.text import slugify
 from django.utils.timezone import now
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
+from kshare.core.signals import rows_saved_announce
 from kshare.people import emails
 from kshare.people.models import AccountInvite, Person, Role, Skill, Team
 from kshare.people.offices import office_region_error
@@ -35,6 +37,7 @@ EMAIL_MAX_LENGTH: int = Person._meta.get_field("email").max_length or 254
 DISPLAY_NAME_MAX_LENGTH: int = Person._meta.get_field("display_name").max_length or 120
 TEAM_NAME_MAX_LENGTH: int = Team._meta.get_field("name").max_length or 100
 BIO_MAX_LENGTH: int = Person._meta.get_field("bio").max_length or 2000
+BULK_BATCH = 2_000  # rows per INSERT in the bulk paths (SQLite's variable limit allows it)
 
 
 def email_normalise(email: str) -> str:
@@ -109,6 +112,19 @@ def account_invite_check(invite: AccountInvite | None) -> AccountInvite:
     return invite
 
 
+def person_name_check(*, display_name: str, timezone: str) -> str:
+    """The display name as stored (spaces collapsed, cut to the column), or ``ValidationError``
+    for a blank name or an unknown timezone: the rule of every path that creates a person."""
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise ValidationError("Enter your name.", code="display_name")
+    if not timezone_is_known(timezone):
+        raise ValidationError(
+            "Unknown timezone “%(tz)s”.", code="timezone", params={"tz": timezone}
+        )
+    return display_name[:DISPLAY_NAME_MAX_LENGTH]
+
+
 def account_invite_accept(
     *, token: str, display_name: str, password: str, timezone: str = "UTC"
 ) -> Person:
@@ -117,13 +133,7 @@ def account_invite_accept(
     Raises ``InviteUnusable`` for an unknown, used or expired token, and ``ValidationError``
     for a blank name, an unknown timezone or a password Django's validators refuse.
     """
-    display_name = " ".join(display_name.split())
-    if not display_name:
-        raise ValidationError("Enter your name.", code="display_name")
-    if not timezone_is_known(timezone):
-        raise ValidationError(
-            "Unknown timezone “%(tz)s”.", code="timezone", params={"tz": timezone}
-        )
+    display_name = person_name_check(display_name=display_name, timezone=timezone)
     with transaction.atomic():
         invite = account_invite_check(
             AccountInvite.objects.select_for_update()
@@ -132,7 +142,7 @@ def account_invite_accept(
         )
         person = Person(
             email=email_normalise(invite.email),
-            display_name=display_name[:DISPLAY_NAME_MAX_LENGTH],
+            display_name=display_name,
             team=invite.team,
             role=invite.role,
             timezone=timezone,
@@ -210,13 +220,18 @@ def skill_counts_changed() -> None:
     transaction.on_commit(replace, robust=True)
 
 
+def skill_level_check(*, name: str, level: int) -> None:
+    """A skill's level is 1, 2 or 3 (``ValidationError`` naming the skill otherwise)."""
+    if level not in (1, 2, 3):
+        raise ValidationError(
+            "The level of “%(name)s” must be 1, 2 or 3.", code="level", params={"name": name}
+        )
+
+
 def skills_set(*, person: Person, skills: list[tuple[str, int]]) -> list[Skill]:
     """Replace ``person``'s skills with ``skills`` (tag name, level 1-3), creating tags."""
     for name, level in skills:
-        if level not in (1, 2, 3):
-            raise ValidationError(
-                "The level of “%(name)s” must be 1, 2 or 3.", code="level", params={"name": name}
-            )
+        skill_level_check(name=name, level=level)
     with transaction.atomic():
         tags = tags_get_or_create(names=[name for name, _ in skills])
         levels = {tag.pk: level for tag, (_, level) in zip(tags, skills, strict=True)}
@@ -229,6 +244,65 @@ def skills_set(*, person: Person, skills: list[tuple[str, int]]) -> list[Skill]:
         )
         skill_counts_changed()
     return list(Skill.objects.filter(person=person).select_related("tag"))
+
+
+# --- Bulk creation ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def people_create_bulk(
+    *,
+    people: Sequence[Person],
+    skills: Sequence[Skill] = (),
+    interests: Sequence[tuple[int, int]] = (),
+) -> list[Person]:
+    """Create many people at once, with their skills and interests (``(person id, tag id)``).
+
+    The rules of the one-person paths, checked for every row: e-mail normalised
+    (``email_normalise``), display name and timezone (``person_name_check``), office region
+    (``office_region_error``), skill levels (``skill_level_check``); then the cached skill counts
+    are made stale (``skill_counts_changed``). ``people`` may carry their ids (the demo plans
+    them): the id sequence is then moved past them. Passwords are the caller's (hashed, or
+    unusable). Announces nothing but the saved rows (``rows_saved`` for ``Person``, on commit:
+    search indexes them with their skills); no mail. ``skills`` and ``interests`` refer to the
+    people by id, so people without preset ids take none.
+    """
+    regions: dict[tuple[str, str], str | None] = {}
+    for person in people:
+        person.email = email_normalise(person.email)
+        person.display_name = person_name_check(
+            display_name=person.display_name, timezone=person.timezone
+        )
+        region = (person.office_country, person.office_subdivision)
+        if region not in regions:
+            regions[region] = office_region_error(*region)
+        error = regions[region]
+        if error:
+            raise ValidationError(error, code="office_region")
+    for skill in skills:
+        skill_level_check(name=str(skill.tag_id), level=skill.level)
+    preset = bool(people) and all(person.pk is not None for person in people)
+    Person.objects.bulk_create(people, batch_size=BULK_BATCH)
+    if preset:
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Person]):
+                cursor.execute(sql)
+    elif any(p.pk is None for p in people):  # backends that cannot return ids from a bulk insert
+        ids = dict(
+            Person.objects.filter(email__in=[p.email for p in people]).values_list("email", "pk")
+        )
+        for p in people:
+            p.pk = ids[p.email]
+    Skill.objects.bulk_create(skills, batch_size=BULK_BATCH)
+    if skills:
+        skill_counts_changed()
+    Interest = Person.interests.through
+    Interest.objects.bulk_create(
+        [Interest(person_id=person_id, tag_id=tag_id) for person_id, tag_id in interests],
+        batch_size=BULK_BATCH,
+    )
+    rows_saved_announce(model=Person, ids=[p.pk for p in people])
+    return list(people)
 
 
 # --- CSV import ----------------------------------------------------------------------------

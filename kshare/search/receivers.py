@@ -2,12 +2,17 @@
 
 Connected in ``SearchConfig.ready``. Deleting a session removes its documents by cascade (the
 documents' ``session`` foreign key), deleting anything else removes its own document here.
+
+Rows a service writes in bulk send no ``post_save``: their bulk path announces them with
+``kshare.core.signals.rows_saved`` on commit, and ``rows_saved`` below indexes them in bulk
+(``services.search_index_bulk``), the demo organisation among them.
 """
 
 from __future__ import annotations
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from kshare.core.signals import rows_saved as rows_saved_signal
 from kshare.ideas.models import Idea
 from kshare.library.models import Material, Transcript
 from kshare.people.models import Person, Skill
@@ -97,6 +102,22 @@ def programme_saved(sender, instance: Programme, **kwargs) -> None:
         services.search_update_programme(programme=instance)
 
 
+# Which document kind each bulk-written model is; a bulk write of skills announces the people.
+_BULK_KINDS = {
+    Person: Kind.PERSON,
+    Session: Kind.SESSION,
+    Idea: Kind.IDEA,
+    Material: Kind.MATERIAL,
+    Transcript: Kind.TRANSCRIPT,
+}
+
+
+def rows_saved(sender, model, ids, **kwargs) -> None:
+    kind = _BULK_KINDS.get(model)
+    if kind is not None:
+        services.search_index_bulk(kind=kind, ids=ids)
+
+
 def connect() -> None:
     uid = "kshare.search"
     post_save.connect(session_saved, sender=Session, dispatch_uid=f"{uid}.session")
@@ -122,3 +143,4 @@ def connect() -> None:
     post_save.connect(skill_changed, sender=Skill, dispatch_uid=f"{uid}.skill")
     post_delete.connect(skill_changed, sender=Skill, dispatch_uid=f"{uid}.skill_del")
     post_save.connect(programme_saved, sender=Programme, dispatch_uid=f"{uid}.programme")
+    rows_saved_signal.connect(rows_saved, dispatch_uid=f"{uid}.rows_saved")

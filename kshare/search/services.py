@@ -1,8 +1,9 @@
 """Keeping the search index current: build documents from the models, write and remove them.
 
-The signal receivers (``kshare.search.receivers``) call these on every save and delete;
-``search_reindex`` rebuilds everything (``kshare reindex``), e.g. after bulk imports that bypass
-signals (the demo generator uses ``bulk_create``).
+The signal receivers (``kshare.search.receivers``) call these on every save and delete, and
+``search_index_bulk`` for rows a service wrote in bulk (``kshare.core.signals.rows_saved``: the
+demo organisation, the people import); ``search_reindex`` rebuilds everything (``kshare
+reindex``), e.g. after rows written behind the services' back.
 """
 
 from __future__ import annotations
@@ -355,6 +356,46 @@ def _chunks[M: models.Model](queryset: models.QuerySet[M], size: int) -> Iterato
             return
         yield rows
         last = rows[-1].pk
+
+
+_BUILDERS: dict[str, tuple[Callable[[], models.QuerySet], Callable[[models.Model], SearchDocument]]]
+_BUILDERS = {kind: (source, build) for kind, source, build in SOURCES}
+
+
+@transaction.atomic
+def search_index_bulk(*, kind: str, ids: Iterable[int]) -> int:
+    """Index the ``kind`` rows with ``ids`` (written in bulk), ``CHUNK`` at a time; returns the
+    number of documents written.
+
+    The same documents as the one-row functions above and as ``search_reindex``: a session's
+    materials, transcripts and ideas are rewritten with it, a material's transcript with it, and a
+    row that is gone (or a deactivated person) loses its document. A large batch ends like a
+    reindex, with the index settled (``_settle``)."""
+    source, build = _BUILDERS[kind]
+    wanted = sorted(set(ids))
+    written = 0
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start : start + CHUNK]
+        rows = list(source().filter(pk__in=part).order_by("pk"))
+        documents = [build(row) for row in rows]
+        if kind == Kind.SESSION:
+            documents += [material_document(m) for m in _materials().filter(session_id__in=part)]
+            documents += [
+                transcript_document(t) for t in _transcripts().filter(material__session_id__in=part)
+            ]
+            documents += [idea_document(i) for i in _ideas().filter(session_id__in=part)]
+        elif kind == Kind.MATERIAL:
+            documents += [
+                transcript_document(t) for t in _transcripts().filter(material_id__in=part)
+            ]
+        gone = set(part) - {row.pk for row in rows}
+        if gone:
+            SearchDocument.objects.filter(kind=kind, object_id__in=gone).delete()
+        _write(documents)
+        written += len(documents)
+    if len(wanted) >= CHUNK:
+        _settle()
+    return written
 
 
 def search_reindex_count() -> int:
