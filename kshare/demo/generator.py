@@ -25,8 +25,7 @@ from datetime import time as clock
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -44,12 +43,12 @@ from kshare.feedback.services import respondent_hash
 from kshare.ideas.models import Idea, IdeaStatusChange, IdeaVote
 from kshare.ideas.models import Status as IdeaStatus
 from kshare.people.models import Person, Role, Skill, Team
+from kshare.people.services import people_create_bulk
 from kshare.programmes.models import Programme
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.scheduling.rhythm.models import RhythmEvent
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
-    AgendaItem,
     Attendance,
     Format,
     Invitation,
@@ -61,6 +60,7 @@ from kshare.sessions.models import (
     Visibility,
     format_minutes,
 )
+from kshare.sessions.services import NewSession, held_note, sessions_create_bulk
 from kshare.tags.services import tags_get_or_create
 from kshare.topics.models import TopicRequest, TopicVolunteer, TopicVote
 
@@ -303,6 +303,7 @@ class _Builder:
         self.report = report
         self.writer = _Writer()
         self.world = _World()
+        self.attended: dict[int, int] = defaultdict(int)  # session id: attendance rows
         self.password = make_password(DEMO_PASSWORD)  # hashed once, shared by every person
         self.n_sessions = demo_session_count(people)
         held_and_cancelled = self.n_sessions * 0.5
@@ -319,9 +320,6 @@ class _Builder:
         self._place(plans)
         self._write_sessions(plans)
         self.writer.flush()
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Person, Session]):
-                cursor.execute(sql)
         self._topic_requests()
         self._ideas()
         self._feedback()
@@ -386,6 +384,8 @@ class _Builder:
              ("recommender systems", "machine learning", "dbt", "running")),
         ]  # fmt: skip
         rows: list[Person] = []
+        skill_rows: list[Skill] = []
+        interest_rows: list[tuple[int, int]] = []
         for offset in range(self.people):
             pid = first_id + offset
             if offset < len(fixed):
@@ -449,15 +449,17 @@ class _Builder:
             for area in spec.areas:
                 w.area_people[area].append(pid)
             for tag, level in skill_levels.items():
-                self.writer.add(Skill(person_id=pid, tag_id=tag, level=level))
+                skill_rows.append(Skill(person_id=pid, tag_id=tag, level=level))
                 if level >= 2:
                     w.skilled[tag].add(pid)
             for tag in interest_ids:
-                self.writer.add(Person.interests.through(person_id=pid, tag_id=tag))
+                interest_rows.append((pid, tag))
                 w.interested[tag].append(pid)
-        Person.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        self.writer.counts["people.Person"] += len(rows)
-        self.writer.flush()
+        people_create_bulk(people=rows, skills=skill_rows, interests=interest_rows)
+        counts = self.writer.counts
+        counts["people.Person"] += len(rows)
+        counts["people.Skill"] += len(skill_rows)
+        counts["people.Person_interests"] += len(interest_rows)
         self.admin, self.organiser, self.member = w.person_ids[:3]
         self.first_host = w.person_ids[3]
         self.report(f"people: {len(rows):,}")
@@ -753,50 +755,40 @@ class _Builder:
             for state, weights in RESPONSES.items()
         }
         member_attends = 0
+        batch: list[NewSession] = []
         for index, plan in enumerate(plans):
+            if len(batch) >= BATCH_SIZE:  # the previous session is complete (its "held" note)
+                self._sessions_flush(batch)
             sid = first_id + index
             assert plan.created_at is not None
-            add(
-                Session(
-                    id=sid,
-                    programme_id=programme_ids[plan.programme],
-                    title=plan.title,
-                    abstract=plan.abstract,
-                    format=plan.format,
-                    level=plan.level,
-                    start=plan.start,
-                    end=plan.end,
-                    location=plan.location,
-                    call_url=f"https://meet.{c.COMPANY_DOMAIN}/ks-{sid}",
-                    capacity=plan.capacity,
-                    visibility=plan.visibility,
-                    state=plan.state,
-                    created_by_id=plan.host,
-                    created_at=plan.created_at,
+            session = Session(
+                id=sid,
+                programme_id=programme_ids[plan.programme],
+                title=plan.title,
+                abstract=plan.abstract,
+                format=plan.format,
+                level=plan.level,
+                start=plan.start,
+                end=plan.end,
+                location=plan.location,
+                call_url=f"https://meet.{c.COMPANY_DOMAIN}/ks-{sid}",
+                capacity=plan.capacity,
+                visibility=plan.visibility,
+                state=plan.state,
+                created_by_id=plan.host,
+                created_at=plan.created_at,
+            )
+            changes = self._history(plan)
+            batch.append(
+                NewSession(
+                    session=session,
+                    host_id=plan.host,
+                    cohost_ids=[plan.cohost] if plan.cohost is not None else [],
+                    tag_ids=plan.tags,
+                    team_ids=plan.teams,
+                    changes=changes,
                 )
             )
-            add(SessionHost(session_id=sid, person_id=plan.host, role=SessionHost.Role.HOST))
-            if plan.cohost is not None:
-                add(
-                    SessionHost(session_id=sid, person_id=plan.cohost, role=SessionHost.Role.COHOST)
-                )
-            for position, (title, minutes, discussion) in enumerate(
-                DEFAULT_AGENDAS[plan.format], 1
-            ):
-                add(
-                    AgendaItem(
-                        session_id=sid,
-                        position=position,
-                        title=title,
-                        minutes=minutes,
-                        is_discussion=discussion,
-                    )
-                )
-            for tag in plan.tags:
-                add(Session.tags.through(session_id=sid, tag_id=tag))
-            for team in plan.teams:
-                add(Session.teams.through(session_id=sid, team_id=team))
-            self._history(sid, plan)
             if plan.state == State.PROPOSED:
                 continue
 
@@ -869,9 +861,24 @@ class _Builder:
                     if person not in seen:
                         seen.add(person)
                         self._attend(sid, person, plan)
+            if plan.state == State.HELD:  # marked held by the host after the attendance log
+                changes[-1].note = held_note(attended=self.attended.pop(sid, 0))
             if index % 2000 == 1999:
                 self.report(f"sessions written: {index + 1:,}")
+        self._sessions_flush(batch)
         self.report(f"sessions written: {len(plans):,}")
+
+    def _sessions_flush(self, batch: list[NewSession]) -> None:
+        sessions_create_bulk(sessions=batch)
+        counts = self.writer.counts
+        counts["talks.Session"] += len(batch)
+        for new in batch:
+            counts["talks.SessionHost"] += 1 + len(new.cohost_ids)
+            counts["talks.AgendaItem"] += len(DEFAULT_AGENDAS[new.session.format])
+            counts["talks.Session_tags"] += len(new.tag_ids)
+            counts["talks.Session_teams"] += len(new.team_ids)
+            counts["talks.SessionChange"] += 1 + len(new.changes)
+        batch.clear()
 
     # (title, description, tags, requester e-mail or None for a data scientist, +1s, note)
     TOPIC_REQUESTS = (
@@ -1194,27 +1201,20 @@ class _Builder:
             method = Attendance.Method.HOST_LIST
             at = plan.end + timedelta(minutes=self.trng.randint(5, 90))
         self.writer.add(Attendance(session_id=sid, person_id=person, method=method, recorded_at=at))
+        self.attended[sid] += 1
 
-    def _history(self, sid: int, plan: _Plan) -> None:
-        """The SessionChange rows the services would have written for this session's life."""
-        add, trng = self.writer.add, self.trng
+    def _history(self, plan: _Plan) -> list[SessionChange]:
+        """The history after "created" that the services would have written for this session's
+        life (``sessions_create_bulk`` checks it and adds the "created" row)."""
+        trng = self.trng
         kind = SessionChange.Kind
-        add(
-            SessionChange(
-                session_id=sid,
-                kind=kind.CREATED,
-                by_id=plan.host,
-                at=plan.created_at,
-                to_state=State.PROPOSED,
-            )
-        )
+        changes: list[SessionChange] = []
         if plan.state == State.PROPOSED:
-            return
+            return changes
         assert plan.start is not None and plan.scheduled_at is not None and plan.end is not None
         organiser = self.rng.choice(self.organisers[plan.programme])
-        add(
+        changes.append(
             SessionChange(
-                session_id=sid,
                 kind=kind.SCHEDULED,
                 by_id=organiser,
                 at=plan.scheduled_at,
@@ -1226,9 +1226,8 @@ class _Builder:
         horizon = min(plan.start, self.anchor) - timedelta(hours=1)
         if plan.old_start is not None:
             moved_at = plan.scheduled_at + (horizon - plan.scheduled_at) * trng.uniform(0.2, 0.6)
-            add(
+            changes.append(
                 SessionChange(
-                    session_id=sid,
                     kind=kind.RESCHEDULED,
                     by_id=plan.host,
                     at=moved_at,
@@ -1239,9 +1238,8 @@ class _Builder:
                 )
             )
         if plan.state == State.HELD:
-            add(
+            changes.append(
                 SessionChange(
-                    session_id=sid,
                     kind=kind.HELD,
                     by_id=plan.host,
                     at=plan.end + timedelta(minutes=trng.randint(5, 180)),
@@ -1250,9 +1248,8 @@ class _Builder:
                 )
             )
         elif plan.state == State.CANCELLED:
-            add(
+            changes.append(
                 SessionChange(
-                    session_id=sid,
                     kind=kind.CANCELLED,
                     by_id=plan.host,
                     at=plan.scheduled_at + (horizon - plan.scheduled_at) * trng.uniform(0.7, 0.95),
@@ -1261,3 +1258,4 @@ class _Builder:
                     note=plan.cancel_reason,
                 )
             )
+        return changes

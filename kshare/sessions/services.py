@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.utils import timezone
 
+from kshare.core.signals import rows_saved_announce
 from kshare.people.models import Person, Team
 from kshare.programmes.models import Programme
 from kshare.programmes.services import programme_default
@@ -37,6 +39,18 @@ from kshare.sessions.models import (
 )
 from kshare.tags.models import Tag
 from kshare.visibility import rules
+
+# Which state each kind of history row leaves (to) from which states (from): the state machine the
+# services below walk one step at a time and ``sessions_create_bulk`` checks a whole history by.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    SessionChange.Kind.SCHEDULED: (frozenset({State.PROPOSED}), State.SCHEDULED),
+    SessionChange.Kind.RESCHEDULED: (frozenset({State.SCHEDULED}), State.SCHEDULED),
+    SessionChange.Kind.HELD: (frozenset({State.SCHEDULED}), State.HELD),
+    SessionChange.Kind.CANCELLED: (frozenset({State.PROPOSED, State.SCHEDULED}), State.CANCELLED),
+}
+# History kinds that change what a calendar holds: each one moves iCalendar's SEQUENCE on.
+SEQUENCE_KINDS = frozenset({SessionChange.Kind.RESCHEDULED, SessionChange.Kind.CANCELLED})
+BULK_BATCH = 2_000
 
 
 @dataclass
@@ -75,13 +89,34 @@ def session_length_check(*, start: datetime, end: datetime, format: str) -> None
         )
 
 
-def _agenda_create(*, session: Session) -> None:
-    AgendaItem.objects.bulk_create(
+def _agenda_items(session: Session) -> list[AgendaItem]:
+    """The format's default agenda: every new session starts with it (one path or many)."""
+    return [
         AgendaItem(
             session=session, position=i, title=title, minutes=minutes, is_discussion=discussion
         )
         for i, (title, minutes, discussion) in enumerate(DEFAULT_AGENDAS[session.format], 1)
+    ]
+
+
+def _agenda_create(*, session: Session) -> None:
+    AgendaItem.objects.bulk_create(_agenda_items(session))
+
+
+def _created_change(*, session: Session, by: Person | int, on_behalf_of: str = "") -> SessionChange:
+    """The history's first row of every session: created, as proposed."""
+    return SessionChange(
+        session=session,
+        kind=SessionChange.Kind.CREATED,
+        by_id=by if isinstance(by, int) else by.pk,
+        to_state=State.PROPOSED,
+        note=f"on behalf of {on_behalf_of}" if on_behalf_of else "",
     )
+
+
+def held_note(*, attended: int, automatic: bool = False) -> str:
+    """The note of a "held" history row: how many had attended when it was marked."""
+    return ("marked held automatically; " if automatic else "") + f"{attended} attended"
 
 
 def programme_check(*, programme: Programme, by: Person) -> None:
@@ -149,13 +184,11 @@ def session_propose(
     SessionHost.objects.create(session=session, person=by, role=SessionHost.Role.HOST)
     cohosting.cohosts_name(session=session, people=cohosts, by=by)
     _agenda_create(session=session)
-    SessionChange.objects.create(
+    _created_change(
         session=session,
-        kind=SessionChange.Kind.CREATED,
         by=proposed_by or by,
-        to_state=State.PROPOSED,
-        note=f"on behalf of {by.display_name}" if proposed_by else "",
-    )
+        on_behalf_of=by.display_name if proposed_by else "",
+    ).save()
     if proposed_by is not None:
         draft_host_ask(session=session, host=by, proposed_by=proposed_by)
     proposer = proposed_by or by
@@ -269,7 +302,7 @@ def session_schedule(
     Warns, without blocking, when fewer than the programme's lead-time days are left.
     """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
-    if locked.state not in (State.PROPOSED, State.SCHEDULED):
+    if locked.state not in (State.PROPOSED, State.SCHEDULED):  # scheduled or rescheduled
         raise ValidationError(
             f"A {locked.get_state_display().lower()} session cannot be scheduled."
         )
@@ -327,7 +360,7 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
     is the clock's mark (``by`` None), refused for a session without check-ins.
     """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
-    if locked.state != State.SCHEDULED:
+    if locked.state not in TRANSITIONS[SessionChange.Kind.HELD][0]:
         raise ValidationError("Only a scheduled session can be marked as held.")
     if locked.start is None or locked.start > timezone.now():
         raise ValidationError("A session can be marked as held once it has started.")
@@ -342,7 +375,7 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
         by=by,
         from_state=State.SCHEDULED,
         to_state=State.HELD,
-        note=("marked held automatically; " if automatic else "") + f"{attended} attended",
+        note=held_note(attended=attended, automatic=automatic),
     )
     # The hosts' summary is owed from now on, sent once the feedback has closed
     # (kshare/feedback/summary.py).
@@ -362,7 +395,7 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
 def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session:
     """proposed/scheduled → cancelled, with the reason in the history."""
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
-    if locked.state not in (State.PROPOSED, State.SCHEDULED):
+    if locked.state not in TRANSITIONS[SessionChange.Kind.CANCELLED][0]:
         raise ValidationError(
             f"A {locked.get_state_display().lower()} session cannot be cancelled."
         )
@@ -376,7 +409,7 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
         by=by,
         from_state=from_state,
         to_state=State.CANCELLED,
-        note=reason[:500],
+        note=cancel_note(reason),
     )
     # The pending reminders are dropped in this transaction.
     signals.session_changing.send(Session, session=session, change=signals.CANCELLED)
@@ -391,6 +424,11 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
     return session
 
 
+def cancel_note(reason: str) -> str:
+    """The reason for a cancellation as its history row keeps it."""
+    return reason[:500]
+
+
 def _hosts_notify(*, session: Session) -> None:
     """The hosts are owed the session's new state (kshare/sessions/host_mail.py)."""
     hosts_mark_owed(session=session)
@@ -399,3 +437,127 @@ def _hosts_notify(*, session: Session) -> None:
 def _invitations_notify(*, session: Session) -> None:
     """Every invitee mailed (or owed a mail) is owed the new state, from this transaction on."""
     invitations_mark_changed(session=session)
+
+
+# --- many sessions at once (the demo organisation) -------------------------------------------
+
+
+@dataclass
+class NewSession:
+    """One session for ``sessions_create_bulk``: the unsaved row (its ``created_at``, ``state``,
+    dates; its id when the caller plans ids), who hosts it, its tags and teams, and its history
+    after "created", oldest first (``SessionChange`` rows without a session)."""
+
+    session: Session
+    host_id: int
+    cohost_ids: Sequence[int] = ()
+    tag_ids: Sequence[int] = ()
+    team_ids: Sequence[int] = ()
+    changes: Sequence[SessionChange] = ()
+
+
+def _history_check(new: NewSession) -> int:
+    """Refuse (``ValidationError``) a history the services could not have written; return the
+    session's iCalendar SEQUENCE after it."""
+    session, sequence = new.session, 0
+    state: str = State.PROPOSED
+    for change in new.changes:
+        allowed = TRANSITIONS.get(change.kind)
+        if allowed is None or state not in allowed[0] or change.from_state != state:
+            raise ValidationError(
+                f"“{session.title}”: a {state} session cannot be {change.kind}.", code="history"
+            )
+        if change.to_state != allowed[1]:
+            raise ValidationError(
+                f"“{session.title}”: {change.kind} leaves the session {allowed[1]}.",
+                code="history",
+            )
+        if change.kind in (SessionChange.Kind.SCHEDULED, SessionChange.Kind.RESCHEDULED) and (
+            change.new_start is None or change.new_start <= change.at
+        ):  # session_schedule: "Choose a start time in the future."
+            raise ValidationError(
+                f"“{session.title}”: scheduled for a start before the decision.", code="history"
+            )
+        if change.kind == SessionChange.Kind.HELD and (
+            session.start is None or session.start > change.at
+        ):  # session_mark_held: "… once it has started."
+            raise ValidationError(
+                f"“{session.title}”: marked held before it started.", code="history"
+            )
+        if change.kind == SessionChange.Kind.CANCELLED:
+            change.note = cancel_note(change.note)
+        state = allowed[1]
+        sequence += change.kind in SEQUENCE_KINDS
+    if state != session.state:
+        raise ValidationError(
+            f"“{session.title}”: its history ends {state}, the session is {session.state}.",
+            code="history",
+        )
+    return sequence
+
+
+@transaction.atomic
+def sessions_create_bulk(*, sessions: Sequence[NewSession]) -> list[Session]:
+    """Create many sessions with their hosts, default agendas, tags, teams and history.
+
+    The rules of ``session_propose``, ``session_schedule``, ``session_mark_held`` and
+    ``session_cancel``, for rows that already happened: the end defaults to the format's length
+    (``session_default_end``) and fits ``session_length_check``; one host, the format's agenda
+    (``_agenda_items``) and the "created" history row (``_created_change``, at ``created_at``, by
+    the creator) are added as ``session_propose`` adds them; the history after it must walk
+    ``TRANSITIONS`` to the session's state (a start after each decision to schedule, "held" after
+    the start), and SEQUENCE follows it (``SEQUENCE_KINDS``). Sessions with planned ids move the
+    id sequence past them.
+
+    Announces nothing but the saved rows: no domain signal (no topic mails, feedback, webhooks,
+    reminders) and no owed calendar mail; ``rows_saved`` for ``Session`` on commit (search).
+    """
+    rows: list[Session] = []
+    for new in sessions:
+        session = new.session
+        if session.start is not None and session.end is None:
+            session.end = session_default_end(start=session.start, format=session.format)
+        if session.start is not None and session.end is not None:
+            session_length_check(start=session.start, end=session.end, format=session.format)
+        if session.created_by_id is None:
+            session.created_by_id = new.host_id
+        session.sequence = _history_check(new)
+        rows.append(session)
+    preset = bool(rows) and all(session.pk is not None for session in rows)
+    Session.objects.bulk_create(rows, batch_size=BULK_BATCH)
+    if preset:
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Session]):
+                cursor.execute(sql)
+    hosts: list[SessionHost] = []
+    agenda: list[AgendaItem] = []
+    changes: list[SessionChange] = []
+    Tagged, Teamed = Session.tags.through, Session.teams.through
+    tagged: list = []
+    teamed: list = []
+    for new in sessions:
+        session = new.session
+        hosts.append(
+            SessionHost(session=session, person_id=new.host_id, role=SessionHost.Role.HOST)
+        )
+        hosts += [
+            SessionHost(session=session, person_id=pk, role=SessionHost.Role.COHOST)
+            for pk in new.cohost_ids
+            if pk != new.host_id
+        ]
+        agenda += _agenda_items(session)
+        created = _created_change(session=session, by=session.created_by_id or new.host_id)
+        created.at = session.created_at
+        changes.append(created)
+        for change in new.changes:
+            change.session = session
+            changes.append(change)
+        tagged += [Tagged(session_id=session.pk, tag_id=pk) for pk in dict.fromkeys(new.tag_ids)]
+        teamed += [Teamed(session_id=session.pk, team_id=pk) for pk in dict.fromkeys(new.team_ids)]
+    SessionHost.objects.bulk_create(hosts, batch_size=BULK_BATCH)
+    AgendaItem.objects.bulk_create(agenda, batch_size=BULK_BATCH)
+    SessionChange.objects.bulk_create(changes, batch_size=BULK_BATCH)
+    Tagged.objects.bulk_create(tagged, batch_size=BULK_BATCH)
+    Teamed.objects.bulk_create(teamed, batch_size=BULK_BATCH)
+    rows_saved_announce(model=Session, ids=[session.pk for session in rows])
+    return rows
