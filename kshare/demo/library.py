@@ -17,13 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.core.management.color import no_style
-from django.db import connection
 from django.db.models import Max
 from django.utils.text import slugify
 
 from kshare.demo import content as c
 from kshare.library.models import CatchUpSignal, Cue, Material, Transcript
+from kshare.library.services import materials_create_bulk
 from kshare.people.models import Person
 from kshare.sessions.models import (
     Attendance,
@@ -178,9 +177,7 @@ class LibraryWriter:
         def flush() -> None:
             # In this order (transcripts point at materials, cues at transcripts); in batches, so
             # memory stays flat for the 100,000-person demo.
-            Material.objects.bulk_create(materials, batch_size=BATCH_SIZE)
-            Transcript.objects.bulk_create(transcripts, batch_size=BATCH_SIZE)
-            Cue.objects.bulk_create(cues, batch_size=BATCH_SIZE)
+            materials_create_bulk(materials=materials, transcripts=transcripts, cues=cues)
             written = (("Material", materials), ("Transcript", transcripts), ("Cue", cues))
             for label, rows in written:
                 self.counts[f"library.{label}"] += len(rows)
@@ -251,8 +248,7 @@ class LibraryWriter:
                                 id=tid,
                                 material_id=mid,
                                 source=Transcript.Source.TEXT if pasted else Transcript.Source.VTT,
-                                language="en",
-                                text="\n".join(text for _, _, text in lines),
+                                language="en",  # text: from the cues, by the service
                                 created_at=created,
                             )
                         )
@@ -282,9 +278,6 @@ class LibraryWriter:
                 flush()
 
         flush()
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Material, Transcript]):
-                cursor.execute(sql)
         self._signals(material_added)
         self._absences(with_material, hosts)
         self.report(

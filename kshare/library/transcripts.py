@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Protocol
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_CUES = 20_000
@@ -404,6 +406,11 @@ def cue_segments(text: str) -> list[tuple[str, str]]:
     return segments
 
 
-def transcript_plain_text(cues: list[ParsedCue]) -> str:
-    """All cue texts without markup, one cue per line: ``Transcript.text``, for search."""
+class _HasText(Protocol):
+    text: str
+
+
+def transcript_plain_text(cues: Iterable[_HasText]) -> str:
+    """All cue texts without markup, one cue per line: ``Transcript.text``, for search (parsed
+    cues on upload, stored ``Cue`` rows in ``materials_create_bulk``)."""
     return "\n".join(plain for plain in (cue_plain(cue.text) for cue in cues) if plain)
