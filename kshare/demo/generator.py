@@ -47,6 +47,8 @@ from kshare.people.services import people_create_bulk
 from kshare.programmes.models import Programme
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.scheduling.rhythm.models import RhythmEvent
+from kshare.sessions.attendance import attendance_record_bulk
+from kshare.sessions.invitations import invitations_create_bulk
 from kshare.sessions.models import (
     DEFAULT_AGENDAS,
     Attendance,
@@ -303,7 +305,9 @@ class _Builder:
         self.report = report
         self.writer = _Writer()
         self.world = _World()
-        self.attended: dict[int, int] = defaultdict(int)  # session id: attendance rows
+        # Written with each batch of sessions (the bulk paths check them against the sessions).
+        self.invitations: list[Invitation] = []
+        self.attendances: list[Attendance] = []
         self.password = make_password(DEMO_PASSWORD)  # hashed once, shared by every person
         self.n_sessions = demo_session_count(people)
         held_and_cancelled = self.n_sessions * 0.5
@@ -743,7 +747,7 @@ class _Builder:
     # -- sessions: rows ------------------------------------------------------------------------
 
     def _write_sessions(self, plans: list[_Plan]) -> None:
-        rng, trng, w, add = self.rng, self.trng, self.world, self.writer.add
+        rng, trng, w = self.rng, self.trng, self.world
         first_id = (Session.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         programme_ids = [p.pk for p in self.programmes]
         all_people = w.person_ids
@@ -824,6 +828,7 @@ class _Builder:
             assert plan.scheduled_at is not None and plan.start is not None
             horizon = min(plan.start, self.anchor) - timedelta(minutes=1)
             yes = 0
+            logged = len(self.attendances)  # this session's attendance rows start here
             for person in invitees:
                 answer = pick[plan.state]()
                 if plan.special == "first" and answer != "yes":
@@ -837,7 +842,7 @@ class _Builder:
                 responded = None
                 if answer != "pending":
                     responded = sent + (horizon - sent) * trng.random()
-                add(
+                self.invitations.append(
                     Invitation(
                         session_id=sid,
                         person_id=person,
@@ -862,7 +867,9 @@ class _Builder:
                         seen.add(person)
                         self._attend(sid, person, plan)
             if plan.state == State.HELD:  # marked held by the host after the attendance log
-                changes[-1].note = held_note(attended=self.attended.pop(sid, 0))
+                held_at = changes[-1].at
+                on_log = sum(1 for a in self.attendances[logged:] if a.recorded_at <= held_at)
+                changes[-1].note = held_note(attended=on_log)
             if index % 2000 == 1999:
                 self.report(f"sessions written: {index + 1:,}")
         self._sessions_flush(batch)
@@ -871,6 +878,11 @@ class _Builder:
     def _sessions_flush(self, batch: list[NewSession]) -> None:
         sessions_create_bulk(sessions=batch)
         counts = self.writer.counts
+        counts["talks.Invitation"] += len(invitations_create_bulk(invitations=self.invitations))
+        added = attendance_record_bulk(attendances=self.attendances)
+        counts["talks.Attendance"] += len(added)
+        counts["talks.AttendanceChange"] += len(added)
+        self.invitations, self.attendances = [], []
         counts["talks.Session"] += len(batch)
         for new in batch:
             counts["talks.SessionHost"] += 1 + len(new.cohost_ids)
@@ -1200,8 +1212,9 @@ class _Builder:
         else:
             method = Attendance.Method.HOST_LIST
             at = plan.end + timedelta(minutes=self.trng.randint(5, 90))
-        self.writer.add(Attendance(session_id=sid, person_id=person, method=method, recorded_at=at))
-        self.attended[sid] += 1
+        self.attendances.append(
+            Attendance(session_id=sid, person_id=person, method=method, recorded_at=at)
+        )
 
     def _history(self, plan: _Plan) -> list[SessionChange]:
         """The history after "created" that the services would have written for this session's

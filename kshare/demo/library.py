@@ -24,6 +24,7 @@ from kshare.demo import content as c
 from kshare.library.models import CatchUpSignal, Cue, Material, Transcript
 from kshare.library.services import materials_create_bulk
 from kshare.people.models import Person
+from kshare.sessions.invitations import invitations_create_bulk
 from kshare.sessions.models import (
     Attendance,
     Format,
@@ -331,6 +332,11 @@ class LibraryWriter:
                 "session_id", flat=True
             )
         )
+        busy |= set(  # a co-host needs no invitation either
+            SessionHost.objects.filter(person_id=self.member, session_id__in=ids).values_list(
+                "session_id", flat=True
+            )
+        )
         free = [
             (sid, timed)
             for sid, timed in candidates
@@ -360,8 +366,7 @@ class LibraryWriter:
                     responded_at=None if answer == "pending" else sent + timedelta(days=1),
                 )
             )
-        Invitation.objects.bulk_create(rows)
-        self.counts[Invitation._meta.label] += len(rows)
+        self.counts[Invitation._meta.label] += len(invitations_create_bulk(invitations=rows))
 
     def _notes(self, format: str, host: str, topics: list[str], first: bool) -> str:
         rng = self.rng

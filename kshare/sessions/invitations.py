@@ -16,16 +16,18 @@ reschedule or cancellation owes in ``mail_owed``; building and sending them in
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
+from kshare.core.signals import rows_saved_announce
 from kshare.people.models import Person, Team
 from kshare.sessions import signals
 from kshare.sessions.models import Invitation, Session, SessionHost, State
@@ -141,6 +143,101 @@ def invitations_create(
         ids = [invitation.pk for invitation in result.invited]
         transaction.on_commit(lambda: invitations_mail_task.enqueue(ids))
     return result
+
+
+BULK_BATCH = 2_000
+
+
+def invitation_refusal(
+    *, person: rules.PersonFacts, facts: rules.SessionFacts, name: str = ""
+) -> str | None:
+    """Why ``person`` cannot be invited to the session of ``facts``, or None: a host needs no
+    invitation, and only people ``rules.INVITABLE_RULE`` lets in may be invited."""
+    who = name or f"Person {person.pk}"
+    if person.pk in facts.hosts:
+        return f"{who} hosts this session, so needs no invitation."
+    if not rules.INVITABLE_RULE.holds(person, facts):
+        return f"{who} cannot see this session, so cannot be invited."
+    return None
+
+
+@transaction.atomic
+def invitations_create_bulk(*, invitations: Sequence[Invitation]) -> list[Invitation]:
+    """Create many invitations with their answers as they stand (the demo's past and future).
+
+    The rules of ``invitations_create`` and ``rsvp_set`` for every row: no invitation to a
+    proposed session (it has no date), none sent after the session ended, none to a host or to
+    someone the visibility rule (``rules.INVITABLE_RULE``) keeps out (``invitation_refusal``),
+    one per person and session (a repeat is left alone, as inviting twice is); an answer other
+    than "pending" has its time, "pending" none; a "yes" beyond the session's capacity, in the
+    order answered, joins the waitlist (``waitlisted_at``) instead of taking a seat.
+
+    Announces nothing but the saved rows (``rows_saved`` on commit): no invitation mail is owed
+    (``mail_due_at`` stays empty), no ``rsvp_changed``.
+    """
+    session_ids = sorted({i.session_id for i in invitations})
+    sessions: dict[int, Session] = {}
+    facts: dict[int, rules.SessionFacts] = {}
+    seats: dict[int, int] = defaultdict(int)
+    for start in range(0, len(session_ids), BULK_BATCH):
+        part = Session.objects.filter(pk__in=session_ids[start : start + BULK_BATCH])
+        rows = list(part.only("pk", "state", "end", "capacity", "visibility", "programme_id"))
+        sessions.update((s.pk, s) for s in rows)
+        facts.update(rules.session_facts(rows))
+        for session_id, taken in (
+            Invitation.objects.filter(
+                session__in=rows, response=Invitation.Response.YES, waitlisted_at__isnull=True
+            )
+            .values_list("session_id")
+            .annotate(n=models.Count("id"))
+        ):
+            seats[session_id] = taken
+    person_ids = sorted({i.person_id for i in invitations})
+    people: dict[int, rules.PersonFacts] = {}
+    for start in range(0, len(person_ids), BULK_BATCH):
+        people.update(
+            (p.pk, rules.PersonFacts.of(p))
+            for p in Person.objects.filter(pk__in=person_ids[start : start + BULK_BATCH]).only(
+                "pk", "team_id", "is_active", "role", "is_superuser"
+            )
+        )
+    seen = {(session_id, pk) for session_id, f in facts.items() for pk in f.invitees}
+    new: list[Invitation] = []
+    for invitation in invitations:
+        key = (invitation.session_id, invitation.person_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        session = sessions[invitation.session_id]
+        if session.state == State.PROPOSED:
+            raise ValidationError(
+                "Schedule the session first: an invitation needs a date and time to put in "
+                "calendars."
+            )
+        if session.end is not None and invitation.created_at >= session.end:
+            raise ValidationError("This session is over: only upcoming sessions take invitations.")
+        refusal = invitation_refusal(person=people[invitation.person_id], facts=facts[session.pk])
+        if refusal:
+            raise ValidationError(refusal, code="not_invitable")
+        pending = invitation.response == Invitation.Response.PENDING
+        if invitation.response not in Invitation.Response.values or pending != (
+            invitation.responded_at is None
+        ):
+            raise ValidationError("An answer has its time; no answer yet has none.")
+        new.append(invitation)
+    for invitation in sorted(
+        (i for i in new if i.response == Invitation.Response.YES),
+        key=lambda i: (i.responded_at, i.session_id, i.person_id),
+    ):
+        capacity = sessions[invitation.session_id].capacity
+        if capacity is not None and seats[invitation.session_id] >= capacity:
+            invitation.waitlisted_at = invitation.responded_at
+        else:
+            invitation.waitlisted_at = None
+            seats[invitation.session_id] += 1
+    Invitation.objects.bulk_create(new, batch_size=BULK_BATCH)
+    rows_saved_announce(model=Invitation, ids=[i.pk for i in new if i.pk is not None])
+    return new
 
 
 # -- answers and the waitlist ----------------------------------------------------------------------
