@@ -634,6 +634,8 @@ def _people_insert(rows: list[_Row]) -> ImportReport:
         ],
         batch_size=1000,
     )
+    # Bulk rows send no post_save: announce them, so search lists the imported people.
+    rows_saved_announce(model=Person, ids=[p.pk for p in people])
     report.people = len(people)
     report.emails = [p.email for p in people]
     audit_record(

@@ -1,10 +1,17 @@
 """``people_create_bulk``: the rules of the one-person paths, for many people at once."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from kshare.people.models import Person, Skill
-from kshare.people.services import account_invite_accept, account_invite_create, people_create_bulk
+from kshare.people.services import (
+    account_invite_accept,
+    account_invite_create,
+    people_create_bulk,
+    people_import_csv,
+)
 from kshare.people.tests.factories import PersonFactory
 from kshare.search.models import Kind, SearchDocument
 from kshare.tags.tests.factories import TagFactory
@@ -117,3 +124,12 @@ def test_bulk_people_announce_nothing_when_rolled_back(django_capture_on_commit_
         )
     assert callbacks == []
     assert SearchDocument.objects.count() == 0
+
+
+def test_people_imported_from_csv_are_searchable_after_commit(django_capture_on_commit_callbacks):
+    text = "email,display_name,team,skills\nada@example.com,Ada Import,Data,pandas:3\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        people_import_csv(file=io.StringIO(text, newline=""))
+    ada = Person.objects.get(email="ada@example.com")
+    document = SearchDocument.objects.get(kind=Kind.PERSON, object_id=ada.pk)
+    assert (document.title, document.tags, document.body) == ("Ada Import", "pandas", "Data")
