@@ -1,9 +1,12 @@
 """Build the demo organisation in bulk: people, teams, programmes, sessions and their history.
 
-The per-session services are too slow for 20,000 sessions, so this module writes rows with
-``bulk_create`` and keeps by hand the invariants the services keep: one host with role *host*,
-the format's default agenda, ``end = start + format minutes``, a start for every non-proposed
-session, history rows matching the state, at most ``capacity`` yes-answers.
+This module plans the company (who, what, when, the words) and hands the rows to the owning
+apps' bulk paths, which apply the rules of their one-row services (docs/architecture.md, "The
+demo organisation"): ``people_create_bulk``, ``sessions_create_bulk`` (host, default agenda,
+length, history, SEQUENCE), ``invitations_create_bulk`` (visibility rule, waitlist),
+``attendance_record_bulk`` (attendance history), ``materials_create_bulk``. They announce
+nothing but the saved rows (no mail, no webhook), and search indexes those as they commit.
+Feedback requests and responses are still written here with ``bulk_create``.
 
 Determinism: everything the demo *says* (people, titles, hosts, tags, states, who was invited,
 who answered what, who came) comes from ``random.Random(seed)`` and does not depend on the date.
