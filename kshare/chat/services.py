@@ -255,7 +255,7 @@ def channel_test(*, channel: ChatChannel, by: Person) -> ChatPost:
             key=f"test:{uuid.uuid4().hex}",
             payload=formats.render(channel.platform, message),
         )
-        transaction.on_commit(lambda: _enqueue([post.pk]))
+        POSTS.enqueue_on_commit([post.pk])
     return post
 
 
@@ -410,16 +410,8 @@ def chat_announce_session(
             if post is not None:
                 made.append(post.pk)
         if made:
-            transaction.on_commit(lambda: _enqueue(made))
+            POSTS.enqueue_on_commit(made)
     return len(made)
-
-
-def _enqueue(ids: list[int]) -> None:
-    for post_id in ids:
-        try:
-            POSTS.enqueue(post_id)
-        except Exception:  # the tick sends it anyway
-            logger.exception("Could not enqueue chat post %s", post_id)
 
 
 # --- posting -----------------------------------------------------------------------------------
@@ -709,7 +701,7 @@ def chat_digests_post(*, now: datetime | None = None) -> int:
             if post is not None:
                 made.append(post.pk)
         if made:
-            transaction.on_commit(lambda: _enqueue(made))
+            POSTS.enqueue_on_commit(made)
     return len(made)
 
 
@@ -717,5 +709,5 @@ def chat_digests_post(*, now: datetime | None = None) -> int:
 def chat_posts_retry(*, post_ids: list[int], now: datetime | None = None) -> int:
     """Queue queued or failed posts for now ("Retry now" in the admin); returns how many."""
     count, ids = POSTS.retry(post_ids, now=now)
-    transaction.on_commit(lambda: _enqueue(ids))
+    POSTS.enqueue_on_commit(ids)
     return count

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.tasks import Task
 from django.utils import timezone
@@ -115,6 +116,20 @@ class ClaimQueue[Item: ClaimedItem]:
     def enqueue(self, pk: int) -> None:
         """Enqueue the sending of one item now."""
         self._bound(self.send_task, "send").enqueue(pk)
+
+    def enqueue_on_commit(self, pks: Iterable[int]) -> None:
+        """Enqueue the sending of these items once the current transaction commits (at once
+        outside one). An item whose task cannot be queued is logged and left to the tick."""
+        ids = list(pks)
+        if ids:
+            transaction.on_commit(lambda: self._enqueue_each(ids))
+
+    def _enqueue_each(self, ids: list[int]) -> None:
+        for pk in ids:
+            try:
+                self.enqueue(pk)
+            except Exception:  # the tick sends it anyway
+                logger.exception("Could not enqueue %s %s", self.what, pk)
 
     def enqueue_tick(self) -> None:
         self._bound(self.tick_task, "tick").enqueue()

@@ -280,16 +280,8 @@ def webhooks_emit(event: str, payload: dict[str, Any], *, session: Any = None) -
         )
         ids = [d.pk for d in deliveries]
         if ids:
-            transaction.on_commit(lambda: _enqueue(ids))
+            DELIVERIES.enqueue_on_commit(ids)
     return len(ids)
-
-
-def _enqueue(ids: list[int]) -> None:
-    for delivery_id in ids:
-        try:
-            DELIVERIES.enqueue(delivery_id)
-        except Exception:  # the tick sends it anyway
-            logger.exception("Could not enqueue webhook delivery %s", delivery_id)
 
 
 def webhooks_emit_session(*, event: str, session_id: int, rescheduled: bool = False) -> int:
@@ -460,5 +452,5 @@ def webhooks_tick(*, now: datetime | None = None, batch: int = TICK_BATCH) -> Ti
 def webhook_deliveries_retry(*, delivery_ids: list[int], now: datetime | None = None) -> int:
     """Queue queued or failed deliveries for now ("Retry now"); returns how many."""
     count, ids = DELIVERIES.retry(delivery_ids, now=now)
-    transaction.on_commit(lambda: _enqueue(ids))
+    DELIVERIES.enqueue_on_commit(ids)
     return count
