@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from kshare.chat.models import ChatChannel, Platform
+from kshare.chat.sealing import url_seal
 from kshare.feedback.services import feedback_form_current
 from kshare.feedback.tests.results_helpers import respond
 from kshare.ideas import services as idea_services
@@ -94,6 +96,15 @@ def make_world() -> World:
     idea_services.idea_create(author=member, title="Fuzzy search", area=area)
     idea_services.idea_vote_set(idea=idea, person=member, on=True)
     idea_services.idea_comment_add(idea=idea, author=member, body="Yes, with transcripts.")
+    hook = "https://hooks.slack.com/services/T0/B0/secret-part-abcd"
+    ChatChannel.objects.create(
+        platform=Platform.SLACK,
+        name="#tech-talks",
+        url_sealed=url_seal(hook),
+        url_hint="hooks.slack.com …abcd",
+        programme=programme,
+        created_by=organiser,
+    )
     return World(member, organiser, programme, hosted, proposed, not_mine, idea)
 
 
@@ -104,6 +115,12 @@ def _show_propose_errors(page: Page) -> None:
 
 def _show_idea_errors(page: Page) -> None:
     page.get_by_role("button", name="Add idea").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+
+
+def _show_chat_errors(page: Page) -> None:
+    page.fill("#id_url", "http://hooks.slack.com/services/T0/B0/x")
+    page.get_by_role("button", name="Connect").click()
     expect(page.locator("#form-errors")).to_be_visible()
 
 
@@ -177,6 +194,8 @@ PAGE_GROUPS: dict[str, list[tuple[str, Callable[[World], str], int, Action]]] = 
             200,
             _show_builder_errors,
         ),
+        ("chat-channels", lambda w: "/chat/", 200, None),
+        ("chat-channels-errors", lambda w: "/chat/", 200, _show_chat_errors),
     ],
     "signed-out": [
         ("login", lambda w: "/signin/", 200, None),
