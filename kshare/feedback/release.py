@@ -59,7 +59,7 @@ def release_batch_size() -> int:
     return settings.KSHARE_FEEDBACK_RELEASE_BATCH
 
 
-def _release(session_id: int, *, now: datetime, final: bool = False) -> int:
+def _release(session_id: int, *, now: datetime, final: bool = False, announce: bool = True) -> int:
     """Release every held response of the session; announce the batch after commit.
 
     ``final`` records the decision taken once the session's forms had closed, even when it
@@ -73,8 +73,8 @@ def _release(session_id: int, *, now: datetime, final: bool = False) -> int:
             FeedbackRelease.objects.create(
                 session_id=session_id, released_at=now, responses=released, final=final
             )
-    if not released:
-        return 0
+    if not released or not announce:
+        return released
     transaction.on_commit(
         lambda: signals.feedback_released.send_robust(
             Response, session_id=session_id, released=released
@@ -84,12 +84,17 @@ def _release(session_id: int, *, now: datetime, final: bool = False) -> int:
     return released
 
 
-def feedback_release_if_batch(*, session_id: int, now: datetime | None = None) -> int:
-    """Release the session's held responses when a whole batch is waiting; returns how many."""
+def feedback_release_if_batch(
+    *, session_id: int, now: datetime | None = None, announce: bool = True
+) -> int:
+    """Release the session's held responses when a whole batch is waiting; returns how many.
+
+    ``announce=False`` (the bulk path, ``feedback.bulk``) releases without ``feedback_released``.
+    """
     held = Response.objects.filter(session_id=session_id, released=False).count()
     if held < release_batch_size():
         return 0
-    return _release(session_id, now=now or timezone.now())
+    return _release(session_id, now=now or timezone.now(), announce=announce)
 
 
 Window = tuple[datetime | None, datetime | None]  # (after, until); None is unbounded

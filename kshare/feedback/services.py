@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -136,6 +137,73 @@ def _host_answer(question: Question, value: object) -> str:
     return ""
 
 
+def answers_validate(*, questions: dict[int, Question], data: dict) -> list[Answer]:
+    """Unsaved answers for ``data`` (question id → cleaned value) on a form with ``questions``.
+
+    Refuses answers to questions not on the form, a required question left empty and values a
+    question cannot take (``_answer``). Shared by ``response_submit`` and the bulk path.
+    """
+    unknown = set(data) - set(questions)
+    if unknown:
+        raise ValidationError("Some answers belong to questions that are not on this form.")
+    missing = [
+        q.text for q in questions.values() if q.required and data.get(q.pk) in (None, "", [])
+    ]
+    if missing:
+        raise ValidationError(f"“{missing[0]}” needs an answer.")
+    return [_answer(questions[pk], value) for pk, value in data.items()]
+
+
+def host_interest_of(*, answers: list[Answer], data: dict) -> tuple[str, str, str]:
+    """(host answer "yes"/"maybe"/"", topics wanted, host topic) from a response's answers."""
+    host_answer, topics, topic = "", "", ""
+    for answer in answers:
+        if answer.question.purpose == Question.Purpose.HOST_INTEREST:
+            host_answer = _host_answer(answer.question, data[answer.question.pk])
+        elif answer.question.purpose == Question.Purpose.TOPICS_WANTED:
+            topics = answer.text
+        elif answer.question.purpose == Question.Purpose.HOST_TOPIC:
+            topic = answer.text
+    return host_answer, topics, topic
+
+
+def answers_kept(*, answers: list[Answer], anonymous: bool, host_answer: str) -> list[Answer]:
+    """The answers a response stores: in an anonymous programme the host answer and the topic
+    they would host are never part of it; the topics wanted only when they travel with a name
+    to the list."""
+    if not anonymous:
+        return answers
+    private = {Question.Purpose.HOST_INTEREST, Question.Purpose.HOST_TOPIC}
+    if host_answer:
+        private.add(Question.Purpose.TOPICS_WANTED)
+    return [a for a in answers if a.question.purpose not in private]
+
+
+def response_row(*, request: FeedbackRequest, anonymous: bool, submitted_on: date) -> Response:
+    """The unsaved response to ``request``: named and released, or, in an anonymous programme,
+    without a person, held, and dated the day the form was sent (which every recipient shares,
+    not the day of answering, which could single someone out)."""
+    return Response(
+        session_id=request.session_id,
+        form_id=request.form_id,
+        person_id=None if anonymous else request.person_id,
+        respondent_hash=respondent_hash(session_id=request.session_id, person_id=request.person_id),
+        released=not anonymous,
+        submitted_on=timezone.localdate(request.sent_at) if anonymous else submitted_on,
+    )
+
+
+def host_answer_hold(
+    *, session_id: int, person_id: int, answer: str, topics: str, topic: str
+) -> None:
+    """Keep an anonymous programme's yes or maybe to hosting until the forms have closed."""
+    HostAnswerHeld.objects.update_or_create(
+        session_id=session_id,
+        person_id=person_id,
+        defaults={"answer": answer, "topics": topics[:2000], "topic": topic[:2000]},
+    )
+
+
 @transaction.atomic
 def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> Response:
     """Store ``person``'s answers to ``request``: one response per person and session.
@@ -167,46 +235,17 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
     session = locked.session
     anonymous = session.programme.feedback_anonymous
     questions = {q.pk: q for q in Question.objects.filter(form_id=locked.form_id)}
-    unknown = set(data) - set(questions)
-    if unknown:
-        raise ValidationError("Some answers belong to questions that are not on this form.")
-    missing = [
-        q.text for q in questions.values() if q.required and data.get(q.pk) in (None, "", [])
-    ]
-    if missing:
-        raise ValidationError(f"“{missing[0]}” needs an answer.")
-
-    answers = [_answer(questions[pk], value) for pk, value in data.items()]
-    host_answer, topics, topic = "", "", ""
-    for answer in answers:
-        if answer.question.purpose == Question.Purpose.HOST_INTEREST:
-            host_answer = _host_answer(answer.question, data[answer.question.pk])
-        elif answer.question.purpose == Question.Purpose.TOPICS_WANTED:
-            topics = answer.text
-        elif answer.question.purpose == Question.Purpose.HOST_TOPIC:
-            topic = answer.text
-    if anonymous:
-        # The host answer and the topic they would host are never part of an anonymous
-        # response; the topics wanted only when they travel with a name to the list.
-        private = {Question.Purpose.HOST_INTEREST, Question.Purpose.HOST_TOPIC}
-        if host_answer:
-            private.add(Question.Purpose.TOPICS_WANTED)
-        answers = [a for a in answers if a.question.purpose not in private]
+    answers = answers_validate(questions=questions, data=data)
+    host_answer, topics, topic = host_interest_of(answers=answers, data=data)
+    answers = answers_kept(answers=answers, anonymous=anonymous, host_answer=host_answer)
 
     try:
         with transaction.atomic():
-            response = Response.objects.create(
-                session=session,
-                form_id=locked.form_id,
-                person=None if anonymous else person,
-                respondent_hash=respondent_hash(session_id=session.pk, person_id=person.pk),
-                released=not anonymous,
-                # Anonymous responses carry the day the form was sent, which every recipient
-                # shares, not the day of answering, which could single someone out.
-                submitted_on=(
-                    timezone.localdate(locked.sent_at) if anonymous else timezone.localdate()
-                ),
+            response = response_row(
+                request=locked, anonymous=anonymous, submitted_on=timezone.localdate()
             )
+            response.session, response.person = session, None if anonymous else person
+            response.save(force_insert=True)
     except IntegrityError:
         raise ValidationError(ALREADY_ANSWERED, code="answered") from None
     for answer in answers:
@@ -218,14 +257,12 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
     if anonymous:
         # Held, and the name shown only after the forms close (see ``feedback.release``).
         if host_answer:
-            HostAnswerHeld.objects.update_or_create(
-                session=session,
-                person=person,
-                defaults={
-                    "answer": host_answer,
-                    "topics": topics[:2000],
-                    "topic": topic[:2000],
-                },
+            host_answer_hold(
+                session_id=session.pk,
+                person_id=person.pk,
+                answer=host_answer,
+                topics=topics,
+                topic=topic,
             )
         feedback_release_if_batch(session_id=session.pk)
         return response
