@@ -35,6 +35,11 @@ from django.utils.text import slugify
 
 from kshare.demo import ADMIN_EMAIL, DEMO_PASSWORD, MEMBER_EMAIL, ORGANISER_EMAIL
 from kshare.demo import content as c
+from kshare.feedback.bulk import (
+    ResponseEntry,
+    feedback_requests_create_bulk,
+    feedback_responses_record_bulk,
+)
 from kshare.feedback.models import (
     Answer,
     FeedbackForm,
@@ -42,7 +47,6 @@ from kshare.feedback.models import (
     ProspectiveHost,
     Response,
 )
-from kshare.feedback.services import respondent_hash
 from kshare.ideas.models import Idea, IdeaStatusChange, IdeaVote
 from kshare.ideas.models import Status as IdeaStatus
 from kshare.people.models import Person, Role, Skill, Team
@@ -1106,7 +1110,8 @@ class _Builder:
 
     def _feedback(self) -> None:
         """Feedback on held sessions: a request per attendee, about 60 % answered, each session
-        with its own typical rating; a few "I'd like to host" answers feed the host pipeline."""
+        with its own typical rating; a few "I'd like to host" answers feed the host pipeline.
+        Written through ``kshare.feedback.bulk`` (the dispatch's, ``response_submit``'s rules)."""
         rng, writer = self.frng, self.writer
         forms = {
             form.programme_id: (form, {q.purpose or q.position: q for q in form.questions.all()})
@@ -1119,16 +1124,16 @@ class _Builder:
         )
         hosts = set(SessionHost.objects.values_list("session_id", "person_id"))
         quality: dict[int, float] = {}
-        prospects: dict[tuple[int, int], ProspectiveHost] = {}
-        pending: list[tuple[Response, list[Answer]]] = []
+        requests: list[FeedbackRequest] = []
+        pending: list[ResponseEntry] = []
 
         def flush() -> None:
-            Response.objects.bulk_create([r for r, _ in pending], batch_size=BATCH_SIZE)
-            for response, answers in pending:
-                for answer in answers:
-                    answer.response = response
-                    writer.add(answer)
+            feedback_requests_create_bulk(requests=requests)
+            feedback_responses_record_bulk(responses=pending)
+            writer.counts[FeedbackRequest._meta.label] += len(requests)
             writer.counts[Response._meta.label] += len(pending)
+            writer.counts[Answer._meta.label] += sum(len(e.data) for e in pending)
+            requests.clear()
             pending.clear()
 
         for session_id, person_id, programme_id, end in list(rows):
@@ -1136,51 +1141,34 @@ class _Builder:
                 continue
             form, questions = forms[programme_id]
             answered = rng.random() < 0.6
-            writer.add(
-                FeedbackRequest(
-                    session_id=session_id,
-                    person_id=person_id,
-                    form=form,
-                    sent_at=end + timedelta(hours=1),
-                    reminded_at=None if answered else end + timedelta(days=2, hours=1),
-                    closes_at=end + timedelta(days=14),
-                    answered=answered,
-                )
+            request = FeedbackRequest(
+                session_id=session_id,
+                person_id=person_id,
+                form=form,
+                sent_at=end + timedelta(hours=1),
+                reminded_at=None if answered else end + timedelta(days=2, hours=1),
+                closes_at=end + timedelta(days=14),
             )
+            requests.append(request)
             if not answered:
                 continue
             base = quality.setdefault(session_id, rng.choice((3.6, 4.0, 4.3, 4.6, 4.8)))
             rating = max(1, min(5, round(rng.gauss(base, 0.7))))
-            response = Response(
-                session_id=session_id,
-                form=form,
-                person_id=person_id,
-                respondent_hash=respondent_hash(session_id=session_id, person_id=person_id),
-                submitted_on=(end + timedelta(days=rng.randint(0, 3))).date(),
-            )
-            answers = [Answer(question=questions["overall"], number=rating)]
+            # Answered within three days of the form (whose date the response carries).
+            submitted_at = request.sent_at + timedelta(days=rng.randint(0, 3))
+            data: dict[int, object] = {questions["overall"].pk: rating}
             if rng.random() < 0.5:
-                answers.append(Answer(question=questions[2], text=rng.choice(self.USEFUL)))
+                data[questions[2].pk] = rng.choice(self.USEFUL)
             improve = rng.choice(self.IMPROVE)
             if improve and rng.random() < 0.4:
-                answers.append(Answer(question=questions[3], text=improve))
+                data[questions[3].pk] = improve
             host = rng.choices(["Yes", "Maybe", "No"], weights=[1, 2, 17])[0]
-            answers.append(Answer(question=questions["host_interest"], selected=[host]))
-            if host != "No":
-                prospects[(programme_id, person_id)] = ProspectiveHost(
-                    programme_id=programme_id,
-                    person_id=person_id,
-                    answer=host.lower(),
-                    source_session_id=session_id,
-                    created_on=response.submitted_on,
-                )
-            pending.append((response, answers))
-            if len(pending) >= BATCH_SIZE * 5:
+            data[questions["host_interest"].pk] = host
+            pending.append(ResponseEntry(request=request, data=data, submitted_at=submitted_at))
+            if len(requests) >= BATCH_SIZE * 5:
                 flush()
         flush()
-        for prospect in prospects.values():
-            writer.add(prospect)
-        writer.flush()
+        writer.counts[ProspectiveHost._meta.label] = ProspectiveHost.objects.count()
 
     def _library(self) -> None:
         """Materials for about half the held sessions, and a few absences for the member login
