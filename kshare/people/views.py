@@ -29,6 +29,7 @@ from kshare.people.forms import (
 from kshare.people.models import Team
 from kshare.people.parsing import timezone_is_known
 from kshare.people.services import InviteUnusable, PeopleImportError, email_normalise
+from kshare.people.sso import password_sign_in_refusal
 from kshare.people.tasks import password_reset_mail_task
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,24 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
     except InviteUnusable as exc:
         return _invite_problem(request, exc.reason)
     assert invite is not None
+    refusal = password_sign_in_refusal(email=invite.email)
+    if refusal is not None:
+        # No password to set: SSO is required, or the address may not sign in here at all.
+        # The first sign-in through the provider takes the invitation (team, role).
+        config = settings.KSHARE_OIDC
+        domain_ok = services.email_domain_allowed(
+            email=invite.email, domains=settings.KSHARE_SIGNIN_DOMAINS
+        )
+        return render(
+            request,
+            "people/signup_sso.html",
+            {
+                "invite": invite,
+                "refusal": refusal,
+                "sso_name": config["name"] if config and domain_ok else "",
+            },
+            status=403 if request.method == "POST" else 200,
+        )
     inviter_tz = invite.invited_by.timezone if invite.invited_by else "UTC"
     form = SignupForm(
         request.POST or None,

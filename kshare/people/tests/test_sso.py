@@ -16,7 +16,12 @@ from django.urls import reverse
 from kshare import config
 from kshare.audit.models import AuditEntry
 from kshare.people.models import AccountInvite, AuthAttempt, Person, Role, Team
-from kshare.people.services import SsoRefused, person_sso_sign_in, sso_role
+from kshare.people.services import (
+    SsoRefused,
+    account_invite_create,
+    person_sso_sign_in,
+    sso_role,
+)
 from kshare.people.sso import SsoBackend
 from kshare.people.tests.factories import (
     AccountInviteFactory,
@@ -488,3 +493,66 @@ def test_sso_start_sends_state_nonce_and_an_s256_pkce_challenge(client, settings
     }
     assert len(stored["code_verifier"]) == 64
     assert client.session["oidc_login_next"] == "/people/"
+
+
+# --- An invitation when passwords are not for everyone ---------------------------------------
+
+
+def _invite(email: str) -> str:
+    team = TeamFactory(name="Data")
+    _, token = account_invite_create(by=AdminFactory(), email=email, team=team)
+    return reverse("signup", args=[token])
+
+
+@pytest.mark.django_db
+def test_with_sso_required_the_invitation_offers_the_provider_and_sets_no_password(
+    client, settings
+):
+    settings.KSHARE_OIDC = SSO
+    settings.KSHARE_SSO_REQUIRED = True
+    url = _invite("noor@acme.example")
+
+    page = client.get(url)
+    posted = client.post(
+        url,
+        {
+            "display_name": "Noor",
+            "timezone": "UTC",
+            "password1": "correct horse battery",
+            "password2": "correct horse battery",
+        },
+    )
+
+    assert page.status_code == 200
+    assert page.templates[0].name == "people/signup_sso.html"
+    assert f'href="{reverse("sso_start")}"' in page.content.decode()
+    assert "Sign in with Acme Login" in page.content.decode()
+    assert "password1" not in page.content.decode()
+    assert posted.status_code == 403
+    assert Person.objects.filter(email="noor@acme.example").exists() is False
+    assert AccountInvite.objects.get(email="noor@acme.example").accepted_at is None
+    assert get_user(client).is_authenticated is False
+
+
+@pytest.mark.django_db
+def test_a_break_glass_admin_invited_with_sso_required_still_chooses_a_password(client, settings):
+    settings.KSHARE_OIDC = SSO
+    settings.KSHARE_SSO_REQUIRED = True
+    settings.KSHARE_SSO_BREAK_GLASS = ["root@acme.example"]
+
+    page = client.get(_invite("root@acme.example"))
+
+    assert page.templates[0].name == "people/signup.html"
+    assert 'name="password1"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_invitation_outside_the_signin_domains_says_it_cannot_sign_in(client, settings):
+    settings.KSHARE_OIDC = SSO
+    settings.KSHARE_SIGNIN_DOMAINS = ["acme.example"]
+
+    page = client.get(_invite("noor@elsewhere.example"))
+
+    assert page.templates[0].name == "people/signup_sso.html"
+    assert "only the organisation&#x27;s own domains can" in page.content.decode()
+    assert "Sign in with" not in page.content.decode()
