@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils.text import slugify
 
 from kshare.demo import content as c
+from kshare.library.catchup import catchup_signals_create_bulk
 from kshare.library.models import CatchUpSignal, Cue, Material, Transcript
 from kshare.library.services import materials_create_bulk
 from kshare.people.models import Person
@@ -315,8 +316,8 @@ class LibraryWriter:
                 continue
             at = min(added + timedelta(hours=rng.randint(1, 24 * 14)), self.anchor)
             rows.append(CatchUpSignal(session_id=sid, person_id=person, kind=kind, at=at))
-        CatchUpSignal.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        self.counts[CatchUpSignal._meta.label] += len(rows)
+        created = catchup_signals_create_bulk(signals=rows)
+        self.counts[CatchUpSignal._meta.label] += len(created)
 
     def _absences(self, candidates: list[tuple[int, bool]], hosts: dict[int, int]) -> None:
         """Invite the member login to a few held sessions with material that they missed:
