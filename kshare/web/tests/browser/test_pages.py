@@ -65,7 +65,7 @@ def test_on_a_phone_the_rsvp_comes_before_the_description(
     rsvp = yes.bounding_box()
     about = page.get_by_role("heading", name="About", exact=True).bounding_box()
     agenda = page.get_by_role("heading", name="Agenda", exact=True).bounding_box()
-    join = page.get_by_role("link", name="Join the video call").bounding_box()
+    join = page.get_by_role("link", name="Join the call").bounding_box()
     assert rsvp is not None and about is not None and agenda is not None and join is not None
     assert rsvp["y"] + rsvp["height"] <= PHONE["height"], rsvp
     assert rsvp["y"] < about["y"] < agenda["y"]
