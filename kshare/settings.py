@@ -85,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language: the language cookie, else Accept-Language (a signed-in person's
+    # own choice on the profile wins, in PersonLanguageMiddleware below).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -93,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "kshare.audit.context.AuditMiddleware",
     "kshare.people.middleware.PersonTimezoneMiddleware",
+    "kshare.people.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -182,6 +186,16 @@ OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = config.env_int("KSHARE_SSO_RECHECK_SECONDS", 900, minimum=60)
 
 LANGUAGE_CODE = "en-gb"
+# The interface languages. Each app keeps its catalogues in its own locale/ folder
+# (kshare/<app>/locale/<language>/LC_MESSAGES/django.po, compiled .mo committed beside it);
+# project-wide strings (shared templates) live in kshare/web/locale. docs/translations.md.
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+]
+LANGUAGE_COOKIE_NAME = "kshare_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = config.env_timezone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -281,6 +295,7 @@ X_FRAME_OPTIONS = "DENY"
 _HTTPS = not (DEBUG or TESTING) and not config.env_bool("KSHARE_INSECURE_HTTP", default=False)
 KSHARE_HTTPS = _HTTPS  # production: see kshare/web/production.py
 SESSION_COOKIE_SECURE = _HTTPS
+LANGUAGE_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_SSL_REDIRECT = _HTTPS and config.env_bool("SECURE_SSL_REDIRECT", default=True)
 # Load balancers probe /healthz over plain http inside the network.

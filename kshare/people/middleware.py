@@ -4,11 +4,12 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import cached_property
 from mozilla_django_oidc.middleware import SessionRefresh
 
+from kshare.core.language import is_supported
 from kshare.people import sso
 
 
@@ -24,6 +25,22 @@ class PersonTimezoneMiddleware:
             timezone.activate(user.tzinfo)
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class PersonLanguageMiddleware:
+    """A signed-in person's language choice (profile) wins over the cookie and the browser's
+    Accept-Language, which LocaleMiddleware applied before authentication was known."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        chosen = getattr(user, "language", "") if user is not None else ""
+        if chosen and user.is_authenticated and is_supported(chosen):
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
 
 

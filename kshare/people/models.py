@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now
 
+from kshare.core.language import language_or_default
 from kshare.core.timezones import timezone_or_utc
 from kshare.people import offices
 
@@ -64,6 +65,9 @@ class Person(AbstractBaseUser, PermissionsMixin):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     timezone = models.CharField(max_length=64, default="UTC")
+    # The interface and mail language (a code of settings.LANGUAGES). Empty: the browser's
+    # language for pages, the installation's LANGUAGE_CODE for mail.
+    language = models.CharField(max_length=16, blank=True, default="")
     # The office's public holidays (``kshare.people.offices``): no slot, cadence slot or reminder
     # is put on them for this person. Empty: only the company's closure days apply.
     office_country = models.CharField(
@@ -135,6 +139,11 @@ class Person(AbstractBaseUser, PermissionsMixin):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return timezone_or_utc(self.timezone)
+
+    @property
+    def mail_language(self) -> str:
+        """The language mail to this person is written in (``kshare.core.language``)."""
+        return language_or_default(self.language)
 
 
 class Skill(models.Model):
