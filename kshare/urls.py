@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kshare.api.api import urls as api_urls
+from kshare.people.views_language import language_set
 
 urlpatterns = [
     path("", include("kshare.web.urls")),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("webhooks/", include("kshare.webhooks.urls")),
     path("chat/", include("kshare.chat.urls")),
     path("audit/", include("kshare.audit.urls")),
+    path("language/", language_set, name="set_language"),
     path("admin/", admin.site.urls),
 ]
 

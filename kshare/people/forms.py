@@ -10,7 +10,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from kshare.core.language import language_choices
 from kshare.outbox.categories import CATEGORIES
 from kshare.people import throttle
 from kshare.people.models import Person, Role, Team
@@ -173,6 +176,12 @@ class ProfileForm(forms.Form):
         queryset=Team.objects.all(), required=False, empty_label="No team"
     )
     timezone = TimezoneField()
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=lambda: language_choices(blank=gettext("The browser's language")),
+        help_text=_("Pages and the mail kshare sends you are written in this language."),
+    )
     office_country = forms.ChoiceField(
         label="Office country",
         required=False,
@@ -207,6 +216,7 @@ class ProfileForm(forms.Form):
             "display_name": person.display_name,
             "team": person.team_id,
             "timezone": person.timezone,
+            "language": person.language,
             "office_country": person.office_country,
             "office_subdivision": person.office_subdivision,
             "bio": person.bio,

@@ -24,6 +24,7 @@ from django.utils.timezone import now
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
+from kshare.core.language import is_supported
 from kshare.core.signals import rows_saved_announce
 from kshare.people import emails
 from kshare.people.models import AccountInvite, Person, Role, Skill, Team
@@ -169,8 +170,10 @@ def profile_update(
     interests: Iterable[str] = (),
     office_country: str = "",
     office_subdivision: str = "",
+    language: str | None = None,
 ) -> Person:
-    """Save the profile fields a person edits themselves; ``interests`` are tag names.
+    """Save the profile fields a person edits themselves; ``interests`` are tag names;
+    ``language`` (None: unchanged) a code of settings.LANGUAGES or "" (the browser's).
 
     ``office_country``/``office_subdivision`` name the office's public-holiday calendar
     (``kshare.people.offices``); a calendar that does not exist is a ValidationError.
@@ -185,6 +188,12 @@ def profile_update(
     region_error = office_region_error(office_country, office_subdivision)
     if region_error:
         raise ValidationError(region_error, code="office_region")
+    if language is not None:
+        if language and not is_supported(language):
+            raise ValidationError(
+                "Unknown language “%(code)s”.", code="language", params={"code": language}
+            )
+        person.language = language
     person.display_name = display_name[:DISPLAY_NAME_MAX_LENGTH]
     person.team = team
     person.timezone = timezone
@@ -196,12 +205,26 @@ def profile_update(
                 "display_name",
                 "team",
                 "timezone",
+                "language",
                 "office_country",
                 "office_subdivision",
                 "bio",
             ]
         )
         person.interests.set(tags_get_or_create(names=interests))
+    return person
+
+
+def person_language_set(*, person: Person, language: str) -> Person:
+    """Remember ``language`` (a code of settings.LANGUAGES, or "" for the browser's) for
+    pages and mail; an unknown code is a ValidationError."""
+    if language and not is_supported(language):
+        raise ValidationError(
+            "Unknown language “%(code)s”.", code="language", params={"code": language}
+        )
+    if person.language != language:
+        person.language = language
+        person.save(update_fields=["language"])
     return person
 
 

@@ -112,6 +112,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             display_name=data["display_name"],
             team=data["team"],
             timezone=data["timezone"],
+            language=data["language"],
             office_country=data["office_country"],
             office_subdivision=data["office_subdivision"],
             bio=data["bio"],
