@@ -8,10 +8,9 @@ import email.policy
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
 
 # Two sessions starting in 2 hours: "Worker talk" (two yes, one no) and "Second talk" (one
@@ -104,26 +103,6 @@ def _mails(mail_dir: Path) -> list[email.message.EmailMessage]:
 def _db(home: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(home / "var" / "kshare.sqlite3") as db:
         return db.execute(sql).fetchall()
-
-
-def daytime_zone(hours_ahead: int) -> str:
-    """A fixed-offset zone (``Etc/GMT±N``) in which ``hours_ahead`` hours from now is late
-    morning, so that sessions starting then end on the day they start whatever the time of
-    day the test runs at (a session may not run past midnight in the installation's zone)."""
-    hour = (datetime.now(UTC) + timedelta(hours=hours_ahead)).hour
-    offset = (10 - hour) % 24  # hours to add to UTC to make it 10 o'clock
-    if offset > 12:
-        offset -= 24
-    # POSIX-style names: Etc/GMT-3 is three hours *ahead* of UTC.
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
-
-
-def test_daytime_zone_puts_the_hour_in_the_morning():
-    for hours_ahead in range(24):
-        local = datetime.now(UTC).astimezone(ZoneInfo(daytime_zone(hours_ahead))) + timedelta(
-            hours=hours_ahead
-        )
-        assert local.hour in {9, 10}  # 9: when the minute turned between the two readings
 
 
 def test_a_due_reminder_is_mailed_once_by_the_worker_even_when_it_runs_again(tmp_path):
