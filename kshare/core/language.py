@@ -9,11 +9,14 @@ language of the request or worker that sends it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, tzinfo
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import dateformat, translation
+from django.utils.translation import pgettext
 
 
 def language_codes() -> list[str]:
@@ -42,3 +45,42 @@ def speaking(code: str | None) -> Iterator[str]:
     chosen = language_or_default(code)
     with translation.override(chosen):
         yield chosen
+
+
+def keeps_language[**P, R](func: Callable[P, R]) -> Callable[P, R]:
+    """Decorator for a function that writes to people in their own language with
+    ``speak_to``: whatever language it switches to, its caller's language is back when it
+    returns or raises (a request or worker is never left speaking a recipient's language)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        before = translation.get_language()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if before is None:
+                translation.deactivate_all()
+            else:
+                translation.activate(before)
+
+    return wrapper
+
+
+def speak_to(recipient: object) -> str:
+    """Switch to the language ``recipient`` reads mail in (its ``mail_language``; the
+    installation's LANGUAGE_CODE when it has none); only inside a ``keeps_language`` function.
+    Returns the language chosen."""
+    chosen = language_or_default(getattr(recipient, "mail_language", None))
+    translation.activate(chosen)
+    return chosen
+
+
+def when(moment: datetime, tz: tzinfo, *, time: bool = True) -> str:
+    """``moment`` in ``tz`` as the active language writes a day (and time): "Monday 7 December
+    2026, 14:00", "Montag, 7. Dezember 2026, 14:00", "lundi 7 décembre 2026, 14:00". The
+    formats are Django date format strings translated in core's catalogue."""
+    if time:
+        format = pgettext("date and time, Django date format", "l j F Y, H:i")
+    else:
+        format = pgettext("date, Django date format", "l j F Y")
+    return dateformat.format(moment.astimezone(tz), format)
