@@ -33,6 +33,8 @@ NGINX := /usr/sbin/nginx
 OPENSSL := /usr/bin/openssl
 # Debian's dovecot: the IMAP mailbox `kshare mail-in` reads calendar replies from, in its test.
 DOVECOT := /usr/sbin/dovecot
+# GNU gettext: `make messages` extracts and compiles the catalogues; a test runs msgfmt --check.
+MSGFMT := /usr/bin/msgfmt
 # khal, the calendar client a feed test imports into; in its own virtualenv (khal 0.14 pins
 # icalendar<8, which kshare must stay free to leave).
 KHAL_VERSION := 0.14.1
@@ -46,7 +48,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot axe icaljs oidc khal wrk
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot gettext messages axe icaljs oidc khal wrk
 
 help:
 	@echo "kshare: make targets"
@@ -55,6 +57,7 @@ help:
 	@echo "  make lint    ruff check, ruff format --check, mypy and the import layers check"
 	@echo "  make fmt     ruff format and ruff check --fix"
 	@echo "  make bench   run the benchmarks in bench/ and record them in bench/results/"
+	@echo "  make messages  update the translation catalogues (kshare/*/locale) and compile them"
 	@echo "  make clean   remove caches and build leftovers (keeps .venv and var/, your data)"
 
 # --- environment ---------------------------------------------------------------------------
@@ -126,6 +129,29 @@ dovecot:
 	fi; \
 	[ -x $(DOVECOT) ] || { echo "apt-get finished but $(DOVECOT) is still missing." >&2; exit 1; }
 
+gettext:
+	@if [ -x $(MSGFMT) ]; then exit 0; fi; \
+	echo "The catalogue test and make messages need GNU gettext; installing Debian's gettext with apt-get…"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; \
+	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; \
+	else \
+		echo "Cannot install gettext (not root and no sudo): run 'apt-get install gettext' as root, then make test again." >&2; \
+		exit 1; \
+	fi; \
+	[ -x $(MSGFMT) ] || { echo "apt-get finished but $(MSGFMT) is still missing." >&2; exit 1; }
+
+# The translation catalogues: every app's strings into its locale/{de,fr}/LC_MESSAGES/django.po
+# (new strings arrive untranslated: translate them, the catalogue test fails until then), then
+# the .mo files kshare reads (committed, so that running kshare needs no gettext).
+messages: $(DEV_STAMP) gettext
+	@for app in kshare/*/locale; do \
+		app=$${app%/locale}; echo "$$app"; \
+		(cd $$app && DJANGO_SETTINGS_MODULE=kshare.settings PYTHONPATH=$(CURDIR) $(CURDIR)/$(VENV)/bin/django-admin makemessages -l de -l fr --add-location=file --ignore='tests/*' --ignore='migrations/*' -v 0 \
+			&& DJANGO_SETTINGS_MODULE=kshare.settings PYTHONPATH=$(CURDIR) $(CURDIR)/$(VENV)/bin/django-admin compilemessages -v 0) || exit 1; \
+	done
+
 axe: $(AXE_JS)
 
 icaljs: $(ICALJS)
@@ -186,7 +212,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $(KHAL) wrk
+test: $(DEV_STAMP) chromium nginx dovecot gettext $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $(KHAL) wrk
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -195,7 +221,7 @@ test: $(DEV_STAMP) chromium nginx dovecot $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP) nginx dovecot $(ICALJS) $(KHAL) wrk
+test-python: $(DEV_STAMP) nginx dovecot gettext $(ICALJS) $(KHAL) wrk
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
 	KSHARE_AXE_JS=$(AXE_JS) KSHARE_ICALJS=$(ICALJS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
