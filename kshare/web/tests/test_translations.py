@@ -193,3 +193,19 @@ def test_the_catalogues_parse_with_gnu_msgfmt_checks():
         if result.returncode or result.stderr:
             failures.append(f"{path.relative_to(ROOT)}: {result.stderr.strip()}")
     assert failures == []
+
+
+_PHYSICAL = re.compile(
+    r"(?<![\w-])(margin|padding|border)-(left|right)\b|(?<![\w-])(left|right)\s*:|text-align:\s*(left|right)|float:\s*(left|right)"
+)
+
+
+def test_the_stylesheets_use_logical_sides_not_left_and_right():
+    """Nothing hard-codes left or right (a right-to-left language would mirror the layout)."""
+    found = []
+    for path in sorted(KSHARE.rglob("*.css")):
+        text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+        for number, line in enumerate(text.splitlines(), start=1):
+            if _PHYSICAL.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}")
+    assert found == []
