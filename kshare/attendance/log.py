@@ -13,6 +13,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE
 from kshare.attendance.selectors import sessions_auto_held_due
@@ -35,13 +37,17 @@ def attendance_add_refusal(*, session: Session, now: datetime | None = None) -> 
     """
     now = now or timezone.now()
     if session.state == State.CANCELLED:
-        return "This session was cancelled: its attendance log takes no one."
+        return _("This session was cancelled: its attendance log takes no one.")
     if session.state == State.PROPOSED or session.start is None:
-        return "This session is not scheduled yet: attendees can be added once it starts."
+        return _("This session is not scheduled yet: attendees can be added once it starts.")
     opens = session.start - CHECKIN_OPENS_BEFORE
     if now < opens:
         minutes = int(CHECKIN_OPENS_BEFORE.total_seconds() // 60)
-        return f"Attendees can be added from {minutes} minutes before the start."
+        return ngettext(
+            "Attendees can be added from %(minutes)s minute before the start.",
+            "Attendees can be added from %(minutes)s minutes before the start.",
+            minutes,
+        ) % {"minutes": minutes}
     return None
 
 
@@ -64,7 +70,8 @@ def attendance_log_add(
         raise ValidationError(refusal)
     if not rules.people_who_may_see(session=locked).filter(pk=person.pk).exists():
         raise ValidationError(
-            f"{person.display_name} may not see this session, so they cannot be on its log."
+            _("%(name)s may not see this session, so they cannot be on its log.")
+            % {"name": person.display_name}
         )
     return attendance_add(session=locked, person=person, by=by, method=Attendance.Method.HOST_LIST)
 
@@ -72,7 +79,9 @@ def attendance_log_add(
 def attendance_log_remove(*, session: Session, person: Person, by: Person) -> None:
     """A host or organiser takes ``person`` off the log; refused when they are not on it."""
     if not attendance_take_off(session=session, person=person, by=by):
-        raise ValidationError(f"{person.display_name} is not on the attendance log.")
+        raise ValidationError(
+            _("%(name)s is not on the attendance log.") % {"name": person.display_name}
+        )
 
 
 def attendance_auto_held(*, now: datetime | None = None) -> int:

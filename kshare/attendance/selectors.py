@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
@@ -69,7 +70,7 @@ class LogRow:
         if self.invitation is None:
             return ""
         if self.invitation.response == Invitation.Response.YES and self.invitation.waitlisted_at:
-            return "Waitlisted"
+            return _("Waitlisted")
         return self.invitation.get_response_display()
 
 

@@ -19,6 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kshare.attendance.checkin import (
@@ -69,8 +71,10 @@ def _editable_session(request: HttpRequest, pk: int) -> Session:
     session = _visible_session(request, pk)
     if not selectors.session_can_edit(person=_reader(request), session=session):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins can open its "
-            "check-in page."
+            _(
+                "Only the session's hosts, its programme's organisers and admins can open its "
+                "check-in page."
+            )
         )
     return session
 
@@ -91,8 +95,9 @@ def _closed(request: HttpRequest, session: Session, state: str) -> HttpResponse:
         return _problem(
             request,
             410,
-            "This session was cancelled",
-            f"“{session.title}” was cancelled, so there is nothing to check in to.",
+            _("This session was cancelled"),
+            _("“%(title)s” was cancelled, so there is nothing to check in to.")
+            % {"title": session.title},
         )
     if state == NOT_YET:
         opens = checkin_opens_at(session)
@@ -100,30 +105,40 @@ def _closed(request: HttpRequest, session: Session, state: str) -> HttpResponse:
         return _problem(
             request,
             409,
-            "Check-in has not opened yet",
-            f"Check-in to “{session.title}” opens at {_time(opens)} on "
-            f"{date_format(timezone.localtime(opens), 'j F Y')}, {OPENS_MINUTES} minutes before "
-            "the start. "
-            "Come back then.",
+            _("Check-in has not opened yet"),
+            ngettext(
+                "Check-in to “%(title)s” opens at %(time)s on %(day)s, %(minutes)s minute before "
+                "the start. Come back then.",
+                "Check-in to “%(title)s” opens at %(time)s on %(day)s, %(minutes)s minutes before "
+                "the start. Come back then.",
+                OPENS_MINUTES,
+            )
+            % {
+                "title": session.title,
+                "time": _time(opens),
+                "day": date_format(timezone.localtime(opens), "j F Y"),
+                "minutes": OPENS_MINUTES,
+            },
         )
     if state == OVER:
         return _expired(request)
     if state == HELD:
-        return _problem(request, 409, "The attendance list is final", _held_text(session))
+        return _problem(request, 409, _("The attendance list is final"), _held_text(session))
     return _problem(
         request,
         409,
-        "This session is not scheduled",
-        f"“{session.title}” has no confirmed date yet, so nobody can check in to it.",
+        _("This session is not scheduled"),
+        _("“%(title)s” has no confirmed date yet, so nobody can check in to it.")
+        % {"title": session.title},
     )
 
 
 def _held_text(session: Session) -> str:
-    return (
-        f"“{session.title}” was marked as held, so its attendance list is final and takes no "
+    return _(
+        "“%(title)s” was marked as held, so its attendance list is final and takes no "
         "more check-ins. If you were there, ask the host to add you: the log shows it as a "
         "correction."
-    )
+    ) % {"title": session.title}
 
 
 def _checkin_state(session: Session) -> str:
@@ -136,9 +151,11 @@ def _expired(request: HttpRequest) -> HttpResponse:
     return _problem(
         request,
         410,
-        "This check-in link has expired",
-        "This check-in link has expired: the session is over. "
-        "If you were there, ask the host to add you to the attendance list.",
+        _("This check-in link has expired"),
+        _(
+            "This check-in link has expired: the session is over. "
+            "If you were there, ask the host to add you to the attendance list."
+        ),
     )
 
 
@@ -161,9 +178,11 @@ def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
         return _problem(
             request,
             400,
-            "This check-in link is not valid",
-            "This check-in link is not valid: it may have been cut off or changed. "
-            "Scan the QR code again, or use “I'm here” on the session page.",
+            _("This check-in link is not valid"),
+            _(
+                "This check-in link is not valid: it may have been cut off or changed. "
+                "Scan the QR code again, or use “I'm here” on the session page."
+            ),
         )
     session = (
         selectors.sessions_visible_to(person=_reader(request))
@@ -175,9 +194,11 @@ def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
         return _problem(
             request,
             404,
-            "You cannot check in to this session",
-            "This session does not exist, or it is not open to you (it may be for invited "
-            "people only). Ask the host if you think you should be on the list.",
+            _("You cannot check in to this session"),
+            _(
+                "This session does not exist, or it is not open to you (it may be for invited "
+                "people only). Ask the host if you think you should be on the list."
+            ),
         )
     state = _checkin_state(session)
     if state != OPEN:
@@ -259,11 +280,13 @@ def checkin_qr(request: HttpRequest, pk: int) -> HttpResponse:
     session = _editable_session(request, pk)
     if session.state not in (State.SCHEDULED, State.HELD) or session.end is None:
         return HttpResponse(
-            "This session is not scheduled: it has no check-in link.",
+            _("This session is not scheduled: it has no check-in link."),
             status=404,
             content_type="text/plain; charset=utf-8",
         )
-    svg = checkin_qr_svg(checkin_url(session), title=f"Check-in link of “{session.title}”")
+    svg = checkin_qr_svg(
+        checkin_url(session), title=_("Check-in link of “%(title)s”") % {"title": session.title}
+    )
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -316,10 +339,14 @@ def checkin_remote(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "attendance/_session_checkin.html", context)
     if not htmx:
         if created:
-            messages.success(request, f"You're checked in to “{session.title}”.")
+            messages.success(
+                request, _("You're checked in to “%(title)s”.") % {"title": session.title}
+            )
         else:
             messages.info(
-                request, f"You were already checked in at {_time(attendance.recorded_at)}."
+                request,
+                _("You were already checked in at %(time)s.")
+                % {"time": _time(attendance.recorded_at)},
             )
         return redirect(session)
     return render(
@@ -331,12 +358,14 @@ def checkin_remote(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _closed_text(state: str) -> str:
     return {
-        CANCELLED: "This session was cancelled.",
-        NOT_YET: "Check-in has not opened yet.",
-        OVER: "The session is over: check-in is closed.",
-        HELD: "The session was marked as held: its attendance list is final. "
-        "Ask the host to add you if you were there.",
-    }.get(state, "This session is not scheduled.")
+        CANCELLED: _("This session was cancelled."),
+        NOT_YET: _("Check-in has not opened yet."),
+        OVER: _("The session is over: check-in is closed."),
+        HELD: _(
+            "The session was marked as held: its attendance list is final. "
+            "Ask the host to add you if you were there."
+        ),
+    }.get(state, _("This session is not scheduled."))
 
 
 # -- the join link of an online session -----------------------------------------------------------
@@ -367,8 +396,9 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
         return _problem(
             request,
             404,
-            "This session has no join link",
-            f"“{session.title}” is not held online: it has no link to a call.",
+            _("This session has no join link"),
+            _("“%(title)s” is not held online: it has no link to a call.")
+            % {"title": session.title},
         )
     if _checkin_state(session) == OPEN:
         # Closed meanwhile (moved, held): nothing is recorded, the way to the call stays open.

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kshare.attendance import selectors
@@ -51,8 +52,10 @@ def _managed_session(request: HttpRequest, pk: int) -> Session:
         raise Http404("No such session.")
     if not session_can_edit(person=request.user, session=session):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins see its "
-            "attendance log."
+            _(
+                "Only the session's hosts, its programme's organisers and admins see its "
+                "attendance log."
+            )
         )
     return session
 
@@ -159,16 +162,16 @@ def attendance_log_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     session = _managed_session(request, pk)
     person = _person(request.POST.get("person"))
     if person is None:
-        return _after_change(request, session, "No such person.", error=True)
+        return _after_change(request, session, _("No such person."), error=True)
     try:
-        _, created = attendance_log_add(session=session, person=person, by=request.user)
+        __, created = attendance_log_add(session=session, person=person, by=request.user)
     except ValidationError as exc:
         return _after_change(request, session, " ".join(exc.messages), error=True)
     text = (
-        f"{person.display_name} is on the attendance log."
+        _("%(name)s is on the attendance log.")
         if created
-        else f"{person.display_name} was already on the attendance log."
-    )
+        else _("%(name)s was already on the attendance log.")
+    ) % {"name": person.display_name}
     return _after_change(request, session, text, error=False)
 
 
@@ -181,7 +184,7 @@ def attendance_log_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         on_log = person is not None and session.attendances.filter(person=person).exists()
         if not on_log:
-            messages.error(request, "That person is not on the attendance log.")
+            messages.error(request, _("That person is not on the attendance log."))
             return redirect("attendance:log", pk=session.pk)
         return render(
             request,
@@ -189,13 +192,16 @@ def attendance_log_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
             {"session": session, "person": person, "held": session.state == State.HELD},
         )
     if person is None:
-        return _after_change(request, session, "No such person.", error=True)
+        return _after_change(request, session, _("No such person."), error=True)
     try:
         attendance_log_remove(session=session, person=person, by=request.user)
     except ValidationError as exc:
         return _after_change(request, session, " ".join(exc.messages), error=True)
     return _after_change(
-        request, session, f"{person.display_name} is off the attendance log.", error=False
+        request,
+        session,
+        _("%(name)s is off the attendance log.") % {"name": person.display_name},
+        error=False,
     )
 
 
