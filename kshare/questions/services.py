@@ -21,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE, OPEN, checkin_state
 from kshare.ideas.models import TITLE_MAX_LENGTH as IDEA_TITLE_MAX_LENGTH
@@ -34,7 +36,9 @@ from kshare.topics.models import TITLE_MAX_LENGTH as TOPIC_TITLE_MAX_LENGTH
 from kshare.topics.models import TopicRequest
 from kshare.topics.services import topic_request_create
 
-MANAGE_REFUSED = "Only the session's hosts, its programme's organisers and admins can do this."
+MANAGE_REFUSED = gettext_lazy(
+    "Only the session's hosts, its programme's organisers and admins can do this."
+)
 
 
 class Vote(enum.StrEnum):
@@ -55,23 +59,27 @@ def _require_open(session: Session) -> None:
     if questions_open(session=session):
         return
     if session.state == State.CANCELLED:
-        raise ValidationError("This session was cancelled: it takes no questions.")
+        raise ValidationError(_("This session was cancelled: it takes no questions."))
     minutes = int(CHECKIN_OPENS_BEFORE.total_seconds() // 60)
     raise ValidationError(
-        f"Questions are open from {minutes} minutes before the session starts until it ends; "
-        "this session is not running now."
+        _(
+            "Questions are open from %(minutes)s minutes before the session starts until it "
+            "ends; this session is not running now."
+        )
+        % {"minutes": minutes}
     )
 
 
 def _clean_text(text: str) -> str:
     if "\x00" in text:
-        raise ValidationError("The question contains a NUL character; remove it.")
+        raise ValidationError(_("The question contains a NUL character; remove it."))
     text = text.strip()
     if not text:
-        raise ValidationError("Write your question first.")
+        raise ValidationError(_("Write your question first."))
     if len(text) > TEXT_MAX_LENGTH:
         raise ValidationError(
-            f"Keep the question under {TEXT_MAX_LENGTH:,} characters (it has {len(text):,})."
+            _("Keep the question under %(limit)s characters (it has %(length)s).")
+            % {"limit": f"{TEXT_MAX_LENGTH:,}", "length": f"{len(text):,}"}
         )
     return text
 
@@ -93,7 +101,7 @@ def question_vote_set(*, question: Question, person: Person, on: bool) -> Vote:
     ValidationError for one's own question and outside the session's window.
     """
     if question.author_id == person.pk:
-        raise ValidationError("You cannot vote for your own question.")
+        raise ValidationError(_("You cannot vote for your own question."))
     _require_open(question.session)
     if on:
         try:
@@ -105,7 +113,7 @@ def question_vote_set(*, question: Question, person: Person, on: bool) -> Vote:
             return Vote.ALREADY
         return Vote.ADDED
     with transaction.atomic():
-        deleted, _ = QuestionVote.objects.filter(question=question, person=person).delete()
+        deleted, _rows = QuestionVote.objects.filter(question=question, person=person).delete()
         if not deleted:
             return Vote.NOT_VOTED
         Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") - 1)
@@ -131,11 +139,16 @@ def _title(text: str, limit: int) -> str:
 
 def _origin(question: Question) -> str:
     session = question.session
-    asked = "" if question.anonymous else f" by {question.author.display_name}"
-    return (
-        f"> {question.text}\n\nA question asked{asked} during "
-        f"“{session.title}” ({reverse('sessions:detail', args=[session.pk])})."
-    )
+    values = {
+        "name": question.author.display_name,
+        "title": session.title,
+        "link": reverse("sessions:detail", args=[session.pk]),
+    }
+    if question.anonymous:
+        asked = _("A question asked during “%(title)s” (%(link)s).") % values
+    else:
+        asked = _("A question asked by %(name)s during “%(title)s” (%(link)s).") % values
+    return f"> {question.text}\n\n{asked}"
 
 
 @transaction.atomic
@@ -149,12 +162,12 @@ def question_convert(*, question: Question, by: Person, into: str) -> Idea | Top
     if not session_can_edit(person=by, session=question.session):
         raise PermissionDenied(MANAGE_REFUSED)
     if into not in ("idea", "topic"):
-        raise ValidationError("Choose an idea or a topic request.")
+        raise ValidationError(_("Choose an idea or a topic request."))
     locked = Question.objects.select_for_update().get(pk=question.pk)
     if locked.converted_idea_id is not None:
-        raise ValidationError("This question has already become an idea.")
+        raise ValidationError(_("This question has already become an idea."))
     if locked.converted_topic_id is not None:
-        raise ValidationError("This question has already become a topic request.")
+        raise ValidationError(_("This question has already become a topic request."))
     locked.session, locked.author = question.session, question.author
     result: Idea | TopicRequest
     if into == "idea":

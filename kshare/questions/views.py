@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kshare.attendance.checkin import CHECKIN_OPENS_BEFORE, OPEN, OVER, checkin_state
@@ -148,9 +150,9 @@ def question_ask(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             text = (
-                "Your question is posted anonymously."
+                _("Your question is posted anonymously.")
                 if form.cleaned_data["anonymous"]
-                else "Your question is posted."
+                else _("Your question is posted.")
             )
             if _htmx(request):
                 context = _context(
@@ -167,10 +169,13 @@ def question_ask(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 VOTE_MESSAGES = {
-    services.Vote.ADDED: ("Your vote is counted.", False),
-    services.Vote.ALREADY: ("You have already voted for this question; it counts once.", True),
-    services.Vote.REMOVED: ("Your vote is withdrawn.", False),
-    services.Vote.NOT_VOTED: ("You had not voted for this question.", True),
+    services.Vote.ADDED: (gettext_lazy("Your vote is counted."), False),
+    services.Vote.ALREADY: (
+        gettext_lazy("You have already voted for this question; it counts once."),
+        True,
+    ),
+    services.Vote.REMOVED: (gettext_lazy("Your vote is withdrawn."), False),
+    services.Vote.NOT_VOTED: (gettext_lazy("You had not voted for this question."), True),
 }
 
 
@@ -178,7 +183,7 @@ def _bad_request(request: HttpRequest, text: str) -> HttpResponse:
     return render(
         request,
         "web/error.html",
-        {"status": 400, "title": "Bad request", "text": text},
+        {"status": 400, "title": _("Bad request"), "text": text},
         status=400,
     )
 
@@ -208,7 +213,7 @@ def question_vote(request: HttpRequest, pk: int, qpk: int) -> HttpResponse:
     question = _question(session, qpk)
     wanted = request.POST.get("vote")
     if wanted not in ("on", "off"):
-        return _bad_request(request, "Send vote=on or vote=off.")
+        return _bad_request(request, _("Send vote=on or vote=off."))
     try:
         result = services.question_vote_set(
             question=question, person=request.user, on=wanted == "on"
@@ -216,7 +221,7 @@ def question_vote(request: HttpRequest, pk: int, qpk: int) -> HttpResponse:
     except ValidationError as exc:
         return _after_action(request, session, _view(request), " ".join(exc.messages), error=True)
     text, error = VOTE_MESSAGES[result]
-    return _after_action(request, session, _view(request), text, error=error)
+    return _after_action(request, session, _view(request), str(text), error=error)
 
 
 @require_POST
@@ -227,9 +232,9 @@ def question_answered(request: HttpRequest, pk: int, qpk: int) -> HttpResponse:
         raise PermissionDenied(services.MANAGE_REFUSED)
     wanted = request.POST.get("answered")
     if wanted not in ("on", "off"):
-        return _bad_request(request, "Send answered=on or answered=off.")
+        return _bad_request(request, _("Send answered=on or answered=off."))
     services.question_answered_set(question=question, by=request.user, answered=wanted == "on")
-    text = "Marked answered." if wanted == "on" else "Marked not answered."
+    text = _("Marked answered.") if wanted == "on" else _("Marked not answered.")
     return _after_action(request, session, _view(request), text, error=False)
 
 
@@ -242,13 +247,16 @@ def question_convert(request: HttpRequest, pk: int, qpk: int) -> HttpResponse:
         raise PermissionDenied(services.MANAGE_REFUSED)
     into = request.POST.get("into")
     if into not in ("idea", "topic"):
-        return _bad_request(request, "Send into=idea or into=topic.")
+        return _bad_request(request, _("Send into=idea or into=topic."))
     view = _view(request)
     try:
         result = services.question_convert(question=question, by=request.user, into=into)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(_return_url(session, view))
-    what = "an idea on this session's board" if into == "idea" else "a topic request"
-    messages.success(request, f"The question is now {what}: “{result.title}”.")
+    if into == "idea":
+        text = _("The question is now an idea on this session's board: “%(title)s”.")
+    else:
+        text = _("The question is now a topic request: “%(title)s”.")
+    messages.success(request, text % {"title": result.title})
     return redirect(_return_url(session, view))
