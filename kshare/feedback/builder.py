@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from kshare.feedback.models import FeedbackForm, Question, Response
 from kshare.feedback.services import feedback_form_current
@@ -30,16 +31,18 @@ def choices_clean(*, kind: str, choices: list[str]) -> list[str]:
     cleaned = [c for c in cleaned if c]
     if kind in CHOICE_KINDS:
         if len(cleaned) < 2:
-            raise ValidationError("Give at least two choices, one per line.")
+            raise ValidationError(_("Give at least two choices, one per line."))
         if len(cleaned) > MAX_CHOICES:
-            raise ValidationError(f"At most {MAX_CHOICES} choices.")
+            raise ValidationError(_("At most %(max)s choices.") % {"max": MAX_CHOICES})
         if any(len(c) > MAX_CHOICE_LENGTH for c in cleaned):
-            raise ValidationError(f"Keep each choice under {MAX_CHOICE_LENGTH} characters.")
+            raise ValidationError(
+                _("Keep each choice under %(max)s characters.") % {"max": MAX_CHOICE_LENGTH}
+            )
         if len({c.casefold() for c in cleaned}) != len(cleaned):
-            raise ValidationError("Each choice can appear only once.")
+            raise ValidationError(_("Each choice can appear only once."))
         return cleaned
     if cleaned:
-        raise ValidationError("Only single and multiple choice questions have choices.")
+        raise ValidationError(_("Only single and multiple choice questions have choices."))
     return []
 
 
@@ -86,7 +89,7 @@ def _mapped(mapping: dict[int, Question], question: Question) -> Question:
     try:
         return mapping[question.pk]
     except KeyError:
-        raise ValidationError("This question is not on the current form any more.") from None
+        raise ValidationError(_("This question is not on the current form any more.")) from None
 
 
 def question_add(
@@ -131,8 +134,11 @@ def question_edit(
     cleaned = choices_clean(kind=kind, choices=choices or [])
     if question.purpose and (kind != question.kind or cleaned != list(question.choices)):
         raise ValidationError(
-            f"This question feeds “{question.get_purpose_display()}”: its kind and choices "
-            "stay as they are. You can change its wording."
+            _(
+                "This question feeds “%(purpose)s”: its kind and choices stay as they are. "
+                "You can change its wording."
+            )
+            % {"purpose": question.get_purpose_display()}
         )
 
     def edit(form: FeedbackForm, mapping: dict[int, Question]) -> Question:

@@ -1,4 +1,5 @@
-"""Server-side SVG charts for feedback results: plain Python in, an SVG string out, no Django.
+"""Server-side SVG charts for feedback results: plain Python in, an SVG string out (Django only
+for the translation of the words in titles and descriptions).
 
 Every chart is ``<svg role="img" aria-labelledby="<id>-t <id>-d">`` with a ``<title>`` and a
 ``<desc>`` that states every number, so a screen reader gets the whole chart as text. No
@@ -12,6 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # The shared primitives (escaping, numbers, the accessible <svg> element) live in core.
 from kshare.core.svg import LABEL_WIDTH as LABEL_WIDTH
@@ -33,6 +37,24 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _from_total(total: int, unit: str) -> str:
+    if unit == "response":
+        text = ngettext("from %(count)s response", "from %(count)s responses", total)
+    elif unit == "answer":
+        text = ngettext("from %(count)s answer", "from %(count)s answers", total)
+    else:
+        return f"from {_plural(total, unit)}"
+    return text % {"count": total}
+
+
+def _none_of(unit: str) -> str:
+    if unit == "response":
+        return _("No responses.")
+    if unit == "answer":
+        return _("No answers.")
+    return f"No {unit}s."
+
+
 def bar_width(count: int, largest: int, area: int = BAR_AREA) -> float:
     """Width of a bar: proportional to the largest count, which fills ``area``."""
     return 0.0 if largest <= 0 else count * area / largest
@@ -51,7 +73,7 @@ def distribution_chart(
     total = sum(counts)
     largest = max(counts, default=0)
     desc = ", ".join(f"{label} {count}" for label, count in zip(labels, counts, strict=True))
-    desc = f"{desc} (from {_plural(total, unit)})" if desc else f"No {unit}s."
+    desc = f"{desc} ({_from_total(total, unit)})" if desc else _none_of(unit)
     body = []
     for i, (label, count) in enumerate(zip(labels, counts, strict=True)):
         y = PAD + i * ROW
@@ -84,8 +106,13 @@ def comparison_chart(
     body = []
     for i, (label, value) in enumerate(items):
         y = PAD + i * ROW
-        shown = "no responses" if value is None else f"{value:.2f}"
-        parts.append(f"{label} {shown}" + ("" if value is None else f" out of {scale_max}"))
+        shown = _("no responses") if value is None else f"{value:.2f}"
+        parts.append(
+            f"{label} {shown}"
+            if value is None
+            else _("%(label)s %(value)s out of %(max)s")
+            % {"label": label, "value": shown, "max": scale_max}
+        )
         width = 0.0 if value is None else float(value) * area / scale_max
         body.append(
             f'<text class="chart-label" x="{left - 6}" y="{y + 12}" '
@@ -97,7 +124,7 @@ def comparison_chart(
             f'<text class="chart-value" x="{left + area + 6}" y="{y + 12}">'
             f"{_x(shown)}</text>"
         )
-    desc = "; ".join(parts) + "." if parts else "Nothing to compare."
+    desc = "; ".join(parts) + "." if parts else _("Nothing to compare.")
     return _svg(chart_id, title, desc, PAD * 2 + max(len(items), 1) * ROW, body)
 
 
@@ -182,10 +209,13 @@ def trend_chart(
                 f'text-anchor="middle">{_x(_truncate(str(label), 14))}</text>'
             )
     parts = [
-        f"{label} {'no responses' if value is None else f'{value:.2f}'}"
+        f"{label} {_('no responses') if value is None else f'{value:.2f}'}"
         for label, value in zip(labels, values, strict=True)
     ]
     desc = (
-        (f"On a scale of {low} to {high}: " + ", ".join(parts) + ".") if parts else "No sessions."
+        _("On a scale of %(low)s to %(high)s: %(values)s.")
+        % {"low": low, "high": high, "values": ", ".join(parts)}
+        if parts
+        else _("No sessions.")
     )
     return _svg(chart_id, title, desc, TREND_HEIGHT, body, width=width)

@@ -22,7 +22,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from kshare.feedback.models import FeedbackForm, FeedbackRequest
 from kshare.feedback.release import feedback_release_due
@@ -89,14 +90,16 @@ def _mail(*, request: FeedbackRequest, reminder: bool) -> None:
         "programme": session.programme,
         "link": feedback_link(request_id=request.pk),
         # Formatted here: templates would convert aware times back to the active timezone.
-        "closes": request.closes_at.astimezone(person.tzinfo).strftime("%A %-d %B %Y, %H:%M"),
+        "closes": dateformat.format(request.closes_at.astimezone(person.tzinfo), "l j F Y, H:i"),
         "anonymous": session.programme.feedback_anonymous,
         "reminder": reminder,
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
-    subject = f"How was “{one_line(session.title)}”? Your feedback"
     if reminder:
-        subject = f"Reminder: {subject}"
+        subject = _("Reminder: How was “%(title)s”? Your feedback")
+    else:
+        subject = _("How was “%(title)s”? Your feedback")
+    subject = subject % {"title": one_line(session.title)}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("feedback/email/request.txt", context),

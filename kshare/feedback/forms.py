@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from kshare.feedback.models import Question
 
@@ -15,14 +17,14 @@ SHORT_TEXT_MAX = 300
 LONG_TEXT_MAX = 5000
 RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 NPS_CHOICES = [(str(n), str(n)) for n in range(0, 11)]
-YES_NO_CHOICES = [("yes", "Yes"), ("no", "No")]
+YES_NO_CHOICES = [("yes", _("Yes")), ("no", _("No"))]
 
-ANONYMOUS_HOST_HELP = (
+ANONYMOUS_HOST_HELP = _(
     "Answering yes or maybe shares your name with the organiser, together with the topics "
     "you named; your other answers stay anonymous."
 )
-NUL_MESSAGE = "Remove the invisible NUL characters (\\0) from your answer: they cannot be saved."
-REQUIRED_MESSAGE = "This question needs an answer."
+NUL_MESSAGE = _("Remove the invisible NUL characters (\\0) from your answer: they cannot be saved.")
+REQUIRED_MESSAGE = _("This question needs an answer.")
 
 
 class _LengthLimit:
@@ -34,7 +36,8 @@ class _LengthLimit:
     def __call__(self, value: str) -> None:
         if len(value) > self.limit:
             raise ValidationError(
-                f"Keep it to {self.limit:,} characters or fewer (you wrote {len(value):,}).",
+                gettext("Keep it to %(limit)s characters or fewer (you wrote %(length)s).")
+                % {"limit": f"{self.limit:,}", "length": f"{len(value):,}"},
                 code="max_length",
             )
 
@@ -75,22 +78,22 @@ def question_field(question: Question, *, anonymous: bool = False) -> forms.Fiel
         "required": question.required,
     }
     if question.kind == Kind.RATING:
-        return _choice_field(RATING_CHOICES, "Choose a rating from 1 to 5.", **common)
+        return _choice_field(RATING_CHOICES, gettext("Choose a rating from 1 to 5."), **common)
     if question.kind == Kind.NPS:
-        return _choice_field(NPS_CHOICES, "Choose a score from 0 to 10.", **common)
+        return _choice_field(NPS_CHOICES, gettext("Choose a score from 0 to 10."), **common)
     if question.kind == Kind.YES_NO:
-        return _choice_field(YES_NO_CHOICES, "Choose yes or no.", **common)
+        return _choice_field(YES_NO_CHOICES, gettext("Choose yes or no."), **common)
     if question.kind == Kind.SINGLE:
         options = [(c, c) for c in question.choices]
-        return _choice_field(options, "Choose one of the options listed.", **common)
+        return _choice_field(options, gettext("Choose one of the options listed."), **common)
     if question.kind == Kind.MULTIPLE:
         return forms.MultipleChoiceField(
             choices=[(c, c) for c in question.choices],
             widget=forms.CheckboxSelectMultiple,
             error_messages={
-                "invalid_choice": "Choose only from the options listed.",
-                "required": "Tick at least one option.",
-                "invalid_list": "Choose only from the options listed.",
+                "invalid_choice": gettext("Choose only from the options listed."),
+                "required": gettext("Tick at least one option."),
+                "invalid_list": gettext("Choose only from the options listed."),
             },
             **common,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from kshare.feedback.models import ProspectiveHost
 from kshare.people.models import Person, Skill
@@ -77,10 +78,28 @@ def prospect_status_set(*, prospect: ProspectiveHost, status: str) -> Prospectiv
     locked = ProspectiveHost.objects.select_for_update().get(pk=prospect.pk)
     allowed = TRANSITIONS[locked.status]
     if status not in allowed:
-        steps = " or ".join(_label(s) for s in allowed) or "nothing: this is the last step"
+        values = {
+            "name": locked.person.display_name,
+            "current": _label(locked.status),
+            "wanted": _label(status),
+        }
+        if not allowed:
+            raise ValidationError(
+                _(
+                    "%(name)s is %(current)s, which cannot become %(wanted)s. From %(current)s "
+                    "the next step is nothing: this is the last step."
+                )
+                % values
+            )
+        steps = _label(allowed[0])
+        for step in allowed[1:]:
+            steps = _("%(first)s or %(second)s") % {"first": steps, "second": _label(step)}
         raise ValidationError(
-            f"{locked.person.display_name} is {_label(locked.status)}, which cannot become "
-            f"{_label(status)}. From {_label(locked.status)} the next step is {steps}."
+            _(
+                "%(name)s is %(current)s, which cannot become %(wanted)s. From %(current)s "
+                "the next step is %(steps)s."
+            )
+            % {**values, "steps": steps}
         )
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])
@@ -91,7 +110,7 @@ def _draft_title(prospect: ProspectiveHost) -> str:
     """The topic the person said they would host (never the topics they would like to hear)."""
     lines = [line.strip(" \t-•*") for line in prospect.topic.splitlines()]
     first = next((line for line in lines if line), "")
-    title = first or f"Session by {prospect.person.display_name}"
+    title = first or _("Session by %(name)s") % {"name": prospect.person.display_name}
     return title[:200]
 
 
@@ -111,21 +130,30 @@ def prospect_session_propose(*, prospect: ProspectiveHost, by: Person) -> Sessio
     draft = locked.proposed_session
     if draft is not None and draft.state != SessionState.CANCELLED:
         raise ValidationError(
-            f"A session draft for {locked.person.display_name} exists already: "
-            f"“{locked.proposed_session}”."
+            _("A session draft for %(name)s exists already: “%(draft)s”.")
+            % {"name": locked.person.display_name, "draft": locked.proposed_session}
         )
     if locked.status not in PROPOSABLE:
         raise ValidationError(
-            f"{locked.person.display_name} is {_label(locked.status)}: move them back to "
-            "Contacted before proposing a session for them."
+            _(
+                "%(name)s is %(status)s: move them back to Contacted before proposing a "
+                "session for them."
+            )
+            % {"name": locked.person.display_name, "status": _label(locked.status)}
         )
-    note = f"Draft proposed by {by.display_name} after {locked.person.display_name} said "
-    note += f"“{locked.answer}” to hosting a session"
+    values = {"by": by.display_name, "name": locked.person.display_name, "answer": locked.answer}
     if locked.source_session is not None:
-        note += f" in the feedback on “{locked.source_session.title}”"
-    note += "."
+        note = _(
+            "Draft proposed by %(by)s after %(name)s said “%(answer)s” to hosting a session "
+            "in the feedback on “%(title)s”."
+        ) % {**values, "title": locked.source_session.title}
+    else:
+        note = (
+            _("Draft proposed by %(by)s after %(name)s said “%(answer)s” to hosting a session.")
+            % values
+        )
     if locked.topic:
-        note += f"\n\nThe topic they would host: {locked.topic}"
+        note += "\n\n" + _("The topic they would host: %(topic)s") % {"topic": locked.topic}
     session = session_propose(
         by=locked.person,
         title=_draft_title(locked),

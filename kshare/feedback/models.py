@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class FeedbackForm(models.Model):
@@ -43,22 +44,22 @@ class FeedbackForm(models.Model):
 
 class Question(models.Model):
     class Kind(models.TextChoices):
-        RATING = "rating", "Rating 1-5"
-        NPS = "nps", "Recommend 0-10 (NPS)"
-        SINGLE = "single", "Single choice"
-        MULTIPLE = "multiple", "Multiple choice"
-        SHORT_TEXT = "short_text", "Short text"
-        LONG_TEXT = "long_text", "Long text"
-        YES_NO = "yes_no", "Yes / no"
+        RATING = "rating", _("Rating 1-5")
+        NPS = "nps", _("Recommend 0-10 (NPS)")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        SHORT_TEXT = "short_text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        YES_NO = "yes_no", _("Yes / no")
 
     class Purpose(models.TextChoices):
         """Marks the questions other features read, across form versions."""
 
         NONE = "", "—"
-        OVERALL = "overall", "Overall rating"
-        TOPICS_WANTED = "topics_wanted", "Topics wanted next"
-        HOST_INTEREST = "host_interest", "Would you like to host?"
-        HOST_TOPIC = "host_topic", "Topic they would host"
+        OVERALL = "overall", _("Overall rating")
+        TOPICS_WANTED = "topics_wanted", _("Topics wanted next")
+        HOST_INTEREST = "host_interest", _("Would you like to host?")
+        HOST_TOPIC = "host_topic", _("Topic they would host")
 
     form = models.ForeignKey(FeedbackForm, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField()
@@ -171,11 +172,11 @@ class ProspectiveHost(models.Model):
     """Someone who said yes or maybe to "would you like to host?", for the organiser."""
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        CONTACTED = "contacted", "Contacted"
-        AGREED = "agreed", "Agreed"
-        SCHEDULED = "scheduled", "Scheduled"
-        DECLINED = "declined", "Declined"
+        NEW = "new", _("New")
+        CONTACTED = "contacted", _("Contacted")
+        AGREED = "agreed", _("Agreed")
+        SCHEDULED = "scheduled", _("Scheduled")
+        DECLINED = "declined", _("Declined")
 
     programme = models.ForeignKey(
         "programmes.Programme", on_delete=models.CASCADE, related_name="prospective_hosts"

@@ -23,6 +23,8 @@ from typing import cast
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.feedback.models import Answer, FeedbackRequest, Question, Response
 from kshare.people.models import Person
@@ -244,7 +246,7 @@ def _aggregate(
                 result.nps = nps_of(counts)
         elif q.kind == Question.Kind.YES_NO:
             result.answers = sum(counts.values())
-            result.distribution = [("Yes", counts.get(1, 0)), ("No", counts.get(0, 0))]
+            result.distribution = [(_("Yes"), counts.get(1, 0)), (_("No"), counts.get(0, 0))]
         elif q.kind in CHOICE_KINDS:
             counted = choices.get(q.pk, {})
             result.answers = choice_answers.get(q.pk, 0)
@@ -254,7 +256,7 @@ def _aggregate(
             result.distribution = [(label, counted.get(label, 0)) for label in labels]
         else:
             ordered = sorted(texts.get(q.pk, []))
-            result.texts = [text for _, text in ordered]
+            result.texts = [text for _key, text in ordered]
             result.answers = len(result.texts)
         results.append(result)
     return results
@@ -271,7 +273,13 @@ def _overall(questions: Iterable[QuestionResult]) -> tuple[Decimal | None, int, 
 
 
 def _overall_distribution(merged: dict[int, int]) -> list[tuple[str, int]]:
-    return [(f"{v} star" if v == 1 else f"{v} stars", merged.get(v, 0)) for v in range(5, 0, -1)]
+    return [(_stars(v), merged.get(v, 0)) for v in range(5, 0, -1)]
+
+
+def _stars(value: int | str) -> str:
+    """ "1 star", "4 stars": a rating's label in charts and mails."""
+    n = int(value)
+    return ngettext("%(count)s star", "%(count)s stars", n) % {"count": n}
 
 
 def programme_overall_mean(*, programme: Programme) -> Decimal | None:

@@ -9,7 +9,9 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kshare.feedback import signals
 from kshare.feedback.models import (
@@ -83,20 +85,23 @@ def feedback_form_current(*, programme: Programme) -> FeedbackForm:
     return form or feedback_form_create_default(programme=programme)
 
 
-ALREADY_ANSWERED = "You have already answered — thank you."
+ALREADY_ANSWERED = gettext_lazy("You have already answered — thank you.")
 HOST_ANSWERS = {"yes": "yes", "maybe": "maybe"}
 
 
 def feedback_closed_message(*, request: FeedbackRequest, person: Person) -> str:
     closes = request.closes_at.astimezone(person.tzinfo)
-    return f"This form closed on {closes:%A} {closes.day} {closes:%B %Y}."
+    return _("This form closed on %(date)s.") % {"date": dateformat.format(closes, "l j F Y")}
 
 
 def _answer(question: Question, value: object) -> Answer:
     """An unsaved ``Answer`` for a cleaned value; refuses values the question cannot take."""
     answer = Answer(question=question)
     kind = question.kind
-    bad = ValidationError(f"“{question.text}” cannot take the answer {str(value)[:40]!r}.")
+    bad = ValidationError(
+        _("“%(question)s” cannot take the answer %(value)s.")
+        % {"question": question.text, "value": repr(str(value)[:40])}
+    )
     if kind in (Question.Kind.RATING, Question.Kind.NPS):
         low, high = (1, 5) if kind == Question.Kind.RATING else (0, 10)
         try:
@@ -145,12 +150,12 @@ def answers_validate(*, questions: dict[int, Question], data: dict) -> list[Answ
     """
     unknown = set(data) - set(questions)
     if unknown:
-        raise ValidationError("Some answers belong to questions that are not on this form.")
+        raise ValidationError(_("Some answers belong to questions that are not on this form."))
     missing = [
         q.text for q in questions.values() if q.required and data.get(q.pk) in (None, "", [])
     ]
     if missing:
-        raise ValidationError(f"“{missing[0]}” needs an answer.")
+        raise ValidationError(_("“%(question)s” needs an answer.") % {"question": missing[0]})
     return [_answer(questions[pk], value) for pk, value in data.items()]
 
 
@@ -227,7 +232,7 @@ def response_submit(*, request: FeedbackRequest, person: Person, data: dict) -> 
         .get(pk=request.pk)
     )
     if locked.person_id != person.pk:
-        raise PermissionDenied("This feedback form was sent to someone else.")
+        raise PermissionDenied(_("This feedback form was sent to someone else."))
     if locked.answered:
         raise ValidationError(ALREADY_ANSWERED, code="answered")
     if locked.closes_at <= timezone.now():

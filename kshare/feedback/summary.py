@@ -36,6 +36,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kshare.feedback.models import (
     FeedbackRelease,
@@ -79,8 +80,8 @@ class QuestionSummary:
 
 def bars(distribution: list[tuple[str, int]]) -> list[Bar]:
     """A text chart: one row per value, its count, share and a bar scaled to the largest."""
-    total = sum(count for _, count in distribution)
-    largest = max((count for _, count in distribution), default=0)
+    total = sum(count for _label, count in distribution)
+    largest = max((count for _label, count in distribution), default=0)
     rows = []
     for label, count in distribution:
         width = round(BAR_WIDTH * count / largest) if largest else 0
@@ -161,7 +162,8 @@ def _mail(*, person, context: dict) -> bool:
     context = {**context, "person": person}
     session = context["session"]
     message = EmailMultiAlternatives(
-        subject=f"How “{one_line(session.title)}” went: attendance, feedback, questions and ideas",
+        subject=_("How “%(title)s” went: attendance, feedback, questions and ideas")
+        % {"title": one_line(session.title)},
         body=render_to_string("feedback/email/host_summary.txt", context),
         to=[person.email],
     )

@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kshare.feedback import builder
@@ -19,31 +21,34 @@ from kshare.feedback.services import feedback_form_current
 from kshare.programmes.models import Programme
 from kshare.programmes.selectors import programme_can_edit, programmes_visible_to
 
-NEW_VERSION_NOTE = (
-    "The form already has answers, so this change made version {version}; "
+NEW_VERSION_NOTE = gettext_lazy(
+    "The form already has answers, so this change made version %(version)s; "
     "earlier answers keep the questions they answered."
 )
 
 
 class QuestionForm(forms.Form):
-    kind = forms.ChoiceField(choices=Question.Kind.choices, label="Type of question")
-    text = forms.CharField(max_length=300, label="Question")
+    kind = forms.ChoiceField(choices=Question.Kind.choices, label=gettext_lazy("Type of question"))
+    text = forms.CharField(max_length=300, label=gettext_lazy("Question"))
     help_text = forms.CharField(
-        max_length=300, required=False, label="Help text", help_text="Shown under the question."
+        max_length=300,
+        required=False,
+        label=gettext_lazy("Help text"),
+        help_text=gettext_lazy("Shown under the question."),
     )
-    required = forms.BooleanField(required=False, label="An answer is required")
+    required = forms.BooleanField(required=False, label=gettext_lazy("An answer is required"))
     choices = forms.CharField(
         required=False,
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Choices",
-        help_text="For single and multiple choice questions: one choice per line.",
+        label=gettext_lazy("Choices"),
+        help_text=gettext_lazy("For single and multiple choice questions: one choice per line."),
     )
 
     def clean_text(self) -> str:
         text = " ".join(self.cleaned_data["text"].split())
         if not text:
-            raise ValidationError("Write the question.")
+            raise ValidationError(_("Write the question."))
         return text
 
     def clean(self) -> dict:
@@ -63,7 +68,9 @@ def _programme(request: HttpRequest, slug: str) -> Programme:
     if programme is None:
         raise Http404
     if not programme_can_edit(person=request.user, programme=programme):
-        raise PermissionDenied("Only the programme's organisers and admins edit its feedback form.")
+        raise PermissionDenied(
+            _("Only the programme's organisers and admins edit its feedback form.")
+        )
     return programme
 
 
@@ -78,7 +85,7 @@ def _question(form: FeedbackForm, pk: int) -> Question:
 
 def _saved(request: HttpRequest, before: int, after: FeedbackForm, text: str) -> None:
     if after.version != before:
-        text = f"{text} {NEW_VERSION_NOTE.format(version=after.version)}"
+        text = f"{text} {NEW_VERSION_NOTE % {'version': after.version}}"
     messages.success(request, text)
 
 
@@ -93,7 +100,7 @@ def builder_view(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             question_form.add_error(None, error)
         else:
-            _saved(request, form.version, question.form, "Question added.")
+            _saved(request, form.version, question.form, _("Question added."))
             return redirect("feedback:builder", slug=programme.slug)
     return render(
         request,
@@ -129,7 +136,7 @@ def builder_question_edit(request: HttpRequest, slug: str, pk: int) -> HttpRespo
         except ValidationError as error:
             question_form.add_error(None, error)
         else:
-            _saved(request, form.version, edited.form, "Question saved.")
+            _saved(request, form.version, edited.form, _("Question saved."))
             return redirect("feedback:builder", slug=programme.slug)
     return render(
         request,
@@ -150,7 +157,9 @@ def builder_question_delete(request: HttpRequest, slug: str, pk: int) -> HttpRes
     form = feedback_form_current(programme=programme)
     question = _question(form, pk)
     after = builder.question_delete(question=question, by=request.user)
-    _saved(request, form.version, after, f"Question “{question.text}” removed.")
+    _saved(
+        request, form.version, after, _("Question “%(text)s” removed.") % {"text": question.text}
+    )
     return redirect("feedback:builder", slug=programme.slug)
 
 
@@ -161,8 +170,8 @@ def builder_question_move(request: HttpRequest, slug: str, pk: int) -> HttpRespo
     question = _question(form, pk)
     direction = request.POST.get("direction")
     if direction not in ("up", "down"):
-        messages.error(request, "Choose to move the question up or down. Nothing was changed.")
+        messages.error(request, _("Choose to move the question up or down. Nothing was changed."))
         return redirect("feedback:builder", slug=programme.slug)
     after = builder.question_move(question=question, by=request.user, up=direction == "up")
-    _saved(request, form.version, after, "Question moved.")
+    _saved(request, form.version, after, _("Question moved."))
     return redirect("feedback:builder", slug=programme.slug)

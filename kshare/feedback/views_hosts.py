@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kshare.feedback import hosts
@@ -20,7 +21,7 @@ PAGE_SIZE = 50
 
 def _organisers_only(request: HttpRequest) -> None:
     if not request.user.is_organiser:
-        raise PermissionDenied("Only organisers and admins follow up prospective hosts.")
+        raise PermissionDenied(_("Only organisers and admins follow up prospective hosts."))
 
 
 def _prospect(request: HttpRequest, pk: int) -> ProspectiveHost:
@@ -44,7 +45,7 @@ def hosts_list(request: HttpRequest) -> HttpResponse:
     _organisers_only(request)
     status = request.GET.get("status", "")
     if status and status not in ProspectiveHost.Status.values:
-        messages.error(request, "There is no such status; showing everyone.")
+        messages.error(request, _("There is no such status; showing everyone."))
         status = ""
     programme = None
     if slug := request.GET.get("programme", ""):
@@ -52,7 +53,7 @@ def hosts_list(request: HttpRequest) -> HttpResponse:
     prospects = hosts.prospects_for_list(person=request.user, status=status, programme=programme)
     page = Paginator(prospects, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = hosts.prospect_counts(person=request.user, programme=programme)
-    tabs = [("", "All", sum(counts.values()))] + [
+    tabs = [("", _("All"), sum(counts.values()))] + [
         (value, label, counts[value]) for value, label in ProspectiveHost.Status.choices
     ]
     rows = [
@@ -89,7 +90,9 @@ def host_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, f"{prospect.person.display_name} is now {prospect.get_status_display()}."
+            request,
+            _("%(name)s is now %(status)s.")
+            % {"name": prospect.person.display_name, "status": prospect.get_status_display()},
         )
     return _back(request)
 
@@ -105,7 +108,7 @@ def host_propose(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(request)
     messages.success(
         request,
-        f"Session draft proposed for {prospect.person.display_name}. Edit it with them, "
-        "then schedule it.",
+        _("Session draft proposed for %(name)s. Edit it with them, then schedule it.")
+        % {"name": prospect.person.display_name},
     )
     return redirect(session)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
@@ -42,7 +44,10 @@ def _session(request: HttpRequest, pk: int) -> Session:
         raise Http404
     if not session_results_allowed(person=request.user, session=session):
         raise PermissionDenied(
-            "Feedback results are for the session's hosts, its programme's organisers and admins."
+            _(
+                "Feedback results are for the session's hosts, its programme's organisers "
+                "and admins."
+            )
         )
     return session
 
@@ -52,7 +57,7 @@ def _programme(request: HttpRequest, slug: str) -> Programme:
     if programme is None:
         raise Http404
     if not programme_can_edit(person=request.user, programme=programme):
-        raise PermissionDenied("Programme feedback is for its organisers and admins.")
+        raise PermissionDenied(_("Programme feedback is for its organisers and admins."))
     return programme
 
 
@@ -66,13 +71,15 @@ def _question_chart(q: QuestionResult, prefix: str) -> str:
     if not q.distribution:
         return ""
     unit = "answer"
-    labels = [label for label, _ in q.distribution]
+    labels = [label for label, _count in q.distribution]
     if q.kind == Question.Kind.RATING:
-        labels = [f"{v} star" if v == "1" else f"{v} stars" for v in labels]
+        labels = [
+            ngettext("%(count)s star", "%(count)s stars", int(v)) % {"count": v} for v in labels
+        ]
         labels.reverse()
-        counts = [count for _, count in reversed(q.distribution)]
+        counts = [count for _label, count in reversed(q.distribution)]
     else:
-        counts = [count for _, count in q.distribution]
+        counts = [count for _label, count in q.distribution]
     return _safe_svg(
         charts.distribution_chart(
             chart_id=f"{prefix}-q{q.question_id}",
@@ -88,9 +95,9 @@ def _headline_chart(chart_id: str, distribution: list[tuple[str, int]]) -> str:
     return _safe_svg(
         charts.distribution_chart(
             chart_id=chart_id,
-            title="Overall rating",
-            labels=[label for label, _ in distribution],
-            counts=[count for _, count in distribution],
+            title=_("Overall rating"),
+            labels=[label for label, _count in distribution],
+            counts=[count for _label, count in distribution],
             unit="response",
         )
     )
@@ -101,10 +108,10 @@ def session_results_view(request: HttpRequest, pk: int) -> HttpResponse:
     results = session_results(session=session)
     comparison = charts.comparison_chart(
         chart_id="compare",
-        title="This session compared with the programme average",
+        title=_("This session compared with the programme average"),
         items=[
-            ("This session", results.overall_mean),
-            ("Programme average", results.programme_mean),
+            (_("This session"), results.overall_mean),
+            (_("Programme average"), results.programme_mean),
         ],
     )
     questions = [(q, _question_chart(q, "s")) for q in results.questions]
@@ -131,7 +138,7 @@ def programme_results_view(request: HttpRequest, slug: str) -> HttpResponse:
     results = programme_results(programme=programme)
     trend = charts.trend_chart(
         chart_id="trend",
-        title=f"Overall rating per session of {programme.name}",
+        title=_("Overall rating per session of %(name)s") % {"name": programme.name},
         labels=[
             date_format(timezone.localtime(p.session.start), "j M y") if p.session.start else "—"
             for p in results.trend
