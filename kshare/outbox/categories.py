@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class Category:
     key: str
-    label: str
-    description: str
+    label: str | Promise  # translated when shown
+    description: str | Promise
 
 
 # In the order the settings page shows them.
@@ -29,47 +32,55 @@ CATEGORIES: dict[str, Category] = {
     for category in (
         Category(
             "reminders",
-            "Reminders",
-            "Before a session you host or were invited to: preparation reminders for hosts, "
-            "a reminder for invitees.",
+            _("Reminders"),
+            _(
+                "Before a session you host or were invited to: preparation reminders for hosts, "
+                "a reminder for invitees."
+            ),
         ),
         Category(
             "nudges",
-            "Nudges",
-            "“Will you come?” to an invitation you have not answered yet, and, for organisers, "
-            "the programme's open slots.",
+            _("Nudges"),
+            _(
+                "“Will you come?” to an invitation you have not answered yet, and, for organisers, "
+                "the programme's open slots."
+            ),
         ),
         Category(
             "digests",
-            "Digests",
-            "For organisers: the daily list of sessions that ended and were never marked held.",
+            _("Digests"),
+            _("For organisers: the daily list of sessions that ended and were never marked held."),
         ),
         Category(
             "feedback",
-            "Feedback requests",
-            "The feedback form after a session you attended, and its one reminder.",
+            _("Feedback requests"),
+            _("The feedback form after a session you attended, and its one reminder."),
         ),
         Category(
             "summaries",
-            "Host summaries",
-            "After a session you hosted, once its feedback has closed: attendance, feedback "
-            "results, questions asked, ideas raised and who would like to host.",
+            _("Host summaries"),
+            _(
+                "After a session you hosted, once its feedback has closed: attendance, feedback "
+                "results, questions asked, ideas raised and who would like to host."
+            ),
         ),
         Category(
             "topics",
-            "Topic news",
-            "A session was scheduled on a topic you asked for.",
+            _("Topic news"),
+            _("A session was scheduled on a topic you asked for."),
         ),
         Category(
             "catchup",
-            "Weekly catch-up",
-            "On Mondays, the sessions you missed that have new material (when you chose it on "
-            "the catch-up page).",
+            _("Weekly catch-up"),
+            _(
+                "On Mondays, the sessions you missed that have new material (when you chose it on "
+                "the catch-up page)."
+            ),
         ),
         Category(
             "other",
-            "Other notifications",
-            "Any other news kshare sends you about sessions.",
+            _("Other notifications"),
+            _("Any other news kshare sends you about sessions."),
         ),
     )
 }

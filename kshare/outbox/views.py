@@ -12,18 +12,25 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from kshare.outbox import selectors, services
 from kshare.outbox.models import OutboxMessage
 
 PAGE_SIZE = 25
-FILTER_LABELS = {"all": "All", "queued": "Queued", "sent": "Sent", "failed": "Failed"}
+FILTER_LABELS = {
+    "all": gettext_lazy("All"),
+    "queued": gettext_lazy("Queued"),
+    "sent": gettext_lazy("Sent"),
+    "failed": gettext_lazy("Failed"),
+}
 
 
 def _require_admin(request: HttpRequest) -> None:
     if not request.user.is_admin:
-        raise PermissionDenied("Only admins can see the e-mail outbox.")
+        raise PermissionDenied(_("Only admins can see the e-mail outbox."))
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -61,7 +68,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 def _attachment_rows(message: OutboxMessage) -> list[dict[str, object]]:
     return [
         {
-            "filename": part.get("filename") or "(no name)",
+            "filename": part.get("filename") or _("(no name)"),
             "mimetype": part.get("mimetype", ""),
             "size": len(base64.b64decode(part.get("content_b64", ""))),
         }
@@ -104,17 +111,25 @@ def outbox_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
         # it happens in a moment.
         message.refresh_from_db(fields=["status", "attempts"])
         if message.status == OutboxMessage.Status.SENT:
-            messages.success(request, f"“{message.subject}” is sent.")
+            messages.success(request, _("“%(subject)s” is sent.") % {"subject": message.subject})
         elif message.attempts > attempts:
             messages.error(
                 request,
-                f"“{message.subject}” could not be sent; it is "
-                f"{message.get_status_display().lower()} (see the last error).",
+                _("“%(subject)s” could not be sent; it is %(status)s (see the last error).")
+                % {
+                    "subject": message.subject,
+                    "status": str(message.get_status_display()).lower(),
+                },
             )
         else:
-            messages.success(request, f"“{message.subject}” is queued to be sent now.")
+            messages.success(
+                request, _("“%(subject)s” is queued to be sent now.") % {"subject": message.subject}
+            )
     else:
-        messages.info(request, f"“{message.subject}” is already sent or being sent.")
+        messages.info(
+            request,
+            _("“%(subject)s” is already sent or being sent.") % {"subject": message.subject},
+        )
     return _back(request, reverse("outbox:detail", args=[message.pk]))
 
 
@@ -125,8 +140,13 @@ def outbox_retry_failed_view(request: HttpRequest) -> HttpResponse:
     if count:
         messages.success(
             request,
-            f"{count} failed {'mail is' if count == 1 else 'mails are'} queued to be sent again.",
+            ngettext(
+                "%(count)s failed mail is queued to be sent again.",
+                "%(count)s failed mails are queued to be sent again.",
+                count,
+            )
+            % {"count": count},
         )
     else:
-        messages.info(request, "No failed mails to send again.")
+        messages.info(request, _("No failed mails to send again."))
     return _back(request, reverse("outbox:list"))
