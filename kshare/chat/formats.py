@@ -64,6 +64,8 @@ class Message:
     items_heading: str = ""
     more_items: list[Item] = field(default_factory=list)  # a second list (most wanted topics)
     more_heading: str = ""
+    # Closes a list cut short to fit the platform's limit (translated by the caller).
+    more_text: str = f"{ELLIPSIS} and more on kshare."
 
     def summary(self) -> str:
         """One line for notifications and clients that show no cards."""
@@ -191,7 +193,7 @@ def slack(message: Message) -> dict[str, Any]:
     # Room for the buttons: a long digest loses its last items, never its buttons.
     room = SLACK_MAX_BLOCKS - len(actions)
     if len(blocks) > room:
-        blocks = [*blocks[: room - 1], _slack_section(f"{ELLIPSIS} and more on kshare.")]
+        blocks = [*blocks[: room - 1], _slack_section(message.more_text)]
     return {"text": cut(message.summary(), SLACK_FALLBACK_MAX), "blocks": blocks + actions}
 
 
@@ -297,7 +299,7 @@ def _teams_body(message: Message, items: list[Item], more: list[Item], cut_off: 
     body += _card_items(items, message.items_heading)
     body += _card_items(more, message.more_heading)
     if cut_off:
-        body.append({"type": "TextBlock", "text": f"{ELLIPSIS} and more on kshare.", "wrap": True})
+        body.append({"type": "TextBlock", "text": message.more_text, "wrap": True})
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -392,9 +394,7 @@ def _google_body(message: Message, items: list[Item], more: list[Item], cut_off:
     sections += _google_items(items, message.items_heading)
     sections += _google_items(more, message.more_heading)
     if cut_off:
-        sections.append(
-            {"widgets": [{"textParagraph": {"text": f"{ELLIPSIS} and more on kshare."}}]}
-        )
+        sections.append({"widgets": [{"textParagraph": {"text": message.more_text}}]})
     header: dict[str, Any] = {"title": _google_text(message.heading)}
     if message.title:
         header["subtitle"] = _google_text(message.title)

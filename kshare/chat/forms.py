@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from kshare.chat.models import Platform
 from kshare.chat.services import URL_MAX_LENGTH
@@ -10,28 +11,30 @@ from kshare.programmes.models import Programme
 
 
 class ChannelForm(forms.Form):
-    platform = forms.ChoiceField(label="Platform", choices=Platform.choices)
+    platform = forms.ChoiceField(label=_("Platform"), choices=Platform.choices)
     name = forms.CharField(
-        label="Channel", max_length=100, help_text="How people know it, e.g. #tech-talks."
+        label=_("Channel"), max_length=100, help_text=_("How people know it, e.g. #tech-talks.")
     )
     url = forms.CharField(
-        label="Webhook address",
+        label=_("Webhook address"),
         max_length=URL_MAX_LENGTH,
-        help_text="The incoming webhook's https:// address from the platform. It is a secret: "
-        "kshare stores it encrypted and never shows it again.",
+        help_text=_(
+            "The incoming webhook's https:// address from the platform. It is a secret: "
+            "kshare stores it encrypted and never shows it again."
+        ),
         # A password field: the address is not echoed back into the page after an error.
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     programme = forms.ModelChoiceField(
-        label="Programme",
+        label=_("Programme"),
         queryset=Programme.objects.none(),
         required=False,
-        empty_label="Every programme",
+        empty_label=_("Every programme"),
     )
     timezone = forms.CharField(
-        label="Timezone of the channel",
+        label=_("Timezone of the channel"),
         max_length=64,
-        help_text="Times in posts are shown in it, e.g. Europe/Berlin.",
+        help_text=_("Times in posts are shown in it, e.g. Europe/Berlin."),
     )
 
     def __init__(self, *args, programmes: QuerySet[Programme], every: bool, **kwargs) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core.models import ClaimedItem
 
@@ -21,19 +22,19 @@ from kshare.core.models import ClaimedItem
 class Platform(models.TextChoices):
     SLACK = "slack", "Slack"
     MATTERMOST = "mattermost", "Mattermost"
-    TEAMS = "teams", "Microsoft Teams (workflow)"
+    TEAMS = "teams", _("Microsoft Teams (workflow)")
     GOOGLE_CHAT = "google_chat", "Google Chat"
 
 
 class PostKind(models.TextChoices):
-    SCHEDULED = "scheduled", "Session scheduled"
-    RESCHEDULED = "rescheduled", "Session moved"
-    CANCELLED = "cancelled", "Session cancelled"
-    REMINDER = "reminder", "Reminder the day before"
-    STARTING = "starting", "Starting in 15 minutes"
-    MATERIALS = "materials", "Recording and notes available"
-    DIGEST = "digest", "Weekly digest"
-    TEST = "test", "Test message"
+    SCHEDULED = "scheduled", _("Session scheduled")
+    RESCHEDULED = "rescheduled", _("Session moved")
+    CANCELLED = "cancelled", _("Session cancelled")
+    REMINDER = "reminder", _("Reminder the day before")
+    STARTING = "starting", _("Starting in 15 minutes")
+    MATERIALS = "materials", _("Recording and notes available")
+    DIGEST = "digest", _("Weekly digest")
+    TEST = "test", _("Test message")
 
 
 class ChatChannel(models.Model):

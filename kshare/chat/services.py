@@ -46,6 +46,9 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from kshare.chat import formats
 from kshare.chat.models import ChatChannel, ChatPost, Platform, PostKind
@@ -138,7 +141,9 @@ def _on_platform_host(platform: str, host: str) -> bool:
 def channel_url_check(*, platform: str, url: str) -> str:
     """``url`` if kshare may post to it for ``platform``; ``ValidationError`` on ``url``."""
     url = url.strip()
-    bad = ValidationError({"url": "Paste the webhook address the platform gave you (https://…)."})
+    bad = ValidationError(
+        {"url": _("Paste the webhook address the platform gave you (https://…).")}
+    )
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -148,18 +153,24 @@ def channel_url_check(*, platform: str, url: str) -> str:
     if not host or parts.scheme not in ("http", "https"):
         raise bad
     if len(url) > URL_MAX_LENGTH:
-        raise ValidationError({"url": f"At most {URL_MAX_LENGTH} characters."})
+        raise ValidationError({"url": _("At most %(max)s characters.") % {"max": URL_MAX_LENGTH}})
     if parts.username or parts.password:
-        raise ValidationError({"url": "Put no user name or password in the address."})
+        raise ValidationError({"url": _("Put no user name or password in the address.")})
     allow = chat_allow_list()
     allowed = _allow_listed(host, port, allow)
     if parts.scheme != "https" and not allowed:
-        raise ValidationError({"url": "Use the https:// address: the webhook is a secret."})
+        raise ValidationError({"url": _("Use the https:// address: the webhook is a secret.")})
     if not allowed and not _on_platform_host(platform, host):
-        hosts = " or ".join(h.lstrip(".") for h in PLATFORM_HOSTS[platform])
+        names = [h.lstrip(".") for h in PLATFORM_HOSTS[platform]]
+        hosts = names[0]
+        for other in names[1:]:
+            hosts = _("%(first)s or %(second)s") % {"first": hosts, "second": other}
         label = Platform(platform).label
         raise ValidationError(
-            {"url": f"A {label} webhook address is on {hosts}; this one is on {host}."}
+            {
+                "url": _("A %(platform)s webhook address is on %(hosts)s; this one is on %(host)s.")
+                % {"platform": label, "hosts": hosts, "host": host}
+            }
         )
     problem = host_problem(host, port=port, allow=allow)
     if problem is None:
@@ -174,8 +185,11 @@ def channel_url_check(*, platform: str, url: str) -> str:
     if problem is not None:
         raise ValidationError(
             {
-                "url": f"kshare does not post to internal addresses: {problem} Ask an "
-                "administrator to allow the host (KSHARE_CHAT_ALLOW_HOSTS)."
+                "url": _(
+                    "kshare does not post to internal addresses: %(problem)s Ask an "
+                    "administrator to allow the host (KSHARE_CHAT_ALLOW_HOSTS)."
+                )
+                % {"problem": problem}
             }
         )
     try:
@@ -195,7 +209,9 @@ def timezone_check(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError({"timezone": f"Unknown timezone {name!r}."}) from None
+        raise ValidationError(
+            {"timezone": _("Unknown timezone %(name)s.") % {"name": repr(name)}}
+        ) from None
     return name
 
 
@@ -211,17 +227,17 @@ def channel_connect(
 ) -> ChatChannel:
     """Connect a channel; its webhook address is stored sealed (``sealing.py``)."""
     if not by.is_authenticated or not by.is_organiser:
-        raise PermissionDenied("Only organisers and admins connect chat channels.")
+        raise PermissionDenied(_("Only organisers and admins connect chat channels."))
     if platform not in Platform.values:
-        raise ValidationError({"platform": "Choose a platform."})
+        raise ValidationError({"platform": _("Choose a platform.")})
     if programme is None and not by.is_admin:
-        raise ValidationError({"programme": "Choose a programme you organise."})
+        raise ValidationError({"programme": _("Choose a programme you organise.")})
     if programme is not None and not programme_can_edit(person=by, programme=programme):
-        raise ValidationError({"programme": "You can only connect programmes you organise."})
+        raise ValidationError({"programme": _("You can only connect programmes you organise.")})
     url = channel_url_check(platform=platform, url=url)
     return ChatChannel.objects.create(
         platform=platform,
-        name=" ".join(name.split())[:100] or Platform(platform).label,
+        name=" ".join(name.split())[:100] or str(Platform(platform).label),
         url_sealed=url_seal(url),
         url_hint=url_hint(url)[:300],
         programme=programme,
@@ -234,7 +250,7 @@ def channel_connect(
 def channel_remove(*, channel: ChatChannel, by: Person) -> None:
     """Delete the channel and its posts (queued ones are never sent)."""
     if not channel_can_manage(person=by, channel=channel):
-        raise PermissionDenied("You cannot manage this channel.")
+        raise PermissionDenied(_("You cannot manage this channel."))
     channel.delete()
 
 
@@ -242,11 +258,11 @@ def channel_test(*, channel: ChatChannel, by: Person) -> ChatPost:
     """Queue a test message to ``channel`` (also to a disabled one: it says whether the webhook
     works again, and a 2xx enables the channel again)."""
     if not channel_can_manage(person=by, channel=channel):
-        raise PermissionDenied("You cannot manage this channel.")
+        raise PermissionDenied(_("You cannot manage this channel."))
     message = formats.Message(
-        heading="kshare is connected",
-        text=f"Sessions of {_scope(channel)} will be announced here.",
-        buttons=[("Open kshare", settings.SITE_URL + "/")],
+        heading=_("kshare is connected"),
+        text=_("Sessions of %(scope)s will be announced here.") % {"scope": _scope(channel)},
+        buttons=[(_("Open kshare"), settings.SITE_URL + "/")],
     )
     with transaction.atomic():
         post = ChatPost.objects.create(
@@ -260,7 +276,9 @@ def channel_test(*, channel: ChatChannel, by: Person) -> ChatPost:
 
 
 def _scope(channel: ChatChannel) -> str:
-    return channel.programme.name if channel.programme else "every programme"
+    return (
+        channel.programme.name if channel.programme else pgettext("chat scope", "every programme")
+    )
 
 
 # --- what a post says --------------------------------------------------------------------------
@@ -277,20 +295,21 @@ def when_text(session: Session, tz: ZoneInfo) -> str:
     """The session's time in ``tz``: day, date, start and end, and the zone's name."""
     assert session.start is not None
     start = session.start.astimezone(tz)
-    text = start.strftime("%A %-d %B %Y, %H:%M")
+    # Django's date format: day and month names in the active language.
+    text = date_format(start, "l j F Y, H:i")
     if session.end is not None:
         end = session.end.astimezone(tz)
-        text += end.strftime("\u2013%H:%M" if end.date() == start.date() else " \u2013 %d %B %H:%M")
+        text += date_format(end, "\u2013H:i" if end.date() == start.date() else " \u2013 d F H:i")
     return f"{text} ({tz.key})"
 
 
 HEADINGS = {
-    PostKind.SCHEDULED: "New session",
-    PostKind.RESCHEDULED: "New time",
-    PostKind.CANCELLED: "Cancelled",
-    PostKind.REMINDER: "Tomorrow",
-    PostKind.STARTING: "Starting in 15 minutes",
-    PostKind.MATERIALS: "Recording and notes available",
+    PostKind.SCHEDULED: gettext_lazy("New session"),
+    PostKind.RESCHEDULED: gettext_lazy("New time"),
+    PostKind.CANCELLED: gettext_lazy("Cancelled"),
+    PostKind.REMINDER: gettext_lazy("Tomorrow"),
+    PostKind.STARTING: gettext_lazy("Starting in 15 minutes"),
+    PostKind.MATERIALS: gettext_lazy("Recording and notes available"),
 }
 
 
@@ -302,29 +321,29 @@ def _hosts(session: Session) -> str:
 def session_message(session: Session, *, kind: str, channel: ChatChannel) -> formats.Message:
     """What a post of ``kind`` about ``session`` says in ``channel`` (its timezone)."""
     page = settings.SITE_URL + session.get_absolute_url()
-    facts = [("Host", _hosts(session))]
+    facts = [(_("Host"), _hosts(session))]
     if session.start is not None:
-        facts.append(("When", when_text(session, _tz(channel))))
+        facts.append((_("When"), when_text(session, _tz(channel))))
     if session.location:
-        facts.append(("Where", session.location))
-    facts.append(("Programme", session.programme.name))
+        facts.append((_("Where"), session.location))
+    facts.append((_("Programme"), session.programme.name))
     buttons: list[tuple[str, str]] = []
     text = ""
     if kind in (PostKind.SCHEDULED, PostKind.RESCHEDULED, PostKind.REMINDER):
-        buttons = [("RSVP", page)]
+        buttons = [(_("RSVP"), page)]
         text = formats.cut(" ".join(session.abstract.split()), 500)
     elif kind == PostKind.STARTING:
         if session.call_url:
             join = settings.SITE_URL + reverse("attendance:join", args=[session.pk])
-            buttons = [("Join and check in", join), ("Open the session", page)]
+            buttons = [(_("Join and check in"), join), (_("Open the session"), page)]
         else:
-            buttons = [("Check in", page)]
+            buttons = [(_("Check in"), page)]
     elif kind == PostKind.MATERIALS:
-        buttons = [("Watch and read", page)]
+        buttons = [(_("Watch and read"), page)]
     elif kind == PostKind.CANCELLED:
-        text = "This session will not take place."
+        text = _("This session will not take place.")
     return formats.Message(
-        heading=HEADINGS[PostKind(kind)],
+        heading=str(HEADINGS[PostKind(kind)]),
         title=session.title,
         url=page,
         facts=facts,
@@ -449,7 +468,7 @@ def _channel_disable(channel: ChatChannel, *, reason: str) -> None:
     }
     for person in people.values():
         message = EmailMessage(
-            subject=one_line(f"kshare stopped posting to {channel}"),
+            subject=one_line(_("kshare stopped posting to %(channel)s") % {"channel": channel}),
             body=render_to_string("chat/email/disabled.txt", context | {"person": person}),
             to=[person.email],
         )
@@ -492,7 +511,7 @@ def _deliver(post_id: int, *, now: datetime) -> tuple[str, None]:
     try:
         url = url_open(channel.url_sealed)
     except SealBroken:
-        reason = (
+        reason = _(
             "kshare can no longer read its webhook address (SECRET_KEY changed): connect it again."
         )
         mine.update(status=Status.FAILED, attempts=attempts, last_error=reason, claimed_at=None)
@@ -528,7 +547,9 @@ def _deliver(post_id: int, *, now: datetime) -> tuple[str, None]:
             ChatChannel.objects.filter(pk=channel.pk).update(active=True, disabled_reason="")
         return Status.SENT, None
     if status in (404, 410):
-        reason = f"The platform answered HTTP {status}: the webhook was removed or revoked."
+        reason = _("The platform answered HTTP %(status)s: the webhook was removed or revoked.") % {
+            "status": status
+        }
         mine.update(
             status=Status.FAILED,
             attempts=attempts,
@@ -667,18 +688,19 @@ def digest_message(channel: ChatChannel, *, now: datetime) -> formats.Message:
         formats.Item(
             title=t.title,
             url=settings.SITE_URL + reverse("topics:detail", args=[t.pk]),
-            detail=f"{t.n_votes} +1" + ("s" if t.n_votes != 1 else ""),
+            detail=ngettext("%(votes)s +1", "%(votes)s +1s", t.n_votes) % {"votes": t.n_votes},
         )
         for t in wanted
     ]
     return formats.Message(
-        heading="This week in knowledge sharing",
-        text="" if items else "No session is scheduled in the next seven days.",
+        heading=_("This week in knowledge sharing"),
+        text="" if items else _("No session is scheduled in the next seven days."),
         items=items,
-        items_heading="Coming up",
+        items_heading=_("Coming up"),
         more_items=topics,
-        more_heading="Most wanted topics",
-        buttons=[("Propose a session", settings.SITE_URL + reverse("sessions:propose"))],
+        more_heading=_("Most wanted topics"),
+        more_text=_("… and more on kshare."),
+        buttons=[(_("Propose a session"), settings.SITE_URL + reverse("sessions:propose"))],
     )
 
 

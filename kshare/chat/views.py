@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kshare.chat.forms import ChannelForm
@@ -17,7 +18,7 @@ from kshare.chat.services import channel_connect, channel_remove, channel_test
 
 def _manager(request: HttpRequest) -> None:
     if not request.user.is_organiser:
-        raise PermissionDenied("Only organisers and admins connect chat channels.")
+        raise PermissionDenied(_("Only organisers and admins connect chat channels."))
 
 
 def _form(request: HttpRequest, data=None) -> ChannelForm:
@@ -47,7 +48,9 @@ def channels(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(
-                request, f"{channel} is connected. Send a test message to check it works."
+                request,
+                _("%(channel)s is connected. Send a test message to check it works.")
+                % {"channel": channel},
             )
             return redirect("chat:channels")
     listed = list(channels_manageable_by(person=request.user))
@@ -68,7 +71,11 @@ def _channel(request: HttpRequest, pk: int) -> ChatChannel:
 def channel_test_view(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _channel(request, pk)
     channel_test(channel=channel, by=request.user)
-    messages.success(request, f"A test message to {channel} is on its way: see its status below.")
+    messages.success(
+        request,
+        _("A test message to %(channel)s is on its way: see its status below.")
+        % {"channel": channel},
+    )
     return redirect("chat:channels")
 
 
@@ -76,5 +83,7 @@ def channel_test_view(request: HttpRequest, pk: int) -> HttpResponse:
 def channel_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _channel(request, pk)
     channel_remove(channel=channel, by=request.user)
-    messages.success(request, f"{channel} is removed: kshare no longer posts there.")
+    messages.success(
+        request, _("%(channel)s is removed: kshare no longer posts there.") % {"channel": channel}
+    )
     return redirect("chat:channels")
