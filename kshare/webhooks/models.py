@@ -11,15 +11,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core.models import ClaimedItem
 
 
 class Event(models.TextChoices):
-    SESSION_SCHEDULED = "session.scheduled", "Session scheduled"
-    SESSION_CANCELLED = "session.cancelled", "Session cancelled"
-    SESSION_HELD = "session.held", "Session held"
-    FEEDBACK_RECEIVED = "feedback.received", "Feedback received"
+    SESSION_SCHEDULED = "session.scheduled", _("Session scheduled")
+    SESSION_CANCELLED = "session.cancelled", _("Session cancelled")
+    SESSION_HELD = "session.held", _("Session held")
+    FEEDBACK_RECEIVED = "feedback.received", _("Feedback received")
 
 
 URL_MAX_LENGTH = 500

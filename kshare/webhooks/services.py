@@ -49,6 +49,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
 from kshare.core.queue import backoff as backoff
@@ -134,16 +135,19 @@ def _address_check(url: str) -> None:
     if problem is not None:
         raise ValidationError(
             {
-                "url": f"kshare does not send webhooks to internal addresses: {problem} "
-                "Use the receiver's public address, or ask an administrator to allow it "
-                "(KSHARE_WEBHOOK_ALLOW_HOSTS)."
+                "url": _(
+                    "kshare does not send webhooks to internal addresses: %(problem)s "
+                    "Use the receiver's public address, or ask an administrator to allow it "
+                    "(KSHARE_WEBHOOK_ALLOW_HOSTS)."
+                )
+                % {"problem": problem}
             }
         )
 
 
 def _url_check(url: str) -> str:
     url = url.strip()
-    bad = ValidationError({"url": "Enter an http:// or https:// address."})
+    bad = ValidationError({"url": _("Enter an http:// or https:// address.")})
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port outside 0-65535)
@@ -152,9 +156,9 @@ def _url_check(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise bad
     if len(url) > URL_MAX_LENGTH:
-        raise ValidationError({"url": f"At most {URL_MAX_LENGTH} characters."})
+        raise ValidationError({"url": _("At most %(max)s characters.") % {"max": URL_MAX_LENGTH}})
     if parts.username or parts.password:
-        raise ValidationError({"url": "Put no user name or password in the address."})
+        raise ValidationError({"url": _("Put no user name or password in the address.")})
     # Before the URL syntax: "http://2130706433/" is loopback, which says more than "invalid".
     _address_check(url)
     try:
@@ -167,10 +171,12 @@ def _url_check(url: str) -> str:
 def _events_check(events: list[str]) -> list[str]:
     unknown = [e for e in events if e not in EVENTS]
     if unknown:
-        raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
+        raise ValidationError(
+            {"events": _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}}
+        )
     chosen = [e for e in EVENTS if e in events]
     if not chosen:
-        raise ValidationError({"events": "Choose at least one event."})
+        raise ValidationError({"events": _("Choose at least one event.")})
     return chosen
 
 
@@ -190,12 +196,14 @@ def webhook_subscribe(
 ) -> Webhook:
     """A new subscription with a fresh secret (shown once to its creator)."""
     if not by.is_authenticated or not by.is_organiser:
-        raise PermissionDenied("Only organisers and admins manage webhooks.")
+        raise PermissionDenied(_("Only organisers and admins manage webhooks."))
     url, events = _url_check(url), _events_check(events)
     if programme is None and not by.is_admin:
-        raise ValidationError({"programme": "Choose a programme you organise."})
+        raise ValidationError({"programme": _("Choose a programme you organise.")})
     if programme is not None and not programme_can_edit(person=by, programme=programme):
-        raise ValidationError({"programme": "You can only subscribe to programmes you organise."})
+        raise ValidationError(
+            {"programme": _("You can only subscribe to programmes you organise.")}
+        )
     return Webhook.objects.create(
         url=url,
         events=events,
@@ -210,7 +218,7 @@ def webhook_subscribe(
 def webhook_unsubscribe(*, webhook: Webhook, by: Person) -> None:
     """Delete the subscription and its deliveries (pending ones are never sent)."""
     if not webhook_can_manage(person=by, webhook=webhook):
-        raise PermissionDenied("You cannot manage this webhook.")
+        raise PermissionDenied(_("You cannot manage this webhook."))
     webhook.delete()
 
 

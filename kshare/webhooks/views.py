@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kshare.programmes.models import Programme
@@ -24,7 +25,7 @@ RECENT_DELIVERIES = 20
 
 def _manager(request: HttpRequest) -> None:
     if not request.user.is_organiser:
-        raise PermissionDenied("Only organisers and admins manage webhooks.")
+        raise PermissionDenied(_("Only organisers and admins manage webhooks."))
 
 
 def _form(request: HttpRequest, data=None) -> WebhookForm:
@@ -92,5 +93,5 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     hook = _hook(request, pk)
     webhook_unsubscribe(webhook=hook, by=request.user)
-    messages.success(request, f"The webhook to {hook.url} is deleted.")
+    messages.success(request, _("The webhook to %(url)s is deleted.") % {"url": hook.url})
     return redirect("webhooks:list")
