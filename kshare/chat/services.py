@@ -53,6 +53,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from kshare.chat import formats
 from kshare.chat.models import ChatChannel, ChatPost, Platform, PostKind
 from kshare.chat.sealing import SealBroken, url_open, url_seal
+from kshare.core.language import when
 from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
 from kshare.library.models import Material
 from kshare.outbox.services import mail_queue, one_line
@@ -295,8 +296,8 @@ def when_text(session: Session, tz: ZoneInfo) -> str:
     """The session's time in ``tz``: day, date, start and end, and the zone's name."""
     assert session.start is not None
     start = session.start.astimezone(tz)
-    # Django's date format: day and month names in the active language.
-    text = date_format(start, "l j F Y, H:i")
+    # Day and month names, and the order, in the active language.
+    text = when(start, tz)
     if session.end is not None:
         end = session.end.astimezone(tz)
         text += date_format(end, "\u2013H:i" if end.date() == start.date() else " \u2013 d F H:i")
