@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core import recurrence
 from kshare.core.timezones import timezone_or_utc
@@ -36,30 +37,30 @@ FIRST_SLOT_YEARS = (2000, 2100)
 
 class ProgrammeForm(forms.ModelForm):
     cadence_preset = forms.ChoiceField(
-        label="Cadence",
+        label=_("Cadence"),
         required=False,
         choices=[
-            (recurrence.PRESET_NONE, "No fixed cadence"),
-            (recurrence.PRESET_WEEKLY, "Every week, on the first slot's weekday and time"),
+            (recurrence.PRESET_NONE, _("No fixed cadence")),
+            (recurrence.PRESET_WEEKLY, _("Every week, on the first slot's weekday and time")),
             (
                 recurrence.PRESET_FORTNIGHTLY,
-                "Every second week, on the first slot's weekday and time",
+                _("Every second week, on the first slot's weekday and time"),
             ),
-            (recurrence.PRESET_MONTHLY, "The first of that weekday each month"),
-            (recurrence.PRESET_CUSTOM, "Custom recurrence rule (RRULE)"),
+            (recurrence.PRESET_MONTHLY, _("The first of that weekday each month")),
+            (recurrence.PRESET_CUSTOM, _("Custom recurrence rule (RRULE)")),
         ],
         widget=forms.RadioSelect,
     )
     cadence_first = forms.DateTimeField(
-        label="First slot",
+        label=_("First slot"),
         required=False,
         widget=DateTimeLocalInput(),
-        help_text="Date and time in the cadence's timezone, e.g. a Thursday at 16:00.",
+        help_text=_("Date and time in the cadence's timezone, e.g. a Thursday at 16:00."),
     )
     cadence_timezone = TimezoneField(
-        label="Cadence timezone",
+        label=_("Cadence timezone"),
         required=False,
-        help_text="The slots keep their wall-clock time in this timezone across summer time.",
+        help_text=_("The slots keep their wall-clock time in this timezone across summer time."),
     )
 
     class Meta:
@@ -87,21 +88,30 @@ class ProgrammeForm(forms.ModelForm):
             "visibility": forms.RadioSelect,
         }
         labels = {
-            "cadence": "Cadence in words",
-            "lead_time_days": "Invitation lead time (days)",
-            "feedback_open_days": "Feedback form open for (days)",
-            "cadence_rrule": "Custom recurrence rule",
-            "cadence_minutes": "Slot length (minutes)",
-            "host_reminder_days": "Host reminders (days before)",
-            "invitee_reminder_hours": "Invitee reminders (hours before)",
-            "nudge_days": "Nudge invitees who have not answered (days before)",
+            "name": _("Name"),
+            "description": _("Description"),
+            "visibility": _("Visibility"),
+            "teams": _("Teams"),
+            "auto_held_after_hours": _("Mark held automatically after (hours)"),
+            "cadence": _("Cadence in words"),
+            "lead_time_days": _("Invitation lead time (days)"),
+            "feedback_open_days": _("Feedback form open for (days)"),
+            "cadence_rrule": _("Custom recurrence rule"),
+            "cadence_minutes": _("Slot length (minutes)"),
+            "host_reminder_days": _("Host reminders (days before)"),
+            "invitee_reminder_hours": _("Invitee reminders (hours before)"),
+            "nudge_days": _("Nudge invitees who have not answered (days before)"),
         }
         help_texts = {
-            "cadence": "Shown on the programme page; filled in from the cadence when left empty.",
-            "cadence_rrule": "Only for a custom cadence: an RFC 5545 RRULE, e.g. "
-            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH.",
-            "host_reminder_days": "Comma-separated, e.g. 7,1. Empty: no host reminders.",
-            "invitee_reminder_hours": "Comma-separated, e.g. 24,1. Empty: no invitee reminders.",
+            "cadence": _(
+                "Shown on the programme page; filled in from the cadence when left empty."
+            ),
+            "cadence_rrule": _(
+                "Only for a custom cadence: an RFC 5545 RRULE, e.g. "
+                "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH."
+            ),
+            "host_reminder_days": _("Comma-separated, e.g. 7,1. Empty: no host reminders."),
+            "invitee_reminder_hours": _("Comma-separated, e.g. 24,1. Empty: no invitee reminders."),
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -131,10 +141,10 @@ class ProgrammeForm(forms.ModelForm):
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
-            raise forms.ValidationError("Give the programme a name.")
+            raise forms.ValidationError(_("Give the programme a name."))
         clash = Programme.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
         if clash.exists():
-            raise forms.ValidationError("A programme with this name exists already.")
+            raise forms.ValidationError(_("A programme with this name exists already."))
         return name
 
     def clean_feedback_open_days(self) -> int:
@@ -174,7 +184,9 @@ class ProgrammeForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         if data.get("visibility") == Visibility.TEAMS and not data.get("teams"):
-            self.add_error("teams", "Choose at least one team, or open the programme to everyone.")
+            self.add_error(
+                "teams", _("Choose at least one team, or open the programme to everyone.")
+            )
         self._clean_cadence(data)
         return data
 
@@ -192,14 +204,15 @@ class ProgrammeForm(forms.ModelForm):
         tz_name = data.get("cadence_timezone")
         if first is None:
             if "cadence_first" not in self.errors:
-                self.add_error("cadence_first", "Give the date and time of the first slot.")
+                self.add_error("cadence_first", _("Give the date and time of the first slot."))
             return
         if not tz_name:
             return
         if not FIRST_SLOT_YEARS[0] <= first.year <= FIRST_SLOT_YEARS[1]:
             self.add_error(
                 "cadence_first",
-                f"Choose a first slot between {FIRST_SLOT_YEARS[0]} and {FIRST_SLOT_YEARS[1]}.",
+                _("Choose a first slot between %(first)d and %(last)d.")
+                % {"first": FIRST_SLOT_YEARS[0], "last": FIRST_SLOT_YEARS[1]},
             )
             return
         # The form read the time in the organiser's timezone; it means wall-clock time in the

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 MAX_OFFSETS = 6
 HOST_REMINDER_MAX_DAYS = 60
 INVITEE_REMINDER_MAX_HOURS = 24 * 14
@@ -22,19 +25,46 @@ def offsets_parse(text: str, *, unit: str, maximum: int) -> list[int]:
     values: list[int] = []
     for part in parts:
         if not part:
-            raise OffsetsError(f"Separate the {unit} with single commas, e.g. 7,1.")
+            raise OffsetsError(
+                _("Separate the days with single commas, e.g. 7,1.")
+                if unit == "days"
+                else _("Separate the hours with single commas, e.g. 24,1.")
+            )
         if not part.isascii() or not part.isdigit():
-            raise OffsetsError(f"“{part[:20]}” is not a whole number of {unit}.")
+            raise OffsetsError(
+                (
+                    _("“%(part)s” is not a whole number of days.")
+                    if unit == "days"
+                    else _("“%(part)s” is not a whole number of hours.")
+                )
+                % {"part": part[:20]}
+            )
         value = int(part)
         if not 1 <= value <= maximum:
             raise OffsetsError(
-                f"Each value must be between 1 and {maximum} {unit}; “{part}” is not."
+                (
+                    _("Each value must be between 1 and %(maximum)d days; “%(part)s” is not.")
+                    if unit == "days"
+                    else _("Each value must be between 1 and %(maximum)d hours; “%(part)s” is not.")
+                )
+                % {"maximum": maximum, "part": part}
             )
         if value in values:
-            raise OffsetsError(f"{value} {unit} is listed twice.")
+            raise OffsetsError(
+                (
+                    ngettext(
+                        "%(value)d day is listed twice.", "%(value)d days is listed twice.", value
+                    )
+                    if unit == "days"
+                    else ngettext(
+                        "%(value)d hour is listed twice.", "%(value)d hours is listed twice.", value
+                    )
+                )
+                % {"value": value}
+            )
         values.append(value)
     if len(values) > MAX_OFFSETS:
-        raise OffsetsError(f"List at most {MAX_OFFSETS} reminders.")
+        raise OffsetsError(_("List at most %(count)d reminders.") % {"count": MAX_OFFSETS})
     return sorted(values, reverse=True)
 
 

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from kshare.programmes import selectors, services
 from kshare.programmes.forms import ProgrammeForm
@@ -33,12 +34,12 @@ def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def programme_create(request: HttpRequest) -> HttpResponse:
     if not request.user.is_organiser:
-        raise PermissionDenied("Only organisers and admins create programmes.")
+        raise PermissionDenied(_("Only organisers and admins create programmes."))
     form = ProgrammeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         programme = services.programme_create(by=request.user, **form.programme_fields())
         programme.teams.set(form.cleaned_data["teams"])
-        messages.success(request, "Programme created. You are its organiser.")
+        messages.success(request, _("Programme created. You are its organiser."))
         return redirect("programmes:detail", slug=programme.slug)
     return render(request, "programmes/form.html", {"form": form, "nav": "programmes"})
 
@@ -46,11 +47,11 @@ def programme_create(request: HttpRequest) -> HttpResponse:
 def programme_edit(request: HttpRequest, slug: str) -> HttpResponse:
     programme = get_object_or_404(selectors.programmes_visible_to(person=request.user), slug=slug)
     if not selectors.programme_can_edit(person=request.user, programme=programme):
-        raise PermissionDenied("Only the programme's organisers and admins can change it.")
+        raise PermissionDenied(_("Only the programme's organisers and admins can change it."))
     form = ProgrammeForm(request.POST or None, instance=programme)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Saved.")
+        messages.success(request, _("Saved."))
         return redirect("programmes:detail", slug=programme.slug)
     return render(
         request, "programmes/form.html", {"form": form, "programme": programme, "nav": "programmes"}
