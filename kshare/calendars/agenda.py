@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from kshare.people.models import Person
 from kshare.scheduling.rhythm.models import RhythmEvent
@@ -42,7 +43,7 @@ class AgendaItem:
 
     @property
     def label(self) -> str:
-        return "Knowledge sharing" if self.kind == SESSION else "Information sharing"
+        return _("Knowledge sharing") if self.kind == SESSION else _("Information sharing")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def agenda_items(
     )
     for occurrence in occurrences:
         event = by_id[occurrence.event_id]
-        detail = f"Team {event.team.name}" if event.team else "Whole company"
+        detail = (
+            _("Team %(name)s") % {"name": event.team.name} if event.team else _("Whole company")
+        )
         if event.location:
             detail += f" · {event.location}"
         items.append(

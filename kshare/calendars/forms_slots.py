@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kshare.people.models import Team
 
@@ -25,26 +26,26 @@ class DateInput(forms.DateInput):
 
 
 class SlotFinderForm(forms.Form):
-    after = forms.DateField(label="From", widget=DateInput())
-    before = forms.DateField(label="To", widget=DateInput(), help_text="Up to 8 weeks.")
-    minutes = forms.IntegerField(label="Length (minutes)", min_value=5, max_value=8 * 60)
+    after = forms.DateField(label=_("From"), widget=DateInput())
+    before = forms.DateField(label=_("To"), widget=DateInput(), help_text=_("Up to 8 weeks."))
+    minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=5, max_value=8 * 60)
     plan_for = forms.ChoiceField(
-        label="Plan for",
+        label=_("Plan for"),
         choices=[
-            (PLAN_INVITED, "Invited people and hosts"),
-            (PLAN_TEAM, "A team"),
-            (PLAN_EVERYONE, "Everyone"),
+            (PLAN_INVITED, _("Invited people and hosts")),
+            (PLAN_TEAM, _("A team")),
+            (PLAN_EVERYONE, _("Everyone")),
         ],
         widget=forms.RadioSelect,
         initial=PLAN_INVITED,
     )
     team = forms.ModelChoiceField(
-        label="Team",
+        label=_("Team"),
         queryset=Team.objects.order_by("name"),
         required=False,
-        empty_label="Choose a team",
-        help_text="When planning for a team.",
-        error_messages={"invalid_choice": "There is no such team. Choose one from the list."},
+        empty_label=_("Choose a team"),
+        help_text=_("When planning for a team."),
+        error_messages={"invalid_choice": _("There is no such team. Choose one from the list.")},
     )
 
     def clean(self) -> dict:
@@ -52,15 +53,15 @@ class SlotFinderForm(forms.Form):
         after, before = data.get("after"), data.get("before")
         if after and before:
             if before < after:
-                self.add_error("before", "The end of the window must not be before its start.")
+                self.add_error("before", _("The end of the window must not be before its start."))
             elif (before - after).days + 1 > MAX_WINDOW_DAYS:
-                self.add_error("before", "Search at most 8 weeks at a time.")
+                self.add_error("before", _("Search at most 8 weeks at a time."))
             elif before < timezone.localdate():
-                self.add_error("before", "This window is in the past.")
+                self.add_error("before", _("This window is in the past."))
             elif (after - timezone.localdate()).days > MAX_DAYS_AHEAD:
-                self.add_error("after", "Search within the next two years.")
+                self.add_error("after", _("Search within the next two years."))
         if data.get("plan_for") == PLAN_TEAM and not data.get("team") and "team" not in self.errors:
-            self.add_error("team", "Choose the team to plan for.")
+            self.add_error("team", _("Choose the team to plan for."))
         return data
 
     def window(self) -> tuple[datetime, datetime]:

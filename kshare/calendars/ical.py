@@ -18,6 +18,7 @@ from typing import Any
 import icalendar
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vDDDTypes, vRecur, vText
 
 from kshare.core.ical import PRODID, calendar_bytes, calendar_new, uid_domain, utc_stamp
@@ -142,7 +143,7 @@ def rhythm_event_components(event: RhythmEvent) -> list[Event]:
     series.add("dtstart", start)
     series.add("dtend", start + duration)
     series.add("summary", event.name)
-    series.add("description", event.description or "Information sharing")
+    series.add("description", event.description or gettext("Information sharing"))
     if event.location:
         series.add("location", event.location)
     series.add("categories", ["Information sharing"])
@@ -172,7 +173,7 @@ def rhythm_event_components(event: RhythmEvent) -> list[Event]:
         moved.add("dtstart", exc.new_start.astimezone(tz))
         moved.add("dtend", exc.new_end.astimezone(tz))
         moved.add("summary", event.name)
-        moved.add("description", exc.note or event.description or "Information sharing")
+        moved.add("description", exc.note or event.description or gettext("Information sharing"))
         if event.location:
             moved.add("location", event.location)
         moved.add("categories", ["Information sharing"])

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def feed_token() -> str:
@@ -21,7 +22,7 @@ class CalendarFeed(models.Model):
     include_rhythm = models.BooleanField(
         "include rhythm events",
         default=False,
-        help_text="Also show the information-sharing events (huddles, kick-offs).",
+        help_text=_("Also show the information-sharing events (huddles, kick-offs)."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 
 from kshare.calendars.agenda import agenda_days
 
@@ -123,7 +124,7 @@ def calendar_month(
             "days": days,
             "first": first,
             "leading": leading,
-            "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            "weekdays": [WEEKDAYS_ABBR[day] for day in range(7)],
             "prev_url": _month_url(prev_month) + query if prev_month.year >= MIN_YEAR else "",
             "next_url": _month_url(next_month) + query if next_month.year <= MAX_YEAR else "",
             "today_url": reverse("calendars:month") + query,

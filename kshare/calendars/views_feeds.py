@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from icalendar import Calendar
@@ -125,7 +126,7 @@ def person_feed(request: HttpRequest, token: str) -> HttpResponse:
     return _feed_response(
         request,
         name=_person_feed_name(person),
-        description=f"Knowledge-sharing sessions of {person.display_name}",
+        description=_("Knowledge-sharing sessions of %(name)s") % {"name": person.display_name},
         sessions=selectors.person_feed_sessions(person=person),
         rhythm_events=rhythm,
         filename="kshare.ics",
@@ -153,7 +154,7 @@ def programme_feed(request: HttpRequest, slug: str) -> HttpResponse:
     return _feed_response(
         request,
         name=programme.name,
-        description=programme.cadence or f"Sessions of {programme.name}",
+        description=programme.cadence or _("Sessions of %(name)s") % {"name": programme.name},
         sessions=selectors.programme_feed_sessions(person=person, programme=programme),
         filename=f"{programme.slug}.ics",
     )
@@ -173,8 +174,8 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
         return _error(
             request,
             404,
-            "No date yet",
-            "This session is not scheduled yet, so there is nothing to add to a calendar.",
+            _("No date yet"),
+            _("This session is not scheduled yet, so there is nothing to add to a calendar."),
         )
     cal = ical.calendar_new(name=session.title, method="PUBLISH")
     cal.add_component(ical.session_event(session, stamp=session.updated_at))
@@ -216,30 +217,32 @@ def _subscribe_post(request: HttpRequest, person: Person) -> HttpResponse:
         return _error(
             request,
             400,
-            "Bad request",
-            "Choose one of the buttons on the calendar page: create, reset or stop the address.",
+            _("Bad request"),
+            _("Choose one of the buttons on the calendar page: create, reset or stop the address."),
         )
     if action == "create":
         services.feed_create(person=person)
-        messages.success(request, "Your calendar address is ready: subscribe to it below.")
+        messages.success(request, _("Your calendar address is ready: subscribe to it below."))
     elif action == "reset":
         services.feed_reset(person=person)
         messages.success(
             request,
-            "Your calendar address is new. The old one stops working: subscribe again with "
-            "the address below.",
+            _(
+                "Your calendar address is new. The old one stops working: subscribe again with "
+                "the address below."
+            ),
         )
     elif action == "revoke":
         if services.feed_revoke(person=person):
-            messages.success(request, "Your calendar address is switched off.")
+            messages.success(request, _("Your calendar address is switched off."))
     else:
         include = request.POST.get("include_rhythm") == "on"
         services.feed_settings_set(person=person, include_rhythm=include)
         messages.success(
             request,
-            "Your feed now includes the information-sharing rhythm."
+            _("Your feed now includes the information-sharing rhythm.")
             if include
-            else "Your feed now shows knowledge-sharing sessions only.",
+            else _("Your feed now shows knowledge-sharing sessions only."),
         )
     return redirect("calendars:subscribe")
 
@@ -274,7 +277,7 @@ def star(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     wanted = request.POST.get("star")
     if wanted not in ("on", "off"):
-        return _error(request, 400, "Bad request", "Send star=on or star=off.")
+        return _error(request, 400, _("Bad request"), _("Send star=on or star=off."))
     starred = star_set(session=session, person=request.user, on=wanted == "on")
     if request.headers.get("HX-Request"):
         return render(
@@ -285,15 +288,16 @@ def star(request: HttpRequest, pk: int) -> HttpResponse:
                 "starred": starred,
                 "star_compact": request.POST.get("compact") == "1",
                 "star_next": _next_url(request, ""),
-                "star_message": "Starred: it is on your agenda and in your calendar feed."
+                "star_message": _("Starred: it is on your agenda and in your calendar feed.")
                 if starred
-                else "Star removed.",
+                else _("Star removed."),
             },
         )
     messages.success(
         request,
-        f"“{session.title}” is starred: it is on your agenda and in your calendar feed."
+        _("“%(title)s” is starred: it is on your agenda and in your calendar feed.")
+        % {"title": session.title}
         if starred
-        else f"“{session.title}” is no longer starred.",
+        else _("“%(title)s” is no longer starred.") % {"title": session.title},
     )
     return redirect(_next_url(request, session.get_absolute_url()))

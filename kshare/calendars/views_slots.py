@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kshare.calendars.forms_slots import (
     PLAN_EVERYONE,
@@ -40,7 +41,7 @@ def _editable_session(request: HttpRequest, pk: int) -> Session:
         raise Http404
     if not session_can_edit(person=request.user, session=session):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins can schedule it."
+            _("Only the session's hosts, its programme's organisers and admins can schedule it.")
         )
     return session
 
@@ -74,13 +75,13 @@ def slot_finder_context(request: HttpRequest, session: Session) -> dict:
             invitees = Person.objects.filter(is_active=True).filter(
                 Q(team=data["team"]) | Q(Exists(hosts))
             )
-            planned = f"the {data['team'].name} team and the hosts"
+            planned = _("the %(team)s team and the hosts") % {"team": data["team"].name}
             team = data["team"]  # chosen with the slot: pre-selected on the invite page
         elif data["plan_for"] == PLAN_EVERYONE:
             invitees = Person.objects.filter(is_active=True)
-            planned = "everyone"
+            planned = _("everyone")
         else:
-            planned = "the invited people and hosts"
+            planned = _("the invited people and hosts")
         tz = timezone.get_current_timezone()
         for slot in slots_find(
             session=session,
