@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from kshare.core.timezones import timezone_or_utc
 from kshare.people.models import Person
@@ -162,7 +163,8 @@ def slots_find(
         for region in {group.region for group in groups}
         if region
     }
-    return slots_search(
+    lead_time = timedelta(days=programme.lead_time_days)
+    found = slots_search(
         hours=working_hours(),
         after=after,
         before=before,
@@ -173,9 +175,23 @@ def slots_find(
         closed=set(closure_days(first=first_day, last=last_day)),
         holidays=holidays,
         now=now,
-        lead_time=timedelta(days=programme.lead_time_days),
+        lead_time=lead_time,
         day_tz=tz,
         limit=limit,
         per_day=per_day,
         step=timedelta(minutes=step_minutes),
     )
+    # slots.py is plain Python (no Django): its one warning, the lead time, is worded here in
+    # the reader's language.
+    for slot in found:
+        if slot.warnings:
+            slot.warnings[:] = [lead_time_warning(days=(slot.start - now).days, lead=lead_time)]
+    return found
+
+
+def lead_time_warning(*, days: int, lead: timedelta) -> str:
+    return ngettext(
+        "Leaves %(days)d day for invitations; the programme invites %(lead)d days ahead.",
+        "Leaves %(days)d days for invitations; the programme invites %(lead)d days ahead.",
+        days,
+    ) % {"days": days, "lead": lead.days}

@@ -25,6 +25,9 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.feedback.models import ProspectiveHost
 from kshare.outbox.services import mail_queue, one_line
@@ -166,7 +169,11 @@ def _mail(
         "programme": programme,
         # Formatted here: templates would convert aware times to the active timezone.
         "slots": [
-            f"{s.start.astimezone(tz):%A %-d %B %Y, %H:%M} to {s.end.astimezone(tz):%H:%M}"
+            _("%(start)s to %(end)s")
+            % {
+                "start": date_format(s.start.astimezone(tz), "l j F Y, H:i"),
+                "end": date_format(s.end.astimezone(tz), "H:i"),
+            }
             for s in slots
         ],
         "prospective_hosts": material["prospective_hosts"],
@@ -179,8 +186,11 @@ def _mail(
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
     count = len(slots)
-    slots_text = f"{count} open slot{'' if count == 1 else 's'}"
-    subject = f"{one_line(programme.name)}: {slots_text} in the next four weeks"
+    subject = ngettext(
+        "%(name)s: %(count)d open slot in the next four weeks",
+        "%(name)s: %(count)d open slots in the next four weeks",
+        count,
+    ) % {"name": one_line(programme.name), "count": count}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("reminders/email/cadence_nudge.txt", context),

@@ -3,18 +3,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 def lead_text(minutes: int, *, hours: bool = False) -> str:
     """Minutes before a session in words: "1 hour", "7 days", "90 minutes"; whole days as
     hours with ``hours`` ("24 hours": invitee reminders are set in hours)."""
     if minutes and minutes % (24 * 60) == 0 and not hours:
-        number, unit = minutes // (24 * 60), "day"
-    elif minutes and minutes % 60 == 0:
-        number, unit = minutes // 60, "hour"
-    else:
-        number, unit = minutes, "minute"
-    return f"{number} {unit}{'s' if number != 1 else ''}"
+        number = minutes // (24 * 60)
+        return ngettext("%(n)d day", "%(n)d days", number) % {"n": number}
+    if minutes and minutes % 60 == 0:
+        number = minutes // 60
+        return ngettext("%(n)d hour", "%(n)d hours", number) % {"n": number}
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
 
 
 class Reminder(models.Model):
@@ -26,9 +28,9 @@ class Reminder(models.Model):
     """
 
     class Kind(models.TextChoices):
-        HOST_PREP = "host_prep", "Host preparation reminder"
-        INVITEE = "invitee", "Invitee reminder"
-        NUDGE = "nudge", "Nudge to answer"
+        HOST_PREP = "host_prep", _("Host preparation reminder")
+        INVITEE = "invitee", _("Invitee reminder")
+        NUDGE = "nudge", _("Nudge to answer")
 
     session = models.ForeignKey("talks.Session", on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=Kind.choices)

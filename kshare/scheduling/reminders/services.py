@@ -50,6 +50,9 @@ from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person, Role
@@ -253,11 +256,12 @@ def _when(session: Session, tz: ZoneInfo) -> str:
     """The start and end in ``tz``: "Thursday 2 April 2026, 15:00\u201315:45 (Europe/Berlin)"."""
     assert session.start is not None
     start = session.start.astimezone(tz)
-    text = start.strftime("%A %-d %B %Y, %H:%M")
+    # Django's date format: day and month names in the active language.
+    text = date_format(start, "l j F Y, H:i")
     if session.end is not None:
         end = session.end.astimezone(tz)
         same_day = end.date() == start.date()
-        text += end.strftime("\u2013%H:%M" if same_day else " \u2013 %A %-d %B %Y, %H:%M")
+        text += date_format(end, "\u2013H:i" if same_day else " \u2013 l j F Y, H:i")
     return f"{text} ({tz.key})"
 
 
@@ -292,10 +296,13 @@ def _reminder_subject(reminder: Reminder, session: Session) -> str:
     lead = reminder.lead
     title = one_line(session.title)
     if reminder.kind == Kind.HOST_PREP:
-        return f"Your session “{title}” is in {lead}: time to prepare"
+        return _("Your session “%(title)s” is in %(lead)s: time to prepare") % {
+            "title": title,
+            "lead": lead,
+        }
     if reminder.kind == Kind.INVITEE:
-        return f"Reminder: “{title}” starts in {lead}"
-    return f"Will you come to “{title}”? Please answer"
+        return _("Reminder: “%(title)s” starts in %(lead)s") % {"title": title, "lead": lead}
+    return _("Will you come to “%(title)s”? Please answer") % {"title": title}
 
 
 def _reminder_mail(
@@ -428,7 +435,7 @@ def reminders_drop_lapsed(*, now: datetime | None = None) -> int:
         ~Q(session__state=State.SCHEDULED) | Q(session__start__lte=now)
     )
     ids = list(lapsed.values_list("pk", flat=True)[:TICK_BATCH])
-    deleted, _ = Reminder.objects.filter(pk__in=ids, sent_at__isnull=True).delete()
+    deleted, _count = Reminder.objects.filter(pk__in=ids, sent_at__isnull=True).delete()
     return deleted
 
 
@@ -511,9 +518,13 @@ def _digest_mail(*, person: Person, sessions: list[Session]) -> None:
         "count": count,
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
-    noun = "session" if count == 1 else "sessions"
     message = EmailMultiAlternatives(
-        subject=f"{count} {noun} to close: held or cancelled?",
+        subject=ngettext(
+            "%(count)d session to close: held or cancelled?",
+            "%(count)d sessions to close: held or cancelled?",
+            count,
+        )
+        % {"count": count},
         body=render_to_string("reminders/email/organiser_digest.txt", context),
         to=[person.email],
     )

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import calendar
-
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.dates import MONTHS
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core.recurrence import timezone_get
 from kshare.core.widgets import DateTimeLocalInput
@@ -16,11 +16,11 @@ from kshare.scheduling.rhythm.services import MAX_DURATION_MINUTES
 CUSTOM = "custom"
 # (value, label, RRULE); "custom" reads the rule field.
 PRESETS = (
-    ("weekly_monday", "Every Monday", "FREQ=WEEKLY;BYDAY=MO"),
-    ("first_friday", "First Friday of the month", "FREQ=MONTHLY;BYDAY=1FR"),
-    ("weekdays", "Every weekday (Monday to Friday)", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+    ("weekly_monday", _("Every Monday"), "FREQ=WEEKLY;BYDAY=MO"),
+    ("first_friday", _("First Friday of the month"), "FREQ=MONTHLY;BYDAY=1FR"),
+    ("weekdays", _("Every weekday (Monday to Friday)"), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
 )
-PRESET_RULES = {value: rule for value, _, rule in PRESETS}
+PRESET_RULES = {value: rule for value, _label, rule in PRESETS}
 
 
 def preset_for(rrule: str) -> str:
@@ -33,7 +33,7 @@ def preset_for(rrule: str) -> str:
 
 def rule_label(rrule: str) -> str:
     """A preset's words, or the rule itself."""
-    for _, label, rule in PRESETS:
+    for _value, label, rule in PRESETS:
         if rule == rrule:
             return label
     return rrule
@@ -69,61 +69,73 @@ class RhythmEventForm(forms.Form):
     default). Validation of the rule and times is the service's; its errors land on these
     fields (same names)."""
 
-    name = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"maxlength": 120}))
+    name = forms.CharField(
+        label=_("Name"), max_length=120, widget=forms.TextInput(attrs={"maxlength": 120})
+    )
     description = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     team = forms.ModelChoiceField(
+        label=_("Team"),
         queryset=Team.objects.none(),
         required=False,
-        empty_label="The whole company",
-        help_text="A team's event appears in that team's calendar; otherwise in everyone's.",
+        empty_label=_("The whole company"),
+        help_text=_("A team's event appears in that team's calendar; otherwise in everyone's."),
     )
-    location = forms.CharField(required=False, max_length=200)
+    location = forms.CharField(label=_("Location"), required=False, max_length=200)
     preset = forms.ChoiceField(
-        label="Repeats",
-        choices=[(value, label) for value, label, _ in PRESETS] + [(CUSTOM, "Custom rule (RRULE)")],
+        label=_("Repeats"),
+        choices=[(value, label) for value, label, _rule in PRESETS]
+        + [(CUSTOM, _("Custom rule (RRULE)"))],
         widget=forms.RadioSelect,
         initial="weekly_monday",
     )
     rrule = forms.CharField(
-        label="Custom rule",
+        label=_("Custom rule"),
         required=False,
         max_length=500,
-        help_text="Only for “Custom rule”: an iCalendar RRULE such as "
-        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH (every other Thursday).",
+        help_text=_(
+            "Only for “Custom rule”: an iCalendar RRULE such as "
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH (every other Thursday)."
+        ),
     )
     start_date = forms.DateField(
-        label="First day",
+        label=_("First day"),
         widget=DateInput(),
-        help_text="The series starts on the first matching day on or after this one.",
+        help_text=_("The series starts on the first matching day on or after this one."),
     )
-    start_time = forms.TimeField(label="Starts at", widget=TimeInput())
+    start_time = forms.TimeField(label=_("Starts at"), widget=TimeInput())
     duration_minutes = forms.IntegerField(
-        label="Duration (minutes)",
+        label=_("Duration (minutes)"),
         min_value=1,
         max_value=MAX_DURATION_MINUTES,
         initial=30,
     )
     timezone = TimezoneField(
-        help_text="The event keeps this wall-clock time when daylight-saving time changes."
+        label=_("Timezone"),
+        help_text=_("The event keeps this wall-clock time when daylight-saving time changes."),
     )
     skip_holidays = forms.BooleanField(
-        label="Skip holidays",
+        label=_("Skip holidays"),
         required=False,
-        help_text="No occurrence on the company's closure days, nor on the public holidays of "
-        "the country and region below.",
+        help_text=_(
+            "No occurrence on the company's closure days, nor on the public holidays of "
+            "the country and region below."
+        ),
     )
     holiday_country = forms.ChoiceField(
-        label="Public holidays of",
+        label=_("Public holidays of"),
         required=False,
-        choices=lambda: [("", "No country (closure days only)"), *country_choices()],
+        choices=lambda: [("", _("No country (closure days only)")), *country_choices()],
     )
     holiday_subdivision = forms.CharField(
-        label="Region",
+        label=_("Region"),
         required=False,
         max_length=10,
-        help_text="Optional: a state or region with its own holidays, e.g. BY (Bavaria).",
+        help_text=_("Optional: a state or region with its own holidays, e.g. BY (Bavaria)."),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -135,7 +147,7 @@ class RhythmEventForm(forms.Form):
         preset = data.get("preset")
         if preset == CUSTOM:
             if not (data.get("rrule") or "").strip():
-                self.add_error("rrule", "Write the rule, or choose one of the presets.")
+                self.add_error("rrule", _("Write the rule, or choose one of the presets."))
         elif preset:
             data["rrule"] = PRESET_RULES[preset]
         return data
@@ -180,36 +192,38 @@ class RhythmEventForm(forms.Form):
 
 class OccurrenceCancelForm(forms.Form):
     note = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         required=False,
         max_length=200,
-        help_text="Optional, e.g. “Public holiday”. Shown with the occurrence.",
+        help_text=_("Optional, e.g. “Public holiday”. Shown with the occurrence."),
     )
 
 
 class OccurrenceMoveForm(forms.Form):
     """New start and end in the organiser's own timezone (the active one)."""
 
-    new_start = forms.DateTimeField(label="New start", widget=DateTimeLocalInput())
-    new_end = forms.DateTimeField(label="New end", widget=DateTimeLocalInput())
-    note = forms.CharField(label="Reason", required=False, max_length=200)
+    new_start = forms.DateTimeField(label=_("New start"), widget=DateTimeLocalInput())
+    new_end = forms.DateTimeField(label=_("New end"), widget=DateTimeLocalInput())
+    note = forms.CharField(label=_("Reason"), required=False, max_length=200)
 
     def clean(self) -> dict:
         data = super().clean()
         start, end = data.get("new_start"), data.get("new_end")
         if start and end and end <= start:
-            self.add_error("new_end", "The end must be after the start.")
+            self.add_error("new_end", _("The end must be after the start."))
         return data
 
 
 class ClosureDayForm(forms.Form):
     """A closure day: day and month, every year or one year only."""
 
-    name = forms.CharField(max_length=100, help_text="e.g. “Company retreat”.")
-    month = forms.TypedChoiceField(
-        coerce=int, choices=[(m, calendar.month_name[m]) for m in range(1, 13)]
-    )
-    day = forms.IntegerField(min_value=1, max_value=31)
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. “Company retreat”."))
+    month = forms.TypedChoiceField(label=_("Month"), coerce=int, choices=list(MONTHS.items()))
+    day = forms.IntegerField(label=_("Day"), min_value=1, max_value=31)
     year = forms.IntegerField(
-        required=False, min_value=2000, max_value=2999, help_text="Empty: every year."
+        label=_("Year"),
+        required=False,
+        min_value=2000,
+        max_value=2999,
+        help_text=_("Empty: every year."),
     )

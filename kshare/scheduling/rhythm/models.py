@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.dates import MONTHS
 from django.utils.timezone import now
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class RhythmEvent(models.Model):
@@ -111,7 +113,7 @@ class ClosureDay(models.Model):
     company works then."""
 
     month = models.PositiveSmallIntegerField(
-        choices=[(m, calendar.month_name[m]) for m in range(1, 13)],
+        choices=list(MONTHS.items()),
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
     day = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(31)])
@@ -131,21 +133,23 @@ class ClosureDay(models.Model):
                 fields=["month", "day"],
                 condition=models.Q(year__isnull=True),
                 name="closure_day_yearly_unique",
-                violation_error_message="That day is a closure day every year already.",
+                violation_error_message=_("That day is a closure day every year already."),
             ),
             models.UniqueConstraint(
                 fields=["year", "month", "day"],
                 name="closure_day_unique",
-                violation_error_message="That day is a closure day already.",
+                violation_error_message=_("That day is a closure day already."),
             ),
         ]
 
     def __str__(self) -> str:
-        when = f"{self.day} {calendar.month_name[self.month]}"
-        return f"{self.name} ({when}{f' {self.year}' if self.year else ', every year'})"
+        values = {"name": self.name, "day": self.day, "month": MONTHS[self.month]}
+        if self.year:
+            return gettext("%(name)s (%(day)s %(month)s %(year)s)") % {**values, "year": self.year}
+        return gettext("%(name)s (%(day)s %(month)s, every year)") % values
 
     def clean(self) -> None:
         try:
             date(self.year or 2028, self.month, self.day)  # 2028: a leap year allows 29 February
         except (TypeError, ValueError):
-            raise ValidationError({"day": "That day does not exist in that month."}) from None
+            raise ValidationError({"day": _("That day does not exist in that month.")}) from None

@@ -12,7 +12,9 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.dateformat import format as date_format
 from django.utils.timezone import now
+from django.utils.translation import gettext as _
 
 from kshare.core import recurrence
 from kshare.people.models import Person, Team
@@ -40,15 +42,18 @@ def _series_fields(
     errors: dict[str, str] = {}
     name = " ".join((name or "").split())
     if not name:
-        errors["name"] = "Give the event a name."
+        errors["name"] = _("Give the event a name.")
     elif len(name) > NAME_MAX_LENGTH:
-        errors["name"] = f"Keep the name under {NAME_MAX_LENGTH} characters."
+        errors["name"] = _("Keep the name under %(max)d characters.") % {"max": NAME_MAX_LENGTH}
     if not isinstance(duration_minutes, int) or duration_minutes <= 0:
-        errors["duration_minutes"] = "The duration must be at least one minute."
+        errors["duration_minutes"] = _("The duration must be at least one minute.")
     elif duration_minutes > MAX_DURATION_MINUTES:
-        errors["duration_minutes"] = "A rhythm event lasts at most 24 hours (1,440 minutes)."
+        errors["duration_minutes"] = _("A rhythm event lasts at most 24 hours (1,440 minutes).")
     if not FIRST_YEAR <= start_date.year <= LAST_YEAR:
-        errors["start_date"] = f"Choose a first day between {FIRST_YEAR} and {LAST_YEAR}."
+        errors["start_date"] = _("Choose a first day between %(first)d and %(last)d.") % {
+            "first": FIRST_YEAR,
+            "last": LAST_YEAR,
+        }
         raise ValidationError(errors)
     try:
         tz = recurrence.timezone_get(timezone)
@@ -90,7 +95,7 @@ def closure_day_add(*, month: int, day: int, name: str, year: int | None = None)
     ValidationError for a day that does not exist or is a closure day already."""
     name = " ".join(name.split())[:100]
     if not name:
-        raise ValidationError({"name": "Name the day, e.g. “Company retreat”."})
+        raise ValidationError({"name": _("Name the day, e.g. “Company retreat”.")})
     closure = ClosureDay(month=month, day=day, year=year, name=name)
     closure.full_clean()  # the day exists; unique per date (or per day of every year)
     closure.save()
@@ -201,8 +206,12 @@ def _locked_occurrence(*, event: RhythmEvent, original_start: datetime) -> Rhyth
     if not rhythm_is_occurrence(event=locked, start=original_start):
         local = original_start.astimezone(recurrence.timezone_get(locked.timezone))
         raise ValidationError(
-            f"{local:%A %d %B %Y, %H:%M} ({locked.timezone}) is not an occurrence of "
-            f"“{locked.name}”."
+            _("%(when)s (%(tz)s) is not an occurrence of “%(name)s”.")
+            % {
+                "when": date_format(local, "l d F Y, H:i"),
+                "tz": locked.timezone,
+                "name": locked.name,
+            }
         )
     return locked
 
@@ -225,7 +234,7 @@ def rhythm_occurrence_cancel(
     exc = RhythmException.objects.filter(event=locked, original_start=original_start).first()
     if exc is not None and exc.cancelled and exc.note == note:
         return exc
-    exc, _ = RhythmException.objects.update_or_create(
+    exc, _created = RhythmException.objects.update_or_create(
         event=locked,
         original_start=original_start,
         defaults={"cancelled": True, "new_start": None, "new_end": None, "note": note},
@@ -248,12 +257,12 @@ def rhythm_occurrence_move(
         raise ValueError("new_start and new_end must be aware datetimes.")
     errors: dict[str, str] = {}
     if new_end <= new_start:
-        errors["new_end"] = "The end must be after the start."
+        errors["new_end"] = _("The end must be after the start.")
     elif new_end - new_start > timedelta(minutes=MAX_MOVED_MINUTES):
-        errors["new_end"] = "A rhythm event lasts at most 24 hours."
+        errors["new_end"] = _("A rhythm event lasts at most 24 hours.")
     # Aware subtraction works on any date; converting year-1 or year-9999 times to UTC does not.
     if abs(new_start - original_start) > MAX_MOVE:
-        errors["new_start"] = "Move an occurrence by at most a year."
+        errors["new_start"] = _("Move an occurrence by at most a year.")
     if errors:
         raise ValidationError(errors)
     locked = _locked_occurrence(event=event, original_start=original_start)
@@ -263,7 +272,11 @@ def rhythm_occurrence_move(
     usual_end = original_start + timedelta(minutes=locked.duration_minutes)
     if new_start == original_start and new_end == usual_end:
         raise ValidationError(
-            {"new_start": "That is the occurrence's usual time: restore it instead of moving it."}
+            {
+                "new_start": _(
+                    "That is the occurrence's usual time: restore it instead of moving it."
+                )
+            }
         )
     exc = RhythmException.objects.filter(event=locked, original_start=original_start).first()
     if (
@@ -272,7 +285,7 @@ def rhythm_occurrence_move(
         and (exc.new_start, exc.new_end, exc.note) == (new_start, new_end, note)
     ):
         return exc
-    exc, _ = RhythmException.objects.update_or_create(
+    exc, _created = RhythmException.objects.update_or_create(
         event=locked,
         original_start=original_start,
         defaults={"cancelled": False, "new_start": new_start, "new_end": new_end, "note": note},
@@ -285,7 +298,7 @@ def rhythm_occurrence_move(
 def rhythm_occurrence_restore(*, event: RhythmEvent, original_start: datetime) -> bool:
     """Undo a cancel or a move; returns False when the occurrence was neither."""
     locked = RhythmEvent.objects.select_for_update().get(pk=event.pk)
-    deleted, _ = RhythmException.objects.filter(
+    deleted, _count = RhythmException.objects.filter(
         event=locked, original_start=original_start.astimezone(UTC)
     ).delete()
     if not deleted:

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kshare.scheduling.rhythm import selectors, services
@@ -27,7 +28,7 @@ NEXT_WINDOW = timedelta(days=62)
 
 def _require_manager(request: HttpRequest) -> None:
     if not selectors.rhythm_can_manage(person=request.user):
-        raise PermissionDenied("Only organisers and admins change rhythm events.")
+        raise PermissionDenied(_("Only organisers and admins change rhythm events."))
 
 
 def _event(pk: int) -> RhythmEvent:
@@ -111,7 +112,7 @@ def rhythm_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             service_errors_add(form, exc)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
             if dropped:
                 messages.warning(
                     request,
@@ -145,7 +146,7 @@ def occurrence_cancel(request: HttpRequest, pk: int, stamp: str) -> HttpResponse
         except ValidationError as exc:
             service_errors_add(form, exc)
         else:
-            messages.success(request, "That occurrence is cancelled.")
+            messages.success(request, _("That occurrence is cancelled."))
             return redirect("rhythm:detail", pk=event.pk)
     return render(
         request,
@@ -179,7 +180,7 @@ def occurrence_move(request: HttpRequest, pk: int, stamp: str) -> HttpResponse:
         except ValidationError as exc:
             service_errors_add(form, exc)
         else:
-            messages.success(request, "That occurrence is moved.")
+            messages.success(request, _("That occurrence is moved."))
             return redirect("rhythm:detail", pk=event.pk)
     return render(
         request,
@@ -200,7 +201,7 @@ def occurrence_restore(request: HttpRequest, pk: int, stamp: str) -> HttpRespons
     event = _event(pk)
     original = _occurrence(event, stamp)
     if services.rhythm_occurrence_restore(event=event, original_start=original):
-        messages.success(request, "That occurrence is back at its usual time.")
+        messages.success(request, _("That occurrence is back at its usual time."))
     else:
-        messages.info(request, "That occurrence was already at its usual time.")
+        messages.info(request, _("That occurrence was already at its usual time."))
     return redirect(reverse("rhythm:detail", kwargs={"pk": event.pk}))

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kshare.scheduling.rhythm import selectors, services
@@ -30,7 +31,7 @@ def closure_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 service_errors_add(form, exc)
             else:
-                messages.success(request, f"Added: {closure}.")
+                messages.success(request, _("Added: %(closure)s.") % {"closure": closure})
                 return redirect("rhythm:closures")
     return render(
         request,
@@ -49,5 +50,7 @@ def closure_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     closure = get_object_or_404(ClosureDay, pk=pk)
     services.closure_day_delete(closure=closure)
-    messages.success(request, f"Removed: {closure}. The company works that day again.")
+    messages.success(
+        request, _("Removed: %(closure)s. The company works that day again.") % {"closure": closure}
+    )
     return redirect("rhythm:closures")
