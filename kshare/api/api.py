@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
@@ -46,7 +47,7 @@ class ObjectParser(Parser):
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         data = super().parse_body(request)
         if not isinstance(data, dict):
-            raise ValueError("The request body must be a JSON object.")
+            raise ValueError(_("The request body must be a JSON object."))
         return data
 
 
@@ -110,13 +111,15 @@ def _wrap(view):
         try:
             response = view(request, *args, **kwargs)
         except Http404:
-            return error_response(404, "not_found", "Not found.")
+            return error_response(404, "not_found", _("Not found."))
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
             allowed = response.get("Allow", "")
             error = error_response(
-                405, "method_not_allowed", f"Method {request.method} not allowed."
+                405,
+                "method_not_allowed",
+                _("Method %(method)s not allowed.") % {"method": request.method},
             )
             if allowed:
                 error["Allow"] = allowed
@@ -138,7 +141,7 @@ def _wrap_patterns(patterns: list) -> list:
 @login_not_required
 @csrf_exempt
 def _unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
-    return error_response(404, "not_found", "No such API endpoint.")
+    return error_response(404, "not_found", _("No such API endpoint."))
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
@@ -44,7 +45,7 @@ class TokenAuth(HttpBearer):
     def __call__(self, request: HttpRequest):
         # A missing header takes the same path as a bad token: one answer, one amount of work.
         header = request.headers.get(self.header) or ""
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer":
             token = ""
         return self.authenticate(request, token.strip())
@@ -82,7 +83,7 @@ def require_write(request: HttpRequest) -> None:
         raise ApiError(
             403,
             "insufficient_scope",
-            "This token is read-only: create a token with the write scope to change data.",
+            _("This token is read-only: create a token with the write scope to change data."),
         )
 
 
@@ -102,7 +103,7 @@ _PERIODS = {
 
 def parse_rate(rate: str) -> tuple[int, int]:
     """``"600/minute"`` -> (600, 60). Raises ValueError for anything else."""
-    count, _, period = rate.strip().partition("/")
+    count, _slash, period = rate.strip().partition("/")
     seconds = _PERIODS.get(period.strip().lower())
     if seconds is None or not count.strip().isdigit() or int(count) < 1:
         raise ValueError(
@@ -141,5 +142,5 @@ class TokenRateThrottle(BaseThrottle):
         rate = getattr(settings, "KSHARE_API_RATE", "")
         if not rate:
             return None
-        _, period = parse_rate(rate)
+        _count, period = parse_rate(rate)
         return period - (time.time() % period)

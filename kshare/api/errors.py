@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -36,6 +38,22 @@ DEFAULT_CODES = {
     422: "validation_error",
     429: "rate_limited",
 }
+# The message of an error raised with a code and no message of its own, in the reader's language.
+DEFAULT_MESSAGES = {
+    "bad_request": gettext_lazy("Bad request."),
+    "unauthorized": gettext_lazy("Unauthorized."),
+    "forbidden": gettext_lazy("Forbidden."),
+    "not_found": gettext_lazy("Not found."),
+    "method_not_allowed": gettext_lazy("Method not allowed."),
+    "conflict": gettext_lazy("Conflict."),
+    "too_large": gettext_lazy("Too large."),
+    "server_error": gettext_lazy("Server error."),
+    "validation_error": gettext_lazy("Validation error."),
+    "rate_limited": gettext_lazy("Rate limited."),
+    "invalid": gettext_lazy("Invalid."),
+    "invalid_state": gettext_lazy("Invalid state."),
+    "error": gettext_lazy("Error."),
+}
 # Django ValidationError codes that mean "the request is fine but the object's state forbids it".
 CONFLICT_CODES = {"conflict", "state", "invalid_state", "already", "duplicate", "unique"}
 
@@ -53,14 +71,16 @@ class ApiError(Exception):
     ) -> None:
         self.status = status
         self.code = code or DEFAULT_CODES.get(status, "error")
-        self.message = message or self.code.replace("_", " ").capitalize() + "."
+        default = DEFAULT_MESSAGES.get(self.code)
+        # str(): the message leaves in JSON, in the language of the request that raised it.
+        self.message = str(message or default or self.code.replace("_", " ").capitalize() + ".")
         self.fields = fields or {}
         self.headers = headers or {}
         super().__init__(status, self.message)
 
 
 # The one 401 body and challenge, whatever the reason (``api.auth`` explains why).
-UNAUTHORIZED = "Invalid or expired token."
+UNAUTHORIZED = gettext_lazy("Invalid or expired token.")
 WWW_AUTHENTICATE = 'Bearer realm="kshare"'
 
 
@@ -71,12 +91,13 @@ def unauthorized() -> ApiError:
     )
 
 
-def not_found(what: str = "object") -> ApiError:
-    return ApiError(404, "not_found", f"No such {what}.")
+def not_found(message: str = "") -> ApiError:
+    """A 404; ``message`` is the whole translated sentence ("No such session.")."""
+    return ApiError(404, "not_found", message or _("Not found."))
 
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
 def error_response(
@@ -108,7 +129,7 @@ def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for item in errors:
         name = _field_name(item.get("loc", ()), body_param=True)
-        message = str(item.get("msg", "Invalid value."))
+        message = str(item.get("msg") or _("Invalid value."))
         # pydantic prefixes messages of custom validators with "Value error, ".
         message = message.removeprefix("Value error, ")
         fields.setdefault(name, []).append(message)
@@ -140,8 +161,10 @@ def register_handlers(api: NinjaAPI) -> None:
 
     def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields = validation_fields(exc.errors)
-        names = ", ".join(sorted(fields)) or "the request"
-        return error_response(422, "validation_error", f"Invalid input: {names}.", fields)
+        names = ", ".join(sorted(fields)) or _("the request")
+        return error_response(
+            422, "validation_error", _("Invalid input: %(names)s.") % {"names": names}, fields
+        )
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if isinstance(exc, Throttled):
@@ -149,7 +172,7 @@ def register_handlers(api: NinjaAPI) -> None:
             if exc.wait is not None:
                 headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
             return error_response(
-                429, "rate_limited", "Too many requests; retry later.", headers=headers
+                429, "rate_limited", _("Too many requests; retry later."), headers=headers
             )
         if isinstance(exc, AuthenticationError):
             return on_api_error(request, unauthorized())
@@ -159,21 +182,21 @@ def register_handlers(api: NinjaAPI) -> None:
         return error_response(status, None, str(exc))
 
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return error_response(404, "not_found", "Not found.")
+        return error_response(404, "not_found", _("Not found."))
 
     def on_permission(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return error_response(403, "forbidden", str(exc) or "You are not allowed to do that.")
+        return error_response(403, "forbidden", str(exc) or _("You are not allowed to do that."))
 
     def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         status = _django_status(exc)
         fields = django_fields(exc)
-        message = " ".join(m for messages in fields.values() for m in messages) or "Invalid."
+        message = " ".join(m for messages in fields.values() for m in messages) or _("Invalid.")
         return error_response(status, None, message, fields)
 
     def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
         if isinstance(exc, RequestDataTooBig):
-            return error_response(413, "too_large", "The request body is too large.")
-        return error_response(400, "bad_request", "Bad request.")
+            return error_response(413, "too_large", _("The request body is too large."))
+        return error_response(400, "bad_request", _("Bad request."))
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         from kshare.web.busy import busy_response, database_busy
@@ -183,7 +206,7 @@ def register_handlers(api: NinjaAPI) -> None:
         # A bug: logged with its traceback (and mailed to admins by Django's logging if set up),
         # but the client still gets the one error format.
         logger.exception("Unexpected API error on %s %s", request.method, request.path)
-        return error_response(500, "server_error", "Something went wrong on our side.")
+        return error_response(500, "server_error", _("Something went wrong on our side."))
 
     api.add_exception_handler(Exception, on_unexpected)
     api.add_exception_handler(SuspiciousOperation, on_suspicious)

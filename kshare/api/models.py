@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 TOKEN_PREFIX = "ksh_"  # noqa: S105 (not a secret: the visible prefix of every token)
 # The first characters of the full token (``ksh_`` + 8 of the secret) are kept to show in the UI.
@@ -24,8 +25,8 @@ class ApiToken(models.Model):
     """A personal access token: ``Authorization: Bearer ksh_<secret>``; only its hash is stored."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        WRITE = "write", "Read and write"
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core import signing
 from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from kshare.api.errors import ApiError
@@ -61,8 +62,8 @@ def _invalid() -> ApiError:
     return ApiError(
         400,
         "invalid_cursor",
-        "The cursor is invalid: pass the next_cursor of a previous page unchanged.",
-        {"cursor": ["Invalid cursor."]},
+        _("The cursor is invalid: pass the next_cursor of a previous page unchanged."),
+        {"cursor": [_("Invalid cursor.")]},
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import (
     AfterValidator,
@@ -49,7 +50,7 @@ __all__ = [
 
 def no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("Must not contain NUL characters.")
+        raise ValueError(_("Must not contain NUL characters."))
     return value
 
 
@@ -80,13 +81,14 @@ class JsonSchemaExtra:
 def _stripped(min_length: int):
     def strip(value: str) -> str:
         if min_length and not _NON_BLANK.search(value):
-            raise ValueError("Must not be blank.")
+            raise ValueError(_("Must not be blank."))
         value = value.strip()
         if len(value) < min_length:
             raise ValueError(
-                "Must not be blank."
+                _("Must not be blank.")
                 if min_length == 1
-                else f"Must have at least {min_length} characters besides spaces."
+                else _("Must have at least %(count)d characters besides spaces.")
+                % {"count": min_length}
             )
         return value
 
@@ -123,24 +125,26 @@ def _datetime_string(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str):
-        raise ValueError("Must be an ISO 8601 date-time string with a UTC offset.")
+        raise ValueError(_("Must be an ISO 8601 date-time string with a UTC offset."))
     no_nul(value)
     if not ISO_DATETIME.match(value):
         # pydantic would read "0.5" or "1700000000" as a Unix time: not the documented format.
-        raise ValueError("Must be an ISO 8601 date-time string with a UTC offset.")
+        raise ValueError(_("Must be an ISO 8601 date-time string with a UTC offset."))
     return value
 
 
 def _aware_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(
-            "Must include a UTC offset (e.g. 2026-05-01T14:00:00Z or +02:00); "
-            "naive date-times are ambiguous."
+            _(
+                "Must include a UTC offset (e.g. 2026-05-01T14:00:00Z or +02:00); "
+                "naive date-times are ambiguous."
+            )
         )
     try:
         value = value.astimezone(dt.UTC)
     except OverflowError as exc:
-        raise ValueError("Out of range.") from exc
+        raise ValueError(_("Out of range.")) from exc
     # Far-off years overflow later arithmetic (an end = start + length): refuse them here.
     return value
 
@@ -150,7 +154,10 @@ def _year_as_written(value: Any) -> Any:
     # overflow later arithmetic (an end = start + length).
     year = value.year if isinstance(value, dt.datetime) else int(value[:4])
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValueError(f"Must be between the years {MIN_YEAR} and {MAX_YEAR}.")
+        raise ValueError(
+            _("Must be between the years %(first)d and %(last)d.")
+            % {"first": MIN_YEAR, "last": MAX_YEAR}
+        )
     return value
 
 
@@ -160,7 +167,10 @@ def Day(first_year: int, last_year: int, pattern: str) -> Any:
 
     def within(value: dt.date) -> dt.date:
         if not first_year <= value.year <= last_year:
-            raise ValueError(f"Must be between the years {first_year} and {last_year}.")
+            raise ValueError(
+                _("Must be between the years %(first)d and %(last)d.")
+                % {"first": first_year, "last": last_year}
+            )
         return value
 
     return Annotated[dt.date, AfterValidator(within), JsonSchemaExtra((("pattern", pattern),))]
@@ -233,12 +243,12 @@ def digits_only(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if not _NUMERAL.fullmatch(value):
-        raise ValueError("Must be a whole number.")
+        raise ValueError(_("Must be a whole number."))
     number = Decimal(value)
     if number.adjusted() > 30:  # far beyond any id: no need to build the integer
         return -1 if number < 0 else MAX_ID + 1
     if number != number.to_integral_value():
-        raise ValueError("Must be a whole number.")
+        raise ValueError(_("Must be a whole number."))
     return int(number)
 
 

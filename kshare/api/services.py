@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.api.models import PREFIX_LENGTH, ApiToken, token_generate, token_hash
 from kshare.people.models import Person
@@ -15,13 +17,18 @@ def token_create(*, person: Person, name: str, scope: str) -> tuple[ApiToken, st
     """A new token for ``person``; returns the row and the secret, which is never stored."""
     name = " ".join(name.split())
     if not name:
-        raise ValidationError({"name": "Give the token a name, e.g. the tool that uses it."})
+        raise ValidationError({"name": _("Give the token a name, e.g. the tool that uses it.")})
     if scope not in ApiToken.Scope.values:
-        raise ValidationError({"scope": "Choose read or write."})
+        raise ValidationError({"scope": _("Choose read or write.")})
     active = ApiToken.objects.filter(person=person, revoked_at__isnull=True).count()
     if active >= MAX_ACTIVE_TOKENS:
         raise ValidationError(
-            f"You have {active} active tokens; revoke one you no longer use first."
+            ngettext(
+                "You have %(count)d active token; revoke one you no longer use first.",
+                "You have %(count)d active tokens; revoke one you no longer use first.",
+                active,
+            )
+            % {"count": active}
         )
     raw = token_generate()
     token = ApiToken.objects.create(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Path
 from pydantic import BeforeValidator, Field
 
@@ -29,7 +30,7 @@ def input_valid[T](check: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     except InputError as exc:
         fields = exc.fields
         message = " ".join(m for messages in fields.values() for m in messages)
-        raise ApiError(400, "invalid", message or "Invalid input.", fields) from None
+        raise ApiError(400, "invalid", message or _("Invalid input."), fields) from None
 
 
 def service_call[T](call: Callable[..., T], /, **kwargs: Any) -> T:
@@ -38,7 +39,7 @@ def service_call[T](call: Callable[..., T], /, **kwargs: Any) -> T:
         return call(**kwargs)
     except ValidationError as exc:
         fields = django_fields(exc)
-        message = " ".join(m for messages in fields.values() for m in messages) or "Invalid."
+        message = " ".join(m for messages in fields.values() for m in messages) or _("Invalid.")
         if hasattr(exc, "error_dict") and set(fields) != {"__all__"}:
             raise ApiError(400, "invalid", message, fields) from None
         raise ApiError(409, "invalid_state", message, fields) from None

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kshare.api import services
@@ -53,5 +54,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if token is None:
         raise Http404
     services.token_revoke(token=token)
-    messages.success(request, f"“{token.name}” is revoked: it no longer works.")
+    messages.success(
+        request, _("“%(name)s” is revoked: it no longer works.") % {"name": token.name}
+    )
     return redirect("api_tokens:tokens")

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kshare.api.auth import require_write
@@ -81,8 +82,8 @@ def attendance_record(request: HttpRequest, session_id: PathId, payload: Attenda
         raise ApiError(
             400,
             "invalid",
-            "Unknown people.",
-            {"people": [f"No such person: {', '.join(unknown[:10])}."]},
+            _("Unknown people."),
+            {"people": [_("No such person: %(ids)s.") % {"ids": ", ".join(unknown[:10])}]},
         )
     created = service_call(
         attendance.attendance_record,
@@ -105,5 +106,5 @@ def attendance_delete(request: HttpRequest, session_id: PathId, person_id: PathI
     if person is None or not attendance.attendance_take_off(
         session=session, person=person, by=request.user
     ):
-        raise not_found("attendance")
+        raise not_found(_("No such attendance."))
     return Status(204, None)

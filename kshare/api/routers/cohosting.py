@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from kshare.api.auth import require_write
@@ -66,7 +67,7 @@ def cohosting_answer(
     require_write(request)
     invitation = cohosting.cohost_invitation_get(person=request.user, pk=invitation_id)
     if invitation is None:
-        raise not_found("co-host invitation")
+        raise not_found(_("No such co-host invitation."))
     service_call(
         cohosting.cohost_answer,
         invitation=invitation,

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import ApiError, not_found
@@ -74,7 +75,7 @@ class FigureFilters(Schema):
 
 def _allowed(request: HttpRequest) -> None:
     if not dashboard_allowed(request.user):
-        raise ApiError(403, "forbidden", "Only organisers and admins can see the dashboard.")
+        raise ApiError(403, "forbidden", _("Only organisers and admins can see the dashboard."))
 
 
 def _choice[M: (Programme, Team)](
@@ -146,7 +147,7 @@ def figure_list(request: HttpRequest) -> dict[str, Any]:
 def figure_one(request: HttpRequest, name: str, params: Query[FigureFilters]) -> dict[str, Any]:
     _allowed(request)
     if name not in FIGURES:
-        raise not_found("figure")
+        raise not_found(_("No such figure."))
     filters = _filters(params)
     result = figure_compute(
         name,

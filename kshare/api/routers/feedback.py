@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StringConstraints
 
@@ -175,7 +176,7 @@ def _own_request(request: HttpRequest, pk: int) -> FeedbackRequest:
         .first()
     )
     if found is None:
-        raise not_found("feedback request")
+        raise not_found(_("No such feedback request."))
     return found
 
 
@@ -212,8 +213,8 @@ def _answer_values(answers: list[AnswerIn], questions: dict[int, Question]) -> d
         raise ApiError(
             400,
             "invalid",
-            "Some answers belong to questions that are not on this form.",
-            {"answers": [f"Not on this form: {', '.join(unknown[:10])}."]},
+            _("Some answers belong to questions that are not on this form."),
+            {"answers": [_("Not on this form: %(ids)s.") % {"ids": ", ".join(unknown[:10])}]},
         )
     return {answer.question: answer.value for answer in answers}
 
@@ -239,16 +240,20 @@ def response_create(request: HttpRequest, request_id: PathId, payload: ResponseI
     except InputError as exc:
         fields = {f"answers.{pk}": messages for pk, messages in exc.fields.items()}
         message = " ".join(m for messages in fields.values() for m in messages)
-        raise ApiError(400, "invalid", message or "Invalid answers.", fields) from None
+        raise ApiError(400, "invalid", message or _("Invalid answers."), fields) from None
     try:
         response_submit(request=item, person=request.user, data=answers)
     except PermissionDenied:
-        raise not_found("feedback request") from None
+        raise not_found(_("No such feedback request.")) from None
     except ValidationError as exc:
         code = exc.code if exc.code in ("answered", "closed") else "invalid"
         status = 409 if code in ("answered", "closed") else 400
         raise ApiError(status, code, " ".join(exc.messages)) from None
-    message = "Thank you: your answers are saved" + (" anonymously." if anonymous else ".")
+    message = (
+        _("Thank you: your answers are saved anonymously.")
+        if anonymous
+        else _("Thank you: your answers are saved.")
+    )
     return Status(
         201,
         {
@@ -291,7 +296,7 @@ def session_results_get(request: HttpRequest, session_id: PathId) -> dict[str, A
         raise ApiError(
             403,
             "forbidden",
-            "Only the session's hosts, its programme's organisers and admins see its feedback.",
+            _("Only the session's hosts, its programme's organisers and admins see its feedback."),
         )
     results = session_results(session=session)
     return {

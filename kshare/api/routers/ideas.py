@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kshare.api.auth import require_write
@@ -105,7 +106,7 @@ def idea_out(idea: Idea) -> dict[str, Any]:
 def _idea(request: HttpRequest, pk: int) -> Idea:
     idea = selectors.idea_row(person=request.user, pk=pk)
     if idea is None:
-        raise not_found("idea")
+        raise not_found(_("No such idea."))
     return idea
 
 
@@ -119,11 +120,11 @@ def idea_list(
     if filters.area:
         area = ProductArea.objects.filter(slug=filters.area).first()
         if area is None:
-            raise not_found("product area")
+            raise not_found(_("No such product area."))
     if filters.session:
         session = sessions_visible_to(person=request.user).filter(pk=filters.session).first()
         if session is None:
-            raise not_found("session")
+            raise not_found(_("No such session."))
     ideas = selectors.ideas_board(
         person=request.user, order=filters.order, area=area, session=session
     )
@@ -166,19 +167,24 @@ def idea_create(request: HttpRequest, payload: IdeaIn):
     if payload.session is not None:
         session = sessions_visible_to(person=request.user).filter(pk=payload.session).first()
         if session is None:
-            raise ApiError(400, "invalid", "No such session.", {"session": ["No such session."]})
+            raise ApiError(
+                400, "invalid", _("No such session."), {"session": [_("No such session.")]}
+            )
     if payload.area:
         area = ProductArea.objects.filter(slug=payload.area).first()
         if area is None:
             raise ApiError(
-                400, "invalid", "No such product area.", {"area": ["No such product area."]}
+                400, "invalid", _("No such product area."), {"area": [_("No such product area.")]}
             )
     if session is None and area is None:
         raise ApiError(
             400,
             "invalid",
-            "An idea belongs to a session or to a product area: choose one.",
-            {"session": ["Give a session or an area."], "area": ["Give a session or an area."]},
+            _("An idea belongs to a session or to a product area: choose one."),
+            {
+                "session": [_("Give a session or an area.")],
+                "area": [_("Give a session or an area.")],
+            },
         )
     idea = service_call(
         services.idea_create,

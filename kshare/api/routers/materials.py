@@ -10,6 +10,7 @@ from typing import Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import not_found
@@ -100,5 +101,5 @@ def material_list(
 def material_detail(request: HttpRequest, material_id: PathId) -> dict[str, Any]:
     material = _materials(request).filter(pk=material_id).first()
     if material is None:
-        raise not_found("material")
+        raise not_found(_("No such material."))
     return material_out(material)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from kshare.api.errors import ApiError
@@ -65,7 +66,7 @@ def me_export(request: HttpRequest):
         raise ApiError(
             429,
             "rate_limited",
-            "Too many data exports; retry later.",
+            _("Too many data exports; retry later."),
             headers={"Retry-After": str(wait)},
         )
     return export_response(request.user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import not_found
@@ -78,5 +79,5 @@ def person_list(
 def person_detail(request: HttpRequest, person_id: PathId) -> dict[str, Any]:
     person = people_directory().filter(pk=person_id).first()
     if person is None:
-        raise not_found("person")
+        raise not_found(_("No such person."))
     return person_out(person, viewer=request.user)

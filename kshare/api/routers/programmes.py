@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from kshare.api.errors import not_found
@@ -73,5 +74,5 @@ def programme_list(request: HttpRequest, page: Query[PageQuery]) -> dict[str, An
 def programme_detail(request: HttpRequest, programme_id: PathId) -> dict[str, Any]:
     programme = _programmes(request).filter(pk=programme_id).first()
     if programme is None:
-        raise not_found("programme")
+        raise not_found(_("No such programme."))
     return programme_out(programme)

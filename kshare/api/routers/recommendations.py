@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import not_found
@@ -158,7 +159,7 @@ def suggested_hosts(request: HttpRequest, params: Query[HostQuery]) -> dict[str,
     the requester and volunteers are left out."""
     topic = TopicRequest.objects.filter(pk=params.topic).first()
     if topic is None:
-        raise not_found("topic request")
+        raise not_found(_("No such topic request."))
     return _people(selectors.hosts_for_topic(viewer=request.user, topic=topic, limit=params.limit))
 
 

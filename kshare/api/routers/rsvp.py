@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from kshare.api.auth import require_write
@@ -45,19 +46,19 @@ def rsvp_out(session_id: int, invitation: Invitation | None) -> dict[str, Any]:
             "has_seat": False,
             "waitlisted": False,
             "waitlist_position": None,
-            "message": "No answer yet.",
+            "message": _("No answer yet."),
         }
     position = waitlist_position(invitation=invitation)
     yes = invitation.response == Invitation.Response.YES
     if position:
-        message = (
-            f"The session is full: you are on the waitlist, number {position}. "
+        message = _(
+            "The session is full: you are on the waitlist, number %(position)s. "
             "You get a mail when a seat frees up."
-        )
+        ) % {"position": position}
     elif invitation.response == Invitation.Response.PENDING:
-        message = "No answer yet."
+        message = _("No answer yet.")
     else:
-        message = "Your answer is saved."
+        message = _("Your answer is saved.")
     return {
         "session_id": session_id,
         "invited": True,

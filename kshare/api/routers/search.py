@@ -20,6 +20,7 @@ from typing import Any, Literal
 from django.core import signing
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kshare.api.errors import ApiError
@@ -128,9 +129,11 @@ def _page_from(params: SearchQuery) -> int:
         raise ApiError(
             400,
             "invalid_cursor",
-            "The cursor is invalid: pass the next_cursor of a previous page unchanged, "
-            "with the same query and filters.",
-            {"cursor": ["Invalid cursor."]},
+            _(
+                "The cursor is invalid: pass the next_cursor of a previous page unchanged, "
+                "with the same query and filters."
+            ),
+            {"cursor": [_("Invalid cursor.")]},
         ) from None
     return page
 
@@ -145,7 +148,7 @@ def search_get(request: HttpRequest, params: Query[SearchQuery]) -> dict[str, An
         programme = programmes_visible_to(person=person).filter(pk=params.programme).first()
         if programme is None:
             raise ApiError(
-                400, "invalid", "No such programme.", {"programme": ["No such programme."]}
+                400, "invalid", _("No such programme."), {"programme": [_("No such programme.")]}
             )
     data = SearchInput(
         q=params.q,

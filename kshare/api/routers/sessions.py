@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kshare.api.auth import require_write
@@ -269,7 +270,7 @@ def session_visible(request: HttpRequest, pk: int) -> Session:
     """The session if the caller may see it; otherwise the 404 a missing one gets."""
     session = sessions_for_api(request.user).filter(pk=pk).first()
     if session is None:
-        raise not_found("session")
+        raise not_found(_("No such session."))
     return session
 
 
@@ -279,7 +280,7 @@ def session_editable(request: HttpRequest, pk: int) -> Session:
         raise ApiError(
             403,
             "forbidden",
-            "Only the session's hosts, its programme's organisers and admins can change it.",
+            _("Only the session's hosts, its programme's organisers and admins can change it."),
         )
     return session
 
@@ -375,8 +376,8 @@ def _cohosts(ids: list[int]) -> list[Person]:
         raise ApiError(
             400,
             "invalid",
-            "Unknown co-hosts.",
-            {"cohosts": [f"No such person: {', '.join(unknown)}."]},
+            _("Unknown co-hosts."),
+            {"cohosts": [_("No such person: %(ids)s.") % {"ids": ", ".join(unknown)}]},
         )
     return list({i: people[i] for i in ids}.values())
 
@@ -385,7 +386,7 @@ def _tags(names: list[str]) -> list[str]:
     # A comma would split the name in the web form's text of tags.
     if any("," in n for n in names):
         raise ApiError(
-            400, "invalid", "Invalid tags.", {"tags": ["A tag must not contain a comma."]}
+            400, "invalid", _("Invalid tags."), {"tags": [_("A tag must not contain a comma.")]}
         )
     return names
 
@@ -455,7 +456,10 @@ def session_update(request: HttpRequest, session_id: PathId, payload: SessionPat
     for name in NOT_NULL:
         if name in sent and sent[name] is None:
             raise ApiError(
-                422, "validation_error", f"Invalid input: {name}.", {name: ["May not be null."]}
+                422,
+                "validation_error",
+                _("Invalid input: %(names)s.") % {"names": name},
+                {name: [_("May not be null.")]},
             )
     tags = _tags(sent["tags"]) if "tags" in sent else [t.name for t in session.tags.all()]
     if "cohosts" in sent:

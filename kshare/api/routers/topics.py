@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kshare.api.auth import require_write
@@ -131,7 +132,7 @@ def topic_detail_out(topic: TopicRequest) -> dict[str, Any]:
 def _topic(request: HttpRequest, pk: int) -> TopicRequest:
     topic = selectors.topic_request_detail(person=request.user, pk=pk)
     if topic is None:
-        raise not_found("topic request")
+        raise not_found(_("No such topic request."))
     return topic
 
 
@@ -158,7 +159,7 @@ def topic_create(request: HttpRequest, payload: TopicIn):
     require_write(request)
     if any("," in t for t in payload.tags):
         raise ApiError(
-            400, "invalid", "Invalid tags.", {"tags": ["A tag must not contain a comma."]}
+            400, "invalid", _("Invalid tags."), {"tags": [_("A tag must not contain a comma.")]}
         )
     data = input_valid(
         topic_input_check,

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kshare.api.auth import require_write
@@ -73,7 +74,7 @@ class DeliveryOut(Schema):
 
 def _manager(request: HttpRequest) -> None:
     if not request.user.is_organiser:
-        raise ApiError(403, "forbidden", "Only organisers and admins manage webhooks.")
+        raise ApiError(403, "forbidden", _("Only organisers and admins manage webhooks."))
 
 
 def webhook_out(hook: Webhook) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def _hook(request: HttpRequest, pk: int) -> Webhook:
     _manager(request)
     hook = _hooks(request).filter(pk=pk).first()
     if hook is None:
-        raise not_found("webhook")
+        raise not_found(_("No such webhook."))
     return hook
 
 
@@ -124,7 +125,7 @@ def webhook_create(request: HttpRequest, payload: WebhookIn):
         programme = programmes_visible_to(person=request.user).filter(pk=payload.programme).first()
         if programme is None:
             raise ApiError(
-                400, "invalid", "No such programme.", {"programme": ["No such programme."]}
+                400, "invalid", _("No such programme."), {"programme": [_("No such programme.")]}
             )
     hook = service_call(
         webhook_subscribe,
