@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from kshare.core.svg import LABEL_WIDTH, PAD
 from kshare.core.svg import label_truncate as _truncate
 from kshare.core.svg import svg_chart as _svg
@@ -67,5 +69,5 @@ def grouped_bar_chart(
             f'text-anchor="end">{_x(_truncate(str(label)))}</text>',
         )
         y += GAP
-    desc = ("; ".join(parts) + ".") if parts else "No data."
+    desc = ("; ".join(parts) + ".") if parts else _("No data.")
     return _svg(chart_id, title, desc, max(y, PAD * 2 + BAR) + PAD, body, width=CHART_WIDTH)

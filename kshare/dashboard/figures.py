@@ -30,6 +30,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from kshare.feedback.models import Answer, FeedbackRequest, Question
 from kshare.feedback.models import Response as FeedbackResponse
@@ -287,12 +288,18 @@ def sessions_per_month(filters: Filters) -> FigureResult:
     ]
     return FigureResult(
         name="sessions",
-        title="Sessions per month",
+        title=gettext_noop("Sessions per month"),
         unit="sessions",
-        columns=["Month", "Proposed", "Scheduled", "Held", "Cancelled"],
+        columns=[
+            gettext_noop("Month"),
+            gettext_noop("Proposed"),
+            gettext_noop("Scheduled"),
+            gettext_noop("Held"),
+            gettext_noop("Cancelled"),
+        ],
         rows=rows,
         headline=sum(row[3] for row in rows),
-        headline_label="sessions held",
+        headline_label=gettext_noop("sessions held"),
         series=(1, 2, 3, 4),
     )
 
@@ -328,12 +335,18 @@ def lead_time(filters: Filters) -> FigureResult:
         rows.append((month_label(month), scheduled, met, share(met, scheduled)))
     return FigureResult(
         name="lead_time",
-        title="Scheduled with enough lead time",
+        title=gettext_noop("Scheduled with enough lead time"),
         unit="%",
-        columns=["Month", "Scheduled", "With the lead time", "Share (%)"],
+        columns=[
+            gettext_noop("Month"),
+            gettext_noop("Scheduled"),
+            gettext_noop("With the lead time"),
+            gettext_noop("Share (%)"),
+        ],
         rows=rows,
         headline=share(sum(r[2] for r in rows), sum(r[1] for r in rows)),
-        headline_label="% scheduled at least the lead time ahead",
+        # xgettext:no-python-format
+        headline_label=gettext_noop("% scheduled at least the lead time ahead"),
         series=(1, 2),
     )
 
@@ -374,12 +387,16 @@ def hosts_per_quarter(filters: Filters) -> FigureResult:
         rows.append((quarter_label(quarter), len(people), newcomers))
     return FigureResult(
         name="hosts",
-        title="Hosts per quarter",
+        title=gettext_noop("Hosts per quarter"),
         unit="people",
-        columns=["Quarter", "Distinct hosts", "First-time hosts"],
+        columns=[
+            gettext_noop("Quarter"),
+            gettext_noop("Distinct hosts"),
+            gettext_noop("First-time hosts"),
+        ],
         rows=rows,
         headline=len(everyone),
-        headline_label="distinct hosts",
+        headline_label=gettext_noop("distinct hosts"),
         series=(1, 2),
     )
 
@@ -431,12 +448,18 @@ def conversion(filters: Filters) -> FigureResult:
     rate = share(converted, len(attended))
     return FigureResult(
         name="conversion",
-        title="Attendee → host conversion",
+        title=gettext_noop("Attendee → host conversion"),
         unit="%",
-        columns=["Period", "Attended", "Later hosted", "Conversion (%)"],
+        columns=[
+            gettext_noop("Period"),
+            gettext_noop("Attended"),
+            gettext_noop("Later hosted"),
+            gettext_noop("Conversion (%)"),
+        ],
         rows=[(f"{filters.start} to {filters.end}", len(attended), converted, rate)],
         headline=rate,
-        headline_label="% of attendees later hosted",
+        # xgettext:no-python-format
+        headline_label=gettext_noop("% of attendees later hosted"),
         series=(1, 2),
     )
 
@@ -489,7 +512,7 @@ def reach(filters: Filters) -> FigureResult:
         order.append(None)
     rows = [
         (
-            names[pk] if pk else "No team",
+            names[pk] if pk else gettext_noop("No team"),
             sizes[pk],
             reached.get(pk, 0),
             share(reached.get(pk, 0), sizes[pk]),
@@ -498,12 +521,18 @@ def reach(filters: Filters) -> FigureResult:
     ]
     return FigureResult(
         name="reach",
-        title="Reach by team",
+        title=gettext_noop("Reach by team"),
         unit="%",
-        columns=["Team", "People", "Attended at least one", "Share (%)"],
+        columns=[
+            gettext_noop("Team"),
+            gettext_noop("People"),
+            gettext_noop("Attended at least one"),
+            gettext_noop("Share (%)"),
+        ],
         rows=rows,
         headline=share(sum(r[2] for r in rows), sum(r[1] for r in rows)),
-        headline_label="% of people attended a session",
+        # xgettext:no-python-format
+        headline_label=gettext_noop("% of people attended a session"),
         series=(3,),
     )
 
@@ -550,12 +579,18 @@ def feedback(filters: Filters) -> FigureResult:
     count = sum(month["n"] for month in ratings.values())
     return FigureResult(
         name="feedback",
-        title="Feedback: average rating and response rate",
+        title=gettext_noop("Feedback: average rating and response rate"),
         unit="out of 5",
-        columns=["Month", "Average rating", "Responses", "Requests", "Response rate (%)"],
+        columns=[
+            gettext_noop("Month"),
+            gettext_noop("Average rating"),
+            gettext_noop("Responses"),
+            gettext_noop("Requests"),
+            gettext_noop("Response rate (%)"),
+        ],
         rows=rows,
         headline=(Decimal(total) / count).quantize(two, rounding=ROUND_HALF_UP) if count else None,
-        headline_label="average overall rating (1-5)",
+        headline_label=gettext_noop("average overall rating (1-5)"),
         chart="trend",
         series=(1,),
     )
@@ -593,18 +628,23 @@ def idea_to_session(filters: Filters) -> FigureResult:
 
     from_ideas, from_topics = days(ideas.order_by()), days(topics.order_by())
     rows = [
-        row("Ideas", from_ideas),
-        row("Topic requests", from_topics),
-        row("Both", from_ideas + from_topics),
+        row(gettext_noop("Ideas"), from_ideas),
+        row(gettext_noop("Topic requests"), from_topics),
+        row(gettext_noop("Both"), from_ideas + from_topics),
     ]
     return FigureResult(
         name="idea_to_session",
-        title="From idea or topic request to a held session",
+        title=gettext_noop("From idea or topic request to a held session"),
         unit="days",
-        columns=["Source", "Held sessions", "Median days", "Mean days"],
+        columns=[
+            gettext_noop("Source"),
+            gettext_noop("Held sessions"),
+            gettext_noop("Median days"),
+            gettext_noop("Mean days"),
+        ],
         rows=rows,
         headline=rows[2][2],
-        headline_label="days (median) from wish to session",
+        headline_label=gettext_noop("days (median) from wish to session"),
         series=(2,),
     )
 
@@ -647,12 +687,17 @@ def sharing_hours(filters: Filters) -> FigureResult:
     headline = _one(100 * total_k / (total_k + total_i)) if total_k + total_i > 0 else None
     return FigureResult(
         name="hours",
-        title="Knowledge sharing vs information sharing (hours)",
+        title=gettext_noop("Knowledge sharing vs information sharing (hours)"),
         unit="%",
-        columns=["Month", "Knowledge sharing (h)", "Information sharing (h)"],
+        columns=[
+            gettext_noop("Month"),
+            gettext_noop("Knowledge sharing (h)"),
+            gettext_noop("Information sharing (h)"),
+        ],
         rows=rows,
         headline=headline,
-        headline_label="% of the hours were knowledge sharing",
+        # xgettext:no-python-format
+        headline_label=gettext_noop("% of the hours were knowledge sharing"),
         series=(1, 2),
     )
 
@@ -699,12 +744,19 @@ def catch_up(filters: Filters) -> FigureResult:
         )
     return FigureResult(
         name="catch_up",
-        title="Recordings watched and catch-up of absentees",
+        title=gettext_noop("Recordings watched and catch-up of absentees"),
         unit="%",
-        columns=["Month", "Watched", "Absentees", "Absentees who watched", "Catch-up rate (%)"],
+        columns=[
+            gettext_noop("Month"),
+            gettext_noop("Watched"),
+            gettext_noop("Absentees"),
+            gettext_noop("Absentees who watched"),
+            gettext_noop("Catch-up rate (%)"),
+        ],
         rows=rows,
         headline=share(sum(r[3] for r in rows), sum(r[2] for r in rows)),
-        headline_label="% of absentees caught up",
+        # xgettext:no-python-format
+        headline_label=gettext_noop("% of absentees caught up"),
         series=(1, 3),
     )
 
@@ -712,15 +764,19 @@ def catch_up(filters: Filters) -> FigureResult:
 FIGURES: dict[str, Figure] = {
     figure.name: figure
     for figure in (
-        Figure("sessions", "Sessions per month", sessions_per_month),
-        Figure("lead_time", "Scheduled with enough lead time", lead_time),
-        Figure("hosts", "Hosts per quarter", hosts_per_quarter),
-        Figure("conversion", "Attendee → host conversion", conversion),
-        Figure("reach", "Reach by team", reach),
-        Figure("feedback", "Feedback: average rating and response rate", feedback),
-        Figure("idea_to_session", "From idea or topic request to a held session", idea_to_session),
-        Figure("hours", "Knowledge sharing vs information sharing", sharing_hours),
-        Figure("catch_up", "Recordings watched and catch-up of absentees", catch_up),
+        Figure("sessions", gettext_noop("Sessions per month"), sessions_per_month),
+        Figure("lead_time", gettext_noop("Scheduled with enough lead time"), lead_time),
+        Figure("hosts", gettext_noop("Hosts per quarter"), hosts_per_quarter),
+        Figure("conversion", gettext_noop("Attendee → host conversion"), conversion),
+        Figure("reach", gettext_noop("Reach by team"), reach),
+        Figure("feedback", gettext_noop("Feedback: average rating and response rate"), feedback),
+        Figure(
+            "idea_to_session",
+            gettext_noop("From idea or topic request to a held session"),
+            idea_to_session,
+        ),
+        Figure("hours", gettext_noop("Knowledge sharing vs information sharing"), sharing_hours),
+        Figure("catch_up", gettext_noop("Recordings watched and catch-up of absentees"), catch_up),
     )
 }
 

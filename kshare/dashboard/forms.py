@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core.inputs import InputError, form_add_input_error
 from kshare.dashboard.figures import Filters
@@ -14,17 +15,25 @@ class FilterForm(forms.Form):
     into a ``FilterInput`` whose rules (``kshare.dashboard.inputs``) it shows."""
 
     programme = forms.ModelChoiceField(
-        queryset=Programme.objects.order_by("name"), required=False, empty_label="All programmes"
+        queryset=Programme.objects.order_by("name"),
+        required=False,
+        label=_("Programme"),
+        empty_label=_("All programmes"),
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.order_by("name"), required=False, empty_label="All teams"
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        label=_("Team"),
+        empty_label=_("All teams"),
     )
-    period = forms.ChoiceField(choices=PERIODS, required=False, initial=DEFAULT_PERIOD)
+    period = forms.ChoiceField(
+        choices=PERIODS, required=False, initial=DEFAULT_PERIOD, label=_("Period")
+    )
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     checked: Filters | None = None

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from typing import cast
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kshare.core.inputs import InputErrors
 from kshare.dashboard.figures import Filters
@@ -21,11 +23,11 @@ from kshare.people.models import Team
 from kshare.programmes.models import Programme
 
 PERIODS = [
-    ("3m", "Last 3 months"),
-    ("6m", "Last 6 months"),
-    ("12m", "Last 12 months"),
-    ("year", "This year"),
-    ("custom", "Custom: from … to …"),
+    ("3m", gettext_lazy("Last 3 months")),
+    ("6m", gettext_lazy("Last 6 months")),
+    ("12m", gettext_lazy("Last 12 months")),
+    ("year", gettext_lazy("This year")),
+    ("custom", gettext_lazy("Custom: from … to …")),
 ]
 DEFAULT_PERIOD = "12m"
 MAX_DAYS = 5 * 366  # a longer custom period is refused (the charts list every month)
@@ -35,7 +37,7 @@ FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 def months_back(today: date, months: int) -> date:
     """First day of the month ``months - 1`` months before today's: 3 → the last 3 months."""
     first = today.replace(day=1)
-    for _ in range(months - 1):
+    for _month in range(months - 1):
         first = (first - timedelta(days=1)).replace(day=1)
     return first
 
@@ -64,19 +66,19 @@ def filter_input_check(data: FilterInput, *, errors: InputErrors | None = None) 
         return Filters(programme_id, team_id, months_back(today, int(data.period[:-1])), today)
     days = {"start": data.start, "end": data.end}
     if days["start"] is None:
-        errors.add("start", "Choose the first day of the period.")
+        errors.add("start", _("Choose the first day of the period."))
     if days["end"] is None:
-        errors.add("end", "Choose the last day of the period.")
+        errors.add("end", _("Choose the last day of the period."))
     for name, day in days.items():
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            errors.add(name, "Choose a date between 1970 and 2999.")
+            errors.add(name, _("Choose a date between 1970 and 2999."))
             days[name] = None
     start, end = days["start"], days["end"]
     if start and end:
         if end < start:
-            errors.add("end", "The period must end on or after its first day.")
+            errors.add("end", _("The period must end on or after its first day."))
         elif (end - start).days > MAX_DAYS:
-            errors.add("end", "Choose a period of at most five years.")
+            errors.add("end", _("Choose a period of at most five years."))
     errors.raise_any()
     # Neither is None here: a missing or refused day raised above.
     return Filters(programme_id, team_id, cast(date, start), cast(date, end))

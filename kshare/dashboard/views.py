@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -14,12 +15,13 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
 from kshare.core.csv_export import csv_writer
 from kshare.dashboard.charts import grouped_bar_chart
-from kshare.dashboard.figures import FIGURES, FigureResult
+from kshare.dashboard.figures import FIGURES, FigureResult, Filters
 from kshare.dashboard.forms import FilterForm
 from kshare.dashboard.selectors import dashboard_allowed, figures_cached
 from kshare.feedback.charts import trend_chart
@@ -42,7 +44,31 @@ DISPLAY_ORDER = (
 
 def _allowed(request: HttpRequest) -> None:
     if not dashboard_allowed(request.user):  # type: ignore[arg-type]
-        raise PermissionDenied("Only organisers and admins can see the dashboard.")
+        raise PermissionDenied(_("Only organisers and admins can see the dashboard."))
+
+
+# Row labels written by the figures (the rest of a first column is data: months, team names).
+_ROW_LABELS = {"No team", "Ideas", "Topic requests", "Both"}
+
+
+def result_translated(result: FigureResult, filters: Filters) -> FigureResult:
+    """The figure in the reader's language, for the page: the figures are computed and cached
+    in English (marked with ``gettext_noop``), so their words are translated only when shown."""
+    rows = []
+    for row in result.rows:
+        label = row[0]
+        if result.name == "conversion":
+            label = _("%(start)s to %(end)s") % {"start": filters.start, "end": filters.end}
+        elif isinstance(label, str) and label in _ROW_LABELS:
+            label = _(label)
+        rows.append((label, *row[1:]))
+    return dataclasses.replace(
+        result,
+        title=_(result.title),
+        columns=[_(column) for column in result.columns],
+        headline_label=_(result.headline_label),
+        rows=rows,
+    )
 
 
 def _query(request: HttpRequest) -> str:
@@ -133,7 +159,7 @@ def index(request: HttpRequest) -> HttpResponse:
             n for n in results if n not in DISPLAY_ORDER
         ]
         for name in shown:
-            result = results[name]
+            result = result_translated(results[name], filters)
             figures.append(
                 {
                     "result": result,
@@ -165,14 +191,17 @@ def index(request: HttpRequest) -> HttpResponse:
 def figure_csv(request: HttpRequest, name: str) -> HttpResponse:
     _allowed(request)
     if name not in FIGURES:
-        raise Http404("No such figure.")
+        raise Http404(_("No such figure."))
     form = FilterForm(request.GET or {"period": "12m"})
     if not form.is_valid():
         errors = "; ".join(f"{field}: {' '.join(e)}" for field, e in form.errors.items())
         return HttpResponse(
-            f"Invalid filters — {errors}\n", status=400, content_type="text/plain; charset=utf-8"
+            _("Invalid filters — %(errors)s") % {"errors": errors} + "\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     filters = form.filters()
+    # The CSV is data for other tools: its headers stay English, as every kshare CSV's do.
     result = figures_cached(filters, names=[name])[name]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
