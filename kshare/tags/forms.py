@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import ngettext
 
 from kshare.tags.services import TagError, tag_names_parse
 
@@ -20,5 +21,8 @@ class TagsField(forms.CharField):
         except TagError as exc:
             raise ValidationError(str(exc)) from exc
         if len(names) > self.max_tags:
-            raise ValidationError(f"Use at most {self.max_tags} tags.")
+            raise ValidationError(
+                ngettext("Use at most %(count)d tag.", "Use at most %(count)d tags.", self.max_tags)
+                % {"count": self.max_tags}
+            )
         return names

@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.tags.models import Tag
 
@@ -34,9 +36,14 @@ def tag_names_clean(names_given: Iterable[str]) -> list[str]:
         if not name:
             continue
         if len(name) > MAX_TAG_LENGTH:
-            raise TagError(f"The tag “{name[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
+            raise TagError(
+                _("The tag “%(name)s…” is longer than %(count)d characters.")
+                % {"name": name[:20], "count": MAX_TAG_LENGTH}
+            )
         if not tag_slug(name):
-            raise TagError(f"The tag “{name}” needs at least one letter or digit.")
+            raise TagError(
+                _("The tag “%(name)s” needs at least one letter or digit.") % {"name": name}
+            )
         if tag_slug(name) not in seen:
             seen.add(tag_slug(name))
             names.append(name)
@@ -48,7 +55,10 @@ def tag_names_check(names_given: Iterable[str], *, most: int) -> list[str]:
     every input that takes tags."""
     names = tag_names_clean(names_given)
     if len(names) > most:
-        raise TagError(f"Use at most {most} tags.")
+        raise TagError(
+            ngettext("Use at most %(count)d tag.", "Use at most %(count)d tags.", most)
+            % {"count": most}
+        )
     return names
 
 
