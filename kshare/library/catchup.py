@@ -39,6 +39,9 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from kshare.core.signals import rows_saved_announce
 from kshare.library.models import CatchUpSignal, CatchUpSubscription, Material, Transcript
@@ -64,11 +67,11 @@ BULK_BATCH = 2_000
 
 # The material labels a feed card shows, in this order ("transcript": a recording with one).
 MATERIAL_LABELS = {
-    "recording": "Recording",
-    "slides": "Slides",
-    "notes": "Notes",
-    "transcript": "Transcript",
-    "link": "Links",
+    "recording": gettext_lazy("Recording"),
+    "slides": gettext_lazy("Slides"),
+    "notes": gettext_lazy("Notes"),
+    "transcript": gettext_lazy("Transcript"),
+    "link": gettext_lazy("Links"),
 }
 
 
@@ -134,10 +137,16 @@ class CatchUpItem:
 
     @property
     def reasons(self) -> list[str]:
-        reasons = ["You were invited"] if self.invited else []
+        reasons = [_("You were invited")] if self.invited else []
         if self.interests:
-            noun = "interest" if len(self.interests) == 1 else "interests"
-            reasons.append(f"Matches your {noun}: {', '.join(self.interests)}")
+            reasons.append(
+                ngettext(
+                    "Matches your interest: %(names)s",
+                    "Matches your interests: %(names)s",
+                    len(self.interests),
+                )
+                % {"names": ", ".join(self.interests)}
+            )
         return reasons
 
 
@@ -354,7 +363,8 @@ def catchup_new_sessions(
 
 def _when(session: Session, tz: ZoneInfo) -> str:
     assert session.start is not None
-    return f"{session.start.astimezone(tz):%A %-d %B %Y, %H:%M} ({tz.key})"
+    # Django's date format (not strftime): day and month names in the active language.
+    return f"{date_format(session.start.astimezone(tz), 'l j F Y, H:i')} ({tz.key})"
 
 
 def _weekly_mail(*, person: Person, items: list[CatchUpItem], total: int) -> None:
@@ -366,7 +376,7 @@ def _weekly_mail(*, person: Person, items: list[CatchUpItem], total: int) -> Non
             "session": item.session,
             "when": _when(item.session, tz),
             "link": settings.SITE_URL + item.session.get_absolute_url() + "#materials",
-            "materials": ", ".join(label for _, label in item.materials),
+            "materials": ", ".join(str(label) for _kind, label in item.materials),
             "reasons": "; ".join(item.reasons),
         }
         for item in items
@@ -381,9 +391,13 @@ def _weekly_mail(*, person: Person, items: list[CatchUpItem], total: int) -> Non
         "settings_link": feed_link + "#weekly-email",
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
-    noun, verb = ("session", "has") if total == 1 else ("sessions", "have")
+    subject = ngettext(
+        "Catch up: %(count)s session you missed now has material",
+        "Catch up: %(count)s sessions you missed now have material",
+        total,
+    ) % {"count": total}
     message = EmailMultiAlternatives(
-        subject=f"Catch up: {total} {noun} you missed now {verb} material",
+        subject=subject,
         body=render_to_string("library/email/catchup.txt", context),
         to=[person.email],
     )

@@ -4,11 +4,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kshare.library import sniff
 from kshare.library.models import Material
 from kshare.library.services import NOTES_MAX_LENGTH, TITLE_MAX_LENGTH
 from kshare.library.uploads import size_error, type_error
+
+# A translated message with its numbers filled in when it is shown (in the reader's language).
+_interpolate = lazy(lambda text, params: str(text) % params, str)
 
 ACCEPT = {
     Material.Kind.RECORDING: "video/*,audio/*",
@@ -18,10 +24,14 @@ ACCEPT = {
 
 def _title_field() -> forms.CharField:
     return forms.CharField(
+        label=gettext_lazy("Title"),
         max_length=TITLE_MAX_LENGTH,
         error_messages={
-            "required": "Give the material a title.",
-            "max_length": f"Keep the title under {TITLE_MAX_LENGTH} characters.",
+            "required": gettext_lazy("Give the material a title."),
+            "max_length": _interpolate(
+                gettext_lazy("Keep the title under %(limit)s characters."),
+                {"limit": TITLE_MAX_LENGTH},
+            ),
         },
     )
 
@@ -33,7 +43,9 @@ def _url_field(*, required: bool, label: str) -> forms.URLField:
         max_length=1000,
         assume_scheme="https",
         validators=[URLValidator(schemes=["http", "https"])],
-        error_messages={"invalid": "Enter a web address starting with http:// or https://."},
+        error_messages={
+            "invalid": gettext_lazy("Enter a web address starting with http:// or https://.")
+        },
     )
 
 
@@ -51,7 +63,7 @@ class MaterialTitleMixin:
     def clean_title(self) -> str:
         title = " ".join(self.cleaned_data["title"].split())  # type: ignore[attr-defined]
         if not title:
-            raise ValidationError("Give the material a title.")
+            raise ValidationError(_("Give the material a title."))
         return title
 
 
@@ -63,8 +75,8 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
     """
 
     title = _title_field()
-    url = _url_field(required=False, label="Or a link to the recording")
-    file = CheckedFileField(label="File")
+    url = _url_field(required=False, label=gettext_lazy("Or a link to the recording"))
+    file = CheckedFileField(label=gettext_lazy("File"))
 
     def __init__(
         self, *args, kind: str, max_size: int, upload_error: str | None = None, **kwargs
@@ -79,18 +91,16 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
         )
         limit = filesizeformat(max_size)
         if kind == Material.Kind.RECORDING:
-            self.fields[
-                "file"
-            ].help_text = (
-                f"A video or audio file (MP4, MOV, WebM, MKV, Ogg, MP3, WAV, M4A), up to {limit}."
-            )
-            self.fields["url"].help_text = "Instead of a file: where the recording is hosted."
+            self.fields["file"].help_text = _(
+                "A video or audio file (MP4, MOV, WebM, MKV, Ogg, MP3, WAV, M4A), up to %(limit)s."
+            ) % {"limit": limit}
+            self.fields["url"].help_text = _("Instead of a file: where the recording is hosted.")
             self.fields["file"].required = False
         else:
             del self.fields["url"]
-            self.fields[
-                "file"
-            ].help_text = f"PDF, PowerPoint, OpenDocument or Keynote, up to {limit}."
+            self.fields["file"].help_text = _(
+                "PDF, PowerPoint, OpenDocument or Keynote, up to %(limit)s."
+            ) % {"limit": limit}
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -99,7 +109,7 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
         if not upload:
             # Checked here, not by ``required``: the handler's verdict comes first.
             if self.kind == Material.Kind.SLIDES:
-                raise ValidationError("Choose the slides file.")
+                raise ValidationError(_("Choose the slides file."))
             return None
         if upload.size > self.max_size:
             raise ValidationError(size_error(limit=self.max_size))
@@ -116,7 +126,7 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
             has_file, has_url = bool(cleaned.get("file")), bool(cleaned.get("url"))
             if has_file == has_url:
                 raise ValidationError(
-                    "Upload a recording file or give a link to it (one of the two)."
+                    _("Upload a recording file or give a link to it (one of the two).")
                 )
         return cleaned
 
@@ -124,19 +134,23 @@ class FileMaterialForm(MaterialTitleMixin, forms.Form):
 class NotesForm(MaterialTitleMixin, forms.Form):
     title = _title_field()
     notes = forms.CharField(
+        label=gettext_lazy("Notes"),
         max_length=NOTES_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 14}),
-        help_text="Markdown.",
+        help_text=gettext_lazy("Markdown."),
         error_messages={
-            "required": "Write the notes.",
-            "max_length": f"Keep the notes under {NOTES_MAX_LENGTH:,} characters.",
+            "required": gettext_lazy("Write the notes."),
+            "max_length": _interpolate(
+                gettext_lazy("Keep the notes under %(limit)s characters."),
+                {"limit": f"{NOTES_MAX_LENGTH:,}"},
+            ),
         },
     )
 
 
 class LinkForm(MaterialTitleMixin, forms.Form):
     title = _title_field()
-    url = _url_field(required=True, label="Address")
+    url = _url_field(required=True, label=gettext_lazy("Address"))
 
 
 class TitleForm(MaterialTitleMixin, forms.Form):

@@ -7,39 +7,49 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kshare.library import transcripts
 
 PASTE_MAX_CHARS = 200_000
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$")
+# A translated text with its numbers filled in when it is shown (in the reader's language).
+_interpolate = lazy(lambda text, params: str(text) % params, str)
 
 
 class TranscriptForm(forms.Form):
     file = forms.FileField(
-        label="WebVTT or SRT file",
+        label=gettext_lazy("WebVTT or SRT file"),
         required=False,
-        help_text=(
-            f"A .vtt or .srt file, UTF-8, up to {transcripts.MAX_BYTES // 1024 // 1024} MB. "
-            "Its cues are shown beside the recording and can be clicked to jump there."
+        help_text=_interpolate(
+            gettext_lazy(
+                "A .vtt or .srt file, UTF-8, up to %(limit)s MB. "
+                "Its cues are shown beside the recording and can be clicked to jump there."
+            ),
+            {"limit": transcripts.MAX_BYTES // 1024 // 1024},
         ),
         widget=forms.FileInput(attrs={"accept": ".vtt,.srt,text/vtt"}),
     )
     text = forms.CharField(
-        label="Or paste the text",
+        label=gettext_lazy("Or paste the text"),
         required=False,
         strip=False,
-        help_text=(
+        help_text=gettext_lazy(
             "Plain text without times: each paragraph (separated by a blank line) becomes one "
             "line of the transcript. Pasted WebVTT or SRT keeps its times."
         ),
         widget=forms.Textarea(attrs={"rows": 8, "maxlength": str(PASTE_MAX_CHARS)}),
     )
     language = forms.CharField(
-        label="Language",
+        label=gettext_lazy("Language"),
         required=False,
         max_length=20,
-        help_text="A language tag such as en, de or pt-BR.",
-        error_messages={"max_length": "Use a short language tag such as en, de or pt-BR."},
+        help_text=gettext_lazy("A language tag such as en, de or pt-BR."),
+        error_messages={
+            "max_length": gettext_lazy("Use a short language tag such as en, de or pt-BR.")
+        },
     )
 
     def __init__(self, *args, too_large: str | None = None, **kwargs) -> None:
@@ -51,15 +61,18 @@ class TranscriptForm(forms.Form):
         text = self.cleaned_data["text"]
         if len(text) > PASTE_MAX_CHARS:
             raise ValidationError(
-                f"Keep the pasted text to {PASTE_MAX_CHARS:,} characters or fewer (you pasted "
-                f"{len(text):,}); upload a file for longer transcripts."
+                _(
+                    "Keep the pasted text to %(limit)s characters or fewer (you pasted "
+                    "%(count)s); upload a file for longer transcripts."
+                )
+                % {"limit": f"{PASTE_MAX_CHARS:,}", "count": f"{len(text):,}"}
             )
         return text
 
     def clean_language(self) -> str:
         language = self.cleaned_data["language"].strip()
         if language and not LANGUAGE_PATTERN.match(language):
-            raise ValidationError("Use a language tag such as en, de or pt-BR.")
+            raise ValidationError(_("Use a language tag such as en, de or pt-BR."))
         return language
 
     def clean(self) -> dict[str, Any]:
@@ -74,14 +87,17 @@ class TranscriptForm(forms.Form):
             return cleaned
         if upload and text.strip():
             raise ValidationError(
-                "Upload a file or paste text, not both: which one should be the transcript?"
+                _("Upload a file or paste text, not both: which one should be the transcript?")
             )
         if upload:
             if upload.size > transcripts.MAX_BYTES:
                 self.add_error(
                     "file",
-                    f"The file is {upload.size / 1024 / 1024:.1f} MB; transcripts can be at most "
-                    f"{transcripts.MAX_BYTES // 1024 // 1024} MB.",
+                    _("The file is %(size)s MB; transcripts can be at most %(limit)s MB.")
+                    % {
+                        "size": f"{upload.size / 1024 / 1024:.1f}",
+                        "limit": transcripts.MAX_BYTES // 1024 // 1024,
+                    },
                 )
                 return cleaned
             data = b"".join(upload.chunks())
@@ -95,5 +111,5 @@ class TranscriptForm(forms.Form):
             except transcripts.TranscriptError as problem:
                 self.add_error("text", str(problem))
         else:
-            raise ValidationError("Choose a WebVTT or SRT file, or paste the transcript's text.")
+            raise ValidationError(_("Choose a WebVTT or SRT file, or paste the transcript's text."))
         return cleaned

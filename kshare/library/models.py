@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def material_upload_to(instance: Material, filename: str) -> str:
@@ -16,10 +17,10 @@ class Material(models.Model):
     """Something attached to a session: a recording (file or link), slides, notes, a link."""
 
     class Kind(models.TextChoices):
-        RECORDING = "recording", "Recording"
-        SLIDES = "slides", "Slides"
-        NOTES = "notes", "Notes"
-        LINK = "link", "Link"
+        RECORDING = "recording", _("Recording")
+        SLIDES = "slides", _("Slides")
+        NOTES = "notes", _("Notes")
+        LINK = "link", _("Link")
 
     session = models.ForeignKey("talks.Session", on_delete=models.CASCADE, related_name="materials")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -54,7 +55,7 @@ class Transcript(models.Model):
     class Source(models.TextChoices):
         VTT = "vtt", "WebVTT"
         SRT = "srt", "SubRip (SRT)"
-        TEXT = "text", "Pasted text"
+        TEXT = "text", _("Pasted text")
 
     material = models.OneToOneField(Material, on_delete=models.CASCADE, related_name="transcript")
     source = models.CharField(max_length=10, choices=Source.choices)
@@ -92,8 +93,8 @@ class CatchUpSignal(models.Model):
     """
 
     class Kind(models.TextChoices):
-        WATCHED = "watched", "Watched"
-        NOT_INTERESTED = "not_interested", "Not interested"
+        WATCHED = "watched", _("Watched")
+        NOT_INTERESTED = "not_interested", _("Not interested")
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="catchup_signals"

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from kshare.core.signals import rows_saved_announce
 from kshare.library.models import Cue, Material, Transcript
@@ -25,24 +26,29 @@ BULK_BATCH = 2_000
 
 def _clean_title(title: str) -> str:
     if "\x00" in title:
-        raise ValidationError("The title contains a NUL character; remove it.")
+        raise ValidationError(_("The title contains a NUL character; remove it."))
     title = title.strip()
     if not title:
-        raise ValidationError("The title is empty.")
+        raise ValidationError(_("The title is empty."))
     if len(title) > TITLE_MAX_LENGTH:
-        raise ValidationError(f"The title is longer than {TITLE_MAX_LENGTH} characters.")
+        raise ValidationError(
+            _("The title is longer than %(limit)s characters.") % {"limit": TITLE_MAX_LENGTH}
+        )
     return title
 
 
 def _clean_url(url: str) -> str:
     if not url.startswith(("https://", "http://")):
-        raise ValidationError("Enter an http:// or https:// address.")
+        raise ValidationError(_("Enter an http:// or https:// address."))
     return url
 
 
 def _clean_notes(notes: str) -> str:
     if len(notes) > NOTES_MAX_LENGTH:
-        raise ValidationError(f"The notes are longer than {NOTES_MAX_LENGTH:,} characters.")
+        raise ValidationError(
+            _("The notes are longer than %(limit)s characters.")
+            % {"limit": f"{NOTES_MAX_LENGTH:,}"}
+        )
     return notes.replace("\x00", "")
 
 

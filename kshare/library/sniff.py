@@ -35,33 +35,49 @@ class Sniffed:
         return self.family in (VIDEO, AUDIO)
 
 
-MP4 = Sniffed("video/mp4", VIDEO, "an MP4 video", "mp4")
-MOV = Sniffed("video/quicktime", VIDEO, "a QuickTime video", "mov")
-M4A = Sniffed("audio/mp4", AUDIO, "an M4A audio file", "m4a")
-GPP = Sniffed("video/3gpp", VIDEO, "a 3GP video", "3gp")
-WEBM = Sniffed("video/webm", VIDEO, "a WebM video", "webm")
-MKV = Sniffed("video/x-matroska", VIDEO, "a Matroska video", "mkv")
-OGG_VIDEO = Sniffed("video/ogg", VIDEO, "an Ogg video", "ogv")
-OGG_AUDIO = Sniffed("audio/ogg", AUDIO, "an Ogg audio file", "ogg")
-MP3 = Sniffed("audio/mpeg", AUDIO, "an MP3 audio file", "mp3")
-WAV = Sniffed("audio/wav", AUDIO, "a WAV audio file", "wav")
-FLAC = Sniffed("audio/flac", AUDIO, "a FLAC audio file", "flac")
-PDF = Sniffed("application/pdf", DOCUMENT, "a PDF document", "pdf")
+def gettext_noop(text: str) -> str:
+    """Marks a label for the translation catalogue (this module has no Django in it); the
+    label is translated where it is shown (``uploads``)."""
+    return text
+
+
+MP4 = Sniffed("video/mp4", VIDEO, gettext_noop("an MP4 video"), "mp4")
+MOV = Sniffed("video/quicktime", VIDEO, gettext_noop("a QuickTime video"), "mov")
+M4A = Sniffed("audio/mp4", AUDIO, gettext_noop("an M4A audio file"), "m4a")
+GPP = Sniffed("video/3gpp", VIDEO, gettext_noop("a 3GP video"), "3gp")
+WEBM = Sniffed("video/webm", VIDEO, gettext_noop("a WebM video"), "webm")
+MKV = Sniffed("video/x-matroska", VIDEO, gettext_noop("a Matroska video"), "mkv")
+OGG_VIDEO = Sniffed("video/ogg", VIDEO, gettext_noop("an Ogg video"), "ogv")
+OGG_AUDIO = Sniffed("audio/ogg", AUDIO, gettext_noop("an Ogg audio file"), "ogg")
+MP3 = Sniffed("audio/mpeg", AUDIO, gettext_noop("an MP3 audio file"), "mp3")
+WAV = Sniffed("audio/wav", AUDIO, gettext_noop("a WAV audio file"), "wav")
+FLAC = Sniffed("audio/flac", AUDIO, gettext_noop("a FLAC audio file"), "flac")
+PDF = Sniffed("application/pdf", DOCUMENT, gettext_noop("a PDF document"), "pdf")
 PPTX = Sniffed(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     DOCUMENT,
-    "a PowerPoint presentation",
+    gettext_noop("a PowerPoint presentation"),
     "pptx",
 )
-ODP = Sniffed(ODP_MIMETYPE.decode(), DOCUMENT, "an OpenDocument presentation", "odp")
-KEY = Sniffed("application/x-iwork-keynote-sffkey", DOCUMENT, "a Keynote presentation", "key")
+ODP = Sniffed(ODP_MIMETYPE.decode(), DOCUMENT, gettext_noop("an OpenDocument presentation"), "odp")
+KEY = Sniffed(
+    "application/x-iwork-keynote-sffkey", DOCUMENT, gettext_noop("a Keynote presentation"), "key"
+)
 # A zip archive whose entries have not been looked at yet (only ``sniff_head`` returns it).
-ZIP_ARCHIVE = Sniffed("application/zip", ZIP, "a zip archive", "zip")
-ELF = Sniffed("application/x-executable", EXECUTABLE, "a program (ELF executable)", "bin")
-PE = Sniffed("application/x-msdownload", EXECUTABLE, "a program (Windows executable)", "exe")
-MACHO = Sniffed("application/x-mach-binary", EXECUTABLE, "a program (Mach-O executable)", "bin")
-SCRIPT = Sniffed("text/x-script", EXECUTABLE, "a script (starts with #!)", "sh")
-UNKNOWN = Sniffed("application/octet-stream", "unknown", "a file of an unrecognised type", "bin")
+ZIP_ARCHIVE = Sniffed("application/zip", ZIP, gettext_noop("a zip archive"), "zip")
+ELF = Sniffed(
+    "application/x-executable", EXECUTABLE, gettext_noop("a program (ELF executable)"), "bin"
+)
+PE = Sniffed(
+    "application/x-msdownload", EXECUTABLE, gettext_noop("a program (Windows executable)"), "exe"
+)
+MACHO = Sniffed(
+    "application/x-mach-binary", EXECUTABLE, gettext_noop("a program (Mach-O executable)"), "bin"
+)
+SCRIPT = Sniffed("text/x-script", EXECUTABLE, gettext_noop("a script (starts with #!)"), "sh")
+UNKNOWN = Sniffed(
+    "application/octet-stream", "unknown", gettext_noop("a file of an unrecognised type"), "bin"
+)
 
 MEDIA_TYPES = (MP4, MOV, M4A, GPP, WEBM, MKV, OGG_VIDEO, OGG_AUDIO, MP3, WAV, FLAC)
 SLIDE_TYPES = (PDF, PPTX, ODP, KEY)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from kshare.library import sniff
 
@@ -31,17 +32,19 @@ def type_error(*, kind: str, found: sniff.Sniffed) -> str | None:
     if kind == "recording":
         if found.is_media:
             return None
-        return f"This file is not a video or audio file: it looks like {found.label}."
+        return _("This file is not a video or audio file: it looks like %(type)s.") % {
+            "type": _(found.label)
+        }
     if found in sniff.SLIDE_TYPES:
         return None
-    return (
+    return _(
         "This file is not a slide deck (PDF, PowerPoint, OpenDocument or Keynote): "
-        f"it looks like {found.label}."
-    )
+        "it looks like %(type)s."
+    ) % {"type": _(found.label)}
 
 
 def size_error(*, limit: int) -> str:
-    return f"This file is too large: the limit is {filesizeformat(limit)}."
+    return _("This file is too large: the limit is %(limit)s.") % {"limit": filesizeformat(limit)}
 
 
 def head_is_wrong(*, kind: str, found: sniff.Sniffed) -> bool:
@@ -116,7 +119,7 @@ class MaterialUploadHandler(FileUploadHandler):
         if self.upload is None:
             return None
         if self.received == 0:
-            self._discard("The file is empty.")
+            self._discard(_("The file is empty."))
             return None
         self.upload.seek(0)
         found = sniff.sniff_file(self.upload)

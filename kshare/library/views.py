@@ -10,6 +10,8 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.utils.csp import CSP
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -27,11 +29,19 @@ from kshare.sessions.models import Session
 
 # The multipart framing and text fields around an uploaded file.
 UPLOAD_FORM_ALLOWANCE = 1024 * 1024
-KIND_LABELS = {
-    Material.Kind.RECORDING: "a recording",
-    Material.Kind.SLIDES: "slides",
-    Material.Kind.NOTES: "notes",
-    Material.Kind.LINK: "a link",
+# The "Add …" button of each kind (the session page, the form's heading).
+ADD_LABELS = {
+    Material.Kind.RECORDING: gettext_lazy("Add a recording"),
+    Material.Kind.SLIDES: gettext_lazy("Add slides"),
+    Material.Kind.NOTES: gettext_lazy("Add notes"),
+    Material.Kind.LINK: gettext_lazy("Add a link"),
+}
+# The add form's page title.
+ADD_TITLES = {
+    Material.Kind.RECORDING: gettext_lazy("Add a recording to %(session)s"),
+    Material.Kind.SLIDES: gettext_lazy("Add slides to %(session)s"),
+    Material.Kind.NOTES: gettext_lazy("Add notes to %(session)s"),
+    Material.Kind.LINK: gettext_lazy("Add a link to %(session)s"),
 }
 
 
@@ -52,7 +62,7 @@ def materials_context(request: HttpRequest, session: Session, *, can_edit: bool)
         "material_notes": by_kind[Material.Kind.NOTES],
         "material_links": by_kind[Material.Kind.LINK],
         "can_edit_materials": can_edit,
-        "material_kinds": list(KIND_LABELS.items()),
+        "material_kinds": list(ADD_LABELS.items()),
     }
 
 
@@ -62,7 +72,7 @@ def _editable_session(request: HttpRequest, pk: int) -> Session:
         raise Http404  # invisible and missing look the same
     if not session_selectors.session_can_edit(person=request.user, session=session):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins can add materials."
+            _("Only the session's hosts, its programme's organisers and admins can add materials.")
         )
     return session
 
@@ -73,7 +83,10 @@ def _editable_material(request: HttpRequest, pk: int) -> Material:
         raise Http404
     if not selectors.material_can_edit(person=request.user, material=material):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins can change materials."
+            _(
+                "Only the session's hosts, its programme's organisers and admins can change "
+                "materials."
+            )
         )
     return material
 
@@ -129,7 +142,7 @@ def _material_add(
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Material added.")
+            messages.success(request, _("Material added."))
             if request.headers.get("X-Upload") == "progress":
                 # upload.js: a redirect would be followed inside the XMLHttpRequest (eating the
                 # message); it navigates to this address itself.
@@ -143,7 +156,8 @@ def _material_add(
             "form": form,
             "session": session,
             "kind": kind,
-            "kind_label": KIND_LABELS[kind],
+            "add_label": ADD_LABELS[kind],
+            "add_title": ADD_TITLES[kind] % {"session": session.title},
             "is_upload": kind in services.FILE_KINDS,
             "nav": "sessions",
         },
@@ -210,7 +224,7 @@ def material_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Material saved.")
+            messages.success(request, _("Material saved."))
             return redirect(_back(material.session))
     return render(
         request,
@@ -226,7 +240,7 @@ def material_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         session = material.session
         services.material_delete(material=material)
-        messages.success(request, f"“{material.title}” deleted.")
+        messages.success(request, _("“%(title)s” deleted.") % {"title": material.title})
         return redirect(_back(session))
     return render(
         request,

@@ -7,15 +7,26 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kshare.library import catchup as services
 from kshare.library.models import CatchUpSignal
 from kshare.library.templatetags.catchup import catchup_state
 
+# What the page says after a mark (True) and after its undo (False).
 DONE = {
-    CatchUpSignal.Kind.WATCHED: "marked as watched",
-    CatchUpSignal.Kind.NOT_INTERESTED: "marked as not interesting to you",
+    (CatchUpSignal.Kind.WATCHED, True): gettext_lazy("“%(title)s” is marked as watched."),
+    (CatchUpSignal.Kind.WATCHED, False): gettext_lazy(
+        "“%(title)s” is no longer marked as watched."
+    ),
+    (CatchUpSignal.Kind.NOT_INTERESTED, True): gettext_lazy(
+        "“%(title)s” is marked as not interesting to you."
+    ),
+    (CatchUpSignal.Kind.NOT_INTERESTED, False): gettext_lazy(
+        "“%(title)s” is no longer marked as not interesting to you."
+    ),
 }
 
 
@@ -54,7 +65,9 @@ def catchup(request: HttpRequest) -> HttpResponse:
 def _signal(request: HttpRequest, pk: int, *, on: bool) -> HttpResponse:
     kind = request.POST.get("kind", "")
     if kind not in CatchUpSignal.Kind.values:
-        return _error(request, 400, "Bad request", "Send kind=watched or kind=not_interested.")
+        return _error(
+            request, 400, _("Bad request"), _("Send kind=watched or kind=not_interested.")
+        )
     if on:
         signal = services.catchup_mark(person=request.user, session=pk, kind=kind)
         session = signal.session
@@ -63,8 +76,7 @@ def _signal(request: HttpRequest, pk: int, *, on: bool) -> HttpResponse:
         from kshare.sessions.models import Session
 
         session = Session.objects.get(pk=pk)  # visible: catchup_unmark checked it
-    done = DONE[CatchUpSignal.Kind(kind)]
-    text = f"“{session.title}” is {done}." if on else f"“{session.title}” is no longer {done}."
+    text = DONE[CatchUpSignal.Kind(kind), on] % {"title": session.title}
     source = request.POST.get("from", "feed")
     if request.headers.get("HX-Request"):
         if source == "session":
@@ -114,12 +126,14 @@ def catchup_email(request: HttpRequest) -> HttpResponse:
     """Switch the weekly catch-up e-mail on (``weekly_email=on``) or off (``off``)."""
     wanted = request.POST.get("weekly_email")
     if wanted not in ("on", "off"):
-        return _error(request, 400, "Bad request", "Send weekly_email=on or weekly_email=off.")
+        return _error(
+            request, 400, _("Bad request"), _("Send weekly_email=on or weekly_email=off.")
+        )
     services.catchup_subscription_set(person=request.user, weekly_email=wanted == "on")
     messages.success(
         request,
-        "You will get a catch-up e-mail on Mondays when there is something new."
+        _("You will get a catch-up e-mail on Mondays when there is something new.")
         if wanted == "on"
-        else "No more weekly catch-up e-mails.",
+        else _("No more weekly catch-up e-mails."),
     )
     return redirect(reverse("library:catchup") + "#weekly-email")

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import MemoryFileUploadHandler, SkipFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,8 +40,10 @@ def _editable_recording(request: HttpRequest, pk: int) -> Material:
     material = _recording(request, pk)
     if not session_can_edit(person=request.user, session=material.session):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins can change its "
-            "transcripts."
+            _(
+                "Only the session's hosts, its programme's organisers and admins can change its "
+                "transcripts."
+            )
         )
     return material
 
@@ -73,10 +77,15 @@ class TranscriptUploadHandler(MemoryFileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
         if self.received > transcripts.MAX_BYTES:
-            self.too_large = (
-                f"{self.file_name or 'The file'} is too large: transcripts can be at most "
-                f"{transcripts.MAX_BYTES // 1024 // 1024} MB."
-            )
+            limit = transcripts.MAX_BYTES // 1024 // 1024
+            if self.file_name:
+                self.too_large = _(
+                    "%(name)s is too large: transcripts can be at most %(limit)s MB."
+                ) % {"name": self.file_name, "limit": limit}
+            else:
+                self.too_large = _(
+                    "The file is too large: transcripts can be at most %(limit)s MB."
+                ) % {"limit": limit}
             raise SkipFile
         return super().receive_data_chunk(raw_data, start)
 
@@ -110,11 +119,17 @@ def _transcript_edit(
                 language=form.cleaned_data["language"],
             )
             count = saved.cues.count()
-            messages.success(
-                request,
-                f"Transcript {'replaced' if replaced else 'added'}: "
-                f"{count} line{'s' if count != 1 else ''}.",
-            )
+            if replaced:
+                text = ngettext(
+                    "Transcript replaced: %(count)s line.",
+                    "Transcript replaced: %(count)s lines.",
+                    count,
+                )
+            else:
+                text = ngettext(
+                    "Transcript added: %(count)s line.", "Transcript added: %(count)s lines.", count
+                )
+            messages.success(request, text % {"count": count})
             return redirect(_back_to(material, saved))
     else:
         form = TranscriptForm(initial={"language": transcript.language if transcript else ""})
@@ -137,9 +152,9 @@ def _transcript_edit(
 def transcript_delete(request: HttpRequest, pk: int) -> HttpResponse:
     material = _editable_recording(request, pk)
     if services.transcript_delete(material=material):
-        messages.success(request, "Transcript removed.")
+        messages.success(request, _("Transcript removed."))
     else:
-        messages.info(request, "There was no transcript to remove.")
+        messages.info(request, _("There was no transcript to remove."))
     return redirect(_back_to(material))
 
 
