@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from kshare.core.inputs import InputErrors
 
 
@@ -21,6 +23,6 @@ def idea_input_check(data: IdeaInput, *, skip: Collection[str] = ()) -> IdeaInpu
     errors = InputErrors()
     title = " ".join(data.title.split())
     if "title" not in skip and not title:
-        errors.add("title", "Give the idea a title.")
+        errors.add("title", _("Give the idea a title."))
     errors.raise_any()
     return IdeaInput(title=title, description=data.description.strip())

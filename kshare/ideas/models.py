@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 10_000
@@ -32,11 +33,11 @@ class ProductArea(models.Model):
 
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    EXPLORING = "exploring", "Exploring"
-    PLANNED = "planned", "Planned"
-    DONE = "done", "Done"
-    PARKED = "parked", "Parked"
+    NEW = "new", pgettext_lazy("idea status", "New")
+    EXPLORING = "exploring", pgettext_lazy("idea status", "Exploring")
+    PLANNED = "planned", pgettext_lazy("idea status", "Planned")
+    DONE = "done", pgettext_lazy("idea status", "Done")
+    PARKED = "parked", pgettext_lazy("idea status", "Parked")
 
 
 # new → exploring → planned → done | parked; a parked idea can be picked up again, and a

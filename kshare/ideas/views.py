@@ -9,20 +9,31 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kshare.ideas import selectors, services
 from kshare.ideas.forms import AreaForm, CommentForm, IdeaForm, NewIdeaForm, PromoteForm, StatusForm
 from kshare.ideas.models import Idea, ProductArea
-from kshare.sessions.models import Session
+from kshare.sessions.models import Format, Session
 from kshare.sessions.selectors import sessions_visible_to
 
 PAGE_SIZE = 20
-IDEA_GONE = (
+IDEA_GONE = gettext_lazy(
     "This idea does not exist — it may have been deleted — or it is not shared with you. "
     "Nothing was saved."
 )
-TABS = [("top", "Top voted"), ("new", "Newest")]
+TABS = [("top", gettext_lazy("Top voted")), ("new", gettext_lazy("Newest"))]
+PROPOSED_AS = {
+    Format.WORKSHOP: gettext_lazy(
+        "“%(title)s” is proposed as a workshop, linked to the idea. Schedule it when you have a "
+        "slot."
+    ),
+    Format.TALK: gettext_lazy(
+        "“%(title)s” is proposed as a talk, linked to the idea. Schedule it when you have a slot."
+    ),
+}
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -49,7 +60,7 @@ def _gone(request: HttpRequest, pk: int, *, part: str = "idea-gone") -> HttpResp
     return render(
         request,
         "web/error.html",
-        {"status": 404, "title": "Idea not found", "text": IDEA_GONE},
+        {"status": 404, "title": _("Idea not found"), "text": IDEA_GONE},
         status=404,
     )
 
@@ -128,24 +139,24 @@ def board(request: HttpRequest) -> HttpResponse:
     if request.GET.get("session"):
         session = _visible_session(request, request.GET["session"])
     if session is not None:
-        heading = f"Ideas from “{session.title}”"
+        heading = _("Ideas from “%(title)s”") % {"title": session.title}
     elif area is not None:
-        heading = f"Ideas for {area.name}"
+        heading = _("Ideas for %(area)s") % {"area": area.name}
     else:
-        heading = "Ideas"
+        heading = _("Ideas")
     return _board(request, heading=heading, area=area, session=session)
 
 
 def area_detail(request: HttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ProductArea, slug=slug)
-    return _board(request, heading=f"Ideas for {area.name}", area=area)
+    return _board(request, heading=_("Ideas for %(area)s") % {"area": area.name}, area=area)
 
 
 def area_list(request: HttpRequest) -> HttpResponse:
     form = AreaForm(request.POST or None)
     if request.method == "POST":
         if not request.user.is_organiser:
-            raise PermissionDenied("Only organisers and admins can add product areas.")
+            raise PermissionDenied(_("Only organisers and admins can add product areas."))
         if form.is_valid():
             try:
                 area = services.area_create(
@@ -156,7 +167,10 @@ def area_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error("name", exc)
             else:
-                messages.success(request, f"The product area “{area.name}” is ready for ideas.")
+                messages.success(
+                    request,
+                    _("The product area “%(name)s” is ready for ideas.") % {"name": area.name},
+                )
                 return redirect("ideas:areas")
     return render(
         request,
@@ -196,7 +210,7 @@ def idea_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            text = "Thanks! Your idea is on the board."
+            text = _("Thanks! Your idea is on the board.")
             if in_section:
                 return render(
                     request,
@@ -247,7 +261,7 @@ def idea_vote(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "web/error.html",
-            {"status": 400, "title": "Bad request", "text": "Send vote=on or vote=off."},
+            {"status": 400, "title": _("Bad request"), "text": _("Send vote=on or vote=off.")},
             status=400,
         )
     voted = services.idea_vote_set(idea=idea, person=request.user, on=wanted == "on")
@@ -268,7 +282,7 @@ def idea_vote(request: HttpRequest, pk: int) -> HttpResponse:
                 "idea_alone": layout == "alone",
             },
         )
-    messages.success(request, "Your vote is counted." if voted else "Your vote is withdrawn.")
+    messages.success(request, _("Your vote is counted.") if voted else _("Your vote is withdrawn."))
     return redirect(_next_url(request, idea.get_absolute_url()))
 
 
@@ -289,7 +303,7 @@ def idea_comment(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             saved = True
     if saved and not _htmx(request):
-        messages.success(request, "Your comment is added.")
+        messages.success(request, _("Your comment is added."))
         return redirect(idea.get_absolute_url() + "#comments")
     if saved:
         idea = selectors.idea_detail(person=request.user, pk=pk) or idea
@@ -307,7 +321,7 @@ def idea_status(request: HttpRequest, pk: int) -> HttpResponse:
         return _gone(request, pk)
     if not selectors.idea_can_set_status(person=request.user, idea=idea):
         raise PermissionDenied(
-            "Only the idea's author, the organisers and admins can change its status."
+            _("Only the idea's author, the organisers and admins can change its status.")
         )
     form = StatusForm(request.POST, idea=idea)
     if form.is_valid():
@@ -316,7 +330,9 @@ def idea_status(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"The idea is now “{idea.get_status_display()}”.")
+            messages.success(
+                request, _("The idea is now “%(status)s”.") % {"status": idea.get_status_display()}
+            )
     else:
         messages.error(request, " ".join(form.errors["status"]))
     return redirect(idea)
@@ -328,7 +344,10 @@ def idea_promote(request: HttpRequest, pk: int) -> HttpResponse:
         return _gone(request, pk)
     if not selectors.idea_can_manage(person=request.user, idea=idea):
         raise PermissionDenied(
-            "Only organisers of the session's programme and admins can turn an idea into a session."
+            _(
+                "Only organisers of the session's programme and admins can turn an idea into a "
+                "session."
+            )
         )
     form = PromoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -339,10 +358,6 @@ def idea_promote(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(idea)
-        messages.success(
-            request,
-            f"“{session.title}” is proposed as a {session.get_format_display().lower()}, "
-            "linked to the idea. Schedule it when you have a slot.",
-        )
+        messages.success(request, PROPOSED_AS[Format(session.format)] % {"title": session.title})
         return redirect(session)
     return render(request, "ideas/promote.html", {"idea": idea, "form": form, "nav": "ideas"})
