@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core.inputs import InputError, form_add_input_error, form_failed
 from kshare.tags.forms import TagsField
@@ -17,22 +18,24 @@ class TopicRequestForm(forms.Form):
 
     # NUL characters are refused by Django's form fields already (PostgreSQL would reject them).
     title = forms.CharField(
-        label="Which topic would you like a session on?",
+        label=_("Which topic would you like a session on?"),
         max_length=TITLE_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "e.g. dbt for analysts"}),
-        error_messages={"required": "Name the topic you would like a session on."},
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "placeholder": _("e.g. dbt for analysts")}
+        ),
+        error_messages={"required": _("Name the topic you would like a session on.")},
     )
     description = forms.CharField(
-        label="What would you like to learn?",
+        label=_("What would you like to learn?"),
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="A sentence or two helps a host prepare. Markdown works.",
+        help_text=_("A sentence or two helps a host prepare. Markdown works."),
     )
     tags_text = TagsField(
         max_tags=MAX_TAGS,
-        label="Tags or skills",
-        help_text="Comma-separated, e.g. dbt, sql. People with these skills see your request.",
+        label=_("Tags or skills"),
+        help_text=_("Comma-separated, e.g. dbt, sql. People with these skills see your request."),
     )
 
     def clean(self) -> dict:
@@ -53,8 +56,8 @@ class TopicRequestForm(forms.Form):
 
 class VolunteerForm(forms.Form):
     note = forms.CharField(
-        label="A note for the requester",
+        label=_("A note for the requester"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
-        help_text="Optional, e.g. “I ran this workshop at my last job.”",
+        help_text=_("Optional, e.g. “I ran this workshop at my last job.”"),
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from kshare.core.inputs import InputErrors
 from kshare.people.models import Person
 from kshare.tags.services import TagError, tag_names_check, tags_get_or_create
@@ -32,7 +34,7 @@ def topic_input_check(data: TopicInput, *, skip: Collection[str] = ()) -> TopicI
     errors = InputErrors()
     title = " ".join(data.title.split())
     if "title" not in skip and not title:
-        errors.add("title", "Name the topic you would like a session on.")
+        errors.add("title", _("Name the topic you would like a session on."))
     tags = data.tags
     if "tags" not in skip:
         try:

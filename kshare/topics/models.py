@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -14,9 +15,9 @@ class TopicRequest(models.Model):
     """ "I'd love a session on dbt": a wished-for topic that collects +1s and volunteers."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        SCHEDULED = "scheduled", "Scheduled"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", pgettext_lazy("topic request status", "Open")
+        SCHEDULED = "scheduled", pgettext_lazy("topic request status", "Scheduled")
+        CLOSED = "closed", pgettext_lazy("topic request status", "Closed")
 
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
     description = models.TextField(

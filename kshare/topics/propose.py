@@ -15,6 +15,7 @@ from weakref import WeakKeyDictionary
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from kshare.sessions.models import Session
 from kshare.topics.models import TopicRequest
@@ -67,8 +68,11 @@ def proposed(request: HttpRequest, session: Session) -> None:
     except ValidationError:
         messages.warning(
             request,
-            f"“{topic_request.title}” was answered by another session meanwhile, so "
-            "your session is not linked to that request.",
+            _(
+                "“%(title)s” was answered by another session meanwhile, so your session is not "
+                "linked to that request."
+            )
+            % {"title": topic_request.title},
         )
 
 

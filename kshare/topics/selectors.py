@@ -21,6 +21,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.people.models import Person, Skill
 from kshare.sessions.models import State
@@ -94,10 +96,6 @@ class Suggestion:
     url: str
 
 
-def _people(n: int) -> str:
-    return f"{n} {'person' if n == 1 else 'people'}"
-
-
 def topic_suggestions_for(*, person: Person, limit: int = 6) -> list[Suggestion]:
     """ "Choose a familiar topic": open requests matching ``person``'s skills, most +1s first,
     then their strongest skills (working or expert) that no visible held or scheduled session
@@ -128,8 +126,12 @@ def topic_suggestions_for(*, person: Person, limit: int = 6) -> list[Suggestion]
         suggestions.append(
             Suggestion(
                 title=request.title,
-                reason=f"Requested by {_people(request.n_votes)} · matches your skill: "
-                f"{best.tag.name}",
+                reason=ngettext(
+                    "Requested by %(count)s person · matches your skill: %(skill)s",
+                    "Requested by %(count)s people · matches your skill: %(skill)s",
+                    request.n_votes,
+                )
+                % {"count": request.n_votes, "skill": best.tag.name},
                 url=reverse("sessions:propose") + f"?request={request.pk}",
             )
         )
@@ -149,8 +151,8 @@ def topic_suggestions_for(*, person: Person, limit: int = 6) -> list[Suggestion]
         suggestions.append(
             Suggestion(
                 title=skill.tag.name,
-                reason=f"Your skill ({skill.get_level_display().lower()}): {skill.tag.name} — "
-                "nobody has presented on it yet",
+                reason=_("Your skill (%(level)s): %(skill)s — nobody has presented on it yet")
+                % {"level": skill.get_level_display().lower(), "skill": skill.tag.name},
                 url=reverse("sessions:propose") + f"?skill={skill.tag.slug}",
             )
         )

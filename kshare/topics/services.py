@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
 
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
@@ -43,8 +45,8 @@ def topic_request_create(
 def _require_open(request: TopicRequest) -> None:
     if request.status != TopicRequest.Status.OPEN:
         raise ValidationError(
-            f"This request is {request.get_status_display().lower()}: it takes no more +1s "
-            "or volunteers."
+            _("This request is %(status)s: it takes no more +1s or volunteers.")
+            % {"status": request.get_status_display().lower()}
         )
 
 
@@ -104,7 +106,7 @@ def topic_request_link(*, request: TopicRequest, session: Session, by: Person) -
     locked = TopicRequest.objects.select_for_update().get(pk=request.pk)
     _require_open(locked)
     if locked.session_id is not None and locked.session_id != session.pk:
-        raise ValidationError("Another session already answers this request.")
+        raise ValidationError(_("Another session already answers this request."))
     locked.session = session
     locked.save(update_fields=["session"])
     topic_volunteer_set(request=locked, person=by, on=True, note=_existing_note(locked, by))
@@ -129,11 +131,11 @@ def topic_request_propose(*, request: TopicRequest, by: Person) -> Session:
     session, until that session is scheduled.
     """
     if not topic_request_can_propose(request=request, person=by):
-        raise PermissionDenied("Volunteer to host this topic first; then you can propose it.")
+        raise PermissionDenied(_("Volunteer to host this topic first; then you can propose it."))
     locked = TopicRequest.objects.select_for_update().get(pk=request.pk)
     _require_open(locked)
     if locked.session_id is not None:
-        raise ValidationError("A session was already proposed for this request.")
+        raise ValidationError(_("A session was already proposed for this request."))
     session = session_propose(
         by=by,
         title=locked.title,
@@ -151,7 +153,8 @@ def _notification_send(*, person: Person, request: TopicRequest, session: Sessio
         "request": request,
         "session": session,
         # Formatted here: templates would convert aware times back to the active timezone.
-        "when": session.start.astimezone(person.tzinfo).strftime("%A %-d %B %Y, %H:%M")
+        # Django's date format (not strftime): day and month names in the active language.
+        "when": date_format(session.start.astimezone(person.tzinfo), "l j F Y, H:i")
         if session.start
         else "",
         "link": settings.SITE_URL + session.get_absolute_url(),

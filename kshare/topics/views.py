@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kshare.topics import selectors, services
@@ -50,7 +51,9 @@ def topic_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         assert form.input is not None
         topic = topic_request_create_input(requester=request.user, data=form.input)
-        messages.success(request, "Your request is up. Colleagues can +1 it or offer to host it.")
+        messages.success(
+            request, _("Your request is up. Colleagues can +1 it or offer to host it.")
+        )
         return redirect(topic)
     return render(request, "topics/new.html", {"form": form, "nav": "topics"})
 
@@ -107,7 +110,7 @@ def topic_vote(request: HttpRequest, pk: int) -> HttpResponse:
         services.topic_vote_set(request=topic, person=request.user, on=on)
     except ValidationError as exc:
         return _answer(request, pk, "vote", " ".join(exc.messages), True)
-    text = "Your +1 is counted." if on else "Your +1 is withdrawn."
+    text = _("Your +1 is counted.") if on else _("Your +1 is withdrawn.")
     return _answer(request, pk, "vote", text, False)
 
 
@@ -129,9 +132,9 @@ def topic_volunteer(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _answer(request, pk, "volunteer", " ".join(exc.messages), True)
     text = (
-        "Thanks! You are listed as a possible host. Propose it as a session when you are ready."
+        _("Thanks! You are listed as a possible host. Propose it as a session when you are ready.")
         if on
-        else "You are no longer listed as a possible host."
+        else _("You are no longer listed as a possible host.")
     )
     return _answer(request, pk, "volunteer", text, False)
 
@@ -141,8 +144,10 @@ def topic_propose(request: HttpRequest, pk: int) -> HttpResponse:
     topic = _topic(request, pk)
     if not services.topic_request_can_propose(request=topic, person=request.user):
         raise PermissionDenied(
-            "Only people who volunteered to host this topic, organisers and admins can propose "
-            "it as a session."
+            _(
+                "Only people who volunteered to host this topic, organisers and admins can "
+                "propose it as a session."
+            )
         )
     try:
         session = services.topic_request_propose(request=topic, by=request.user)
@@ -151,7 +156,9 @@ def topic_propose(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(topic)
     messages.success(
         request,
-        "Your session is proposed from the request. Add details, then schedule it: everyone "
-        "who asked for it hears about it then.",
+        _(
+            "Your session is proposed from the request. Add details, then schedule it: everyone "
+            "who asked for it hears about it then."
+        ),
     )
     return redirect(session)
