@@ -39,10 +39,10 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from kshare.core.language import when
 from kshare.core.signals import rows_saved_announce
 from kshare.library.models import CatchUpSignal, CatchUpSubscription, Material, Transcript
 from kshare.outbox.preferences import mail_category_set
@@ -363,8 +363,8 @@ def catchup_new_sessions(
 
 def _when(session: Session, tz: ZoneInfo) -> str:
     assert session.start is not None
-    # Django's date format (not strftime): day and month names in the active language.
-    return f"{date_format(session.start.astimezone(tz), 'l j F Y, H:i')} ({tz.key})"
+    # The active language's way (day and month names, order), not strftime's English.
+    return f"{when(session.start, tz)} ({tz.key})"
 
 
 def _weekly_mail(*, person: Person, items: list[CatchUpItem], total: int) -> None:

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
+from kshare.core.language import when
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.sessions.models import Session, SessionHost, State
@@ -153,10 +153,8 @@ def _notification_send(*, person: Person, request: TopicRequest, session: Sessio
         "request": request,
         "session": session,
         # Formatted here: templates would convert aware times back to the active timezone.
-        # Django's date format (not strftime): day and month names in the active language.
-        "when": date_format(session.start.astimezone(person.tzinfo), "l j F Y, H:i")
-        if session.start
-        else "",
+        # The active language's way (day and month names, order), not strftime's English.
+        "when": when(session.start, person.tzinfo) if session.start else "",
         "link": settings.SITE_URL + session.get_absolute_url(),
         "request_link": settings.SITE_URL + request.get_absolute_url(),
         "site_name": settings.KSHARE_ORGANISATION_NAME,
