@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core.inputs import InputError, form_add_input_error
 from kshare.programmes.models import Programme
@@ -12,23 +13,23 @@ class SearchForm(forms.Form):
     """The search page's query and filters, read into a ``SearchInput`` whose rules
     (``kshare.search.inputs``) it shows; anything invalid is a field error, never a 500."""
 
-    q = forms.CharField(label="Search for", required=False, strip=True)
+    q = forms.CharField(label=_("Search for"), required=False, strip=True)
     kind = forms.ChoiceField(
-        label="Type", required=False, choices=[("", "Everything"), *Kind.choices]
+        label=_("Type"), required=False, choices=[("", _("Everything")), *Kind.choices]
     )
-    tag = forms.SlugField(label="Tag", required=False, max_length=60)
+    tag = forms.SlugField(label=_("Tag"), required=False, max_length=60)
     programme = forms.ModelChoiceField(
-        label="Programme",
+        label=_("Programme"),
         required=False,
         queryset=Programme.objects.none(),
-        empty_label="All programmes",
+        empty_label=_("All programmes"),
         to_field_name="slug",
     )
     after = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     before = forms.DateField(
-        label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     input: SearchInput | None = None

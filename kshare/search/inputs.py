@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kshare.core.inputs import InputErrors
 from kshare.people.models import Person
@@ -40,9 +41,9 @@ def search_input_check(data: SearchInput, *, errors: InputErrors | None = None) 
     for name in ("after", "before"):
         day = getattr(data, name)
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            errors.add(name, "Enter a date between 1900 and 2999.")
+            errors.add(name, _("Enter a date between 1900 and 2999."))
     if data.after and data.before and data.after > data.before:
-        errors.add("before", "“Until” must not be before “From”.")
+        errors.add("before", _("“Until” must not be before “From”."))
     errors.raise_any()
     # Very long input is cut, not refused: the parser keeps the first MAX_QUERY_CHARS.
     return SearchInput(

@@ -8,14 +8,15 @@ generated ``search_vector`` tsvector column with a GIN index. Both are created b
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    SESSION = "session", "Session"
-    MATERIAL = "material", "Material"
-    TRANSCRIPT = "transcript", "Transcript"
-    IDEA = "idea", "Idea"
-    PERSON = "person", "Person"
+    SESSION = "session", _("Session")
+    MATERIAL = "material", _("Material")
+    TRANSCRIPT = "transcript", _("Transcript")
+    IDEA = "idea", _("Idea")
+    PERSON = "person", _("Person")
 
 
 class SearchDocument(models.Model):

@@ -50,7 +50,7 @@ class SearchHit:
 
     @property
     def kind_label(self) -> str:
-        return Kind(self.kind).label
+        return str(Kind(self.kind).label)  # in the active language
 
     @property
     def url(self) -> str:
