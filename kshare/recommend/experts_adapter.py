@@ -38,9 +38,11 @@ from django.db.models import Avg, Count
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.tasks import task
+from django.utils.translation import gettext as _
 
 from kshare.people.models import Person, Skill
 from kshare.recommend.models import ExpertIndex, TrainingRun
+from kshare.recommend.reasons import level_shown, one_decimal
 from kshare.sessions.models import Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
 
@@ -53,7 +55,6 @@ ABSTRACT_CHARS = 1_500
 TRANSCRIPT_CHARS = 2_000
 CANDIDATES = 3  # times the number asked for, re-ordered by feedback then filtered
 RATING_WEIGHT = 0.15  # per point of mean rating above (below) 3, on scores scaled to the best 1
-LEVELS = {1: "basic", 2: "working", 3: "expert"}
 _WORD = re.compile(r"[\w+#]+")
 
 
@@ -439,22 +440,36 @@ def host_reasons(
         if h.talk_id in titles:
             title = titles[h.talk_id]  # type: ignore[index]
             rated = fitted.ratings.get(h.talk_id)  # type: ignore[arg-type]
-            text = f"gave '{title}'"
-            if term and not (_words(title) & topic_words):
-                text += f" on “{term}”"  # the title alone would not say why
+            values = {"title": title, "term": term}
+            # The term only when the title alone would not say why.
+            on_term = bool(term and not (_words(title) & topic_words))
             if rated is not None:
-                text += f" (rated {rated[0]:.1f})"
-            reasons.append(text)
+                values["rating"] = one_decimal(rated[0])
+                text = (
+                    _("gave '%(title)s' on “%(term)s” (rated %(rating)s)")
+                    if on_term
+                    else _("gave '%(title)s' (rated %(rating)s)")
+                )
+            else:
+                text = _("gave '%(title)s' on “%(term)s”") if on_term else _("gave '%(title)s'")
+            reasons.append(text % values)
         matching = [
             (tag_id in tag_ids, name.lower() in words, level, name)
             for tag_id, level, name in skills.get(h.person_id, [])
             if tag_id in tag_ids or name.lower() in words or (term and term in _words(name))
         ]
         if matching:
-            *_, level, name = max(matching)
-            reasons.append(f"skill: {name} ({LEVELS.get(level, 'declared')})")
+            *_best, level, name = max(matching)
+            reasons.append(
+                _("skill: %(name)s (%(level)s)") % {"name": name, "level": level_shown(level)}
+            )
         if not reasons:  # the talk is one the viewer may not see, or a skill not on the topic
-            on = f"“{term}”" if term else "this"
-            reasons.append(f"hosted a session on {on}" if h.talk_id else f"knows {on}")
+            if h.talk_id:
+                text = (
+                    _("hosted a session on “%(term)s”") if term else _("hosted a session on this")
+                )
+            else:
+                text = _("knows “%(term)s”") if term else _("knows this")
+            reasons.append(text % {"term": term})
         out[h.person_id] = reasons
     return out

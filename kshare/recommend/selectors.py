@@ -30,11 +30,15 @@ from dataclasses import dataclass, field
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kshare.ideas.models import Idea
 from kshare.library.models import CatchUpSignal, Material
 from kshare.people.models import Person, Skill
+from kshare.recommend import reasons as reason_texts
 from kshare.recommend.models import Recommendation, SimilarSession, TrainingRun
+from kshare.recommend.reasons import level_shown, one_decimal, reason_shown, reason_stored
 from kshare.sessions.models import Attendance, Invitation, Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.topics.models import TopicRequest
@@ -120,7 +124,7 @@ def _cached(person: Person, kind: str, limit: int) -> list[Recommended]:
     same query through the ORM costs more than running it (``test_serving_queries`` checks that
     both agree)."""
     found = _raw_cards(*_cards_sql(person, kind, limit=limit))
-    return [Recommended(session=s, reason=reason) for s, reason in found.values()]
+    return [Recommended(session=s, reason=reason_shown(reason)) for s, reason in found.values()]
 
 
 def _raw_cards(sql: str, params: dict) -> dict[int, tuple[Session, str]]:
@@ -144,7 +148,7 @@ def _raw_cards(sql: str, params: dict) -> dict[int, tuple[Session, str]]:
                 [row.host_person_id, row.host_display_name],  # type: ignore[attr-defined]
             )
             links[row.pk].append(link)
-    for pk, (session, _) in sessions.items():
+    for pk, (session, _reason) in sessions.items():
         # As prefetch_related leaves it: session.host_links.all() reads these, no query.
         hosts = SessionHost.objects.all()
         hosts._result_cache = links[pk]
@@ -310,12 +314,12 @@ def _cold(person: Person, kind: str, skip: set[int]) -> dict[int, str]:
     for session_id in sorted(by_session, key=rank)[: COLD_CANDIDATES // 2]:  # stable: soonest
         own = sorted((skills[t] for t in by_session[session_id] if t in skills), reverse=True)
         if own:
-            found[session_id] = f"matches your skill: {own[0][1]}"
+            found[session_id] = reason_stored(reason_texts.SKILL, name=own[0][1])
         else:
             names = sorted(interests[t] for t in by_session[session_id] if t in interests)
-            found[session_id] = f"matches your interest: {names[0]}"
+            found[session_id] = reason_stored(reason_texts.INTEREST, name=names[0])
     popular, in_team = _stored_popular(kind, person.team_id)
-    text = "popular in your team" if in_team else "popular right now"
+    text = reason_texts.POPULAR_IN_TEAM if in_team else reason_texts.POPULAR
     for session_id in popular:
         if session_id not in skip:
             found.setdefault(session_id, text)
@@ -337,7 +341,7 @@ def recommended_for(*, person: Person, kind: str, limit: int = FEED_SIZE) -> lis
     candidates = _cold(person, kind, skip=shown)
     checked = _checked(person, kind, list(candidates))
     found += [
-        Recommended(session=checked[pk], reason=reason)
+        Recommended(session=checked[pk], reason=reason_shown(reason))
         for pk, reason in candidates.items()
         if pk in checked
     ]
@@ -358,7 +362,6 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
     joined first, and shown by score then by name."""
     from django.db import connection
 
-    levels = {1: "basic", 2: "working", 3: "expert"}
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
     teams: dict[int, int | None] = {}
@@ -375,10 +378,16 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
             if kind == "s":
                 points = 1.0 + value
                 scores[person_id] += points
-                reasons[person_id].append((points, f"skill: {label} ({levels[int(value)]})"))
+                reasons[person_id].append(
+                    (
+                        points,
+                        _("skill: %(name)s (%(level)s)")
+                        % {"name": label, "level": level_shown(int(value))},
+                    )
+                )
             elif kind == "i":
                 scores[person_id] += 1.5
-                reasons[person_id].append((1.5, f"interested in {label}"))
+                reasons[person_id].append((1.5, _("interested in %(name)s") % {"name": label}))
             else:  # "a": attended one of the sessions most similar to this one
                 points = 2.0 * value
                 scores[person_id] += points
@@ -391,15 +400,16 @@ def invitees_for(*, session: Session, limit: int = INVITEES) -> list[Invitee]:
             for person_id, team_id in cursor.fetchall():
                 teams.setdefault(person_id, team_id)
     for person_id, (points, title) in attended.items():
-        reasons[person_id].append((points, f"attended '{title}'"))
+        reasons[person_id].append((points, _("attended '%(title)s'") % {"title": title}))
     for person_id, team_id in teams.items():
         n = team_yes.get(team_id, 0) if team_id is not None else 0
         if n:
             points = min(n, 5) * 0.4
             scores[person_id] += points
-            reasons[person_id].append(
-                (points, f"{n} from your team {'is' if n == 1 else 'are'} going")
-            )
+            going = ngettext(
+                "%(count)d from your team is going", "%(count)d from your team are going", n
+            ) % {"count": n}
+            reasons[person_id].append((points, going))
     best = sorted(scores, key=lambda pk: (-scores[pk], pk))[:limit]
     if not best:
         return []
@@ -641,13 +651,18 @@ def hosts_for(
     words = sorted(_title_words(title) - _STOP, key=len, reverse=True)[:3]
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    levels = {1: "basic", 2: "working", 3: "expert"}
     for person_id, tag_id, level in Skill.objects.filter(tag_id__in=tags).values_list(
         "person_id", "tag_id", "level"
     ):
         points = 1.0 + level
         scores[person_id] += points
-        reasons[person_id].append((points, f"skill: {tags[tag_id]} ({levels[level]})"))
+        reasons[person_id].append(
+            (
+                points,
+                _("skill: %(name)s (%(level)s)")
+                % {"name": tags[tag_id], "level": level_shown(level)},
+            )
+        )
     on_topic = Q(session__tags__in=tags) if tags else Q(pk__in=[])
     for word in words:
         on_topic |= Q(session__title__icontains=word)
@@ -687,14 +702,24 @@ def hosts_for(
         points = 3.0 * min(len(talks), 3)  # a talk given says more than a declared skill
         scores[person_id] += points
         n = len(talks)
-        text = f"hosted '{talks[0][1]}'" + (f" and {n - 1} more on it" if n > 1 else "")
+        text = (
+            ngettext(
+                "hosted '%(title)s' and %(count)d more on it",
+                "hosted '%(title)s' and %(count)d more on it",
+                n - 1,
+            )
+            % {"title": talks[0][1], "count": n - 1}
+            if n > 1
+            else _("hosted '%(title)s'") % {"title": talks[0][1]}
+        )
         reasons[person_id].append((points, text))
         rated = [ratings[sid] for sid, _ in talks if sid in ratings]
         if rated:
             mean = sum(rated) / len(rated)
             scores[person_id] += (mean - 3) * 0.75
             if mean >= 4:
-                reasons[person_id].append((0.1, f"rated {mean:.1f}/5 by attendees"))
+                rated_text = _("rated %(rating)s/5 by attendees") % {"rating": one_decimal(mean)}
+                reasons[person_id].append((0.1, rated_text))
     if not scores:
         return []
     people = (
@@ -755,15 +780,16 @@ def topics_for_host(*, person: Person, limit: int = TOPICS) -> list[TopicSuggest
             if tag.pk in skills:
                 level, name = skills[tag.pk]
                 score += 2.0 + level
-                why.append((2.0 + level, f"matches your skill: {name}"))
+                why.append((2.0 + level, _(reason_texts.SKILL) % {"name": name}))
             elif tag.pk in interests:
                 score += 1.0
-                why.append((1.0, f"matches your interest: {interests[tag.pk]}"))
+                why.append((1.0, _(reason_texts.INTEREST) % {"name": interests[tag.pk]}))
         words = set(_WORD.findall(request.title.lower()))
         shared = sorted(words & hosted_words - _STOP)
         if shared:
             score += 0.5 * len(shared)
-            why.append((0.5 * len(shared), f"you hosted sessions on {', '.join(shared[:2])}"))
+            hosted_on = _("you hosted sessions on %(words)s") % {"words": ", ".join(shared[:2])}
+            why.append((0.5 * len(shared), hosted_on))
         if score <= 0:
             continue
         score += 0.1 * request.n_votes
@@ -771,7 +797,11 @@ def topics_for_host(*, person: Person, limit: int = TOPICS) -> list[TopicSuggest
         votes = request.n_votes
         reason = why[0][1]
         if votes:
-            reason = f"Requested by {votes} {'person' if votes == 1 else 'people'} · {reason}"
+            reason = ngettext(
+                "Requested by %(count)d person · %(reason)s",
+                "Requested by %(count)d people · %(reason)s",
+                votes,
+            ) % {"count": votes, "reason": reason}
         ranked.append((score, request.pk, request.title, reason))
     ranked.sort(key=lambda r: (-r[0], -r[1]))
     found = [

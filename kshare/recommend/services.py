@@ -36,6 +36,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from sklearn.preprocessing import normalize
 
+from kshare.recommend import reasons as reason_texts
 from kshare.recommend import signals as sig
 from kshare.recommend.engine.base import TrainData, top_k
 from kshare.recommend.engine.batched import (
@@ -181,10 +182,10 @@ class _Explainer:
         own = s.user_skills[user]
         skills = [(own[t], s.tag_names.get(t, "")) for t in tags if t in own]
         if skills:
-            return f"matches your skill: {max(skills)[1]}"
+            return reason_texts.reason_stored(reason_texts.SKILL, name=max(skills)[1])
         interests = sorted(s.tag_names.get(t, "") for t in tags if t in s.user_interests[user])
         if interests:
-            return f"matches your interest: {interests[0]}"
+            return reason_texts.reason_stored(reason_texts.INTEREST, name=interests[0])
         return None
 
     def _anchor_reasons(self, user: int, items: np.ndarray, wanted: list[int]) -> list[str | None]:
@@ -223,17 +224,19 @@ class _Explainer:
             rating = rating_of.get(anchor, 0)
             kind = kind_of.get(anchor, 0)
             if rating >= 4:
-                out.append(f"you rated '{title}' {rating}/5")
+                out.append(
+                    reason_texts.reason_stored(reason_texts.RATED, title=title, rating=rating)
+                )
             elif kind == sig.ATTENDED:
-                out.append(f"similar to '{title}' you attended")
+                out.append(reason_texts.reason_stored(reason_texts.ATTENDED, title=title))
             elif kind == sig.STARRED:
-                out.append(f"similar to '{title}' you starred")
+                out.append(reason_texts.reason_stored(reason_texts.STARRED, title=title))
             elif kind == sig.WATCHED:
-                out.append(f"similar to '{title}' you watched")
+                out.append(reason_texts.reason_stored(reason_texts.WATCHED, title=title))
             elif kind == sig.HOSTED:
-                out.append(f"close to '{title}', which you hosted")
+                out.append(reason_texts.reason_stored(reason_texts.HOSTED, title=title))
             else:
-                out.append(f"similar to '{title}' you signed up for")
+                out.append(reason_texts.reason_stored(reason_texts.SIGNED_UP, title=title))
         return out
 
     def _team_scores(self, user: int) -> np.ndarray | None:
@@ -272,9 +275,9 @@ class _Explainer:
         for n, item in enumerate(items):
             dominant, tag = dominants[n], tags[n]
             popular = (
-                "popular in your team"
+                reason_texts.POPULAR_IN_TEAM
                 if team_scores is not None and team_scores[item] > 1e-9
-                else "popular right now"
+                else reason_texts.POPULAR
             )
             if dominant == "content":
                 reason = tag or anchors[n] or popular

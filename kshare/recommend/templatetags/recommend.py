@@ -9,6 +9,7 @@ selectors: a fixed number of queries, no training.
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext as _
 
 from kshare.recommend import selectors
 from kshare.recommend.models import Recommendation
@@ -31,9 +32,9 @@ def recommended_sessions(context: template.Context, limit: int = selectors.FEED_
     )
     return {
         "items": items,
-        "heading": "Recommended for you",
+        "heading": _("Recommended for you"),
         "block_id": "recommended-sessions",
-        "empty_text": "Add skills and interests to your profile and kshare suggests sessions.",
+        "empty_text": _("Add skills and interests to your profile and kshare suggests sessions."),
         "anchor": "",
     }
 
@@ -48,7 +49,7 @@ def recordings_you_may_like(context: template.Context, limit: int = selectors.FE
     )
     return {
         "items": items,
-        "heading": "Recordings you may like",
+        "heading": _("Recordings you may like"),
         "block_id": "recommended-recordings",
         "empty_text": "",
         "anchor": "#materials",
