@@ -18,6 +18,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kshare.core.signals import rows_saved_announce
 from kshare.people.models import Person
@@ -89,7 +90,7 @@ def _check_attendance_open(session: Session) -> None:
         return
     if session.state == State.SCHEDULED and session.start and session.start <= timezone.now():
         return
-    raise ValidationError("Attendance can be recorded once the session has started.")
+    raise ValidationError(gettext("Attendance can be recorded once the session has started."))
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
@@ -43,7 +44,8 @@ def cohosts_check(*, programme: Programme, people: Iterable[Person]) -> None:
     if refused:
         names = ", ".join(p.display_name or p.email for p in refused)
         raise ValidationError(
-            f"{names} cannot see the programme {programme.name}, so cannot co-host in it.",
+            gettext("%(names)s cannot see the programme %(programme)s, so cannot co-host in it.")
+            % {"names": names, "programme": programme.name},
             code="cohost_not_visible",
         )
 
@@ -57,9 +59,15 @@ def _mail(invitation: CohostInvitation) -> None:
         "link": settings.SITE_URL + invitation.get_absolute_url(),
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
-    inviter = invitation.invited_by.display_name if invitation.invited_by else "Someone"
+    title = invitation.session.title
+    subject = (
+        gettext("%(name)s asks you to co-host “%(title)s”")
+        % {"name": invitation.invited_by.display_name, "title": title}
+        if invitation.invited_by
+        else gettext("Someone asks you to co-host “%(title)s”") % {"title": title}
+    )
     message = EmailMultiAlternatives(
-        subject=one_line(f"{inviter} asks you to co-host “{invitation.session.title}”"),
+        subject=one_line(subject),
         body=render_to_string("sessions/email/cohost_invitation.txt", context),
         to=[invitation.person.email],
     )
@@ -130,9 +138,9 @@ def cohost_answer(*, invitation: CohostInvitation, person: Person, accept: bool)
     """
     locked = CohostInvitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.person_id != person.pk:
-        raise PermissionDenied("Only the person asked can answer.")
+        raise PermissionDenied(gettext("Only the person asked can answer."))
     if locked.status != Status.PENDING:
-        raise ValidationError("You answered this already.", code="answered")
+        raise ValidationError(gettext("You answered this already."), code="answered")
     locked.status = Status.ACCEPTED if accept else Status.DECLINED
     locked.answered_at = timezone.now()
     locked.save(update_fields=["status", "answered_at"])

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
@@ -57,10 +58,8 @@ def draft_host_ask(*, session: Session, host: Person, proposed_by: Person) -> No
     draft_mail_send(
         kind=REQUEST,
         to=host,
-        subject=(
-            f"{one_line(proposed_by.display_name)} proposes that you host "
-            f"“{one_line(session.title)}”"
-        ),
+        subject=gettext("%(name)s proposes that you host “%(title)s”")
+        % {"name": one_line(proposed_by.display_name), "title": one_line(session.title)},
         session=session,
         proposed_by=proposed_by,
     )

@@ -20,12 +20,20 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from kshare.outbox.services import one_line
 from kshare.people.models import Person
 from kshare.sessions.draft_mail import ACCEPTED, DECLINED, draft_mail_send
 from kshare.sessions.models import Session, SessionChange, SessionHost, State
 from kshare.sessions.services import session_cancel
+
+NOTHING_TO_ANSWER = {
+    State.PROPOSED: gettext_lazy("This draft is proposed: there is nothing to answer."),
+    State.SCHEDULED: gettext_lazy("This draft is scheduled: there is nothing to answer."),
+    State.HELD: gettext_lazy("This draft is held: there is nothing to answer."),
+    State.CANCELLED: gettext_lazy("This draft is cancelled: there is nothing to answer."),
+}
 
 
 def draft_host(session: Session) -> SessionHost | None:
@@ -52,12 +60,14 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
     )
     link = draft_host(locked)
     if link is None or link.person_id != person.pk or locked.proposed_by_id is None:
-        raise PermissionDenied("Only the person this draft was proposed for can answer.")
+        raise PermissionDenied(gettext("Only the person this draft was proposed for can answer."))
     if locked.host_accepted_at is not None:
-        raise ValidationError("You accepted to host this session already.", code="answered")
+        raise ValidationError(
+            gettext("You accepted to host this session already."), code="answered"
+        )
     if locked.state != State.PROPOSED:
         raise ValidationError(
-            f"This draft is {locked.get_state_display().lower()}: there is nothing to answer.",
+            NOTHING_TO_ANSWER[locked.state],
             code="answered",
         )
     proposer = locked.proposed_by
@@ -76,7 +86,8 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
             draft_mail_send(
                 kind=ACCEPTED,
                 to=proposer,
-                subject=(f"{one_line(person.display_name)} will host “{one_line(locked.title)}”"),
+                subject=gettext("%(name)s will host “%(title)s”")
+                % {"name": one_line(person.display_name), "title": one_line(locked.title)},
                 session=locked,
                 host=person,
             )
@@ -86,9 +97,8 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
             draft_mail_send(
                 kind=DECLINED,
                 to=proposer,
-                subject=(
-                    f"{one_line(person.display_name)} declined to host “{one_line(locked.title)}”"
-                ),
+                subject=gettext("%(name)s declined to host “%(title)s”")
+                % {"name": one_line(person.display_name), "title": one_line(locked.title)},
                 session=locked,
                 host=person,
             )

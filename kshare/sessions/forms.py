@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from kshare.core.inputs import InputError, form_add_input_error, form_failed
 from kshare.core.widgets import DateTimeLocalInput
@@ -37,16 +39,18 @@ class SessionFieldsMixin(forms.Form):
     rules (``kshare.sessions.inputs``) the forms show next to their fields."""
 
     tags_text = TagsField(
-        label="Tags or skills",
+        label=_("Tags or skills"),
         max_tags=MAX_TAGS,
-        help_text="Comma-separated, e.g. python, recommender systems.",
+        help_text=_("Comma-separated, e.g. python, recommender systems."),
     )
     cohosts_text = forms.CharField(
-        label="Co-hosts",
+        label=_("Co-hosts"),
         required=False,
         max_length=2000,
-        help_text="E-mail addresses of colleagues who host with you, comma-separated. Each is "
-        "asked by mail and becomes a co-host on accepting.",
+        help_text=_(
+            "E-mail addresses of colleagues who host with you, comma-separated. Each is "
+            "asked by mail and becomes a co-host on accepting."
+        ),
     )
 
     def clean_cohosts_text(self) -> list[Person]:
@@ -58,7 +62,8 @@ class SessionFieldsMixin(forms.Form):
         unknown = [e for e in emails if e not in people]
         if unknown:
             raise ValidationError(
-                "Nobody here has the e-mail address " + ", ".join(unknown[:3]) + "."
+                gettext("Nobody here has the e-mail address %(emails)s.")
+                % {"emails": ", ".join(unknown[:3])}
             )
         return list(people.values())
 
@@ -67,10 +72,10 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
     """Under a minute: title, abstract, format, optional date. The rest folds away."""
 
     start = forms.DateTimeField(
-        label="Preferred date and time",
+        label=_("Preferred date and time"),
         required=False,
         widget=DateTimeLocalInput(),
-        help_text="Optional. Shown in your timezone; the organiser confirms the slot.",
+        help_text=_("Optional. Shown in your timezone; the organiser confirms the slot."),
     )
 
     class Meta:
@@ -82,14 +87,25 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
             "format": forms.RadioSelect,
             "teams": forms.CheckboxSelectMultiple,
         }
-        help_texts = {"abstract": "One paragraph is enough. Markdown works."}
+        help_texts = {"abstract": _("One paragraph is enough. Markdown works.")}
+        labels = {
+            "title": _("Title"),
+            "abstract": _("Abstract"),
+            "format": _("Format"),
+            "programme": _("Programme"),
+            "level": _("Level"),
+            "location": _("Location"),
+            "capacity": _("Capacity"),
+            "visibility": _("Visibility"),
+            "teams": _("Teams"),
+        }
 
     def __init__(self, *args: object, person: Person, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.person = person
         self.input: SessionInput | None = None
         self.fields["programme"].required = False
-        self.fields["programme"].empty_label = "Default programme"
+        self.fields["programme"].empty_label = gettext("Default programme")
         # Only programmes the person may propose into (the one rule: kshare.visibility.rules).
         self.fields["programme"].queryset = session_programme_choices(person=person)
         self.fields["teams"].queryset = Team.objects.order_by("name")
@@ -101,7 +117,12 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
         self.fields["level"].initial = Level.ALL
         self.fields["visibility"].initial = Visibility.PUBLIC
         self.fields["format"].choices = [
-            (value, f"{label} · {format_minutes(value)} min") for value, label in Format.choices
+            (
+                value,
+                gettext("%(format)s · %(minutes)s min")
+                % {"format": label, "minutes": format_minutes(value)},
+            )
+            for value, label in Format.choices
         ]
 
     def edited(self) -> Session | None:
@@ -135,15 +156,15 @@ class SessionProposeForm(SessionFieldsMixin, forms.ModelForm):
 
 
 class SessionEditForm(SessionProposeForm):
-    end = forms.DateTimeField(label="Ends", required=False, widget=DateTimeLocalInput())
+    end = forms.DateTimeField(label=_("Ends"), required=False, widget=DateTimeLocalInput())
 
     class Meta(SessionProposeForm.Meta):
         fields = list(SESSION_EDIT_FIELDS)
 
     def __init__(self, *args: object, person: Person, **kwargs: object) -> None:
         super().__init__(*args, person=person, **kwargs)
-        self.fields["start"].label = "Starts"
-        self.fields["start"].help_text = "In your timezone."
+        self.fields["start"].label = gettext("Starts")
+        self.fields["start"].help_text = gettext("In your timezone.")
         self.fields["programme"].required = True
         self.fields["programme"].empty_label = None
         if self.instance.pk:
@@ -192,13 +213,13 @@ class ScheduleForm(forms.Form):
     length): ``cleaned_data["end"]`` is then None, which the service reads that way."""
 
     start = forms.DateTimeField(
-        label="Starts", widget=DateTimeLocalInput(), help_text="In your timezone."
+        label=_("Starts"), widget=DateTimeLocalInput(), help_text=_("In your timezone.")
     )
     end = forms.DateTimeField(
-        label="Ends",
+        label=_("Ends"),
         required=False,
         widget=DateTimeLocalInput(),
-        help_text="Leave it as it is, or empty, to keep the session's length.",
+        help_text=_("Leave it as it is, or empty, to keep the session's length."),
     )
 
     def clean(self) -> dict:
@@ -214,4 +235,6 @@ class ScheduleForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Reason (shown in the history)", required=False, max_length=500)
+    reason = forms.CharField(
+        label=_("Reason (shown in the history)"), required=False, max_length=500
+    )

@@ -27,6 +27,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kshare.outbox.services import one_line
 from kshare.sessions.invitation_mail import SWEEP_AFTER, SWEEP_BATCH, _mail, _when
@@ -90,18 +91,31 @@ def host_mail_due_send(*, link_id: int) -> str:
             other.person.display_name
             for other in session.host_links.select_related("person").exclude(pk=link_id)
         ]
-        extra = {"role": link.get_role_display().lower(), "cohosts": others}
+        extra = {
+            "role": link.get_role_display().lower(),
+            "is_cohost": link.role == SessionHost.Role.COHOST,
+            "cohosts": others,
+        }
         if kind == CONFIRMATION:
-            subject = f"Scheduled: your session “{one_line(session.title)}” — {when}"
+            subject = gettext("Scheduled: your session “%(title)s” — %(when)s") % {
+                "title": one_line(session.title),
+                "when": when,
+            }
             _mail(kind=kind, invitation=own, subject=subject, method="REQUEST", extra=extra)
         elif kind == UPDATE:
-            subject = f"New time for your session “{one_line(session.title)}” — {when}"
+            subject = gettext("New time for your session “%(title)s” — %(when)s") % {
+                "title": one_line(session.title),
+                "when": when,
+            }
             _mail(kind=kind, invitation=own, subject=subject, method="REQUEST", extra=extra)
         else:
             change = session.changes.filter(kind=SessionChange.Kind.CANCELLED).last()
             extra["reason"] = change.note if change else ""
             extra["cancelled_by"] = change.by.display_name if change and change.by else ""
-            subject = f"Cancelled: your session “{one_line(session.title)}” — {when}"
+            subject = gettext("Cancelled: your session “%(title)s” — %(when)s") % {
+                "title": one_line(session.title),
+                "when": when,
+            }
             _mail(kind=kind, invitation=own, subject=subject, method="CANCEL", extra=extra)
         return kind
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from icalendar import Event, vCalAddress, vText, vUri
 
 from kshare.core.ical import uid_domain, utc_stamp
@@ -67,7 +68,7 @@ def session_event(
         event.add(
             "conference",
             vUri(session.call_url),
-            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join the call"},
+            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": gettext("Join the call")},
         )
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("categories", ["Knowledge sharing"])

@@ -18,6 +18,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kshare.core.inputs import InputErrors
 from kshare.people.models import Person, Team
@@ -82,10 +84,12 @@ def session_programme_choices(*, person: Person, session: Session | None = None)
 
 
 def cohosts_too_many(count: int) -> str | None:
-    return f"Add at most {MAX_COHOSTS} co-hosts." if count > MAX_COHOSTS else None
+    if count <= MAX_COHOSTS:
+        return None
+    return _("Add at most %(count)s co-hosts.") % {"count": MAX_COHOSTS}
 
 
-JOIN_LINK_HTTPS = (
+JOIN_LINK_HTTPS = gettext_lazy(
     "Use an https:// join link, as Zoom, Teams, Meet or Jitsi give it: people would reach "
     "the call unencrypted otherwise."
 )
@@ -121,14 +125,14 @@ def session_input_check(
     skip = set(skip) | set(errors.fields)
     title = " ".join(data.title.split())
     if "title" not in skip and not title:
-        errors.add("title", "Give the session a title.")
+        errors.add("title", _("Give the session a title."))
     start = data.start
     # Editing a session that already happened may keep its past start.
     past = start is not None and start <= timezone.now()
     if "start" not in skip and past and (session is None or start != session.start):
-        errors.add("start", "Choose a date in the future.")
+        errors.add("start", _("Choose a date in the future."))
     if "capacity" not in skip and data.capacity is not None and data.capacity < 1:
-        errors.add("capacity", "Capacity must be at least 1, or empty for no limit.")
+        errors.add("capacity", _("Capacity must be at least 1, or empty for no limit."))
     tags = data.tags
     if "tags" not in skip:
         try:
@@ -140,10 +144,10 @@ def session_input_check(
     end = data.end
     ends_early = start is not None and end is not None and end <= start
     if {"start", "end"}.isdisjoint(skip) and "start" not in errors and ends_early:
-        errors.add("end", "The end must be after the start.")
+        errors.add("end", _("The end must be after the start."))
     teams_wanted = data.visibility == Visibility.TEAMS and not data.teams
     if {"visibility", "teams"}.isdisjoint(skip) and teams_wanted:
-        errors.add("teams", "Choose at least one team, or make the session public.")
+        errors.add("teams", _("Choose at least one team, or make the session public."))
     if "programme" not in skip:
         programme = data.programme or (programme_default() if session is None else None)
         if programme is not None:
@@ -171,9 +175,9 @@ def schedule_input_check(*, start: datetime | None, end: datetime | None) -> Non
     ``end`` None keeps the session's length (``services.session_schedule``)."""
     errors = InputErrors()
     if start and start <= timezone.now():
-        errors.add("start", "Choose a start time in the future.")
+        errors.add("start", _("Choose a start time in the future."))
     if start and end and end <= start:
-        errors.add("end", "The end must be after the start.")
+        errors.add("end", _("The end must be after the start."))
     errors.raise_any()
 
 

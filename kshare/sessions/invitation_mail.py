@@ -37,7 +37,8 @@ from django.db import transaction
 from django.db.models import DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from kshare.core.ical import calendar_bytes, calendar_new
 from kshare.outbox.services import mail_queue, one_line
@@ -76,11 +77,13 @@ class SweepResult:
 def _when(session: Session, tz: ZoneInfo) -> str:
     assert session.start is not None and session.end is not None
     start, end = session.start.astimezone(tz), session.end.astimezone(tz)
-    day, dash = "%A %-d %B %Y", "\N{EN DASH}"
+    # Django's date format: day and month names in the active language (strftime's are English).
+    day, dash = "l j F Y", "\N{EN DASH}"
+    start_day, end_day = dateformat.format(start, day), dateformat.format(end, day)
     if start.date() == end.date():
-        text = f"{start.strftime(day)}, {start:%H:%M}{dash}{end:%H:%M}"
+        text = f"{start_day}, {start:%H:%M}{dash}{end:%H:%M}"
     else:
-        text = f"{start.strftime(day)} {start:%H:%M} {dash} {end.strftime(day)} {end:%H:%M}"
+        text = f"{start_day} {start:%H:%M} {dash} {end_day} {end:%H:%M}"
     return f"{text} ({tz.key})"
 
 
@@ -218,7 +221,8 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"Invitation: {one_line(session.title)} — {when}",
+                subject=gettext("Invitation: %(title)s — %(when)s")
+                % {"title": one_line(session.title), "when": when},
                 method="REQUEST",
                 extra={"inviter": inviter.display_name if inviter else None},
             )
@@ -226,7 +230,8 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"New time: {one_line(session.title)} — {when}",
+                subject=gettext("New time: %(title)s — %(when)s")
+                % {"title": one_line(session.title), "when": when},
                 method="REQUEST",
                 extra={"reason": ""},
             )
@@ -235,7 +240,8 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
             _mail(
                 kind=kind,
                 invitation=invitation,
-                subject=f"Cancelled: {one_line(session.title)} — {when}",
+                subject=gettext("Cancelled: %(title)s — %(when)s")
+                % {"title": one_line(session.title), "when": when},
                 method="CANCEL",
                 extra={"reason": change.note if change else ""},
             )
@@ -262,7 +268,8 @@ def invitation_mail_promoted_send(*, invitation_id: int) -> bool:
         _mail(
             kind="promoted",
             invitation=invitation,
-            subject=f"A seat opened up: you are going to {one_line(invitation.session.title)}",
+            subject=gettext("A seat opened up: you are going to %(title)s")
+            % {"title": one_line(invitation.session.title)},
         )
         return True
 

@@ -24,6 +24,7 @@ from functools import partial
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
@@ -43,16 +44,23 @@ logger = logging.getLogger(__name__)
 def _check_can_invite(*, session: Session, by: Person) -> None:
     if not session_can_edit(person=by, session=session):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins can invite people."
+            gettext(
+                "Only the session's hosts, its programme's organisers and admins can invite people."
+            )
         )
     if session.state == State.PROPOSED:
         raise ValidationError(
-            "Schedule the session first: an invitation needs a date and time to put in calendars."
+            gettext(
+                "Schedule the session first: an invitation needs a date and time to put in "
+                "calendars."
+            )
         )
     if session.state == State.CANCELLED:
-        raise ValidationError("This session is cancelled: it takes no invitations.")
+        raise ValidationError(gettext("This session is cancelled: it takes no invitations."))
     if session.state != State.SCHEDULED or session.end is None or session.end <= timezone.now():
-        raise ValidationError("This session is over: only upcoming sessions take invitations.")
+        raise ValidationError(
+            gettext("This session is over: only upcoming sessions take invitations.")
+        )
 
 
 @dataclass
@@ -96,8 +104,11 @@ def invitations_create(
     if refused:
         names = ", ".join(f"{p.display_name} ({p.email})" for p in refused)
         raise ValidationError(
-            f"{names} cannot see this session, so nobody was invited. "
-            "Leave them out, or change who may see the session.",
+            gettext(
+                "%(names)s cannot see this session, so nobody was invited. "
+                "Leave them out, or change who may see the session."
+            )
+            % {"names": names},
             code="not_visible",
         )
     wanted = set(named_ids)
@@ -153,11 +164,11 @@ def invitation_refusal(
 ) -> str | None:
     """Why ``person`` cannot be invited to the session of ``facts``, or None: a host needs no
     invitation, and only people ``rules.INVITABLE_RULE`` lets in may be invited."""
-    who = name or f"Person {person.pk}"
+    who = name or gettext("Person %(id)s") % {"id": person.pk}
     if person.pk in facts.hosts:
-        return f"{who} hosts this session, so needs no invitation."
+        return gettext("%(who)s hosts this session, so needs no invitation.") % {"who": who}
     if not rules.INVITABLE_RULE.holds(person, facts):
-        return f"{who} cannot see this session, so cannot be invited."
+        return gettext("%(who)s cannot see this session, so cannot be invited.") % {"who": who}
     return None
 
 
@@ -211,11 +222,15 @@ def invitations_create_bulk(*, invitations: Sequence[Invitation]) -> list[Invita
         session = sessions[invitation.session_id]
         if session.state == State.PROPOSED:
             raise ValidationError(
-                "Schedule the session first: an invitation needs a date and time to put in "
-                "calendars."
+                gettext(
+                    "Schedule the session first: an invitation needs a date and time to put in "
+                    "calendars."
+                )
             )
         if session.end is not None and invitation.created_at >= session.end:
-            raise ValidationError("This session is over: only upcoming sessions take invitations.")
+            raise ValidationError(
+                gettext("This session is over: only upcoming sessions take invitations.")
+            )
         refusal = invitation_refusal(person=people[invitation.person_id], facts=facts[session.pk])
         if refusal:
             raise ValidationError(refusal, code="not_invitable")
@@ -258,13 +273,13 @@ def rsvp_set(*, session: Session, person: Person, response: str) -> Invitation:
     """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if response not in Invitation.Response.values or response == Invitation.Response.PENDING:
-        raise ValidationError("Answer yes, maybe or no.")
+        raise ValidationError(gettext("Answer yes, maybe or no."))
     if locked.state == State.CANCELLED:
-        raise ValidationError("This session was cancelled, so it takes no answers.")
+        raise ValidationError(gettext("This session was cancelled, so it takes no answers."))
     if locked.state != State.SCHEDULED or (locked.end and locked.end <= timezone.now()):
-        raise ValidationError("Only upcoming scheduled sessions take answers.")
+        raise ValidationError(gettext("Only upcoming scheduled sessions take answers."))
     if SessionHost.objects.filter(session=locked, person=person).exists():
-        raise ValidationError("You host this session, so there is nothing to answer.")
+        raise ValidationError(gettext("You host this session, so there is nothing to answer."))
     invitation, _ = Invitation.objects.get_or_create(session=locked, person=person)
     now = timezone.now()
     held_seat = invitation.response == Invitation.Response.YES and invitation.waitlisted_at is None

@@ -6,16 +6,27 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 ABSTRACT_MAX_LENGTH = 20_000
 
 
 class Format(models.TextChoices):
-    LIGHTNING = "lightning", "Lightning talk"
-    TALK = "talk", "Talk"
-    WORKSHOP = "workshop", "Workshop"
-    DISCUSSION = "discussion", "Discussion"
+    LIGHTNING = "lightning", _("Lightning talk")
+    TALK = "talk", _("Talk")
+    WORKSHOP = "workshop", _("Workshop")
+    DISCUSSION = "discussion", _("Discussion")
 
+
+# A format named inside a sentence ("You are invited to …, a talk in …"): lower case in English
+# and French, a capitalised noun in German.
+FORMAT_NOUNS = {
+    Format.LIGHTNING: pgettext_lazy("format in a sentence", "lightning talk"),
+    Format.TALK: pgettext_lazy("format in a sentence", "talk"),
+    Format.WORKSHOP: pgettext_lazy("format in a sentence", "workshop"),
+    Format.DISCUSSION: pgettext_lazy("format in a sentence", "discussion"),
+}
 
 # Minutes: every format reserves time for discussion — it is where ideas come from.
 DEFAULT_AGENDAS: dict[str, list[tuple[str, int, bool]]] = {
@@ -45,23 +56,23 @@ FORMAT_MAX_MINUTES: dict[str, int] = {
 
 
 class Level(models.TextChoices):
-    ALL = "all", "Everyone"
-    BEGINNER = "beginner", "Beginner"
-    INTERMEDIATE = "intermediate", "Intermediate"
-    ADVANCED = "advanced", "Advanced"
+    ALL = "all", _("Everyone")
+    BEGINNER = "beginner", _("Beginner")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    ADVANCED = "advanced", _("Advanced")
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Everyone in the company"
-    TEAMS = "teams", "Selected teams"
-    INVITE_ONLY = "invite_only", "Invited people only"
+    PUBLIC = "public", _("Everyone in the company")
+    TEAMS = "teams", _("Selected teams")
+    INVITE_ONLY = "invite_only", _("Invited people only")
 
 
 class State(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    SCHEDULED = "scheduled", "Scheduled"
-    HELD = "held", "Held"
-    CANCELLED = "cancelled", "Cancelled"
+    PROPOSED = "proposed", _("Proposed")
+    SCHEDULED = "scheduled", _("Scheduled")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Session(models.Model):
@@ -71,7 +82,9 @@ class Session(models.Model):
         "programmes.Programme", on_delete=models.PROTECT, related_name="sessions"
     )
     title = models.CharField(max_length=200)
-    abstract = models.TextField(blank=True, max_length=ABSTRACT_MAX_LENGTH, help_text="Markdown.")
+    abstract = models.TextField(
+        blank=True, max_length=ABSTRACT_MAX_LENGTH, help_text=_("Markdown.")
+    )
     format = models.CharField(max_length=20, choices=Format.choices, default=Format.TALK)
     level = models.CharField(max_length=20, choices=Level.choices, default=Level.ALL)
     tags = models.ManyToManyField("tags.Tag", blank=True, related_name="sessions")
@@ -84,14 +97,16 @@ class Session(models.Model):
     # The join link of an online session (kshare/sessions/inputs.py requires https). Readers
     # who may see the session reach it through /sessions/<id>/join/, which checks them in.
     call_url = models.URLField(
-        "join link (video call)",
+        _("join link (video call)"),
         max_length=500,
         blank=True,
-        help_text="An https:// link to the call: Zoom, Teams, Meet, Jitsi… People who join "
-        "from kshare are checked in as online attendees.",
+        help_text=_(
+            "An https:// link to the call: Zoom, Teams, Meet, Jitsi… People who join "
+            "from kshare are checked in as online attendees."
+        ),
     )
     capacity = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Leave empty for no limit."
+        null=True, blank=True, help_text=_("Leave empty for no limit.")
     )
     visibility = models.CharField(
         max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC
@@ -158,6 +173,11 @@ class Session(models.Model):
         return reverse("sessions:detail", args=[self.pk])
 
     @property
+    def format_noun(self) -> str:
+        """The format as a noun inside a sentence (``FORMAT_NOUNS``), in the active language."""
+        return str(FORMAT_NOUNS.get(self.format, self.get_format_display().lower()))
+
+    @property
     def duration(self) -> timedelta | None:
         if self.start and self.end:
             return self.end - self.start
@@ -179,8 +199,8 @@ class Session(models.Model):
 
 class SessionHost(models.Model):
     class Role(models.TextChoices):
-        HOST = "host", "Host"
-        COHOST = "cohost", "Co-host"
+        HOST = "host", _("Host")
+        COHOST = "cohost", _("Co-host")
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="host_links")
     person = models.ForeignKey(
@@ -216,9 +236,9 @@ class CohostInvitation(models.Model):
     then they are no host and the session's visibility does not change for them."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for an answer"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
 
     session = models.ForeignKey(
         Session, on_delete=models.CASCADE, related_name="cohost_invitations"
@@ -269,12 +289,12 @@ class SessionChange(models.Model):
     """History: every state change and reschedule, with who did it (postponed = rescheduled)."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Proposed"
-        EDITED = "edited", "Edited"
-        SCHEDULED = "scheduled", "Scheduled"
-        RESCHEDULED = "rescheduled", "Rescheduled"
-        HELD = "held", "Marked as held"
-        CANCELLED = "cancelled", "Cancelled"
+        CREATED = "created", _("Proposed")
+        EDITED = "edited", _("Edited")
+        SCHEDULED = "scheduled", _("Scheduled")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        HELD = "held", _("Marked as held")
+        CANCELLED = "cancelled", _("Cancelled")
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="changes")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -299,10 +319,10 @@ class Invitation(models.Model):
     """Who was asked to a session and what they answered (RSVP)."""
 
     class Response(models.TextChoices):
-        PENDING = "pending", "No answer yet"
-        YES = "yes", "Going"
-        MAYBE = "maybe", "Maybe"
-        NO = "no", "Not going"
+        PENDING = "pending", _("No answer yet")
+        YES = "yes", _("Going")
+        MAYBE = "maybe", _("Maybe")
+        NO = "no", _("Not going")
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="invitations")
     person = models.ForeignKey(
@@ -359,9 +379,9 @@ class Attendance(models.Model):
     """Someone came to a session (check-in or the host's list)."""
 
     class Method(models.TextChoices):
-        HOST_LIST = "host_list", "Host's list"
-        CHECK_IN = "check_in", "Check-in"
-        REMOTE = "remote", "Online (I'm here)"
+        HOST_LIST = "host_list", _("Host's list")
+        CHECK_IN = "check_in", _("Check-in")
+        REMOTE = "remote", _("Online (I'm here)")
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
     person = models.ForeignKey(
@@ -395,8 +415,8 @@ class AttendanceChange(models.Model):
     """
 
     class Action(models.TextChoices):
-        ADDED = "added", "Added"
-        REMOVED = "removed", "Removed"
+        ADDED = "added", _("Added")
+        REMOVED = "removed", _("Removed")
 
     session = models.ForeignKey(
         Session, on_delete=models.CASCADE, related_name="attendance_changes"

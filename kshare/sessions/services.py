@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from kshare.core.signals import rows_saved_announce
 from kshare.people.models import Person, Team
@@ -59,6 +61,29 @@ class ScheduleResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# Refusals named per format and state: "a talk", "ein Vortrag", "une présentation" differ.
+TOO_LONG = {
+    Format.LIGHTNING: gettext_lazy(
+        "A lightning talk lasts at most %(limit)s: choose an earlier end."
+    ),
+    Format.TALK: gettext_lazy("A talk lasts at most %(limit)s: choose an earlier end."),
+    Format.WORKSHOP: gettext_lazy("A workshop lasts at most %(limit)s: choose an earlier end."),
+    Format.DISCUSSION: gettext_lazy("A discussion lasts at most %(limit)s: choose an earlier end."),
+}
+NOT_SCHEDULABLE = {
+    State.PROPOSED: gettext_lazy("A proposed session cannot be scheduled."),
+    State.SCHEDULED: gettext_lazy("A scheduled session cannot be scheduled."),
+    State.HELD: gettext_lazy("A held session cannot be scheduled."),
+    State.CANCELLED: gettext_lazy("A cancelled session cannot be scheduled."),
+}
+NOT_CANCELLABLE = {
+    State.PROPOSED: gettext_lazy("A proposed session cannot be cancelled."),
+    State.SCHEDULED: gettext_lazy("A scheduled session cannot be cancelled."),
+    State.HELD: gettext_lazy("A held session cannot be cancelled."),
+    State.CANCELLED: gettext_lazy("A cancelled session cannot be cancelled."),
+}
+
+
 def session_default_end(*, start: datetime, format: str) -> datetime:
     return start + timedelta(minutes=format_minutes(format))
 
@@ -68,23 +93,29 @@ def session_length_check(*, start: datetime, end: datetime, format: str) -> None
     its format allows (``FORMAT_MAX_MINUTES``) or one that ends on another day than it starts
     (in the installation's ``TIME_ZONE``; an end at midnight closes the day it started)."""
     if end <= start:
-        raise ValidationError({"end": "The end must be after the start."}, code="end_before_start")
+        raise ValidationError(
+            {"end": _("The end must be after the start.")}, code="end_before_start"
+        )
     tz = timezone.get_default_timezone()
     if (
         timezone.localtime(start, tz).date()
         != timezone.localtime(end - timedelta(microseconds=1), tz).date()
     ):
         raise ValidationError(
-            {"end": "A session ends on the day it starts: choose an end on the same day."},
+            {"end": _("A session ends on the day it starts: choose an end on the same day.")},
             code="session_spans_days",
         )
     longest = FORMAT_MAX_MINUTES[format]
     if end - start > timedelta(minutes=longest):
-        label = Format(format).label.lower()
         hours, minutes = divmod(longest, 60)
-        limit = f"{hours} h {minutes:02d} min" if hours else f"{minutes} minutes"
+        limit = (
+            f"{hours} h {minutes:02d} min"
+            if hours
+            else ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes)
+            % {"minutes": minutes}
+        )
         raise ValidationError(
-            {"end": f"A {label} lasts at most {limit}: choose an earlier end."},
+            {"end": TOO_LONG[format] % {"limit": limit}},
             code="session_too_long",
         )
 
@@ -123,7 +154,10 @@ def programme_check(*, programme: Programme, by: Person) -> None:
     """Refuse (``ValidationError`` on ``programme``) a programme ``by`` may not propose into."""
     if not rules.may_see_programme(by, programme):
         raise ValidationError(
-            {"programme": f"You cannot propose into {programme.name}: it is for other teams."},
+            {
+                "programme": _("You cannot propose into %(programme)s: it is for other teams.")
+                % {"programme": programme.name}
+            },
             code="programme_not_visible",
         )
 
@@ -285,8 +319,14 @@ def _lead_time_warnings(session: Session) -> list[str]:
     if left < timedelta(days=lead):
         days = max(left.days, 0)
         return [
-            f"Only {days} day{'s' if days != 1 else ''} until the session: "
-            f"{session.programme.name} invites people at least {lead} days ahead."
+            ngettext(
+                "Only %(days)s day until the session: "
+                "%(programme)s invites people at least %(lead)s days ahead.",
+                "Only %(days)s days until the session: "
+                "%(programme)s invites people at least %(lead)s days ahead.",
+                days,
+            )
+            % {"days": days, "programme": session.programme.name, "lead": lead}
         ]
     return []
 
@@ -303,11 +343,9 @@ def session_schedule(
     """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state not in (State.PROPOSED, State.SCHEDULED):  # scheduled or rescheduled
-        raise ValidationError(
-            f"A {locked.get_state_display().lower()} session cannot be scheduled."
-        )
+        raise ValidationError(NOT_SCHEDULABLE[locked.state])
     if start <= timezone.now():
-        raise ValidationError({"start": "Choose a start time in the future."})
+        raise ValidationError({"start": _("Choose a start time in the future.")})
     if end is None:
         length = locked.duration
         end = start + length if length else session_default_end(start=start, format=locked.format)
@@ -361,12 +399,14 @@ def session_mark_held(*, session: Session, by: Person | None, automatic: bool = 
     """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state not in TRANSITIONS[SessionChange.Kind.HELD][0]:
-        raise ValidationError("Only a scheduled session can be marked as held.")
+        raise ValidationError(_("Only a scheduled session can be marked as held."))
     if locked.start is None or locked.start > timezone.now():
-        raise ValidationError("A session can be marked as held once it has started.")
+        raise ValidationError(_("A session can be marked as held once it has started."))
     attended = Attendance.objects.filter(session=locked).count()
     if automatic and not attended:
-        raise ValidationError("Nobody checked in, so the session is not marked held automatically.")
+        raise ValidationError(
+            _("Nobody checked in, so the session is not marked held automatically.")
+        )
     session.state = State.HELD
     session.save(update_fields=["state", "updated_at"])
     SessionChange.objects.create(
@@ -396,9 +436,7 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
     """proposed/scheduled → cancelled, with the reason in the history."""
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state not in TRANSITIONS[SessionChange.Kind.CANCELLED][0]:
-        raise ValidationError(
-            f"A {locked.get_state_display().lower()} session cannot be cancelled."
-        )
+        raise ValidationError(NOT_CANCELLABLE[locked.state])
     from_state = locked.state
     session.state = State.CANCELLED
     session.sequence = locked.sequence + 1

@@ -8,6 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kshare.sessions import selectors, services
@@ -23,13 +25,13 @@ from kshare.tags.services import TagError, tag_names_parse, tag_slug
 PAGE_SIZE = 20
 
 LIST_TABS = {
-    "upcoming": ("Upcoming", selectors.sessions_upcoming),
-    "past": ("Past", selectors.sessions_past),
-    "proposed": ("Proposals", selectors.sessions_proposed),
+    "upcoming": (gettext_lazy("Upcoming"), selectors.sessions_upcoming),
+    "past": (gettext_lazy("Past"), selectors.sessions_past),
+    "proposed": (gettext_lazy("Proposals"), selectors.sessions_proposed),
 }
 MINE_TABS = {
-    "hosting": ("Hosting", selectors.sessions_hosting),
-    "attending": ("Attending", selectors.sessions_attending),
+    "hosting": (gettext_lazy("Hosting"), selectors.sessions_hosting),
+    "attending": (gettext_lazy("Attending"), selectors.sessions_attending),
 }
 
 
@@ -49,7 +51,7 @@ def _editable_session(request: HttpRequest, pk: int) -> Session:
     session = _visible_session(request, pk)
     if not selectors.session_can_edit(person=request.user, session=session):
         raise PermissionDenied(
-            "Only the session's hosts, its programme's organisers and admins can change it."
+            _("Only the session's hosts, its programme's organisers and admins can change it.")
         )
     return session
 
@@ -57,9 +59,9 @@ def _editable_session(request: HttpRequest, pk: int) -> Session:
 def session_list(request: HttpRequest, tab: str = "upcoming") -> HttpResponse:
     title, select = LIST_TABS[tab]
     context: dict = {
-        "tabs": [(key, label, "sessions:" + key) for key, (label, _) in LIST_TABS.items()],
+        "tabs": [(key, label, "sessions:" + key) for key, (label, _select) in LIST_TABS.items()],
         "tab": tab,
-        "heading": "Sessions",
+        "heading": _("Sessions"),
         "title": title,
         "nav": "sessions",
     }
@@ -85,9 +87,11 @@ def session_mine(request: HttpRequest, tab: str = "hosting") -> HttpResponse:
         request,
         "sessions/list.html",
         {
-            "tabs": [(key, label, "sessions:mine_" + key) for key, (label, _) in MINE_TABS.items()],
+            "tabs": [
+                (key, label, "sessions:mine_" + key) for key, (label, _select) in MINE_TABS.items()
+            ],
             "tab": tab,
-            "heading": "My sessions",
+            "heading": _("My sessions"),
             "title": title,
             "page_obj": page,
             "sessions": page.object_list,
@@ -103,7 +107,7 @@ def session_tag(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "sessions/list.html",
         {
-            "heading": f"Sessions tagged “{tag.name}”",
+            "heading": _("Sessions tagged “%(tag)s”") % {"tag": tag.name},
             "title": tag.name,
             "page_obj": page,
             "sessions": page.object_list,
@@ -199,7 +203,7 @@ def session_propose(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         session = form.propose(by=request.user)
         messages.success(
-            request, "Thanks! Your session is proposed. Schedule it when you have a slot."
+            request, _("Thanks! Your session is proposed. Schedule it when you have a slot.")
         )
         propose_done(request, session)
         return redirect(session)
@@ -224,7 +228,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             for warning in result.warnings:
                 messages.warning(request, warning)
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
             return redirect(session)
     return render(request, "sessions/edit.html", {"form": form, "session": session})
 
@@ -250,10 +254,10 @@ def session_schedule(request: HttpRequest, pk: int) -> HttpResponse:
             if team.isdigit() and len(team) < 12:
                 # A slot found for a team: the next step, inviting, starts with that team ticked.
                 messages.success(
-                    request, "Scheduled. Now invite the people the slot was found for."
+                    request, _("Scheduled. Now invite the people the slot was found for.")
                 )
                 return redirect(reverse("sessions:invite", args=[session.pk]) + f"?team={team}")
-            messages.success(request, "Scheduled. It now appears on the upcoming list.")
+            messages.success(request, _("Scheduled. It now appears on the upcoming list."))
             return redirect(session)
     # The slot finder under the form is the calendars app's part (region "session.schedule").
     return render(
@@ -271,7 +275,7 @@ def session_mark_held(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Marked as held. The attendance log is frozen.")
+        messages.success(request, _("Marked as held. The attendance log is frozen."))
     return redirect(session)
 
 
@@ -286,7 +290,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, "The session is cancelled.")
+            messages.success(request, _("The session is cancelled."))
         return redirect(session)
     return render(request, "sessions/cancel.html", {"form": form, "session": session})
 
@@ -305,10 +309,13 @@ def session_rsvp(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         position = selectors.waitlist_position(invitation=invitation)
         text = (
-            f"The session is full: you are on the waitlist, number {position}. "
-            "You get a mail when a seat frees up."
+            _(
+                "The session is full: you are on the waitlist, number %(position)s. "
+                "You get a mail when a seat frees up."
+            )
+            % {"position": position}
             if position
-            else "Your answer is saved."
+            else _("Your answer is saved.")
         )
     if not request.headers.get("HX-Request"):
         (messages.error if error else messages.success)(request, text)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from kshare.sessions import cohosting, drafts, selectors
 
@@ -20,7 +21,7 @@ def cohosting_answer(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         answer = request.POST.get("answer")
         if answer not in {"accept", "decline"}:
-            messages.error(request, "Choose accept or decline.")
+            messages.error(request, _("Choose accept or decline."))
         else:
             try:
                 cohosting.cohost_answer(
@@ -30,9 +31,9 @@ def cohosting_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, " ".join(exc.messages))
             else:
                 if answer == "accept":
-                    messages.success(request, "You co-host this session now.")
+                    messages.success(request, _("You co-host this session now."))
                     return redirect(invitation.session)
-                messages.success(request, "You declined: you are not a co-host.")
+                messages.success(request, _("You declined: you are not a co-host."))
         return redirect("sessions:cohosting", pk=invitation.pk)
     return render(
         request,
@@ -53,7 +54,7 @@ def draft_hosting(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         answer = request.POST.get("answer")
         if answer not in {"accept", "decline"}:
-            messages.error(request, "Choose accept or decline.")
+            messages.error(request, _("Choose accept or decline."))
         else:
             try:
                 drafts.draft_answer(session=session, person=request.user, accept=answer == "accept")
@@ -62,11 +63,11 @@ def draft_hosting(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 if answer == "accept":
                     messages.success(
-                        request, "You host this session. Schedule it when you have a slot."
+                        request, _("You host this session. Schedule it when you have a slot.")
                     )
                     return redirect(session)
                 messages.success(
-                    request, "You declined: the draft is withdrawn and its proposer is told."
+                    request, _("You declined: the draft is withdrawn and its proposer is told.")
                 )
         return redirect("sessions:hosting", pk=session.pk)
     return render(request, "sessions/hosting.html", {"session": session, "nav": "sessions"})

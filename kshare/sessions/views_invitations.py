@@ -13,6 +13,8 @@ from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from kshare.people.models import Person, Team
@@ -32,11 +34,11 @@ INVITED_PAGE_SIZE = 50
 SEARCH_RESULTS = 20
 MAX_EMAILS = 500
 ANSWER_LABELS = {
-    "going": "Going",
-    "waitlisted": "Waitlisted",
-    "maybe": "Maybe",
-    "no": "Not going",
-    "pending": "No answer yet",
+    "going": gettext_lazy("Going"),
+    "waitlisted": gettext_lazy("Waitlisted"),
+    "maybe": gettext_lazy("Maybe"),
+    "no": gettext_lazy("Not going"),
+    "pending": gettext_lazy("No answer yet"),
 }
 
 
@@ -45,19 +47,22 @@ class InviteForm(forms.Form):
         queryset=Person.objects.filter(is_active=True), required=False
     )
     emails = forms.CharField(
-        label="E-mail addresses",
+        label=gettext_lazy("E-mail addresses"),
         required=False,
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line, or separated by commas.",
+        help_text=gettext_lazy("One per line, or separated by commas."),
     )
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Everyone in the team who may see the session.",
+        label=gettext_lazy("Teams"),
+        help_text=gettext_lazy("Everyone in the team who may see the session."),
     )
-    everyone = forms.BooleanField(label="Everyone who may see the session", required=False)
+    everyone = forms.BooleanField(
+        label=gettext_lazy("Everyone who may see the session"), required=False
+    )
 
     def __init__(self, *args: object, session: Session, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -68,7 +73,9 @@ class InviteForm(forms.Form):
         raw = self.cleaned_data["emails"]
         emails = list(dict.fromkeys(e.lower() for e in re.split(r"[\s,;]+", raw) if e))
         if len(emails) > MAX_EMAILS:
-            raise ValidationError(f"Give at most {MAX_EMAILS} e-mail addresses at once.")
+            raise ValidationError(
+                _("Give at most %(count)s e-mail addresses at once.") % {"count": MAX_EMAILS}
+            )
         malformed = []
         for email in emails:
             try:
@@ -76,12 +83,15 @@ class InviteForm(forms.Form):
             except ValidationError:
                 malformed.append(email)
         if malformed:
-            raise ValidationError("Not an e-mail address: " + ", ".join(malformed[:5]) + ".")
+            raise ValidationError(
+                _("Not an e-mail address: %(emails)s.") % {"emails": ", ".join(malformed[:5])}
+            )
         found = {p.email: p for p in Person.objects.filter(email__in=emails, is_active=True)}
         unknown = [e for e in emails if e not in found]
         if unknown:
             raise ValidationError(
-                "Nobody here has the e-mail address " + ", ".join(unknown[:5]) + "."
+                _("Nobody here has the e-mail address %(emails)s.")
+                % {"emails": ", ".join(unknown[:5])}
             )
         return list(found.values())
 
@@ -90,7 +100,7 @@ class InviteForm(forms.Form):
         if not self.errors and not (
             data.get("people") or data.get("emails") or data.get("teams") or data.get("everyone")
         ):
-            raise ValidationError("Choose people, teams or everyone to invite.")
+            raise ValidationError(_("Choose people, teams or everyone to invite."))
         return data
 
 
@@ -160,18 +170,23 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             count = len(result.invited)
             text = (
-                f"Invited {count} {'person' if count == 1 else 'people'}: "
-                "the invitations are on their way."
+                ngettext(
+                    "Invited %(count)s person: the invitations are on their way.",
+                    "Invited %(count)s people: the invitations are on their way.",
+                    count,
+                )
+                % {"count": count}
                 if count
-                else "Nobody new to invite."
+                else _("Nobody new to invite.")
             )
             if result.already:
-                text += f" {result.already} had been invited already."
+                text += " " + _("%(count)s had been invited already.") % {"count": result.already}
             if result.not_visible:
-                text += (
-                    f" {result.not_visible} cannot see this session and "
-                    f"{'was' if result.not_visible == 1 else 'were'} left out."
-                )
+                text += " " + ngettext(
+                    "%(count)s cannot see this session and was left out.",
+                    "%(count)s cannot see this session and were left out.",
+                    result.not_visible,
+                ) % {"count": result.not_visible}
             messages.success(request, text)
             return redirect("sessions:invite", pk=session.pk)
     kept, found = _search(session, _query(request), request.GET.getlist("people"))
@@ -225,9 +240,11 @@ def _invitation_from(request: HttpRequest, token: str) -> Invitation | HttpRespo
         return _problem(
             request,
             400,
-            "This RSVP link is not valid",
-            "This RSVP link is not valid: it may have been cut off or changed. "
-            "Copy the whole link from the invitation mail, or answer on the session page.",
+            _("This RSVP link is not valid"),
+            _(
+                "This RSVP link is not valid: it may have been cut off or changed. "
+                "Copy the whole link from the invitation mail, or answer on the session page."
+            ),
         )
     invitation = (
         Invitation.objects.select_related("session__programme", "person")
@@ -241,8 +258,9 @@ def _invitation_from(request: HttpRequest, token: str) -> Invitation | HttpRespo
         return _problem(
             request,
             410,
-            "This session was cancelled",
-            f"“{session.title}” was cancelled, so there is nothing to answer.",
+            _("This session was cancelled"),
+            _("“%(title)s” was cancelled, so there is nothing to answer.")
+            % {"title": session.title},
         )
     if session.state != State.SCHEDULED or rsvp_link_expired(session=session):
         return _expired(request)
@@ -253,8 +271,8 @@ def _expired(request: HttpRequest) -> HttpResponse:
     return _problem(
         request,
         410,
-        "This RSVP link has expired",
-        "This RSVP link has expired: the session is over, so it takes no more answers.",
+        _("This RSVP link has expired"),
+        _("This RSVP link has expired: the session is over, so it takes no more answers."),
     )
 
 
