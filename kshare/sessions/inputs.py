@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from kshare.core.inputs import InputErrors
 from kshare.people.models import Person, Team
@@ -89,7 +89,8 @@ def cohosts_too_many(count: int) -> str | None:
     return _("Add at most %(count)s co-hosts.") % {"count": MAX_COHOSTS}
 
 
-JOIN_LINK_HTTPS = gettext_lazy(
+# English (a plain string, as tests and callers compare it); translated where it is raised.
+JOIN_LINK_HTTPS = gettext_noop(
     "Use an https:// join link, as Zoom, Teams, Meet or Jitsi give it: people would reach "
     "the call unencrypted otherwise."
 )
@@ -103,7 +104,7 @@ def call_url_clean(value: str) -> str:
     value = model_field.formfield().clean(value)
     model_field.run_validators(value)
     if value and not value.lower().startswith("https://"):
-        raise ValidationError(JOIN_LINK_HTTPS, code="https")
+        raise ValidationError(_(JOIN_LINK_HTTPS), code="https")
     return value
 
 
