@@ -67,7 +67,7 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
         )
     if locked.state != State.PROPOSED:
         raise ValidationError(
-            NOTHING_TO_ANSWER[locked.state],
+            NOTHING_TO_ANSWER[State(locked.state)],
             code="answered",
         )
     proposer = locked.proposed_by

@@ -175,7 +175,9 @@ class Session(models.Model):
     @property
     def format_noun(self) -> str:
         """The format as a noun inside a sentence (``FORMAT_NOUNS``), in the active language."""
-        return str(FORMAT_NOUNS.get(self.format, self.get_format_display().lower()))
+        if self.format in Format.values:
+            return str(FORMAT_NOUNS[Format(self.format)])
+        return self.get_format_display().lower()
 
     @property
     def duration(self) -> timedelta | None:

@@ -115,7 +115,7 @@ def session_length_check(*, start: datetime, end: datetime, format: str) -> None
             % {"minutes": minutes}
         )
         raise ValidationError(
-            {"end": TOO_LONG[format] % {"limit": limit}},
+            {"end": TOO_LONG[Format(format)] % {"limit": limit}},
             code="session_too_long",
         )
 
@@ -343,7 +343,7 @@ def session_schedule(
     """
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state not in (State.PROPOSED, State.SCHEDULED):  # scheduled or rescheduled
-        raise ValidationError(NOT_SCHEDULABLE[locked.state])
+        raise ValidationError(NOT_SCHEDULABLE[State(locked.state)])
     if start <= timezone.now():
         raise ValidationError({"start": _("Choose a start time in the future.")})
     if end is None:
@@ -436,7 +436,7 @@ def session_cancel(*, session: Session, by: Person, reason: str = "") -> Session
     """proposed/scheduled → cancelled, with the reason in the history."""
     locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.state not in TRANSITIONS[SessionChange.Kind.CANCELLED][0]:
-        raise ValidationError(NOT_CANCELLABLE[locked.state])
+        raise ValidationError(NOT_CANCELLABLE[State(locked.state)])
     from_state = locked.state
     session.state = State.CANCELLED
     session.sequence = locked.sequence + 1
