@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kshare.ideas.models import (
     COMMENT_MAX_LENGTH,
@@ -27,15 +29,41 @@ from kshare.sessions.services import session_propose
 PROMOTE_FORMATS = (Format.WORKSHOP, Format.TALK)
 
 
+# Per field: contains NUL, empty, too long (whole sentences, so that each reads well translated).
+TEXT_ERRORS = {
+    "title": (
+        gettext_lazy("The title contains a NUL character; remove it."),
+        gettext_lazy("The title is empty."),
+        gettext_lazy("The title is %(count)s characters long; keep it under %(limit)s."),
+    ),
+    "description": (
+        gettext_lazy("The description contains a NUL character; remove it."),
+        gettext_lazy("The description is empty."),
+        gettext_lazy("The description is %(count)s characters long; keep it under %(limit)s."),
+    ),
+    "comment": (
+        gettext_lazy("The comment contains a NUL character; remove it."),
+        gettext_lazy("The comment is empty."),
+        gettext_lazy("The comment is %(count)s characters long; keep it under %(limit)s."),
+    ),
+    "name": (
+        gettext_lazy("The name contains a NUL character; remove it."),
+        gettext_lazy("The name is empty."),
+        gettext_lazy("The name is %(count)s characters long; keep it under %(limit)s."),
+    ),
+}
+
+
 def _clean_text(value: str, *, label: str, max_length: int, required: bool) -> str:
+    has_nul, empty, too_long = TEXT_ERRORS[label]
     if "\x00" in value:
-        raise ValidationError(f"The {label} contains a NUL character; remove it.")
+        raise ValidationError(str(has_nul))
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"The {label} is empty.")
+        raise ValidationError(str(empty))
     if len(value) > max_length:
         raise ValidationError(
-            f"The {label} is {len(value):,} characters long; keep it under {max_length:,}."
+            str(too_long) % {"count": f"{len(value):,}", "limit": f"{max_length:,}"}
         )
     return value
 
@@ -60,7 +88,7 @@ def idea_create(
         description, label="description", max_length=DESCRIPTION_MAX_LENGTH, required=False
     )
     if session is None and area is None:
-        raise ValidationError("An idea belongs to a session or to a product area: choose one.")
+        raise ValidationError(_("An idea belongs to a session or to a product area: choose one."))
     idea = Idea.objects.create(
         author=author, title=title, description=description, session=session, area=area
     )
@@ -99,17 +127,19 @@ def idea_status_set(*, idea: Idea, by: Person, status: str, note: str = "") -> I
     """
     if not idea_can_set_status(person=by, idea=idea):
         raise PermissionDenied(
-            "Only the idea's author, the organisers and admins can change its status."
+            _("Only the idea's author, the organisers and admins can change its status.")
         )
     locked = Idea.objects.select_for_update().get(pk=idea.pk)
     if status not in Status.values:
-        raise ValidationError("Choose one of the listed statuses.")
+        raise ValidationError(_("Choose one of the listed statuses."))
     if status == locked.status:
-        raise ValidationError(f"The idea is already “{locked.get_status_display()}”.")
+        raise ValidationError(
+            _("The idea is already “%(status)s”.") % {"status": locked.get_status_display()}
+        )
     if status not in STATUS_NEXT[locked.status]:
         raise ValidationError(
-            f"An idea that is “{locked.get_status_display()}” cannot become "
-            f"“{Status(status).label}”."
+            _("An idea that is “%(status)s” cannot become “%(new)s”.")
+            % {"status": locked.get_status_display(), "new": Status(status).label}
         )
     IdeaStatusChange.objects.create(
         idea=idea, from_status=locked.status, to_status=status, by=by, note=note
@@ -129,13 +159,16 @@ def idea_promote(*, idea: Idea, by: Person, format: str = Format.WORKSHOP) -> Se
     """
     if not idea_can_manage(person=by, idea=idea):
         raise PermissionDenied(
-            "Only organisers of the session's programme and admins can turn an idea into a session."
+            _(
+                "Only organisers of the session's programme and admins can turn an idea into a "
+                "session."
+            )
         )
     if format not in PROMOTE_FORMATS:
-        raise ValidationError("Choose a workshop or a talk.")
+        raise ValidationError(_("Choose a workshop or a talk."))
     locked = Idea.objects.select_for_update().get(pk=idea.pk)
     if locked.promoted_session_id is not None:
-        raise ValidationError("This idea has already become a session; open it from the idea.")
+        raise ValidationError(_("This idea has already become a session; open it from the idea."))
     source = locked.session
     link = reverse("ideas:detail", args=[idea.pk])
     origin = f"From the idea “{locked.title}” ({link})."
@@ -165,21 +198,25 @@ def idea_promote(*, idea: Idea, by: Person, format: str = Format.WORKSHOP) -> Se
 def area_create(*, by: Person, name: str, description: str = "") -> ProductArea:
     """A new product area; organisers and admins only."""
     if not by.is_organiser:
-        raise PermissionDenied("Only organisers and admins can add product areas.")
+        raise PermissionDenied(_("Only organisers and admins can add product areas."))
     name = " ".join(_clean_text(name, label="name", max_length=100, required=True).split())
     description = _clean_text(description, label="description", max_length=2000, required=False)
     slug = slugify(name)[:100]
     if not slug:
-        raise ValidationError("The name needs at least one letter or digit.")
+        raise ValidationError(_("The name needs at least one letter or digit."))
     if (
         ProductArea.objects.filter(name__iexact=name).exists()
         or ProductArea.objects.filter(slug=slug).exists()
     ):
-        raise ValidationError(f"There is already a product area called “{name}”.")
+        raise ValidationError(
+            _("There is already a product area called “%(name)s”.") % {"name": name}
+        )
     try:
         with transaction.atomic():
             return ProductArea.objects.create(
                 name=name, slug=slug, description=description, created_by=by
             )
     except IntegrityError as exc:  # created at the same moment by someone else
-        raise ValidationError(f"There is already a product area called “{name}”.") from exc
+        raise ValidationError(
+            _("There is already a product area called “%(name)s”.") % {"name": name}
+        ) from exc

@@ -19,6 +19,16 @@ LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$")
 _interpolate = lazy(lambda text, params: str(text) % params, str)
 
 
+def _problem(problem: transcripts.TranscriptError) -> str:
+    """The parser's sentence in the active language, with its line number."""
+    text = _(problem.template)
+    if problem.params:
+        text = text % problem.params
+    if problem.line is None:
+        return text
+    return _("Line %(line)s: %(problem)s") % {"line": problem.line, "problem": text}
+
+
 class TranscriptForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("WebVTT or SRT file"),
@@ -104,12 +114,12 @@ class TranscriptForm(forms.Form):
             try:
                 cleaned["parsed"] = transcripts.parse_file(data, upload.name or "")
             except transcripts.TranscriptError as problem:
-                self.add_error("file", f"{upload.name}: {problem}")
+                self.add_error("file", f"{upload.name}: {_problem(problem)}")
         elif text.strip():
             try:
                 cleaned["parsed"] = transcripts.parse_text(text)
             except transcripts.TranscriptError as problem:
-                self.add_error("text", str(problem))
+                self.add_error("text", _problem(problem))
         else:
             raise ValidationError(_("Choose a WebVTT or SRT file, or paste the transcript's text."))
         return cleaned

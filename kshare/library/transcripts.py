@@ -27,17 +27,28 @@ VTT = "vtt"
 SRT = "srt"
 TEXT = "text"
 
-VTT_EXPECTED = "expected HH:MM:SS.mmm --> HH:MM:SS.mmm"
-SRT_EXPECTED = "expected HH:MM:SS,mmm --> HH:MM:SS,mmm"
+VTT_EXPECTED = "HH:MM:SS.mmm --> HH:MM:SS.mmm"
+SRT_EXPECTED = "HH:MM:SS,mmm --> HH:MM:SS,mmm"
+
+
+def gettext_noop(text: str) -> str:
+    """Marks a message for the translation catalogue (this module has no Django in it); the
+    form translates ``TranscriptError.template`` and fills in its ``params``."""
+    return text
 
 
 class TranscriptError(ValueError):
-    """A transcript that cannot be read: ``line`` (1-based, or None) and a sentence."""
+    """A transcript that cannot be read: ``line`` (1-based, or None) and a sentence.
 
-    def __init__(self, message: str, *, line: int | None = None) -> None:
+    The sentence is ``template % params`` (English); a form shows it translated.
+    """
+
+    def __init__(self, template: str, *, line: int | None = None, **params: object) -> None:
         self.line = line
-        self.message = message
-        super().__init__(f"Line {line}: {message}" if line is not None else message)
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(f"Line {line}: {self.message}" if line is not None else self.message)
 
 
 @dataclass(frozen=True)
@@ -97,25 +108,33 @@ def _quote(line: str, limit: int = 60) -> str:
 def _timing(line: str, number: int, pattern: re.Pattern[str], expected: str) -> tuple[int, int]:
     match = pattern.match(line.strip())
     if match is None:
-        hint = ""
         if pattern is _VTT_TIMING and re.search(r"\d,\d{3}", line):
-            hint = "; WebVTT writes a full stop before the milliseconds, not a comma"
-        raise TranscriptError(
-            f"the cue timing '{_quote(line.strip())}' is not valid ({expected}{hint}).",
-            line=number,
-        )
+            template = gettext_noop(
+                "the cue timing '%(timing)s' is not valid (expected %(expected)s; WebVTT writes "
+                "a full stop before the milliseconds, not a comma)."
+            )
+        else:
+            template = gettext_noop(
+                "the cue timing '%(timing)s' is not valid (expected %(expected)s)."
+            )
+        raise TranscriptError(template, line=number, timing=_quote(line.strip()), expected=expected)
     groups = match.groups()
     start = _ms(*groups[0:4])
     end = _ms(*groups[4:8])
     for value in (start, end):
         if value > MAX_HOURS * 3_600_000:
             raise TranscriptError(
-                f"the time {format_timestamp(value)} is beyond {MAX_HOURS} hours.", line=number
+                gettext_noop("the time %(time)s is beyond %(hours)s hours."),
+                line=number,
+                time=format_timestamp(value),
+                hours=MAX_HOURS,
             )
     if end < start:
         raise TranscriptError(
-            f"the cue ends ({format_timestamp(end)}) before it starts ({format_timestamp(start)}).",
+            gettext_noop("the cue ends (%(end)s) before it starts (%(start)s)."),
             line=number,
+            end=format_timestamp(end),
+            start=format_timestamp(start),
         )
     return start, end
 
@@ -128,8 +147,9 @@ def decode(data: bytes) -> str:
     error naming the line."""
     if len(data) > MAX_BYTES:
         raise TranscriptError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; transcripts can be at most "
-            f"{MAX_BYTES // 1024 // 1024} MB."
+            gettext_noop("The file is %(size)s MB; transcripts can be at most %(limit)s MB."),
+            size=f"{len(data) / 1024 / 1024:.1f}",
+            limit=MAX_BYTES // 1024 // 1024,
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 with a byte order mark, as some Windows subtitle tools save SRT.
@@ -137,15 +157,19 @@ def decode(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise TranscriptError(
-                "The file says it is UTF-16 text but is not (save it with UTF-8 encoding and "
-                "upload it again)."
+                gettext_noop(
+                    "The file says it is UTF-16 text but is not (save it with UTF-8 encoding and "
+                    "upload it again)."
+                )
             ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise TranscriptError(
-            "the file is not UTF-8 text (save it with UTF-8 encoding and upload it again).",
+            gettext_noop(
+                "the file is not UTF-8 text (save it with UTF-8 encoding and upload it again)."
+            ),
             line=line,
         ) from None
     return text
@@ -156,13 +180,16 @@ def _lines(text: str) -> list[str]:
         text = text[1:]
     if len(text) > MAX_TEXT_CHARS * 5:
         raise TranscriptError(
-            f"The transcript is too long ({len(text):,} characters; at most "
-            f"{MAX_TEXT_CHARS * 5:,})."
+            gettext_noop("The transcript is too long (%(count)s characters; at most %(limit)s)."),
+            count=f"{len(text):,}",
+            limit=f"{MAX_TEXT_CHARS * 5:,}",
         )
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, line in enumerate(lines, start=1):
         if "\x00" in line:
-            raise TranscriptError("contains a NUL character (\\0), which is not text.", line=number)
+            raise TranscriptError(
+                gettext_noop("contains a NUL character (\\0), which is not text."), line=number
+            )
     return lines
 
 
@@ -189,8 +216,11 @@ def _cue_text(lines: list[str], number: int) -> str:
     text = "\n".join(line.strip() for line in lines).strip()
     if len(text) > MAX_CUE_CHARS:
         raise TranscriptError(
-            f"the cue's text is {len(text):,} characters long; a cue can have at most "
-            f"{MAX_CUE_CHARS:,}.",
+            gettext_noop(
+                "the cue's text is %(count)s characters long; a cue can have at most %(limit)s."
+            ),
+            count=f"{len(text):,}",
+            limit=f"{MAX_CUE_CHARS:,}",
             line=number,
         )
     return text
@@ -198,9 +228,13 @@ def _cue_text(lines: list[str], number: int) -> str:
 
 def _finish(cues: list[ParsedCue], source: str) -> ParsedTranscript:
     if not cues:
-        raise TranscriptError("The file has no cues: there is no text to show.")
+        raise TranscriptError(gettext_noop("The file has no cues: there is no text to show."))
     if len(cues) > MAX_CUES:
-        raise TranscriptError(f"The file has {len(cues):,} cues; at most {MAX_CUES:,} are allowed.")
+        raise TranscriptError(
+            gettext_noop("The file has %(count)s cues; at most %(limit)s are allowed."),
+            count=f"{len(cues):,}",
+            limit=f"{MAX_CUES:,}",
+        )
     # Out-of-order cues are put in time order (a stable sort keeps equal starts as written);
     # overlapping cues are kept: both are shown while they overlap.
     ordered = sorted(cues, key=lambda cue: (cue.start_ms or 0, cue.end_ms or 0))
@@ -219,14 +253,18 @@ def parse_vtt(text: str) -> ParsedTranscript:
     first = lines[0] if lines else ""
     if not (first == "WEBVTT" or first.startswith(("WEBVTT ", "WEBVTT\t"))):
         raise TranscriptError(
-            f"a WebVTT file must start with 'WEBVTT', not '{_quote(first.strip())}'.", line=1
+            gettext_noop("a WebVTT file must start with 'WEBVTT', not '%(first)s'."),
+            line=1,
+            first=_quote(first.strip()),
         )
     # The header runs to the first blank line.
     index = 1
     while index < len(lines) and lines[index].strip():
         if "-->" in lines[index]:
             raise TranscriptError(
-                "a blank line is needed between the 'WEBVTT' header and the first cue.",
+                gettext_noop(
+                    "a blank line is needed between the 'WEBVTT' header and the first cue."
+                ),
                 line=index + 1,
             )
         index += 1
@@ -240,7 +278,9 @@ def parse_vtt(text: str) -> ParsedTranscript:
         ):
             if cues:
                 raise TranscriptError(
-                    f"a {head.split()[0]} block must come before the first cue.", line=start
+                    gettext_noop("a %(block)s block must come before the first cue."),
+                    line=start,
+                    block=head.split()[0],
                 )
             continue
         if _looks_like_timing(head):
@@ -251,8 +291,10 @@ def parse_vtt(text: str) -> ParsedTranscript:
             number = start + (1 if len(block) > 1 else 0)
             shown = block[1] if len(block) > 1 else head
             raise TranscriptError(
-                f"expected a cue timing like '00:00:01.000 --> 00:00:04.000', found "
-                f"'{_quote(shown.strip())}'.",
+                gettext_noop(
+                    "expected a cue timing like '00:00:01.000 --> 00:00:04.000', found '%(found)s'."
+                ),
+                found=_quote(shown.strip()),
                 line=number,
             )
         timing_line = start + timing_at
@@ -261,7 +303,10 @@ def parse_vtt(text: str) -> ParsedTranscript:
         for offset, line in enumerate(body, start=timing_line + 1):
             if "-->" in line:
                 raise TranscriptError(
-                    "a cue's text cannot contain '-->'; is a blank line missing before this cue?",
+                    gettext_noop(
+                        "a cue's text cannot contain '-->'; is a blank line missing before this "
+                        "cue?"
+                    ),
                     line=offset,
                 )
         cue_text = _cue_text(body, timing_line + 1)
@@ -284,14 +329,20 @@ def parse_srt(text: str) -> ParsedTranscript:
             timing_at = 0  # no cue number: accepted, many tools leave it out
         elif _SRT_INDEX.match(head):
             raise TranscriptError(
-                f"cue {head} has no timing line (expected one like "
-                "'00:00:01,000 --> 00:00:04,000' on the next line).",
+                gettext_noop(
+                    "cue %(cue)s has no timing line (expected one like "
+                    "'00:00:01,000 --> 00:00:04,000' on the next line)."
+                ),
+                cue=head,
                 line=start,
             )
         else:
             raise TranscriptError(
-                f"expected a cue number, found '{_quote(head)}' (is a blank line missing, or "
-                "a line of text separated from its cue?).",
+                gettext_noop(
+                    "expected a cue number, found '%(found)s' (is a blank line missing, or "
+                    "a line of text separated from its cue?)."
+                ),
+                found=_quote(head),
                 line=start,
             )
         timing_line = start + timing_at
@@ -300,7 +351,9 @@ def parse_srt(text: str) -> ParsedTranscript:
         for offset, line in enumerate(body, start=timing_line + 1):
             if _SRT_TIMING.match(line.strip()):
                 raise TranscriptError(
-                    "a timing line inside a cue's text; is a blank line missing before it?",
+                    gettext_noop(
+                        "a timing line inside a cue's text; is a blank line missing before it?"
+                    ),
                     line=offset,
                 )
         cue_text = _cue_text(body, timing_line + 1)
@@ -326,15 +379,21 @@ def parse_text(text: str) -> ParsedTranscript:
         return parse_srt(stripped)
     if len(stripped) > MAX_TEXT_CHARS:
         raise TranscriptError(
-            f"The text is {len(stripped):,} characters long; at most {MAX_TEXT_CHARS:,}."
+            gettext_noop("The text is %(count)s characters long; at most %(limit)s."),
+            count=f"{len(stripped):,}",
+            limit=f"{MAX_TEXT_CHARS:,}",
         )
     lines = _lines(stripped)
     cues = [ParsedCue(None, None, _cue_text(block, start)) for start, block in _blocks(lines)]
     if not cues:
-        raise TranscriptError("There is no text: paste the transcript, or upload a file.")
+        raise TranscriptError(
+            gettext_noop("There is no text: paste the transcript, or upload a file.")
+        )
     if len(cues) > MAX_CUES:
         raise TranscriptError(
-            f"The text has {len(cues):,} paragraphs; at most {MAX_CUES:,} are allowed."
+            gettext_noop("The text has %(count)s paragraphs; at most %(limit)s are allowed."),
+            count=f"{len(cues):,}",
+            limit=f"{MAX_CUES:,}",
         )
     return ParsedTranscript(source=TEXT, cues=cues)
 
@@ -356,10 +415,12 @@ def parse_file(data: bytes, filename: str = "") -> ParsedTranscript:
     if suffix == ".srt" or _SRT_INDEX.match(first_content) or _looks_like_timing(first_content):
         return parse_srt(text)
     if not first_content:
-        raise TranscriptError("The file is empty.")
+        raise TranscriptError(gettext_noop("The file is empty."))
     raise TranscriptError(
-        "this is neither a WebVTT file (which starts with 'WEBVTT') nor an SRT file (which "
-        "starts with a cue number).",
+        gettext_noop(
+            "this is neither a WebVTT file (which starts with 'WEBVTT') nor an SRT file (which "
+            "starts with a cue number)."
+        ),
         line=lines.index(next(line for line in lines if line.strip())) + 1,
     )
 

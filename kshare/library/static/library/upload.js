@@ -27,6 +27,11 @@
     box.textContent = message;
   }
 
+  // The page's language: the form carries the translated messages (English as the fallback).
+  function text(form, attribute, fallback) {
+    return form.getAttribute(attribute) || fallback;
+  }
+
   function tooLarge(form) {
     var input = form.querySelector("input[type=file][data-max-bytes]");
     if (!input || !input.files || !input.files.length) {
@@ -35,8 +40,9 @@
     var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
     var file = input.files[0];
     if (limit && file.size > limit) {
-      return "This file is too large: the limit is " + formatBytes(limit) + " (the file has " +
-        formatBytes(file.size) + ").";
+      return text(form, "data-text-too-large",
+        "This file is too large: the limit is {limit} (the file has {size}).")
+        .replace("{limit}", formatBytes(limit)).replace("{size}", formatBytes(file.size));
     }
     return null;
   }
@@ -106,15 +112,17 @@
         if (button) {
           button.disabled = false;
         }
-        showError(form, "The upload was not accepted (the server answered " + xhr.status +
-          "). Please try again.");
+        showError(form, text(form, "data-text-refused",
+          "The upload was not accepted (the server answered {status}). Please try again.")
+          .replace("{status}", String(xhr.status)));
       }
     });
     xhr.addEventListener("error", function () {
       if (button) {
         button.disabled = false;
       }
-      showError(form, "The upload failed (the connection was lost). Please try again.");
+      showError(form, text(form, "data-text-failed",
+        "The upload failed (the connection was lost). Please try again."));
     });
     xhr.send(new FormData(form));
   });
