@@ -23,6 +23,7 @@ from django.db import OperationalError
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,11 @@ def busy_response(request: HttpRequest) -> HttpResponse:
             {
                 "error": {
                     "code": "busy",
-                    "message": "The database is busy and nothing was changed; "
-                    f"retry in {RETRY_AFTER} seconds.",
+                    "message": gettext(
+                        "The database is busy and nothing was changed; "
+                        "retry in %(seconds)s seconds."
+                    )
+                    % {"seconds": RETRY_AFTER},
                     "fields": {},
                 }
             },

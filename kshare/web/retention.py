@@ -13,17 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.sessions.models import Session as HttpSession
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
 from kshare.outbox.models import OutboxMessage
 from kshare.people.models import AuthAttempt
 from kshare.people.throttle import KEEP as AUTH_ATTEMPTS_KEPT
 from kshare.webhooks.models import WebhookDelivery
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Rows deleted per statement and statements per run: a large backlog goes over several ticks
 # instead of holding SQLite's write lock for long.
@@ -36,7 +42,7 @@ class Rule:
     """What is purged (``rows``: the rows past retention for a cut-off), after how long."""
 
     key: str
-    label: str
+    label: StrOrPromise
     setting: str | None  # None: a fixed period (``fixed``), not configurable
     rows: Callable[[datetime], models.QuerySet]
     fixed: timedelta | None = None
@@ -53,7 +59,7 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule(
         key="outbox",
-        label="Sent and failed mails in the outbox",
+        label=_("Sent and failed mails in the outbox"),
         setting="KSHARE_RETENTION_OUTBOX_DAYS",
         rows=lambda cutoff: OutboxMessage.objects.filter(
             status__in=[OutboxMessage.Status.SENT, OutboxMessage.Status.FAILED],
@@ -62,7 +68,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         key="webhook_deliveries",
-        label="Delivered and failed webhook deliveries",
+        label=_("Delivered and failed webhook deliveries"),
         setting="KSHARE_RETENTION_LOG_DAYS",
         rows=lambda cutoff: WebhookDelivery.objects.filter(
             status__in=[WebhookDelivery.Status.SENT, WebhookDelivery.Status.FAILED],
@@ -71,7 +77,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         key="task_results",
-        label="Finished background tasks (their arguments and results)",
+        label=_("Finished background tasks (their arguments and results)"),
         setting="KSHARE_RETENTION_LOG_DAYS",
         rows=lambda cutoff: DBTaskResult.objects.filter(
             status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cutoff
@@ -79,14 +85,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         key="http_sessions",
-        label="Expired sign-in sessions",
+        label=_("Expired sign-in sessions"),
         setting=None,
         fixed=timedelta(0),
         rows=lambda cutoff: HttpSession.objects.filter(expire_date__lt=cutoff),
     ),
     Rule(
         key="auth_attempts",
-        label="Counted sign-in and password-reset attempts",
+        label=_("Counted sign-in and password-reset attempts"),
         setting=None,
         fixed=AUTH_ATTEMPTS_KEPT,
         rows=lambda cutoff: AuthAttempt.objects.filter(created_at__lte=cutoff),
@@ -96,12 +102,12 @@ RULES: tuple[Rule, ...] = (
 
 def _purge(queryset: models.QuerySet) -> int:
     deleted = 0
-    for _ in range(BATCHES_PER_RUN):
+    for _run in range(BATCHES_PER_RUN):
         pks = list(queryset.order_by().values_list("pk", flat=True)[:BATCH])
         if not pks:
             break
         with transaction.atomic():
-            count, _ = queryset.model._base_manager.filter(pk__in=pks).delete()
+            count, _per_model = queryset.model._base_manager.filter(pk__in=pks).delete()
         deleted += count
         if len(pks) < BATCH:
             break
@@ -128,13 +134,14 @@ class RuleStatus:
     @property
     def kept_label(self) -> str:
         if self.kept is None:
-            return "for ever"
+            return gettext("for ever")
         if not self.kept:
-            return "until they expire"
+            return gettext("until they expire")
         if self.kept.days:
-            return f"{self.kept.days} day{'s' if self.kept.days != 1 else ''}"
+            days = self.kept.days
+            return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
         hours = max(1, round(self.kept.total_seconds() / 3600))
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
 
 
 def retention_status(*, now: datetime | None = None) -> list[RuleStatus]:

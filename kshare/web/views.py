@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kshare.feedback.selectors import feedback_requests_open
@@ -52,22 +53,26 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         return _error(
             request,
             400,
-            "That was too much text",
-            "The form you sent is larger than 2.5 MB, so nothing was saved. "
-            "Go back, shorten the longest field and send it again.",
+            _("That was too much text"),
+            _(
+                "The form you sent is larger than 2.5 MB, so nothing was saved. "
+                "Go back, shorten the longest field and send it again."
+            ),
         )
-    return _error(request, 400, "Bad request", "The request could not be understood.")
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."))
 
 
 @login_not_required
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    text = str(exception) if exception and str(exception) else "You are not allowed to do that."
-    return _error(request, 403, "Not allowed", text)
+    text = str(exception) if exception and str(exception) else _("You are not allowed to do that.")
+    return _error(request, 403, _("Not allowed"), text)
 
 
 @login_not_required
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 404, "Not found", "There is nothing here, or it is not shared with you.")
+    return _error(
+        request, 404, _("Not found"), _("There is nothing here, or it is not shared with you.")
+    )
 
 
 @login_not_required
