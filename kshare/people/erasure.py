@@ -15,6 +15,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from kshare.audit.context import acting_as
 from kshare.audit.models import AuditEntry
@@ -57,7 +58,7 @@ def person_erase_check(*, person: Person, lock: bool = False) -> None:
     two admins deleting each other at the same time cannot both pass and leave none.
     """
     if is_placeholder(person):
-        raise ErasureRefused("The former-member placeholder cannot be deleted.")
+        raise ErasureRefused(gettext("The former-member placeholder cannot be deleted."))
     if person.is_admin:
         admins = Person.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
         if lock:
@@ -65,8 +66,11 @@ def person_erase_check(*, person: Person, lock: bool = False) -> None:
         other_admins = [pk for pk in admins.values_list("pk", flat=True) if pk != person.pk]
         if not other_admins:
             raise ErasureRefused(
-                f"The account {person.email} is the only active admin: make someone else an "
-                "admin first."
+                gettext(
+                    "The account %(email)s is the only active admin: make someone else an "
+                    "admin first."
+                )
+                % {"email": person.email}
             )
 
 

@@ -33,12 +33,14 @@ def _timezone_choices() -> list[tuple[str, str]]:
 
 class TimezoneField(forms.ChoiceField):
     default_error_messages = {
-        "invalid_choice": "Unknown timezone “%(value)s”. Choose one from the list, such as "
-        "Europe/Berlin."
+        "invalid_choice": _(
+            "Unknown timezone “%(value)s”. Choose one from the list, such as Europe/Berlin."
+        )
     }
 
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("help_text", "Times are shown to you in this timezone.")
+        kwargs.setdefault("label", _("Timezone"))
+        kwargs.setdefault("help_text", _("Times are shown to you in this timezone."))
         super().__init__(choices=_timezone_choices, **kwargs)
 
 
@@ -73,8 +75,10 @@ class ThrottledLoginMixin:
 class LoginForm(ThrottledLoginMixin, auth_forms.AuthenticationForm):
     error_messages = {
         **auth_forms.AuthenticationForm.error_messages,
-        "invalid_login": "That e-mail address and password do not match an account. "
-        "Passwords are case-sensitive; e-mail addresses are not.",
+        "invalid_login": _(
+            "That e-mail address and password do not match an account. "
+            "Passwords are case-sensitive; e-mail addresses are not."
+        ),
     }
 
 
@@ -88,20 +92,20 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 class InviteForm(forms.Form):
     emails = forms.CharField(
-        label="E-mail addresses",
+        label=_("E-mail addresses"),
         widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
-        help_text="One per line (commas work too). Each person gets their own sign-up link.",
+        help_text=_("One per line (commas work too). Each person gets their own sign-up link."),
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="No team"
+        queryset=Team.objects.all(), required=False, label=_("Team"), empty_label=_("No team")
     )
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
     def __init__(self, *args, by: Person, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not by.is_admin:
             self.fields["role"].choices = [(Role.MEMBER.value, Role.MEMBER.label)]
-            self.fields["role"].help_text = "Only admins can invite organisers and admins."
+            self.fields["role"].help_text = gettext("Only admins can invite organisers and admins.")
 
     def clean_emails(self) -> list[str]:
         addresses = [
@@ -109,11 +113,14 @@ class InviteForm(forms.Form):
         ]
         addresses = list(dict.fromkeys(addresses))
         if not addresses:
-            raise ValidationError("Enter at least one e-mail address.")
+            raise ValidationError(gettext("Enter at least one e-mail address."))
         if len(addresses) > INVITE_MAX_ADDRESSES:
             raise ValidationError(
-                f"Invite at most {INVITE_MAX_ADDRESSES} people at once "
-                f"(you entered {len(addresses)}); for more, ask an admin to import a CSV file."
+                gettext(
+                    "Invite at most %(max)s people at once (you entered %(count)s); "
+                    "for more, ask an admin to import a CSV file."
+                )
+                % {"max": INVITE_MAX_ADDRESSES, "count": len(addresses)}
             )
         errors = []
         for address in addresses:
@@ -122,10 +129,16 @@ class InviteForm(forms.Form):
                     raise ValidationError("too long")
                 validate_email(address)
             except ValidationError:
-                errors.append(ValidationError(f"“{address[:80]}” is not a valid e-mail address."))
+                errors.append(
+                    ValidationError(
+                        gettext("“%(address)s” is not a valid e-mail address.")
+                        % {"address": address[:80]}
+                    )
+                )
         existing = Person.objects.filter(email__in=addresses).values_list("email", flat=True)
         errors += [
-            ValidationError(f"{email} already has an account.") for email in sorted(existing)
+            ValidationError(gettext("%(email)s already has an account.") % {"email": email})
+            for email in sorted(existing)
         ]
         if errors:
             raise ValidationError(errors)
@@ -134,16 +147,16 @@ class InviteForm(forms.Form):
 
 class SignupForm(forms.Form):
     display_name = forms.CharField(
-        label="Your name", max_length=120, help_text="As colleagues know you."
+        label=_("Your name"), max_length=120, help_text=_("As colleagues know you.")
     )
     timezone = TimezoneField()
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -151,16 +164,16 @@ class SignupForm(forms.Form):
     def __init__(self, *args, email: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
-        self.fields[
-            "password1"
-        ].help_text = "At least 8 characters, not only digits, not a common password."
+        self.fields["password1"].help_text = gettext(
+            "At least 8 characters, not only digits, not a common password."
+        )
 
     def clean(self) -> dict:
         data = super().clean()
         password1, password2 = data.get("password1"), data.get("password2")
         if password1 and password2:
             if password1 != password2:
-                self.add_error("password2", "The two passwords differ.")
+                self.add_error("password2", gettext("The two passwords differ."))
             else:
                 user = Person(email=self.email, display_name=data.get("display_name", ""))
                 try:
@@ -171,9 +184,9 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(label="Display name", max_length=120)
+    display_name = forms.CharField(label=_("Display name"), max_length=120)
     team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="No team"
+        queryset=Team.objects.all(), required=False, label=_("Team"), empty_label=_("No team")
     )
     timezone = TimezoneField()
     language = forms.ChoiceField(
@@ -183,31 +196,37 @@ class ProfileForm(forms.Form):
         help_text=_("Pages and the mail kshare sends you are written in this language."),
     )
     office_country = forms.ChoiceField(
-        label="Office country",
+        label=_("Office country"),
         required=False,
-        choices=lambda: [("", "Not set (only the company's closure days)"), *country_choices()],
-        help_text="No session time is proposed on its public holidays for you.",
+        choices=lambda: [
+            ("", gettext("Not set (only the company's closure days)")),
+            *country_choices(),
+        ],
+        help_text=_("No session time is proposed on its public holidays for you."),
     )
     office_subdivision = forms.CharField(
-        label="Office region",
+        label=_("Office region"),
         required=False,
         max_length=10,
-        help_text="Optional: a state or region with its own holidays, e.g. BY (Bavaria).",
+        help_text=_("Optional: a state or region with its own holidays, e.g. BY (Bavaria)."),
     )
-    bio = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    bio = forms.CharField(
+        label=_("Bio"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
     interests_text = forms.CharField(
-        label="Interests",
+        label=_("Interests"),
         required=False,
         max_length=2000,
-        help_text="Topics you would like to learn about, separated by commas: ml, data, sql",
+        help_text=_("Topics you would like to learn about, separated by commas: ml, data, sql"),
     )
     skills_text = forms.CharField(
-        label="Skills",
+        label=_("Skills"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="One per line as “name: level”, level 1 basic, 2 working, 3 expert — "
-        "e.g. “python: 3”.",
+        help_text=_(
+            "One per line as “name: level”, level 1 basic, 2 working, 3 expert — e.g. “python: 3”."
+        ),
     )
 
     @classmethod
@@ -230,7 +249,7 @@ class ProfileForm(forms.Form):
     def clean_display_name(self) -> str:
         name = " ".join(self.cleaned_data["display_name"].split())
         if not name:
-            raise ValidationError("Enter a display name.")
+            raise ValidationError(gettext("Enter a display name."))
         return name
 
     def clean_office_subdivision(self) -> str:
@@ -256,9 +275,11 @@ class ProfileForm(forms.Form):
 
 class PeopleImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8 CSV with a header row: email, display_name, and optionally team, "
-        "timezone, role, skills, interests. At most 5 MB.",
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8 CSV with a header row: email, display_name, and optionally team, "
+            "timezone, role, skills, interests. At most 5 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
@@ -266,18 +287,25 @@ class PeopleImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > IMPORT_MAX_BYTES:
             raise ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the limit is 5 MB. Split it, or "
-                "run “kshare import-people FILE.csv” on the server, which has no limit."
+                gettext(
+                    "The file is %(size)s; the limit is 5 MB. Split it, or "
+                    "run “kshare import-people FILE.csv” on the server, which has no limit."
+                )
+                % {"size": filesizeformat(upload.size)}
             )
         if not upload.name.lower().endswith((".csv", ".txt")):
-            raise ValidationError("Choose a .csv file (save the spreadsheet as “CSV UTF-8”).")
+            raise ValidationError(
+                gettext("Choose a .csv file (save the spreadsheet as “CSV UTF-8”).")
+            )
         raw = upload.read()
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ValidationError(
-                "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8” "
-                "and upload it again."
+                gettext(
+                    "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8” "
+                    "and upload it again."
+                )
             ) from exc
         return io.StringIO(text, newline="")
 
@@ -292,12 +320,13 @@ class AccountDeleteForm(forms.Form):
     CONFIRM_WORD = "DELETE"
 
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     confirm = forms.CharField(
-        label=f"Type {CONFIRM_WORD} to confirm",
+        # Translators: DELETE is the word to type; it stays in English capitals.
+        label=_("Type DELETE to confirm"),
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
@@ -311,7 +340,9 @@ class AccountDeleteForm(forms.Form):
         value = self.cleaned_data["confirm"].strip()
         if value != self.CONFIRM_WORD:
             raise ValidationError(
-                f"Type {self.CONFIRM_WORD} in capitals to confirm.", code="confirm"
+                # Translators: DELETE is the word to type; it stays in English capitals.
+                gettext("Type DELETE in capitals to confirm."),
+                code="confirm",
             )
         return value
 
@@ -322,7 +353,7 @@ class AccountDeleteForm(forms.Form):
         if lockout is not None:
             raise ValidationError(lockout.message, code="locked")
         if not self.person.check_password(password):
-            raise ValidationError("That is not your password.", code="password")
+            raise ValidationError(gettext("That is not your password."), code="password")
         throttle.throttle_forget(ids=ids)
         return password
 
@@ -331,9 +362,9 @@ class NotificationSettingsForm(forms.Form):
     """Which categories of notification mail the person gets (``kshare/outbox/categories.py``)."""
 
     on = forms.MultipleChoiceField(
-        label="Mail you get",
+        label=_("Mail you get"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         choices=[(key, category.label) for key, category in CATEGORIES.items()],
-        error_messages={"invalid_choice": "Unknown kind of mail “%(value)s”."},
+        error_messages={"invalid_choice": _("Unknown kind of mail “%(value)s”.")},
     )

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kshare.core.language import language_or_default
 from kshare.core.timezones import timezone_or_utc
@@ -26,9 +28,9 @@ class Team(models.Model):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    ORGANISER = "organiser", "Organiser"
-    MEMBER = "member", "Member"
+    ADMIN = "admin", _("Admin")
+    ORGANISER = "organiser", _("Organiser")
+    MEMBER = "member", _("Member")
 
 
 class PersonManager(BaseUserManager["Person"]):
@@ -150,9 +152,9 @@ class Skill(models.Model):
     """A declared skill: a tag with a level (1 basic, 2 working, 3 expert)."""
 
     class Level(models.IntegerChoices):
-        BASIC = 1, "Basic"
-        WORKING = 2, "Working"
-        EXPERT = 3, "Expert"
+        BASIC = 1, pgettext_lazy("skill level", "Basic")
+        WORKING = 2, pgettext_lazy("skill level", "Working")
+        EXPERT = 3, pgettext_lazy("skill level", "Expert")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="skills")
     tag = models.ForeignKey("tags.Tag", on_delete=models.CASCADE, related_name="skills")

@@ -13,6 +13,7 @@ from datetime import date
 from functools import cache, lru_cache
 
 import holidays
+from django.utils.translation import gettext as _
 
 # The holiday calendars the package ships, by country: {"DE": ["BB", "BE", …], …}.
 SUPPORTED: dict[str, list[str]] = holidays.list_supported_countries()
@@ -36,17 +37,34 @@ def office_region_error(country: str, subdivision: str) -> str | None:
     """Why (country, subdivision) is no holiday calendar, in one sentence; None when it is.
     Both empty means "no office set" (only the company's closure days apply)."""
     if not country:
-        return "Choose the country before its region." if subdivision else None
+        return _("Choose the country before its region.") if subdivision else None
     if country not in SUPPORTED:
-        return f"There is no public-holiday calendar for the country code “{country}”."
+        return _("There is no public-holiday calendar for the country code “%(country)s”.") % {
+            "country": country
+        }
     if subdivision and subdivision not in SUPPORTED[country]:
         regions = SUPPORTED[country]
         if not regions:
-            return f"{country} has no regions with holidays of their own: leave the region empty."
+            return _(
+                "%(country)s has no regions with holidays of their own: leave the region empty."
+            ) % {"country": country}
         shown = regions[:12]
-        listed = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
-        verb = "include" if len(regions) > len(shown) else "are"
-        return f"{country} has no region “{subdivision}”; its regions {verb} {listed}."
+        values = {"country": country, "region": subdivision, "listed": ", ".join(shown[:-1])}
+        values["last"] = shown[-1]
+        if len(shown) == 1:
+            return _("%(country)s has no region “%(region)s”; its regions are %(last)s.") % values
+        if len(regions) > len(shown):
+            return (
+                _(
+                    "%(country)s has no region “%(region)s”; "
+                    "its regions include %(listed)s and %(last)s."
+                )
+                % values
+            )
+        return (
+            _("%(country)s has no region “%(region)s”; its regions are %(listed)s and %(last)s.")
+            % values
+        )
     return None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import zoneinfo
 
+from django.utils.translation import gettext as _
+
 from kshare.tags.services import MAX_TAG_LENGTH, tag_slug
 
 SKILL_LEVELS = (1, 2, 3)
@@ -55,25 +57,31 @@ def skills_parse(raw: str) -> list[tuple[str, int]]:
         name = " ".join(name.split())
         level_text = level_text.strip()
         if not name:
-            raise SkillsError(f"“{item}” has no skill name before the colon.")
+            raise SkillsError(_("“%(item)s” has no skill name before the colon.") % {"item": item})
         if len(name) > MAX_TAG_LENGTH:
             raise SkillsError(
-                f"the skill “{name[:20]}…” is longer than {MAX_TAG_LENGTH} characters."
+                _("the skill “%(name)s…” is longer than %(max)s characters.")
+                % {"name": name[:20], "max": MAX_TAG_LENGTH}
             )
         slug = tag_slug(name)
         if not slug:
-            raise SkillsError(f"the skill “{name}” needs at least one letter or digit.")
+            raise SkillsError(
+                _("the skill “%(name)s” needs at least one letter or digit.") % {"name": name}
+            )
         if level_text:
             if level_text not in {str(level) for level in SKILL_LEVELS}:
                 raise SkillsError(
-                    f"the level of “{name}” must be 1, 2 or 3 (1 basic, 2 working, 3 expert); "
-                    f"got “{level_text[:10]}”."
+                    _(
+                        "the level of “%(name)s” must be 1, 2 or 3 (1 basic, 2 working, "
+                        "3 expert); got “%(level)s”."
+                    )
+                    % {"name": name, "level": level_text[:10]}
                 )
             level = int(level_text)
         else:
             level = DEFAULT_SKILL_LEVEL
         if slug in seen:
-            raise SkillsError(f"“{name}” is listed twice.")
+            raise SkillsError(_("“%(name)s” is listed twice.") % {"name": name})
         seen.add(slug)
         skills.append((name, level))
     return skills

@@ -21,6 +21,7 @@ from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.utils.text import slugify
 from django.utils.timezone import now
+from django.utils.translation import gettext, ngettext
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
@@ -72,18 +73,20 @@ def account_invite_create(
     the same transaction, which sends it and retries it while the mail server is away.
     """
     if not by.is_organiser:
-        raise PermissionDenied("Only organisers and admins can invite people.")
+        raise PermissionDenied(gettext("Only organisers and admins can invite people."))
     if role not in Role.values:
-        raise ValidationError(f"Unknown role “{role}”.", code="role")
+        raise ValidationError(
+            gettext("Unknown role “%(role)s”."), code="role", params={"role": role}
+        )
     if role != Role.MEMBER and not by.is_admin:
-        raise PermissionDenied("Only admins can invite organisers and admins.")
+        raise PermissionDenied(gettext("Only admins can invite organisers and admins."))
     email = email_normalise(email)
     if len(email) > EMAIL_MAX_LENGTH:
-        raise ValidationError("That e-mail address is too long.", code="email")
+        raise ValidationError(gettext("That e-mail address is too long."), code="email")
     validate_email(email)
     if Person.objects.filter(email__iexact=email).exists():
         raise ValidationError(
-            "%(email)s already has an account.", code="exists", params={"email": email}
+            gettext("%(email)s already has an account."), code="exists", params={"email": email}
         )
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -118,10 +121,10 @@ def person_name_check(*, display_name: str, timezone: str) -> str:
     for a blank name or an unknown timezone: the rule of every path that creates a person."""
     display_name = " ".join(display_name.split())
     if not display_name:
-        raise ValidationError("Enter your name.", code="display_name")
+        raise ValidationError(gettext("Enter your name."), code="display_name")
     if not timezone_is_known(timezone):
         raise ValidationError(
-            "Unknown timezone “%(tz)s”.", code="timezone", params={"tz": timezone}
+            gettext("Unknown timezone “%(tz)s”."), code="timezone", params={"tz": timezone}
         )
     return display_name[:DISPLAY_NAME_MAX_LENGTH]
 
@@ -180,10 +183,10 @@ def profile_update(
     """
     display_name = " ".join(display_name.split())
     if not display_name:
-        raise ValidationError("Enter a display name.", code="display_name")
+        raise ValidationError(gettext("Enter a display name."), code="display_name")
     if not timezone_is_known(timezone):
         raise ValidationError(
-            "Unknown timezone “%(tz)s”.", code="timezone", params={"tz": timezone}
+            gettext("Unknown timezone “%(tz)s”."), code="timezone", params={"tz": timezone}
         )
     region_error = office_region_error(office_country, office_subdivision)
     if region_error:
@@ -247,7 +250,9 @@ def skill_level_check(*, name: str, level: int) -> None:
     """A skill's level is 1, 2 or 3 (``ValidationError`` naming the skill otherwise)."""
     if level not in (1, 2, 3):
         raise ValidationError(
-            "The level of “%(name)s” must be 1, 2 or 3.", code="level", params={"name": name}
+            gettext("The level of “%(name)s” must be 1, 2 or 3."),
+            code="level",
+            params={"name": name},
         )
 
 
@@ -365,8 +370,12 @@ class PeopleImportError(Exception):
     def summary(self) -> str:
         n = self.rows_with_errors
         if n == 0:
-            return "Nothing was imported: the file cannot be read."
-        return f"Nothing was imported: {n} row{'s have' if n != 1 else ' has'} errors."
+            return gettext("Nothing was imported: the file cannot be read.")
+        return ngettext(
+            "Nothing was imported: %(count)s row has errors.",
+            "Nothing was imported: %(count)s rows have errors.",
+            n,
+        ) % {"count": n}
 
 
 @dataclass
@@ -407,17 +416,26 @@ def _read_rows(file: TextIO) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 ImportProblem(
                     None,
                     "",
-                    f"the file is not UTF-8 text (byte {exc.start} of a block near row "
-                    f"{number + 1} cannot be read); save it as “CSV UTF-8” and try again",
+                    gettext(
+                        "the file is not UTF-8 text (byte %(byte)s of a block near row "
+                        "%(row)s cannot be read); save it as “CSV UTF-8” and try again"
+                    )
+                    % {"byte": exc.start, "row": number + 1},
                 )
             ]
         ) from exc
     except csv.Error as exc:
         raise PeopleImportError(
-            [ImportProblem(number + 1, "", f"this row cannot be read as CSV ({exc})")]
+            [
+                ImportProblem(
+                    number + 1,
+                    "",
+                    gettext("this row cannot be read as CSV (%(error)s)") % {"error": exc},
+                )
+            ]
         ) from exc
     if header is None or not any(v.strip() for v in header):
-        raise PeopleImportError([ImportProblem(None, "", "the file is empty")])
+        raise PeopleImportError([ImportProblem(None, "", gettext("the file is empty"))])
     return header, rows
 
 
@@ -430,16 +448,17 @@ def _check_header(header: list[str]) -> list[str]:
             problems.append(
                 ImportProblem(
                     1,
-                    column[:40] or "(blank)",
-                    f"unknown column; the columns are {', '.join(IMPORT_COLUMNS)}",
+                    column[:40] or gettext("(blank)"),
+                    gettext("unknown column; the columns are %(columns)s")
+                    % {"columns": ", ".join(IMPORT_COLUMNS)},
                 )
             )
         elif column in seen:
-            problems.append(ImportProblem(1, column, "this column appears twice"))
+            problems.append(ImportProblem(1, column, gettext("this column appears twice")))
         seen.add(column)
     for column in IMPORT_REQUIRED:
         if column not in seen:
-            problems.append(ImportProblem(1, column, "required column is missing"))
+            problems.append(ImportProblem(1, column, gettext("required column is missing")))
     if problems:
         raise PeopleImportError(problems)
     return columns
@@ -452,15 +471,21 @@ def _check_row(
         problems.append(ImportProblem(number, column, message))
 
     before = len(problems)
+    too_long = gettext("is longer than %(max)s characters")
+    required = gettext("is required")
     bad: set[str] = set()  # columns already reported: no second message about the same cell
     if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
-        problem("", f"the row has {len(values)} values but the header names {len(columns)} columns")
+        problem(
+            "",
+            gettext("the row has %(values)s values but the header names %(columns)s columns")
+            % {"values": len(values), "columns": len(columns)},
+        )
     cells = dict(zip(columns, values, strict=False))
     for column, value in cells.items():
         if "\x00" in value:
-            problem(column, "contains a NUL character")
+            problem(column, gettext("contains a NUL character"))
         elif len(value) > IMPORT_MAX_FIELD:
-            problem(column, f"is longer than {IMPORT_MAX_FIELD} characters")
+            problem(column, too_long % {"max": IMPORT_MAX_FIELD})
         else:
             continue
         cells[column] = ""
@@ -470,36 +495,43 @@ def _check_row(
     if "email" in bad:
         pass
     elif not email:
-        problem("email", "is required")
+        problem("email", required)
     elif len(email) > EMAIL_MAX_LENGTH:
-        problem("email", f"is longer than {EMAIL_MAX_LENGTH} characters")
+        problem("email", too_long % {"max": EMAIL_MAX_LENGTH})
     else:
         try:
             validate_email(email)
         except ValidationError:
-            problem("email", f"'{email[:80]}' is not a valid e-mail address")
+            problem(
+                "email",
+                gettext("'%(email)s' is not a valid e-mail address") % {"email": email[:80]},
+            )
 
     display_name = " ".join(cells.get("display_name", "").split())
     if "display_name" in bad:
         pass
     elif not display_name:
-        problem("display_name", "is required")
+        problem("display_name", required)
     elif len(display_name) > DISPLAY_NAME_MAX_LENGTH:
-        problem("display_name", f"is longer than {DISPLAY_NAME_MAX_LENGTH} characters")
+        problem("display_name", too_long % {"max": DISPLAY_NAME_MAX_LENGTH})
 
     team = " ".join(cells.get("team", "").split())
     if len(team) > TEAM_NAME_MAX_LENGTH:
-        problem("team", f"is longer than {TEAM_NAME_MAX_LENGTH} characters")
+        problem("team", too_long % {"max": TEAM_NAME_MAX_LENGTH})
     elif team and not slugify(team):
-        problem("team", f"'{team}' needs at least one letter or digit")
+        problem("team", gettext("'%(team)s' needs at least one letter or digit") % {"team": team})
 
     tz = cells.get("timezone", "").strip() or "UTC"
     if not timezone_is_known(tz):
-        problem("timezone", f"unknown timezone '{tz[:64]}'")
+        problem("timezone", gettext("unknown timezone '%(tz)s'") % {"tz": tz[:64]})
 
     role = cells.get("role", "").strip().lower() or Role.MEMBER
     if role not in Role.values:
-        problem("role", f"unknown role '{role[:40]}'; use member, organiser or admin")
+        problem(
+            "role",
+            gettext("unknown role '%(role)s'; use member, organiser or admin")
+            % {"role": role[:40]},
+        )
 
     skills: list[tuple[str, int]] = []
     try:
@@ -555,7 +587,10 @@ def people_import_csv(
             if row.email in first_row_of:
                 problems.append(
                     ImportProblem(
-                        number, "email", f"'{row.email}' is also on row {first_row_of[row.email]}"
+                        number,
+                        "email",
+                        gettext("'%(email)s' is also on row %(row)s")
+                        % {"email": row.email, "row": first_row_of[row.email]},
                     )
                 )
             else:
@@ -564,12 +599,16 @@ def people_import_csv(
         if progress and index % step == 0:
             progress(index, total)
     if total == 0 and not problems:
-        problems.append(ImportProblem(None, "", "the file has a header but no people"))
+        problems.append(ImportProblem(None, "", gettext("the file has a header but no people")))
     existing = _existing_emails(list(first_row_of))
     for row in rows:
         if row.email in existing:
             problems.append(
-                ImportProblem(row.number, "email", f"'{row.email}' already has an account")
+                ImportProblem(
+                    row.number,
+                    "email",
+                    gettext("'%(email)s' already has an account") % {"email": row.email},
+                )
             )
     if problems:
         problems.sort(key=lambda p: (p.row or 0, _column_order(p.column)))

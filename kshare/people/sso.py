@@ -12,7 +12,7 @@ must not have expired. Who may sign in and what the claims change is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import requests
@@ -21,6 +21,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from kshare.people.services import (
@@ -42,71 +44,90 @@ REQUIRED_METADATA = (
     "userinfo_endpoint",
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # reason -> (HTTP status, title, text) of the page a refused sign-in shows.
-REFUSALS: dict[str, tuple[int, str, str]] = {
+REFUSALS: dict[str, tuple[int, StrOrPromise, StrOrPromise]] = {
     "state": (
         400,
-        "This sign-in was not started here",
-        "The answer from the identity provider does not belong to a sign-in started in this "
-        "browser, or it was already used. Start again from the sign-in page.",
+        _("This sign-in was not started here"),
+        _(
+            "The answer from the identity provider does not belong to a sign-in started in this "
+            "browser, or it was already used. Start again from the sign-in page."
+        ),
     ),
     "provider_error": (
         403,
-        "The identity provider did not sign you in",
-        "The sign-in was cancelled or refused by the identity provider. Start again from the "
-        "sign-in page; if it keeps failing, ask your IT team.",
+        _("The identity provider did not sign you in"),
+        _(
+            "The sign-in was cancelled or refused by the identity provider. Start again from the "
+            "sign-in page; if it keeps failing, ask your IT team."
+        ),
     ),
     "failed": (
         403,
-        "The sign-in did not complete",
-        "Nobody was signed in. Start again from the sign-in page.",
+        _("The sign-in did not complete"),
+        _("Nobody was signed in. Start again from the sign-in page."),
     ),
     "provider_unreachable": (
         503,
-        "The identity provider cannot be reached",
-        "kshare could not talk to the identity provider just now. Try again in a minute.",
+        _("The identity provider cannot be reached"),
+        _("kshare could not talk to the identity provider just now. Try again in a minute."),
     ),
     "token_invalid": (
         403,
-        "The sign-in could not be verified",
-        "The identity provider's answer failed kshare's checks (its signature or its "
-        "one-time code did not match), so nobody was signed in. Start again from the "
-        "sign-in page.",
+        _("The sign-in could not be verified"),
+        _(
+            "The identity provider's answer failed kshare's checks (its signature or its "
+            "one-time code did not match), so nobody was signed in. Start again from the "
+            "sign-in page."
+        ),
     ),
     "token_expired": (
         403,
-        "The sign-in has expired",
-        "The identity provider's answer is too old to be accepted. Start again from the "
-        "sign-in page; if it keeps happening, the clocks of kshare and the provider differ.",
+        _("The sign-in has expired"),
+        _(
+            "The identity provider's answer is too old to be accepted. Start again from the "
+            "sign-in page; if it keeps happening, the clocks of kshare and the provider differ."
+        ),
     ),
     "wrong_audience": (
         403,
-        "The sign-in was meant for another application",
-        "The identity provider's answer was issued to a different application than kshare, "
-        "so it cannot sign you in here.",
+        _("The sign-in was meant for another application"),
+        _(
+            "The identity provider's answer was issued to a different application than kshare, "
+            "so it cannot sign you in here."
+        ),
     ),
     "no_email": (
         403,
-        "Your account has no e-mail address",
-        "kshare links accounts by e-mail address, and the identity provider sent none. Ask "
-        "your IT team to add one to your account.",
+        _("Your account has no e-mail address"),
+        _(
+            "kshare links accounts by e-mail address, and the identity provider sent none. Ask "
+            "your IT team to add one to your account."
+        ),
     ),
     "unverified_email": (
         403,
-        "Your e-mail address is not verified",
-        "The identity provider has not verified your e-mail address, so kshare cannot link "
-        "it to an account. Verify the address with your identity provider, then sign in again.",
+        _("Your e-mail address is not verified"),
+        _(
+            "The identity provider has not verified your e-mail address, so kshare cannot link "
+            "it to an account. Verify the address with your identity provider, then sign in again."
+        ),
     ),
     "domain": (
         403,
-        "This e-mail address cannot sign in here",
-        "Only addresses of the organisation's own e-mail domains may sign in to kshare.",
+        _("This e-mail address cannot sign in here"),
+        _("Only addresses of the organisation's own e-mail domains may sign in to kshare."),
     ),
     "disabled": (
         403,
-        "Your kshare account is disabled",
-        "An administrator has disabled your account, so you cannot sign in. Ask an "
-        "administrator if you think this is a mistake.",
+        _("Your kshare account is disabled"),
+        _(
+            "An administrator has disabled your account, so you cannot sign in. Ask an "
+            "administrator if you think this is a mistake."
+        ),
     ),
 }
 
@@ -266,8 +287,15 @@ def password_sign_in_refusal(*, email: str) -> str | None:
     email = email_normalise(email)
     config = sso_config()
     if settings.KSHARE_SSO_REQUIRED and email not in settings.KSHARE_SSO_BREAK_GLASS:
-        name = config["name"] if config else "the identity provider"
-        return f"Password sign-in is switched off here: use “Sign in with {name}”."
+        if config is None:
+            return gettext(
+                "Password sign-in is switched off here: use “Sign in with the identity provider”."
+            )
+        return gettext("Password sign-in is switched off here: use “Sign in with %(name)s”.") % {
+            "name": config["name"]
+        }
     if not email_domain_allowed(email=email, domains=settings.KSHARE_SIGNIN_DOMAINS):
-        return "This e-mail address cannot sign in here: only the organisation's own domains can."
+        return gettext(
+            "This e-mail address cannot sign in here: only the organisation's own domains can."
+        )
     return None

@@ -27,12 +27,18 @@ import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kshare.people.models import AuthAttempt
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Action = AuthAttempt.Action
 Scope = AuthAttempt.Scope
@@ -44,7 +50,7 @@ class Limit:
     scope: str
     count: int
     window: timedelta
-    reason: str
+    reason: StrOrPromise
 
 
 SIGN_IN_LIMITS = (
@@ -53,14 +59,14 @@ SIGN_IN_LIMITS = (
         Scope.ACCOUNT,
         5,
         timedelta(minutes=15),
-        "Too many failed sign-ins for this account.",
+        _("Too many failed sign-ins for this account."),
     ),
     Limit(
         Action.SIGN_IN,
         Scope.CLIENT,
         30,
         timedelta(minutes=15),
-        "Too many failed sign-ins from your network address.",
+        _("Too many failed sign-ins from your network address."),
     ),
 )
 RESET_LIMITS = (
@@ -69,14 +75,14 @@ RESET_LIMITS = (
         Scope.ACCOUNT,
         3,
         timedelta(hours=1),
-        "Too many password reset requests for this address.",
+        _("Too many password reset requests for this address."),
     ),
     Limit(
         Action.PASSWORD_RESET,
         Scope.CLIENT,
         10,
         timedelta(hours=1),
-        "Too many password reset requests from your network address.",
+        _("Too many password reset requests from your network address."),
     ),
 )
 # Rows older than the longest window count for nothing.
@@ -96,8 +102,10 @@ class Lockout:
     @property
     def message(self) -> str:
         minutes = max(1, math.ceil(self.wait.total_seconds() / 60))
-        unit = "minute" if minutes == 1 else "minutes"
-        return f"{self.limit.reason} Try again in {minutes} {unit}."
+        wait = ngettext(
+            "Try again in %(minutes)s minute.", "Try again in %(minutes)s minutes.", minutes
+        ) % {"minutes": minutes}
+        return f"{self.limit.reason} {wait}"
 
 
 def client_address(request: HttpRequest | None) -> str:

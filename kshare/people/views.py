@@ -12,6 +12,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -40,25 +42,29 @@ IMPORT_ERRORS_SHOWN = 500
 INVITE_PROBLEMS = {
     "unknown": (
         404,
-        "This sign-up link does not work",
-        "The link is incomplete or was replaced by a newer invitation. Ask the person who "
-        "invited you to send a new one.",
+        _("This sign-up link does not work"),
+        _(
+            "The link is incomplete or was replaced by a newer invitation. Ask the person who "
+            "invited you to send a new one."
+        ),
     ),
     "used": (
         410,
-        "This sign-up link was already used",
-        "Your account exists: sign in, or use “Forgot your password?” if you need a new one.",
+        _("This sign-up link was already used"),
+        _("Your account exists: sign in, or use “Forgot your password?” if you need a new one."),
     ),
     "expired": (
         410,
-        "This sign-up link has expired",
-        "Invitations are valid for a limited time. Ask the person who invited you to send a "
-        "new one.",
+        _("This sign-up link has expired"),
+        _(
+            "Invitations are valid for a limited time. Ask the person who invited you to send a "
+            "new one."
+        ),
     ),
     "account_exists": (
         410,
-        "You already have an account",
-        "An account with this e-mail address exists: sign in, or use “Forgot your password?”.",
+        _("You already have an account"),
+        _("An account with this e-mail address exists: sign in, or use “Forgot your password?”."),
     ),
 }
 
@@ -90,7 +96,11 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "web/error.html",
-            {"status": 404, "title": "Not found", "text": "There is no such person here."},
+            {
+                "status": 404,
+                "title": gettext("Not found"),
+                "text": gettext("There is no such person here."),
+            },
             status=404,
         )
     # The sessions hosted and attended and the ideas are parts the sessions and ideas apps
@@ -119,14 +129,14 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             interests=data["interests_text"],
         )
         services.skills_set(person=person, skills=data["skills_text"])
-        messages.success(request, "Your profile is saved.")
+        messages.success(request, gettext("Your profile is saved."))
         return redirect("people:profile", person.pk)
     return render(request, "people/edit.html", {"form": form, "nav": "people"})
 
 
 def invite(request: HttpRequest) -> HttpResponse:
     if not request.user.is_organiser:
-        raise PermissionDenied("Only organisers and admins can invite people.")
+        raise PermissionDenied(gettext("Only organisers and admins can invite people."))
     form = InviteForm(request.POST or None, by=request.user)
     if request.method == "POST" and form.is_valid():
         sent = []
@@ -143,8 +153,17 @@ def invite(request: HttpRequest) -> HttpResponse:
             else:
                 sent.append(email)
         if sent:
-            who = ", ".join(sent) if len(sent) <= 5 else f"{len(sent)} people"
-            messages.success(request, f"Invitation{'s' if len(sent) != 1 else ''} sent to {who}.")
+            if len(sent) <= 5:
+                text = ngettext(
+                    "Invitation sent to %(who)s.", "Invitations sent to %(who)s.", len(sent)
+                ) % {"who": ", ".join(sent)}
+            else:
+                text = ngettext(
+                    "Invitation sent to %(count)s person.",
+                    "Invitations sent to %(count)s people.",
+                    len(sent),
+                ) % {"count": len(sent)}
+            messages.success(request, text)
         if form.is_valid():
             return redirect("people:invite")
     return render(
@@ -209,7 +228,11 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
         except InviteUnusable as exc:  # accepted in another tab a moment ago
             return _invite_problem(request, exc.reason)
         login(request, person, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {person.display_name}! Tell colleagues your skills.")
+        messages.success(
+            request,
+            gettext("Welcome, %(name)s! Tell colleagues your skills.")
+            % {"name": person.display_name},
+        )
         return redirect("people:edit_profile")
     return render(request, "people/signup.html", {"form": form, "invite": invite})
 
@@ -218,7 +241,7 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
 @request_body_max(lambda: 2 * IMPORT_MAX_BYTES)
 def people_import(request: HttpRequest) -> HttpResponse:
     if not request.user.is_admin:
-        raise PermissionDenied("Only admins can import people.")
+        raise PermissionDenied(gettext("Only admins can import people."))
     form = PeopleImportForm(request.POST or None, request.FILES or None)
     context: dict = {"form": form, "nav": "people"}
     if request.method == "POST" and form.is_valid():
@@ -231,12 +254,18 @@ def people_import(request: HttpRequest) -> HttpResponse:
                 errors_hidden=max(0, len(exc.errors) - IMPORT_ERRORS_SHOWN),
             )
             return render(request, "people/import.html", context)
-        messages.success(
-            request,
-            f"Imported {report.people} {'person' if report.people == 1 else 'people'}"
-            f" ({report.teams_created} new team{'s' if report.teams_created != 1 else ''}). "
-            "They can set a password with “Forgot your password?”, or you can invite them.",
+        teams = ngettext("%(count)s new team", "%(count)s new teams", report.teams_created) % {
+            "count": report.teams_created
+        }
+        imported = ngettext(
+            "Imported %(count)s person (%(teams)s).",
+            "Imported %(count)s people (%(teams)s).",
+            report.people,
+        ) % {"count": report.people, "teams": teams}
+        then = gettext(
+            "They can set a password with “Forgot your password?”, or you can invite them."
         )
+        messages.success(request, f"{imported} {then}")
         return redirect("people:import")
     return render(request, "people/import.html", context)
 

@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
@@ -70,7 +71,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             refused = error.messages[0]
         else:
             logout(request)
-            messages.success(request, "Your account and your personal data have been deleted.")
+            messages.success(
+                request, gettext("Your account and your personal data have been deleted.")
+            )
             return redirect("login")
     status = 400 if request.method == "POST" else 200
     return render(

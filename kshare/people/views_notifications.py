@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from kshare.outbox.categories import CATEGORIES
@@ -21,7 +22,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
             mail_categories_set(
                 person_id=person_id, off=set(CATEGORIES) - set(form.cleaned_data["on"])
             )
-            messages.success(request, "Your notification settings are saved.")
+            messages.success(request, gettext("Your notification settings are saved."))
             return redirect("people:notifications")
     else:
         off = mail_categories_off(person_id=person_id)

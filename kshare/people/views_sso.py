@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -42,7 +43,7 @@ class SsoStartView(OIDCAuthenticationRequestView):
     def get(self, request: HttpRequest) -> HttpResponse:
         config = sso_config()
         if config is None:
-            raise Http404("Single sign-on is not configured.")
+            raise Http404(gettext("Single sign-on is not configured."))
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider_metadata()["authorization_endpoint"]
         except SsoRefused as exc:
@@ -60,7 +61,7 @@ class SsoStartView(OIDCAuthenticationRequestView):
 class SsoCallbackView(OIDCAuthenticationCallbackView):
     def get(self, request: HttpRequest) -> HttpResponse:
         if sso_config() is None:
-            raise Http404("Single sign-on is not configured.")
+            raise Http404(gettext("Single sign-on is not configured."))
         try:
             return super().get(request)
         except SsoRefused as exc:
