@@ -1,28 +1,46 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.selectors import AuditFilter
 
 
 class AuditFilterForm(forms.Form):
-    who = forms.CharField(required=False, max_length=200, label="Who (name or e-mail)")
+    who = forms.CharField(required=False, max_length=200, label=_("Who (name or e-mail)"))
     action = forms.ChoiceField(
-        required=False, choices=[("", "Any action"), *AuditEntry.Action.choices]
+        required=False,
+        label=_("Action"),
+        choices=[("", _("Any action")), *AuditEntry.Action.choices],
     )
-    target_type = forms.ChoiceField(required=False, label="What", choices=[("", "Anything")])
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
-    end = forms.DateField(required=False, label="Until", widget=forms.DateInput({"type": "date"}))
+    target_type = forms.ChoiceField(
+        required=False,
+        label=pgettext_lazy("audit: the object acted on", "What"),
+        choices=[("", _("Anything"))],
+    )
+    start = forms.DateField(
+        required=False,
+        label=pgettext_lazy("audit filter: start date", "From"),
+        widget=forms.DateInput({"type": "date"}),
+    )
+    end = forms.DateField(
+        required=False,
+        label=pgettext_lazy("audit filter: end date", "Until"),
+        widget=forms.DateInput({"type": "date"}),
+    )
 
     def __init__(self, *args, target_types: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target_type"].choices = [("", "Anything")] + [(t, t) for t in target_types]
+        self.fields["target_type"].choices = [("", gettext("Anything"))] + [
+            (t, t) for t in target_types
+        ]
 
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            raise forms.ValidationError("“Until” must not be before “From”.")
+            raise forms.ValidationError(gettext("“Until” must not be before “From”."))
         return data
 
     def filters(self) -> AuditFilter:

@@ -5,24 +5,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEntry(models.Model):
     """One recorded action. Appended only: nothing in kshare changes or deletes an entry."""
 
     class Action(models.TextChoices):
-        CREATE = "create", "created"
-        UPDATE = "update", "changed"
-        DELETE = "delete", "deleted"
-        INVITE = "invite", "invited"
-        IMPORT = "import", "imported"
-        EXPORT = "export", "exported"
+        CREATE = "create", pgettext_lazy("audit action", "created")
+        UPDATE = "update", pgettext_lazy("audit action", "changed")
+        DELETE = "delete", pgettext_lazy("audit action", "deleted")
+        INVITE = "invite", pgettext_lazy("audit action", "invited")
+        IMPORT = "import", pgettext_lazy("audit action", "imported")
+        EXPORT = "export", pgettext_lazy("audit action", "exported")
 
     class Source(models.TextChoices):
-        WEB = "web", "web page"
-        API = "api", "REST API"
-        ADMIN = "admin", "admin site"
-        SYSTEM = "system", "command or worker"
+        WEB = "web", _("web page")
+        API = "api", _("REST API")
+        ADMIN = "admin", _("admin site")
+        SYSTEM = "system", _("command or worker")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

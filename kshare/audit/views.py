@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from kshare.audit.forms import AuditFilterForm
@@ -20,7 +21,7 @@ PAGE_SIZE = 50
 
 def _form(request: HttpRequest) -> AuditFilterForm:
     if not audit_allowed(request.user):  # type: ignore[arg-type]
-        raise PermissionDenied("Only admins can read the audit log.")
+        raise PermissionDenied(gettext("Only admins can read the audit log."))
     return AuditFilterForm(request.GET or None, target_types=audit_target_types())
 
 
