@@ -28,6 +28,8 @@ import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.rrule import rrule, rrulestr
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 
 from kshare.core.timezones import UnknownTimezone
 from kshare.core.timezones import timezone_get as _timezone_get
@@ -100,8 +102,11 @@ def _until_utc(value: str, tz: tzinfo) -> str:
             moment = datetime.combine(day, time(23, 59, 59), tzinfo=tz)
     except ValueError:
         raise RecurrenceError(
-            f"The recurrence rule is not valid: UNTIL “{value}” is not a date (YYYYMMDD) "
-            "or date-time (YYYYMMDDTHHMMSS, optionally ending in Z for UTC)."
+            _(
+                "The recurrence rule is not valid: UNTIL “%(value)s” is not a date (YYYYMMDD) "
+                "or date-time (YYYYMMDDTHHMMSS, optionally ending in Z for UTC)."
+            )
+            % {"value": value}
         ) from None
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -116,50 +121,68 @@ def rrule_normalise(value: str, *, tz: tzinfo) -> str:
     line_breaks = any(ch in (value or "").strip() for ch in "\r\n\x00")
     if not text:
         raise RecurrenceError(
-            "The recurrence rule is empty; give one such as FREQ=WEEKLY;BYDAY=MO."
+            _("The recurrence rule is empty; give one such as FREQ=WEEKLY;BYDAY=MO.")
         )
     if len(text) > RRULE_MAX_LENGTH:
         raise RecurrenceError(
-            f"The recurrence rule is too long (at most {RRULE_MAX_LENGTH} characters)."
+            _("The recurrence rule is too long (at most %(max)s characters).")
+            % {"max": RRULE_MAX_LENGTH}
         )
     if line_breaks or ":" in text:
         raise RecurrenceError(
-            "The recurrence rule is not valid: give one RRULE line only, such as "
-            "FREQ=WEEKLY;BYDAY=MO (no DTSTART, EXDATE or line breaks)."
+            _(
+                "The recurrence rule is not valid: give one RRULE line only, such as "
+                "FREQ=WEEKLY;BYDAY=MO (no DTSTART, EXDATE or line breaks)."
+            )
         )
     parts: dict[str, str] = {}
     for piece in text.split(";"):
         key, sep, part = piece.partition("=")
         if not sep or not key or not part:
-            raise RecurrenceError(f"The recurrence rule is not valid: “{piece}” is not NAME=VALUE.")
+            raise RecurrenceError(
+                _("The recurrence rule is not valid: “%(piece)s” is not NAME=VALUE.")
+                % {"piece": piece}
+            )
         if key in TIME_PARTS:
             raise RecurrenceError(
-                f"The recurrence rule is not valid: {key} is not supported; the time of day "
-                "comes from the start time."
+                _(
+                    "The recurrence rule is not valid: %(key)s is not supported; the time of day "
+                    "comes from the start time."
+                )
+                % {"key": key}
             )
         if key not in PARTS:
-            raise RecurrenceError(f"The recurrence rule is not valid: unknown part “{key}”.")
+            raise RecurrenceError(
+                _("The recurrence rule is not valid: unknown part “%(key)s”.") % {"key": key}
+            )
         if key in parts:
-            raise RecurrenceError(f"The recurrence rule is not valid: {key} appears twice.")
+            raise RecurrenceError(
+                _("The recurrence rule is not valid: %(key)s appears twice.") % {"key": key}
+            )
         parts[key] = part
     freq = parts.get("FREQ")
     if freq is None:
-        raise RecurrenceError("The recurrence rule is not valid: FREQ is missing.")
+        raise RecurrenceError(_("The recurrence rule is not valid: FREQ is missing."))
     if freq not in FREQUENCIES:
         raise RecurrenceError(
-            f"The recurrence rule is not valid: FREQ={freq} is not one of "
-            + ", ".join(FREQUENCIES)
-            + " (a series happens at most once a day)."
+            _(
+                "The recurrence rule is not valid: FREQ=%(freq)s is not one of %(allowed)s "
+                "(a series happens at most once a day)."
+            )
+            % {"freq": freq, "allowed": ", ".join(FREQUENCIES)}
         )
     if "COUNT" in parts and "UNTIL" in parts:
-        raise RecurrenceError("The recurrence rule is not valid: give COUNT or UNTIL, not both.")
+        raise RecurrenceError(_("The recurrence rule is not valid: give COUNT or UNTIL, not both."))
     for key, low, high in (("INTERVAL", 1, MAX_INTERVAL), ("COUNT", 1, MAX_COUNT)):
         if key in parts:
             raw = parts[key]
             if not raw.isdigit() or not low <= int(raw) <= high:
                 raise RecurrenceError(
-                    f"The recurrence rule is not valid: {key} must be a whole number from "
-                    f"{low} to {high:,}."
+                    _(
+                        "The recurrence rule is not valid: %(key)s must be a whole number from "
+                        "%(low)s to %(high)s."
+                    )
+                    % {"key": key, "low": low, "high": f"{high:,}"}
                 )
             parts[key] = str(int(raw))
     if "UNTIL" in parts:
@@ -174,9 +197,11 @@ def rule_build(value: str, *, dtstart: datetime) -> rrule:
     try:
         rule = rrulestr(value, dtstart=dtstart)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise RecurrenceError(f"The recurrence rule is not valid: {exc}.") from None
+        raise RecurrenceError(
+            _("The recurrence rule is not valid: %(error)s.") % {"error": exc}
+        ) from None
     if not isinstance(rule, rrule):
-        raise RecurrenceError("The recurrence rule is not valid: give a single rule.")
+        raise RecurrenceError(_("The recurrence rule is not valid: give a single rule."))
     return rule
 
 
@@ -188,8 +213,11 @@ def wall_clock_check(moment: datetime) -> datetime:
     round_trip = moment.astimezone(UTC).astimezone(tz)
     if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise RecurrenceError(
-            f"{moment:%H:%M} does not exist on {moment:%d %B %Y} in {tz}: the clocks change "
-            "that night. Choose another time or day."
+            _(
+                "%(time)s does not exist on %(day)s in %(zone)s: the clocks change "
+                "that night. Choose another time or day."
+            )
+            % {"time": f"{moment:%H:%M}", "day": dateformat.format(moment, "d F Y"), "zone": tz}
         )
     return moment
 
@@ -214,8 +242,11 @@ def first_occurrence(rule: rrule, *, dtstart: datetime) -> datetime:
         first = None
     if first is None:
         raise RecurrenceError(
-            "The recurrence rule produces no occurrence from the first day on (within "
-            f"{FIRST_WITHIN_YEARS} years): check UNTIL, COUNT and the BY… parts."
+            _(
+                "The recurrence rule produces no occurrence from the first day on (within "
+                "%(years)s years): check UNTIL, COUNT and the BY… parts."
+            )
+            % {"years": FIRST_WITHIN_YEARS}
         )
     return first
 
@@ -278,7 +309,7 @@ def preset_rule(preset: str, *, first: datetime) -> str:
     if preset == PRESET_MONTHLY:
         # The first <weekday> of the month, like the seed's "Figure Friday".
         return f"FREQ=MONTHLY;BYDAY=1{day}"
-    raise RecurrenceError(f"Unknown cadence preset “{preset}”.")
+    raise RecurrenceError(_("Unknown cadence preset “%(preset)s”.") % {"preset": preset})
 
 
 def preset_for(rule: str, *, first: datetime | None) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.utils.translation import gettext as _
+
 UTC_ZONE = zoneinfo.ZoneInfo("UTC")
 NAME_MAX_LENGTH = 64
 
@@ -21,12 +23,12 @@ class UnknownTimezone(ValueError):
 def timezone_get(name: str) -> zoneinfo.ZoneInfo:
     """The zone called ``name``, or UnknownTimezone (also for empty or overlong names)."""
     if not name or "\x00" in name or len(name) > NAME_MAX_LENGTH:
-        raise UnknownTimezone(f"Unknown timezone “{name[:NAME_MAX_LENGTH]}”.")
+        raise UnknownTimezone(_("Unknown timezone “%(name)s”.") % {"name": name[:NAME_MAX_LENGTH]})
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise UnknownTimezone(
-            f"Unknown timezone “{name}”. Use a name such as Europe/Berlin."
+            _("Unknown timezone “%(name)s”. Use a name such as Europe/Berlin.") % {"name": name}
         ) from None
 
 
