@@ -29,6 +29,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kshare.core.language import when
 from kshare.feedback.models import ProspectiveHost
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
@@ -171,7 +172,7 @@ def _mail(
         "slots": [
             _("%(start)s to %(end)s")
             % {
-                "start": date_format(s.start.astimezone(tz), "l j F Y, H:i"),
+                "start": when(s.start, tz),
                 "end": date_format(s.end.astimezone(tz), "H:i"),
             }
             for s in slots

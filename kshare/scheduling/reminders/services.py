@@ -54,6 +54,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kshare.core.language import when
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person, Role
 from kshare.programmes.models import Programme
@@ -256,12 +257,11 @@ def _when(session: Session, tz: ZoneInfo) -> str:
     """The start and end in ``tz``: "Thursday 2 April 2026, 15:00\u201315:45 (Europe/Berlin)"."""
     assert session.start is not None
     start = session.start.astimezone(tz)
-    # Django's date format: day and month names in the active language.
-    text = date_format(start, "l j F Y, H:i")
+    text = when(start, tz)  # the active language's way of writing a day
     if session.end is not None:
         end = session.end.astimezone(tz)
         same_day = end.date() == start.date()
-        text += date_format(end, "\u2013H:i" if same_day else " \u2013 l j F Y, H:i")
+        text += ("\u2013" + date_format(end, "H:i")) if same_day else (" \u2013 " + when(end, tz))
     return f"{text} ({tz.key})"
 
 
