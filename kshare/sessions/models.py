@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 ABSTRACT_MAX_LENGTH = 20_000
 
@@ -28,16 +28,24 @@ FORMAT_NOUNS = {
     Format.DISCUSSION: pgettext_lazy("format in a sentence", "discussion"),
 }
 
+# The titles are stored in English (they are the agenda's data) and shown translated while they
+# are the default ones (the session page translates a title it has in its catalogue).
 # Minutes: every format reserves time for discussion — it is where ideas come from.
 DEFAULT_AGENDAS: dict[str, list[tuple[str, int, bool]]] = {
-    Format.LIGHTNING: [("Talk", 10, False), ("Questions and discussion", 5, True)],
-    Format.TALK: [("Talk", 30, False), ("Discussion", 15, True)],
-    Format.WORKSHOP: [
-        ("Introduction", 15, False),
-        ("Hands-on exercises", 55, False),
-        ("Discussion and next steps", 20, True),
+    Format.LIGHTNING: [
+        (gettext_noop("Talk"), 10, False),
+        (gettext_noop("Questions and discussion"), 5, True),
     ],
-    Format.DISCUSSION: [("Framing the question", 10, False), ("Open discussion", 50, True)],
+    Format.TALK: [(gettext_noop("Talk"), 30, False), (gettext_noop("Discussion"), 15, True)],
+    Format.WORKSHOP: [
+        (gettext_noop("Introduction"), 15, False),
+        (gettext_noop("Hands-on exercises"), 55, False),
+        (gettext_noop("Discussion and next steps"), 20, True),
+    ],
+    Format.DISCUSSION: [
+        (gettext_noop("Framing the question"), 10, False),
+        (gettext_noop("Open discussion"), 50, True),
+    ],
 }
 
 
