@@ -25,7 +25,14 @@ from django.utils.translation import gettext, gettext_lazy
 from kshare.outbox.services import one_line
 from kshare.people.models import Person
 from kshare.sessions.draft_mail import ACCEPTED, DECLINED, draft_mail_send
-from kshare.sessions.models import Session, SessionChange, SessionHost, State
+from kshare.sessions.models import (
+    NOTE_ACCEPTED_TO_HOST,
+    NOTE_DECLINED_TO_HOST,
+    Session,
+    SessionChange,
+    SessionHost,
+    State,
+)
 from kshare.sessions.services import session_cancel
 
 NOTHING_TO_ANSWER = {
@@ -80,7 +87,7 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
             by=person,
             from_state=State.PROPOSED,
             to_state=State.PROPOSED,
-            note="accepted to host it",
+            note=NOTE_ACCEPTED_TO_HOST,
         )
         if proposer is not None and proposer.is_active:
             draft_mail_send(
@@ -92,7 +99,7 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
                 host=person,
             )
     else:
-        session_cancel(session=locked, by=person, reason="declined to host it")
+        session_cancel(session=locked, by=person, reason=NOTE_DECLINED_TO_HOST)
         if proposer is not None and proposer.is_active:
             draft_mail_send(
                 kind=DECLINED,

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, pgettext_lazy
 
 ABSTRACT_MAX_LENGTH = 20_000
 
@@ -29,7 +29,7 @@ FORMAT_NOUNS = {
 }
 
 # The titles are stored in English (they are the agenda's data) and shown translated while they
-# are the default ones (the session page translates a title it has in its catalogue).
+# are the default ones (``AgendaItem.title_shown``).
 # Minutes: every format reserves time for discussion — it is where ideas come from.
 DEFAULT_AGENDAS: dict[str, list[tuple[str, int, bool]]] = {
     Format.LIGHTNING: [
@@ -47,6 +47,14 @@ DEFAULT_AGENDAS: dict[str, list[tuple[str, int, bool]]] = {
         (gettext_noop("Open discussion"), 50, True),
     ],
 }
+
+
+DEFAULT_AGENDA_TITLES = {title for items in DEFAULT_AGENDAS.values() for title, _m, _d in items}
+
+# History notes the code writes (stored in English, shown translated: ``SessionChange.note_shown``).
+NOTE_ACCEPTED_TO_HOST = gettext_noop("accepted to host it")
+NOTE_DECLINED_TO_HOST = gettext_noop("declined to host it")
+TRANSLATED_NOTES = {NOTE_ACCEPTED_TO_HOST, NOTE_DECLINED_TO_HOST}
 
 
 def format_minutes(format: str) -> int:
@@ -294,6 +302,11 @@ class AgendaItem(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.minutes} min)"
 
+    @property
+    def title_shown(self) -> str:
+        """The title in the active language when it is a default agenda's (stored in English)."""
+        return gettext(self.title) if self.title in DEFAULT_AGENDA_TITLES else self.title
+
 
 class SessionChange(models.Model):
     """History: every state change and reschedule, with who did it (postponed = rescheduled)."""
@@ -323,6 +336,11 @@ class SessionChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.session}"
+
+    @property
+    def note_shown(self) -> str:
+        """The note in the active language when the code wrote it (``TRANSLATED_NOTES``)."""
+        return gettext(self.note) if self.note in TRANSLATED_NOTES else self.note
 
 
 class Invitation(models.Model):
