@@ -37,10 +37,11 @@ from django.db import transaction
 from django.db.models import DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from kshare.core.ical import calendar_bytes, calendar_new
+from kshare.core.language import when
 from kshare.outbox.services import mail_queue, one_line
 from kshare.sessions.ical import session_chairs, session_event
 from kshare.sessions.models import Invitation, Session, SessionChange, SessionHost, State
@@ -77,9 +78,9 @@ class SweepResult:
 def _when(session: Session, tz: ZoneInfo) -> str:
     assert session.start is not None and session.end is not None
     start, end = session.start.astimezone(tz), session.end.astimezone(tz)
-    # Django's date format: day and month names in the active language (strftime's are English).
-    day, dash = "l j F Y", "\N{EN DASH}"
-    start_day, end_day = dateformat.format(start, day), dateformat.format(end, day)
+    # The day as the active language writes it (strftime's names are English).
+    dash = "\N{EN DASH}"
+    start_day, end_day = when(start, tz, time=False), when(end, tz, time=False)
     if start.date() == end.date():
         text = f"{start_day}, {start:%H:%M}{dash}{end:%H:%M}"
     else:
