@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from django.conf import settings
 from django.utils import dateformat, translation
-from django.utils.translation import pgettext
+from django.utils.translation import gettext, pgettext
 
 
 def language_codes() -> list[str]:
@@ -84,3 +84,25 @@ def when(moment: datetime, tz: tzinfo, *, time: bool = True) -> str:
     else:
         format = pgettext("date, Django date format", "l j F Y")
     return dateformat.format(moment.astimezone(tz), format)
+
+
+def error_text(exc: BaseException) -> str:
+    """The message of ``exc`` in the active language.
+
+    The plain-Python modules (``kshare.core.recurrence``, ``kshare.core.timezones``) import no
+    Django: their errors carry the English template (``message``, extracted by makemessages from
+    their ``gettext_noop`` calls) and its ``params``, and are translated here, where a person
+    reads them; a day among the params is written the active language's way ("29 March 2026",
+    "29. März 2026"). Any other error: ``str(exc)``."""
+    message = getattr(exc, "message", None)
+    params = getattr(exc, "params", None)
+    if not isinstance(message, str):
+        return str(exc)
+    if not params:
+        return gettext(message)
+    day_format = pgettext("day in a sentence, Django date format", "d F Y")
+    shown = {
+        key: dateformat.format(value, day_format) if isinstance(value, date) else value
+        for key, value in params.items()
+    }
+    return gettext(message) % shown

@@ -28,8 +28,6 @@ import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.rrule import rrule, rrulestr
-from django.utils import dateformat
-from django.utils.translation import gettext as _
 
 from kshare.core.timezones import UnknownTimezone
 from kshare.core.timezones import timezone_get as _timezone_get
@@ -67,8 +65,33 @@ PRESET_CUSTOM = "custom"
 PRESETS = (PRESET_WEEKLY, PRESET_FORTNIGHTLY, PRESET_MONTHLY)
 
 
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for the translation catalogues (makemessages extracts calls by this
+    name) and returns it as it is: this module imports no Django, so it raises English and the
+    caller translates where a person reads it (``kshare.core.language.error_text``)."""
+    return message
+
+
+def _english(value: object) -> object:
+    """A parameter as the English message writes it (a day: "29 March 2026")."""
+    if isinstance(value, date):
+        return f"{value.day:02d} {value:%B %Y}"
+    return value
+
+
 class RecurrenceError(ValueError):
-    """A recurrence rule, timezone or start that cannot make a series; the message says why."""
+    """A recurrence rule, timezone or start that cannot make a series; the message says why.
+
+    ``message`` is the English template (``%(name)s`` placeholders, in core's catalogue) and
+    ``params`` its values (a day as a ``date``, so that a translation writes it its own way);
+    ``str()`` is the English sentence. Show it with ``kshare.core.language.error_text``.
+    """
+
+    def __init__(self, message: str, params: dict[str, object] | None = None) -> None:
+        self.message = message
+        self.params = dict(params or {})
+        english = {key: _english(value) for key, value in self.params.items()}
+        super().__init__(message % english if self.params else message)
 
 
 def timezone_get(name: str) -> zoneinfo.ZoneInfo:
@@ -76,7 +99,7 @@ def timezone_get(name: str) -> zoneinfo.ZoneInfo:
     try:
         return _timezone_get(name)
     except UnknownTimezone as exc:
-        raise RecurrenceError(str(exc)) from None
+        raise RecurrenceError(exc.message, exc.params) from None
 
 
 def rule_text(value: str) -> str:
@@ -102,11 +125,11 @@ def _until_utc(value: str, tz: tzinfo) -> str:
             moment = datetime.combine(day, time(23, 59, 59), tzinfo=tz)
     except ValueError:
         raise RecurrenceError(
-            _(
+            gettext_noop(
                 "The recurrence rule is not valid: UNTIL “%(value)s” is not a date (YYYYMMDD) "
                 "or date-time (YYYYMMDDTHHMMSS, optionally ending in Z for UTC)."
-            )
-            % {"value": value}
+            ),
+            {"value": value},
         ) from None
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -121,16 +144,16 @@ def rrule_normalise(value: str, *, tz: tzinfo) -> str:
     line_breaks = any(ch in (value or "").strip() for ch in "\r\n\x00")
     if not text:
         raise RecurrenceError(
-            _("The recurrence rule is empty; give one such as FREQ=WEEKLY;BYDAY=MO.")
+            gettext_noop("The recurrence rule is empty; give one such as FREQ=WEEKLY;BYDAY=MO.")
         )
     if len(text) > RRULE_MAX_LENGTH:
         raise RecurrenceError(
-            _("The recurrence rule is too long (at most %(max)s characters).")
-            % {"max": RRULE_MAX_LENGTH}
+            gettext_noop("The recurrence rule is too long (at most %(max)s characters)."),
+            {"max": RRULE_MAX_LENGTH},
         )
     if line_breaks or ":" in text:
         raise RecurrenceError(
-            _(
+            gettext_noop(
                 "The recurrence rule is not valid: give one RRULE line only, such as "
                 "FREQ=WEEKLY;BYDAY=MO (no DTSTART, EXDATE or line breaks)."
             )
@@ -140,49 +163,53 @@ def rrule_normalise(value: str, *, tz: tzinfo) -> str:
         key, sep, part = piece.partition("=")
         if not sep or not key or not part:
             raise RecurrenceError(
-                _("The recurrence rule is not valid: “%(piece)s” is not NAME=VALUE.")
-                % {"piece": piece}
+                gettext_noop("The recurrence rule is not valid: “%(piece)s” is not NAME=VALUE."),
+                {"piece": piece},
             )
         if key in TIME_PARTS:
             raise RecurrenceError(
-                _(
+                gettext_noop(
                     "The recurrence rule is not valid: %(key)s is not supported; the time of day "
                     "comes from the start time."
-                )
-                % {"key": key}
+                ),
+                {"key": key},
             )
         if key not in PARTS:
             raise RecurrenceError(
-                _("The recurrence rule is not valid: unknown part “%(key)s”.") % {"key": key}
+                gettext_noop("The recurrence rule is not valid: unknown part “%(key)s”."),
+                {"key": key},
             )
         if key in parts:
             raise RecurrenceError(
-                _("The recurrence rule is not valid: %(key)s appears twice.") % {"key": key}
+                gettext_noop("The recurrence rule is not valid: %(key)s appears twice."),
+                {"key": key},
             )
         parts[key] = part
     freq = parts.get("FREQ")
     if freq is None:
-        raise RecurrenceError(_("The recurrence rule is not valid: FREQ is missing."))
+        raise RecurrenceError(gettext_noop("The recurrence rule is not valid: FREQ is missing."))
     if freq not in FREQUENCIES:
         raise RecurrenceError(
-            _(
+            gettext_noop(
                 "The recurrence rule is not valid: FREQ=%(freq)s is not one of %(allowed)s "
                 "(a series happens at most once a day)."
-            )
-            % {"freq": freq, "allowed": ", ".join(FREQUENCIES)}
+            ),
+            {"freq": freq, "allowed": ", ".join(FREQUENCIES)},
         )
     if "COUNT" in parts and "UNTIL" in parts:
-        raise RecurrenceError(_("The recurrence rule is not valid: give COUNT or UNTIL, not both."))
+        raise RecurrenceError(
+            gettext_noop("The recurrence rule is not valid: give COUNT or UNTIL, not both.")
+        )
     for key, low, high in (("INTERVAL", 1, MAX_INTERVAL), ("COUNT", 1, MAX_COUNT)):
         if key in parts:
             raw = parts[key]
             if not raw.isdigit() or not low <= int(raw) <= high:
                 raise RecurrenceError(
-                    _(
+                    gettext_noop(
                         "The recurrence rule is not valid: %(key)s must be a whole number from "
                         "%(low)s to %(high)s."
-                    )
-                    % {"key": key, "low": low, "high": f"{high:,}"}
+                    ),
+                    {"key": key, "low": low, "high": f"{high:,}"},
                 )
             parts[key] = str(int(raw))
     if "UNTIL" in parts:
@@ -198,10 +225,10 @@ def rule_build(value: str, *, dtstart: datetime) -> rrule:
         rule = rrulestr(value, dtstart=dtstart)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise RecurrenceError(
-            _("The recurrence rule is not valid: %(error)s.") % {"error": exc}
+            gettext_noop("The recurrence rule is not valid: %(error)s."), {"error": str(exc)}
         ) from None
     if not isinstance(rule, rrule):
-        raise RecurrenceError(_("The recurrence rule is not valid: give a single rule."))
+        raise RecurrenceError(gettext_noop("The recurrence rule is not valid: give a single rule."))
     return rule
 
 
@@ -213,11 +240,11 @@ def wall_clock_check(moment: datetime) -> datetime:
     round_trip = moment.astimezone(UTC).astimezone(tz)
     if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise RecurrenceError(
-            _(
+            gettext_noop(
                 "%(time)s does not exist on %(day)s in %(zone)s: the clocks change "
                 "that night. Choose another time or day."
-            )
-            % {"time": f"{moment:%H:%M}", "day": dateformat.format(moment, "d F Y"), "zone": tz}
+            ),
+            {"time": f"{moment:%H:%M}", "day": moment.date(), "zone": str(tz)},
         )
     return moment
 
@@ -242,11 +269,11 @@ def first_occurrence(rule: rrule, *, dtstart: datetime) -> datetime:
         first = None
     if first is None:
         raise RecurrenceError(
-            _(
+            gettext_noop(
                 "The recurrence rule produces no occurrence from the first day on (within "
                 "%(years)s years): check UNTIL, COUNT and the BY… parts."
-            )
-            % {"years": FIRST_WITHIN_YEARS}
+            ),
+            {"years": FIRST_WITHIN_YEARS},
         )
     return first
 
@@ -309,7 +336,7 @@ def preset_rule(preset: str, *, first: datetime) -> str:
     if preset == PRESET_MONTHLY:
         # The first <weekday> of the month, like the seed's "Figure Friday".
         return f"FREQ=MONTHLY;BYDAY=1{day}"
-    raise RecurrenceError(_("Unknown cadence preset “%(preset)s”.") % {"preset": preset})
+    raise RecurrenceError(gettext_noop("Unknown cadence preset “%(preset)s”."), {"preset": preset})
 
 
 def preset_for(rule: str, *, first: datetime | None) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kshare.core import recurrence
+from kshare.core.language import error_text
 from kshare.core.timezones import timezone_or_utc
 from kshare.core.widgets import DateTimeLocalInput
 from kshare.people.forms import TimezoneField
@@ -228,7 +229,7 @@ class ProgrammeForm(forms.ModelForm):
         try:
             recurrence.rule_parse(rule, first=local)
         except recurrence.RecurrenceError as exc:
-            self.add_error(field, str(exc))
+            self.add_error(field, error_text(exc))
             return
         data["cadence_rrule"] = recurrence.rrule_normalise(rule, tz=local.tzinfo)
         self.cadence_starts = local.astimezone(UTC)

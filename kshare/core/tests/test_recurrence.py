@@ -152,6 +152,35 @@ def test_local_start_refuses_a_time_the_clocks_skip():
     )
 
 
+def test_errors_carry_the_english_template_and_are_translated_where_shown():
+    from django.utils import translation
+
+    from kshare.core.language import error_text
+
+    with pytest.raises(RecurrenceError) as caught:
+        local_start(day=date(2026, 3, 29), at=time(2, 30), tz=BERLIN)
+    error = caught.value
+    assert error.message == (
+        "%(time)s does not exist on %(day)s in %(zone)s: the clocks change that night. "
+        "Choose another time or day."
+    )
+    assert error.params == {"time": "02:30", "day": date(2026, 3, 29), "zone": "Europe/Berlin"}
+    assert error_text(error) == str(error)
+    with translation.override("de"):
+        assert error_text(error) == (
+            "02:30 gibt es am 29. März 2026 in Europe/Berlin nicht: In dieser Nacht wird die Uhr "
+            "umgestellt. Wählen Sie eine andere Uhrzeit oder einen anderen Tag."
+        )
+    with translation.override("fr"):
+        assert error_text(error).startswith("02:30 n'existe pas le 29 mars 2026 dans Europe/Berlin")
+        with pytest.raises(RecurrenceError) as unknown:
+            timezone_get("Mars/Olympus")
+        assert error_text(unknown.value) == (
+            "Fuseau horaire «\xa0Mars/Olympus\xa0» inconnu. Utilisez un nom comme Europe/Paris."
+        )
+    assert error_text(ValueError("plain")) == "plain"
+
+
 # --- A programme's cadence: presets, the same rules, expansion ------------------------------
 
 

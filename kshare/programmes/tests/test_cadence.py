@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kshare.core import recurrence
 from kshare.feedback.models import ProspectiveHost
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory
+from kshare.programmes.forms import ProgrammeForm
 from kshare.programmes.models import Programme
 from kshare.programmes.reminder_offsets import OffsetsError, offsets_parse
 from kshare.programmes.selectors import programme_reminder_offsets
@@ -204,6 +205,16 @@ def test_bad_cadence_and_reminder_input_is_a_form_error(client, overrides, field
     assert response.status_code == 200
     assert response.context["form"].errors[field] == [message]
     assert not Programme.objects.filter(name="Data Guild").exists()
+
+
+@pytest.mark.django_db
+def test_a_german_reader_gets_the_recurrence_error_in_german():
+    with translation.override("de"):
+        form = ProgrammeForm(_post(cadence_preset="custom", cadence_rrule="FREQ=SOMETIMES"))
+        assert form.errors["cadence_rrule"] == [
+            "Die Wiederholungsregel ist ungültig: FREQ=SOMETIMES ist nicht eines von DAILY, "
+            "WEEKLY, MONTHLY, YEARLY (eine Serie findet höchstens einmal am Tag statt)."
+        ]
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kshare.core import recurrence
+from kshare.core.language import error_text
 from kshare.people.offices import office_region_error
 from kshare.scheduling.rhythm.models import ClosureDay, RhythmEvent, RhythmException
 from kshare.scheduling.rhythm.selectors import rhythm_is_occurrence
@@ -41,7 +42,7 @@ class RhythmEventAdminForm(forms.ModelForm):
         try:
             tz = recurrence.timezone_get(data.get("timezone") or "")
         except recurrence.RecurrenceError as exc:
-            self.add_error("timezone", str(exc))
+            self.add_error("timezone", error_text(exc))
             return data
         try:
             data["rrule"] = recurrence.rrule_normalise(data.get("rrule") or "", tz=tz)
@@ -53,7 +54,7 @@ class RhythmEventAdminForm(forms.ModelForm):
                     recurrence.rule_build(data["rrule"], dtstart=start), dtstart=start
                 )
         except recurrence.RecurrenceError as exc:
-            self.add_error("rrule", str(exc))
+            self.add_error("rrule", error_text(exc))
         return data
 
 

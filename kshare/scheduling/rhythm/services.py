@@ -17,6 +17,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from kshare.core import recurrence
+from kshare.core.language import error_text
 from kshare.people.models import Person, Team
 from kshare.people.offices import SUPPORTED, office_region_error
 from kshare.scheduling.rhythm.models import ClosureDay, RhythmEvent, RhythmException
@@ -58,23 +59,23 @@ def _series_fields(
     try:
         tz = recurrence.timezone_get(timezone)
     except recurrence.RecurrenceError as exc:
-        errors["timezone"] = str(exc)
+        errors["timezone"] = error_text(exc)
         raise ValidationError(errors) from None
     try:
         normalised = recurrence.rrule_normalise(rrule, tz=tz)
     except recurrence.RecurrenceError as exc:
-        errors["rrule"] = str(exc)
+        errors["rrule"] = error_text(exc)
         raise ValidationError(errors) from None
     try:
         dtstart = recurrence.local_start(day=start_date, at=start_time, tz=tz)
     except recurrence.RecurrenceError as exc:
-        errors["start_time"] = str(exc)
+        errors["start_time"] = error_text(exc)
         raise ValidationError(errors) from None
     try:
         rule = recurrence.rule_build(normalised, dtstart=dtstart)
         first = recurrence.first_occurrence(rule, dtstart=dtstart)
     except recurrence.RecurrenceError as exc:
-        errors["rrule"] = str(exc)
+        errors["rrule"] = error_text(exc)
     if errors:
         raise ValidationError(errors)
     # The stored start is the first real occurrence, so that DTSTART agrees with the RRULE

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from kshare.people.tests.factories import TeamFactory
 from kshare.scheduling.rhythm.models import RhythmEvent, RhythmException
@@ -119,6 +120,24 @@ def test_create_refuses_bad_input_and_writes_nothing(changes, errors):
         rhythm_event(**changes)
     assert errors_of(caught) == errors
     assert RhythmEvent.objects.count() == 0
+
+
+def test_a_german_reader_gets_the_rule_and_clock_errors_in_german():
+    with translation.override("de"), pytest.raises(ValidationError) as caught:
+        rhythm_event(start_date=date(2026, 3, 29), start_time=time(2, 30), rrule="FREQ=DAILY")
+    assert errors_of(caught) == {
+        "start_time": [
+            "02:30 gibt es am 29. März 2026 in Europe/Amsterdam nicht: In dieser Nacht wird die "
+            "Uhr umgestellt. Wählen Sie eine andere Uhrzeit oder einen anderen Tag."
+        ]
+    }
+    with translation.override("de"), pytest.raises(ValidationError) as caught:
+        rhythm_event(timezone="Mars/Olympus")
+    assert errors_of(caught) == {
+        "timezone": [
+            "Unbekannte Zeitzone „Mars/Olympus“. Verwenden Sie einen Namen wie Europe/Berlin."
+        ]
+    }
 
 
 def test_update_changes_the_series_and_drops_exceptions_that_no_longer_fit():
