@@ -53,7 +53,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from kshare.chat import formats
 from kshare.chat.models import ChatChannel, ChatPost, Platform, PostKind
 from kshare.chat.sealing import SealBroken, url_open, url_seal
-from kshare.core.language import when
+from kshare.core.language import keeps_language, speak_to, when
 from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
 from kshare.library.models import Material
 from kshare.outbox.services import mail_queue, one_line
@@ -453,6 +453,7 @@ def retry_after(value: str | None, *, now: datetime) -> timedelta | None:
     return max(timedelta(0), min(wait, RETRY_AFTER_MAX))
 
 
+@keeps_language
 def _channel_disable(channel: ChatChannel, *, reason: str) -> None:
     """Stop posting to ``channel`` and tell its organisers, once."""
     if not ChatChannel.objects.filter(pk=channel.pk, active=True).update(
@@ -468,9 +469,13 @@ def _channel_disable(channel: ChatChannel, *, reason: str) -> None:
         "site_name": settings.KSHARE_ORGANISATION_NAME,
     }
     for person in people.values():
+        speak_to(person)
         message = EmailMessage(
             subject=one_line(_("kshare stopped posting to %(channel)s") % {"channel": channel}),
-            body=render_to_string("chat/email/disabled.txt", context | {"person": person}),
+            body=render_to_string(
+                "chat/email/disabled.txt",
+                context | {"person": person, "scope": _scope(channel)},
+            ),
             to=[person.email],
         )
         try:

@@ -22,9 +22,10 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kshare.core.language import keeps_language, speak_to, when
 from kshare.feedback.models import FeedbackForm, FeedbackRequest
 from kshare.feedback.release import feedback_release_due
 from kshare.feedback.services import feedback_form_current
@@ -82,15 +83,17 @@ def feedback_link(*, request_id: int) -> str:
     return settings.SITE_URL + reverse("feedback:respond", args=[request_id])
 
 
+@keeps_language
 def _mail(*, request: FeedbackRequest, reminder: bool) -> None:
     session, person = request.session, request.person
+    speak_to(person)
     context = {
         "person": person,
         "session": session,
         "programme": session.programme,
         "link": feedback_link(request_id=request.pk),
         # Formatted here: templates would convert aware times back to the active timezone.
-        "closes": dateformat.format(request.closes_at.astimezone(person.tzinfo), "l j F Y, H:i"),
+        "closes": when(request.closes_at, person.tzinfo),
         "anonymous": session.programme.feedback_anonymous,
         "reminder": reminder,
         "site_name": settings.KSHARE_ORGANISATION_NAME,

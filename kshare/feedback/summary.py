@@ -38,6 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kshare.core.language import keeps_language, speak_to
 from kshare.feedback.models import (
     FeedbackRelease,
     FeedbackRequest,
@@ -157,9 +158,11 @@ def summary_context(*, session: Session) -> dict:
     }
 
 
+@keeps_language
 def _mail(*, person, context: dict) -> bool:
     """Queue one host's summary; False when they turned host summaries off."""
     context = {**context, "person": person}
+    speak_to(person)
     session = context["session"]
     message = EmailMultiAlternatives(
         subject=_("How “%(title)s” went: attendance, feedback, questions and ideas")
@@ -173,6 +176,7 @@ def _mail(*, person, context: dict) -> bool:
     return mail_queue(message, kind=KIND) is not None
 
 
+@keeps_language
 def host_summary_send(*, session_id: int, now: datetime | None = None) -> int:
     """Claim the summary ``session_id`` is owed and queue it to each active host; returns the
     mails queued (0 when someone else claimed it, or it is not owed)."""
@@ -183,13 +187,15 @@ def host_summary_send(*, session_id: int, now: datetime | None = None) -> int:
         if claimed != 1:
             return 0
         session = Session.objects.select_related("programme").get(pk=session_id)
-        context = summary_context(session=session)
         sent = 0
         for link in (
             SessionHost.objects.filter(session=session, person__is_active=True)
             .select_related("person")
             .order_by("-role", "id")
         ):
+            # Each host reads the summary (its chart labels too) in their own language.
+            speak_to(link.person)
+            context = summary_context(session=session)
             try:
                 with transaction.atomic():
                     queued = _mail(person=link.person, context=context)

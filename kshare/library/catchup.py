@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from kshare.core.language import when
+from kshare.core.language import keeps_language, speak_to, when
 from kshare.core.signals import rows_saved_announce
 from kshare.library.models import CatchUpSignal, CatchUpSubscription, Material, Transcript
 from kshare.outbox.preferences import mail_category_set
@@ -367,8 +367,10 @@ def _when(session: Session, tz: ZoneInfo) -> str:
     return f"{when(session.start, tz)} ({tz.key})"
 
 
+@keeps_language
 def _weekly_mail(*, person: Person, items: list[CatchUpItem], total: int) -> None:
     tz = person.tzinfo
+    speak_to(person)
     feed_link = settings.SITE_URL + reverse("library:catchup")
     rows = [
         {

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from kshare.core.language import keeps_language, speak_to
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import AccountInvite, Person
 
@@ -38,6 +39,7 @@ def account_invite_send(*, invite: AccountInvite, token: str) -> None:
     mail_queue(message, kind="account_invite")
 
 
+@keeps_language
 def password_reset_send(*, email: str) -> int:
     """Queue a password-reset link to every active account using ``email``; returns how many.
 
@@ -49,6 +51,7 @@ def password_reset_send(*, email: str) -> int:
     people = Person.objects.filter(email__iexact=email.strip(), is_active=True)
     sent = 0
     for person in people:
+        speak_to(person)
         context = {
             "email": person.email,
             "user": person,

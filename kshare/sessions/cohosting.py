@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from kshare.core.language import keeps_language, speak_to
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
@@ -50,7 +51,9 @@ def cohosts_check(*, programme: Programme, people: Iterable[Person]) -> None:
         )
 
 
+@keeps_language
 def _mail(invitation: CohostInvitation) -> None:
+    speak_to(invitation.person)
     context = {
         "invitation": invitation,
         "session": invitation.session,

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from kshare.core.language import keeps_language, speak_to
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.sessions.models import Session
@@ -50,11 +51,13 @@ def draft_mail_send(
     mail_queue(message, kind=kind)
 
 
+@keeps_language
 def draft_host_ask(*, session: Session, host: Person, proposed_by: Person) -> None:
     """Mail ``host`` that ``proposed_by`` proposed ``session`` for them to host; call inside the
     transaction that created the draft."""
     if not host.is_active:
         return
+    speak_to(host)
     draft_mail_send(
         kind=REQUEST,
         to=host,

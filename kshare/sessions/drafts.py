@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from kshare.core.language import keeps_language, speak_to
 from kshare.outbox.services import one_line
 from kshare.people.models import Person
 from kshare.sessions.draft_mail import ACCEPTED, DECLINED, draft_mail_send
@@ -53,6 +54,7 @@ def draft_host(session: Session) -> SessionHost | None:
     )
 
 
+@keeps_language
 @transaction.atomic
 def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
     """``person`` accepts or declines hosting the draft ``session`` proposed on their behalf.
@@ -90,6 +92,7 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
             note=NOTE_ACCEPTED_TO_HOST,
         )
         if proposer is not None and proposer.is_active:
+            speak_to(proposer)
             draft_mail_send(
                 kind=ACCEPTED,
                 to=proposer,
@@ -101,6 +104,7 @@ def draft_answer(*, session: Session, person: Person, accept: bool) -> Session:
     else:
         session_cancel(session=locked, by=person, reason=NOTE_DECLINED_TO_HOST)
         if proposer is not None and proposer.is_active:
+            speak_to(proposer)
             draft_mail_send(
                 kind=DECLINED,
                 to=proposer,

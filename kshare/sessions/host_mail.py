@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from kshare.core.language import keeps_language, speak_to
 from kshare.outbox.services import one_line
 from kshare.sessions.invitation_mail import SWEEP_AFTER, SWEEP_BATCH, _mail, _when
 from kshare.sessions.models import Invitation, SessionChange, SessionHost, State
@@ -67,6 +68,7 @@ def _kind(link: SessionHost) -> str:
     return UPDATE
 
 
+@keeps_language
 def host_mail_due_send(*, link_id: int) -> str:
     """Send the calendar mail the host link ``link_id`` is owed, if any; returns its kind or "".
 
@@ -83,6 +85,7 @@ def host_mail_due_send(*, link_id: int) -> str:
         if not kind:
             return ""
         session, person = link.session, link.person
+        speak_to(person)
         SessionHost.objects.filter(pk=link_id).update(mailed_sequence=session.sequence)
         # The host's own answer, for the calendar part: they come (never stored).
         own = Invitation(session=session, person=person, response=Invitation.Response.YES)

@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from kshare.core.ical import calendar_bytes, calendar_new
-from kshare.core.language import when
+from kshare.core.language import keeps_language, speak_to, when
 from kshare.outbox.services import mail_queue, one_line
 from kshare.sessions.ical import session_chairs, session_event
 from kshare.sessions.models import Invitation, Session, SessionChange, SessionHost, State
@@ -195,6 +195,7 @@ def _calendar_kind(invitation: Invitation) -> str:
     return "update"
 
 
+@keeps_language
 def invitation_mail_due_send(*, invitation_id: int) -> str:
     """Send the calendar mail ``invitation_id`` is owed, if any; returns its kind or "".
 
@@ -207,6 +208,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
         if claimed != 1:  # sent by someone else, or nothing owed
             return ""
         invitation = _fresh(invitation_id)
+        speak_to(invitation.person)
         kind = _calendar_kind(invitation)
         if not kind:
             return ""
@@ -249,6 +251,7 @@ def invitation_mail_due_send(*, invitation_id: int) -> str:
         return kind
 
 
+@keeps_language
 def invitation_mail_promoted_send(*, invitation_id: int) -> bool:
     """Tell someone their waitlisted "yes" now holds a seat, if they are owed it and it still
     does; True when the mail was queued. Claimed like ``invitation_mail_due_send``."""
@@ -259,6 +262,7 @@ def invitation_mail_promoted_send(*, invitation_id: int) -> bool:
         if claimed != 1:
             return False
         invitation = _fresh(invitation_id)
+        speak_to(invitation.person)
         if (
             invitation.response != Invitation.Response.YES
             or invitation.waitlisted_at is not None

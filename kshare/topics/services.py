@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from kshare.core.language import when
+from kshare.core.language import keeps_language, speak_to, when
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
 from kshare.sessions.models import Session, SessionHost, State
@@ -147,7 +147,9 @@ def topic_request_propose(*, request: TopicRequest, by: Person) -> Session:
     return session
 
 
+@keeps_language
 def _notification_send(*, person: Person, request: TopicRequest, session: Session) -> None:
+    speak_to(person)
     context = {
         "person": person,
         "request": request,

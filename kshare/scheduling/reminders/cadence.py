@@ -29,7 +29,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kshare.core.language import when
+from kshare.core.language import keeps_language, speak_to, when
 from kshare.feedback.models import ProspectiveHost
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person
@@ -161,10 +161,12 @@ def _claim(*, programme: Programme, slots: list[CadenceSlot]) -> list[CadenceSlo
     return claimed
 
 
+@keeps_language
 def _mail(
     *, organiser: Person, programme: Programme, slots: list[CadenceSlot], material: dict
 ) -> None:
     tz = organiser.tzinfo
+    speak_to(organiser)
     context = {
         "person": organiser,
         "programme": programme,

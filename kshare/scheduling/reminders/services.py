@@ -54,7 +54,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kshare.core.language import when
+from kshare.core.language import keeps_language, speak_to, when
 from kshare.outbox.services import mail_queue, one_line
 from kshare.people.models import Person, Role
 from kshare.programmes.models import Programme
@@ -305,6 +305,7 @@ def _reminder_subject(reminder: Reminder, session: Session) -> str:
     return _("Will you come to “%(title)s”? Please answer") % {"title": title}
 
 
+@keeps_language
 def _reminder_mail(
     *,
     reminder: Reminder,
@@ -314,6 +315,7 @@ def _reminder_mail(
     counts: dict[str, int],
 ) -> None:
     tz = person.tzinfo
+    speak_to(person)
     waitlisted = (
         invitation is not None
         and invitation.response == Invitation.Response.YES
@@ -500,8 +502,10 @@ def _digest_organisers(programme_ids: set[int]) -> dict[int, set[int]]:
     return people
 
 
+@keeps_language
 def _digest_mail(*, person: Person, sessions: list[Session]) -> None:
     tz = person.tzinfo
+    speak_to(person)
     rows = [
         {
             "session": session,

@@ -75,7 +75,12 @@ def make_world() -> World:
     cohost_answer(
         invitation=CohostInvitation.objects.get(session=hosted), person=organiser, accept=True
     )
-    services.session_schedule(session=hosted, start=timezone.now() + timedelta(days=21), by=member)
+    # At 10:00 UTC three weeks ahead: a workshop starting late in the evening would cross
+    # midnight, which scheduling refuses (the tests run at any time of day).
+    start = (timezone.now() + timedelta(days=21)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    services.session_schedule(session=hosted, start=start, by=member)
     proposed = services.session_propose(by=member, title="An idea for later", programme=programme)
     past = PastSessionFactory(title="Last month's talk", programme=programme, host=organiser)
     # Feedback on it, so the results page draws its charts and comments.
