@@ -123,6 +123,16 @@ def env_choice(name: str, default: str, *, choices: list[str]) -> str:
     return value
 
 
+def env_language(name: str, default: str, *, choices: list[str]) -> str:
+    """A language code of ``choices`` (case-insensitive: ``DE`` is ``de``)."""
+    raw = os.environ.get(name, default)
+    value = raw.strip().lower()
+    if value not in choices:
+        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        raise ConfigError(f"{name} must be one of {listed}; got {raw!r}.")
+    return value
+
+
 def env_timezone(name: str, default: str) -> str:
     value = os.environ.get(name, default).strip()
     if value not in available_timezones() and value != "UTC":

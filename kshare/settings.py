@@ -185,7 +185,6 @@ OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
 # in through it may stay signed in; someone disabled there is signed out of kshare.
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = config.env_int("KSHARE_SSO_RECHECK_SECONDS", 900, minimum=60)
 
-LANGUAGE_CODE = "en-gb"
 # The interface languages. Each app keeps its catalogues in its own locale/ folder
 # (kshare/<app>/locale/<language>/LC_MESSAGES/django.po, compiled .mo committed beside it);
 # project-wide strings (shared templates) live in kshare/web/locale. docs/translations.md.
@@ -194,6 +193,9 @@ LANGUAGES = [
     ("de", "Deutsch"),
     ("fr", "Français"),
 ]
+# The installation's language: pages for browsers that ask for none of LANGUAGES, and mail to
+# people who chose no language on their profile (KSHARE_LANGUAGE=de for a German company).
+LANGUAGE_CODE = config.env_language("KSHARE_LANGUAGE", "en-gb", choices=[c for c, _n in LANGUAGES])
 LANGUAGE_COOKIE_NAME = "kshare_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True

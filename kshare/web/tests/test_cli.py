@@ -48,6 +48,7 @@ SETTINGS_VARIABLES = {
     "EMAIL_URL",
     "MEDIA_ROOT",
     "TIME_ZONE",
+    "KSHARE_LANGUAGE",
     "KSHARE_TESTING",
     "KSHARE_INSECURE_HTTP",
     "KSHARE_ADMIN_PASSWORD",
@@ -155,6 +156,11 @@ def test_an_unreachable_database_is_one_line_and_exit_code_2(home):
             "TIME_ZONE",
             "Mars/Olympus_Mons",
             "TIME_ZONE must be an IANA time zone such as Europe/Berlin; got 'Mars/Olympus_Mons'.",
+        ),
+        (
+            "KSHARE_LANGUAGE",
+            "klingon",
+            "KSHARE_LANGUAGE must be one of en-gb, de or fr; got 'klingon'.",
         ),
         (
             "LOG_LEVEL",
