@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Callable
 from email.utils import parseaddr
 from importlib.util import find_spec
 from pathlib import Path
@@ -114,19 +115,13 @@ def env_networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddr
     return networks
 
 
-def env_choice(name: str, default: str, *, choices: list[str]) -> str:
+def env_choice(
+    name: str, default: str, *, choices: list[str], normalise: Callable[[str], str] = str.upper
+) -> str:
+    """One of ``choices``; the value is stripped and ``normalise``d (upper-case by default,
+    ``str.lower`` for language codes) first."""
     raw = os.environ.get(name, default)
-    value = raw.strip().upper()
-    if value not in choices:
-        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
-        raise ConfigError(f"{name} must be one of {listed}; got {raw!r}.")
-    return value
-
-
-def env_language(name: str, default: str, *, choices: list[str]) -> str:
-    """A language code of ``choices`` (case-insensitive: ``DE`` is ``de``)."""
-    raw = os.environ.get(name, default)
-    value = raw.strip().lower()
+    value = normalise(raw.strip())
     if value not in choices:
         listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
         raise ConfigError(f"{name} must be one of {listed}; got {raw!r}.")

@@ -195,7 +195,9 @@ LANGUAGES = [
 ]
 # The installation's language: pages for browsers that ask for none of LANGUAGES, and mail to
 # people who chose no language on their profile (KSHARE_LANGUAGE=de for a German company).
-LANGUAGE_CODE = config.env_language("KSHARE_LANGUAGE", "en-gb", choices=[c for c, _n in LANGUAGES])
+LANGUAGE_CODE = config.env_choice(
+    "KSHARE_LANGUAGE", "en-gb", choices=[c for c, _n in LANGUAGES], normalise=str.lower
+)
 LANGUAGE_COOKIE_NAME = "kshare_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True

@@ -64,14 +64,17 @@ def test_env_timezone_accepts_iana_names(monkeypatch):
     assert config.env_timezone("KSHARE_TZ", "UTC") == "Europe/Berlin"
 
 
-def test_env_language_accepts_a_listed_code_in_any_case_and_refuses_others(monkeypatch):
+def test_env_choice_of_a_language_accepts_a_listed_code_in_any_case_and_refuses_others(
+    monkeypatch,
+):
+    LANGS = ["en-gb", "de", "fr"]
     monkeypatch.setenv("KSHARE_LANG", " DE ")
-    assert config.env_language("KSHARE_LANG", "en-gb", choices=["en-gb", "de", "fr"]) == "de"
+    assert config.env_choice("KSHARE_LANG", "en-gb", choices=LANGS, normalise=str.lower) == "de"
     monkeypatch.delenv("KSHARE_LANG")
-    assert config.env_language("KSHARE_LANG", "en-gb", choices=["en-gb", "de", "fr"]) == "en-gb"
+    assert config.env_choice("KSHARE_LANG", "en-gb", choices=LANGS, normalise=str.lower) == "en-gb"
     monkeypatch.setenv("KSHARE_LANG", "es")
     with pytest.raises(ConfigError) as excinfo:
-        config.env_language("KSHARE_LANG", "en-gb", choices=["en-gb", "de", "fr"])
+        config.env_choice("KSHARE_LANG", "en-gb", choices=LANGS, normalise=str.lower)
     assert str(excinfo.value) == "KSHARE_LANG must be one of en-gb, de or fr; got 'es'."
 
 
