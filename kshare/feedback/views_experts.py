@@ -3,9 +3,12 @@ feedback, so the page lives here rather than in people: kshare/feedback/experts.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html_join
 
 from kshare.feedback.experts import experts_for
 from kshare.people.selectors import skill_tag_find, skills_most_common
@@ -29,9 +32,14 @@ def experts(request: HttpRequest) -> HttpResponse:
             rows=[(s, sessions.get(s.person_id, [])) for s in page.object_list],
         )
     elif text:
-        context["similar"] = list(
+        similar = list(
             Tag.objects.filter(name__icontains=text, skills__isnull=False)
             .distinct()
             .order_by("name")[:10]
+        )
+        # One sentence for the translators: "Did you mean %(links)s?"
+        context["similar"] = similar
+        context["similar_links"] = format_html_join(
+            ", ", '<a href="?skill={}">{}</a>', ((quote(t.slug), t.name) for t in similar)
         )
     return render(request, "feedback/experts.html", context)

@@ -132,6 +132,10 @@ def test_unknown_skill_suggests_similar_ones_and_common_skills_are_listed(member
         ("pytest", 1),
     ]
     assert "No skill called “py” yet." in response.text
+    assert (
+        'Did you mean <a href="?skill=pytest">pytest</a>, <a href="?skill=python">python</a>?'
+        in response.text
+    )
 
 
 def _common(client) -> list[tuple[str, int]]:
