@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -84,11 +85,14 @@ def _feed_response(
     fingerprint = ical.feed_fingerprint(
         name=name, description=description, sessions=sessions, rhythm_events=rhythm_events
     )
-    etag = f'"{fingerprint}"'
+    # The body holds a few words of kshare's own (the join link's label, a rhythm event's
+    # default description): one cached body and ETag per language.
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    etag = f'"{fingerprint}-{language}"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         return not_modified
-    key = f"calendars:feed:{fingerprint}"
+    key = f"calendars:feed:{language}:{fingerprint}"
     body = cache.get(key)
     if body is None:
         cal = ical.feed_calendar(

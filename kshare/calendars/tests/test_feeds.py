@@ -207,6 +207,31 @@ def test_person_feed_headers_and_conditional_get(client, person):
     assert changed["ETag"] != etag
 
 
+def test_a_feed_is_cached_and_tagged_per_language(client, person):
+    feed = feed_of(person)
+    ScheduledSessionFactory(host=person, call_url="https://meet.example.com/abc")
+
+    english = _get(client, _feed_url(feed), accept_language="en")
+    german = _get(client, _feed_url(feed), accept_language="de")
+
+    assert english["ETag"] != german["ETag"]
+    assert b"LABEL=Join the call" in english.content
+    assert b"LABEL=Join the call" not in german.content
+    # Each language's ETag answers 304 in that language only.
+    assert (
+        _get(
+            client, _feed_url(feed), accept_language="de", if_none_match=german["ETag"]
+        ).status_code
+        == 304
+    )
+    assert (
+        _get(
+            client, _feed_url(feed), accept_language="en", if_none_match=german["ETag"]
+        ).status_code
+        == 200
+    )
+
+
 def test_person_feed_answers_head_and_refuses_post(client, person):
     feed = feed_of(person)
     client.logout()
