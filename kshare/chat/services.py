@@ -53,7 +53,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from kshare.chat import formats
 from kshare.chat.models import ChatChannel, ChatPost, Platform, PostKind
 from kshare.chat.sealing import SealBroken, url_open, url_seal
-from kshare.core.language import keeps_language, speak_to, when
+from kshare.core.language import error_text, keeps_language, speak_to, when
 from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
 from kshare.library.models import Material
 from kshare.outbox.services import mail_queue, one_line
@@ -69,7 +69,7 @@ from kshare.webhooks.addresses import (
     AllowList,
     addresses_check,
     host_literal,
-    host_problem,
+    host_refusal,
 )
 
 logger = logging.getLogger(__name__)
@@ -173,14 +173,15 @@ def channel_url_check(*, platform: str, url: str) -> str:
                 % {"platform": label, "hosts": hosts, "host": host}
             }
         )
-    problem = host_problem(host, port=port, allow=allow)
+    refusal = host_refusal(host, port=port, allow=allow)
+    problem = error_text(refusal) if refusal is not None else None
     if problem is None:
         try:
             addresses_check(
                 host=host, port=port, addresses=transport.resolve(host, port), allow=allow
             )
         except AddressRefused as exc:
-            problem = str(exc)
+            problem = error_text(exc)
         except OSError:  # unknown to DNS today: every post resolves and checks it again
             problem = None
     if problem is not None:

@@ -52,8 +52,21 @@ _LEGACY_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
 METADATA_PROBLEM = "a cloud metadata address"
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalogue (this module has no Django in it): the
+    refusal carries the English template and its values, translated where a person reads it
+    (``kshare.core.language.error_text``); logs and stored errors keep the English."""
+    return message
+
+
 class AddressRefused(Exception):
-    """A webhook address that may not be called; the message says why, for the form."""
+    """A webhook address that may not be called; the message says why, for the form.
+
+    ``message`` is the English template, ``params`` its values; ``str()`` is the English text."""
+
+    def __init__(self, message: str, params: dict[str, str] | None = None) -> None:
+        self.message, self.params = message, dict(params or {})
+        super().__init__(message % self.params if self.params else message)
 
 
 def host_literal(host: str) -> IPAddress | None:
@@ -130,6 +143,43 @@ _PROBLEMS = (
     ("a private network address", lambda a: a in _CGNAT or (a.is_private and not a.is_reserved)),
     ("a reserved address", lambda a: a.is_reserved or not a.is_global),
 )
+
+# Each refusal as whole sentences (with and without the address the name resolved to), so
+# that a translation never has to fit a phrase into someone else's sentence.
+REFUSALS = {
+    METADATA_PROBLEM: (
+        gettext_noop("%(host)s is a cloud metadata address."),
+        gettext_noop("%(host)s is a cloud metadata address (%(address)s)."),
+    ),
+    "a loopback address": (
+        gettext_noop("%(host)s is a loopback address."),
+        gettext_noop("%(host)s is a loopback address (%(address)s)."),
+    ),
+    "an unspecified address": (
+        gettext_noop("%(host)s is an unspecified address."),
+        gettext_noop("%(host)s is an unspecified address (%(address)s)."),
+    ),
+    "a link-local address": (
+        gettext_noop("%(host)s is a link-local address."),
+        gettext_noop("%(host)s is a link-local address (%(address)s)."),
+    ),
+    "a multicast address": (
+        gettext_noop("%(host)s is a multicast address."),
+        gettext_noop("%(host)s is a multicast address (%(address)s)."),
+    ),
+    "a site-local address": (
+        gettext_noop("%(host)s is a site-local address."),
+        gettext_noop("%(host)s is a site-local address (%(address)s)."),
+    ),
+    "a private network address": (
+        gettext_noop("%(host)s is a private network address."),
+        gettext_noop("%(host)s is a private network address (%(address)s)."),
+    ),
+    "a reserved address": (
+        gettext_noop("%(host)s is a reserved address."),
+        gettext_noop("%(host)s is a reserved address (%(address)s)."),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -225,13 +275,15 @@ def addresses_check(*, host: str, port: int, addresses: list[IPAddress], allow: 
             continue
         if problem != METADATA_PROBLEM and allow.allows(host=host, address=address, port=port):
             continue
-        raise AddressRefused(
-            f"{host} is {problem}" + (f" ({address})" if str(address) != name else "") + "."
-        )
+        plain, with_address = REFUSALS[problem]
+        if str(address) != name:
+            raise AddressRefused(with_address, {"host": host, "address": str(address)})
+        raise AddressRefused(plain, {"host": host})
 
 
-def host_problem(host: str, *, port: int, allow: AllowList) -> str | None:
-    """A refusal known from the name alone (no DNS): ``localhost`` names and IP literals."""
+def host_refusal(host: str, *, port: int, allow: AllowList) -> AddressRefused | None:
+    """A refusal known from the name alone (no DNS): ``localhost`` names and IP literals; the
+    error itself, so that its message is translated where it is shown."""
     name = host.lower().rstrip(".")
     literal = host_literal(name)
     try:
@@ -242,5 +294,5 @@ def host_problem(host: str, *, port: int, allow: AllowList) -> str | None:
                 host=host, port=port, addresses=[ipaddress.ip_address("127.0.0.1")], allow=allow
             )
     except AddressRefused as exc:
-        return str(exc)
+        return exc
     return None

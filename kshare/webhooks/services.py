@@ -51,6 +51,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kshare.core.language import error_text
 from kshare.core.queue import TICK_BATCH, ClaimQueue, TickResult
 from kshare.core.queue import backoff as backoff
 from kshare.feedback.models import FeedbackRequest, Response
@@ -61,7 +62,7 @@ from kshare.programmes.selectors import programme_can_edit
 from kshare.sessions.models import Session
 from kshare.sessions.selectors import sessions_visible_to
 from kshare.webhooks import transport
-from kshare.webhooks.addresses import AddressRefused, AllowList, addresses_check, host_problem
+from kshare.webhooks.addresses import AddressRefused, AllowList, addresses_check, host_refusal
 from kshare.webhooks.models import URL_MAX_LENGTH, Event, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -122,14 +123,15 @@ def _address_check(url: str) -> None:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     allow = webhook_allow_list()
-    problem = host_problem(host, port=port, allow=allow)
+    refusal = host_refusal(host, port=port, allow=allow)
+    problem = error_text(refusal) if refusal is not None else None
     if problem is None:
         try:
             addresses_check(
                 host=host, port=port, addresses=transport.resolve(host, port), allow=allow
             )
         except AddressRefused as exc:
-            problem = str(exc)
+            problem = error_text(exc)
         except OSError:  # unknown to DNS today
             problem = None
     if problem is not None:

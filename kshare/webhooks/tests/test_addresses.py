@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from kshare.api.tests.helpers import ApiClient, token_create
 from kshare.people.tests.factories import AdminFactory
@@ -181,6 +182,17 @@ def test_the_message_says_why():
         "(127.0.0.1). Use the receiver's public address, or ask an administrator to allow it "
         "(KSHARE_WEBHOOK_ALLOW_HOSTS)."
     ]
+
+
+def test_the_message_says_why_in_the_readers_language():
+    with translation.override("de"), pytest.raises(ValidationError) as exc:
+        webhook_subscribe(by=AdminFactory(), url="http://2130706433/x", events=["session.held"])
+    [message] = exc.value.message_dict["url"]
+    assert "2130706433 ist eine Loopback-Adresse (127.0.0.1)." in message
+    with translation.override("fr"), pytest.raises(ValidationError) as exc:
+        webhook_subscribe(by=AdminFactory(), url="http://[::1]/x", events=["session.held"])
+    [message] = exc.value.message_dict["url"]
+    assert "::1 est une adresse de bouclage." in message
 
 
 def test_the_form_and_the_api_refuse_with_a_clear_error(client):
