@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kshare.audit.models import AuditEntry
 from kshare.audit.selectors import AuditFilter
+from kshare.core.widgets import DateInput
 
 
 class AuditFilterForm(forms.Form):
@@ -23,12 +24,12 @@ class AuditFilterForm(forms.Form):
     start = forms.DateField(
         required=False,
         label=pgettext_lazy("audit filter: start date", "From"),
-        widget=forms.DateInput({"type": "date"}),
+        widget=DateInput(),
     )
     end = forms.DateField(
         required=False,
         label=pgettext_lazy("audit filter: end date", "Until"),
-        widget=forms.DateInput({"type": "date"}),
+        widget=DateInput(),
     )
 
     def __init__(self, *args, target_types: list[str], **kwargs) -> None:

@@ -12,3 +12,13 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs: dict | None = None) -> None:
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class DateInput(forms.DateInput):
+    """``<input type=date>``: its value is always ISO 8601 (``2026-12-07``), whatever the
+    reader's language (a German date format would leave the browser's date field empty)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kshare.core.inputs import InputError, form_add_input_error
+from kshare.core.widgets import DateInput
 from kshare.dashboard.figures import Filters
 from kshare.dashboard.inputs import DEFAULT_PERIOD, PERIODS, FilterInput, filter_input_check
 from kshare.people.models import Team
@@ -29,12 +30,8 @@ class FilterForm(forms.Form):
     period = forms.ChoiceField(
         choices=PERIODS, required=False, initial=DEFAULT_PERIOD, label=_("Period")
     )
-    start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     checked: Filters | None = None
 

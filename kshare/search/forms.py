@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kshare.core.inputs import InputError, form_add_input_error
+from kshare.core.widgets import DateInput
 from kshare.programmes.models import Programme
 from kshare.search.inputs import SearchInput, search_input_check
 from kshare.search.models import Kind
@@ -25,12 +26,8 @@ class SearchForm(forms.Form):
         empty_label=_("All programmes"),
         to_field_name="slug",
     )
-    after = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    before = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    after = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    before = forms.DateField(label=_("Until"), required=False, widget=DateInput())
 
     input: SearchInput | None = None
 

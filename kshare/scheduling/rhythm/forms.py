@@ -6,7 +6,7 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from kshare.core.recurrence import timezone_get
-from kshare.core.widgets import DateTimeLocalInput
+from kshare.core.widgets import DateInput, DateTimeLocalInput
 from kshare.people.forms import TimezoneField
 from kshare.people.models import Team
 from kshare.people.offices import country_choices
@@ -48,13 +48,6 @@ def service_errors_add(form: forms.Form, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class TimeInput(forms.TimeInput):
