@@ -19,20 +19,19 @@ from kshare.people.tests.factories import AdminFactory, OrganiserFactory, Person
 
 @pytest.fixture(autouse=True)
 def _installation_hour(request):
-    """Every test runs as if it were mid-morning where the installation is: ``TIME_ZONE`` is
-    the fixed-offset zone (``Etc/GMT±N``) in which the current hour is 10 o'clock.
-
-    Tests put sessions "some days from now" at the current time of day, and kshare refuses a
-    session that crosses midnight in the installation's zone: run late in the evening in UTC,
-    dozens of tests failed for that reason alone. ``KSHARE_TEST_LOCAL_HOUR=23`` runs the suite
-    as if it were 23 o'clock instead (to look for tests that depend on the time of day); a test
-    that sets ``TIME_ZONE`` itself still gets its own. Subprocesses (the CLI tests) are not
-    affected: they run in UTC unless their test says otherwise (see core/tests/daytime.py).
+    """``KSHARE_TEST_LOCAL_HOUR=23`` runs every test as if it were 23 o'clock where the
+    installation is (``TIME_ZONE`` set per test to the ``Etc/GMT±N`` zone where the current hour
+    is 23): the way to look for tests that depend on the time of day the suite runs at (a
+    session "some days from now" at this time of day must not cross midnight). Off by default:
+    many tests place sessions at fixed Berlin times and expect the installation in UTC.
     """
+    hour = os.environ.get("KSHARE_TEST_LOCAL_HOUR")
+    if not hour:
+        yield
+        return
     from datetime import UTC, datetime
 
-    hour = int(os.environ.get("KSHARE_TEST_LOCAL_HOUR") or 10)
-    offset = (hour - datetime.now(UTC).hour) % 24
+    offset = (int(hour) - datetime.now(UTC).hour) % 24
     if offset > 14:  # the zones run from UTC-12 to UTC+14
         offset -= 24
     settings = request.getfixturevalue("settings")

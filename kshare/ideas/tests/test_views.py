@@ -39,8 +39,10 @@ def _html(response) -> str:
 
 
 def _without_nonce(html: str) -> str:
-    """The page minus what differs per response anyway (CSP nonce, CSRF token)."""
+    """The page minus what differs per response anyway (CSP nonce, CSRF token) and the address
+    the reader asked for, which the footer's language switcher returns to."""
     html = re.sub(r'nonce="[^"]*"', 'nonce=""', html)
+    html = re.sub(r'name="next" value="[^"]*"', 'name="next" value=""', html)
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
 
