@@ -213,7 +213,9 @@ def test_calendar_goes_to_this_week_and_month_view_opens_the_month_being_viewed(
 ) -> None:
     sign_in(page, server, world.member)
     page.goto(f"{server}/calendar/")
-    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    # This week where the member is (Berlin), which is not the server's week late on a Sunday.
+    today = timezone.localdate(timezone=world.member.tzinfo)
+    monday = today - timedelta(days=today.weekday())
     expect(page).to_have_url(f"{server}/calendar/week/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Week of {monday.day} ")
     # A week that starts in December and is mostly January belongs to January.
