@@ -301,7 +301,11 @@ def test_two_web_processes_and_two_workers_share_one_installation(cluster):
     tokens, logins = cluster["tokens"], cluster["logins"]
 
     # Schedule through the API of one process, a month ahead.
-    start = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
+    # 10:00 UTC (the servers run in UTC): at a late hour of the day a session could cross
+    # midnight, which scheduling refuses.
+    start = (timezone.now() + timedelta(days=30)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
     status, body = _api(
         "POST",
         f"{web_a}/api/v1/sessions/{session.pk}/schedule",
