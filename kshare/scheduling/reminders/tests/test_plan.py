@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.scheduling.reminders.models import Reminder, lead_text
 from kshare.scheduling.reminders.services import (
@@ -134,7 +135,9 @@ def test_per_programme_offsets_48_and_2_hours_3_days_and_a_2_day_nudge():
     ]
 
 
-def test_reminders_already_due_when_a_session_is_scheduled_are_not_planned():
+def test_reminders_already_due_when_a_session_is_scheduled_are_not_planned(settings):
+    # In a zone where 20 hours from now is morning: the session must not cross midnight.
+    settings.TIME_ZONE = daytime_zone(20)
     session = SessionFactory()
     start = (timezone.now() + timedelta(hours=20)).replace(microsecond=0)
 
