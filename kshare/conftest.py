@@ -41,6 +41,18 @@ def _installation_hour(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts (and ends) in the installation's language: LocaleMiddleware leaves the
+    language of a test client's last request active in the thread, so a test asking for French
+    pages would otherwise make the next test on the same worker read French."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: the test database is rolled back without the
     signals that replace cached versions, so a value cached by one test must not reach the
