@@ -2,16 +2,15 @@
 
 Pages: ``LocaleMiddleware`` picks the cookie or Accept-Language, then
 ``kshare.people.middleware.PersonLanguageMiddleware`` applies a signed-in person's choice.
-Mail and chat: whatever builds a message for a person renders it inside
-``speaking(person.mail_language)``, so each recipient reads their own language whatever the
-language of the request or worker that sends it.
+Mail: a function that writes to people is decorated with ``keeps_language`` and calls
+``speak_to(person)`` before it renders each person's subject and body, so each recipient reads
+their own language whatever the language of the request or worker that sends it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 
 from django.conf import settings
@@ -37,14 +36,6 @@ def language_choices(*, blank: str | None = None) -> list[tuple[str, str]]:
     ``blank`` labels a first "no choice" entry."""
     choices = [(code, name) for code, name in settings.LANGUAGES]
     return [("", blank), *choices] if blank is not None else choices
-
-
-@contextmanager
-def speaking(code: str | None) -> Iterator[str]:
-    """Render inside the given language (falling back to the installation's)."""
-    chosen = language_or_default(code)
-    with translation.override(chosen):
-        yield chosen
 
 
 def keeps_language[**P, R](func: Callable[P, R]) -> Callable[P, R]:

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from kshare.core.language import keeps_language, language_or_default, speak_to, speaking, when
+from kshare.core.language import keeps_language, language_or_default, speak_to, when
 from kshare.people.tests.factories import PersonFactory
 
 
@@ -127,8 +127,6 @@ def test_speak_to_switches_inside_keeps_language_and_the_caller_language_comes_b
         with pytest.raises(RuntimeError):
             fails(people[0])
         assert translation.get_language() == "fr"
-    with speaking("de"):
-        assert translation.get_language() == "de"
 
 
 def test_when_writes_the_day_the_language_s_way():
