@@ -31,6 +31,11 @@ CHROMIUM := /usr/bin/chromium
 # Debian's nginx (and openssl for a test certificate): the proxy test runs kshare serve behind it.
 NGINX := /usr/sbin/nginx
 OPENSSL := /usr/bin/openssl
+# Festival with its HTS voice, and sox: the speech the transcription tests and benchmark make
+# themselves (a spoken paragraph to transcribe; espeak-ng's voice is too robotic for a recogniser).
+TEXT2WAVE := /usr/bin/text2wave
+FESTIVAL_VOICE := /usr/share/festival/voices/us/cmu_us_slt_arctic_hts
+SOX := /usr/bin/sox
 # Debian's dovecot: the IMAP mailbox `kshare mail-in` reads calendar replies from, in its test.
 DOVECOT := /usr/sbin/dovecot
 # GNU gettext: `make messages` extracts and compiles the catalogues; a test runs msgfmt --check.
@@ -48,7 +53,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot gettext messages axe icaljs oidc khal wrk
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot gettext messages axe icaljs oidc khal wrk festival
 
 help:
 	@echo "kshare: make targets"
@@ -128,6 +133,19 @@ dovecot:
 		exit 1; \
 	fi; \
 	[ -x $(DOVECOT) ] || { echo "apt-get finished but $(DOVECOT) is still missing." >&2; exit 1; }
+
+festival:
+	@if [ -x $(TEXT2WAVE) ] && [ -d $(FESTIVAL_VOICE) ] && [ -x $(SOX) ]; then exit 0; fi; \
+	echo "The transcription tests speak with Festival's HTS voice; installing festival, festvox-us-slt-hts and sox with apt-get…"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends festival festvox-us-slt-hts sox; \
+	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends festival festvox-us-slt-hts sox; \
+	else \
+		echo "Cannot install festival (not root and no sudo): run 'apt-get install festival festvox-us-slt-hts sox' as root, then make test again." >&2; \
+		exit 1; \
+	fi; \
+	[ -x $(TEXT2WAVE) ] && [ -d $(FESTIVAL_VOICE) ] || { echo "apt-get finished but Festival's voice is still missing." >&2; exit 1; }
 
 gettext:
 	@if [ -x $(MSGFMT) ]; then exit 0; fi; \
@@ -212,7 +230,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium nginx dovecot gettext $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $(KHAL) wrk
+test: $(DEV_STAMP) chromium nginx dovecot gettext festival $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $(KHAL) wrk
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -221,13 +239,13 @@ test: $(DEV_STAMP) chromium nginx dovecot gettext $(AXE_JS) $(ICALJS) $(OIDC_PRO
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP) nginx dovecot gettext $(ICALJS) $(KHAL) wrk
+test-python: $(DEV_STAMP) nginx dovecot gettext festival $(ICALJS) $(KHAL) wrk
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
 	KSHARE_AXE_JS=$(AXE_JS) KSHARE_ICALJS=$(ICALJS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
 
 # Playwright drives Chromium against pytest-django's live server; one process, so serially.
-test-browser: $(DEV_STAMP) chromium $(AXE_JS) $(OIDC_PROVIDER)
+test-browser: $(DEV_STAMP) chromium festival $(AXE_JS) $(OIDC_PROVIDER)
 	@if ! grep -rqs --include='test_*.py' 'mark.browser' kshare; then \
 		echo "No browser tests (marked @pytest.mark.browser) in kshare/ yet: skipped."; exit 0; fi; \
 	echo "pytest -m browser ($${DATABASE_URL:-SQLite})"; \
@@ -250,7 +268,7 @@ wrk:
 	fi; \
 	command -v wrk >/dev/null || { echo "apt-get finished but wrk is still missing." >&2; exit 1; }
 
-bench: $(DEV_STAMP) wrk
+bench: $(DEV_STAMP) wrk festival
 	@$(PY) bench/run.py
 
 # --- housekeeping --------------------------------------------------------------------------

@@ -50,17 +50,25 @@ class Material(models.Model):
 
 
 class Transcript(models.Model):
-    """The timed text of a recording (WebVTT or SRT upload, or pasted text without times)."""
+    """The timed text of a recording: a WebVTT or SRT upload, pasted text without times, or the
+    worker's automatic transcript (``Source.AUTOMATIC`` until a person replaces or edits it)."""
 
     class Source(models.TextChoices):
         VTT = "vtt", "WebVTT"
         SRT = "srt", "SubRip (SRT)"
         TEXT = "text", _("Pasted text")
+        AUTOMATIC = "auto", _("Automatic")
 
     material = models.OneToOneField(Material, on_delete=models.CASCADE, related_name="transcript")
     source = models.CharField(max_length=10, choices=Source.choices)
     language = models.CharField(max_length=20, blank=True)
     text = models.TextField(blank=True, help_text="All cue texts, for search.")
+    recogniser = models.CharField(
+        max_length=80, blank=True, help_text="Which speech recogniser wrote it (automatic only)."
+    )
+    # [{"start_ms": int, "end_ms": int, "title": str}, ...] in time order: the transcript's
+    # topical segments (kshare.library.speech.chapters), derived whenever the cues change.
+    chapters = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -84,6 +92,86 @@ class Cue(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class Transcription(models.Model):
+    """The worker's automatic transcription of a recording: its state, progress and problem.
+
+    Resumable: the audio is transcribed in chunks (``TranscriptionChunk``), each stored as it is
+    done, so a worker that dies goes on from ``next_start_ms`` (kshare.library.transcription).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DECODING = "decoding", _("Decoding the audio")
+        TRANSCRIBING = "transcribing", _("Transcribing")
+        INDEXING = "indexing", _("Indexing")
+        DONE = "done", _("Transcript ready")
+        FAILED = "failed", _("Failed")
+
+    class Problem(models.TextChoices):
+        NONE = "", _("None")
+        NO_AUDIO = "no_audio", _("The recording has no audio track.")
+        SILENCE = "silence", _("The recording is silent: there is no speech to transcribe.")
+        CORRUPT = "corrupt", _("The recording's file is damaged and cannot be decoded.")
+        UNSUPPORTED = "unsupported", _("The recording's audio is in a format kshare cannot decode.")
+        TOO_LONG = "too_long", _("The recording is longer than this installation transcribes.")
+        ERROR = "error", _("The transcription failed; an administrator can see why in the log.")
+
+    material = models.OneToOneField(
+        Material, on_delete=models.CASCADE, related_name="transcription"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    problem = models.CharField(max_length=20, choices=Problem.choices, default="", blank=True)
+    detail = models.TextField(blank=True, help_text="What went wrong, in English, for admins.")
+    recogniser = models.CharField(max_length=80, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    next_start_ms = models.PositiveBigIntegerField(
+        default=0, help_text="Where the next chunk starts: everything before it is transcribed."
+    )
+    chunks_done = models.PositiveIntegerField(default=0)
+    working_seconds = models.FloatField(
+        default=0, help_text="Time spent decoding and recognising so far, for the estimate."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "updated_at"], name="transcription_state")]
+
+    def __str__(self) -> str:
+        return f"Transcription of {self.material} ({self.state})"
+
+
+class TranscriptionChunk(models.Model):
+    """One transcribed stretch of a recording's audio: the words heard in it, with times.
+
+    ``words`` is a list of ``[start_ms, end_ms, text, speaker]`` (speaker "" when the
+    recogniser tells none), times from the start of the recording.
+    """
+
+    transcription = models.ForeignKey(
+        Transcription, on_delete=models.CASCADE, related_name="chunks"
+    )
+    index = models.PositiveIntegerField()
+    start_ms = models.PositiveBigIntegerField()
+    end_ms = models.PositiveBigIntegerField()
+    words = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transcription", "index"], name="transcription_chunk_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.index} of {self.transcription_id}"
 
 
 class CatchUpSignal(models.Model):

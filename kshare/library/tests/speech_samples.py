@@ -1,0 +1,86 @@
+"""Speech the transcription tests make themselves: a sentence spoken by Festival's HTS voice.
+
+``make test`` installs Debian's festival, festvox-us-slt-hts and sox (Makefile ``festival``);
+without them the tests that need spoken audio are skipped with that sentence. Spoken files are
+cached per text under ``.cache/speech`` (the same text always gives the same file), so a session
+of tests synthesises each sentence once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+CACHE_DIR = PROJECT_DIR / ".cache" / "speech"
+VOICE = "voice_cmu_us_slt_arctic_hts"
+RATE = 16_000
+
+# A paragraph about the product's own topics: the words a session about it would use.
+PARAGRAPH = (
+    "Welcome to this knowledge sharing session about recommender systems. "
+    "We look at how the recommender connects people with sessions, recordings and hosts. "
+    "Every recording gets a transcript, so people who missed the session can catch up offline. "
+    "After the session the feedback form goes out automatically, and the evaluation shows "
+    "whether the culture grows."
+)
+
+
+def festival_missing() -> str:
+    """Why spoken audio cannot be made here ("" when it can)."""
+    if shutil.which("text2wave") is None:
+        return "Festival's text2wave is not installed (make test installs festival)."
+    if not Path("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts").is_dir():
+        return "Festival's HTS voice is not installed (make test installs festvox-us-slt-hts)."
+    if shutil.which("sox") is None:
+        return "sox is not installed (make test installs it)."
+    return ""
+
+
+def spoken_wav(text: str, *, rate: int = RATE) -> Path:
+    """A mono 16-bit WAV file of ``text`` spoken by Festival's HTS voice at ``rate`` Hz.
+
+    Skips the calling test when Festival is missing; cached by text and rate.
+    """
+    reason = festival_missing()
+    if reason:
+        pytest.skip(reason)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(f"{VOICE}\n{rate}\n{text}".encode()).hexdigest()[:20]
+    target = CACHE_DIR / f"{key}.wav"
+    if target.exists():
+        return target
+    raw = CACHE_DIR / f"{key}.{os.getpid()}.raw.wav"
+    subprocess.run(
+        ["text2wave", "-eval", f"({VOICE})", "-o", str(raw)],
+        input=text.encode(),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    partial = CACHE_DIR / f"{key}.{os.getpid()}.part.wav"
+    subprocess.run(
+        ["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(partial)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    raw.unlink()
+    partial.replace(target)  # whole or not at all: parallel workers may race here
+    return target
+
+
+def wav_samples(path: Path) -> npt.NDArray[np.int16]:
+    """A mono 16-bit WAV file's samples."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
+            raise ValueError(f"{path} is not mono 16-bit.")
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).copy()
