@@ -6,68 +6,164 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('library', '0001_initial'),
+        ("library", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transcript',
-            name='chapters',
+            model_name="transcript",
+            name="chapters",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='transcript',
-            name='recogniser',
-            field=models.CharField(blank=True, help_text='Which speech recogniser wrote it (automatic only).', max_length=80),
+            model_name="transcript",
+            name="recogniser",
+            field=models.CharField(
+                blank=True,
+                help_text="Which speech recogniser wrote it (automatic only).",
+                max_length=80,
+            ),
         ),
         migrations.AlterField(
-            model_name='transcript',
-            name='source',
-            field=models.CharField(choices=[('vtt', 'WebVTT'), ('srt', 'SubRip (SRT)'), ('text', 'Pasted text'), ('auto', 'Automatic')], max_length=10),
+            model_name="transcript",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("vtt", "WebVTT"),
+                    ("srt", "SubRip (SRT)"),
+                    ("text", "Pasted text"),
+                    ("auto", "Automatic"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='Transcription',
+            name="Transcription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('decoding', 'Decoding the audio'), ('transcribing', 'Transcribing'), ('indexing', 'Indexing'), ('done', 'Transcript ready'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('problem', models.CharField(blank=True, choices=[('', 'None'), ('no_audio', 'The recording has no audio track.'), ('silence', 'The recording is silent: there is no speech to transcribe.'), ('corrupt', "The recording's file is damaged and cannot be decoded."), ('unsupported', "The recording's audio is in a format kshare cannot decode."), ('too_long', 'The recording is longer than this installation transcribes.'), ('error', 'The transcription failed; an administrator can see why in the log.')], default='', max_length=20)),
-                ('detail', models.TextField(blank=True, help_text='What went wrong, in English, for admins.')),
-                ('recogniser', models.CharField(blank=True, max_length=80)),
-                ('language', models.CharField(blank=True, max_length=20)),
-                ('duration_ms', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('next_start_ms', models.PositiveBigIntegerField(default=0, help_text='Where the next chunk starts: everything before it is transcribed.')),
-                ('chunks_done', models.PositiveIntegerField(default=0)),
-                ('working_seconds', models.FloatField(default=0, help_text='Time spent decoding and recognising so far, for the estimate.')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('material', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='transcription', to='library.material')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("decoding", "Decoding the audio"),
+                            ("transcribing", "Transcribing"),
+                            ("indexing", "Indexing"),
+                            ("done", "Transcript ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "problem",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "None"),
+                            ("no_audio", "The recording has no audio track."),
+                            (
+                                "silence",
+                                "The recording is silent: there is no speech to transcribe.",
+                            ),
+                            ("corrupt", "The recording's file is damaged and cannot be decoded."),
+                            (
+                                "unsupported",
+                                "The recording's audio is in a format kshare cannot decode.",
+                            ),
+                            (
+                                "too_long",
+                                "The recording is longer than this installation transcribes.",
+                            ),
+                            (
+                                "error",
+                                "The transcription failed; an administrator can see why in the log.",
+                            ),
+                        ],
+                        default="",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "detail",
+                    models.TextField(
+                        blank=True, help_text="What went wrong, in English, for admins."
+                    ),
+                ),
+                ("recogniser", models.CharField(blank=True, max_length=80)),
+                ("language", models.CharField(blank=True, max_length=20)),
+                ("duration_ms", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "next_start_ms",
+                    models.PositiveBigIntegerField(
+                        default=0,
+                        help_text="Where the next chunk starts: everything before it is transcribed.",
+                    ),
+                ),
+                ("chunks_done", models.PositiveIntegerField(default=0)),
+                (
+                    "working_seconds",
+                    models.FloatField(
+                        default=0,
+                        help_text="Time spent decoding and recognising so far, for the estimate.",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "material",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transcription",
+                        to="library.material",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TranscriptionChunk',
+            name="TranscriptionChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('start_ms', models.PositiveBigIntegerField()),
-                ('end_ms', models.PositiveBigIntegerField()),
-                ('words', models.JSONField(default=list)),
-                ('transcription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='library.transcription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveIntegerField()),
+                ("start_ms", models.PositiveBigIntegerField()),
+                ("end_ms", models.PositiveBigIntegerField()),
+                ("words", models.JSONField(default=list)),
+                (
+                    "transcription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="library.transcription",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['index'],
+                "ordering": ["index"],
             },
         ),
         migrations.AddIndex(
-            model_name='transcription',
-            index=models.Index(fields=['state', 'updated_at'], name='transcription_state'),
+            model_name="transcription",
+            index=models.Index(fields=["state", "updated_at"], name="transcription_state"),
         ),
         migrations.AddConstraint(
-            model_name='transcriptionchunk',
-            constraint=models.UniqueConstraint(fields=('transcription', 'index'), name='transcription_chunk_unique'),
+            model_name="transcriptionchunk",
+            constraint=models.UniqueConstraint(
+                fields=("transcription", "index"), name="transcription_chunk_unique"
+            ),
         ),
     ]

@@ -59,16 +59,16 @@ def spoken_wav(text: str, *, rate: int = RATE) -> Path:
     if target.exists():
         return target
     raw = CACHE_DIR / f"{key}.{os.getpid()}.raw.wav"
-    subprocess.run(
-        ["text2wave", "-eval", f"({VOICE})", "-o", str(raw)],
+    subprocess.run(  # noqa: S603 - fixed commands, our own arguments
+        ["/usr/bin/text2wave", "-eval", f"({VOICE})", "-o", str(raw)],
         input=text.encode(),
         check=True,
         capture_output=True,
         timeout=300,
     )
     partial = CACHE_DIR / f"{key}.{os.getpid()}.part.wav"
-    subprocess.run(
-        ["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(partial)],
+    subprocess.run(  # noqa: S603 - fixed commands, our own arguments
+        ["/usr/bin/sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(partial)],
         check=True,
         capture_output=True,
         timeout=300,
