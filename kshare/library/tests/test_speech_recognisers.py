@@ -1,0 +1,101 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from kshare.library.speech.recognisers import PocketsphinxRecogniser, recogniser_for
+from kshare.library.speech.types import RecogniserUnavailable
+from kshare.library.speech.wer import word_error_rate
+from kshare.library.tests.speech_samples import PARAGRAPH, RATE, spoken_wav, wav_samples
+
+
+@pytest.fixture(scope="module")
+def generic():
+    """The shipped model, loaded once for the module (about half a second and 150 MB)."""
+    return recogniser_for()
+
+
+@pytest.fixture(scope="module")
+def paragraph_samples():
+    return wav_samples(spoken_wav(PARAGRAPH))
+
+
+@pytest.fixture(scope="module")
+def paragraph_words(generic, paragraph_samples):
+    return generic.transcribe(paragraph_samples, offset_ms=0)
+
+
+def test_the_default_recogniser_is_pocketsphinx_with_its_shipped_english_model(generic):
+    assert isinstance(generic, PocketsphinxRecogniser)
+    assert (generic.name, generic.sample_rate, generic.language) == (
+        "pocketsphinx 5.1.1",
+        16_000,
+        "en",
+    )
+
+
+def test_words_are_plain_text_in_order_inside_the_audio(paragraph_words, paragraph_samples):
+    duration_ms = len(paragraph_samples) * 1000 // RATE
+    assert len(paragraph_words) >= 40
+    for word in paragraph_words:
+        # No <s>, <sil>, [NOISE] or "word(2)" reaches the transcript.
+        assert word.text == word.text.lower().strip("<>[]+()0123456789")
+        assert 0 <= word.start_ms < word.end_ms <= duration_ms
+        assert word.speaker == ""
+    for earlier, later in itertools.pairwise(paragraph_words):
+        assert earlier.end_ms <= later.start_ms
+
+
+def test_the_spoken_paragraph_is_recognised_close_to_what_was_said(paragraph_words):
+    hypothesis = " ".join(word.text for word in paragraph_words)
+    # Measured 0.241: the errors are the domain words ("recommend assistance" for
+    # "recommender systems", "on flying" for "offline").
+    assert word_error_rate(PARAGRAPH, hypothesis) <= 0.26
+
+
+def test_word_times_start_at_the_chunk_offset(generic, paragraph_samples, paragraph_words):
+    first_sentence = paragraph_samples[: 5 * RATE]
+    at_zero = generic.transcribe(first_sentence, offset_ms=0)
+    later = generic.transcribe(first_sentence, offset_ms=3_600_000)
+    assert [w.text for w in later] == [w.text for w in at_zero]
+    assert [(w.start_ms, w.end_ms) for w in later] == [
+        (w.start_ms + 3_600_000, w.end_ms + 3_600_000) for w in at_zero
+    ]
+    assert [w.text for w in at_zero][:3] == ["welcome", "to", "this"]
+
+
+def test_silence_gives_no_words(generic):
+    assert generic.transcribe(np.zeros(3 * RATE, dtype=np.int16), offset_ms=0) == []
+    assert generic.transcribe(np.zeros(0, dtype=np.int16), offset_ms=0) == []
+
+
+def test_an_unknown_backend_is_unavailable_with_one_sentence():
+    with pytest.raises(RecogniserUnavailable) as raised:
+        recogniser_for(backend="kaldi")
+    assert str(raised.value) == (
+        "Unknown speech recogniser backend 'kaldi' (known: pocketsphinx, whisper)."
+    )
+
+
+def test_a_missing_model_folder_is_unavailable(tmp_path):
+    with pytest.raises(RecogniserUnavailable) as raised:
+        recogniser_for(model_dir=str(tmp_path / "nowhere"))
+    assert str(raised.value) == f"The speech model folder {tmp_path / 'nowhere'} does not exist."
+
+
+def test_a_model_folder_without_a_language_model_is_unavailable(tmp_path):
+    (tmp_path / "en-us").mkdir()
+    (tmp_path / "en-us" / "mdef").write_text("")
+    (tmp_path / "words.dict").write_text("")
+    with pytest.raises(RecogniserUnavailable) as raised:
+        recogniser_for(model_dir=str(tmp_path))
+    assert str(raised.value) == (
+        f"The speech model folder {tmp_path} lacks an acoustic model, a dictionary "
+        "or a language model."
+    )
+
+
+def test_the_shipped_model_does_not_pretend_to_recognise_french():
+    with pytest.raises(RecogniserUnavailable) as raised:
+        recogniser_for(language="fr")
+    assert str(raised.value) == "pocketsphinx's shipped model recognises English only, not 'fr'."
