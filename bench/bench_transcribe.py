@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib.util
 import json
 import os
 import subprocess
@@ -47,10 +48,14 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import transcribe_speech as speech
+
+if TYPE_CHECKING:
+    from kshare.library.speech.types import Recogniser
 
 MODULE = "bench_transcribe"
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,16 +107,18 @@ class ChildResult:
 # --- the child: transcribe files through the product's chunked path ---------------------------
 
 
-def transcribe_file(path: Path, recogniser: object, *, chunk_seconds: int) -> tuple[str, float]:
+def transcribe_file(path: Path, recogniser: Recogniser, *, chunk_seconds: int) -> tuple[str, float]:
     """The words of ``path`` read chunk by chunk as the worker does; returns (text, audio s)."""
     from kshare.library.speech import audio
 
-    rate = recogniser.sample_rate  # type: ignore[attr-defined]
+    rate = recogniser.sample_rate
     words = []
     start_ms = 0
     while True:
-        chunk = audio.read_chunk(path, start_ms=start_ms, rate=rate, max_ms=chunk_seconds * 1000)
-        words.extend(recogniser.transcribe(chunk.samples, offset_ms=chunk.start_ms))  # type: ignore[attr-defined]
+        chunk = audio.read_chunk(
+            path, start_ms=start_ms, max_ms=chunk_seconds * 1000, sample_rate=rate
+        )
+        words.extend(recogniser.transcribe(chunk.samples, offset_ms=chunk.start_ms))
         if chunk.last:
             return " ".join(word.text for word in words), chunk.end_ms / 1000
         start_ms = chunk.end_ms
@@ -120,21 +127,25 @@ def transcribe_file(path: Path, recogniser: object, *, chunk_seconds: int) -> tu
 def child_main(job: Mapping[str, object]) -> dict[str, object]:
     """Transcribe ``job["items"]`` with one configuration; timings per item."""
     from kshare.library.speech.recognisers import recogniser_for
+    from kshare.library.speech.types import RecogniserUnavailable
 
-    recognisers: dict[str, object] = {}
+    recognisers: dict[str, Recogniser] = {}
     out = []
     name = ""
     for item in job["items"]:  # type: ignore[attr-defined]
         vocabulary = item["vocabulary_text"]
         started, cpu_started = time.perf_counter(), time.process_time()
         if vocabulary not in recognisers:
-            recognisers[vocabulary] = recogniser_for(
-                backend=str(job["backend"]),
-                model_dir=str(job["model_dir"]),
-                vocabulary_text=vocabulary,
-            )
+            try:
+                recognisers[vocabulary] = recogniser_for(
+                    backend=str(job["backend"]),
+                    model_dir=str(job["model_dir"]),
+                    vocabulary_text=vocabulary,
+                )
+            except RecogniserUnavailable as error:
+                return {"unavailable": str(error)}
         recogniser = recognisers[vocabulary]
-        name = recogniser.name  # type: ignore[attr-defined]
+        name = recogniser.name
         load_s = time.perf_counter() - started
         started, cpu_started = time.perf_counter(), time.process_time()
         text, audio_s = transcribe_file(
@@ -153,8 +164,24 @@ def child_main(job: Mapping[str, object]) -> dict[str, object]:
     return {"recogniser_name": name, "items": out}
 
 
+class Unavailable(RuntimeError):
+    """The configuration's recogniser cannot be loaded here (its one sentence)."""
+
+
+def child_python(backend: str) -> str:
+    """The interpreter for a child: ours, except for whisper when faster-whisper is not installed
+    in it but ``make whisper``'s virtualenv (.cache/whisper/venv, which sees .venv's packages)
+    has it, as the whisper tests use it."""
+    if backend != "whisper" or importlib.util.find_spec("faster_whisper") is not None:
+        return sys.executable
+    candidate = ROOT / ".cache" / "whisper" / "venv" / "bin" / "python"
+    return str(candidate) if candidate.exists() else sys.executable
+
+
 def run_child(config: Config, items: list[dict[str, str]]) -> ChildResult:
-    """Run ``config`` on ``items`` in a child process; its peak RSS from ``wait4``."""
+    """Run ``config`` on ``items`` in a child process; its peak RSS from ``wait4``.
+
+    Raises ``Unavailable`` when the recogniser cannot be loaded there."""
     job = {
         "backend": config.backend,
         "model_dir": config.model_dir,
@@ -167,7 +194,7 @@ def run_child(config: Config, items: list[dict[str, str]]) -> ChildResult:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, str(Path(__file__).resolve()), "--child"],
+            [child_python(config.backend), str(Path(__file__).resolve()), "--child"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -188,6 +215,8 @@ def run_child(config: Config, items: list[dict[str, str]]) -> ChildResult:
             )
         out.seek(0)
         answer = json.loads(out.read().decode().strip().splitlines()[-1])
+    if "unavailable" in answer:
+        raise Unavailable(answer["unavailable"])
     references = {i["key"]: i["reference"] for i in items}
     measured = tuple(
         Measured(
@@ -427,7 +456,11 @@ def run(bench=None, *, minutes: float | None = None) -> list:
             f"{config.condition}… (load {results.load_average()})",
             flush=True,
         )
-        result = run_child(config, paragraph_items(config))
+        try:
+            result = run_child(config, paragraph_items(config))
+        except Unavailable as error:
+            print(f"   {config.backend} skipped: {error}", flush=True)
+            continue
         measured.append(result)
         for metric, value, unit, extra in rows_of(result):
             recorded.append(
