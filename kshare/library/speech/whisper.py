@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,14 @@ INSTALL_HINT = 'pip install "kshare[whisper]"'
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 VOCABULARY_FILES = ("vocabulary.json", "vocabulary.txt")
 SAMPLE_RATE = 16_000
+#: How many of the session's words are offered to the model as hints. faster-whisper keeps at
+#: most 223 tokens of hints; names split into several tokens each, so 40 words fit.
+HOTWORDS_MAX = 40
+# After these (or at the start of the text) a capital letter says nothing about the word:
+# sentence ends, line breaks, opening quotes (straight and typographic) and brackets.
+OPENERS = ".!?:;\n\"'\u201c\u201d\u2018(["
+# A word: letters first, then letters, digits, apostrophes (' and U+2019) or hyphens.
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*\w|[^\W\d_]")
 
 
 def package_problem() -> str:
@@ -72,6 +81,42 @@ def model_problem(model_dir: str) -> str:
     return package_problem()
 
 
+def hotwords_from(vocabulary_text: str) -> str:
+    """The words of the session's own text worth hinting to Whisper, most telling first.
+
+    Words capitalised inside a sentence (names, products, acronyms: what a generic model
+    mishears) come first, in the order the text first uses them; then the other words, longest
+    first (long words are the technical ones; short ones the model knows). Words of fewer than
+    four letters are left out. Each word once, as first spelled; at most ``HOTWORDS_MAX``.
+    """
+    spelling: dict[str, str] = {}
+    named: set[str] = set()
+    for match in _WORD.finditer(vocabulary_text):
+        word, key = match.group(), match.group().lower()
+        if len(key) < 4:
+            continue
+        if word != key and not _starts_sentence(vocabulary_text, match.start()):
+            named.add(key)
+            if spelling.get(key, key) == key:
+                spelling[key] = word  # the name's own spelling, not a lower-case use of it
+        spelling.setdefault(key, word)
+    order = {key: index for index, key in enumerate(spelling)}
+
+    def rank(key: str) -> tuple[int, int, int]:
+        return (0, order[key], 0) if key in named else (1, -len(key), order[key])
+
+    return " ".join(spelling[key] for key in sorted(spelling, key=rank)[:HOTWORDS_MAX])
+
+
+def _starts_sentence(text: str, index: int) -> bool:
+    """Whether the word at ``index`` opens the text, a sentence, a line or a quotation (where a
+    capital letter says nothing about the word)."""
+    index -= 1
+    while index >= 0 and text[index] in " \t":
+        index -= 1
+    return index < 0 or text[index] in OPENERS
+
+
 class WhisperRecogniser:
     """Whisper through faster-whisper: punctuated, cased words with their own timestamps.
 
@@ -80,12 +125,20 @@ class WhisperRecogniser:
     Each ``transcribe`` call decodes one chunk on its own (no text carried over from the
     previous chunk, so one misheard stretch cannot make the model repeat itself for the rest of
     the recording); Silero voice activity detection (bundled with faster-whisper) skips the
-    silences, where Whisper otherwise invents sentences.
+    silences, where Whisper otherwise invents sentences. ``vocabulary_text`` is the session's
+    own text (title, abstract, notes, tags, slides): its telling words are hinted to the model.
     """
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, *, model_dir: str, language: str = "en", threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        model_dir: str,
+        language: str = "en",
+        threads: int | None = None,
+        vocabulary_text: str = "",
+    ) -> None:
         problem = model_problem(model_dir)
         if problem:
             raise RecogniserUnavailable(problem)
@@ -120,6 +173,9 @@ class WhisperRecogniser:
                 f"language {language!r} needs a multilingual model (one without .en in its name)."
             )
         self.language = code
+        # The session's own words as hints for every 30-second window (faster-whisper's
+        # "hotwords"): names and jargon come out spelled as the session spells them.
+        self.hotwords = hotwords_from(vocabulary_text)
         self.name = f"whisper {Path(model_dir).name} (faster-whisper {faster_whisper.__version__})"
 
     def transcribe(self, samples: npt.NDArray[np.int16], *, offset_ms: int) -> list[Word]:
@@ -137,6 +193,7 @@ class WhisperRecogniser:
             word_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=True,
+            hotwords=self.hotwords or None,
         )
         words: list[Word] = []
         for segment in segments:  # a generator: decoding happens while iterating

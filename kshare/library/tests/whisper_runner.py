@@ -4,10 +4,11 @@
 ``test_speech_whisper`` starts this module there:
 ``python -m kshare.library.tests.whisper_runner REQUEST.json`` prints one JSON answer.
 
-The request: ``{"attempts": [{"model_dir", "language", "threads", "jobs": [{"npy",
-"offset_ms"}]}]}``, each job a ``.npy`` file of int16 samples. The answer, one entry per attempt:
+The request: ``{"attempts": [{"model_dir", "language", "threads", "vocabulary_text",
+"jobs": [{"npy", "offset_ms"}]}]}``, each job a ``.npy`` file of int16 samples. The answer,
+one entry per attempt:
 ``{"unavailable": sentence}`` or ``{"name", "language", "sample_rate", "multilingual",
-"engine_version", "words": [[[start_ms, end_ms, text, speaker], …] per job]}``.
+"hotwords", "engine_version", "words": [[[start_ms, end_ms, text, speaker], …] per job]}``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def run(request: dict) -> list[dict]:
                 model_dir=attempt["model_dir"],
                 language=attempt["language"],
                 threads=attempt["threads"],
+                vocabulary_text=attempt.get("vocabulary_text", ""),
             )
         except RecogniserUnavailable as error:
             answers.append({"unavailable": str(error)})
@@ -47,6 +49,7 @@ def run(request: dict) -> list[dict]:
                 "language": recogniser.language,
                 "sample_rate": recogniser.sample_rate,
                 "multilingual": recogniser.multilingual,
+                "hotwords": recogniser.hotwords,
                 "engine_version": faster_whisper.__version__,
                 "words": words,
             }
