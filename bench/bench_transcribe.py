@@ -427,7 +427,8 @@ def _print_paragraphs(results: list[ChildResult]) -> None:
         cells = "".join(f"{w[p.key]:20.3f}" for w in per)  # type: ignore[index]
         print("   " + p.key.ljust(12) + cells)
     for result in results:
-        print(f"   misrecognised, {result.recogniser_name}, {result.config.condition}:")
+        adapted = "adapted" if result.config.adapted else "generic"
+        print(f"   misrecognised ({result.recogniser_name}, {adapted}, {result.config.condition}):")
         for m in result.measured:
             print(f"     {m.key}: " + "; ".join(misrecognised(m.reference, m.hypothesis)))
 
