@@ -31,6 +31,7 @@ are printed beside the numbers and stored in each row's ``goal``.
 
     .venv/bin/python bench/run.py -k transcribe                  # through the runner
     KSHARE_BENCH_TRANSCRIBE_MINUTES=20 .venv/bin/python bench/run.py -k transcribe
+    KSHARE_BENCH_TRANSCRIBE_ONLY=generic .venv/bin/python bench/run.py -k transcribe
     .venv/bin/python bench/bench_transcribe.py --minutes 10 --no-save   # alone
 """
 
@@ -81,6 +82,11 @@ class Config:
     adapted: bool
     condition: str
     model_dir: str = ""
+
+    @property
+    def label(self) -> str:
+        """ "pocketsphinx adapted noisy_20db": what ``--only`` matches."""
+        return f"{self.backend} {'adapted' if self.adapted else 'generic'} {self.condition}"
 
 
 @dataclass(frozen=True)
@@ -433,8 +439,9 @@ def _print_paragraphs(results: list[ChildResult]) -> None:
             print(f"     {m.key}: " + "; ".join(misrecognised(m.reference, m.hypothesis)))
 
 
-def run(bench=None, *, minutes: float | None = None) -> list:
-    """Measure every configuration; with the runner's recorder, record the rows in it."""
+def run(bench=None, *, minutes: float | None = None, only: str | None = None) -> list:
+    """Measure every configuration (or those whose label contains ``only``, e.g. "generic");
+    with the runner's recorder, record the rows in it."""
     import results
 
     reason = speech.festival_missing()
@@ -446,17 +453,16 @@ def run(bench=None, *, minutes: float | None = None) -> list:
         bench = results.Recorder(
             database=DATABASE, commit=results.current_commit(), date=results.now_iso()
         )
+    if only is None:
+        only = os.environ.get("KSHARE_BENCH_TRANSCRIBE_ONLY", "")
     chosen, skipped = configs()
     if skipped:
         print(f"   whisper skipped: {skipped}.", flush=True)
+    chosen = [config for config in chosen if only in config.label]
     measured: list[ChildResult] = []
     recorded = []
     for config in chosen:
-        print(
-            f"   {config.backend} {'adapted' if config.adapted else 'generic'} "
-            f"{config.condition}… (load {results.load_average()})",
-            flush=True,
-        )
+        print(f"   {config.label}… (load {results.load_average()})", flush=True)
         try:
             result = run_child(config, paragraph_items(config))
         except Unavailable as error:
@@ -505,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help=f"length of the long recording (default {DEFAULT_MINUTES:g}; 0 skips it)",
     )
+    parser.add_argument(
+        "--only",
+        help='only the paragraph configurations whose label contains this, e.g. "generic",'
+        ' "whisper", "adapted clean" (the long recording runs unless --minutes 0)',
+    )
     parser.add_argument("--no-save", action="store_true", help="print, do not record")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -514,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     import results
 
     try:
-        rows = run(minutes=args.minutes)
+        rows = run(minutes=args.minutes, only=args.only)
     except RuntimeError as exc:
         print(f"bench_transcribe: {exc}", file=sys.stderr)
         return 1
