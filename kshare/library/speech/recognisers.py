@@ -48,7 +48,9 @@ def recogniser_for(
             raise RecogniserUnavailable(
                 "The whisper backend is not installed (install kshare's whisper extra)."
             ) from error
-        return WhisperRecogniser(model_dir=model_dir, language=language)
+        return WhisperRecogniser(
+            model_dir=model_dir, language=language, vocabulary_text=vocabulary_text
+        )
     raise RecogniserUnavailable(
         f"Unknown speech recogniser backend {backend!r} (known: {', '.join(BACKENDS)})."
     )

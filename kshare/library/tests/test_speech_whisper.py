@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kshare.library.speech.recognisers import recogniser_for
 from kshare.library.speech.types import RecogniserUnavailable
 from kshare.library.speech.whisper import WhisperRecogniser, hotwords_from, model_problem
 from kshare.library.tests.speech_samples import PARAGRAPH, RATE, spoken_wav, wav_samples
@@ -57,6 +58,13 @@ def test_missing_engine_names_the_install_command(tmp_path, monkeypatch):
 
     assert model_problem(str(model_dir)) == MISSING_PACKAGE
     assert unavailable(model_dir) == MISSING_PACKAGE
+
+
+def test_recogniser_for_whisper_loads_the_configured_directory(tmp_path):
+    missing = tmp_path / "whisper-small"
+    with pytest.raises(RecogniserUnavailable) as caught:
+        recogniser_for(backend="whisper", model_dir=str(missing), vocabulary_text="kshare")
+    assert str(caught.value) == f"The whisper model directory {missing} does not exist."
 
 
 def test_no_model_directory_configured_names_the_setting():
@@ -324,7 +332,7 @@ def test_real_model_another_language_needs_a_multilingual_model(whisper):
     assert whisper["klingon"] == {"unavailable": "Whisper does not recognise the language 'tlh'."}
 
 
-def test_unreadable_model_file_is_one_sentence_naming_the_directory(whisper):
+def test_real_engine_refuses_an_unreadable_model_file_in_one_sentence(whisper):
     sentence = whisper["broken_answer"]["unavailable"]
     prefix = f"The whisper model in {whisper['broken']} could not be loaded ("
     assert sentence[: len(prefix)] == prefix
