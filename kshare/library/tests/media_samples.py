@@ -103,10 +103,19 @@ def _as_blocks(samples: Samples, rate: int) -> Iterable[Samples]:
 
 
 def encode_audio(
-    samples: Samples, rate: int, path: Path, *, fmt: str = "wav", bit_rate: int = 0
+    samples: Samples,
+    rate: int,
+    path: Path,
+    *,
+    fmt: str = "wav",
+    bit_rate: int = 0,
+    live: bool = False,
 ) -> Path:
     """Writes ``samples`` (at ``rate`` Hz) to ``path`` in format ``fmt`` (a key of ``FORMATS``);
-    a video format gets a tiny picture as long as the sound. Returns ``path``."""
+    a video format gets a tiny picture as long as the sound. Returns ``path``.
+
+    ``live`` (WebM/Matroska): written as a browser's MediaRecorder streams it, without the
+    length in the header and without a seek index."""
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     return encode_blocks(
         _as_blocks(samples, rate),
@@ -116,6 +125,7 @@ def encode_audio(
         channels=channels,
         bit_rate=bit_rate,
         seconds=len(samples) / rate,
+        live=live,
     )
 
 
@@ -128,11 +138,17 @@ def encode_blocks(
     channels: int = 1,
     bit_rate: int = 0,
     seconds: float = 0.0,
+    live: bool = False,
+    frame_size: int = 0,
 ) -> Path:
     """Like ``encode_audio`` for a stream of sample blocks (a long recording never held whole).
-    ``seconds`` is the video's length for a video format."""
+    ``seconds`` is the video's length for a video format; ``frame_size`` asks the encoder for
+    frames of that many samples (FLAC takes up to 65535: few frames, quick to read)."""
     spec = FORMATS[fmt]
-    with av.open(str(path), "w", format=spec.container) as container:
+    if live and spec.container not in ("webm", "matroska"):
+        raise ValueError(f"Only WebM and Matroska are written live, not {fmt}.")
+    options = {"live": "1"} if live else {}
+    with av.open(str(path), "w", format=spec.container, options=options) as container:
         codec = av.codec.Codec(spec.audio_codec, "w")
         rates = codec.audio_rates
         out_rate = rate if not rates or rate in rates else max(rates)
@@ -145,13 +161,17 @@ def encode_blocks(
         audio.codec_context.format = av.AudioFormat(out_format)
         if bit_rate:
             audio.codec_context.bit_rate = bit_rate
-        for key, value in spec.options:
-            audio.codec_context.options[key] = value
+        options = dict(spec.options)
+        if frame_size:
+            options["frame_size"] = str(frame_size)
+        audio.codec_context.options = options
         video = _add_video(container, spec) if spec.video_codec else None
         audio.codec_context.open()
-        frame_size = audio.codec_context.frame_size or 1024
         resampler = av.AudioResampler(
-            format=out_format, layout=out_layout, rate=out_rate, frame_size=frame_size
+            format=out_format,
+            layout=out_layout,
+            rate=out_rate,
+            frame_size=audio.codec_context.frame_size or 1024,
         )
         pts = 0
         for block in blocks:
