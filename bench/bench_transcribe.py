@@ -402,7 +402,8 @@ def configs() -> tuple[list[Config], str]:
     if not Path(model_dir).is_dir():
         return chosen, f"KSHARE_TRANSCRIBE_MODEL_DIR={model_dir} is not a folder"
     chosen += [
-        Config("paragraphs", "whisper", False, condition, model_dir=model_dir)
+        Config("paragraphs", "whisper", adapted, condition, model_dir=model_dir)
+        for adapted in (False, True)
         for condition in speech.CONDITIONS
     ]
     return chosen, ""
@@ -473,17 +474,18 @@ def run(bench=None, *, minutes: float | None = None, only: str | None = None) ->
             recorded.append(
                 bench.record(config.name, metric, value, unit, database=DATABASE, **extra)
             )
-    _print_paragraphs(measured)
-    HYPOTHESES.parent.mkdir(parents=True, exist_ok=True)
-    HYPOTHESES.write_text(
-        json.dumps(
-            [
-                {"config": r.config.__dict__, "items": [m.__dict__ for m in r.measured]}
-                for r in measured
-            ],
-            indent=1,
+    if measured:
+        _print_paragraphs(measured)
+        HYPOTHESES.parent.mkdir(parents=True, exist_ok=True)
+        HYPOTHESES.write_text(
+            json.dumps(
+                [
+                    {"config": r.config.__dict__, "items": [m.__dict__ for m in r.measured]}
+                    for r in measured
+                ],
+                indent=1,
+            )
         )
-    )
     if minutes > 0:
         print(f"   long recording: {minutes:g} minutes (made once, cached)…", flush=True)
         path, said = speech.long_recording(minutes)
