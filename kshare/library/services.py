@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from kshare.core.signals import rows_saved_announce
 from kshare.library.models import Cue, Material, Transcript
 from kshare.library.sniff import Sniffed
-from kshare.library.transcripts import transcript_plain_text
+from kshare.library.transcripts import transcript_chapters, transcript_plain_text
 from kshare.people.models import Person
 from kshare.sessions.models import Session
 
@@ -157,9 +157,10 @@ def materials_create_bulk(
     The rules of ``material_add_link``, ``material_add_notes`` and ``transcript_save`` for every
     row: a clean title, an http(s) address for a link or recording, notes within the limit and
     without NUL; a transcript only for a recording, with at least one cue, its ``text`` derived
-    from its cues (``transcript_plain_text``). Files are not taken (a stored file goes through
-    ``material_add_file``). Rows with planned ids move the id sequences past them; transcripts
-    and cues refer to materials and transcripts by id, so they need planned ids.
+    from its cues (``transcript_plain_text``), and so are its chapters (``transcript_chapters``).
+    Files are not taken (a stored file goes through ``material_add_file``). Rows with planned
+    ids move the id sequences past them; transcripts and cues refer to materials and
+    transcripts by id, so they need planned ids.
 
     Announces nothing but the saved rows (``rows_saved`` for ``Material`` and ``Transcript``, on
     commit: search indexes them).
@@ -185,6 +186,7 @@ def materials_create_bulk(
             raise ValidationError("A transcript needs at least one cue.")
         own.sort(key=lambda cue: cue.position)
         transcript.text = transcript_plain_text(own)
+        transcript.chapters = transcript_chapters(own, transcript.language)
     Material.objects.bulk_create(materials, batch_size=BULK_BATCH)
     Transcript.objects.bulk_create(transcripts, batch_size=BULK_BATCH)
     Cue.objects.bulk_create(cues, batch_size=BULK_BATCH)

@@ -15,12 +15,20 @@ from kshare.library.models import Cue, Material, Transcript
 
 @transaction.atomic
 def transcript_save(
-    *, material: Material, parsed: transcripts.ParsedTranscript, language: str = ""
+    *,
+    material: Material,
+    parsed: transcripts.ParsedTranscript,
+    language: str = "",
+    recogniser: str = "",
 ) -> Transcript:
     """Create or replace ``material``'s transcript with ``parsed``'s cues, in one transaction.
 
     Replacing keeps the transcript's row (and id) and swaps all its cues; ``Transcript.text``
-    is every cue's plain text, one per line, for search.
+    is every cue's plain text, one per line, for search; ``Transcript.chapters`` the topical
+    chapters of a timed transcript (``transcripts.transcript_chapters``, [] for pasted text or a
+    short one). ``parsed.source`` is ``Transcript.Source.AUTOMATIC`` for the worker's
+    transcript, with ``recogniser`` naming what wrote it; a person's transcript (any other
+    source) has no recogniser, so saving one over an automatic transcript drops its label.
     """
     if material.kind != Material.Kind.RECORDING:
         raise ValidationError("Only recordings have transcripts.")
@@ -38,6 +46,8 @@ def transcript_save(
     transcript.source = parsed.source
     transcript.language = language
     transcript.text = text
+    transcript.recogniser = recogniser if parsed.source == Transcript.Source.AUTOMATIC else ""
+    transcript.chapters = transcripts.transcript_chapters(parsed.cues, language)
     transcript.save()
     Cue.objects.bulk_create(
         Cue(
@@ -130,7 +140,8 @@ def transcript_as_vtt(*, transcript: Transcript, cues: list[Cue]) -> str:
     for cue in cues:
         if cue.start_ms is None or cue.end_ms is None:
             continue
-        if transcript.source == Transcript.Source.VTT:
+        # The worker writes WebVTT cue text too (escaped words, <v Speaker>).
+        if transcript.source in (Transcript.Source.VTT, Transcript.Source.AUTOMATIC):
             text = "\n".join(line for line in cue.text.split("\n") if line.strip())
         else:  # SRT markup is not WebVTT's: plain words, escaped as WebVTT wants them
             text = html.escape(transcripts.cue_plain(cue.text), quote=False)
@@ -138,4 +149,50 @@ def transcript_as_vtt(*, transcript: Transcript, cues: list[Cue]) -> str:
         start = transcripts.format_timestamp(cue.start_ms)
         end = transcripts.format_timestamp(cue.end_ms)
         blocks.append(f"{start} --> {end}\n{text}")
+    return "\n\n".join(blocks) + "\n"
+
+
+@dataclass(frozen=True)
+class ChapterView:
+    """A stored chapter ready for a template: the player's seconds and a clock time."""
+
+    start_ms: int
+    end_ms: int
+    title: str
+
+    @property
+    def start_seconds(self) -> str:
+        return f"{self.start_ms / 1000:.3f}"
+
+    @property
+    def end_seconds(self) -> str:
+        return f"{self.end_ms / 1000:.3f}"
+
+    @property
+    def clock(self) -> str:
+        return transcripts.format_clock(self.start_ms)
+
+
+def chapter_views(transcript: Transcript) -> list[ChapterView]:
+    """``transcript.chapters`` as ``ChapterView``s (rows of another shape are skipped)."""
+    views = []
+    for chapter in transcript.chapters or []:
+        try:
+            views.append(
+                ChapterView(int(chapter["start_ms"]), int(chapter["end_ms"]), str(chapter["title"]))
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return views
+
+
+def chapters_as_vtt(*, transcript: Transcript) -> str:
+    """The transcript's chapters as a WebVTT file: one cue per chapter, its title as the text."""
+    blocks = ["WEBVTT"]
+    for number, chapter in enumerate(chapter_views(transcript), start=1):
+        start = transcripts.format_timestamp(chapter.start_ms)
+        end = transcripts.format_timestamp(chapter.end_ms)
+        # Escaped, "-->" cannot occur; a title is one line.
+        title = html.escape(chapter.title, quote=False).replace("\n", " ")
+        blocks.append(f"{number}\n{start} --> {end}\n{title}")
     return "\n\n".join(blocks) + "\n"

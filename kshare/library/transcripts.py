@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Protocol
 
+from kshare.library.speech.chapters import chapters_for
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_CUES = 20_000
 MAX_CUE_CHARS = 5_000
@@ -475,3 +477,28 @@ def transcript_plain_text(cues: Iterable[_HasText]) -> str:
     """All cue texts without markup, one cue per line: ``Transcript.text``, for search (parsed
     cues on upload, stored ``Cue`` rows in ``materials_create_bulk``)."""
     return "\n".join(plain for plain in (cue_plain(cue.text) for cue in cues) if plain)
+
+
+class _HasTimedText(Protocol):
+    start_ms: int | None
+    end_ms: int | None
+    text: str
+
+
+def transcript_chapters(
+    cues: Iterable[_HasTimedText], language: str = ""
+) -> list[dict[str, int | str]]:
+    """``Transcript.chapters`` for these cues (parsed or stored): [] unless every cue is timed.
+
+    Chapters come from the words (``speech.chapters``), so markup and speakers' names are left
+    out first.
+    """
+    timed: list[tuple[int, int, str]] = []
+    for cue in cues:
+        if cue.start_ms is None or cue.end_ms is None:
+            return []
+        timed.append((cue.start_ms, cue.end_ms, cue_plain(cue.text)))
+    return [
+        {"start_ms": chapter.start_ms, "end_ms": chapter.end_ms, "title": chapter.title}
+        for chapter in chapters_for(timed, language=language)
+    ]
