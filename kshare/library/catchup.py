@@ -70,7 +70,8 @@ MATERIAL_LABELS = {
     "recording": gettext_lazy("Recording"),
     "slides": gettext_lazy("Slides"),
     "notes": gettext_lazy("Notes"),
-    "transcript": gettext_lazy("Transcript"),
+    # Said as news: reading is quicker than watching (automatic transcripts make this common).
+    "transcript": gettext_lazy("Transcript available"),
     "link": gettext_lazy("Links"),
 }
 

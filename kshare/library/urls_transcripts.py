@@ -20,4 +20,9 @@ urlpatterns: list = [
         views_transcripts.transcript_vtt,
         name="transcript_vtt",
     ),
+    path(
+        "materials/<int:pk>/chapters.vtt",
+        views_transcripts.transcript_chapters_vtt,
+        name="transcript_chapters_vtt",
+    ),
 ]

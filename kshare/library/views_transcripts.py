@@ -131,9 +131,14 @@ def _transcript_edit(
                 )
             messages.success(request, text % {"count": count})
             return redirect(_back_to(material, saved))
-    else:
-        form = TranscriptForm(initial={"language": transcript.language if transcript else ""})
     cues = list(transcript.cues.order_by("position")) if transcript else []
+    if request.method != "POST":
+        initial = {"language": transcript.language if transcript else ""}
+        if transcript is not None and transcript.source == Transcript.Source.AUTOMATIC:
+            # The host corrects the computer's words in place: saving the edited WebVTT makes
+            # it a person's transcript (source "vtt"), with the same times.
+            initial["text"] = services.transcript_as_vtt(transcript=transcript, cues=cues)
+        form = TranscriptForm(initial=initial)
     return render(
         request,
         "library/transcript_edit.html",
@@ -169,6 +174,21 @@ def transcript_vtt(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(
         services.transcript_as_vtt(transcript=transcript, cues=cues),
         content_type="text/vtt; charset=utf-8",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_GET
+def transcript_chapters_vtt(request: HttpRequest, pk: int) -> HttpResponse:
+    """The transcript's chapters as WebVTT, for the player's ``<track kind="chapters">``."""
+    material = _recording(request, pk)
+    transcript = services.transcript_for(material=material)
+    if transcript is None or not transcript.chapters:
+        raise Http404
+    response = HttpResponse(
+        services.chapters_as_vtt(transcript=transcript), content_type="text/vtt; charset=utf-8"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-cache"

@@ -11,7 +11,7 @@ whose team sees thousands of sessions; the tokens cost nothing per session.)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import ModuleType
 
@@ -21,11 +21,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from kshare.library.selectors import first_cues_saying
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.search.backends import Access, Filters, clamp_page, postgres, sqlite_fts5
 from kshare.search.models import Kind
-from kshare.search.query import parse
+from kshare.search.query import ParsedQuery, parse
 from kshare.search.services import MARK_END, MARK_START
 from kshare.tags.models import Tag
 from kshare.visibility import rules
@@ -47,6 +48,9 @@ class SearchHit:
     title_html: SafeString
     snippet_html: SafeString
     score: float
+    # A transcript hit: the first cue saying one of the query's words (``library.selectors``).
+    cue_id: int | None = None
+    cue_start_ms: int | None = None
 
     @property
     def kind_label(self) -> str:
@@ -60,8 +64,13 @@ class SearchHit:
             return reverse("ideas:detail", args=[self.object_id])
         if self.kind == Kind.PERSON:
             return reverse("people:profile", args=[self.object_id])
+        session_url = reverse("sessions:detail", args=[self.session_id])
+        if self.kind == Kind.TRANSCRIPT and self.cue_id is not None:
+            # The player starts there (transcript.js; "t" for people who share the address).
+            seconds = (self.cue_start_ms or 0) // 1000
+            return f"{session_url}?t={seconds}#cue-{self.cue_id}"
         anchor = "material" if self.kind == Kind.MATERIAL else "transcript"
-        return f"{reverse('sessions:detail', args=[self.session_id])}#{anchor}-{self.object_id}"
+        return f"{session_url}#{anchor}-{self.object_id}"
 
 
 @dataclass(frozen=True)
@@ -212,7 +221,27 @@ def search(
             session_title,
         ) in rows
     ]
+    hits = _with_cues(hits, parsed)
     return SearchPage(query=query, hits=hits, total=total, page=page, per_page=per_page)
+
+
+def _with_cues(hits: list[SearchHit], parsed: ParsedQuery) -> list[SearchHit]:
+    """Transcript hits with the cue that says a query word (one query for the whole page)."""
+    transcript_ids = [hit.object_id for hit in hits if hit.kind == Kind.TRANSCRIPT]
+    if not transcript_ids:
+        return hits
+    terms = [term for group in parsed.groups for term in group if not term.negated]
+    cues = first_cues_saying(
+        transcript_ids=transcript_ids,
+        words=[word for term in terms for word in term.words],
+        prefixes=[term.words[-1] for term in terms if term.prefix],
+    )
+    return [
+        replace(hit, cue_id=cue.cue_id, cue_start_ms=cue.start_ms)
+        if hit.kind == Kind.TRANSCRIPT and (cue := cues.get(hit.object_id)) is not None
+        else hit
+        for hit in hits
+    ]
 
 
 def _aware(value) -> datetime | None:

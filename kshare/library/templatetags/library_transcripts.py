@@ -26,6 +26,16 @@ class TranscriptView:
     def timed(self) -> bool:
         return any(cue.start_ms is not None for cue in self.cues)
 
+    @property
+    def automatic(self) -> bool:
+        return self.transcript.source == Transcript.Source.AUTOMATIC
+
+    @property
+    def chapters(self) -> list[services.ChapterView]:
+        """The chapters worth listing: two or more (one chapter is the whole recording)."""
+        chapters = services.chapter_views(self.transcript)
+        return chapters if len(chapters) >= 2 and self.timed else []
+
 
 @register.simple_tag
 def transcript_of(material: Material) -> TranscriptView | None:

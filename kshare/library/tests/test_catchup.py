@@ -138,7 +138,7 @@ def test_feed_items_say_why_and_which_materials(person):
                 ("recording", "Recording"),
                 ("slides", "Slides"),
                 ("notes", "Notes"),
-                ("transcript", "Transcript"),
+                ("transcript", "Transcript available"),
             ],
         ),
         ("One interest", ["Matches your interest: pandas"], [("link", "Links")]),

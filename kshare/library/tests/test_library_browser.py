@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from kshare.library.models import Material, Transcript
+from kshare.library.models import Cue, Material, Transcript
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.tests.factories import InvitationFactory, PastSessionFactory
 from kshare.web.tests.browser import conftest as browser_conftest
@@ -132,9 +132,10 @@ def test_absentee_finds_a_transcript_word_and_jumps_to_it(
     page.wait_for_url(f"{server}/search/**")
     results = page.locator("#search-results")
     expect(results.get_by_role("link", name="Marsupial markets").first).to_be_visible()
-    # The transcript's own hit leads to the transcript beside the player.
+    # The transcript's own hit leads to the line that says it, beside the player.
+    cue = Cue.objects.get(transcript__material=recording, position=2)
     expect(results.get_by_role("link", name="Recording of the talk")).to_have_attribute(
-        "href", f"/sessions/{session.pk}/{transcript_anchor}"
+        "href", f"/sessions/{session.pk}/?t=3#cue-{cue.pk}"
     )
 
     # …opens the catch-up feed, where the missed session waits, and opens it from there.

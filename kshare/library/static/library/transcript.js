@@ -1,11 +1,16 @@
-/* Transcripts beside a recording: the current cue is highlighted while the recording plays,
- * and selecting a cue plays the recording from there.
+/* Transcripts beside a recording: the current cue and chapter are highlighted while the
+ * recording plays, and selecting a cue or a chapter plays the recording from there.
  *
  * Markup (library/_transcript.html): <section data-transcript data-video="ID"> holds
  * <button data-start="SECONDS" data-end="SECONDS"> per timed cue inside a scrolling
- * [data-transcript-scroll] box. The player is the <video>/<audio> with that id, else the
+ * [data-transcript-scroll] box (each cue's <li> has the id "cue-PK"), and the same buttons per
+ * chapter inside <nav data-chapters>. The player is the <video>/<audio> with that id, else the
  * first one in the section's parent. Everything is delegated from the document, so
  * transcripts added later (htmx swaps) work too, and loading this file twice is harmless.
+ *
+ * Arriving at "#cue-PK" (a search hit) marks that cue as current, scrolls the cue list to it
+ * and sets the player to its start without playing; "#transcript-PK?t=SECONDS" sets the
+ * player to t. Without JavaScript the anchor still scrolls to the cue.
  */
 (function () {
   "use strict";
@@ -57,8 +62,8 @@
     }
   }
 
-  function highlight(section, time) {
-    var buttons = section.querySelectorAll("button[data-start]");
+  function mark(buttons, time) {
+    // The first button whose [start, end) holds ``time`` is current; returns it (or null).
     var first = null;
     buttons.forEach(function (button, index) {
       var start = seconds(button, "data-start");
@@ -67,18 +72,24 @@
         var next = buttons[index + 1];
         end = next ? seconds(next, "data-start") : Infinity;
       }
-      var current = start !== null && start <= time && time < end;
+      var current = first === null && start !== null && start <= time && time < end;
       var was = button.getAttribute("aria-current") === "true";
       if (current !== was) {
         button.setAttribute("aria-current", current ? "true" : "false");
         button.classList.toggle(CURRENT, current);
       }
-      if (current && first === null) {
+      if (current) {
         first = button;
       }
     });
-    if (first) {
-      keepInView(section.querySelector("[data-transcript-scroll]"), first.closest("li") || first);
+    return first;
+  }
+
+  function highlight(section, time) {
+    mark(section.querySelectorAll("[data-chapters] button[data-start]"), time);
+    var cue = mark(section.querySelectorAll("[data-transcript-scroll] button[data-start]"), time);
+    if (cue) {
+      keepInView(section.querySelector("[data-transcript-scroll]"), cue.closest("li") || cue);
     }
   }
 
@@ -117,6 +128,59 @@
       });
     }
   });
+
+  // Arriving from a search hit: "#cue-PK" names a cue; "#transcript-PK" with "?t=SECONDS" a time.
+  function seekTo(player, time) {
+    if (player.readyState >= 1) {
+      player.currentTime = time;
+      return;
+    }
+    // Before the metadata, currentTime is only the default start position: set it again once
+    // the player knows the recording (unless the person has already moved it).
+    player.currentTime = time;
+    player.addEventListener(
+      "loadedmetadata",
+      function () {
+        if (player.currentTime === 0 && time > 0) {
+          player.currentTime = time;
+        }
+      },
+      { once: true }
+    );
+  }
+
+  function arrive() {
+    var hash = window.location.hash;
+    var target = null;
+    var time = null;
+    var section = null;
+    if (/^#cue-\d+$/.test(hash)) {
+      var item = document.getElementById(hash.slice(1));
+      target = item ? item.querySelector("button[data-start]") : null;
+      section = target ? target.closest("[data-transcript]") : null;
+      time = target ? seconds(target, "data-start") : null;
+    } else if (/^#transcript-\d+$/.test(hash)) {
+      section = document.getElementById(hash.slice(1));
+      var t = parseFloat(new URLSearchParams(window.location.search).get("t"));
+      time = isFinite(t) && t >= 0 ? t : null;
+    }
+    if (!section || !section.hasAttribute("data-transcript") || time === null) {
+      return;
+    }
+    var player = playerFor(section);
+    if (!player) {
+      return;
+    }
+    seekTo(player, time);
+    highlight(section, time);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", arrive);
+  } else {
+    arrive();
+  }
+  window.addEventListener("hashchange", arrive);
 
   // A person scrolling the list themselves is not fought by the automatic scrolling.
   var SCROLL_KEYS = ["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "];
