@@ -53,22 +53,22 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     with _open(path) as container:
         stream = _audio_stream(container)
         codec = stream.codec_context
-        duration = _declared_duration(container, stream)
-        start = stream.start_time or 0
+        declared, per_stream = _declared_duration(container, stream)
+        first: int | None = None  # the first and last packet times, in the stream's time base
         end: int | None = None
         decoded = False
         try:
             for count, packet in enumerate(container.demux(stream)):
                 if packet.pts is not None:
-                    packet_end = packet.pts + (packet.duration or 0)
-                    end = packet_end if end is None else max(end, packet_end)
+                    first = packet.pts if first is None else min(first, packet.pts)
+                    end = max(end or packet.pts, packet.pts + (packet.duration or 0))
                 if not decoded:
                     decoded = bool(packet.decode())
                     if not decoded and count >= PROBE_PACKETS:
                         raise SpeechError("corrupt", CORRUPT)
                 # Without a declared length, every packet's time is needed (demuxed, not
                 # decoded: a two-hour recording takes a moment, not its size in memory).
-                if decoded and duration is not None:
+                if decoded and declared is not None:
                     break
             else:
                 # End of stream: decoders that hold frames back give them up now.
@@ -79,12 +79,18 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             if end is None:
                 raise SpeechError("no_audio", NO_AUDIO)
             raise SpeechError("corrupt", CORRUPT)
-        if duration is None:
-            duration = round((end - start) * _time_base(stream) * 1000) if end is not None else 0
-        elif not _reaches(container, stream, duration - TRUNCATION_MS):
+        if declared is None:
+            duration = _ms(end - first, stream) if end is not None and first is not None else 0
+        elif _reaches(container, stream, declared - TRUNCATION_MS):
+            duration = declared
+        elif per_stream or not _reaches(container, None, declared - TRUNCATION_MS):
             # An upload cut short keeps the header that tells the whole length (MP3's Xing
-            # frame, WebM's Duration): the audio it promises is not there.
+            # frame, WebM's Duration): the audio it promises is not there, nor anything else.
             raise SpeechError("corrupt", CORRUPT)
+        else:
+            # Matroska declares one length for the whole file, its longest stream's: here the
+            # picture goes on after the sound stops, so the sound's own end is looked up.
+            duration = _measured_duration(container, stream)
         return AudioInfo(
             duration_ms=duration,
             codec=codec.name,
@@ -225,13 +231,18 @@ def _audio_stream(container: av.container.InputContainer) -> av.AudioStream:
 
 def _declared_duration(
     container: av.container.InputContainer, stream: av.AudioStream
-) -> int | None:
-    """The length the file declares, in ms (None when it declares none: a live WebM)."""
+) -> tuple[int | None, bool]:
+    """The length the file declares in ms (None when it declares none: a live WebM), and
+    whether it is the audio stream's own (False: the whole file's, e.g. Matroska's)."""
     if stream.duration is not None and stream.duration > 0:
-        return round(stream.duration * _time_base(stream) * 1000)
+        return _ms(stream.duration, stream), True
     if container.duration is not None and container.duration > 0:
-        return round(container.duration / 1000)  # microseconds
-    return None
+        return round(container.duration / 1000), False  # microseconds
+    return None, False
+
+
+def _ms(duration: int, stream: av.AudioStream) -> int:
+    return round(duration * _time_base(stream) * 1000)
 
 
 def _origin(container: av.container.InputContainer, stream: av.AudioStream) -> int:
@@ -248,21 +259,45 @@ def _origin(container: av.container.InputContainer, stream: av.AudioStream) -> i
     return stream.start_time or 0
 
 
-def _reaches(container: av.container.InputContainer, stream: av.AudioStream, ms: int) -> bool:
-    """Whether the stream has a packet that ends at or after ``ms`` (found by seeking near it)."""
+def _reaches(
+    container: av.container.InputContainer, stream: av.AudioStream | None, ms: int
+) -> bool:
+    """Whether ``stream`` (None: any stream) has a packet that ends at or after ``ms`` from the
+    file's start; found by seeking near it, not by reading everything before."""
     if ms <= 0:
         return True
-    time_base = _time_base(stream)
-    origin = stream.start_time or 0
-    target = origin + int(Fraction(ms, 1000) / time_base)
+    origin = container.start_time or 0  # microseconds
     try:
-        container.seek(max(origin, target - int(1 / time_base)), stream=stream, backward=True)
-        for packet in container.demux(stream):
-            if packet.pts is not None and packet.pts + (packet.duration or 0) >= target:
+        if stream is None:
+            container.seek(max(origin, origin + (ms - 1000) * 1000), backward=True)
+        else:
+            start = stream.start_time or 0
+            target = start + int(Fraction(ms - 1000, 1000) / _time_base(stream))
+            container.seek(max(start, target), stream=stream, backward=True)
+        for packet in container.demux(*(() if stream is None else (stream,))):
+            if packet.pts is None or packet.time_base is None:
+                continue
+            packet_end = (packet.pts + (packet.duration or 0)) * packet.time_base
+            if packet_end * 1_000_000 - origin >= ms * 1000:
                 return True
     except av.FFmpegError:
         return False
     return False
+
+
+def _measured_duration(container: av.container.InputContainer, stream: av.AudioStream) -> int:
+    """The audio stream's length in ms, from its packets' times (demuxed, not decoded)."""
+    first: int | None = None
+    end: int | None = None
+    _seek(container, stream, stream.start_time or 0)
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                first = packet.pts if first is None else min(first, packet.pts)
+                end = max(end or packet.pts, packet.pts + (packet.duration or 0))
+    except av.FFmpegError as error:
+        raise _decoding_error(error) from error
+    return _ms(end - first, stream) if end is not None and first is not None else 0
 
 
 def _seek(container: av.container.InputContainer, stream: av.AudioStream, offset: int) -> None:

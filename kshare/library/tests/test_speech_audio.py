@@ -226,6 +226,20 @@ def test_a_live_webm_without_a_declared_length_is_measured_by_its_packets(tmp_pa
     assert abs(sum(len(chunk.samples) for chunk in chunks) - 8 * RATE) <= PER_MS
 
 
+@pytest.mark.parametrize("fmt", ["mkv", "webm", "mp4"])
+def test_a_video_whose_sound_stops_early_is_as_long_as_its_sound(tmp_path: Path, fmt: str) -> None:
+    # Matroska declares the whole file's length (the picture's 6 s), not the sound's 2 s.
+    path = media.encode_blocks(
+        [media.tone(2.0, 440, 48_000)], 48_000, tmp_path / f"v.{fmt}", fmt=fmt, seconds=6.0
+    )
+
+    info = audio.probe(path)
+    chunks = chunks_of(path)
+
+    assert abs(info.duration_ms - 2_000) <= LOSSY_FRAME_MS + 20  # mkv: MP3 frames of 24 ms
+    assert [(chunk.start_ms, chunk.end_ms, chunk.last) for chunk in chunks] == [(0, 2_000, True)]
+
+
 def expect_error(code: str, path: Path) -> Iterator[SpeechError]:
     for read in (audio.probe, lambda p: chunks_of(p)):
         with pytest.raises(SpeechError) as caught:
