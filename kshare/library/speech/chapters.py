@@ -14,6 +14,9 @@ Pure: no Django. TextTiling (Hearst 1997) over the cues' words:
 4. Each candidate is snapped to a cue boundary near it (within a sequence either side): the one
    where the words just before and just after have the least in common. It is kept when every
    chapter stays at least ``min_chapter_ms`` long and there are at most ``max_chapters``.
+5. Neighbouring chapters whose words are alike anyway (cosine of their word counts at least
+   ``SAME_TOPIC``) are merged: depth scores are relative, so a talk that never changes topic
+   still has valleys deeper than the rest.
 
 A chapter's title is the 2 or 3 words whose share of the chapter most exceeds their share of the
 whole transcript (score = tf_chapter * p_chapter / p_transcript), joined by " · ", two of them
@@ -38,6 +41,7 @@ MIN_TRANSCRIPT_MS = 120_000
 MIN_SEQUENCES = 6
 MIN_CHAPTER_MS = 60_000
 MAX_CHAPTERS = 12
+SAME_TOPIC = 0.8
 TITLE_WORDS = 3
 SEPARATOR = " · "
 
@@ -278,14 +282,34 @@ def chapters_for(
                 chosen_cues.append(cue)
                 bounds.append(at)
     chosen_cues.sort()
-    edges = [0, *chosen_cues, len(cues)]
+    edges = _merge_alike([0, *chosen_cues, len(cues)], tokens)
     titles = _titles(tokens, edges)
-    starts_ms = [0] + [cues[cue][0] for cue in chosen_cues]
+    starts_ms = [0] + [cues[cue][0] for cue in edges[1:-1]]
     ends_ms = [*starts_ms[1:], end_ms]
     return [
         Chapter(start, end, title)
         for start, end, title in zip(starts_ms, ends_ms, titles, strict=True)
     ]
+
+
+def _merge_alike(edges: list[int], tokens: list[_Token]) -> list[int]:
+    """Drop the boundaries between neighbouring chapters that use the same words anyway.
+
+    Depth scores are relative: a talk that never changes topic still has its deepest valleys.
+    Two chapters whose word counts have a cosine of ``SAME_TOPIC`` or more are one topic.
+    """
+    edges = list(edges)
+    while len(edges) > 2:
+        counts = [
+            Counter(token.key for token in tokens if first <= token.cue < stop)
+            for first, stop in itertools.pairwise(edges)
+        ]
+        alike = [_cosine(a, b) for a, b in itertools.pairwise(counts)]
+        most = max(range(len(alike)), key=lambda i: (alike[i], -i))
+        if alike[most] < SAME_TOPIC:
+            break
+        del edges[most + 1]
+    return edges
 
 
 # -- titles ---------------------------------------------------------------------------------------

@@ -129,3 +129,16 @@ def test_an_hour_with_eight_topics_in_shared_small_talk_gets_eight_chapters_at_t
         True
     ] * 8
     assert chapters[-1].end_ms == 3_600_000 - 200
+
+
+def test_a_talk_that_never_changes_topic_is_one_chapter():
+    # Ten minutes drawn from one vocabulary (Zipf-like frequencies): the similarity curve still
+    # has valleys, but the chapters either side of each would use the same words.
+    rng = random.Random(3)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = ["".join(rng.choice(letters) for _ in range(7)) for _ in range(300)]
+    weights = [1 / rank for rank in range(1, 301)]
+    texts = [" ".join(rng.choices(vocabulary, weights, k=10)) for _ in range(120)]
+    chapters = chapters_for(timed(texts))
+    assert [(c.start_ms, c.end_ms) for c in chapters] == [(0, 599_800)]
+    assert chapters[0].title == "Hsreltp · usctapi · pmuehue"  # its most frequent words
