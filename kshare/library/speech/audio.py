@@ -130,7 +130,16 @@ def read_chunk(
         _seek(container, stream, origin + int(Fraction(seek_ms, 1000) / time_base))
         resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
         position: int | None = None  # the stream's sample (at sample_rate) the next one is
+        setup: tuple[str, str, int] | None = None
         for frame in _frames(container, stream):
+            kind = (frame.format.name, frame.layout.name, frame.sample_rate)
+            if setup is not None and kind != setup and position is not None:
+                # The stream changes its rate or channels midway (files joined end to end):
+                # PyAV's resampler takes one input format, so this one is emptied, a new begun.
+                for out in resampler.resample(None):
+                    position, filled = _keep(out, position, start, buffer, filled)
+                resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+            setup = kind
             if position is None:
                 # The first frame's time places the decoded samples; from there on they are
                 # counted, because frame times in Matroska are rounded to whole milliseconds.

@@ -54,6 +54,10 @@ VIDEO_FORMATS: dict[str, Format] = {
 
 FORMATS: dict[str, Format] = {**AUDIO_FORMATS, **VIDEO_FORMATS}
 
+# Raw AAC (ADTS): not an upload type, but each frame carries its own rate and channels, so
+# files joined end to end make one stream whose format changes midway.
+ADTS = Format("adts", "aac", extension="aac")
+
 VIDEO_SIZE = {"h263": (176, 144)}  # H.263 only knows a few picture sizes
 VIDEO_RATE = 5  # frames per second: enough for a real video stream, cheap to encode
 
@@ -144,7 +148,7 @@ def encode_blocks(
     """Like ``encode_audio`` for a stream of sample blocks (a long recording never held whole).
     ``seconds`` is the video's length for a video format; ``frame_size`` asks the encoder for
     frames of that many samples (FLAC takes up to 65535: few frames, quick to read)."""
-    spec = FORMATS[fmt]
+    spec = ADTS if fmt == "adts" else FORMATS[fmt]
     if live and spec.container not in ("webm", "matroska"):
         raise ValueError(f"Only WebM and Matroska are written live, not {fmt}.")
     options = {"live": "1"} if live else {}
@@ -246,6 +250,18 @@ def corrupt_copy(path: Path, target: Path, *, how: str = "truncate") -> Path:
         raise ValueError(f"Unknown way to corrupt a file: {how!r}.")
     target.write_bytes(bytes(data))
     return target
+
+
+def joined_adts(path: Path, parts: Iterable[tuple[Samples, int]]) -> Path:
+    """Raw AAC files of ``(samples, rate)`` joined end to end: the stream's rate and channels
+    change where one part ends (as when recordings are concatenated)."""
+    data = b""
+    for index, (samples, rate) in enumerate(parts):
+        part = encode_audio(samples, rate, path.with_suffix(f".{index}.aac"), fmt="adts")
+        data += part.read_bytes()
+        part.unlink()
+    path.write_bytes(data)
+    return path
 
 
 def random_bytes(path: Path, size: int = 64 * 1024) -> Path:

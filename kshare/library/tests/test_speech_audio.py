@@ -240,6 +240,22 @@ def test_a_video_whose_sound_stops_early_is_as_long_as_its_sound(tmp_path: Path,
     assert [(chunk.start_ms, chunk.end_ms, chunk.last) for chunk in chunks] == [(0, 2_000, True)]
 
 
+def test_a_stream_that_changes_rate_and_channels_midway_reads_through(tmp_path: Path) -> None:
+    mono = media.tone(2.0, 440, 44_100)
+    stereo = media.stereo(media.tone(2.0, 660, 22_050), media.tone(2.0, 660, 22_050))
+    path = media.joined_adts(tmp_path / "joined.aac", [(mono, 44_100), (stereo, 22_050)])
+
+    chunks = chunks_of(path, max_ms=3_000, cut_window_ms=1_000)
+    samples = np.concatenate([chunk.samples for chunk in chunks])
+
+    # Each part is padded to whole AAC frames (1024 samples and the encoder's priming).
+    assert abs(len(samples) - 4 * RATE) <= 3 * 1024 * RATE // 22_050
+    first, second = samples[RATE // 2 : RATE], samples[3 * RATE : 3 * RATE + RATE // 2]
+    for part, freq in ((first, 440), (second, 660)):
+        spectrum = np.abs(np.fft.rfft(part.astype(np.float64)))
+        assert round(int(np.argmax(spectrum)) * RATE / len(part)) == freq
+
+
 def expect_error(code: str, path: Path) -> Iterator[SpeechError]:
     for read in (audio.probe, lambda p: chunks_of(p)):
         with pytest.raises(SpeechError) as caught:
