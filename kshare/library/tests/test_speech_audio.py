@@ -370,5 +370,6 @@ def test_a_long_recording_needs_no_more_memory_than_one_chunk(tmp_path: Path) ->
     # Cut in the pause nearest the end, between 3.7 s and 4 s after a multiple of 4 s.
     assert {length // RATE for length in lengths[:-1]} == {27, 28}
     # One chunk's samples (960 kB), the cut search (its last 5 s squared in 32 bits, 320 kB),
-    # one decoded frame (2 s, 64 kB at 16 kHz); the whole recording at 16 kHz would be 38 MB.
-    assert peak < 1.6 * chunk_bytes
+    # one decoded frame (2 s, 64 kB at 16 kHz): 1.45 MB measured. Two chunks held at once would
+    # be 1.9 MB or more; the whole recording at 16 kHz would be 38 MB.
+    assert peak < 1.8 * chunk_bytes
