@@ -101,3 +101,15 @@ def test_a_search_hit_opens_the_spoken_line_and_chapters_seek(
     problems = axe(page)
     assert problems == "", f"axe on the session page with chapters:\n{problems}"
     context.close()
+
+    # Without JavaScript the address still scrolls the cue list to the line and marks it.
+    plain = browser.new_context(java_script_enabled=False)
+    page = plain.new_page()
+    sign_in(page, server, reader)
+    page.goto(f"{server}/sessions/{session.pk}/?t=250#cue-{cue.pk}")
+    box = page.locator(f"#transcript-{cue.transcript_id} [data-transcript-scroll]").bounding_box()
+    item = page.locator(f"#cue-{cue.pk}").bounding_box()
+    assert box is not None and item is not None
+    assert box["y"] <= item["y"] and item["y"] + item["height"] <= box["y"] + box["height"]
+    expect(page.locator(".transcript-cue:target")).to_have_attribute("id", f"cue-{cue.pk}")
+    plain.close()
