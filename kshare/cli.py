@@ -159,6 +159,21 @@ def build_parser() -> Parser:
         "--chunk", type=_positive_int, default=500, help="rows at a time (default: 500)"
     )
 
+    transcribe = commands.add_parser(
+        "transcribe",
+        help="queue the automatic transcription of existing recordings",
+        description=(
+            "Queue the automatic transcription (KSHARE_TRANSCRIBE) of the recordings with the "
+            "given material ids, or with --missing of every recording with a stored file and no "
+            "transcript. The worker does the work; prints how many were queued. An id that is "
+            "not a recording with a stored file queues nothing and ends with exit code 2."
+        ),
+    )
+    transcribe.add_argument("ids", nargs="*", type=int, metavar="ID", help="material ids")
+    transcribe.add_argument(
+        "--missing", action="store_true", help="every recording with a file and no transcript"
+    )
+
     recommend = commands.add_parser(
         "recommend",
         help="evaluate the recommender offline (every model and baseline on a data set)",
@@ -413,6 +428,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     _setup()
     _call("reindex", chunk=args.chunk)
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    _setup()
+    _call("transcribe", *[str(pk) for pk in args.ids], missing=args.missing)
     return 0
 
 
@@ -921,6 +942,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "delete-person": cmd_delete_person,
     "reindex": cmd_reindex,
+    "transcribe": cmd_transcribe,
     "recommend": cmd_recommend,
     "mail-in": cmd_mail_in,
     "tick": cmd_tick,

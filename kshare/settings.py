@@ -339,6 +339,21 @@ KSHARE_MAIL_MAX_ATTEMPTS = config.env_int("KSHARE_MAIL_MAX_ATTEMPTS", 10, minimu
 # Largest material uploads in bytes: recordings (video/audio) and everything else (slides).
 KSHARE_UPLOAD_MAX_VIDEO = config.env_int("KSHARE_UPLOAD_MAX_VIDEO", 4 * 1024**3, minimum=1)
 KSHARE_UPLOAD_MAX_OTHER = config.env_int("KSHARE_UPLOAD_MAX_OTHER", 100 * 1024**2, minimum=1)
+# Automatic transcripts of uploaded recordings (library/transcription.py; docs/transcripts.md):
+# the recogniser (pocketsphinx works out of the box; whisper needs KSHARE_TRANSCRIBE_MODEL_DIR;
+# off: none), the longest recording transcribed, the audio per chunk (a killed worker resumes at
+# the last stored chunk) and the work one task does before it queues its continuation (so mail
+# and other tasks never wait behind a two-hour recording).
+KSHARE_TRANSCRIBE = config.env_choice(
+    "KSHARE_TRANSCRIBE",
+    "pocketsphinx",
+    choices=["pocketsphinx", "whisper", "off"],
+    normalise=str.lower,
+)
+KSHARE_TRANSCRIBE_MODEL_DIR = config.env_str("KSHARE_TRANSCRIBE_MODEL_DIR", "").strip()
+KSHARE_TRANSCRIBE_MAX_MINUTES = config.env_int("KSHARE_TRANSCRIBE_MAX_MINUTES", 240, minimum=1)
+KSHARE_TRANSCRIBE_CHUNK_SECONDS = config.env_int("KSHARE_TRANSCRIBE_CHUNK_SECONDS", 30, minimum=5)
+KSHARE_TRANSCRIBE_STEP_SECONDS = config.env_int("KSHARE_TRANSCRIBE_STEP_SECONDS", 60, minimum=1)
 # Behind nginx: recordings and slides are sent by nginx from this internal location (the view
 # checks the permission and answers with X-Accel-Redirect), e.g. /_protected_media/; empty: kshare
 # streams them itself. See docs/deploy.md.

@@ -1,6 +1,15 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from kshare.library.models import CatchUpSignal, CatchUpSubscription, Cue, Material, Transcript
+from kshare.library.models import (
+    CatchUpSignal,
+    CatchUpSubscription,
+    Cue,
+    Material,
+    Transcript,
+    Transcription,
+)
+from kshare.library.transcription import transcription_progress
 
 
 @admin.register(Material)
@@ -31,6 +40,53 @@ class TranscriptAdmin(admin.ModelAdmin):
     search_fields = ["material__title", "text"]
     raw_id_fields = ["material"]
     inlines = [CueInline]
+
+
+@admin.register(Transcription)
+class TranscriptionAdmin(admin.ModelAdmin):
+    """The worker's jobs, to see what went wrong (``detail``); read-only: a job changes only
+    through kshare.library.transcription (hosts retry from the session page)."""
+
+    list_display = ["material", "state", "problem", "progress", "attempts", "updated_at"]
+    list_filter = ["state", "problem"]
+    list_select_related = ["material"]
+    search_fields = ["material__title", "detail"]
+    fields = [
+        "material",
+        "state",
+        "problem",
+        "detail",
+        "progress",
+        "recogniser",
+        "language",
+        "duration_ms",
+        "next_start_ms",
+        "chunks_done",
+        "working_seconds",
+        "attempts",
+        "claimed_by",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Progress")
+    def progress(self, obj: Transcription) -> str:
+        progress = transcription_progress(obj)
+        remaining = (
+            f", about {progress.remaining_seconds} s left"
+            if progress.remaining_seconds is not None and obj.state != Transcription.State.DONE
+            else ""
+        )
+        return f"{progress.percent} %{remaining}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Cue)

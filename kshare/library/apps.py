@@ -9,7 +9,12 @@ class LibraryConfig(AppConfig):
     verbose_name = "Session library"
 
     def ready(self) -> None:
-        from kshare.library import checks, parts, signals  # noqa: F401 - checks registers itself
+        from kshare.library import (  # noqa: F401 - checks registers itself
+            checks,
+            parts,
+            signals,
+            tasks,  # binds the transcription step to transcription.STEP
+        )
 
         signals.connect()
         parts.register()  # its parts of other apps' pages (library/parts.py)

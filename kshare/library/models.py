@@ -134,7 +134,12 @@ class Transcription(models.Model):
     working_seconds = models.FloatField(
         default=0, help_text="Time spent decoding and recognising so far, for the estimate."
     )
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs of the worker's step.")
+    claimed_by = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The run working on it (worker lease id|run); empty when none is.",
+    )
     requested_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kshare.core.signals import rows_saved_announce
 from kshare.library.models import Cue, Material, Transcript
 from kshare.library.sniff import Sniffed
+from kshare.library.transcription import transcription_after_upload
 from kshare.library.transcripts import transcript_chapters, transcript_plain_text
 from kshare.people.models import Person
 from kshare.sessions.models import Session
@@ -88,6 +89,9 @@ def material_add_file(
         if material.file.name:
             material.file.storage.delete(material.file.name)
         raise
+    if kind == Material.Kind.RECORDING:
+        # The job row now (the page shows "Queued"), the worker's task on commit.
+        transcription_after_upload(material=material)
     return material
 
 

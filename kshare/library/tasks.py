@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.tasks import task
 
+from kshare.library.transcription import STEP, transcription_step, transcriptions_resume
+
 
 @task
 def catchup_weekly_task() -> int:
@@ -13,3 +15,16 @@ def catchup_weekly_task() -> int:
     from kshare.library.catchup import catchup_weekly_send
 
     return catchup_weekly_send()
+
+
+@STEP.binds
+@task
+def transcription_step_task(transcription_id: int) -> bool:
+    """Transcribe a recording for one step (kshare.library.transcription): resumable, fair."""
+    return transcription_step(transcription_id=transcription_id)
+
+
+@task
+def transcriptions_resume_task() -> int:
+    """Queue again the transcriptions that stopped moving; from the clock."""
+    return transcriptions_resume()

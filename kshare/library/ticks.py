@@ -9,3 +9,11 @@ tick_register(
     report="Weekly catch-up e-mails: {result} sent.",
     queued="the weekly catch-up e-mails",
 )
+
+tick_register(
+    "transcriptions_resume",
+    "kshare.library.tasks.transcriptions_resume_task",
+    help="queue again the automatic transcriptions that stopped moving",
+    report="Transcriptions queued again: {result}.",
+    queued="the stuck transcriptions",
+)

@@ -12,5 +12,6 @@ urlpatterns = [
     # The file name at the end is only for people saving the link; the pk decides.
     path("media/<int:pk>/<str:name>", views.material_media, name="media_named"),
     path("", include("kshare.library.urls_transcripts")),
+    path("", include("kshare.library.urls_transcription")),
     path("", include("kshare.library.urls_catchup")),
 ]

@@ -23,6 +23,7 @@ from kshare.library.delivery import media_response
 from kshare.library.forms import FileMaterialForm, LinkForm, NotesForm, TitleForm
 from kshare.library.models import Material
 from kshare.library.services_transcripts import materials_with_transcripts
+from kshare.library.transcription import materials_with_transcriptions
 from kshare.library.uploads import MaterialUploadHandler
 from kshare.sessions import selectors as session_selectors
 from kshare.sessions.models import Session
@@ -48,10 +49,14 @@ ADD_TITLES = {
 def materials_context(request: HttpRequest, session: Session, *, can_edit: bool) -> dict:
     """What ``library/_session_materials.html`` needs on a session page.
 
-    A constant number of queries: the materials, and (when there are any) the recordings'
-    transcripts and cues in one prefetch each.
+    A constant number of queries: the materials with their transcription jobs (joined), and
+    (when there are any) the recordings' transcripts and cues in one prefetch each.
     """
-    materials = list(materials_with_transcripts(selectors.materials_of_session(session=session)))
+    materials = list(
+        materials_with_transcriptions(
+            materials_with_transcripts(selectors.materials_of_session(session=session))
+        )
+    )
     by_kind: dict[str, list[Material]] = {kind: [] for kind in Material.Kind.values}
     for material in materials:
         by_kind[material.kind].append(material)

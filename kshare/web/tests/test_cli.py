@@ -28,6 +28,7 @@ SUBCOMMANDS = [
     "createadmin",
     "import-people",
     "reindex",
+    "transcribe",
     "recommend",
     "backup",
     "restore",
