@@ -1,0 +1,132 @@
+"""A real `kshare worker` SIGKILLed in the middle of transcribing a ~65 s Festival recording, and a
+second worker started: the job resumes at the last stored chunk, no chunk is transcribed twice,
+and the transcript is exactly the one an uninterrupted run gives (same audio, same chunks).
+
+The workers run against the test database (SQLite file or PostgreSQL) with the production
+mechanisms: the lease (2 s here) puts the dead worker's task back in the queue, the step's claim
+sees the dead worker's lease and takes the job back at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from kshare.library import transcription
+from kshare.library.models import Transcript, Transcription, TranscriptionChunk
+from kshare.library.speech import recognisers
+from kshare.library.speech.cues import words_to_cues
+from kshare.library.tests.factories import RecordingMaterialFactory
+from kshare.library.tests.speech_samples import PARAGRAPH, spoken_wav
+from kshare.sessions.tests.factories import PastSessionFactory
+from kshare.sessions.tests.test_worker_killed import DATABASE_TASKS, Workers, _wait_for
+
+# Until the audio module has landed on main (helper "audio"): then a plain import.
+audio = pytest.importorskip("kshare.library.speech.audio")
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the workers see committed rows only
+
+CHUNK_SECONDS = 10
+KILL_AFTER_CHUNKS = 2
+# About 65 seconds of speech: the paragraph three times, with different openings.
+SPEECH = " ".join(
+    f"{opening} {PARAGRAPH}" for opening in ("Good morning.", "Once more.", "One last time.")
+)
+
+
+@pytest.fixture
+def workers(tmp_path) -> Iterator[Workers]:
+    pool = Workers(tmp_path, smtp_port=9)  # no mail in this test
+    pool.env.update(
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        KSHARE_TRANSCRIBE_CHUNK_SECONDS=str(CHUNK_SECONDS),
+        # One step for the whole job even on a busy machine: the continuation has its own tests.
+        KSHARE_TRANSCRIBE_STEP_SECONDS="600",
+    )
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
+def _uninterrupted(path: Path, vocabulary: str) -> tuple[list[tuple[int, int, str]], int]:
+    """The cues and the number of chunks of one run without a kill (in this process)."""
+    recogniser = recognisers.recogniser_for(vocabulary_text=vocabulary)
+    words, start, last, chunks = [], 0, False, 0
+    while not last:
+        chunk = audio.read_chunk(path, start_ms=start, max_ms=CHUNK_SECONDS * 1000)
+        if len(chunk.samples) and not audio.is_silent(chunk.samples):
+            words += recogniser.transcribe(chunk.samples, offset_ms=chunk.start_ms)
+        start, last, chunks = chunk.end_ms, chunk.last, chunks + 1
+    return [(c.start_ms, c.end_ms, c.text) for c in words_to_cues(words)], chunks
+
+
+def _chunks(job: Transcription) -> dict[int, tuple[int, int, int]]:
+    return {
+        index: (pk, start, end)
+        for index, pk, start, end in TranscriptionChunk.objects.filter(
+            transcription=job
+        ).values_list("index", "pk", "start_ms", "end_ms")
+    }
+
+
+def test_a_worker_killed_mid_transcription_resumes_at_its_last_chunk_on_the_next(workers):
+    path = spoken_wav(SPEECH)
+    assert 55_000 < audio.probe(path).duration_ms < 95_000
+    material = RecordingMaterialFactory(
+        session=PastSessionFactory(title="Recommender systems", abstract="Catching up offline."),
+        file=ContentFile(path.read_bytes(), name="talk.wav"),
+        filename="talk.wav",
+        content_type="audio/wav",
+    )
+    first = workers.start()
+    with override_settings(TASKS=DATABASE_TASKS):
+        job = transcription.transcription_request(material=material)
+    _wait_for(
+        lambda: Transcription.objects.get(pk=job.pk).chunks_done >= KILL_AFTER_CHUNKS,
+        process=first,
+        what=f"for {KILL_AFTER_CHUNKS} chunks",
+    )
+    workers.kill(first)
+
+    # Killed mid-job: its task RUNNING for good, the job at its last stored chunk.
+    killed = Transcription.objects.get(pk=job.pk)
+    stored = _chunks(killed)
+    [task] = DBTaskResult.objects.filter(task_path="kshare.library.tasks.transcription_step_task")
+    assert task.status == "RUNNING"
+    assert killed.state == Transcription.State.TRANSCRIBING
+    assert sorted(stored) == list(range(killed.chunks_done))
+    assert killed.next_start_ms == stored[killed.chunks_done - 1][2]  # the last chunk's end
+    assert killed.claimed_by.split("|")[0].split(":")[1] == str(first.pid)
+
+    second = workers.start()
+    seen: dict[int, tuple[int, int, int]] = dict(stored)
+
+    def finished() -> bool:
+        # Every chunk row ever seen keeps its id: none stored again, none replaced.
+        for index, row in _chunks(killed).items():
+            assert seen.setdefault(index, row) == row, (index, row, seen[index])
+        return Transcription.objects.get(pk=job.pk).state in ("done", "failed")
+
+    _wait_for(finished, process=second, what="for the second worker to finish the job")
+    done = Transcription.objects.get(pk=job.pk)
+    expected, chunks = _uninterrupted(path, transcription.session_vocabulary(material))
+    cues = list(
+        Transcript.objects.get(material=material).cues.values_list("start_ms", "end_ms", "text")
+    )
+    assert (done.state, done.problem, done.detail) == ("done", "", "")
+    assert (done.chunks_done, done.attempts, done.claimed_by) == (chunks, 2, "")
+    assert sorted(seen) == list(range(len(seen)))
+    assert cues == expected
+    assert TranscriptionChunk.objects.filter(transcription=done).count() == 0
+    task.refresh_from_db()
+    # Taken back from the dead worker's expired lease and run again by the new one.
+    assert (task.status, len(task.worker_ids)) == ("SUCCESSFUL", 2)
+    assert task.worker_ids[1].split(":")[1] == str(second.pid)
+    assert DBTaskResult.objects.count() == 1  # one step task did it all (no continuation)
