@@ -34,14 +34,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -240,6 +240,10 @@ def _run(job: Transcription, me: str) -> None:
     from kshare.library.speech import audio, recognisers
 
     material = job.material
+    if not transcribe_enabled():
+        raise RecogniserUnavailable(
+            "Automatic transcription was switched off (KSHARE_TRANSCRIBE=off) before this job ran."
+        )
     if _human_transcript(material):
         _keep_human(job, me)
         return
@@ -493,15 +497,15 @@ def _pending_task_ids() -> set[int] | None:
     return {int(row["kwargs"]["transcription_id"]) for row in rows if row.get("kwargs")}
 
 
-def transcriptions_resume(*, now: Any = None) -> int:
+def transcriptions_resume(*, now: datetime | None = None) -> int:
     """Queue again the jobs that stopped moving (a web process that died between commit and
     enqueue, a task lost): active, not written for ``STALE_AFTER``, and no step task queued or
     running for them. Returns how many were queued. Idempotent: the claim runs each job once."""
     now = now or timezone.now()
     stuck = list(
-        Transcription.objects.filter(state__in=ACTIVE, updated_at__lt=now - STALE_AFTER)
-        .filter(Q(claimed_by="") | Q(updated_at__lt=now - STALE_AFTER))
-        .values_list("pk", flat=True)
+        Transcription.objects.filter(
+            state__in=ACTIVE, updated_at__lt=now - STALE_AFTER
+        ).values_list("pk", flat=True)
     )
     if not stuck:
         return 0

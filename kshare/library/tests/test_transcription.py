@@ -405,3 +405,18 @@ def test_the_command_refuses_unknown_ids_and_queues_nothing(sentence):
         f"No recording with a stored file has the id {link.pk}, 99999; nothing was queued."
     )
     assert Transcription.objects.count() == 0
+
+
+def test_a_job_queued_before_transcription_was_switched_off_fails_with_the_reason(sentence):
+    material = _recording(sentence)
+    with override_settings(TASKS=DUMMY_TASKS):
+        job = transcription.transcription_request(material=material)
+    with override_settings(KSHARE_TRANSCRIBE="off"):
+        assert transcription.transcription_step(transcription_id=job.pk) is True
+    job.refresh_from_db()
+    assert (job.state, job.problem, job.detail) == (
+        State.FAILED,
+        "error",
+        "Automatic transcription was switched off (KSHARE_TRANSCRIBE=off) before this job ran.",
+    )
+    assert Transcript.objects.filter(material=material).exists() is False
