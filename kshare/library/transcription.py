@@ -355,20 +355,11 @@ def _finish(job: Transcription, me: str, *, recogniser_name: str, language: str)
             material=job.material,
             parsed=ParsedTranscript(source=Transcript.Source.AUTOMATIC, cues=cues),
             language=language,
-            **_recogniser_argument(recogniser_name),
+            recogniser=recogniser_name[:80],
         )
         _set(job, me, state=State.DONE, claimed_by="", finished_at=timezone.now())
         job.chunks.all().delete()
     logger.info("Transcription %s done: %s cues from %s words.", job.pk, len(cues), len(words))
-
-
-def _recogniser_argument(name: str) -> dict[str, str]:
-    # transcript_save takes the recogniser's name once the display work has landed its keyword.
-    import inspect
-
-    if "recogniser" in inspect.signature(services_transcripts.transcript_save).parameters:
-        return {"recogniser": name[:80]}
-    return {}
 
 
 def _keep_human(job: Transcription, me: str) -> None:

@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from kshare.core.models import WorkerLease
 from kshare.library import services, services_transcripts, sniff, transcription
 from kshare.library.models import Material, Transcript, Transcription, TranscriptionChunk
-from kshare.library.speech import recognisers
+from kshare.library.speech import audio, recognisers
 from kshare.library.speech.cues import words_to_cues
 from kshare.library.speech.wer import word_error_rate
 from kshare.library.tests import media_samples
@@ -28,9 +28,6 @@ from kshare.library.tests.speech_samples import PARAGRAPH, spoken_wav
 from kshare.library.transcripts import ParsedCue, ParsedTranscript
 from kshare.search.models import SearchDocument
 from kshare.sessions.tests.factories import PastSessionFactory
-
-# Until the audio module has landed on main (helper "audio"): then a plain import.
-audio = pytest.importorskip("kshare.library.speech.audio")
 
 pytestmark = pytest.mark.django_db
 

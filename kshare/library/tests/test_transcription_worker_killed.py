@@ -20,15 +20,12 @@ from django_tasks_db.models import DBTaskResult
 
 from kshare.library import transcription
 from kshare.library.models import Transcript, Transcription, TranscriptionChunk
-from kshare.library.speech import recognisers
+from kshare.library.speech import audio, recognisers
 from kshare.library.speech.cues import words_to_cues
 from kshare.library.tests.factories import RecordingMaterialFactory
 from kshare.library.tests.speech_samples import PARAGRAPH, spoken_wav
 from kshare.sessions.tests.factories import PastSessionFactory
 from kshare.sessions.tests.test_worker_killed import DATABASE_TASKS, Workers, _wait_for
-
-# Until the audio module has landed on main (helper "audio"): then a plain import.
-audio = pytest.importorskip("kshare.library.speech.audio")
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers see committed rows only
 
