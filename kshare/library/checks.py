@@ -53,32 +53,16 @@ def check_transcribe_model(app_configs: Any = None, **kwargs: Any) -> list[Check
     """The whisper recogniser needs a model directory the administrator installed."""
     if settings.KSHARE_TRANSCRIBE != "whisper":
         return []
-    model_dir = settings.KSHARE_TRANSCRIBE_MODEL_DIR
-    if not model_dir:
-        return [
-            Error(
-                "KSHARE_TRANSCRIBE is whisper, but KSHARE_TRANSCRIBE_MODEL_DIR names no model "
-                "directory, so no recording could be transcribed.",
-                hint="Set KSHARE_TRANSCRIBE_MODEL_DIR to the directory of an installed whisper "
-                "model (docs/transcripts.md), or use KSHARE_TRANSCRIBE=pocketsphinx.",
-                id="kshare.E060",
-            )
-        ]
-    problem = ""
-    try:
-        from kshare.library.speech import whisper
-    except ImportError:
-        whisper = None  # type: ignore[assignment]
-    if whisper is not None and hasattr(whisper, "model_problem"):
-        problem = whisper.model_problem(model_dir)
-    elif not Path(model_dir).is_dir():
-        problem = f"{model_dir} is not a directory"
+    from kshare.library.speech.whisper import model_problem  # pure; its engine loads lazily
+
+    problem = model_problem(settings.KSHARE_TRANSCRIBE_MODEL_DIR)
     if not problem:
         return []
     return [
         Error(
-            f"KSHARE_TRANSCRIBE_MODEL_DIR ({model_dir}) cannot be used for whisper: {problem}.",
-            hint="Point it at the directory of an installed whisper model (docs/transcripts.md).",
+            f"KSHARE_TRANSCRIBE is whisper, so no recording can be transcribed: {problem}",
+            hint="Point KSHARE_TRANSCRIBE_MODEL_DIR at an installed whisper model "
+            "(docs/transcripts.md), or use KSHARE_TRANSCRIBE=pocketsphinx.",
             id="kshare.E060",
         )
     ]

@@ -417,3 +417,21 @@ def test_a_job_queued_before_transcription_was_switched_off_fails_with_the_reaso
         "Automatic transcription was switched off (KSHARE_TRANSCRIBE=off) before this job ran.",
     )
     assert Transcript.objects.filter(material=material).exists() is False
+
+
+def test_a_recording_in_a_bucket_is_transcribed_from_a_temporary_copy(s3_media, sentence):
+    material = _recording(sentence)
+    with pytest.raises(NotImplementedError):
+        material.file.path  # noqa: B018 - object storage has no local path
+    job = _transcribe(material)
+    expected, name, chunks = _expected_cues(sentence, material)
+    cues = list(
+        Transcript.objects.get(material=material).cues.values_list("start_ms", "end_ms", "text")
+    )
+    assert (job.state, job.problem, job.recogniser, job.chunks_done) == (
+        State.DONE,
+        "",
+        name,
+        chunks,
+    )
+    assert cues == [(c.start_ms, c.end_ms, c.text) for c in expected]

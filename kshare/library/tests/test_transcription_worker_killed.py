@@ -9,12 +9,14 @@ sees the dead worker's lease and takes the job back at once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
@@ -25,7 +27,12 @@ from kshare.library.speech.cues import words_to_cues
 from kshare.library.tests.factories import RecordingMaterialFactory
 from kshare.library.tests.speech_samples import PARAGRAPH, spoken_wav
 from kshare.sessions.tests.factories import PastSessionFactory
-from kshare.sessions.tests.test_worker_killed import DATABASE_TASKS, Workers, _wait_for
+from kshare.sessions.tests.test_worker_killed import (
+    DATABASE_TASKS,
+    DUMMY_TASKS,
+    Workers,
+    _wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers see committed rows only
 
@@ -127,3 +134,34 @@ def test_a_worker_killed_mid_transcription_resumes_at_its_last_chunk_on_the_next
     assert (task.status, len(task.worker_ids)) == ("SUCCESSFUL", 2)
     assert task.worker_ids[1].split(":")[1] == str(second.pid)
     assert DBTaskResult.objects.count() == 1  # one step task did it all (no continuation)
+
+
+def test_two_steps_racing_for_one_job_claim_it_once():
+    """Two runs of the step at the same moment (a task queued twice): one does the job."""
+    material = RecordingMaterialFactory(
+        session=PastSessionFactory(title="Recommender systems"),
+        file=ContentFile(spoken_wav("Welcome to the session.").read_bytes(), name="hi.wav"),
+        filename="hi.wav",
+        content_type="audio/wav",
+    )
+    with override_settings(TASKS=DUMMY_TASKS):
+        job = transcription.transcription_request(material=material)
+    start = threading.Barrier(2)
+    answers: list[bool] = []
+
+    def step() -> None:
+        try:
+            start.wait()
+            answers.append(transcription.transcription_step(transcription_id=job.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=step) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    done = Transcription.objects.get(pk=job.pk)
+    assert sorted(answers) == [False, True]
+    assert (done.state, done.attempts, done.claimed_by) == ("done", 1, "")
+    assert Transcript.objects.filter(material=material).count() == 1
