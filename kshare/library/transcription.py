@@ -391,15 +391,15 @@ def _fail(job: Transcription, me: str, *, problem: str, detail: str) -> None:
 def _local_file(material: Material) -> Iterator[str]:
     """A path to the recording: the stored file itself on a local disk; on object storage a
     temporary copy, streamed in blocks (never the whole file in memory), removed afterwards."""
-    storage = material.file.storage
+    storage, name = material.file.storage, material.file.name or ""
     try:
-        yield storage.path(material.file.name)
+        yield storage.path(name)
         return
     except NotImplementedError:
         pass
-    suffix = os.path.splitext(material.file.name)[1]
+    suffix = os.path.splitext(name)[1]
     with tempfile.NamedTemporaryFile(prefix="kshare-transcribe-", suffix=suffix) as copy:
-        with storage.open(material.file.name, "rb") as source:
+        with storage.open(name, "rb") as source:
             shutil.copyfileobj(source, copy, DOWNLOAD_BLOCK)
         copy.flush()
         yield copy.name

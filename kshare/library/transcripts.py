@@ -470,7 +470,9 @@ def cue_segments(text: str) -> list[tuple[str, str]]:
 
 
 class _HasText(Protocol):
-    text: str
+    # Read-only (properties): frozen ParsedCues and Cue rows both have them.
+    @property
+    def text(self) -> str: ...
 
 
 def transcript_plain_text(cues: Iterable[_HasText]) -> str:
@@ -480,9 +482,12 @@ def transcript_plain_text(cues: Iterable[_HasText]) -> str:
 
 
 class _HasTimedText(Protocol):
-    start_ms: int | None
-    end_ms: int | None
-    text: str
+    @property
+    def start_ms(self) -> int | None: ...
+    @property
+    def end_ms(self) -> int | None: ...
+    @property
+    def text(self) -> str: ...
 
 
 def transcript_chapters(
