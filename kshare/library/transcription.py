@@ -15,9 +15,10 @@ and other tasks are never stuck behind a two-hour recording.
 
 Claims. A step takes the job with a conditional UPDATE of ``claimed_by`` (compare and swap on the
 value it read): free (``""``), or held by a worker whose lease is no longer live (killed: the
-lease mechanism queues its task again, and the re-run takes the job back at once), or not moved
-for ``STALE_AFTER`` (a process that died without a lease, e.g. a web process running tasks
-immediately). Two steps racing for one job claim it once; the loser returns False.
+lease mechanism queues its task again, and the re-run takes the job back at once), or, for a run
+without a lease (a web process running tasks immediately), not moved for ``STALE_AFTER``. A live
+worker's claim is never taken, however slow its chunk. Two steps racing for one job claim it
+once; the loser returns False.
 
 Nothing half-indexed: the transcript is written only at the end, in one transaction with DONE;
 a failure deletes the chunks and writes no transcript. A human transcript (uploaded while the
@@ -150,14 +151,17 @@ def _claim_id() -> str:
     return f"{current_worker_id()}|{get_random_string(8)}"
 
 
-def _holder_alive(holder: str) -> bool:
-    worker_id = holder.rsplit("|", 1)[0]
+def _held(job: Transcription, *, now: datetime) -> bool:
+    """Whether a live run holds the job: a worker whose lease is live (however slow its chunk),
+    or, for a run without a lease (a web process running tasks at once), one that wrote the row
+    within ``STALE_AFTER``."""
+    if not job.claimed_by:
+        return False
+    worker_id = job.claimed_by.rsplit("|", 1)[0]
     if not worker_id:
-        return True  # no lease to tell: only staleness frees it
+        return job.updated_at >= now - STALE_AFTER
     return WorkerLease.objects.filter(
-        worker_id=worker_id,
-        heartbeat_at__gte=timezone.now() - lease_period(),
-        lost_at__isnull=True,
+        worker_id=worker_id, heartbeat_at__gte=now - lease_period(), lost_at__isnull=True
     ).exists()
 
 
@@ -171,7 +175,7 @@ def _claim(transcription_id: int) -> tuple[Transcription, str] | None:
     if job is None:
         return None
     now = timezone.now()
-    if job.claimed_by and _holder_alive(job.claimed_by) and job.updated_at >= now - STALE_AFTER:
+    if _held(job, now=now):
         return None
     me = _claim_id()
     taken = Transcription.objects.filter(
@@ -493,18 +497,18 @@ def transcriptions_resume(*, now: datetime | None = None) -> int:
     enqueue, a task lost): active, not written for ``STALE_AFTER``, and no step task queued or
     running for them. Returns how many were queued. Idempotent: the claim runs each job once."""
     now = now or timezone.now()
-    stuck = list(
-        Transcription.objects.filter(
-            state__in=ACTIVE, updated_at__lt=now - STALE_AFTER
-        ).values_list("pk", flat=True)
-    )
+    stuck = [
+        job
+        for job in Transcription.objects.filter(state__in=ACTIVE, updated_at__lt=now - STALE_AFTER)
+        if not _held(job, now=now)
+    ]
     if not stuck:
         return 0
     pending = _pending_task_ids() or set()
     queued = 0
-    for pk in stuck:
-        if pk not in pending:
-            _enqueue(pk)
+    for job in stuck:
+        if job.pk not in pending:
+            _enqueue(job.pk)
             queued += 1
     return queued
 

@@ -322,6 +322,17 @@ def test_a_job_claimed_by_a_live_worker_is_not_run_again(sentence):
     )
 
 
+def test_a_live_workers_claim_is_not_taken_however_long_its_chunk_takes(sentence):
+    material = _recording(sentence)
+    _lease("host:1:slow", seconds_ago=1)
+    job = _claimed(material, "host:1:slow|abcd1234", minutes_ago=30)
+    assert transcription.transcription_step(transcription_id=job.pk) is False
+    with override_settings(TASKS=DATABASE_TASKS):
+        assert transcription.transcriptions_resume() == 0
+    job.refresh_from_db()
+    assert (job.claimed_by, job.attempts) == ("host:1:slow|abcd1234", 0)
+
+
 def test_a_job_claimed_by_a_dead_worker_is_taken_back_at_once(sentence):
     material = _recording(sentence)
     _lease("host:1:dead", seconds_ago=600)  # the lease expired: the worker was killed
