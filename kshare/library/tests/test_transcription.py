@@ -16,6 +16,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kshare.cli import main
 from kshare.core.models import WorkerLease
 from kshare.library import services, services_transcripts, sniff, transcription
 from kshare.library.models import Material, Transcript, Transcription, TranscriptionChunk
@@ -446,3 +447,10 @@ def test_a_recording_in_a_bucket_is_transcribed_from_a_temporary_copy(s3_media, 
         chunks,
     )
     assert cues == [(c.start_ms, c.end_ms, c.text) for c in expected]
+
+
+def test_kshare_transcribe_with_a_bad_id_ends_with_exit_code_2_and_one_sentence(capsys):
+    assert main(["transcribe", "99999"]) == 2
+    assert capsys.readouterr().err == (
+        "kshare: No recording with a stored file has the id 99999; nothing was queued.\n"
+    )
