@@ -18,7 +18,7 @@ from kshare.library import services_transcripts
 from kshare.library.models import Material, Transcription
 from kshare.library.tests.factories import LinkMaterialFactory, RecordingMaterialFactory
 from kshare.library.transcripts import ParsedCue, ParsedTranscript
-from kshare.people.tests.factories import PersonFactory
+from kshare.people.tests.factories import AdminFactory, PersonFactory
 from kshare.sessions.models import Visibility
 from kshare.sessions.tests.factories import PastSessionFactory
 
@@ -281,3 +281,27 @@ def test_status_endpoint_costs_the_same_in_every_state(client, host, django_asse
             client.get(status_url(material))
         counts.append(len(ctx.captured_queries))
     assert len(set(counts)) == 1, counts
+
+
+# -- admin ----------------------------------------------------------------------------------------
+
+
+def test_admins_see_jobs_read_only_with_their_detail_and_progress(client, recording):
+    job = _job(
+        recording,
+        state=State.FAILED,
+        problem="error",
+        detail="RuntimeError: the decoder stopped",
+        duration_ms=100_000,
+        next_start_ms=25_000,
+        chunks_done=1,
+        working_seconds=5.0,
+    )
+    client.force_login(AdminFactory())
+    listing = client.get(reverse("admin:library_transcription_changelist"))
+    page = client.get(reverse("admin:library_transcription_change", args=[job.pk]))
+    assert (listing.status_code, page.status_code) == (200, 200)
+    assert "25 %, about 15 s left" in listing.content.decode()
+    assert "RuntimeError: the decoder stopped" in page.content.decode()
+    assert 'name="state"' not in page.content.decode()  # nothing to edit
+    assert client.get(reverse("admin:library_transcription_add")).status_code == 403
