@@ -135,22 +135,26 @@ def child_main(job: Mapping[str, object]) -> dict[str, object]:
     from kshare.library.speech.recognisers import recogniser_for
     from kshare.library.speech.types import RecogniserUnavailable
 
-    recognisers: dict[str, Recogniser] = {}
+    recogniser: Recogniser | None = None
+    loaded_for = None
     out = []
     name = ""
     for item in job["items"]:  # type: ignore[attr-defined]
         vocabulary = item["vocabulary_text"]
         started, cpu_started = time.perf_counter(), time.process_time()
-        if vocabulary not in recognisers:
+        if recogniser is None or vocabulary != loaded_for:
+            # One recogniser alive at a time, as a worker holds one per recording: keeping the
+            # eight adapted ones would measure eight models' memory.
+            recogniser = None
             try:
-                recognisers[vocabulary] = recogniser_for(
+                recogniser = recogniser_for(
                     backend=str(job["backend"]),
                     model_dir=str(job["model_dir"]),
                     vocabulary_text=vocabulary,
                 )
             except RecogniserUnavailable as error:
                 return {"unavailable": str(error)}
-        recogniser = recognisers[vocabulary]
+            loaded_for = vocabulary
         name = recogniser.name
         load_s = time.perf_counter() - started
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -422,8 +426,10 @@ def paragraph_items(config: Config) -> list[dict[str, str]]:
 
 
 def _print_paragraphs(results: list[ChildResult]) -> None:
+    short = {"pocketsphinx": "sphinx"}
     labels = [
-        f"{r.config.backend[:6]} {'adapt' if r.config.adapted else 'gen'} "
+        f"{short.get(r.config.backend, r.config.backend)} "
+        f"{'adapt' if r.config.adapted else 'gen'} "
         f"{'noisy' if r.config.condition != 'clean' else 'clean'}"
         for r in results
     ]
