@@ -107,7 +107,7 @@ PARAGRAPHS = (
         "suggestion for the host; anonymous or signed answers; a morning summary with comments "
         "grouped by theme.",
         "Evaluation of a program over months, not single ratings. Does the sharing culture "
-        "grow? Organisers follow the trend.",
+        "grow? Organizers follow the trend.",
     ),
     Paragraph(
         "transcripts",
