@@ -5,17 +5,30 @@ dictionary (CMUdict) and a generic trigram language model, so nothing is fetched
 Given the session's own text (title, abstract, notes, tags, slides) it adapts the language model
 and dictionary to the words the talk is about (``vocabulary``). whisper loads a model directory
 the administrator installed; its packages are an optional extra, imported only when chosen.
+
+Adaptation (measured on six Festival paragraphs about the product, each with a separately written
+session abstract; ``tests/speech_sessions.py``): every content word and two-word term of the
+session text becomes a dictionary and language-model token of its own ("recommender_systems~")
+with a boosted unigram weight; words CMUdict lacks get phones from a known stem and a regular
+ending ("recommend" + "er") or two known words. Mean WER 0.196 generic → 0.117 adapted on clean
+speech. The generic trigram model itself cannot be rewritten here: the wheel's binding can read it
+but not write it back (``NGramModel.write`` crashes), so a true interpolated n-gram model was left
+out. Chunks with steady background noise are cleaned first (``denoise``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from kshare.library.speech.denoise import reduce_noise
 from kshare.library.speech.types import Recogniser, RecogniserUnavailable, Word
+from kshare.library.speech.vocabulary import session_terms
 
 BACKENDS = ("pocketsphinx", "whisper")
 SAMPLE_RATE = 16_000
@@ -96,9 +109,16 @@ class PocketsphinxRecogniser:
         )
         self.name = f"pocketsphinx {_pocketsphinx_version()}"
         config = pocketsphinx.Config(
-            hmm=str(acoustic), dict=str(dictionary), lm=str(language_model), loglevel="FATAL"
+            hmm=str(acoustic),
+            dict=str(dictionary),
+            lm=str(language_model),
+            loglevel="FATAL",
         )
         self._decoder = pocketsphinx.Decoder(config)
+        if vocabulary_text.strip():
+            added = _adapt(self._decoder, vocabulary_text)
+            if added:
+                self.name += ", adapted to the session"
         self._vad = pocketsphinx.Vad(sample_rate=SAMPLE_RATE)
 
     def _has_speech(self, samples: npt.NDArray[np.int16]) -> bool:
@@ -116,20 +136,21 @@ class PocketsphinxRecogniser:
         if not self._has_speech(samples):
             # Left to itself the decoder finds a word even in digital silence ("dog").
             return []
+        samples = reduce_noise(np.ascontiguousarray(samples, dtype=np.int16))
         decoder = self._decoder
         decoder.start_utt()
         # full_utt: the whole chunk is one utterance, so cepstral normalisation sees all of it.
-        decoder.process_raw(np.ascontiguousarray(samples, dtype=np.int16).tobytes(), full_utt=True)
+        decoder.process_raw(samples.tobytes(), full_utt=True)
         decoder.end_utt()
-        words = []
+        words: list[Word] = []
         for segment in decoder.seg():
             text = _spoken(segment.word)
             if text:
-                words.append(
-                    Word(
-                        start_ms=offset_ms + segment.start_frame * FRAME_MS,
-                        end_ms=offset_ms + (segment.end_frame + 1) * FRAME_MS,
-                        text=text,
+                words.extend(
+                    _split_term(
+                        text,
+                        offset_ms + segment.start_frame * FRAME_MS,
+                        offset_ms + (segment.end_frame + 1) * FRAME_MS,
                     )
                 )
         return words
@@ -140,7 +161,101 @@ def _spoken(token: str) -> str:
     # <s>, </s>, <sil>; [NOISE], [BREATH]; ++NOISE++ in older dictionaries.
     if token.startswith(("<", "[", "+")):
         return ""
-    return _ALTERNATE.sub("", token)
+    return _ALTERNATE.sub("", token).removesuffix(TERM_MARK)
+
+
+def _split_term(text: str, start_ms: int, end_ms: int) -> list[Word]:
+    """A session term's segment ("recommender_systems") as its words, the segment's time shared
+    out by their lengths in letters (the decoder times the term as a whole)."""
+    parts = text.split("_")
+    if len(parts) == 1:
+        return [Word(start_ms=start_ms, end_ms=end_ms, text=text)]
+    letters = sum(len(part) for part in parts)
+    words = []
+    at = start_ms
+    seen = 0
+    for part in parts:
+        seen += len(part)
+        until = start_ms + round((end_ms - start_ms) * seen / letters)
+        words.append(Word(start_ms=at, end_ms=until, text=part))
+        at = until
+    return words
+
+
+# Session terms enter the dictionary and language model as their own tokens ("offline~",
+# "recommender_systems~"), so they can be favoured without touching the generic model's entries.
+TERM_MARK = "~"
+# A term's unigram weight relative to a uniformly likely word (the generic model has ~72,500):
+# BOOST / 72,500 for a term the session text names once, more for one it repeats.
+BOOST = 10.0
+
+
+def _adapt(decoder: Any, text: str) -> int:
+    """Adds the session text's terms to ``decoder``'s dictionary and language model; how many.
+
+    Each term becomes one token with a unigram weight, so a two-word term ("recommender
+    systems") is favoured as a whole, which a unigram boost of its words alone would not do.
+    """
+    entries = []
+    for term in session_terms(text):
+        phones = [_pronunciation(decoder, word) for word in term.words]
+        if all(phones):  # a word without a pronunciation we trust: better unheard than misheard
+            token = "_".join(term.words) + TERM_MARK
+            entries.append((token, " ".join(phones), BOOST * (1 + math.log(term.count))))
+    lm = decoder.get_lm()
+    for number, (token, pronunciation, weight) in enumerate(entries, start=1):
+        lm.add_word(token, weight)
+        # The decoder rebuilds its search once, after the last word.
+        decoder.add_word(token, pronunciation, number == len(entries))
+    return len(entries)
+
+
+# British spellings CMUdict lacks, as its American ones: the sound is the same, and the
+# transcript keeps the session's own spelling ("organisers", "programme", "colour").
+_BRITISH = (
+    (re.compile(r"is(e|es|ed|er|ers|ing|ation|ations)$"), r"iz\1"),
+    (re.compile(r"our(s|ed|ing|ful)?$"), r"or\1"),
+    (re.compile(r"programme(s)?$"), r"program\1"),
+    (re.compile(r"tre(s)?$"), r"ter\1"),
+    (re.compile(r"ogue(s)?$"), r"og\1"),
+)
+
+
+def _american(word: str) -> str:
+    for pattern, replacement in _BRITISH:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+# Endings whose sound follows the stem's: "recommend" + "er" is "recommender".
+_SUFFIXES = (
+    ("ers", "ER Z"),
+    ("er", "ER"),
+    ("ing", "IH NG"),
+    ("ed", "D"),
+    ("es", "IH Z"),
+    ("s", "Z"),
+    ("ly", "L IY"),
+)
+
+
+def _pronunciation(decoder: Any, word: str) -> str:
+    """``word``'s phones from the dictionary; for a word it lacks, a known stem plus a regular
+    ending, or two known words ("offline" = "off" + "line"); "" when neither works."""
+    known = decoder.lookup_word(word) or decoder.lookup_word(_american(word))
+    if known:
+        return str(known)
+    for ending, phones in _SUFFIXES:
+        stem = word.removesuffix(ending)
+        if stem != word and len(stem) >= 3:
+            stem_phones = decoder.lookup_word(stem)
+            if stem_phones:
+                return f"{stem_phones} {phones}"
+    for cut in range(len(word) - 3, 2, -1):  # longest first part first
+        first, second = decoder.lookup_word(word[:cut]), decoder.lookup_word(word[cut:])
+        if first and second:
+            return f"{first} {second}"
+    return ""
 
 
 def _model_files(directory: Path) -> tuple[Path, Path, Path]:
