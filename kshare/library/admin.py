@@ -8,6 +8,7 @@ from kshare.library.models import (
     Material,
     Transcript,
     Transcription,
+    TranscriptionChunk,
 )
 from kshare.library.transcription import transcription_progress
 
@@ -81,6 +82,24 @@ class TranscriptionAdmin(admin.ModelAdmin):
             else ""
         )
         return f"{progress.percent} %{remaining}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TranscriptionChunk)
+class TranscriptionChunkAdmin(admin.ModelAdmin):
+    """The words a running job has heard so far, chunk by chunk; read-only (the worker writes
+    them and deletes them once the transcript is saved)."""
+
+    list_display = ["transcription", "index", "start_ms", "end_ms"]
+    list_select_related = ["transcription__material"]
+    search_fields = ["transcription__material__title"]
+    fields = ["transcription", "index", "start_ms", "end_ms", "words"]
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -114,12 +114,29 @@ class PocketsphinxRecogniser:
             lm=str(language_model),
             loglevel="FATAL",
         )
-        self._decoder = pocketsphinx.Decoder(config)
-        if vocabulary_text.strip():
-            added = _adapt(self._decoder, vocabulary_text)
-            if added:
-                self.name += ", adapted to the session"
+        self._pocketsphinx = pocketsphinx
+        self._config = config
+        self._vocabulary_text = vocabulary_text
+        self._adapted = False
+        self._decoder: Any = self._new_decoder()  # the first chunk's; later chunks get new ones
+        if self._adapted:
+            self.name += ", adapted to the session"
         self._vad = pocketsphinx.Vad(sample_rate=SAMPLE_RATE)
+
+    def _new_decoder(self) -> Any:
+        """A decoder as the model leaves it, adapted to the session's words.
+
+        pocketsphinx carries state from one utterance to the next (its live cepstral mean and
+        frame counts, which ``set_cmn`` restores only in part), so a chunk decoded after others
+        came out differently from the same chunk decoded first. Every chunk gets a new decoder
+        (about 0.5 s of CPU per chunk): its words then never depend on which chunks this process
+        decoded before, and a worker that resumes a job hears what an uninterrupted one heard.
+        """
+        decoder = self._pocketsphinx.Decoder(self._config)
+        self._adapted = bool(self._vocabulary_text.strip()) and bool(
+            _adapt(decoder, self._vocabulary_text)
+        )
+        return decoder
 
     def _has_speech(self, samples: npt.NDArray[np.int16]) -> bool:
         """Whether the voice activity detector hears at least ``MIN_SPEECH_FRAMES`` of speech."""
@@ -137,7 +154,9 @@ class PocketsphinxRecogniser:
             # Left to itself the decoder finds a word even in digital silence ("dog").
             return []
         samples = reduce_noise(np.ascontiguousarray(samples, dtype=np.int16))
-        decoder = self._decoder
+        decoder, self._decoder = self._decoder, None
+        if decoder is None:
+            decoder = self._new_decoder()
         decoder.start_utt()
         # full_utt: the whole chunk is one utterance, so cepstral normalisation sees all of it.
         decoder.process_raw(samples.tobytes(), full_utt=True)

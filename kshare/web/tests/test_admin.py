@@ -49,5 +49,7 @@ def test_admin_list_and_add_pages_render(client, admin_person, model):
         "talks.cohostinvitation",
         "chat.chatchannel",
         "chat.chatpost",
+        "library.transcription",
+        "library.transcriptionchunk",
     }
     assert add_status == (403 if opts.label_lower in read_only else 200)
