@@ -27,20 +27,22 @@ job ran) is kept: the job ends DONE without touching it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -227,8 +229,12 @@ def transcription_step(*, transcription_id: int) -> bool:
         logger.error("Transcription %s: the recogniser is unavailable: %s", job.pk, exc)
         _fail(job, me, problem=Problem.ERROR, detail=str(exc))
     except Exception as exc:
+        # Anything else (a recogniser's or decoder's own error, a bucket gone): the generic
+        # problem for the page, the traceback for the administrator.
         logger.exception("Transcription %s failed", job.pk)
         _fail(job, me, problem=Problem.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    if job.state not in ACTIVE:  # it ended here: done, failed, or a person's transcript kept
+        _copies_drop(job)
     return True
 
 
@@ -252,49 +258,48 @@ def _run(job: Transcription, me: str) -> None:
         _keep_human(job, me)
         return
     deadline = time.monotonic() + settings.KSHARE_TRANSCRIBE_STEP_SECONDS
-    with _local_file(material) as path:
+    path = _local_path(job)
+    started = time.monotonic()
+    info = audio.probe(path)
+    if info.duration_ms > settings.KSHARE_TRANSCRIBE_MAX_MINUTES * 60_000:
+        raise SpeechError(
+            "too_long",
+            "The recording lasts %(minutes)s minutes; KSHARE_TRANSCRIBE_MAX_MINUTES is %(limit)s.",
+            minutes=round(info.duration_ms / 60_000),
+            limit=settings.KSHARE_TRANSCRIBE_MAX_MINUTES,
+        )
+    recogniser = recognisers.recogniser_for(
+        backend=settings.KSHARE_TRANSCRIBE,
+        model_dir=settings.KSHARE_TRANSCRIBE_MODEL_DIR,
+        vocabulary_text=session_vocabulary(material),
+        language="en",  # the shipped models are English; sessions carry no language yet
+    )
+    _set(
+        job,
+        me,
+        state=State.TRANSCRIBING,
+        duration_ms=info.duration_ms,
+        recogniser=recogniser.name[:80],
+        language=recogniser.language[:20],
+        working_seconds=F("working_seconds") + (time.monotonic() - started),
+    )
+    last = job.next_start_ms >= info.duration_ms and job.chunks_done > 0
+    while not last:
         started = time.monotonic()
-        info = audio.probe(path)
-        if info.duration_ms > settings.KSHARE_TRANSCRIBE_MAX_MINUTES * 60_000:
-            raise SpeechError(
-                "too_long",
-                "The recording lasts %(minutes)s minutes; KSHARE_TRANSCRIBE_MAX_MINUTES is "
-                "%(limit)s.",
-                minutes=round(info.duration_ms / 60_000),
-                limit=settings.KSHARE_TRANSCRIBE_MAX_MINUTES,
-            )
-        recogniser = recognisers.recogniser_for(
-            backend=settings.KSHARE_TRANSCRIBE,
-            model_dir=settings.KSHARE_TRANSCRIBE_MODEL_DIR,
-            vocabulary_text=session_vocabulary(material),
-            language="en",  # the shipped models are English; sessions carry no language yet
+        chunk = audio.read_chunk(
+            path,
+            start_ms=job.next_start_ms,
+            max_ms=settings.KSHARE_TRANSCRIBE_CHUNK_SECONDS * 1000,
+            sample_rate=recogniser.sample_rate,
         )
-        _set(
-            job,
-            me,
-            state=State.TRANSCRIBING,
-            duration_ms=info.duration_ms,
-            recogniser=recogniser.name[:80],
-            language=recogniser.language[:20],
-            working_seconds=F("working_seconds") + (time.monotonic() - started),
-        )
-        last = job.next_start_ms >= info.duration_ms and job.chunks_done > 0
-        while not last:
-            started = time.monotonic()
-            chunk = audio.read_chunk(
-                path,
-                start_ms=job.next_start_ms,
-                max_ms=settings.KSHARE_TRANSCRIBE_CHUNK_SECONDS * 1000,
-                sample_rate=recogniser.sample_rate,
-            )
-            words: list[Word] = []
-            if len(chunk.samples) and not audio.is_silent(chunk.samples):
-                words = recogniser.transcribe(chunk.samples, offset_ms=chunk.start_ms)
-            _store_chunk(job, me, chunk.start_ms, chunk.end_ms, words, time.monotonic() - started)
-            last = chunk.last
-            if not last and time.monotonic() >= deadline:
-                _continue_later(job, me)
-                return
+        words: list[Word] = []
+        if len(chunk.samples) and not audio.is_silent(chunk.samples):
+            words = recogniser.transcribe(chunk.samples, offset_ms=chunk.start_ms)
+        _store_chunk(job, me, chunk.start_ms, chunk.end_ms, words, time.monotonic() - started)
+        last = chunk.last
+        if not last and time.monotonic() >= deadline:
+            _continue_later(job, me)
+            return
     _finish(job, me, recogniser_name=recogniser.name, language=recogniser.language)
 
 
@@ -391,22 +396,85 @@ def _fail(job: Transcription, me: str, *, problem: str, detail: str) -> None:
     logger.warning("Transcription %s failed (%s): %s", job.pk, problem, detail)
 
 
-@contextmanager
-def _local_file(material: Material) -> Iterator[str]:
-    """A path to the recording: the stored file itself on a local disk; on object storage a
-    temporary copy, streamed in blocks (never the whole file in memory), removed afterwards."""
-    storage, name = material.file.storage, material.file.name or ""
+def _local_path(job: Transcription) -> str:
+    """A path to the recording: the stored file itself on a local disk; on object storage this
+    machine's copy of it (see below)."""
+    storage, name = job.material.file.storage, job.material.file.name or ""
     try:
-        yield storage.path(name)
-        return
+        return storage.path(name)
     except NotImplementedError:
-        pass
-    suffix = os.path.splitext(name)[1]
-    with tempfile.NamedTemporaryFile(prefix="kshare-transcribe-", suffix=suffix) as copy:
-        with storage.open(name, "rb") as source:
-            shutil.copyfileobj(source, copy, DOWNLOAD_BLOCK)
-        copy.flush()
-        yield copy.name
+        return str(_copy(storage, name, _copies_dir() / _copy_name(job)))
+
+
+# -- the recording's local copy (object storage) --------------------------------------------------
+#
+# A job runs in many steps (one per KSHARE_TRANSCRIBE_STEP_SECONDS): downloading a two-hour
+# recording for each one would fetch it over a hundred times. So the copy outlives the step, in a
+# folder of this machine's temporary directory, named for the job and the stored name; a step on
+# another machine makes its own. It is removed when the job ends here, and the tick removes copies
+# of jobs abandoned elsewhere (untouched for COPY_KEPT).
+
+COPY_KEPT = timedelta(days=2)
+
+
+def _copies_folder() -> Path:
+    return Path(tempfile.gettempdir()) / "kshare-transcribe"
+
+
+def _copies_dir() -> Path:
+    """The folder of the copies, made if missing (only we may read it)."""
+    folder = _copies_folder()
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():  # a shared /tmp: never read another user's files
+        raise PermissionError(f"{folder} belongs to another user; remove it or set TMPDIR.")
+    return folder
+
+
+def _copy_name(job: Transcription) -> str:
+    # The job and the stored name (two installations on one machine may both have a job 1).
+    name = job.material.file.name or ""
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{job.pk}-{digest}{os.path.splitext(name)[1]}"
+
+
+def _copy(storage: Storage, name: str, path: Path) -> Path:
+    """``path``, a whole copy of the stored file ``name``: reused when its size is the stored
+    one, else streamed in blocks (never the whole file in memory) to a temporary name and renamed
+    into place, so a download killed half-way is never taken for a whole copy."""
+    if path.exists() and path.stat().st_size == storage.size(name):
+        path.touch()  # in use: not stale for the tick
+        return path
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f"{path.name}.", delete=False) as part:
+        try:
+            with storage.open(name, "rb") as source:
+                shutil.copyfileobj(source, part, DOWNLOAD_BLOCK)
+        except BaseException:
+            os.unlink(part.name)
+            raise
+    os.replace(part.name, path)
+    return path
+
+
+def _copies_drop(job: Transcription) -> None:
+    """Remove this machine's copy for the job (it ended), and any download of it cut short."""
+    for path in _copies_folder().glob(f"{_copy_name(job)}*"):
+        path.unlink(missing_ok=True)
+
+
+def transcription_copies_sweep(*, now: datetime | None = None) -> int:
+    """Remove the copies not used for ``COPY_KEPT`` (jobs abandoned, downloads killed); returns
+    how many."""
+    folder = _copies_folder()
+    if not folder.is_dir():
+        return 0
+    before = ((now or timezone.now()) - COPY_KEPT).timestamp()
+    removed = 0
+    for path in folder.iterdir():
+        with suppress(FileNotFoundError):  # removed or renamed meanwhile: not ours to count
+            if path.stat().st_mtime < before:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def session_vocabulary(material: Material) -> str:
@@ -495,8 +563,10 @@ def _pending_task_ids() -> set[int] | None:
 def transcriptions_resume(*, now: datetime | None = None) -> int:
     """Queue again the jobs that stopped moving (a web process that died between commit and
     enqueue, a task lost): active, not written for ``STALE_AFTER``, and no step task queued or
-    running for them. Returns how many were queued. Idempotent: the claim runs each job once."""
+    running for them. Returns how many were queued. Idempotent: the claim runs each job once.
+    Also removes this machine's stale copies of recordings (``transcription_copies_sweep``)."""
     now = now or timezone.now()
+    transcription_copies_sweep(now=now)
     stuck = [
         job
         for job in Transcription.objects.filter(state__in=ACTIVE, updated_at__lt=now - STALE_AFTER)
