@@ -247,6 +247,80 @@ def test_a_human_transcript_uploaded_midway_is_kept(paragraph):
     assert TranscriptionChunk.objects.filter(transcription=job).count() == 0
 
 
+class BrokenResampler:
+    """PyAV failing in a way audio.py does not expect (not an FFmpegError)."""
+
+    def __init__(self, *args, **kwargs):
+        raise ValueError("Expected AudioFrame, got None")
+
+
+def break_the_recogniser(monkeypatch) -> str:
+    """From now on the recogniser's transcribe raises; returns the job's expected detail."""
+    import pocketsphinx
+
+    class BrokenDecoder(pocketsphinx.Decoder):
+        """pocketsphinx failing inside a chunk as its C library may: an error of its own."""
+
+        def start_utt(self):
+            raise RuntimeError("Decoder: ps_start_utt() failed")
+
+    monkeypatch.setattr(pocketsphinx, "Decoder", BrokenDecoder)
+    return "RuntimeError: Decoder: ps_start_utt() failed"
+
+
+def break_the_decoding(monkeypatch) -> str:
+    monkeypatch.setattr(audio.av, "AudioResampler", BrokenResampler)
+    return "ValueError: Expected AudioFrame, got None"
+
+
+@pytest.mark.parametrize("fault", [break_the_recogniser, break_the_decoding])
+def test_an_unexpected_error_midway_ends_the_job_with_the_generic_problem(
+    fault, sentences, monkeypatch, caplog
+):
+    material = _recording(sentences)
+    with override_settings(
+        TASKS=DUMMY_TASKS, KSHARE_TRANSCRIBE_CHUNK_SECONDS=5, KSHARE_TRANSCRIBE_STEP_SECONDS=0
+    ):
+        job = transcription.transcription_request(material=material)
+        # One chunk a step (no time left after any): the first step stores one.
+        assert transcription.transcription_step(transcription_id=job.pk) is True
+        assert (_job(material).state, _job(material).chunks_done) == (State.TRANSCRIBING, 1)
+        detail = fault(monkeypatch)
+        caplog.clear()
+        assert transcription.transcription_step(transcription_id=job.pk) is True
+
+    failed = _job(material)
+    assert (failed.state, failed.problem, failed.detail) == (State.FAILED, "error", detail)
+    assert failed.get_problem_display() == (
+        "The transcription failed; an administrator can see why in the log."
+    )
+    assert (failed.claimed_by, failed.finished_at is not None) == ("", True)
+    # Nothing half-indexed.
+    assert TranscriptionChunk.objects.filter(transcription=failed).count() == 0
+    assert Transcript.objects.filter(material=material).exists() is False
+    assert SearchDocument.objects.filter(kind="transcript").count() == 0
+    # The traceback for the administrator.
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert (logged.name, logged.getMessage()) == (
+        "kshare.library.transcription",
+        f"Transcription {job.pk} failed",
+    )
+    assert f"{type(logged.exc_info[1]).__name__}: {logged.exc_info[1]}" == detail
+
+    # "Try again", the fault gone: the job starts over from the first chunk and finishes.
+    monkeypatch.undo()
+    with override_settings(KSHARE_TRANSCRIBE_CHUNK_SECONDS=5):
+        done = _transcribe(material)
+        expected, _name, chunks = _expected_cues(sentences, material, chunk_seconds=5)
+    transcript = Transcript.objects.get(material=material)
+    assert (done.state, done.problem, done.detail, done.attempts) == (State.DONE, "", "", 3)
+    assert done.chunks_done == chunks
+    assert list(transcript.cues.values_list("start_ms", "end_ms", "text")) == [
+        (c.start_ms, c.end_ms, c.text) for c in expected
+    ]
+    assert SearchDocument.objects.get(kind="transcript").object_id == transcript.pk
+
+
 # -- requests -------------------------------------------------------------------------------------
 
 
