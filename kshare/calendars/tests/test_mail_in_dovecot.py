@@ -26,8 +26,8 @@ from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.invitations import invitations_create
 from kshare.sessions.models import Invitation
 from kshare.sessions.tests.factories import ScheduledSessionFactory
-from kshare.sessions.tests.test_worker_killed import _database_url
 from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
+from kshare.web.tests.workers import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the command sees committed rows only
 
@@ -70,7 +70,7 @@ def mail_in(home: Path, server: Dovecot, *args: str, stdin: bytes | None = None,
     environment = kshare_env(
         home,
         **{
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "SITE_URL": settings.SITE_URL,  # the UIDs name the site's host
             "KSHARE_IMAP_URL": server.url() if server else "",
             **env,

@@ -15,11 +15,8 @@ recognises here with margin, not a domain word it misses ("recommender systems" 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,7 +24,6 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import Browser, Page, expect
 
-from kshare.core.models import WorkerLease
 from kshare.library.models import Cue, Material, Transcript, Transcription
 from kshare.library.speech.recognisers import recogniser_for
 from kshare.library.tests.media_samples import encode_audio
@@ -35,10 +31,9 @@ from kshare.library.tests.speech_samples import RATE, spoken_wav, wav_samples
 from kshare.library.transcription import session_vocabulary, transcription_progress
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.tests.factories import InvitationFactory, PastSessionFactory
-from kshare.sessions.tests.test_worker_killed import DATABASE_TASKS, _database_url
 from kshare.web.tests.browser import conftest as browser_conftest
 from kshare.web.tests.browser.conftest import sign_in
-from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
+from kshare.web.tests.workers import DATABASE_TASKS, Workers, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -62,85 +57,8 @@ SPOKEN = (
 WORD = "cappuccino"
 TITLE = "Offline evaluation, recorded"
 CHUNK_SECONDS = 5  # the smallest the setting allows: the page has progress to show
-WORKER_POLL_SECONDS = 0.1
-WORKER_COMMAND = [sys.executable, "-m", "kshare.cli", "worker"]
 STEP_TASK = "kshare.library.tasks.transcription_step_task"
 TRANSCRIBED_WITHIN_MS = 60_000
-
-
-class Workers:
-    """`kshare worker` processes on the test database and media folder, started by the test when
-    the job is to be taken and all stopped at its end."""
-
-    def __init__(self, home: Path, media_root: Path) -> None:
-        self.home = home
-        self.env = kshare_env(
-            home,
-            DATABASE_URL=_database_url(),
-            MEDIA_ROOT=str(media_root),
-            KSHARE_TICK_SECONDS="0",  # no clock: only the queued job runs
-            KSHARE_TRANSCRIBE_CHUNK_SECONDS=str(CHUNK_SECONDS),
-        )
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, *options: str, **env: str) -> subprocess.Popen:
-        """Start a worker; returns once it holds its lease (it is taking tasks)."""
-        with (self.home / f"worker-{len(self.processes)}.log").open("w") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own command
-                [*WORKER_COMMAND, "--interval", str(WORKER_POLL_SECONDS), *options],
-                cwd=PROJECT_DIR,
-                env={**self.env, **env},
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.processes.append(process)
-        self.wait_for(
-            lambda: WorkerLease.objects.filter(pid=process.pid).exists(),
-            "the worker's lease",
-            process=process,
-        )
-        return process
-
-    def wait_for(
-        self,
-        condition: Callable[[], bool],
-        what: str,
-        *,
-        process: subprocess.Popen | None = None,
-        seconds: float = 60,
-    ) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            if process is not None and process.poll() is not None:
-                raise AssertionError(f"the worker exited with {process.returncode} before {what}")
-            time.sleep(0.05)
-        raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-    def log(self) -> str:
-        logs = sorted(self.home.glob("worker-*.log"))
-        return "\n".join(f"[{p.name}]\n{p.read_text()[-4000:]}" for p in logs) or "(none started)"
-
-    @contextmanager
-    def explain_failures(self) -> Iterator[None]:
-        """A failure inside shows the workers' output under its traceback."""
-        try:
-            yield
-        except BaseException as exc:
-            exc.add_note(f"--- kshare worker output ---\n{self.log()}")
-            raise
 
 
 @pytest.fixture
@@ -150,7 +68,11 @@ def workers(server: str, settings, media_root: Path, tmp_path: Path) -> Iterator
     settings.TASKS = DATABASE_TASKS
     home = tmp_path / "workers"
     home.mkdir()
-    pool = Workers(home, media_root)
+    pool = Workers(
+        home,
+        MEDIA_ROOT=str(media_root),
+        KSHARE_TRANSCRIBE_CHUNK_SECONDS=str(CHUNK_SECONDS),
+    )
     try:
         yield pool
     finally:
@@ -257,7 +179,7 @@ def test_a_spoken_word_is_transcribed_found_and_played_from_its_cue(
         # A worker takes one step (one second's work, then the job queues its continuation) and
         # stops: the page, polling by itself, shows how far the job got and what is left.
         first = workers.start("--max-tasks", "1", KSHARE_TRANSCRIBE_STEP_SECONDS="1")
-        workers.wait_for(lambda: first.poll() == 0, "the first worker's one step")
+        wait_for(lambda: first.poll() == 0, "the first worker's one step", seconds=60)
         stepped = time.monotonic()
         job = Transcription.objects.get(material=material)
         percent = job.next_start_ms * 100 // job.duration_ms

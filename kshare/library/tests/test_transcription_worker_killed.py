@@ -27,14 +27,11 @@ from kshare.library.speech.cues import words_to_cues
 from kshare.library.tests.factories import RecordingMaterialFactory
 from kshare.library.tests.speech_samples import PARAGRAPH, spoken_wav
 from kshare.sessions.tests.factories import PastSessionFactory
-from kshare.sessions.tests.test_worker_killed import (
-    DATABASE_TASKS,
-    DUMMY_TASKS,
-    Workers,
-    _wait_for,
-)
+from kshare.web.tests.workers import DATABASE_TASKS, Workers, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers see committed rows only
+
+DUMMY_TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 
 CHUNK_SECONDS = 10
 KILL_AFTER_CHUNKS = 2
@@ -46,8 +43,8 @@ SPEECH = " ".join(
 
 @pytest.fixture
 def workers(tmp_path) -> Iterator[Workers]:
-    pool = Workers(tmp_path, smtp_port=9)  # no mail in this test
-    pool.env.update(
+    pool = Workers(
+        tmp_path,
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         KSHARE_TRANSCRIBE_CHUNK_SECONDS=str(CHUNK_SECONDS),
         # One step for the whole job even on a busy machine: the continuation has its own tests.
@@ -92,10 +89,10 @@ def test_a_worker_killed_mid_transcription_resumes_at_its_last_chunk_on_the_next
     first = workers.start()
     with override_settings(TASKS=DATABASE_TASKS):
         job = transcription.transcription_request(material=material)
-    _wait_for(
+    wait_for(
         lambda: Transcription.objects.get(pk=job.pk).chunks_done >= KILL_AFTER_CHUNKS,
+        f"{KILL_AFTER_CHUNKS} chunks",
         process=first,
-        what=f"for {KILL_AFTER_CHUNKS} chunks",
     )
     workers.kill(first)
 
@@ -118,7 +115,7 @@ def test_a_worker_killed_mid_transcription_resumes_at_its_last_chunk_on_the_next
             assert seen.setdefault(index, row) == row, (index, row, seen[index])
         return Transcription.objects.get(pk=job.pk).state in ("done", "failed")
 
-    _wait_for(finished, process=second, what="for the second worker to finish the job")
+    wait_for(finished, "the second worker to finish the job", process=second)
     done = Transcription.objects.get(pk=job.pk)
     expected, chunks = _uninterrupted(path, transcription.session_vocabulary(material))
     cues = list(

@@ -14,19 +14,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -39,7 +34,7 @@ from kshare.sessions import services
 from kshare.sessions.invitations import invitations_create, rsvp_set
 from kshare.sessions.models import Invitation, Session
 from kshare.sessions.tests.factories import ScheduledSessionFactory
-from kshare.web.tests.test_cli import PROJECT_DIR, kshare_env
+from kshare.web.tests.workers import DATABASE_TASKS, Workers, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers see committed rows only
 
@@ -47,16 +42,6 @@ INVITEES = 65
 KILL_AFTER = 3
 DUMMY_TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 LEASE_SECONDS = 2
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"  # the test database's file: an absolute path
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
 
 
 class Recorder(_Recorder):
@@ -82,69 +67,6 @@ class Recorder(_Recorder):
         return dict(received)
 
 
-class Workers:
-    """`kshare worker` processes on the test database; all stopped at the end of the test."""
-
-    def __init__(self, home: Path, smtp_port: int) -> None:
-        self.home = home
-        self.env = kshare_env(
-            home,
-            DATABASE_URL=_database_url(),
-            EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-            KSHARE_WORKER_LEASE_SECONDS=str(LEASE_SECONDS),
-            KSHARE_TICK_SECONDS="0",
-        )
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, **env: str) -> subprocess.Popen:
-        log = (self.home / f"worker-{len(self.processes)}.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kshare.cli", "worker", "--interval", "0.1"],
-            cwd=PROJECT_DIR,
-            env={**self.env, **env},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.processes.append(process)
-        _wait_for(lambda: WorkerLease.objects.filter(pid=process.pid).exists(), process=process)
-        return process
-
-    def kill(self, process: subprocess.Popen) -> None:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-    def log(self) -> str:
-        return "\n".join(p.read_text()[-3000:] for p in sorted(self.home.glob("worker-*.log")))
-
-
-def _wait_for(
-    condition: Callable[[], bool],
-    *,
-    seconds: float = 180,
-    process: subprocess.Popen | None = None,
-    what: str = "",
-) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"the worker exited with {process.returncode} {what}")
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting {what or 'for the condition'}")
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Recorder, int]]:
     from kshare.outbox.tests.helpers import closed_port
@@ -160,7 +82,11 @@ def smtp() -> Iterator[tuple[Recorder, int]]:
 
 @pytest.fixture
 def workers(tmp_path, smtp) -> Iterator[Workers]:
-    pool = Workers(tmp_path, smtp[1])
+    pool = Workers(
+        tmp_path,
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp[1]}",
+        KSHARE_WORKER_LEASE_SECONDS=str(LEASE_SECONDS),
+    )
     try:
         yield pool
     finally:
@@ -180,10 +106,10 @@ def _people(prefix: str) -> list:
 
 def _kill_after_outbox_rows(workers: Workers, process, kind: str, count: int = KILL_AFTER):
     """SIGKILL the worker once ``count`` mails of ``kind`` are in the outbox (mid-batch)."""
-    _wait_for(
+    wait_for(
         lambda: OutboxMessage.objects.filter(kind=kind).count() >= count,
+        f"{count} {kind} mails in the outbox",
         process=process,
-        what=f"for {count} {kind} mails in the outbox",
     )
     workers.kill(process)
 
@@ -199,7 +125,7 @@ def _everyone_once(
         got = recorder.by_recipient()
         return {address for address in emails if address in got}
 
-    _wait_for(lambda: arrived() == emails, what=f"for all {len(emails)} '{subject}' mails")
+    wait_for(lambda: arrived() == emails, f"all {len(emails)} '{subject}' mails")
     time.sleep(LEASE_SECONDS + 1)  # a copy sent late would arrive now
     received = {k: v for k, v in recorder.by_recipient().items() if k in emails}
     assert set(received) == emails
@@ -278,7 +204,7 @@ def test_a_worker_killed_between_the_servers_250_and_its_update_resends_with_the
 
     recorder.on_data = kill_on_third
     invitations_create(session=session, by=session.host_links.get().person, people=people)
-    _wait_for(killed.is_set, what="for the 3rd mail at the server")
+    wait_for(killed.is_set, "the 3rd mail at the server")
     [left] = OutboxMessage.objects.filter(status=OutboxMessage.Status.SENDING)
     assert left.claimed_by.split(":")[1] == str(first.pid)
 
