@@ -158,19 +158,20 @@ def test_a_download_killed_half_way_leaves_no_copy_to_be_taken_for_whole(
         target.write(source.read(1000))
         raise Killed
 
-    monkeypatch.setattr(transcription.shutil, "copyfileobj", killed_mid_download)
     job = _request(material)
-    with pytest.raises(Killed):
+    with monkeypatch.context() as patched, pytest.raises(Killed):
+        patched.setattr(transcription.shutil, "copyfileobj", killed_mid_download)
         _step(job)
     assert list(copies.iterdir()) == []
-    monkeypatch.undo()
     Transcription.objects.filter(pk=job.pk).update(claimed_by="")  # the dead run's claim, taken
     job = _step(job)
+    [copy] = copies.iterdir()
     assert (job.state, job.chunks_done, _downloads(s3_server, material)) == (
         State.TRANSCRIBING,
         1,
         2,
     )
+    assert copy.stat().st_size == material.file.size
 
 
 def test_the_tick_removes_the_copies_of_abandoned_jobs_only(material, copies, s3_server):
