@@ -58,5 +58,22 @@ def session_terms(text: str, *, limit: int = 300) -> list[Term]:
     return [Term(words, count) for words, count in ranked[:limit]]
 
 
+def session_phrases(text: str, *, limit: int = 300) -> list[Term]:
+    """The session text's pairs of a function word and a content word inside one phrase ("the
+    host", "host can", "of sharing"), most frequent first (at most ``limit``).
+
+    Favoured as whole tokens they act as the bigrams a language model of the session's text would
+    have: "the host" then wins over the generic model's "the house". Pairs of two content words
+    are ``session_terms``'; pairs of two function words are the generic model's business."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    for phrase in _PHRASE_BREAK.split(text):
+        words = normalise(phrase.replace("-", " "))
+        for first, second in itertools.pairwise(words):
+            if _content(first) != _content(second):
+                counts[(first, second)] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [Term(words, count) for words, count in ranked[:limit]]
+
+
 def _content(word: str) -> bool:
     return len(word) > 1 and word not in STOPWORDS and not word.isdigit()

@@ -1,4 +1,4 @@
-from kshare.library.speech.vocabulary import Term, session_terms
+from kshare.library.speech.vocabulary import Term, session_phrases, session_terms
 
 
 def test_session_terms_are_content_words_and_two_word_terms_most_frequent_first():
@@ -33,3 +33,28 @@ def test_the_number_of_terms_is_limited():
 
 def test_text_without_content_words_has_no_terms():
     assert session_terms("How to use it? And why, and when.") == []
+
+
+def test_session_phrases_pair_a_function_word_with_a_content_word_most_frequent_first():
+    text = "The host explains. Ask the host: the host can help, and the house of the rhythm."
+    assert session_phrases(text) == [
+        Term(("the", "host"), 3),
+        Term(("ask", "the"), 1),
+        Term(("can", "help"), 1),
+        Term(("host", "can"), 1),
+        Term(("house", "of"), 1),
+        Term(("the", "house"), 1),
+        Term(("the", "rhythm"), 1),
+    ]
+
+
+def test_session_phrases_leave_out_two_content_words_and_two_function_words():
+    # "recommender systems" is a term (session_terms); "of the" is the generic model's.
+    assert session_phrases("Recommender systems of the rhythm") == [
+        Term(("systems", "of"), 1),
+        Term(("the", "rhythm"), 1),
+    ]
+    assert session_phrases("the host, the room, the topic", limit=2) == [
+        Term(("the", "host"), 1),
+        Term(("the", "room"), 1),
+    ]
