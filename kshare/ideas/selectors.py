@@ -60,17 +60,37 @@ def _count(model: type[IdeaVote] | type[IdeaComment], *, field: str = "idea") ->
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def _for_list(ideas: QuerySet[Idea], *, person: Person) -> QuerySet[Idea]:
-    """Everything an idea row shows, in one query: counts, "did I vote", and whether the session
-    it became may be shown to ``person`` (its title must not leak otherwise)."""
-    return ideas.select_related("author", "session", "area", "promoted_session").annotate(
+def _for_list(ideas: QuerySet[Idea], *, person: Person, promoted: bool = True) -> QuerySet[Idea]:
+    """Everything an idea row shows, in one query: counts, "did I vote", and (unless
+    ``promoted`` is false: see ``promoted_visible_mark``) whether the session it became may be
+    shown to ``person`` (its title must not leak otherwise)."""
+    ideas = ideas.select_related("author", "session", "area", "promoted_session").annotate(
         vote_total=_count(IdeaVote),
         comment_total=_count(IdeaComment),
         voted=Exists(IdeaVote.objects.filter(idea=OuterRef("pk"), person_id=person.pk)),
+    )
+    if not promoted:
+        return ideas
+    return ideas.annotate(
         promoted_visible=Exists(
             sessions_visible_to(person=person).filter(pk=OuterRef("promoted_session_id"))
-        ),
+        )
     )
+
+
+def promoted_visible_mark(ideas: list[Idea], *, person: Person) -> list[Idea]:
+    """Sets ``promoted_visible`` on ideas fetched without it: one query when one of them became
+    a session, none otherwise (the common case, where ``_for_list``'s annotation would still
+    cost building and compiling the whole visibility rule into the list's query)."""
+    promoted = {idea.promoted_session_id for idea in ideas if idea.promoted_session_id}
+    visible = (
+        set(sessions_visible_to(person=person).filter(pk__in=promoted).values_list("pk", flat=True))
+        if promoted
+        else set()
+    )
+    for idea in ideas:
+        idea.promoted_visible = idea.promoted_session_id in visible  # type: ignore[attr-defined]
+    return ideas
 
 
 def ideas_board(
@@ -111,12 +131,31 @@ def ideas_by_author(*, viewer: Person, author: Person) -> QuerySet[Idea]:
 
 
 def ideas_from_session(*, person: Person, session: Session) -> QuerySet[Idea]:
-    return ideas_board(person=person, order="top", session=session)
+    """The ideas of ``session``, most voted first, WITHOUT ``promoted_visible`` (mark the rows
+    shown with ``promoted_visible_mark``).
+
+    ``session`` must be one the caller has found ``person`` may see (the session page and the
+    idea form on it do): an idea of a session is visible exactly when its session is, so the
+    rule is not tested a second time."""
+    if not person.is_authenticated or not person.is_active:
+        return Idea.objects.none()
+    ideas = Idea.objects.filter(session=session)
+    return _for_list(ideas, person=person, promoted=False).order_by(*ORDERINGS["top"])
 
 
-def ideas_promoted_into(*, person: Person, session: Session) -> QuerySet[Idea]:
-    """The visible ideas ``session`` was created from."""
-    return ideas_visible_to(person=person).filter(promoted_session=session).order_by("pk")
+def ideas_promoted_into(*, person: Person, session: Session) -> list[Idea]:
+    """The visible ideas ``session`` was created from, oldest first: one query, and a second
+    only when some of them belong to a session (whose visibility then decides)."""
+    if not person.is_authenticated or not person.is_active:
+        return []
+    ideas = list(Idea.objects.filter(promoted_session=session).order_by("pk"))
+    sources = {idea.session_id for idea in ideas if idea.session_id is not None}
+    if not sources or person.is_admin:
+        return ideas
+    visible = set(
+        sessions_visible_to(person=person).filter(pk__in=sources).values_list("pk", flat=True)
+    )
+    return [idea for idea in ideas if idea.session_id is None or idea.session_id in visible]
 
 
 def idea_can_manage(*, person: Person, idea: Idea) -> bool:

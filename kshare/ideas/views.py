@@ -88,6 +88,7 @@ def idea_context(
             : selectors.SESSION_IDEAS + 1
         ]
     )
+    selectors.promoted_visible_mark(ideas[: selectors.SESSION_IDEAS], person=request.user)
     return {
         "idea_list": ideas[: selectors.SESSION_IDEAS],
         "idea_list_more": len(ideas) > selectors.SESSION_IDEAS,
@@ -96,7 +97,7 @@ def idea_context(
         "idea_compact": True,
         "idea_form": form or IdeaForm(auto_id="id_idea_%s"),
         "idea_message": message,
-        "source_ideas": list(selectors.ideas_promoted_into(person=request.user, session=session)),
+        "source_ideas": selectors.ideas_promoted_into(person=request.user, session=session),
     }
 
 

@@ -78,6 +78,7 @@ from kshare.programmes.visibility import (
     people_who_may_see_programme,
     programme_facts,
     programmes_visible_to,
+    rule_q,
     sql_text,
 )
 from kshare.sessions.models import Invitation, Session, SessionHost, Visibility
@@ -263,13 +264,13 @@ def sessions_q(*, person: Person, rule: Node = SESSION_RULE) -> Q:
     """The ``Q`` on ``Session`` for "sessions ``person`` may see" (``Q()`` for admins; matches
     nothing for an inactive or anonymous person)."""
     facts = facts_of_person(person)
-    return as_q(False if facts is None else rule.sessions_q(facts, "session"))
+    return as_q(False if facts is None else rule_q(rule, facts, "session"))
 
 
 def sessions_visible_to(*, person: Person) -> QuerySet[Session]:
     """Sessions ``person`` may see (``SESSION_RULE``)."""
     facts = facts_of_person(person)
-    rendered = False if facts is None else SESSION_RULE.sessions_q(facts, "session")
+    rendered = False if facts is None else rule_q(SESSION_RULE, facts, "session")
     return filtered_by(Session.objects.all(), rendered)
 
 
