@@ -45,6 +45,7 @@ from kshare.feedback.models import (
     Response,
 )
 from kshare.feedback.prospects import prospective_host_record
+from kshare.feedback.results import programme_means_changed
 from kshare.sessions.models import Session
 
 
@@ -69,6 +70,8 @@ def _release(session_id: int, *, now: datetime, final: bool = False, announce: b
         released = Response.objects.filter(session_id=session_id, released=False).update(
             released=True
         )
+        if released:
+            programme_means_changed()
         if released or final:
             FeedbackRelease.objects.create(
                 session_id=session_id, released_at=now, responses=released, final=final
