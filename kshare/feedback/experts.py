@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import overload
 
-from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models import F
 
-from kshare.feedback.models import Answer, Question
+from kshare.feedback.results import overall_ratings_by_session
 from kshare.people.models import Person, Skill
 from kshare.sessions.models import Session, SessionHost, State
 from kshare.sessions.selectors import sessions_visible_to
@@ -84,9 +84,10 @@ def experts_for(*, viewer: Person, tag: Tag) -> ExpertRanking:
     those sessions (released responses only; people without rated sessions last), then name.
 
     Two queries whatever the number of people: the host links of the held sessions on the tag
-    that ``viewer`` may see, each with its session's rating sum and count (visibility tested
-    once, on the tag's sessions only), and the skills' light rows; the ranking is then sorted
-    here. (It was a correlated subquery per person, each rebuilding the visible set.)
+    that ``viewer`` may see (visibility tested once, on the tag's sessions only) and the skills'
+    light rows; the sessions' rating sums and counts come from ``overall_ratings_by_session``
+    (cached; one grouped query when feedback changed). The ranking is then sorted here. (It was
+    a correlated subquery per person, each rebuilding the visible set, then two per session.)
     """
     # Filtered by the tag's session ids rather than joined to the tags: the database then
     # starts from the tag's sessions and tests visibility on those, not on every held session.
@@ -94,33 +95,21 @@ def experts_for(*, viewer: Person, tag: Tag) -> ExpertRanking:
         state=State.HELD,
         pk__in=Session.tags.through.objects.filter(tag=tag).values("session_id"),
     )
-    # Overall ratings (question purpose "overall", any form version) of one session.
-    answers = (
-        Answer.objects.filter(
-            response__session_id=OuterRef("session_id"),
-            response__released=True,
-            question__purpose=Question.Purpose.OVERALL,
-            number__isnull=False,
-        )
-        .order_by()
-        .values("response__session_id")
-    )
     links = (
         SessionHost.objects.filter(session__in=held_on_tag.values("pk"))
-        .annotate(
-            rating_sum=Subquery(answers.annotate(x=Sum("number")).values("x")),
-            rating_n=Subquery(answers.annotate(x=Count("pk")).values("x")),
-        )
         .order_by(F("session__start").desc(nulls_last=True), "-session_id")
-        .values_list("person_id", "session_id", "rating_sum", "rating_n")
+        .values_list("person_id", "session_id")
     )
+    # Every session's released overall ratings, cached until feedback changes (``results``).
+    ratings = overall_ratings_by_session()
     held: dict[int, list[int]] = defaultdict(list)
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
-    for person_id, session_id, rating_sum, rating_n in links:
+    for person_id, session_id in links:
         held[person_id].append(session_id)
-        if rating_n:
-            totals[person_id][0] += rating_sum
-            totals[person_id][1] += rating_n
+        rating = ratings.get(session_id)
+        if rating is not None:
+            totals[person_id][0] += rating[0]
+            totals[person_id][1] += rating[1]
     # The database sorts by level and name (its collation, as everywhere else names are
     # sorted); the stable sort below then moves people up by sessions held and rating.
     skills = (

@@ -1,5 +1,5 @@
 """The feedback app reacts to what lower apps announce (they never call it), and keeps its
-cached programme means fresh when a row they read changes (``results.programme_means_changed``)."""
+cached overall ratings fresh when a row they read changes (``results.overall_ratings_changed``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models.signals import post_delete, post_save
 
 from kshare.core.signals import rows_saved
 from kshare.feedback.models import Answer, Question, Response
-from kshare.feedback.results import programme_means_changed
+from kshare.feedback.results import overall_ratings_changed
 from kshare.feedback.services import feedback_form_create_default
 from kshare.feedback.tasks import feedback_dispatch_task
 from kshare.programmes.signals import programme_created
@@ -34,8 +34,8 @@ def dispatch_to_late_attendee(*, session_id: int, after_held: bool, **kwargs: An
         feedback_dispatch_task.enqueue(session_id)
 
 
-def _means_changed(sender: Any, **kwargs: Any) -> None:
-    """A row the cached programme means read was saved or deleted (``results``)."""
+def _ratings_changed(sender: Any, **kwargs: Any) -> None:
+    """A row the cached overall ratings read was saved or deleted (``results``)."""
     if kwargs.get("raw"):  # fixtures being loaded
         return
     instance = kwargs.get("instance")
@@ -48,18 +48,22 @@ def _means_changed(sender: Any, **kwargs: Any) -> None:
         and not {"programme", "programme_id"} & set(update_fields)
     ):
         return  # only a session moved to another programme moves its answers' ratings
-    programme_means_changed()
+    overall_ratings_changed()
 
 
 def connect() -> None:
     for model in (Response, Answer, Question):
         name = model._meta.label
-        post_save.connect(_means_changed, sender=model, dispatch_uid=f"feedback-means-{name}-save")
-        post_delete.connect(
-            _means_changed, sender=model, dispatch_uid=f"feedback-means-{name}-delete"
+        post_save.connect(
+            _ratings_changed, sender=model, dispatch_uid=f"feedback-ratings-{name}-save"
         )
-    post_save.connect(_means_changed, sender=Session, dispatch_uid="feedback-means-session-save")
-    rows_saved.connect(_means_changed, sender=Response, dispatch_uid="feedback-means-bulk")
+        post_delete.connect(
+            _ratings_changed, sender=model, dispatch_uid=f"feedback-ratings-{name}-delete"
+        )
+    post_save.connect(
+        _ratings_changed, sender=Session, dispatch_uid="feedback-ratings-session-save"
+    )
+    rows_saved.connect(_ratings_changed, sender=Response, dispatch_uid="feedback-ratings-bulk")
     programme_created.connect(_programme_created, dispatch_uid="feedback-programme-created")
     session_signals.session_held.connect(
         dispatch_when_held, dispatch_uid="feedback_dispatch_when_held"

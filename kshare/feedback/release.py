@@ -45,7 +45,7 @@ from kshare.feedback.models import (
     Response,
 )
 from kshare.feedback.prospects import prospective_host_record
-from kshare.feedback.results import programme_means_changed
+from kshare.feedback.results import overall_ratings_changed
 from kshare.sessions.models import Session
 
 
@@ -71,7 +71,7 @@ def _release(session_id: int, *, now: datetime, final: bool = False, announce: b
             released=True
         )
         if released:
-            programme_means_changed()
+            overall_ratings_changed()
         if released or final:
             FeedbackRelease.objects.create(
                 session_id=session_id, released_at=now, responses=released, final=final

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
@@ -285,58 +285,83 @@ def _stars(value: int | str) -> str:
     return ngettext("%(count)s star", "%(count)s stars", n) % {"count": n}
 
 
-# The programme's mean overall rating is an aggregate over every released answer of the
-# programme (~40 ms of SQL for 45,000 answers, most of a results page), so its sum and count are
-# cached under a version token that ``programme_means_changed`` replaces whenever a row it reads
-# changes: responses released (``feedback.release``) or saved, answers, questions, a session
-# moved to another programme, deletions (``feedback.receivers``). Only released answers are
-# counted, so the cached figure never says more than the released responses do.
-PROGRAMME_MEANS_VERSION_KEY = "feedback:programme-means:version"
-PROGRAMME_MEANS_TIMEOUT = 60 * 60  # a bound for writes no code path announces (raw SQL)
+# Overall ratings summed over many answers (a programme's ~45,000 on the 5,000-person demo: ~40 ms
+# of SQL, most of a results page; every session's, for the expertise directory) are cached under
+# a version token that ``overall_ratings_changed`` replaces whenever a row they read changes:
+# responses released (``feedback.release``) or saved, answers, questions, a session moved to
+# another programme, deletions (``feedback.receivers``). Only released answers are counted, so
+# a cached figure never says more than the released responses do.
+OVERALL_VERSION_KEY = "feedback:overall-ratings:version"
+OVERALL_TIMEOUT = 60 * 60  # a bound for writes no code path announces (raw SQL)
 
 
-def programme_means_changed() -> None:
-    """Make the cached programme means stale, now and again once the transaction commits.
+def overall_ratings_changed() -> None:
+    """Make the cached overall ratings stale, now and again once the transaction commits.
 
     Now, so that the writing transaction reads its own change; after commit, because a
     request that read the new token before the commit may have cached the old figure.
     """
 
     def replace() -> None:
-        cache.set(PROGRAMME_MEANS_VERSION_KEY, uuid.uuid4().hex, None)
+        cache.set(OVERALL_VERSION_KEY, uuid.uuid4().hex, None)
 
     replace()
     if connection.in_atomic_block:
         transaction.on_commit(replace, robust=True)
 
 
-def _programme_overall_total(programme: Programme) -> tuple[int, int]:
-    row = Answer.objects.filter(
-        response__session__programme=programme,
-        response__released=True,
-        question__purpose=Question.Purpose.OVERALL,
-        question__kind=Question.Kind.RATING,
-        number__isnull=False,
-    ).aggregate(total=Sum("number"), n=Count("id"))
-    return row["total"] or 0, row["n"]
+def _overall_cached[T](name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, cached under the current overall-ratings version."""
+    version = cache.get(OVERALL_VERSION_KEY)
+    if version is None:
+        cache.add(OVERALL_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(OVERALL_VERSION_KEY)
+    key = f"feedback:overall:{version}:{name}"
+    value = cache.get(key) if version is not None else None
+    if value is None:
+        value = compute()
+        if version is not None:
+            cache.set(key, value, OVERALL_TIMEOUT)
+    return cast(T, value)
+
+
+def _overall_answers() -> QuerySet[Answer]:
+    return Answer.objects.filter(
+        response__released=True, question__purpose=Question.Purpose.OVERALL, number__isnull=False
+    )
 
 
 def programme_overall_mean(*, programme: Programme) -> Decimal | None:
-    """The mean overall rating of the programme's released answers (cached, exact)."""
-    version = cache.get(PROGRAMME_MEANS_VERSION_KEY)
-    if version is None:
-        cache.add(PROGRAMME_MEANS_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(PROGRAMME_MEANS_VERSION_KEY)
-    key = f"feedback:programme-mean:{version}:{programme.pk}"
-    row = cache.get(key) if version is not None else None
-    if row is None:
-        row = _programme_overall_total(programme)
-        if version is not None:
-            cache.set(key, row, PROGRAMME_MEANS_TIMEOUT)
-    total, n = row
+    """The mean overall rating (1-5) of the programme's released answers (cached, exact)."""
+
+    def compute() -> tuple[int, int]:
+        row = (
+            _overall_answers()
+            .filter(response__session__programme=programme, question__kind=Question.Kind.RATING)
+            .aggregate(total=Sum("number"), n=Count("id"))
+        )
+        return row["total"] or 0, row["n"]
+
+    total, n = _overall_cached(f"programme:{programme.pk}", compute)
     if not n:
         return None
     return (Decimal(total) / n).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def overall_ratings_by_session() -> dict[int, tuple[int, int]]:
+    """Session id -> (sum, number) of its released overall ratings, for every rated session
+    (cached, exact; one grouped query when the cache is stale)."""
+
+    def compute() -> dict[int, tuple[int, int]]:
+        rows = (
+            _overall_answers()
+            .values_list("response__session_id")
+            .annotate(total=Sum("number"), n=Count("id"))
+            .order_by()
+        )
+        return {session_id: (total, n) for session_id, total, n in rows}
+
+    return _overall_cached("sessions", compute)
 
 
 def session_results(*, session: Session) -> SessionResults:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kshare.feedback.models import Answer, Question, Response
-from kshare.feedback.services import feedback_form_current
+from kshare.feedback.services import feedback_form_current, response_submit
+from kshare.feedback.tests.factories import FeedbackRequestFactory
 from kshare.people.tests.factories import PersonFactory, SkillFactory
+from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions.models import SessionHost, State, Visibility
 from kshare.sessions.tests.factories import PastSessionFactory, ScheduledSessionFactory
 from kshare.tags.tests.factories import TagFactory
@@ -109,6 +111,30 @@ def test_held_back_anonymous_answers_do_not_count(member_client):
     assert rows == [(2, 2.0, 1)]
 
 
+def test_ratings_count_once_released_and_not_before(
+    member_client, django_capture_on_commit_callbacks
+):
+    sql = TagFactory(name="SQL", slug="sql")
+    ann = PersonFactory(display_name="Ann")
+    SkillFactory(person=ann, tag=sql, level=3)
+    _rate(_held(ann, sql), 2)
+
+    def rating() -> list[tuple[int, float | None, int]]:
+        response = member_client.get("/people/experts/?skill=sql")
+        return [(s.n_held, s.rating_mean, s.rating_count) for s, _ in response.context["rows"]]
+
+    assert rating() == [(1, 2.0, 1)]  # now cached
+    session = _held(ann, sql, programme=ProgrammeFactory(feedback_anonymous=True))
+    requests = [FeedbackRequestFactory(session=session) for _ in range(3)]
+    overall = requests[0].form.questions.get(purpose=Question.Purpose.OVERALL)
+    for request, value in zip(requests, (5, 4, 5), strict=True):
+        with django_capture_on_commit_callbacks(execute=True):
+            response_submit(request=request, person=request.person, data={overall.pk: value})
+        if request is not requests[-1]:
+            assert rating() == [(2, 2.0, 1)]  # held: nobody reads it yet
+    assert rating() == [(2, 4.0, 4)]  # the batch of three released: (2 + 5 + 4 + 5) / 4
+
+
 def test_skill_is_found_by_slug_and_name_case_insensitively(member_client):
     tag = TagFactory(name="Machine Learning", slug="machine-learning")
     SkillFactory(tag=tag)
@@ -204,9 +230,10 @@ def test_people_list_links_to_the_directory(member_client):
     assert 'href="/people/experts/"' in member_client.get("/people/").text
 
 
-# Session and person (2), the skill (1), the ranking: held sessions with their ratings, and
-# the skills' light rows (2), the page's skills (1), its sessions (1); the common skills come
-# from the cache (filled by the first request).
+# Session and person (2), the skill (1), the ranking: the held sessions' host links and the
+# skills' light rows (2), the page's skills (1), its sessions (1); the common skills and the
+# sessions' ratings come from the cache (filled by the first request; the ratings once more
+# after feedback changed: one query, ``results.overall_ratings_by_session``).
 EXPERTS_QUERIES = 7
 
 
@@ -223,10 +250,12 @@ def test_query_count_is_constant(member_client, django_assert_num_queries):
 
     fill(10)
     member_client.get("/people/experts/")
+    with django_assert_num_queries(EXPERTS_QUERIES + 1):
+        assert member_client.get("/people/experts/?skill=python").status_code == 200
     with django_assert_num_queries(EXPERTS_QUERIES):
         assert member_client.get("/people/experts/?skill=python").status_code == 200
     fill(90)
-    with django_assert_num_queries(EXPERTS_QUERIES):
+    with django_assert_num_queries(EXPERTS_QUERIES + 1):
         response = member_client.get("/people/experts/?skill=python")
     assert len(response.context["rows"]) == 24
     with django_assert_num_queries(EXPERTS_QUERIES):

@@ -253,7 +253,8 @@ def test_pages_and_exports_use_the_same_number_of_queries_for_10_and_200_respons
                 {"overall": 1 + i % 5, "What could be improved?": f"c{i}", "host_interest": ["No"]},
             )
     client.force_login(organiser)
-    # The first page computes the programme's mean and caches it for both (test_programme_mean).
+    # The first page computes the programme's mean and caches it for both
+    # (test_overall_ratings_cache.py).
     assert (
         _queries(client, reverse("feedback:session_results", args=[few.pk]))
         == _queries(client, reverse("feedback:session_results", args=[few.pk])) + 1
