@@ -14,21 +14,19 @@ them, for organisers of programmes without anonymity.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kshare.core.versioned import Versioned
 from kshare.feedback.models import Answer, FeedbackRequest, Question, Response
 from kshare.people.models import Person
 from kshare.programmes.models import Programme
@@ -291,38 +289,12 @@ def _stars(value: int | str) -> str:
 # responses released (``feedback.release``) or saved, answers, questions, a session moved to
 # another programme, deletions (``feedback.receivers``). Only released answers are counted, so
 # a cached figure never says more than the released responses do.
-OVERALL_VERSION_KEY = "feedback:overall-ratings:version"
-OVERALL_TIMEOUT = 60 * 60  # a bound for writes no code path announces (raw SQL)
+OVERALL_RATINGS = Versioned("feedback:overall-ratings")
 
 
 def overall_ratings_changed() -> None:
-    """Make the cached overall ratings stale, now and again once the transaction commits.
-
-    Now, so that the writing transaction reads its own change; after commit, because a
-    request that read the new token before the commit may have cached the old figure.
-    """
-
-    def replace() -> None:
-        cache.set(OVERALL_VERSION_KEY, uuid.uuid4().hex, None)
-
-    replace()
-    if connection.in_atomic_block:
-        transaction.on_commit(replace, robust=True)
-
-
-def _overall_cached[T](name: str, compute: Callable[[], T]) -> T:
-    """``compute()``, cached under the current overall-ratings version."""
-    version = cache.get(OVERALL_VERSION_KEY)
-    if version is None:
-        cache.add(OVERALL_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(OVERALL_VERSION_KEY)
-    key = f"feedback:overall:{version}:{name}"
-    value = cache.get(key) if version is not None else None
-    if value is None:
-        value = compute()
-        if version is not None:
-            cache.set(key, value, OVERALL_TIMEOUT)
-    return cast(T, value)
+    """Make the cached overall ratings stale (``kshare.core.versioned``)."""
+    OVERALL_RATINGS.changed()
 
 
 def _overall_answers() -> QuerySet[Answer]:
@@ -342,7 +314,7 @@ def programme_overall_mean(*, programme: Programme) -> Decimal | None:
         )
         return row["total"] or 0, row["n"]
 
-    total, n = _overall_cached(f"programme:{programme.pk}", compute)
+    total, n = OVERALL_RATINGS.get(compute, f"programme:{programme.pk}")
     if not n:
         return None
     return (Decimal(total) / n).quantize(TWO, rounding=ROUND_HALF_UP)
@@ -361,7 +333,7 @@ def overall_ratings_by_session() -> dict[int, tuple[int, int]]:
         )
         return {session_id: (total, n) for session_id, total, n in rows}
 
-    return _overall_cached("sessions", compute)
+    return OVERALL_RATINGS.get(compute, "sessions")
 
 
 def session_results(*, session: Session) -> SessionResults:

@@ -4,9 +4,6 @@ reads held sessions and their feedback, is ``kshare.feedback.experts``.)"""
 
 from __future__ import annotations
 
-import uuid
-
-from django.core.cache import cache
 from django.db.models import (
     Count,
     Exists,
@@ -17,7 +14,7 @@ from django.db.models import (
 )
 
 from kshare.people.models import AccountInvite, Person, Skill, Team
-from kshare.people.services import SKILL_COUNTS_VERSION_KEY, account_invite_token_hash
+from kshare.people.services import SKILL_COUNTS, account_invite_token_hash
 from kshare.tags.models import Tag
 from kshare.tags.services import tag_slug
 
@@ -82,30 +79,22 @@ def skill_tag_find(text: str) -> Tag | None:
     )
 
 
-SKILL_COUNTS_TIMEOUT = 60 * 60  # a bound for writes no code path announces (raw SQL)
-
-
 def skills_most_common() -> list[Tag]:
     """The most declared skills (tags with ``n_people``: active people who declared them).
 
     The same for everyone and a count over every skill, so it is cached under the version
     token that ``skill_counts_changed`` replaces on every change of skills, people or tags.
     """
-    version = cache.get(SKILL_COUNTS_VERSION_KEY)
-    if version is None:
-        cache.add(SKILL_COUNTS_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(SKILL_COUNTS_VERSION_KEY)
-    key = f"people:skill-counts:{version}"
-    rows = cache.get(key) if version is not None else None
-    if rows is None:
-        rows = list(
+
+    def compute() -> list[tuple[int, str, str, int]]:
+        return list(
             Tag.objects.annotate(n_people=Count("skills", filter=Q(skills__person__is_active=True)))
             .filter(n_people__gt=0)
             .order_by("-n_people", "name")
             .values_list("pk", "name", "slug", "n_people")[:COMMON_SKILLS]
         )
-        if version is not None:
-            cache.set(key, rows, SKILL_COUNTS_TIMEOUT)
+
+    rows = SKILL_COUNTS.get(compute)
     tags = []
     for pk, name, slug, n_people in rows:
         tag = Tag(pk=pk, name=name, slug=slug)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import secrets
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,7 +13,6 @@ from typing import TextIO
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.color import no_style
 from django.core.validators import validate_email
@@ -27,6 +25,7 @@ from kshare.audit.models import AuditEntry
 from kshare.audit.services import audit_record
 from kshare.core.language import is_supported
 from kshare.core.signals import rows_saved_announce
+from kshare.core.versioned import Versioned
 from kshare.people import emails
 from kshare.people.models import AccountInvite, Person, Role, Skill, Team
 from kshare.people.offices import office_region_error
@@ -232,18 +231,14 @@ def person_language_set(*, person: Person, language: str) -> Person:
 
 
 # The expertise directory's "Common skills" (a count over every skill of every active person)
-# is cached under a random version token; a change of skills, people or tags replaces the
-# token after commit (here for the bulk writes, people/receivers.py for the others).
-SKILL_COUNTS_VERSION_KEY = "people:skill-counts:version"
+# is cached under a version token (kshare/core/versioned.py); a change of skills, people or tags
+# replaces it (here for the bulk writes, people/receivers.py for the others).
+SKILL_COUNTS = Versioned("people:skill-counts")
 
 
 def skill_counts_changed() -> None:
-    """Make the cached skill counts stale once the current transaction commits."""
-
-    def replace() -> None:
-        cache.set(SKILL_COUNTS_VERSION_KEY, uuid.uuid4().hex, None)
-
-    transaction.on_commit(replace, robust=True)
+    """Make the cached skill counts stale (``kshare.core.versioned``)."""
+    SKILL_COUNTS.changed()
 
 
 def skill_level_check(*, name: str, level: int) -> None:
