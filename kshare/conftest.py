@@ -56,11 +56,15 @@ def _default_language():
 def _empty_cache():
     """Each test starts with an empty cache: the test database is rolled back without the
     signals that replace cached versions, so a value cached by one test must not reach the
-    next one."""
+    next one. Kept fragments too: they are keyed by content, but a test may change what a
+    template or a translation says."""
     from django.core.cache import caches
+
+    from kshare.core import kept
 
     for alias in ("default",):
         caches[alias].clear()
+    kept.forget_all()
 
 
 @pytest.fixture

@@ -118,12 +118,12 @@ def test_the_readers_time_zone_and_language_make_their_own_card(client):
 
 
 def test_only_the_newest_cards_are_kept(client, monkeypatch):
-    monkeypatch.setattr(session_cards, "LIMIT", 2)
+    monkeypatch.setattr(session_cards._cards, "limit", 2)
     sessions = [ScheduledSessionFactory() for _ in range(3)]
     client.force_login(PersonFactory())
 
     _html(client)
 
-    kept = {key[0] for key in session_cards._cards}
+    kept = {key[0] for key in session_cards._cards.held_keys()}
     assert len(kept) == 2
     assert kept < {s.pk for s in sessions}
