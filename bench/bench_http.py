@@ -38,7 +38,8 @@ Run it through ``make bench`` / ``bench/run.py -k http``, or alone::
     KSHARE_BENCH_PAGES=session,home KSHARE_BENCH_SECONDS=5 \\
         .venv/bin/python bench/run.py -k http --no-save
 
-``healthz`` (the floor) is always measured. See bench/README.md for every option.
+``healthz`` (the floor) is always measured; ``your_data`` is the lightest signed-in page, the floor
+of every page behind the sign-in. See bench/README.md for every option.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ MODULE = "bench_http"
 FLOOR = "healthz"
 PAGES = (
     "healthz",
+    "your_data",
     "session",
     "upcoming",
     "home",
@@ -592,6 +594,10 @@ def pages_for(prepared: dict) -> dict[str, Page]:
     skill_query = urllib.parse.urlencode({"skill": skill["slug"]})
     pages = [
         Page(FLOOR, "/healthz", "anonymous", ('"status": "ok"',)),
+        # The lightest page a signed-in person opens (the site's layout, the navigation and a
+        # few sentences, no list): the floor of every signed-in page, whose ratio to healthz
+        # bounds what any richer page can reach.
+        Page("your_data", "/people/me/data/", "member", (member_menu, "<h1")),
         Page(
             "session",
             f"/sessions/{session['pk']}/",

@@ -12,6 +12,7 @@ from kshare.sessions.models import (
     Attendance,
     Invitation,
     Session,
+    SessionChange,
     SessionHost,
     State,
 )
@@ -25,13 +26,21 @@ def sessions_visible_to(*, person: Person) -> QuerySet[Session]:
     return rules.sessions_visible_to(person=person)
 
 
+def _is_host(person: Person, session: Session) -> bool:
+    """Whether ``person`` hosts ``session``: from its host links when the page has loaded them
+    (``_for_list`` does), else one query."""
+    if "host_links" in getattr(session, "_prefetched_objects_cache", {}):
+        return any(link.person_id == person.pk for link in session.host_links.all())
+    return SessionHost.objects.filter(session=session, person=person).exists()
+
+
 def session_can_edit(*, person: Person, session: Session) -> bool:
     """Hosts and co-hosts, the programme's organisers, and admins edit a session."""
     if not person.is_authenticated or not person.is_active:
         return False
     if person.is_admin:
         return True
-    if SessionHost.objects.filter(session=session, person=person).exists():
+    if _is_host(person, session):
         return True
     return person.is_organiser and session.programme.organisers.filter(pk=person.pk).exists()
 
@@ -116,7 +125,11 @@ def session_detail(*, person: Person, pk: int) -> Session | None:
     return (
         _for_list(sessions_visible_to(person=person))
         .select_related("proposed_by")
-        .prefetch_related("agenda", "teams", "changes__by")
+        .prefetch_related(
+            "agenda",
+            "teams",
+            Prefetch("changes", queryset=SessionChange.objects.select_related("by")),
+        )
         .filter(pk=pk)
         .first()
     )

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from kshare.core import kept
 from kshare.feedback.models import Answer, FeedbackRequest, ProspectiveHost, Question, Response
 from kshare.feedback.tests.factories import FeedbackFormFactory, FeedbackRequestFactory
 from kshare.people.tests.factories import PersonFactory
@@ -163,9 +164,11 @@ def test_a_closed_form_answers_410_and_saves_nothing(member_client, person):
 def test_someone_elses_form_is_a_plain_404_and_saves_nothing(member_client, person):
     theirs = request_for(PersonFactory(), title="Secret retro")
 
+    kept.forget_all()
     page = member_client.get(url(theirs))
     post = member_client.post(url(theirs), {field(theirs, "overall"): "1"})
     thanks = member_client.get(reverse("feedback:respond_thanks", args=[theirs.pk]))
+    kept.forget_all()  # both pages render the kept navigation afresh: the same templates
     missing = member_client.get(reverse("feedback:respond", args=[theirs.pk + 1000]))
 
     assert [page.status_code, post.status_code, thanks.status_code] == [404, 404, 404]

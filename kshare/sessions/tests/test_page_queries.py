@@ -23,10 +23,11 @@ from kshare.sessions.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Session and person (2); the session with hosts, tags, agenda, teams, history and its
-# authors (6); "may I edit" (1); my invitation and the counts (3); ideas on it and ideas it
-# came from (2); materials and transcripts (2); questions (1); catch-up state (1); star (1).
-SESSION_PAGE_QUERIES = 19
+# Session and person (2); the session with hosts, tags, agenda, teams, and history with its
+# authors joined (6); "may I edit" (none for a member: the host links are loaded); my
+# invitation and the counts (3); ideas on it and ideas it came from (2); materials and
+# transcripts (2); questions (1); catch-up state (1); star (1).
+SESSION_PAGE_QUERIES = 18
 
 
 def _grow(session, person, n: int) -> None:

@@ -4,13 +4,14 @@ from kshare.people.tests.factories import AdminFactory, OrganiserFactory, Person
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.programmes.tests.factories import ProgrammeFactory
 from kshare.sessions import selectors
-from kshare.sessions.models import Visibility
+from kshare.sessions.models import SessionHost, Visibility
 from kshare.sessions.tests.factories import (
     AttendanceFactory,
     InvitationFactory,
     PastSessionFactory,
     ScheduledSessionFactory,
     SessionFactory,
+    SessionHostFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,23 @@ def test_can_edit_hosts_programme_organisers_and_admins_only():
     assert selectors.session_can_edit(person=PersonFactory(), session=session) is False
     # An organiser of another programme is a member here.
     assert selectors.session_can_edit(person=OrganiserFactory(), session=session) is False
+
+
+def test_edit_rights_read_loaded_host_links_without_a_query(django_assert_num_queries):
+    host, cohost, member = PersonFactory(), PersonFactory(), PersonFactory()
+    session = SessionFactory(host=host)
+    SessionHostFactory(session=session, person=cohost, role=SessionHost.Role.COHOST)
+    loaded = selectors.session_detail(person=host, pk=session.pk)
+
+    with django_assert_num_queries(0):
+        assert selectors.session_can_edit(person=host, session=loaded) is True
+        assert selectors.session_can_edit(person=cohost, session=loaded) is True
+        assert selectors.session_can_edit(person=member, session=loaded) is False
+    # Not loaded: asked in one query, with the same answers.
+    with django_assert_num_queries(1):
+        assert selectors.session_can_edit(person=cohost, session=session) is True
+    with django_assert_num_queries(1):
+        assert selectors.session_can_edit(person=member, session=session) is False
 
 
 def test_lists_split_upcoming_past_proposed_and_mine():
