@@ -55,12 +55,15 @@ SEARCH_LIMITS = {"maxhmmpf": 8000, "maxwpf": 20}
 # decide between them and the generic words (tuned on the tests' paragraphs: WER 0.115 → 0.100;
 # the benchmark's 0.162 → 0.156 as WAV, unchanged as Opus). The generic model keeps the defaults.
 ADAPTED_WEIGHTS = {"fwdflatlw": 7.0, "bestpathlw": 8.5}
-# The chunk's words come from its lattice rescored with trigrams (``rescore``): language weight
-# 9.5, -3 per word and -2 per filler (natural-log units), and with the session's text 0.95 of
-# the generic model's probability and 0.05 of the text's own trigram model's. Chosen on the
-# tests' paragraphs only (a grid over weight 6.5 to 14, per word 0 to -6, per filler -2/-5,
-# generic share 0.5 to 1): mean WER adapted clean 0.100 → 0.082, noisy 0.294 → 0.275; generic
-# clean 0.201 → 0.197, noisy 0.357 → 0.361.
+# With the session's text, the chunk's words come from its lattice rescored (``rescore``):
+# trigrams of the generic model, 0.95 of its probability and 0.05 of a trigram model of the
+# session's text; language weight 9.5, -3 per word and -2 per filler (natural-log units).
+# Chosen on the tests' paragraphs only (a grid over weight 6.5 to 14, per word 0 to -6, per
+# filler -2/-5, generic share 0.5 to 1): WER adapted clean 0.100 -> 0.082, noisy 0.294 -> 0.275.
+# Without session text the generic trigrams alone changed a word or two either way (tests'
+# clean 0.201 -> 0.197, noisy 0.357 -> 0.361; the benchmark's clean 0.188 -> 0.193, noisy
+# 0.379 -> 0.365): no reliable gain for the time, so a generic recogniser keeps the decoder's
+# own best path.
 RESCORE_WEIGHTS = rescore.Weights(language=9.5, insertion=-3.0, filler=-2.0, generic=0.95)
 # A lattice file past this is not read (a 30 s chunk's is about 0.1 to 1 MB): the decoder's own
 # best path stands instead, as it does when there is no lattice or it is over rescore's bounds.
@@ -214,7 +217,10 @@ class PocketsphinxRecogniser:
     def _rescored(self, decoder: Any) -> list[rescore.Segment] | None:
         """The utterance's best path through its lattice under trigram scores (``rescore``);
         None when there is no lattice, or it is too large to search in bounded time and memory
-        (then the decoder's own segmentation is used)."""
+        (then the decoder's own segmentation is used), and without session text (see
+        ``RESCORE_WEIGHTS``)."""
+        if self._session_model is None:
+            return None
         lattice = decoder.get_lattice()
         if lattice is None:
             return None

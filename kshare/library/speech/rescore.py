@@ -32,7 +32,7 @@ _LN_BASE = math.log(LOG_BASE)
 # the decoder's own segmentation is used instead.
 MAX_NODES = 20_000
 MAX_LINKS = 150_000
-MAX_STATES = 400_000
+MAX_STEPS = 1_000_000
 _ALTERNATE = re.compile(r"\(\d+\)$")
 TERM_MARK = "~"  # a session term's token in the adapted dictionary ("recommender_systems~")
 START, END = "<s>", "</s>"
@@ -143,15 +143,15 @@ LanguageModel = Callable[[str, tuple[str, ...]], float]
 
 
 def best_path(
-    lattice: Lattice, score: LanguageModel, weights: Weights, *, histories: int = 8
+    lattice: Lattice, score: LanguageModel, weights: Weights, *, histories: int = 4
 ) -> list[Segment]:
     """The lattice's best path from its first to its last node, under acoustic score +
     ``weights.language`` * ``score`` + ``weights.insertion`` per word + ``weights.filler`` per
     filler; its words (fillers and the sentence marks left out) with their frames.
 
     Dynamic programming over (node, last two words): fillers keep the history they follow, so a
-    pause does not cut a trigram. ``TooLarge`` past ``MAX_STATES`` such pairs; ``ValueError``
-    when no path reaches the last node."""
+    pause does not cut a trigram. ``TooLarge`` past ``MAX_STEPS`` steps along a link;
+    ``ValueError`` when no path reaches the last node."""
     nodes = lattice.nodes
     exits: dict[int, list[tuple[int, float]]] = {}
     for source, target, acoustic in lattice.links:
@@ -160,10 +160,13 @@ def best_path(
             exits.setdefault(source, []).append((target, acoustic))
     order = sorted(range(len(nodes)), key=lambda n: nodes[n].start_frame)
     tokens = [token(node.word) for node in nodes]
-    State = tuple[int, tuple[str, ...]]
-    best: dict[int, dict[tuple[str, ...], float]] = {lattice.start: {(START,): 0.0}}
-    back: dict[State, State] = {}
-    states = 1
+    History = tuple[str, ...]
+    # node → history → (score so far, the node before, its history): open until the node's
+    # turn, then pruned and kept for the way back (a few per node, not one per link).
+    Entry = tuple[float, int, History]
+    best: dict[int, dict[History, Entry]] = {lattice.start: {(START,): (0.0, -1, ())}}
+    kept: dict[int, dict[History, Entry]] = {}
+    arrivals = 0
     for source in order:
         here = best.pop(source, None) if source != lattice.end else None
         if not here:
@@ -171,9 +174,13 @@ def best_path(
         if len(here) > histories:
             # Every way into this node is known by now (links go forward in time): only its
             # best few histories go on, which bounds the search at a few per link.
-            here = dict(sorted(here.items(), key=lambda item: -item[1])[:histories])
-        for history, so_far in here.items():
+            here = dict(sorted(here.items(), key=lambda item: -item[1][0])[:histories])
+        kept[source] = here
+        for history, (so_far, _, _) in here.items():
             for target, acoustic in exits.get(source, ()):
+                arrivals += 1
+                if arrivals > MAX_STEPS:
+                    raise TooLarge(f"more than {MAX_STEPS} steps")
                 tok = tokens[target]
                 total = so_far + acoustic
                 if target == lattice.end and tok == END:
@@ -186,22 +193,16 @@ def best_path(
                     total += weights.language * score(tok, history) + weights.insertion
                     after = (*history, tok)[-2:]
                 there = best.setdefault(target, {})
-                if after not in there:
-                    states += 1
-                    if states > MAX_STATES:
-                        raise TooLarge(f"more than {MAX_STATES} states")
-                elif there[after] >= total:
-                    continue
-                there[after] = total
-                back[(target, after)] = (source, history)
+                if after not in there or there[after][0] < total:
+                    there[after] = (total, source, history)
     finals = best.get(lattice.end)
     if not finals:
         raise ValueError("no path reaches the lattice's last node")
-    state: State = (lattice.end, max(finals, key=finals.__getitem__))
-    path = [state[0]]
-    while state in back:
-        state = back[state]
-        path.append(state[0])
+    _, previous, history = max(finals.values())
+    path = [lattice.end]
+    while previous >= 0:
+        path.append(previous)
+        _, previous, history = kept[previous][history]
     path.reverse()
     segments = []
     for node, following in zip(path, [*path[1:], None], strict=True):
