@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.programmes.services import programme_default
 from kshare.search.models import Kind, SearchDocument
@@ -16,6 +17,15 @@ from kshare.sessions.services import NewSession, sessions_create_bulk
 from kshare.tags.services import tags_get_or_create
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
+
 
 NOW = timezone.now().replace(microsecond=0)
 

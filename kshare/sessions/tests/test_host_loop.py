@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.sessions import services
 from kshare.sessions.cohosting import cohost_answer, cohosts_name
@@ -30,6 +31,14 @@ from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFact
 from kshare.sessions.tests.test_invitations import mime, text_body
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
 
 
 def _calendar(message) -> tuple[str, icalendar.Calendar]:

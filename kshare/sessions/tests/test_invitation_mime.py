@@ -16,6 +16,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.outbox.models import OutboxMessage
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
@@ -24,6 +25,14 @@ from kshare.sessions.tests.factories import ScheduledSessionFactory
 from kshare.sessions.tests.test_invitations import host_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
 
 
 def tree(part: EmailMessage, depth: int = 0) -> list[str]:

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from kshare.calendars.ical import session_uid
+from kshare.core.tests.daytime import daytime_zone
 from kshare.people.tests.factories import AdminFactory, PersonFactory, TeamFactory
 from kshare.programmes.models import Visibility as ProgrammeVisibility
 from kshare.programmes.tests.factories import ProgrammeFactory
@@ -28,6 +29,14 @@ from kshare.sessions.tests.factories import (
 from kshare.visibility.rules import people_who_may_be_invited
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
 
 
 # -- helpers shared by the invitation, RSVP and waitlist tests ------------------------------------

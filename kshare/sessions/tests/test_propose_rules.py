@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kshare.api.tests.helpers import ApiClient, token_create
+from kshare.core.tests.daytime import daytime_zone
 from kshare.outbox.models import OutboxMessage
 from kshare.people.tests.factories import PersonFactory, TeamFactory
 from kshare.programmes.models import Visibility as ProgrammeVisibility
@@ -28,6 +29,14 @@ from kshare.sessions.models import CohostInvitation, Invitation, Session, Sessio
 from kshare.sessions.selectors import session_can_edit, sessions_visible_to
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
 
 
 @pytest.fixture

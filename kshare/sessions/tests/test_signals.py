@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import invitations, services, signals
 from kshare.sessions.attendance import attendance_add
@@ -16,6 +17,15 @@ from kshare.sessions.models import Attendance, Invitation, Session, State
 from kshare.sessions.tests.factories import ScheduledSessionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
+
 
 ON_COMMIT = {
     "session_proposed": signals.session_proposed,

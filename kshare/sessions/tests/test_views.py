@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.models import Session, State, Visibility
 from kshare.sessions.tests.factories import (
@@ -17,6 +18,14 @@ from kshare.sessions.tests.factories import (
 from kshare.tags.tests.factories import TagFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
 
 
 def _local(dt):

@@ -22,6 +22,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:55 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
+
+
+@pytest.fixture(autouse=True)
 def _no_closure_days():
     """These tests time reminders from "now"; without this they would change around Christmas
     (the default closure days). Days off are tested in test_days_off.py."""
