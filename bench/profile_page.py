@@ -12,9 +12,10 @@ CPU time per request, then pyinstrument's call tree and the frames with the most
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kshare_demo5000_me \\
         .venv/bin/python bench/profile_page.py session            # your own PostgreSQL copy
 
-Pages: the names of bench/bench_http.py (your_data, session, upcoming, home, calendar_feed, people, experts,
-search, feedback_results, dashboard, api_sessions, healthz). ``--home`` and ``DATABASE_URL`` are
-used as they are (the member's feed and a read-only API token are added to that database).
+Pages: the names of bench/bench_http.py (your_data, session, upcoming, home, calendar_feed, people,
+experts, search, feedback_results, dashboard, api_sessions, healthz). ``--home`` and
+``DATABASE_URL`` are used as they are (the member's feed and a read-only API token are added to
+that database).
 """
 
 from __future__ import annotations
