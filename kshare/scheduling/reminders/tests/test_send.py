@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
+from kshare.core.tests.daytime import daytime_zone
 from kshare.outbox.models import OutboxMessage
 from kshare.outbox.tests.helpers import notification_footer
 from kshare.people.models import Person
@@ -25,6 +26,14 @@ from kshare.sessions.tests.factories import InvitationFactory, SessionFactory
 from kshare.web.tests.race import race
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning(settings):
+    """Sessions here start whole days from now at this time of day, and a session may not cross
+    midnight in the installation's zone: run in a zone where now is morning (at 23:30 UTC in
+    UTC a 45-minute session from now would end the next day and be refused)."""
+    settings.TIME_ZONE = daytime_zone(0)
 
 
 @pytest.fixture(autouse=True)
