@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from kshare.core.leases import lease_renew, leases_reclaim
+from kshare.core.tests.daytime import daytime_zone
 from kshare.core.ticks import periodic_tasks
 from kshare.feedback.services import response_submit
 from kshare.feedback.tests.factories import FeedbackRequestFactory
@@ -425,7 +426,12 @@ def test_admin_registers_every_model_and_the_clock_ticks():
     assert "kshare.webhooks.tasks.webhooks_tick_task" in periodic_tasks()
 
 
-def test_a_reschedule_is_announced_as_rescheduled(receiver, django_capture_on_commit_callbacks):
+def test_a_reschedule_is_announced_as_rescheduled(
+    receiver, django_capture_on_commit_callbacks, settings
+):
+    # The hour-long session starts days from now at this time of day and may not cross midnight
+    # in the installation's zone (in UTC it would between 23:00 and 24:00 UTC): now is morning.
+    settings.TIME_ZONE = daytime_zone(0)
     subscribe(receiver, events=["session.scheduled"])
     session = ScheduledSessionFactory()
     admin_ = AdminFactory()
