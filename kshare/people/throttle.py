@@ -16,19 +16,23 @@ counted attempt leaves it. The count lives in the database (``AuthAttempt``), so
 process and every machine shares it and a restart forgets nothing; the rows carry keyed hashes
 of the addresses, never the addresses. An attempt is written *before* the password is checked
 and then counted with the attempts before it (by id), so 100 simultaneous guesses get exactly
-the allowed number through; a refused attempt writes nothing, so hammering a locked account
+the allowed number through (on PostgreSQL the attempts on one key are written one at a time,
+``_one_at_a_time``, so their ids follow the order they commit in); a refused attempt writes
+nothing, so hammering a locked account
 costs one read each. The e-mail address is counted as typed (normalised), so an address
 without an account is limited exactly like one with an account.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -188,16 +192,39 @@ def throttle_hit(
     """
     now = now or timezone.now()
     ids = []
-    for limit in limits:
-        row = AuthAttempt.objects.create(
-            action=limit.action, scope=limit.scope, key=keys[limit.scope], created_at=now
-        )
-        ids.append(row.pk)
+    with transaction.atomic():
+        _one_at_a_time([f"{limit.action}:{limit.scope}:{keys[limit.scope]}" for limit in limits])
+        for limit in limits:
+            row = AuthAttempt.objects.create(
+                action=limit.action, scope=limit.scope, key=keys[limit.scope], created_at=now
+            )
+            ids.append(row.pk)
     for limit, row_id in zip(limits, ids, strict=True):
         key = keys[limit.scope]
         if len(_times(limit, key=key, now=now, up_to_id=row_id)) > limit.count:
             return ids, _lockout(limit, times=_times(limit, key=key, now=now), now=now)
     return ids, None
+
+
+def _one_at_a_time(names: list[str]) -> None:
+    """On PostgreSQL, waits for and holds (until the transaction ends) a lock per name.
+
+    Counting "the attempts up to mine, by id" needs the ids to follow the order the rows become
+    visible in. PostgreSQL hands out ids when a row is inserted, not when it commits: of two
+    simultaneous attempts, the one with the higher id could commit and count before the lower
+    one was visible, and both get through (twelve simultaneous guesses checked six passwords in
+    one CI run). With the lock, an attempt on a key is inserted and committed before the next one
+    is inserted. The names are locked in one order, so two requests never wait for each other's
+    second lock. SQLite writes one transaction at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for name in sorted(set(names)):
+            digest = hashlib.sha256(f"kshare.throttle:{name}".encode()).digest()
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
+            )
 
 
 def throttle_allow(

@@ -222,6 +222,65 @@ def test_twelve_simultaneous_guesses_check_exactly_five_passwords():
     assert sorted(statuses) == [200] * 5 + [429] * 7
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_attempt_waits_for_an_earlier_one_that_has_not_committed_yet(monkeypatch):
+    """PostgreSQL gives a row its id when it is inserted, not when it commits: an attempt must
+    not count "the attempts up to mine" while an earlier one is still uncommitted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time: no attempt is ever uncommitted")
+    import threading
+
+    from django.db import connections
+
+    earlier_attempts(Action.SIGN_IN, Scope.ACCOUNT, "dave@example.com", count=4)
+    keys = {
+        scope: throttle.throttle_keys(
+            account="dave@example.com", request=RequestFactory().get("/", REMOTE_ADDR=address)
+        )[scope]
+        for scope, address in ((Scope.ACCOUNT, "192.0.2.1"), (Scope.CLIENT, "192.0.2.1"))
+    }
+    other_keys = {
+        **keys,
+        Scope.CLIENT: throttle.throttle_keys(
+            account="dave@example.com", request=RequestFactory().get("/", REMOTE_ADDR="192.0.2.2")
+        )[Scope.CLIENT],
+    }
+    inserted, go = threading.Event(), threading.Event()
+    create = AuthAttempt.objects.create
+
+    def paused_create(**fields):
+        row = create(**fields)
+        if threading.current_thread() is fifth and fields["scope"] == Scope.CLIENT:
+            inserted.set()  # the fifth attempt is in, not yet committed
+            go.wait(10)
+        return row
+
+    monkeypatch.setattr(AuthAttempt.objects, "create", paused_create)
+    results: dict[str, object] = {}
+
+    def attempt(name: str, attempt_keys: dict) -> None:
+        try:
+            results[name] = throttle.throttle_hit(
+                limits=throttle.SIGN_IN_LIMITS, keys=attempt_keys
+            )[1]
+        finally:
+            connections.close_all()
+
+    fifth = threading.Thread(target=attempt, args=("fifth", keys))
+    sixth = threading.Thread(target=attempt, args=("sixth", other_keys))
+    fifth.start()
+    assert inserted.wait(10)
+    sixth.start()
+    sixth.join(2)  # without the lock it would finish here, counting five
+    go.set()
+    fifth.join(10)
+    sixth.join(10)
+
+    assert results["fifth"] is None  # the fifth failed sign-in is still checked
+    assert results["sixth"] is not None  # the sixth is refused
+    assert results["sixth"].limit.scope == Scope.ACCOUNT
+
+
 # --- equal work for known and unknown accounts ---------------------------------------------------
 
 
