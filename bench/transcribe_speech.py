@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEECH_CACHE = ROOT / ".cache" / "speech"
 CACHE = ROOT / ".cache" / "bench" / "transcribe"
 VOICE = "voice_cmu_us_slt_arctic_hts"
+# Repeatable dither (see kshare/library/tests/speech_samples.py): the same audio on every machine.
+SOX_REPEATABLE = "-R"
 TEXT2WAVE = "/usr/bin/text2wave"
 SOX = "/usr/bin/sox"
 VOICE_DIR = Path("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts")
@@ -199,7 +201,7 @@ def spoken_wav(text: str) -> Path:
     """``text`` spoken by Festival's HTS voice, resampled by sox to 16 kHz mono 16-bit (cached)."""
     SPEECH_CACHE.mkdir(parents=True, exist_ok=True)
     # The key of kshare.library.tests.speech_samples.spoken_wav: both share the cached files.
-    key = hashlib.sha256(f"{VOICE}\n{RATE}\n{text}".encode()).hexdigest()[:20]
+    key = hashlib.sha256(f"{VOICE}\n{RATE}\n{SOX_REPEATABLE}\n{text}".encode()).hexdigest()[:20]
     target = SPEECH_CACHE / f"{key}.wav"
     if target.exists():
         return target
@@ -213,7 +215,7 @@ def spoken_wav(text: str) -> Path:
         timeout=900,
     )
     subprocess.run(  # noqa: S603 - fixed programs, our own arguments
-        [SOX, str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(partial)],
+        [SOX, SOX_REPEATABLE, str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(partial)],
         check=True,
         capture_output=True,
         timeout=300,
@@ -296,7 +298,7 @@ def condition_samples(paragraph: Paragraph, condition: str) -> Samples:
 
 def paragraph_file(paragraph: Paragraph, condition: str) -> Path:
     """The paragraph spoken in ``condition``, as an Ogg Opus file (cached)."""
-    key = _key(VOICE, paragraph.spoken, condition, SNR_DB, CODEC, BITRATE)
+    key = _key(VOICE, SOX_REPEATABLE, paragraph.spoken, condition, SNR_DB, CODEC, BITRATE)
     target = CACHE / f"{paragraph.key}-{condition}-{key}.ogg"
     if not target.exists():
         encode([condition_samples(paragraph, condition)], target)
@@ -325,7 +327,7 @@ def long_recording(minutes: float) -> tuple[Path, str]:
     cached; returns the file and what is said in it."""
     plan = long_plan(minutes)
     said = " ".join(p.spoken for p in plan)
-    key = _key(VOICE, said, PAUSE_S, CODEC, BITRATE)
+    key = _key(VOICE, SOX_REPEATABLE, said, PAUSE_S, CODEC, BITRATE)
     target = CACHE / f"long-{minutes:g}min-{key}.ogg"
     if not target.exists():
         encode(_long_blocks(plan), target)

@@ -22,6 +22,9 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 CACHE_DIR = PROJECT_DIR / ".cache" / "speech"
 VOICE = "voice_cmu_us_slt_arctic_hts"
+# sox dithers when it writes 16-bit samples, from a random seed unless -R ("repeatable"): without
+# it each machine heard slightly different audio, and a decoder's words could differ by one.
+SOX_REPEATABLE = "-R"
 RATE = 16_000
 
 # A paragraph about the product's own topics: the words a session about it would use.
@@ -54,7 +57,7 @@ def spoken_wav(text: str, *, rate: int = RATE) -> Path:
     if reason:
         pytest.skip(reason)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(f"{VOICE}\n{rate}\n{text}".encode()).hexdigest()[:20]
+    key = hashlib.sha256(f"{VOICE}\n{rate}\n{SOX_REPEATABLE}\n{text}".encode()).hexdigest()[:20]
     target = CACHE_DIR / f"{key}.wav"
     if target.exists():
         return target
@@ -68,7 +71,18 @@ def spoken_wav(text: str, *, rate: int = RATE) -> Path:
     )
     partial = CACHE_DIR / f"{key}.{os.getpid()}.part.wav"
     subprocess.run(  # noqa: S603 - fixed commands, our own arguments
-        ["/usr/bin/sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(partial)],
+        [
+            "/usr/bin/sox",
+            SOX_REPEATABLE,
+            str(raw),
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(partial),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
