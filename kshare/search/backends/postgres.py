@@ -12,6 +12,8 @@ rows get headlines.
 
 from __future__ import annotations
 
+from django.db import connection
+
 from kshare.search.backends import Filters
 from kshare.search.query import ParsedQuery, to_tsquery
 from kshare.search.services import MARK_END, MARK_START
@@ -113,12 +115,17 @@ def search(
     # The planner prices ``@@`` as cheap and, hoping to meet the LIMIT early, prefers reading the
     # table in order and unpacking every vector to the index for all but rare words (three to ten
     # times slower on 100,000 documents). The index is always the better way in: it answers the
-    # words and filters exactly, so rows are read only for matches. One round trip (Django's
-    # psycopg cursors bind parameters client-side, so a string may hold several statements):
-    # outside a transaction the three run as one implicit transaction, which SET LOCAL lasts;
-    # inside the caller's, the last one puts the setting back.
+    # words and filters exactly, so rows are read only for matches. One round trip: outside a
+    # transaction the three statements run as one implicit transaction, which SET LOCAL lasts;
+    # inside the caller's, the last one puts the setting back. Several statements in one string
+    # go only without parameters (PostgreSQL's simple protocol; the connections bind parameters
+    # on the server, kshare/config.py), so the values are written into the text here, quoted by
+    # psycopg as its client-side cursors do.
     cursor.execute(
-        f"SET LOCAL enable_seqscan = off; {sql}; SET LOCAL enable_seqscan = DEFAULT", parameters
+        connection.ops.compose_sql(
+            f"SET LOCAL enable_seqscan = off; {sql}; SET LOCAL enable_seqscan = DEFAULT",
+            parameters,
+        )
     )
     cursor.nextset()  # the SELECT's rows
     rows = cursor.fetchall()

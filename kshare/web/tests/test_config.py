@@ -144,6 +144,20 @@ def test_database_reads_a_postgres_url(tmp_path):
     assert db["CONN_HEALTH_CHECKS"] is True
 
 
+def test_postgres_statements_are_prepared_on_the_server(tmp_path, monkeypatch):
+    monkeypatch.delenv("KSHARE_PG_PREPARE", raising=False)
+    db = config.database("postgres://kshare@db.example.com/kshare", var_dir=tmp_path)
+    assert db["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_postgres_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path, monkeypatch):
+    monkeypatch.setenv("KSHARE_PG_PREPARE", "0")
+    db = config.database(
+        "postgres://kshare@db.example.com/kshare?sslmode=require", var_dir=tmp_path
+    )
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
 def test_database_refuses_other_schemes(tmp_path):
     with pytest.raises(ConfigError) as excinfo:
         config.database("mysql://root@localhost/kshare", var_dir=tmp_path)
