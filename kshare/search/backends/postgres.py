@@ -122,7 +122,7 @@ def search(
     # on the server, kshare/config.py), so the values are written into the text here, quoted by
     # psycopg as its client-side cursors do.
     cursor.execute(
-        connection.ops.compose_sql(
+        connection.ops.compose_sql(  # type: ignore[attr-defined]  # PostgreSQL's operations
             f"SET LOCAL enable_seqscan = off; {sql}; SET LOCAL enable_seqscan = DEFAULT",
             parameters,
         )
