@@ -35,6 +35,7 @@ OPENSSL := /usr/bin/openssl
 # themselves (a spoken paragraph to transcribe; espeak-ng's voice is too robotic for a recogniser).
 TEXT2WAVE := /usr/bin/text2wave
 FESTIVAL_VOICE := /usr/share/festival/voices/us/cmu_us_slt_arctic_hts
+FESTIVAL_MALE_VOICE := /usr/share/festival/voices/english/kal_diphone
 SOX := /usr/bin/sox
 # Debian's dovecot: the IMAP mailbox `kshare mail-in` reads calendar replies from, in its test.
 DOVECOT := /usr/sbin/dovecot
@@ -145,17 +146,17 @@ dovecot:
 	[ -x $(DOVECOT) ] || { echo "apt-get finished but $(DOVECOT) is still missing." >&2; exit 1; }
 
 festival:
-	@if [ -x $(TEXT2WAVE) ] && [ -d $(FESTIVAL_VOICE) ] && [ -x $(SOX) ]; then exit 0; fi; \
-	echo "The transcription tests speak with Festival's HTS voice; installing festival, festvox-us-slt-hts and sox with apt-get…"; \
+	@if [ -x $(TEXT2WAVE) ] && [ -d $(FESTIVAL_VOICE) ] && [ -d $(FESTIVAL_MALE_VOICE) ] && [ -x $(SOX) ]; then exit 0; fi; \
+	echo "The transcription tests speak with Festival's voices; installing festival, festvox-us-slt-hts, festvox-kallpc16k and sox with apt-get…"; \
 	if [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends festival festvox-us-slt-hts sox; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends festival festvox-us-slt-hts festvox-kallpc16k sox; \
 	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then \
-		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends festival festvox-us-slt-hts sox; \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends festival festvox-us-slt-hts festvox-kallpc16k sox; \
 	else \
-		echo "Cannot install festival (not root and no sudo): run 'apt-get install festival festvox-us-slt-hts sox' as root, then make test again." >&2; \
+		echo "Cannot install festival (not root and no sudo): run 'apt-get install festival festvox-us-slt-hts festvox-kallpc16k sox' as root, then make test again." >&2; \
 		exit 1; \
 	fi; \
-	[ -x $(TEXT2WAVE) ] && [ -d $(FESTIVAL_VOICE) ] || { echo "apt-get finished but Festival's voice is still missing." >&2; exit 1; }
+	[ -x $(TEXT2WAVE) ] && [ -d $(FESTIVAL_VOICE) ] && [ -d $(FESTIVAL_MALE_VOICE) ] || { echo "apt-get finished but a Festival voice is still missing." >&2; exit 1; }
 
 gettext:
 	@if [ -x $(MSGFMT) ]; then exit 0; fi; \

@@ -21,7 +21,9 @@ Rows in ``bench/results/bench_transcribe.json`` (``database`` is ``n/a``):
   the eight paragraphs, with ``per_paragraph`` WERs and the S/D/I counts;
 - ``realtime_factor``: wall seconds of decoding + recognition ÷ audio seconds; beside it
   ``cpu_per_audio_s`` (CPU seconds per audio second, which survives a busy machine),
-  ``load_s`` (loading or adapting the model, not in the factor) and the ``loadavg``;
+  ``load_s`` (loading or adapting the model, not in the factor), ``calibrate_s`` (choosing the
+  speaker's warp on the first chunk, once per file as the worker does: in the factor) and the
+  ``loadavg``;
 - ``peak_rss_mb``: the child's peak resident memory (Python, the model, decoding).
 
 plus a ``long_recording`` workload: the paragraphs repeated with pauses into one ``--minutes``
@@ -100,6 +102,7 @@ class Measured:
     wall_s: float
     cpu_s: float
     load_s: float
+    calibrate_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,20 @@ class ChildResult:
 # --- the child: transcribe files through the product's chunked path ---------------------------
 
 
-def transcribe_file(path: Path, recogniser: Recogniser, *, chunk_seconds: int) -> tuple[str, float]:
-    """The words of ``path`` read chunk by chunk as the worker does; returns (text, audio s)."""
+def transcribe_file(
+    path: Path, recogniser: Recogniser, *, chunk_seconds: int
+) -> tuple[str, float, float]:
+    """The words of ``path`` read chunk by chunk as the worker does, after the recogniser's
+    calibration on the first chunk (``kshare.library.transcription``); returns (text, audio s,
+    wall seconds of the calibration, which the caller's time includes)."""
     from kshare.library.speech import audio
 
     rate = recogniser.sample_rate
+    started = time.perf_counter()
+    first = audio.read_chunk(path, start_ms=0, max_ms=chunk_seconds * 1000, sample_rate=rate)
+    if len(first.samples):
+        recogniser.calibrate(first.samples)
+    calibrate_s = time.perf_counter() - started
     words = []
     start_ms = 0
     while True:
@@ -126,7 +138,7 @@ def transcribe_file(path: Path, recogniser: Recogniser, *, chunk_seconds: int) -
         )
         words.extend(recogniser.transcribe(chunk.samples, offset_ms=chunk.start_ms))
         if chunk.last:
-            return " ".join(word.text for word in words), chunk.end_ms / 1000
+            return " ".join(word.text for word in words), chunk.end_ms / 1000, calibrate_s
         start_ms = chunk.end_ms
 
 
@@ -158,7 +170,7 @@ def child_main(job: Mapping[str, object]) -> dict[str, object]:
         name = recogniser.name
         load_s = time.perf_counter() - started
         started, cpu_started = time.perf_counter(), time.process_time()
-        text, audio_s = transcribe_file(
+        text, audio_s, calibrate_s = transcribe_file(
             Path(item["path"]), recogniser, chunk_seconds=int(job["chunk_seconds"])
         )
         out.append(
@@ -169,6 +181,7 @@ def child_main(job: Mapping[str, object]) -> dict[str, object]:
                 "wall_s": time.perf_counter() - started,
                 "cpu_s": time.process_time() - cpu_started,
                 "load_s": load_s,
+                "calibrate_s": calibrate_s,
             }
         )
     return {"recogniser_name": name, "items": out}
@@ -237,6 +250,7 @@ def run_child(config: Config, items: list[dict[str, str]]) -> ChildResult:
             wall_s=m["wall_s"],
             cpu_s=m["cpu_s"],
             load_s=m["load_s"],
+            calibrate_s=m.get("calibrate_s", 0.0),
         )
         for m in answer["items"]
     )
@@ -308,6 +322,7 @@ def rows_of(result: ChildResult, *, with_wer: bool = True) -> list[tuple[str, fl
                 "audio_s": round(audio_s, 1),
                 "wall_s": round(wall_s, 1),
                 "load_s": round(sum(m.load_s for m in result.measured), 2),
+                "calibrate_s": round(sum(m.calibrate_s for m in result.measured), 2),
                 "files": len(result.measured),
                 "goal": GOAL_REALTIME_FACTOR,
             },

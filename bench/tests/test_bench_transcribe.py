@@ -87,6 +87,7 @@ def _result(adapted: bool, condition: str) -> bench_transcribe.ChildResult:
             wall_s=4.0,
             cpu_s=3.0,
             load_s=0.5,
+            calibrate_s=1.5,
         ),
         bench_transcribe.Measured(
             "hosting", "Hosting a session.", "hosting a session", 10.0, 2.0, 1.5, 0.0
@@ -138,6 +139,7 @@ def test_rows_carry_the_issue_fields_and_goals():
         "audio_s": 30.0,
         "wall_s": 6.0,
         "load_s": 0.5,
+        "calibrate_s": 1.5,
         "files": 2,
         "goal": 0.5,
     }

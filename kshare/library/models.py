@@ -126,6 +126,14 @@ class Transcription(models.Model):
     detail = models.TextField(blank=True, help_text="What went wrong, in English, for admins.")
     recogniser = models.CharField(max_length=80, blank=True)
     language = models.CharField(max_length=20, blank=True)
+    calibration = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text=(
+            "What the recogniser chose from the recording's first chunk before transcribing it "
+            "(pocketsphinx: the speaker's frequency warp), reused by every later step."
+        ),
+    )
     duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
     next_start_ms = models.PositiveBigIntegerField(
         default=0, help_text="Where the next chunk starts: everything before it is transcribed."

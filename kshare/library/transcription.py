@@ -274,6 +274,18 @@ def _run(job: Transcription, me: str) -> None:
         vocabulary_text=session_vocabulary(material),
         language="en",  # the shipped models are English; sessions carry no language yet
     )
+    if job.chunks_done == 0:
+        # Chosen from the first chunk before it is transcribed, and kept on the row: every
+        # later step (and a worker resuming after a crash) hears with the same choice.
+        first = audio.read_chunk(
+            path,
+            start_ms=0,
+            max_ms=settings.KSHARE_TRANSCRIBE_CHUNK_SECONDS * 1000,
+            sample_rate=recogniser.sample_rate,
+        )
+        job.calibration = recogniser.calibrate(first.samples)[:20] if len(first.samples) else ""
+    else:
+        recogniser.calibrated(job.calibration)
     _set(
         job,
         me,
@@ -281,6 +293,7 @@ def _run(job: Transcription, me: str) -> None:
         duration_ms=info.duration_ms,
         recogniser=recogniser.name[:80],
         language=recogniser.language[:20],
+        calibration=job.calibration,
         working_seconds=F("working_seconds") + (time.monotonic() - started),
     )
     last = job.next_start_ms >= info.duration_ms and job.chunks_done > 0

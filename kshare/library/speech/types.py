@@ -78,6 +78,15 @@ class Recogniser(Protocol):
     #: The language it recognises (BCP 47, e.g. "en").
     language: str
 
+    def calibrate(self, samples: npt.NDArray[np.int16]) -> str:
+        """Adapts to the recording's speaker from its first chunk, before any ``transcribe``;
+        returns the choice as text to keep for ``calibrated`` ("" when there was none)."""
+        ...
+
+    def calibrated(self, choice: str) -> None:
+        """Uses what ``calibrate`` chose for this recording earlier (a later step of its job)."""
+        ...
+
     def transcribe(self, samples: npt.NDArray[np.int16], *, offset_ms: int) -> list[Word]:
         """The words in ``samples``; their times are ``offset_ms`` plus the time in the chunk."""
         ...

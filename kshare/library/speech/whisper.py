@@ -178,6 +178,13 @@ class WhisperRecogniser:
         self.hotwords = hotwords_from(vocabulary_text)
         self.name = f"whisper {Path(model_dir).name} (faster-whisper {faster_whisper.__version__})"
 
+    def calibrate(self, samples: npt.NDArray[np.int16]) -> str:
+        """Nothing to choose: Whisper was trained on many voices and needs no speaker warp."""
+        return ""
+
+    def calibrated(self, choice: str) -> None:
+        """Nothing to restore (see ``calibrate``)."""
+
     def transcribe(self, samples: npt.NDArray[np.int16], *, offset_ms: int) -> list[Word]:
         """The words in ``samples`` (mono, 16 kHz), timed from ``offset_ms``.
 

@@ -57,8 +57,10 @@ def workers(tmp_path) -> Iterator[Workers]:
 
 
 def _uninterrupted(path: Path, vocabulary: str) -> tuple[list[tuple[int, int, str]], int]:
-    """The cues and the number of chunks of one run without a kill (in this process)."""
+    """The cues and the number of chunks of one run without a kill (in this process), the
+    recogniser calibrated on the first chunk as the job does."""
     recogniser = recognisers.recogniser_for(vocabulary_text=vocabulary)
+    recogniser.calibrate(audio.read_chunk(path, start_ms=0, max_ms=CHUNK_SECONDS * 1000).samples)
     words, start, last, chunks = [], 0, False, 0
     while not last:
         chunk = audio.read_chunk(path, start_ms=start, max_ms=CHUNK_SECONDS * 1000)
