@@ -81,7 +81,7 @@ RESCORE_WEIGHTS = rescore.Weights(language=9.5, insertion=-3.0, filler=-2.0, gen
 # have helped one voice and hurt the other.
 WARPS = (0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4)
 # The speech the warp is chosen on: up to 15 s from the first speech of the first chunk, decoded
-# once per warp tried (3 to 6 times: about 7 to 14 CPU seconds per recording, once).
+# once per warp tried (3 to 5 times: about 7 to 14 CPU seconds per recording, once).
 CALIBRATION_SECONDS = 15
 # The front end keeps its warp in process-wide state (sphinxbase's fe_warp_inverse_linear.c): a
 # decoder made without a warp marks it neutral, and one made later with the same warp text as
