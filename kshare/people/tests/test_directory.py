@@ -86,3 +86,32 @@ def test_directory_query_count_does_not_grow_with_rows(
 
 def test_directory_search_with_nul_character_is_not_an_error(member_client, people):
     assert _names(member_client, q="an\x00na") == ["Anna Analyst"]
+
+
+@pytest.mark.parametrize("language", ["en-gb", "de", "fr"])
+def test_a_skills_level_label_is_djangos_label_in_the_active_language(language):
+    from django.db.models.base import Model
+    from django.utils import translation
+
+    from kshare.people.models import Skill
+
+    field = Skill._meta.get_field("level")
+    with translation.override(language):
+        for level in (1, 2, 3, 7):  # 7: no level (unvalidated input) is shown as it is
+            skill = Skill(level=level)
+            # Django's generic get_FOO_display, which the model's own replaces for speed
+            assert skill.get_level_display() == str(Model._get_FIELD_display(skill, field))
+        labels = [Skill(level=level).get_level_display() for level in (1, 2, 3)]
+    expected = {
+        "en-gb": ["Basic", "Working", "Expert"],
+        "de": ["Grundlagen", "Praxis", "Expert:in"],
+        "fr": ["Notions", "Pratique", "Expert"],
+    }
+    assert labels == expected[language]
+
+
+def test_the_directory_shows_each_skills_level(member_client, people):
+    response = member_client.get(reverse("people:list"))
+
+    assert "Python · Expert" in response.content.decode()
+    assert "Rust · Working" in response.content.decode()
