@@ -121,9 +121,14 @@ def sessions_in_programme(*, person: Person, programme: Programme) -> QuerySet[S
 
 
 def session_detail(*, person: Person, pk: int) -> Session | None:
-    """The session with all its page shows, or ``None`` when it does not exist for ``person``."""
+    """The session with all its page shows, or ``None`` when it does not exist for ``person``.
+
+    Visibility is asked first, of this one session (``rules.visible_session_ids``: one light
+    query instead of the rule compiled into the page's query)."""
+    if not rules.visible_session_ids(person=person, ids=[pk]):
+        return None
     return (
-        _for_list(sessions_visible_to(person=person))
+        _for_list(Session.objects.all())
         .select_related("proposed_by")
         .prefetch_related(
             "agenda",

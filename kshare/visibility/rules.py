@@ -312,6 +312,35 @@ def sessions_sql(*, person: Person, sql: Sql, rule: Node = SESSION_RULE) -> str:
     return sql_text(False if facts is None else rule.sessions_sql(facts, sql))
 
 
+def visible_session_ids(*, person: Person, ids: Iterable[int]) -> set[int]:
+    """Which of the sessions ``ids`` ``person`` may see: one hand-written query
+    (``sessions_sql``).
+
+    For a page that already knows its session (or a few): the same answer as
+    ``sessions_visible_to(person=person).filter(pk__in=ids)``, without building and compiling
+    the rule's ORM tree (a dozen ``Exists``, ~3.5 ms of CPU each time on the session page,
+    against ~0.3 ms for this)."""
+    # A number no id can be (a URL's /sessions/99999999999999999999/) is none of them: the
+    # database would refuse it as a parameter.
+    wanted = sorted({pk for pk in map(int, ids) if 0 < pk < 2**63})
+    facts = facts_of_person(person)
+    if not wanted or facts is None:
+        return set()
+    sql = Sql()
+    condition = sql_text(SESSION_RULE.sessions_sql(facts, sql))
+    q = Sql.q
+    marks = ", ".join(sql.param(f"id{n}", pk) for n, pk in enumerate(wanted))
+    text = (
+        f"SELECT {sql.session}.{q('id')} FROM {sql.table(Session)} {sql.session} "  # noqa: S608
+        f"JOIN {sql.table(Programme)} {sql.programme} "
+        f"ON {sql.programme}.{q('id')} = {sql.session}.{q('programme_id')} "
+        f"WHERE {sql.session}.{q('id')} IN ({marks}) AND {condition}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(text, sql.params)
+        return {row[0] for row in cursor.fetchall()}
+
+
 def people_sql(*, session: Session, sql: Sql, rule: Node = SESSION_RULE) -> str:
     """A SQL condition on the person alias ``sql.person``: may see ``session`` (or, with
     ``rule=INVITABLE_RULE``, may be invited to it). Its parameters are added to ``sql.params``."""

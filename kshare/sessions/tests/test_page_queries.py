@@ -23,11 +23,12 @@ from kshare.sessions.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Session and person (2); the session with hosts, tags, agenda, teams, and history with its
-# authors joined (6); "may I edit" (none for a member: the host links are loaded); my
-# invitation and the counts (3); ideas on it and ideas it came from (2); materials and
-# transcripts (2); questions (1); catch-up state (1); star (1).
-SESSION_PAGE_QUERIES = 18
+# Session and person (2); may the reader see it (1: the rule asked of this one session); the
+# session with hosts, tags, agenda, teams, and history with its authors joined (6); "may I
+# edit" (none for a member: the host links are loaded); my invitation and the counts (3); ideas
+# on it and ideas it came from (2); materials and transcripts (2); questions (1); catch-up
+# state (1); star (1).
+SESSION_PAGE_QUERIES = 19
 
 
 def _grow(session, person, n: int) -> None:

@@ -246,6 +246,9 @@ def test_session_page_renders_sanitised_markdown(member_client):
 def test_unknown_session_and_tag_are_404(member_client):
     assert member_client.get("/sessions/999999/").status_code == 404
     assert member_client.get("/sessions/tag/nope/").status_code == 404
+    # Numbers no database column holds are no session either (not a 500 from the database).
+    for number in (2**63 - 1, 2**63, 10**30):
+        assert member_client.get(f"/sessions/{number}/").status_code == 404
 
 
 # Query counts: a list page with 10 rows and with 100 rows costs the same.

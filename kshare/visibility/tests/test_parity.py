@@ -244,6 +244,20 @@ class VisibilityParity(TestCase):
         for person, session in zip(self.people[::7], self.sessions[::10], strict=False):
             self.assertEqual(rules.may_see(person, session), session.pk in self.expected[person.pk])
 
+    def test_visible_session_ids_of_sessions_at_hand(self):
+        every = [s.pk for s in self.sessions]
+        with self.assertNumQueries(len(self.people)):
+            found = {p.pk: rules.visible_session_ids(person=p, ids=every) for p in self.people}
+        self.assertEqual(self.assert_same_for_everyone(found), N_SESSIONS * N_PEOPLE)
+        # One session at a time, as the session page asks; ids that are no session are none.
+        missing = max(every) + 1
+        for person, session in zip(self.people[::5], self.sessions[::7], strict=False):
+            with self.subTest(person=person.pk, session=session.pk):
+                self.assertEqual(
+                    rules.visible_session_ids(person=person, ids=[session.pk, missing, 2**64]),
+                    {session.pk} & self.expected[person.pk],
+                )
+
     def test_reverse_queryset_people_who_may_see(self):
         found: dict[int, set[int]] = {p.pk: set() for p in self.people}
         for session in self.sessions:
