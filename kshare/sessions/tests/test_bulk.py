@@ -192,7 +192,10 @@ def test_bulk_refuses_a_history_the_services_could_not_write(person, state, chan
 
 
 def test_bulk_refuses_a_session_longer_than_its_format(person):
-    start = timezone.localtime(NOW + timedelta(days=5)).replace(hour=10, minute=0, second=0)
+    # 10 o'clock in the installation's zone, which the rule reads (not whatever zone an earlier
+    # test left active in this thread).
+    zone = timezone.get_default_timezone()
+    start = timezone.localtime(NOW + timedelta(days=5), zone).replace(hour=10, minute=0, second=0)
     session = Session(
         programme=programme_default(),
         title="Long",
