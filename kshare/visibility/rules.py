@@ -318,8 +318,8 @@ def visible_session_ids(*, person: Person, ids: Iterable[int]) -> set[int]:
 
     For a page that already knows its session (or a few): the same answer as
     ``sessions_visible_to(person=person).filter(pk__in=ids)``, without building and compiling
-    the rule's ORM tree (a dozen ``Exists``, ~3.5 ms of CPU each time on the session page,
-    against ~0.3 ms for this)."""
+    the rule's ORM tree (a dozen ``Exists``: the session page's selector took 7.5 ms of CPU
+    with the rule compiled in, 5.6 ms with this query beside it)."""
     # A number no id can be (a URL's /sessions/99999999999999999999/) is none of them: the
     # database would refuse it as a parameter.
     wanted = sorted({pk for pk in map(int, ids) if 0 < pk < 2**63})
