@@ -9,6 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from kshare.api.tests.helpers import ApiClient, token_create
+from kshare.core.tests.daytime import days_ahead_at
 from kshare.people.tests.factories import (
     AdminFactory,
     OrganiserFactory,
@@ -287,7 +288,7 @@ def test_update_by_host_changes_only_the_fields_sent(world):
 def test_update_reschedules_and_tells_invitees(world, django_capture_on_commit_callbacks):
     session = world["public"]
     InvitationFactory(session=session, person=world["blue_member"], mailed_at=timezone.now())
-    new_start = (timezone.now() + dt.timedelta(days=30)).replace(microsecond=0)
+    new_start = days_ahead_at(30)
     client = api_for(world["organiser"])
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -339,7 +340,7 @@ def test_others_may_not_change_a_session(world, role, key, status):
 
 def test_schedule_proposed_session(world):
     session = SessionFactory(programme=world["programme"], host=world["host"])
-    start = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0)
+    start = days_ahead_at(3)
     response = api_for(world["host"]).post(
         f"sessions/{session.pk}/schedule", {"start": start.isoformat()}
     )

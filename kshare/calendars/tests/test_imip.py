@@ -25,6 +25,7 @@ from kshare.calendars.tests.imip_mail import (
     outlook_reply,
     plain_mail,
 )
+from kshare.core.tests.daytime import days_ahead_at
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
 from kshare.sessions.invitations import invitations_create, rsvp_set
@@ -298,7 +299,7 @@ def test_a_reply_to_an_earlier_time_does_not_answer_the_new_one(
     with django_capture_on_commit_callbacks(execute=True):
         services.session_schedule(
             session=session,
-            start=(timezone.now() + timedelta(days=40)).replace(microsecond=0),
+            start=days_ahead_at(40),
             by=session.host_links.get().person,
         )
     session.refresh_from_db()

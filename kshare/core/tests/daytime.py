@@ -13,3 +13,13 @@ def daytime_zone(hours_ahead: float) -> str:
         offset -= 24
     # POSIX-style names: Etc/GMT-3 is three hours *ahead* of UTC.
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def days_ahead_at(days: int, hour: int = 10) -> datetime:
+    """``days`` days from today at ``hour`` o'clock in the installation's zone: a start from which
+    a session of any format ends on the day it starts, whatever the time of day the test runs
+    at (``now() + timedelta(days=…)`` at 23:30 makes a 45-minute talk cross midnight)."""
+    from django.utils import timezone
+
+    today = timezone.localtime(timezone.now(), timezone.get_default_timezone())
+    return (today + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)

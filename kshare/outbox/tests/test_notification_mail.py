@@ -10,8 +10,8 @@ import pytest
 from django.core import mail, signing
 from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import timezone
 
+from kshare.core.tests.daytime import days_ahead_at
 from kshare.library.catchup import catchup_subscription_set
 from kshare.library.models import CatchUpSubscription
 from kshare.outbox.categories import CATEGORIES, KIND_CATEGORIES, category_for
@@ -52,7 +52,7 @@ def _session_with_invitee_reminders(*invitees: str):
         nudge_days=0,
     )
     session = SessionFactory(title="Pandas tricks", host=host, programme=programme)
-    start = (timezone.now() + timedelta(days=20)).replace(microsecond=0)
+    start = days_ahead_at(20)
     session = session_schedule(
         session=session, start=start, end=start + timedelta(minutes=45), by=host
     ).session

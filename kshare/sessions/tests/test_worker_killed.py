@@ -28,6 +28,7 @@ from django_tasks_db.models import DBTaskResult
 
 from kshare.conftest import _Recorder
 from kshare.core.models import WorkerLease
+from kshare.core.tests.daytime import days_ahead_at
 from kshare.outbox.models import OutboxMessage
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions import services
@@ -239,7 +240,7 @@ def test_a_worker_killed_mid_reschedule_batch_loses_no_new_time(smtp, workers):
     first = workers.start()
     services.session_schedule(
         session=session,
-        start=session.start + timedelta(days=7),
+        start=days_ahead_at(27),
         by=session.host_links.get().person,
     )
     _kill_after_outbox_rows(workers, first, "update")

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
+from kshare.core.tests.daytime import days_ahead_at
 from kshare.people.tests.factories import OrganiserFactory, PersonFactory, TeamFactory
 from kshare.sessions import services as session_services
 from kshare.sessions.models import SessionHost, State, Visibility
@@ -196,7 +196,7 @@ def test_scheduling_a_session_mails_the_requesters_after_commit(
     host = PersonFactory()
     session = session_services.session_propose(by=host, title="dbt live", tags=[dbt])
     request = topic_request_create(requester=PersonFactory(), title="dbt", tags=[dbt])
-    start = timezone.now() + timedelta(days=20)
+    start = days_ahead_at(20)
 
     with django_capture_on_commit_callbacks(execute=True):
         session_services.session_schedule(session=session, start=start, by=host)

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from kshare.core.leases import lease_renew, leases_reclaim
-from kshare.core.tests.daytime import daytime_zone
+from kshare.core.tests.daytime import days_ahead_at, daytime_zone
 from kshare.core.ticks import periodic_tasks
 from kshare.feedback.services import response_submit
 from kshare.feedback.tests.factories import FeedbackRequestFactory
@@ -110,7 +110,7 @@ def subscribe(receiver: Receiver, *, by=None, events=None, programme=None) -> We
 def test_scheduling_a_session_posts_a_signed_payload(receiver, django_capture_on_commit_callbacks):
     hook = subscribe(receiver)
     session = SessionFactory(title="Intro to pandas")
-    start = timezone.now() + dt.timedelta(days=10)
+    start = days_ahead_at(10)
     with django_capture_on_commit_callbacks(execute=True):
         session_services.session_schedule(session=session, start=start, by=session.hosts.first())
     assert len(receiver.got) == 1

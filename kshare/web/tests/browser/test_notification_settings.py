@@ -10,9 +10,9 @@ from email.policy import default as default_policy
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from kshare.core.tests.daytime import days_ahead_at
 from kshare.outbox.models import MailOptOut
 from kshare.people.tests.factories import PersonFactory
 from kshare.programmes.tests.factories import ProgrammeFactory
@@ -48,7 +48,7 @@ def test_a_person_chooses_their_mail_and_unsubscribes_from_a_reminder_in_one_cli
     # A reminder arrives (real SMTP) with its one-click link at the end.
     host = PersonFactory(email="hal@example.com")
     programme = ProgrammeFactory(host_reminder_days="", invitee_reminder_hours="24", nudge_days=0)
-    start = (timezone.now() + timedelta(days=20)).replace(microsecond=0)
+    start = days_ahead_at(20)
     session = session_schedule(
         session=SessionFactory(title="Pandas tricks", host=host, programme=programme),
         start=start,
