@@ -18,26 +18,33 @@ from kshare.people.tests.factories import AdminFactory, OrganiserFactory, Person
 
 
 @pytest.fixture(autouse=True)
-def _installation_hour(request):
-    """``KSHARE_TEST_LOCAL_HOUR=23`` runs every test as if it were 23 o'clock where the
-    installation is (``TIME_ZONE`` set per test to the ``Etc/GMT±N`` zone where the current hour
-    is 23): the way to look for tests that depend on the time of day the suite runs at (a
-    session "some days from now" at this time of day must not cross midnight). Off by default:
-    many tests place sessions at fixed Berlin times and expect the installation in UTC.
+def _test_clock():
+    """``KSHARE_TEST_CLOCK=23:50 make test-python`` runs every test as if the clock read 23:50
+    (in the installation's zone) when it starts, and ticking from there: the way to find tests
+    that depend on the time of day the suite runs at (a session "twenty days from now" at that
+    time of day crosses midnight, which scheduling refuses; ``days_ahead_at`` is the cure). The
+    clock only moves forward (to tomorrow when that time has passed today), so another process
+    started by a test, which keeps the real clock, never sees this one's values as expired; but a
+    test that hands a worker process a moment to act on (the killed-worker tests) can wait in
+    vain for it. Off by default; time-machine moves the clock of this process only.
     """
-    hour = os.environ.get("KSHARE_TEST_LOCAL_HOUR")
-    if not hour:
+    at = os.environ.get("KSHARE_TEST_CLOCK")
+    if not at:
         yield
         return
-    from datetime import UTC, datetime
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
-    offset = (int(hour) - datetime.now(UTC).hour) % 24
-    if offset > 14:  # the zones run from UTC-12 to UTC+14
-        offset -= 24
-    settings = request.getfixturevalue("settings")
-    # POSIX-style names: Etc/GMT-3 is three hours *ahead* of UTC.
-    settings.TIME_ZONE = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
-    yield
+    import time_machine
+    from django.conf import settings
+
+    hour, minute = (int(part) for part in at.split(":"))
+    now = datetime.now(ZoneInfo(settings.TIME_ZONE))
+    moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment < now:
+        moment += timedelta(days=1)
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
