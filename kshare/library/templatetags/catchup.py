@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import template
-from django.db.models import Exists, OuterRef
+from django.db import connection, models
 
 from kshare.library.models import CatchUpSignal, Material
 from kshare.sessions.models import Attendance, Session, SessionHost, State
@@ -13,31 +14,52 @@ from kshare.sessions.models import Attendance, Session, SessionHost, State
 register = template.Library()
 
 
+HIDDEN = {"show": False, "watched": False, "not_interested": False}
+
+
 def catchup_state(person: Any, session: Session) -> dict[str, bool]:
     """Whether the box shows (a held session with material that ``person`` neither attended
     nor hosted) and which signals they gave it; one query."""
     if not getattr(person, "is_authenticated", False) or session.state != State.HELD:
-        return {"show": False, "watched": False, "not_interested": False}
-    mine = {"session": OuterRef("pk"), "person": person}
-    signals = CatchUpSignal.objects.filter(**mine)
-    row = (
-        Session.objects.filter(pk=session.pk)
-        .values(
-            material=Exists(Material.objects.filter(session=OuterRef("pk"))),
-            attended=Exists(Attendance.objects.filter(**mine)),
-            hosted=Exists(SessionHost.objects.filter(**mine)),
-            watched=Exists(signals.filter(kind=CatchUpSignal.Kind.WATCHED)),
-            not_interested=Exists(signals.filter(kind=CatchUpSignal.Kind.NOT_INTERESTED)),
-        )
-        .first()
-    )
-    if row is None:
-        return {"show": False, "watched": False, "not_interested": False}
+        return dict(HIDDEN)
+    mine = [session.pk, person.pk]
+    kind = CatchUpSignal.Kind
+    params = [session.pk, *mine, *mine, *mine, kind.WATCHED.value, *mine, kind.NOT_INTERESTED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(), params)
+        material, attended, hosted, watched, not_interested = cursor.fetchone()
     return {
-        "show": bool(row["material"] and not row["attended"] and not row["hosted"]),
-        "watched": bool(row["watched"]),
-        "not_interested": bool(row["not_interested"]),
+        "show": bool(material and not attended and not hosted),
+        "watched": bool(watched),
+        "not_interested": bool(not_interested),
     }
+
+
+@functools.cache
+def _state_sql() -> str:
+    """The five facts as one hand-written statement: the same query built with the ORM (five
+    ``Exists``) cost about 2 ms of CPU to compile on every session page, the database 0.05 ms."""
+    q = connection.ops.quote_name
+
+    def rows(model: type[models.Model], *, mine: bool = True, kind: bool = False) -> str:
+        where = [f"{q('session_id')} = %s"]
+        if mine:
+            where.append(f"{q('person_id')} = %s")
+        if kind:
+            where.append(f"{q('kind')} = %s")
+        # Names from the models, values as parameters.
+        table = q(model._meta.db_table)
+        return f"EXISTS (SELECT 1 FROM {table} WHERE {' AND '.join(where)})"  # noqa: S608
+
+    return "SELECT " + ", ".join(
+        [
+            rows(Material, mine=False),
+            rows(Attendance),
+            rows(SessionHost),
+            rows(CatchUpSignal, kind=True),
+            rows(CatchUpSignal, kind=True),
+        ]
+    )
 
 
 @register.simple_tag(takes_context=True, name="catchup_state")

@@ -393,3 +393,51 @@ def test_out_of_range_ids_are_404(member_client):
         response = member_client.post(reverse(name, args=[huge]), {"kind": "watched"})
         assert response.status_code == 404
     assert member_client.get(FEED + f"?page={huge}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ((), (False, False, False)),
+        (("material",), (True, False, False)),
+        (("material", "attended"), (False, False, False)),
+        (("material", "hosted"), (False, False, False)),
+        (("material", "watched"), (True, True, False)),
+        (("material", "not_interested"), (True, False, True)),
+        (("watched", "not_interested"), (False, True, True)),
+    ],
+)
+def test_catchup_state_reads_each_fact_of_this_person_and_session_only(person, facts, expected):
+    from kshare.library.templatetags.catchup import catchup_state
+
+    session, other_session = held("Mine"), held("Another")
+    other_person = PersonFactory()
+    # Every fact is true of another person on this session and of this person on another one.
+    for who, where in ((other_person, session), (person, other_session)):
+        MaterialFactory(session=other_session)
+        AttendanceFactory(session=where, person=who)
+        SessionHost.objects.create(session=where, person=who)
+        for kind in CatchUpSignal.Kind:
+            CatchUpSignal.objects.create(session=where, person=who, kind=kind)
+    if "material" in facts:
+        MaterialFactory(session=session)
+    if "attended" in facts:
+        AttendanceFactory(session=session, person=person)
+    if "hosted" in facts:
+        SessionHost.objects.create(session=session, person=person)
+    for kind in CatchUpSignal.Kind:
+        if kind.value in facts:
+            CatchUpSignal.objects.create(session=session, person=person, kind=kind)
+
+    with CaptureQueriesContext(connection) as queries:
+        state = catchup_state(person, session)
+    assert (state["show"], state["watched"], state["not_interested"]) == expected
+    assert len(queries) == 1
+    # Only held sessions, only signed-in people: no query at all.
+    assert catchup_state(None, session) == {
+        "show": False,
+        "watched": False,
+        "not_interested": False,
+    }
+    session.state = State.SCHEDULED
+    assert catchup_state(person, session)["show"] is False
