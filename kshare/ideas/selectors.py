@@ -20,6 +20,7 @@ from kshare.people.models import Person
 from kshare.programmes.models import Programme
 from kshare.sessions.models import Session
 from kshare.sessions.selectors import sessions_visible_to
+from kshare.visibility.rules import visible_session_ids
 
 PROFILE_IDEAS = 20
 SESSION_IDEAS = 20
@@ -83,11 +84,7 @@ def promoted_visible_mark(ideas: list[Idea], *, person: Person) -> list[Idea]:
     a session, none otherwise (the common case, where ``_for_list``'s annotation would still
     cost building and compiling the whole visibility rule into the list's query)."""
     promoted = {idea.promoted_session_id for idea in ideas if idea.promoted_session_id}
-    visible = (
-        set(sessions_visible_to(person=person).filter(pk__in=promoted).values_list("pk", flat=True))
-        if promoted
-        else set()
-    )
+    visible = visible_session_ids(person=person, ids=promoted) if promoted else set()
     for idea in ideas:
         idea.promoted_visible = idea.promoted_session_id in visible  # type: ignore[attr-defined]
     return ideas
@@ -152,9 +149,7 @@ def ideas_promoted_into(*, person: Person, session: Session) -> list[Idea]:
     sources = {idea.session_id for idea in ideas if idea.session_id is not None}
     if not sources or person.is_admin:
         return ideas
-    visible = set(
-        sessions_visible_to(person=person).filter(pk__in=sources).values_list("pk", flat=True)
-    )
+    visible = visible_session_ids(person=person, ids=sources)
     return [idea for idea in ideas if idea.session_id is None or idea.session_id in visible]
 
 
