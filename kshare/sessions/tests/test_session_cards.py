@@ -8,6 +8,7 @@ import pytest
 from django.utils import translation
 from django.utils.timezone import localtime
 
+from kshare.core.tests.daytime import days_ahead_at
 from kshare.people.tests.factories import PersonFactory
 from kshare.sessions.models import Format, State
 from kshare.sessions.templatetags import session_cards
@@ -59,7 +60,8 @@ def test_a_card_is_rendered_once_and_the_same_for_every_reader(client):
 
 def test_every_change_to_what_a_card_shows_shows_at_once(client):
     host = PersonFactory(display_name="Ada Lovelace")
-    session = ScheduledSessionFactory(title="Old title", host=host)
+    # At 10:00, so that moving the start to 7:15 below keeps it before the end.
+    session = ScheduledSessionFactory(title="Old title", host=host, start=days_ahead_at(20))
     tag = Tag.objects.create(name="Databases", slug="databases")
     session.tags.add(tag)
     reader = PersonFactory(timezone="UTC")
