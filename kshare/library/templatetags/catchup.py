@@ -37,8 +37,9 @@ def catchup_state(person: Any, session: Session) -> dict[str, bool]:
 
 @functools.cache
 def _state_sql() -> str:
-    """The five facts as one hand-written statement: the same query built with the ORM (five
-    ``Exists``) cost about 2 ms of CPU to compile on every session page, the database 0.05 ms."""
+    """The five facts as one hand-written statement, built once per process: the same query
+    built with the ORM (five ``Exists``) cost 1.3 ms of CPU per session page, this one 0.02 ms
+    (5,000-person demo, SQLite)."""
     q = connection.ops.quote_name
 
     def rows(model: type[models.Model], *, mine: bool = True, kind: bool = False) -> str:
